@@ -1,0 +1,56 @@
+# Two commands on a fresh Debian machine:  make render  |  make test
+# Each installs what is missing (system libraries, the venv, the project) and is quick when nothing changed.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SYS_PKGS := libcairo2-dev libpango1.0-dev pkg-config
+# Headless Chromium is only for the gallery test; it is skipped with a message where it cannot be installed.
+TEST_SYS_PKGS := chromium
+STAMP := $(VENV)/.installed
+QUALITY ?= m
+JOBS ?=
+ARGS ?=
+
+.PHONY: render test sysdeps test-sysdeps venv clean help
+help:
+	@echo "make render   render every scene (GIFs at the notebook's paths, under media/)"
+	@echo "make test     run the test suite"
+	@echo "make clean    remove the venv and media/"
+
+sysdeps:
+	@missing=""; for p in $(SYS_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing system libraries:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	  else \
+	    echo "Missing system libraries:$$missing. Install them once with:"; \
+	    echo "  sudo apt-get install -y $(SYS_PKGS)"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+test-sysdeps:
+	@if ! command -v chromium >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "Installing headless Chromium for the gallery test"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEST_SYS_PKGS) >/dev/null) \
+	    || echo "warning: could not install chromium; the gallery browser test will be skipped"; \
+	fi
+
+$(STAMP): pyproject.toml | sysdeps
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+venv: sysdeps $(STAMP)
+
+render: venv
+	$(PY) render.py render --all --layout notebook -q $(QUALITY) $(if $(JOBS),-j $(JOBS)) $(ARGS)
+
+test: venv test-sysdeps
+	$(PY) -m pytest -q $(ARGS)
+
+clean:
+	rm -rf $(VENV) media

@@ -1,0 +1,161 @@
+"""The scene catalog: every scene of ``SCENES.md`` with its chapter, module and notebook path.
+
+This module is declarative and imports neither Manim nor the scene modules, so
+``cnnviz list`` is instant. A catalog entry is *implemented* once its module
+defines a class of that name (read from the module's source with ``ast``, no
+import); the tests import every implemented scene and check that it is a real
+``manim.Scene`` with a data function.
+
+Extra scenes (used by the CLI tests, or by a user experimenting) are added with
+the environment variable ``CNNVIZ_EXTRA_SCENES="pkg.module:SceneName,..."``.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import importlib
+import importlib.util
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+#: Manim version string the notebook's HTML bakes into its GIF names.
+NOTEBOOK_MANIM_TAG = "ManimCE_v0.19.0"
+
+CHAPTERS = {
+    0: "Extra scenes (CNNVIZ_EXTRA_SCENES)",
+    1: "The intuition behind CNNs",
+    2: "The convolution operator",
+    3: "Building the CNN",
+}
+
+CHAPTER_MODULES = {
+    1: "scenes.ch1_intuition",
+    2: "scenes.ch2_convolution",
+    3: "scenes.ch3_building",
+}
+
+
+@dataclass(frozen=True)
+class SceneSpec:
+    """One scene of the catalog."""
+
+    name: str
+    chapter: int
+    section: str
+    #: where the notebook's HTML expects the GIF, relative to the notebook; None for extras
+    notebook_path: str | None
+    module: str = ""
+
+    @property
+    def module_name(self) -> str:
+        return self.module or CHAPTER_MODULES[self.chapter]
+
+    def load(self):
+        """Import the scene module and return the Scene class (imports Manim)."""
+        mod = importlib.import_module(self.module_name)
+        return getattr(mod, self.name)
+
+
+def _nb(name: str) -> str:
+    return f"media/videos/CNN/720p30/{name}_{NOTEBOOK_MANIM_TAG}.gif"
+
+
+def _s(name: str, chapter: int, section: str, path: str | None = "default") -> SceneSpec:
+    return SceneSpec(name, chapter, section, _nb(name) if path == "default" else path)
+
+
+CATALOG: tuple[SceneSpec, ...] = (
+    # Chapter 1 — the intuition behind CNNs
+    _s("RealGrayscaleToMatrixV2", 1, "I.A Grayscale images"),
+    _s("RGBAbstractTensor", 1, "I.B Color images (RGB)"),
+    _s("TensorExplanationFastSimple", 1, "I.C What is a tensor?"),
+    _s("MLP_Style_NoText_Fixed", 1, "II. The naive approach: MLP"),
+    _s("FlatteningSimple", 1, "II.1 Loss of spatial information"),
+    _s("DigitShiftBig", 1, "II.3 No translation invariance"),
+    _s("STRATEGIE1", 1, "III. Feature detection (strategy 1)", "assets/STRATEGIE1.gif"),
+    _s("STRATEGIE2", 1, "III. Feature detection (strategy 2)", "assets/STRATEGIE2.gif"),
+    _s("MLPParameterCount", 1, "II.2 Giant number of parameters", None),
+    # Chapter 2 — the convolution operator
+    _s("Architecture_1_Grey_1Filter", 2, "I.1 One channel, one filter"),
+    _s("ConvExampleExplainedClean", 2, "I.1 One channel, one filter"),
+    _s("Architecture_2_Grey_2Filters", 2, "I.2 One channel, two filters"),
+    _s("Conv2FiltersExample", 2, "I.2 One channel, two filters"),
+    _s("Architecture_3_RGB_1Filter", 2, "I.3 Three channels, one filter"),
+    _s("RGBConvStepByStepCentered", 2, "I.3 Three channels, one filter"),
+    _s("FullCNNSequence", 2, "I.4 Three channels, five filters"),
+    _s("ConvDimensionsSimpleCentered", 2, "II. Dimensions of a convolution output"),
+    _s("PaddingOneByOneEng", 2, "III.1 Padding"),
+    _s("Stride4x4Comparison", 2, "III.2 Stride"),
+    _s("KernelSizeAndDepthClean", 2, "III.3 Kernel size and number of filters"),
+    _s("FeatureDetectionGray", 2, "V. Feature detection examples"),
+    _s("FeatureDetectionRGB", 2, "V. Feature detection examples"),
+    _s("OutputSizeFormula", 2, "IV. The final output dimension formula", None),
+    # Chapter 3 — building the CNN
+    _s("ConvView_Final_Title_SharedBias", 3, "II.2 Convolution as a neural-network layer"),
+    _s("ActivationFunctionStep", 3, "II.3 The activation function"),
+    _s("SparseVsDense", 3, "II.4 Convolution vs. fully connected", "assets/output.gif"),
+    _s("DimensionExamplesSideBySide", 3, "II. Dimension examples"),
+    _s("TinyMaxPoolingFixed", 3, "III.1 Pooling"),
+    _s("TinyCNN_ImageInput", 3, "III.2 The CNN pipeline"),
+    _s("NeuralNetworkAnimation", 3, "III.2 The CNN pipeline"),
+    _s("Dropout", 3, "III.3.4.2 Dropout", "assets/dropout.gif"),
+    _s("BatchNormStep", 3, "III.3.4.1 Batch normalization", None),
+    _s("MiniBatchTraining", 3, "III.4 How a CNN learns", None),
+    _s("TrainVsEval", 3, "III.3.4 Train vs. eval", None),
+    _s("BackpropWeightSharing", 3, "III.3.3 Training (backward)", None),
+)
+
+
+def _module_file(module: str) -> Path | None:
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return None
+    return Path(spec.origin)
+
+
+@functools.lru_cache(maxsize=None)
+def _classes_defined(path: Path, mtime: float) -> frozenset[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return frozenset(node.name for node in tree.body if isinstance(node, ast.ClassDef))
+
+
+def module_file(spec: SceneSpec) -> Path | None:
+    """The source file of the scene's module, or None if it does not exist."""
+    return _module_file(spec.module_name)
+
+
+def is_implemented(spec: SceneSpec) -> bool:
+    path = module_file(spec)
+    if path is None:
+        return False
+    return spec.name in _classes_defined(path, path.stat().st_mtime)
+
+
+def extra_specs() -> list[SceneSpec]:
+    """Scenes added through ``CNNVIZ_EXTRA_SCENES`` ("module:Name,module:Name")."""
+    raw = os.environ.get("CNNVIZ_EXTRA_SCENES", "").strip()
+    specs = []
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        module, sep, name = item.partition(":")
+        if not sep or not module or not name:
+            raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {item!r} is not 'module:SceneName'")
+        specs.append(SceneSpec(name, 0, "extra", None, module))
+    return specs
+
+
+def all_specs(include_planned: bool = False) -> list[SceneSpec]:
+    """Catalog order; only implemented scenes unless ``include_planned``, then the extras."""
+    specs = [s for s in CATALOG if include_planned or is_implemented(s)]
+    return specs + extra_specs()
+
+
+def get(name: str) -> SceneSpec:
+    for spec in all_specs(include_planned=True):
+        if spec.name == name:
+            return spec
+    raise KeyError(name)
