@@ -1,0 +1,388 @@
+"""The shared drawings: one visual language for every scene.
+
+Value grids, tensor stacks, sliding windows, neurons and edges, arrows with a
+shape label, titles. Scenes compose these; when two scenes need the same
+picture it lives here, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+from manim import (
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    Arrow,
+    Circle,
+    FadeOut,
+    Line,
+    Rectangle,
+    Scene,
+    Square,
+    Text,
+    VGroup,
+    VMobject,
+    config,
+    interpolate_color,
+)
+from manim.utils.color import ManimColor
+
+from . import theme
+
+
+# ---------------------------------------------------------------- numbers & text
+def fmt_num(v, decimals: int = 2) -> str:
+    """Format a number for display: integers plainly, floats rounded without trailing zeros."""
+    if isinstance(v, (bool, np.bool_)):
+        return str(int(v))
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    f = float(v)
+    if np.isfinite(f) and abs(f - round(f)) < 1e-9:
+        return str(int(round(f)))
+    s = f"{f:.{decimals}f}".rstrip("0").rstrip(".")
+    return "0" if s in ("-0", "") else s
+
+
+def fmt_int(n: int) -> str:
+    """Thousands with a comma, as the notebook writes them: 89,610."""
+    return f"{int(n):,}"
+
+
+def label(text: str, size: float = theme.BODY_SIZE, color: str = theme.TEXT, mono: bool = False, **kw) -> Text:
+    """A line of text in the theme's font."""
+    return Text(text, font=theme.MONO if mono else theme.FONT, font_size=size, color=color, **kw)
+
+
+def title(text: str, size: float = theme.TITLE_SIZE) -> Text:
+    """A title pinned to the top edge of the frame."""
+    t = label(text, size=size, weight="BOLD")
+    t.to_edge(UP, buff=0.3)
+    return t
+
+
+def fit_width(mob, max_width: float):
+    """Shrink ``mob`` (never enlarge) so it is at most ``max_width`` wide."""
+    if mob.width > max_width:
+        mob.scale_to_fit_width(max_width)
+    return mob
+
+
+def shade_gray(v: float, vmin: float = 0, vmax: float = 255) -> ManimColor:
+    """Grey level of a pixel value: vmin → black, vmax → white."""
+    t = 0.0 if vmax == vmin else float(np.clip((v - vmin) / (vmax - vmin), 0, 1))
+    return interpolate_color(ManimColor("#000000"), ManimColor("#FFFFFF"), t)
+
+
+def shade_signed(v: float, vmax: float) -> ManimColor:
+    """Diverging shade: negative → theme NEGATIVE, positive → theme POSITIVE, 0 → panel."""
+    t = 0.0 if vmax == 0 else float(np.clip(abs(v) / vmax, 0, 1))
+    end = theme.NEGATIVE if v < 0 else theme.POSITIVE
+    return interpolate_color(ManimColor(theme.PANEL), ManimColor(end), 0.25 + 0.75 * t if v else 0)
+
+
+def contrast_text(fill: ManimColor) -> str:
+    """Black or white text, whichever reads on ``fill``."""
+    r, g, b = fill.to_rgb()
+    return "#000000" if 0.299 * r + 0.587 * g + 0.114 * b > 0.55 else "#FFFFFF"
+
+
+# ---------------------------------------------------------------- value grid
+class ValueGrid(VGroup):
+    """A matrix drawn as square cells with its numbers.
+
+    ``shade``: None (flat ``fill`` colour), ``"gray"`` (0–255 pixel values,
+    0 black, 255 white) or ``"signed"`` (negative/positive colours).
+    ``show_values=False`` draws the cells only (labels can be added later with
+    :meth:`value_label`, e.g. an output map that fills in).
+    Submobjects: ``cells`` (VGroup of Squares, row-major) and ``labels``
+    (VGroup of Texts, row-major, empty if values are hidden).
+    """
+
+    def __init__(
+        self,
+        values,
+        cell_size: float = theme.CELL_SIZE,
+        font_size: float | None = None,
+        color: str = theme.INPUT,
+        fill: str | None = theme.PANEL,
+        fill_opacity: float = 1.0,
+        shade: str | None = None,
+        vrange: tuple[float, float] | None = None,
+        show_values: bool = True,
+        stroke_width: float = 2.0,
+        decimals: int = 2,
+    ):
+        super().__init__()
+        arr = np.asarray(values)
+        if arr.ndim != 2:
+            raise ValueError(f"ValueGrid needs a 2-D array, got shape {arr.shape}")
+        self.values = arr
+        self.rows, self.cols = arr.shape
+        self.cell_size = cell_size
+        self.font_size = font_size if font_size is not None else theme.CELL_FONT * cell_size / theme.CELL_SIZE
+        self.role_color = color
+        self.decimals = decimals
+        if vrange is None and arr.size:
+            vrange = (float(arr.min()), float(arr.max()))
+        self.vrange = vrange or (0.0, 1.0)
+        self.shade = shade
+        self.cells = VGroup()
+        for i in range(self.rows):
+            for j in range(self.cols):
+                sq = Square(cell_size, stroke_color=color, stroke_width=stroke_width)
+                sq.set_fill(self.cell_fill(arr[i, j], fill), opacity=fill_opacity if (fill or shade) else 0)
+                sq.move_to(np.array([j * cell_size, -i * cell_size, 0.0]))
+                self.cells.add(sq)
+        self.labels = VGroup()
+        self.add(self.cells, self.labels)
+        if show_values:
+            for i in range(self.rows):
+                for j in range(self.cols):
+                    self.labels.add(self.value_label(i, j, arr[i, j]))
+        self.move_to(np.zeros(3))
+
+    def cell_fill(self, v, fill: str | None = theme.PANEL) -> ManimColor:
+        if self.shade == "gray":
+            return shade_gray(v, *self.vrange)
+        if self.shade == "signed":
+            return shade_signed(v, max(abs(self.vrange[0]), abs(self.vrange[1])))
+        return ManimColor(fill or theme.PANEL)
+
+    def cell(self, i: int, j: int) -> Square:
+        return self.cells[i * self.cols + j]
+
+    def label_at(self, i: int, j: int) -> Text:
+        return self.labels[i * self.cols + j]
+
+    def value_label(self, i: int, j: int, v, color: str | None = None) -> Text:
+        """A number sized and placed for cell (i, j) (not added to the grid)."""
+        sq = self.cell(i, j)
+        if color is None:
+            color = contrast_text(sq.get_fill_color()) if self.shade else theme.TEXT
+        t = Text(fmt_num(v, self.decimals), font=theme.MONO, font_size=self.font_size, color=color)
+        fit_width(t, self.cell_size * 0.86)
+        return t.move_to(sq.get_center())
+
+    def window(self, i: int, j: int, h: int, w: int, color: str = theme.HIGHLIGHT, stroke_width: float = 6) -> Rectangle:
+        """A frame around the h×w block of cells whose top-left cell is (i, j)."""
+        r = Rectangle(width=w * self.cell_size, height=h * self.cell_size, stroke_color=color, stroke_width=stroke_width)
+        return r.move_to(self.block_center(i, j, h, w))
+
+    def block_center(self, i: int, j: int, h: int, w: int) -> np.ndarray:
+        tl = self.cell(i, j).get_center()
+        return tl + np.array([(w - 1) * self.cell_size / 2, -(h - 1) * self.cell_size / 2, 0.0])
+
+    def block(self, i: int, j: int, h: int, w: int) -> VGroup:
+        """The cells (and labels, if any) of the h×w block at (i, j)."""
+        idx = [(a, b) for a in range(i, i + h) for b in range(j, j + w)]
+        g = VGroup(*(self.cell(a, b) for a, b in idx))
+        if len(self.labels):
+            g.add(*(self.label_at(a, b) for a, b in idx))
+        return g
+
+
+def image_grid(pixels, height: float, **kw) -> ValueGrid:
+    """A grayscale image as a shaded grid of its 0–255 values, ``height`` scene units tall."""
+    arr = np.asarray(pixels)
+    return ValueGrid(arr, cell_size=height / arr.shape[0], shade="gray", vrange=(0, 255), color=theme.GRID_LINE,
+                     stroke_width=0.5, **kw)
+
+
+# ---------------------------------------------------------------- sliding window
+class SlidingWindow(VGroup):
+    """A highlighted kernel-sized frame that steps over a :class:`ValueGrid`.
+
+    ``window.step_to(i, j)`` returns the animation moving it to the window
+    whose top-left cell is (i, j).
+    """
+
+    def __init__(self, grid: ValueGrid, kh: int, kw: int | None = None, color: str = theme.HIGHLIGHT):
+        super().__init__()
+        self.grid, self.kh, self.kw = grid, kh, kw or kh
+        self.frame = grid.window(0, 0, self.kh, self.kw, color=color)
+        self.add(self.frame)
+        self.pos = (0, 0)
+
+    def step_to(self, i: int, j: int):
+        self.pos = (i, j)
+        return self.animate.move_to(self.grid.block_center(i, j, self.kh, self.kw))
+
+    def place(self, i: int, j: int) -> "SlidingWindow":
+        self.pos = (i, j)
+        self.move_to(self.grid.block_center(i, j, self.kh, self.kw))
+        return self
+
+
+# ---------------------------------------------------------------- tensor stack
+class TensorStack(VGroup):
+    """An H×W×C tensor as C offset sheets (front sheet first in ``sheets``).
+
+    Shows at most ``max_sheets`` sheets (a large C is drawn with that many,
+    the label still tells the true shape). ``colors``: one colour per sheet,
+    cycled. The label (``shape_label``) sits below.
+    """
+
+    def __init__(
+        self,
+        h: int,
+        w: int,
+        c: int,
+        unit: float = 0.3,
+        colors: Sequence[str] = (theme.INPUT,),
+        max_sheets: int = 8,
+        offset: float = 0.16,
+        label_text: str | None = None,
+        label_size: float = theme.SMALL_SIZE,
+        max_side: float = 2.6,
+        fill_opacity: float = 0.85,
+    ):
+        super().__init__()
+        self.shape = (h, w, c)
+        scale = min(1.0, max_side / max(h * unit, w * unit))
+        sw, sh = w * unit * scale, h * unit * scale
+        n = min(c, max_sheets)
+        self.sheets = VGroup()
+        for k in reversed(range(n)):
+            col = colors[k % len(colors)]
+            r = Rectangle(width=sw, height=sh, stroke_color=col, stroke_width=2)
+            r.set_fill(interpolate_color(ManimColor(theme.BACKGROUND), ManimColor(col), 0.45), opacity=fill_opacity)
+            r.shift(np.array([k * offset, k * offset, 0.0]))
+            self.sheets.add(r)
+        self.sheets.submobjects.reverse()  # front sheet first
+        self.add(self.sheets)
+        text = label_text if label_text is not None else f"{h}×{w}×{c}"
+        self.shape_label = label(text, size=label_size)
+        self.shape_label.next_to(self.sheets, DOWN, buff=0.2)
+        self.add(self.shape_label)
+
+    @property
+    def front(self) -> Rectangle:
+        return self.sheets[0]
+
+
+# ---------------------------------------------------------------- neurons & edges
+class NeuronLayer(VGroup):
+    """A vertical column of neurons. With ``ellipsis_after=k`` the column shows
+    the first k and the last ``n_shown - k`` neurons with a "⋮" between, for
+    layers too big to draw (784, 100…)."""
+
+    def __init__(
+        self,
+        n_shown: int,
+        radius: float = 0.16,
+        spacing: float = 0.45,
+        color: str = theme.INPUT,
+        ellipsis_after: int | None = None,
+        fill_opacity: float = 0.0,
+    ):
+        super().__init__()
+        self.neurons = VGroup()
+        self.ellipsis = None
+        y = 0.0
+        positions = []
+        for k in range(n_shown):
+            if ellipsis_after is not None and k == ellipsis_after:
+                self.ellipsis = label("⋮", size=theme.BODY_SIZE, color=theme.MUTED).move_to([0, y - spacing / 2, 0])
+                y -= spacing
+            positions.append(y)
+            y -= spacing
+        for y in positions:
+            c = Circle(radius=radius, stroke_color=color, stroke_width=2.5)
+            c.set_fill(color, opacity=fill_opacity)
+            self.neurons.add(c.move_to([0, y, 0]))
+        self.add(self.neurons)
+        if self.ellipsis is not None:
+            self.add(self.ellipsis)
+        self.move_to(np.zeros(3))
+
+    def __len__(self) -> int:  # the neurons, not the ellipsis
+        return len(self.neurons)
+
+
+def edge(a: VMobject, b: VMobject, color: str = theme.MUTED, width: float = 1.5, opacity: float = 0.6) -> Line:
+    """A straight edge from the right of ``a`` to the left of ``b``."""
+    return Line(a.get_right(), b.get_left(), stroke_color=color, stroke_width=width, stroke_opacity=opacity)
+
+
+def connect(
+    left: NeuronLayer,
+    right: NeuronLayer,
+    pairs: Iterable[tuple[int, int]] | None = None,
+    colors: Sequence[str] | None = None,
+    **kw,
+) -> VGroup:
+    """Edges between two layers: all pairs (dense) by default, or the given (i, j) pairs."""
+    if pairs is None:
+        pairs = [(i, j) for i in range(len(left)) for j in range(len(right))]
+    base = kw.pop("color", theme.MUTED)
+    g = VGroup()
+    for k, (i, j) in enumerate(pairs):
+        col = colors[k % len(colors)] if colors else base
+        g.add(edge(left.neurons[i], right.neurons[j], color=col, **kw))
+    return g
+
+
+# ---------------------------------------------------------------- arrows & panels
+class ShapeArrow(VGroup):
+    """An arrow with a label (a shape like "3×3×1", or an operation) above it."""
+
+    def __init__(self, start, end, text: str = "", color: str = theme.MUTED, size: float = theme.SMALL_SIZE):
+        super().__init__()
+        self.arrow = Arrow(start, end, buff=0.1, stroke_color=color, stroke_width=4, max_tip_length_to_length_ratio=0.2)
+        self.arrow.set_fill(color)
+        self.add(self.arrow)
+        self.text = None
+        if text:
+            self.text = label(text, size=size, color=theme.TEXT)
+            self.text.next_to(self.arrow, UP, buff=0.08)
+            self.add(self.text)
+
+
+def caption(text: str, size: float = theme.BODY_SIZE, color: str = theme.TEXT) -> Text:
+    """A caption line pinned to the bottom edge."""
+    t = label(text, size=size, color=color)
+    fit_width(t, config.frame_width - 0.6)
+    return t.to_edge(DOWN, buff=0.3)
+
+
+def panel(mob: VMobject, buff: float = 0.2, color: str = theme.GRID_LINE) -> Rectangle:
+    """A rounded-free rectangle behind ``mob`` (a card)."""
+    r = Rectangle(width=mob.width + 2 * buff, height=mob.height + 2 * buff, stroke_color=color, stroke_width=1.5)
+    r.set_fill(theme.PANEL, opacity=0.6)
+    return r.move_to(mob.get_center())
+
+
+def row(*mobs, buff: float = 0.5) -> VGroup:
+    """Mobjects side by side, centred."""
+    return VGroup(*mobs).arrange(RIGHT, buff=buff)
+
+
+def column(*mobs, buff: float = 0.3) -> VGroup:
+    return VGroup(*mobs).arrange(DOWN, buff=buff)
+
+
+# ---------------------------------------------------------------- the scene base
+class CnnvizScene(Scene):
+    """Every cnnviz scene: themed background; ``data`` is the scene's pure data function."""
+
+    data = None  # set to staticmethod(<data function>) by each scene
+
+    def setup(self):
+        self.camera.background_color = ManimColor(theme.BACKGROUND)
+
+    def clear_all(self, run_time: float = 0.5):
+        """Fade everything out: the last animation, so the GIF loops back to an empty frame."""
+        mobs = [m for m in self.mobjects if m.family_members_with_points()]
+        if mobs:
+            self.play(*(FadeOut(m) for m in mobs), run_time=run_time)
+
+
+__all__ = [
+    "fmt_num", "fmt_int", "label", "title", "fit_width", "shade_gray", "shade_signed", "contrast_text",
+    "ValueGrid", "image_grid", "SlidingWindow", "TensorStack", "NeuronLayer", "edge", "connect",
+    "ShapeArrow", "caption", "panel", "row", "column", "CnnvizScene", "LEFT", "RIGHT", "UP", "DOWN",
+]

@@ -1,0 +1,1 @@
+"""Scene modules, one per notebook chapter (see cnnviz.registry for the catalog)."""

@@ -1,0 +1,260 @@
+"""Chapter 2 — the convolution operator.
+
+Each scene: a pure data function (inputs → every number shown, from
+``cnnviz.core``) and the choreography that draws it with the shared drawings.
+Render one with ``manim -ql scenes/ch2_convolution.py ConvExampleExplainedClean``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from manim import (
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    Create,
+    FadeIn,
+    FadeOut,
+    Indicate,
+    LaggedStart,
+    ReplacementTransform,
+    TransformFromCopy,
+    VGroup,
+    Write,
+)
+
+from cnnviz import core, theme
+from cnnviz.drawings import CnnvizScene, SlidingWindow, ValueGrid, caption, fmt_num, label, title
+from cnnviz.formula import Formula
+
+
+# ============================================================ ConvExampleExplainedClean
+@dataclass(frozen=True)
+class ConvExampleData:
+    x: np.ndarray            # 5×5 input
+    w: np.ndarray            # 3×3 kernel
+    out: np.ndarray          # 3×3 output
+    steps: tuple             # one core.ConvStep per output pixel, raster order
+    n_explained: int         # the first steps shown with all 9 products
+
+
+def conv_example_data() -> ConvExampleData:
+    """A 5×5 integer image with a vertical edge, and a vertical-edge kernel."""
+    x = np.array([
+        [3, 0, 1, 2, 7],
+        [1, 5, 8, 9, 3],
+        [2, 7, 2, 5, 1],
+        [0, 1, 3, 1, 7],
+        [4, 2, 1, 6, 2],
+    ])
+    w = np.array([
+        [1, 0, -1],
+        [1, 0, -1],
+        [1, 0, -1],
+    ])
+    out = core.conv2d(x, w)
+    steps = tuple(core.conv_step(x, w, i, j) for i in range(out.shape[0]) for j in range(out.shape[1]))
+    return ConvExampleData(x, w, out, steps, n_explained=2)
+
+
+class ConvExampleExplainedClean(CnnvizScene):
+    data = staticmethod(conv_example_data)
+
+    def construct(self):
+        d = self.data()
+        n, f, o = d.x.shape[0], d.w.shape[0], d.out.shape[0]
+        head = title(f"Convolution: {core.fmt_shape(d.x.shape)} input ⊛ {core.fmt_shape(d.w.shape)} kernel "
+                     f"→ {core.fmt_shape(d.out.shape)} output", size=30)
+
+        x_grid = ValueGrid(d.x, color=theme.INPUT)
+        k_grid = ValueGrid(d.w, color=theme.KERNEL)
+        o_grid = ValueGrid(d.out, color=theme.OUTPUT, show_values=False, cell_size=0.75)
+        x_grid.move_to([-4.3, 0.75, 0])
+        k_grid.move_to([-0.6, 0.75, 0])
+        o_grid.move_to([3.9, 0.75, 0])
+        star = label("⊛", size=40).move_to([(x_grid.get_right()[0] + k_grid.get_left()[0]) / 2, 0.75, 0])
+        eq = label("=", size=40).move_to([(k_grid.get_right()[0] + o_grid.get_left()[0]) / 2, 0.75, 0])
+        names = VGroup(
+            label(f"input {n}×{n}", color=theme.INPUT, size=theme.SMALL_SIZE).next_to(x_grid, UP, buff=0.15),
+            label(f"kernel {f}×{f}", color=theme.KERNEL, size=theme.SMALL_SIZE).next_to(k_grid, UP, buff=0.15),
+            label(f"output {o}×{o}", color=theme.OUTPUT, size=theme.SMALL_SIZE).next_to(o_grid, UP, buff=0.15),
+        )
+        self.play(FadeIn(head), FadeIn(x_grid), FadeIn(k_grid), FadeIn(o_grid), FadeIn(star), FadeIn(eq),
+                  FadeIn(names), run_time=1.0)
+
+        window = SlidingWindow(x_grid, f)
+        target = o_grid.window(0, 0, 1, 1, color=theme.HIGHLIGHT)
+        self.play(Create(window), Create(target), run_time=0.5)
+
+        for k, step in enumerate(d.steps):
+            i, j = step.out_pos
+            if k:
+                self.play(window.step_to(*step.window_pos), target.animate.move_to(o_grid.cell(i, j)),
+                          run_time=0.5 if k < d.n_explained else 0.3)
+            value = o_grid.value_label(i, j, step.output)
+            if k < d.n_explained:
+                self.explain_step(step, x_grid, k_grid, value)
+            else:
+                self.play(TransformFromCopy(window, value), run_time=0.35)
+
+        done = caption(f"{len(d.steps)} positions → a {core.fmt_shape(d.out.shape)} feature map "
+                       f"(N − F + 1 = {n} − {f} + 1 = {core.output_size(n, f)})", color=theme.OUTPUT)
+        self.play(FadeOut(window), FadeOut(target), FadeIn(done), run_time=0.6)
+        self.wait(1.5)
+        self.clear_all()
+
+    def explain_step(self, step, x_grid: ValueGrid, k_grid: ValueGrid, value):
+        """Show the products of one window, cell by cell, and their sum; then drop the sum into the output."""
+        kh, kw = step.kernel.shape
+        pitch_x, pitch_y = 1.05, 0.5
+        origin = np.array([-1.9, -1.85, 0.0])
+
+        def grid_of(texts):
+            g = VGroup()
+            for n, t in enumerate(texts):
+                g.add(t.move_to(origin + [(n % kw) * pitch_x, -(n // kw) * pitch_y, 0]))
+            return g
+
+        cells = [(a, b) for a in range(kh) for b in range(kw)]
+        exprs = grid_of([label(f"{fmt_num(step.window[a, b])}×{_paren(step.kernel[a, b])}", size=20, mono=True)
+                         for a, b in cells])
+        prods = grid_of([label(fmt_num(step.products[a, b]), size=22, mono=True, color=_sign_color(step.products[a, b]))
+                         for a, b in cells])
+        head = label("window × kernel, cell by cell", size=theme.SMALL_SIZE, color=theme.MUTED)
+        head.next_to(exprs, UP, buff=0.25)
+        total = label(f"sum = {fmt_num(step.output)}", size=30, color=theme.OUTPUT)
+        total.next_to(exprs, RIGHT, buff=0.8)
+        r0, c0 = step.window_pos
+        sources = VGroup(*(x_grid.label_at(r0 + a, c0 + b).copy() for a, b in cells))
+        self.play(FadeIn(head), ReplacementTransform(sources, exprs), Indicate(k_grid.labels, scale_factor=1.1),
+                  run_time=1.0)
+        self.wait(0.4)
+        self.play(ReplacementTransform(exprs, prods), run_time=0.6)
+        self.play(FadeIn(total, shift=RIGHT * 0.3), run_time=0.6)
+        self.wait(0.6)
+        self.play(ReplacementTransform(total, value), FadeOut(prods), FadeOut(head), run_time=0.8)
+
+
+def _paren(v) -> str:
+    """A factor as written in a product: negatives in parentheses."""
+    return f"({fmt_num(v)})" if v < 0 else fmt_num(v)
+
+
+def _sign_color(v) -> str:
+    return theme.NEGATIVE if v < 0 else theme.POSITIVE if v > 0 else theme.MUTED
+
+
+# ============================================================ OutputSizeFormula
+@dataclass(frozen=True)
+class SizeCase:
+    n: int
+    f: int
+    p: int
+    s: int
+    numerator: int           # N − F + 2P
+    quotient: float          # (N − F + 2P) / S
+    floored: int             # ⌊(N − F + 2P) / S⌋
+    size: int                # the output size
+    windows: tuple           # window start positions along one axis (padded coordinates)
+
+
+@dataclass(frozen=True)
+class OutputSizeData:
+    notebook: SizeCase       # 28, 3, 1, 1 → 28
+    floor_case: SizeCase     # 8, 3, 0, 2 → 3
+
+
+def size_case(n: int, f: int, p: int, s: int) -> SizeCase:
+    numerator = n - f + 2 * p
+    size = core.output_size(n, f, p, s)
+    starts = tuple(sorted({c for _, c in core.conv_windows((n, n), (f, f), stride=s, padding=p)}))
+    return SizeCase(n, f, p, s, numerator, numerator / s, numerator // s, size, starts)
+
+
+def output_size_data() -> OutputSizeData:
+    return OutputSizeData(size_case(28, 3, 1, 1), size_case(8, 3, 0, 2))
+
+
+def _sub(case: SizeCase) -> str:
+    """The formula with the case's numbers substituted, step by step."""
+    c = theme.SYMBOL_COLORS
+    n = rf"{{\color{{{c['N']}}}{case.n}}}"
+    f = rf"{{\color{{{c['F']}}}{case.f}}}"
+    p = rf"{{\color{{{c['P']}}}{case.p}}}"
+    s = rf"{{\color{{{c['S']}}}{case.s}}}"
+    q = fmt_num(case.quotient)
+    return (rf"\left\lfloor \frac{{{n} - {f} + 2 \cdot {p}}}{{{s}}} \right\rfloor + 1"
+            rf" = \left\lfloor \frac{{{case.numerator}}}{{{case.s}}} \right\rfloor + 1"
+            rf" = \lfloor {q} \rfloor + 1 = {case.floored} + 1 = \mathbf{{{case.size}}}")
+
+
+class OutputSizeFormula(CnnvizScene):
+    data = staticmethod(output_size_data)
+
+    def construct(self):
+        d = self.data()
+        head = title("The output size of a convolution")
+        sym = theme.SYMBOL_COLORS
+        general = Formula(r"\text{Output size} = \left\lfloor \frac{{\color{%s}N} - {\color{%s}F} + 2{\color{%s}P}}"
+                          r"{{\color{%s}S}} \right\rfloor + 1"
+                          % (sym["N"], sym["F"], sym["P"], sym["S"]), font_size=40)
+        general.next_to(head, DOWN, buff=0.45)
+        legend = VGroup(
+            *(label(f"{k} {name}", color=sym[k], size=theme.SMALL_SIZE)
+              for k, name in (("N", "input"), ("F", "kernel"), ("P", "padding"), ("S", "stride"))),
+        ).arrange(RIGHT, buff=0.6).next_to(general, DOWN, buff=0.35)
+        self.play(FadeIn(head), Write(general), run_time=1.2)
+        self.play(FadeIn(legend), run_time=0.5)
+
+        # 1. The notebook's example: padding keeps the size
+        c = d.notebook
+        ex1 = label(f"Notebook example: N = {c.n}, F = {c.f}, P = {c.p}, S = {c.s}", size=theme.BODY_SIZE)
+        ex1.move_to([0, 0.2, 0])
+        sub1 = Formula(_sub(c), font_size=34).next_to(ex1, DOWN, buff=0.4)
+        res1 = label(f"{c.n}×{c.n} → {c.size}×{c.size}: padding P = {c.p} keeps the size",
+                     size=theme.BODY_SIZE, color=theme.OUTPUT).next_to(sub1, DOWN, buff=0.4)
+        self.play(FadeIn(ex1), run_time=0.5)
+        self.play(Write(sub1), run_time=1.5)
+        self.play(FadeIn(res1), run_time=0.5)
+        self.wait(1.5)
+        self.play(FadeOut(VGroup(ex1, sub1, res1)), run_time=0.5)
+
+        # 2. Where the floor matters: the last window does not fit
+        c = d.floor_case
+        ex2 = label(f"When the floor matters: N = {c.n}, F = {c.f}, P = {c.p}, S = {c.s}", size=theme.BODY_SIZE)
+        ex2.move_to([0, 0.2, 0])
+        sub2 = Formula(_sub(c), font_size=34).next_to(ex2, DOWN, buff=0.4)
+        self.play(FadeIn(ex2), run_time=0.5)
+        self.play(Write(sub2), run_time=1.5)
+
+        strip = ValueGrid(np.arange(1, c.n + 1).reshape(1, -1), color=theme.INPUT, cell_size=0.6)
+        strip.next_to(sub2, DOWN, buff=0.5)
+        self.play(FadeIn(strip), run_time=0.4)
+        win = SlidingWindow(strip, 1, c.f)
+        counter = label("", size=theme.BODY_SIZE)
+        for k, start in enumerate(c.windows):
+            new_counter = label(f"window {k + 1}", size=theme.SMALL_SIZE, color=theme.HIGHLIGHT)
+            new_counter.next_to(strip, RIGHT, buff=0.35)
+            if k == 0:
+                win.place(0, start)
+                self.play(Create(win), FadeIn(new_counter), run_time=0.5)
+            else:
+                self.play(win.step_to(0, start), ReplacementTransform(counter, new_counter), run_time=0.5)
+            counter = new_counter
+        # the next stride would overflow the input
+        nxt = c.windows[-1] + c.s
+        ghost = strip.window(0, 0, 1, c.f, color=theme.NEGATIVE)
+        ghost.move_to(strip.block_center(0, 0, 1, c.f) + RIGHT * nxt * strip.cell_size)
+        ghost.set_stroke(opacity=0.9)
+        miss = label(f"window {len(c.windows) + 1} would need cells {nxt + 1}–{nxt + c.f}: only {c.n} exist",
+                     size=theme.SMALL_SIZE, color=theme.NEGATIVE).next_to(strip, DOWN, buff=0.3)
+        self.play(FadeIn(ghost), FadeIn(miss), run_time=0.6)
+        self.wait(1.0)
+        res2 = caption(f"{c.numerator}/{c.s} = {fmt_num(c.quotient)} → floor {c.floored} → {c.size} windows, "
+                       f"output {c.size}×{c.size}", color=theme.OUTPUT)
+        self.play(FadeOut(ghost), FadeIn(res2), run_time=0.6)
+        self.wait(1.5)
+        self.clear_all()

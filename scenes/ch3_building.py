@@ -1,0 +1,101 @@
+"""Chapter 3 — building the CNN.
+
+Each scene: a pure data function (inputs → every number shown, from
+``cnnviz.core``) and the choreography that draws it with the shared drawings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from manim import DOWN, UP, Create, FadeIn, FadeOut, TransformFromCopy, VGroup
+
+from cnnviz import core, theme
+from cnnviz.drawings import CnnvizScene, ValueGrid, caption, fmt_num, label, title
+from cnnviz.formula import Formula
+
+
+# ============================================================ TinyMaxPoolingFixed
+@dataclass(frozen=True)
+class PoolingData:
+    x: np.ndarray            # 4×4 feature map
+    size: int                # window
+    stride: int
+    windows: tuple           # top-left (row, col) of each window
+    max_out: np.ndarray      # 2×2
+    avg_out: np.ndarray      # 2×2
+    params: int              # learnable parameters of a pooling layer
+
+
+def pooling_data() -> PoolingData:
+    """The notebook's window [[164, 0], [1, 0]] sits top-left of a 4×4 feature map."""
+    x = np.array([
+        [164, 0, 12, 80],
+        [1, 0, 45, 30],
+        [7, 3, 55, 61],
+        [90, 22, 18, 200],
+    ])
+    size = stride = 2
+    windows = tuple(core.pool_windows(x.shape, size, stride))
+    return PoolingData(x, size, stride, windows, core.max_pool(x, size, stride), core.avg_pool(x, size, stride),
+                       core.pool_params())
+
+
+class TinyMaxPoolingFixed(CnnvizScene):
+    data = staticmethod(pooling_data)
+
+    def construct(self):
+        d = self.data()
+        k = d.size
+        head = title(f"Pooling: {core.fmt_shape(d.x.shape)} map, {k}×{k} window, stride {d.stride} "
+                     f"→ {core.fmt_shape(d.max_out.shape)}", size=30)
+        x_grid = ValueGrid(d.x, color=theme.INPUT, cell_size=0.72).move_to([-4.4, 0.9, 0])
+        mx = ValueGrid(d.max_out, color=theme.OUTPUT, cell_size=0.95, show_values=False).move_to([0.9, 0.9, 0])
+        av = ValueGrid(d.avg_out, color=theme.KERNEL, cell_size=0.95, show_values=False).move_to([4.6, 0.9, 0])
+        names = VGroup(
+            label("feature map", size=theme.SMALL_SIZE, color=theme.INPUT).next_to(x_grid, UP, buff=0.15),
+            label("max pooling", size=theme.SMALL_SIZE, color=theme.OUTPUT).next_to(mx, UP, buff=0.15),
+            label("average pooling", size=theme.SMALL_SIZE, color=theme.KERNEL).next_to(av, UP, buff=0.15),
+        )
+        self.play(FadeIn(head), FadeIn(x_grid), FadeIn(mx), FadeIn(av), FadeIn(names), run_time=1.0)
+
+        frame = None
+        for n, (r, c) in enumerate(d.windows):
+            i, j = r // d.stride, c // d.stride
+            vals = d.x[r:r + k, c:c + k].ravel()
+            new_frame = x_grid.window(r, c, k, k)
+            if frame is None:
+                self.play(Create(new_frame), run_time=0.5)
+            else:
+                self.play(frame.animate.move_to(new_frame), run_time=0.4)
+                new_frame = frame
+            frame = new_frame
+            m_val = mx.value_label(i, j, d.max_out[i, j])
+            a_val = av.value_label(i, j, d.avg_out[i, j])
+            if n == 0:  # the notebook's window, explained
+                joined = ", ".join(fmt_num(v) for v in vals)
+                f_max = Formula(rf"\max({joined}) = \mathbf{{{fmt_num(d.max_out[i, j])}}}", font_size=30,
+                                color=theme.OUTPUT)
+                f_avg = Formula(rf"\frac{{{' + '.join(fmt_num(v) for v in vals)}}}{{{vals.size}}}"
+                                rf" = \mathbf{{{fmt_num(d.avg_out[i, j])}}}", font_size=30, color=theme.KERNEL)
+                f_max.move_to([2.75, -1.25, 0])
+                f_avg.move_to([2.75, -2.2, 0])
+                self.play(FadeIn(f_max), FadeIn(f_avg), run_time=0.8)
+                self.play(TransformFromCopy(f_max, m_val), TransformFromCopy(f_avg, a_val), run_time=0.8)
+                note = label(f"max keeps the strong {fmt_num(d.max_out[i, j])}; "
+                             f"the average dilutes it to {fmt_num(d.avg_out[i, j])}",
+                             size=theme.SMALL_SIZE, color=theme.TEXT).move_to([0, -3.3, 0])
+                self.play(FadeIn(note), run_time=0.5)
+                self.wait(1.5)
+                self.play(FadeOut(VGroup(f_max, f_avg, note)), run_time=0.4)
+            else:
+                cells = x_grid.block(r, c, k, k)
+                self.play(TransformFromCopy(cells[len(cells) // 2:], VGroup(m_val)),
+                          TransformFromCopy(cells[len(cells) // 2:], VGroup(a_val)), run_time=0.6)
+
+        end = caption(f"Pooling learns nothing: {d.params} parameters. "
+                      f"{core.fmt_shape(d.x.shape)} → {core.fmt_shape(d.max_out.shape)}", color=theme.TEXT)
+        self.play(FadeOut(frame), FadeIn(end), run_time=0.6)
+        self.wait(1.5)
+        self.clear_all()

@@ -1,0 +1,85 @@
+"""The shared drawings and the layout checker itself."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from manim import RIGHT, UP, FadeIn, Text
+
+from cnnviz import theme
+from cnnviz.drawings import CnnvizScene, TensorStack, ValueGrid, fmt_num, label
+from cnnviz.formula import Formula
+from cnnviz.layout import check_scene
+
+
+def test_fmt_num():
+    assert fmt_num(3) == "3" and fmt_num(np.int64(-7)) == "-7"
+    assert fmt_num(41.25) == "41.25" and fmt_num(50.0) == "50" and fmt_num(16.666666) == "16.67"
+    assert fmt_num(-0.001) == "0"
+
+
+def test_value_grid_geometry():
+    g = ValueGrid(np.arange(6).reshape(2, 3), cell_size=0.5)
+    assert len(g.cells) == 6 and len(g.labels) == 6
+    assert g.label_at(1, 2).original_text == "5"
+    assert np.isclose(g.width, 1.5, atol=0.05) and np.isclose(g.height, 1.0, atol=0.05)
+    # the 2×2 window at (0, 1) is centred on the centre of its four cells
+    c = np.mean([g.cell(a, b).get_center() for a in (0, 1) for b in (1, 2)], axis=0)
+    np.testing.assert_allclose(g.window(0, 1, 2, 2).get_center(), c, atol=1e-9)
+    with pytest.raises(ValueError, match="2-D"):
+        ValueGrid(np.arange(3))
+
+
+def test_gray_shading_maps_0_to_black_255_to_white():
+    g = ValueGrid(np.array([[0, 255]]), shade="gray", vrange=(0, 255))
+    assert g.cell(0, 0).get_fill_color().to_hex().upper() == "#000000"
+    assert g.cell(0, 1).get_fill_color().to_hex().upper() == "#FFFFFF"
+
+
+def test_tensor_stack_caps_sheets_but_labels_true_shape():
+    t = TensorStack(4, 4, 100, max_sheets=6)
+    assert len(t.sheets) == 6 and t.shape_label.original_text == "4×4×100"
+
+
+def test_formula_is_latex_free_and_coloured():
+    f = Formula(r"\left\lfloor \frac{N - F + 2P}{S} \right\rfloor + 1", font_size=34)
+    assert len(f.submobjects) > 5
+    assert f.height > 0.3
+    colours = {sm.get_fill_color().to_hex().upper() for sm in f.family_members_with_points()}
+    assert colours == {theme.TEXT.upper()}
+    g = Formula(r"{\color{#FF0000}x} + y")
+    colours = {sm.get_fill_color().to_hex().upper() for sm in g.family_members_with_points()}
+    assert "#FF0000" in colours and theme.TEXT.upper() in colours
+
+
+def test_formula_size_matches_text():
+    f, t = Formula("x", font_size=48), Text("x", font_size=48)
+    assert abs(f.height - t.height) / t.height < 0.15
+
+
+class _Clean(CnnvizScene):
+    def construct(self):
+        a = label("left").shift(2 * RIGHT)
+        b = label("right").shift(2 * UP)
+        self.play(FadeIn(a), FadeIn(b))
+
+
+class _Misplaced(CnnvizScene):
+    def construct(self):
+        a = label("a label")
+        b = label("another label").shift(0.1 * UP)  # sits on top of the first
+        self.play(FadeIn(a), FadeIn(b))
+        far = label("out of the frame").shift(8 * RIGHT)
+        self.play(FadeIn(far))
+
+
+def test_layout_check_passes_a_clean_scene():
+    assert check_scene(_Clean) == []
+
+
+def test_layout_check_catches_a_misplaced_label():
+    problems = check_scene(_Misplaced)
+    kinds = {p.kind for p in problems}
+    assert kinds == {"overlap", "out-of-frame"}, problems
+    assert any("another label" in p.what for p in problems if p.kind == "overlap")
+    assert any("out of the frame" in p.what for p in problems if p.kind == "out-of-frame")

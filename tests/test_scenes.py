@@ -1,0 +1,119 @@
+"""Every implemented scene: its data (no rendering), its layout (construct without frames), no LaTeX."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import is_dataclass
+
+import numpy as np
+import pytest
+from scipy.signal import correlate2d
+
+from cnnviz import registry
+
+SPECS = [s for s in registry.CATALOG if registry.is_implemented(s)]
+IDS = [s.name for s in SPECS]
+
+
+def test_catalog_is_the_spec():
+    names = [s.name for s in registry.CATALOG]
+    assert len(names) == 35 and len(set(names)) == 35
+    assert {s.chapter for s in registry.CATALOG} == {1, 2, 3}
+    paths = [s.notebook_path for s in registry.CATALOG if s.notebook_path]
+    assert len(paths) == len(set(paths)) == 29
+    assert registry.get("Dropout").notebook_path == "assets/dropout.gif"
+    assert registry.get("SparseVsDense").notebook_path == "assets/output.gif"
+    assert (registry.get("ConvExampleExplainedClean").notebook_path
+            == "media/videos/CNN/720p30/ConvExampleExplainedClean_ManimCE_v0.19.0.gif")
+
+
+def test_catalog_paths_are_the_notebooks(notebook_text):
+    for spec in registry.CATALOG:
+        if spec.notebook_path:
+            assert f'src="{spec.notebook_path}"' in notebook_text, spec.name
+
+
+@pytest.fixture(scope="session")
+def notebook_text():
+    here = os.path.dirname(__file__)
+    path = os.path.join(here, "..", "..", "shared", "notebook", "CNN_notebook.md")
+    if not os.path.exists(path):
+        pytest.skip("the course notebook (../shared/notebook) is not next to this checkout")
+    with open(path, encoding="utf-8") as fh:
+        return fh.read()
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_scene_is_a_manim_scene_with_data(spec):
+    from manim import Scene
+
+    cls = spec.load()
+    assert issubclass(cls, Scene)
+    assert cls.__module__ == spec.module_name  # `manim render FILE` finds it
+    data = cls.data()
+    assert is_dataclass(data)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_layout(spec, no_latex):
+    from cnnviz.layout import check_scene
+
+    problems = check_scene(spec.load())
+    assert not problems, "\n".join(map(str, problems))
+
+
+@pytest.fixture()
+def no_latex(monkeypatch, tmp_path):
+    """A PATH without latex/dvisvgm: any LaTeX call would fail the scene."""
+    for tool in ("latex", "dvisvgm", "xelatex"):
+        found = shutil.which(tool)
+        if found:
+            monkeypatch.setenv("PATH", os.pathsep.join(
+                p for p in os.environ["PATH"].split(os.pathsep) if os.path.dirname(found) != p))
+    assert shutil.which("latex") is None
+
+
+# ----------------------------------------------------------------- scene data
+def test_conv_example_data():
+    from scenes.ch2_convolution import conv_example_data
+
+    d = conv_example_data()
+    assert d.x.shape == (5, 5) and d.w.shape == (3, 3) and d.out.shape == (3, 3)
+    assert np.issubdtype(d.x.dtype, np.integer)
+    np.testing.assert_array_equal(d.out, correlate2d(d.x, d.w, mode="valid"))
+    assert len(d.steps) == 9
+    for step in d.steps:
+        i, j = step.out_pos
+        assert step.products.sum() == step.output == d.out[i, j]
+        np.testing.assert_array_equal(step.window, d.x[i:i + 3, j:j + 3])
+    assert len(np.unique(d.out)) > 3  # a readable, non-trivial result
+
+
+def test_output_size_data():
+    from scenes.ch2_convolution import output_size_data
+
+    d = output_size_data()
+    nb, fl = d.notebook, d.floor_case
+    assert (nb.n, nb.f, nb.p, nb.s, nb.size) == (28, 3, 1, 1, 28)
+    assert (fl.n, fl.f, fl.p, fl.s, fl.size) == (8, 3, 0, 2, 3)
+    assert fl.quotient == 2.5 and fl.floored == 2  # the floor matters
+    assert fl.windows == (0, 2, 4) and fl.windows[-1] + fl.s + fl.f > fl.n
+    # independent count: slide a window until it falls off
+    for c in (nb, fl):
+        count = len(range(0, c.n + 2 * c.p - c.f + 1, c.s))
+        assert c.size == count
+
+
+def test_pooling_data():
+    from scenes.ch3_building import pooling_data
+
+    d = pooling_data()
+    assert d.x.shape == (4, 4) and d.max_out.shape == d.avg_out.shape == (2, 2)
+    np.testing.assert_array_equal(d.x[:2, :2], [[164, 0], [1, 0]])
+    assert d.max_out[0, 0] == 164 and d.avg_out[0, 0] == 41.25
+    for (r, c) in d.windows:
+        block = d.x[r:r + 2, c:c + 2]
+        assert d.max_out[r // 2, c // 2] == block.max()
+        assert d.avg_out[r // 2, c // 2] == block.mean()
+    assert d.params == 0
