@@ -375,7 +375,13 @@ class CnnvizScene(Scene):
         self.camera.background_color = ManimColor(theme.BACKGROUND)
 
     def clear_all(self, run_time: float = 0.5):
-        """Fade everything out: the last animation, so the GIF loops back to an empty frame."""
+        """Fade everything out: the last animation, so the GIF loops back to its empty first frame.
+
+        When only the last frame is saved (``-s``, ``--format png``: a poster for
+        slides) the scene keeps its final picture instead.
+        """
+        if config.save_last_frame:
+            return
         mobs = [m for m in self.mobjects if m.family_members_with_points()]
         if mobs:
             self.play(*(FadeOut(m) for m in mobs), run_time=run_time)

@@ -71,7 +71,8 @@ class ConvExampleExplainedClean(CnnvizScene):
 
         x_grid = ValueGrid(d.x, color=theme.INPUT)
         k_grid = ValueGrid(d.w, color=theme.KERNEL)
-        o_grid = ValueGrid(d.out, color=theme.OUTPUT, show_values=False, cell_size=0.75)
+        o_grid = ValueGrid(d.out, color=theme.OUTPUT, show_values=False, cell_size=0.75,
+                           font_size=x_grid.font_size)
         x_grid.move_to([-4.3, 0.75, 0])
         k_grid.move_to([-0.6, 0.75, 0])
         o_grid.move_to([3.9, 0.75, 0])

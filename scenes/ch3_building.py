@@ -50,9 +50,11 @@ class TinyMaxPoolingFixed(CnnvizScene):
         k = d.size
         head = title(f"Pooling: {core.fmt_shape(d.x.shape)} map, {k}×{k} window, stride {d.stride} "
                      f"→ {core.fmt_shape(d.max_out.shape)}", size=30)
-        x_grid = ValueGrid(d.x, color=theme.INPUT, cell_size=0.72).move_to([-4.4, 0.9, 0])
-        mx = ValueGrid(d.max_out, color=theme.OUTPUT, cell_size=0.95, show_values=False).move_to([0.9, 0.9, 0])
-        av = ValueGrid(d.avg_out, color=theme.KERNEL, cell_size=0.95, show_values=False).move_to([4.6, 0.9, 0])
+        x_grid = ValueGrid(d.x, color=theme.INPUT, cell_size=0.8).move_to([-4.4, 0.9, 0])
+        mx = ValueGrid(d.max_out, color=theme.OUTPUT, cell_size=0.95, show_values=False,
+                        font_size=26).move_to([0.9, 0.9, 0])
+        av = ValueGrid(d.avg_out, color=theme.KERNEL, cell_size=0.95, show_values=False,
+                        font_size=26).move_to([4.6, 0.9, 0])
         names = VGroup(
             label("feature map", size=theme.SMALL_SIZE, color=theme.INPUT).next_to(x_grid, UP, buff=0.15),
             label("max pooling", size=theme.SMALL_SIZE, color=theme.OUTPUT).next_to(mx, UP, buff=0.15),
@@ -73,26 +75,26 @@ class TinyMaxPoolingFixed(CnnvizScene):
             frame = new_frame
             m_val = mx.value_label(i, j, d.max_out[i, j])
             a_val = av.value_label(i, j, d.avg_out[i, j])
-            if n == 0:  # the notebook's window, explained
-                joined = ", ".join(fmt_num(v) for v in vals)
-                f_max = Formula(rf"\max({joined}) = \mathbf{{{fmt_num(d.max_out[i, j])}}}", font_size=30,
-                                color=theme.OUTPUT)
-                f_avg = Formula(rf"\frac{{{' + '.join(fmt_num(v) for v in vals)}}}{{{vals.size}}}"
-                                rf" = \mathbf{{{fmt_num(d.avg_out[i, j])}}}", font_size=30, color=theme.KERNEL)
-                f_max.move_to([2.75, -1.25, 0])
-                f_avg.move_to([2.75, -2.2, 0])
-                self.play(FadeIn(f_max), FadeIn(f_avg), run_time=0.8)
-                self.play(TransformFromCopy(f_max, m_val), TransformFromCopy(f_avg, a_val), run_time=0.8)
+            f_max = Formula(rf"\max({', '.join(fmt_num(v) for v in vals)}) = {fmt_num(d.max_out[i, j])}",
+                            font_size=30, color=theme.OUTPUT).move_to([2.75, -1.25, 0])
+            f_avg = Formula(rf"\frac{{{' + '.join(fmt_num(v) for v in vals)}}}{{{vals.size}}}"
+                            rf" = {fmt_num(d.avg_out[i, j])}", font_size=30, color=theme.KERNEL).move_to([2.75, -2.2, 0])
+            slow = n == 0  # the notebook's window, explained; the others faster
+            self.play(FadeIn(f_max), FadeIn(f_avg), run_time=0.8 if slow else 0.4)
+            # the result's glyphs (one SVG path per glyph) fly into the output cells
+            m_res = f_max[-len(fmt_num(d.max_out[i, j])):]
+            a_res = f_avg[-len(fmt_num(d.avg_out[i, j])):]
+            self.play(TransformFromCopy(m_res, m_val), TransformFromCopy(a_res, a_val), run_time=0.8 if slow else 0.5)
+            if slow:
                 note = label(f"max keeps the strong {fmt_num(d.max_out[i, j])}; "
                              f"the average dilutes it to {fmt_num(d.avg_out[i, j])}",
                              size=theme.SMALL_SIZE, color=theme.TEXT).move_to([0, -3.3, 0])
                 self.play(FadeIn(note), run_time=0.5)
                 self.wait(1.5)
-                self.play(FadeOut(VGroup(f_max, f_avg, note)), run_time=0.4)
+                self.play(FadeOut(note), run_time=0.3)
             else:
-                cells = x_grid.block(r, c, k, k)
-                self.play(TransformFromCopy(cells[len(cells) // 2:], VGroup(m_val)),
-                          TransformFromCopy(cells[len(cells) // 2:], VGroup(a_val)), run_time=0.6)
+                self.wait(0.4)
+            self.play(FadeOut(f_max), FadeOut(f_avg), run_time=0.3)
 
         end = caption(f"Pooling learns nothing: {d.params} parameters. "
                       f"{core.fmt_shape(d.x.shape)} → {core.fmt_shape(d.max_out.shape)}", color=theme.TEXT)
