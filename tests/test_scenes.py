@@ -117,3 +117,21 @@ def test_pooling_data():
         assert d.max_out[r // 2, c // 2] == block.max()
         assert d.avg_out[r // 2, c // 2] == block.mean()
     assert d.params == 0
+
+
+def test_every_scene_class_is_in_the_catalog():
+    import importlib
+    import inspect
+
+    from cnnviz.drawings import CnnvizScene
+
+    catalog = {s.name for s in registry.CATALOG}
+    for module in sorted(set(registry.CHAPTER_MODULES.values())):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError:
+            continue  # a chapter with no scene yet
+        for name, obj in inspect.getmembers(mod, inspect.isclass):
+            if issubclass(obj, CnnvizScene) and obj.__module__ == module:
+                assert name in catalog, f"{module}.{name} is not in cnnviz.registry.CATALOG"
+                assert registry.is_implemented(registry.get(name))
