@@ -19,11 +19,13 @@ frame by frame — so memory stays at a few frames whatever the clip length.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import resource
 import shutil
+import signal
 import sys
 import time
 import traceback
@@ -34,7 +36,7 @@ MANIM_QUALITY = {"l": "low_quality", "m": "medium_quality", "h": "high_quality",
 
 #: Frames sampled (evenly spaced) to build the GIF palette, and the montage size cap.
 PALETTE_SAMPLES = 32
-PALETTE_MAX_PIXELS = 8_000_000
+PALETTE_MAX_PIXELS = 2_000_000
 
 
 def _peak_rss_mb() -> float:
@@ -80,8 +82,9 @@ def video_to_gif(src: Path, dst: Path, *, transparent: bool = False, samples: in
         if step is None:
             h, w = arr.shape[:2]
             step = max(1, math.ceil(math.sqrt(len(wanted) * h * w / PALETTE_MAX_PIXELS)))
-        if i in wanted:
-            picked.append(arr[::step, ::step].copy())
+        if i in wanted:  # a different sub-grid for each sample, so thin lines are seen too
+            k = len(picked)
+            picked.append(arr[k % step :: step, (k // step) % step :: step].copy())
     palette = GifPalette.from_frames(picked, max_montage_pixels=PALETTE_MAX_PIXELS)
     del picked
     t1 = time.perf_counter()
@@ -183,10 +186,31 @@ def run(job: dict) -> dict:
     return result
 
 
+def _watch_parent(parent_pid: int, output: Path, work_dir: Path) -> None:
+    """If the parent dies without stopping us (SIGKILL), remove our files and exit."""
+    import threading
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent_pid:
+                with contextlib.suppress(OSError):
+                    output.unlink()
+                shutil.rmtree(work_dir, ignore_errors=True)
+                os._exit(3)
+
+    threading.Thread(target=watch, name="cnnviz-parent-watch", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    # The parent starts workers with SIGINT/SIGTERM blocked (and the mask is inherited): undo that,
+    # so that the parent can stop us with SIGTERM.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     job_path = Path(argv[0])
     job = json.loads(job_path.read_text(encoding="utf-8"))
+    if job.get("parent_pid"):
+        _watch_parent(int(job["parent_pid"]), Path(job["output"]), Path(job["work_dir"]))
     result_path = Path(job["work_dir"]) / "result.json"
     start = time.perf_counter()
     code = 0
