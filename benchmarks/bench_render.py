@@ -93,16 +93,23 @@ def median(xs):
 def bench_speed(scenes: list[str], reps: int, jobs: int) -> dict:
     rows = []
     for rep in range(reps):
-        with tempfile.TemporaryDirectory(prefix="bench-manim-") as d:
-            before = uptime()
-            t_base = 0.0
-            per_scene = {}
-            for name in scenes:
-                wall, rss, code, err = run_timed(manim_cmd(name, "l", Path(d) / name, "--format", "gif"), env=bench_env())
-                if code != 0:
-                    raise SystemExit(f"manim failed on {name}:\n{err}")
-                per_scene[name] = round(wall, 2)
-                t_base += wall
+        before = uptime()
+        # baseline 1: the same output (GIF) with plain manim, one scene after another
+        # baseline 2: plain `manim -ql` as typed, i.e. its default MP4 output (less work than a GIF)
+        baselines = {}
+        for fmt in ("gif", "mp4"):
+            with tempfile.TemporaryDirectory(prefix="bench-manim-") as d:
+                total, per_scene = 0.0, {}
+                for name in scenes:
+                    wall, rss, code, err = run_timed(manim_cmd(name, "l", Path(d) / name, "--format", fmt),
+                                                     env=bench_env())
+                    if code != 0:
+                        raise SystemExit(f"manim failed on {name}:\n{err}")
+                    per_scene[name] = round(wall, 2)
+                    total += wall
+                baselines[fmt] = (total, per_scene)
+        t_base, per_scene = baselines["gif"]
+        t_mp4 = baselines["mp4"][0]
         with tempfile.TemporaryDirectory(prefix="bench-cnnviz-") as d:
             wall, _, code, err = run_timed(
                 [PY, str(ROOT / "render.py"), "render", *scenes, "-j", str(jobs), "-q", "l", "--force", "--out", d],
@@ -113,8 +120,10 @@ def bench_speed(scenes: list[str], reps: int, jobs: int) -> dict:
         after = uptime()
         row = {"rep": rep + 1, "manim_sequential_s": round(t_base, 2), "cnnviz_s": round(t_ours, 2),
                "speedup": round(t_base / t_ours, 2), "manim_per_scene_s": per_scene,
+               "manim_mp4_sequential_s": round(t_mp4, 2), "speedup_vs_mp4": round(t_mp4 / t_ours, 2),
                "uptime_before": before, "uptime_after": after}
-        print(f"  speed rep {rep + 1}: manim {t_base:.1f}s, cnnviz -j {jobs} {t_ours:.1f}s → ×{t_base / t_ours:.2f}   ({after})")
+        print(f"  speed rep {rep + 1}: manim gif {t_base:.1f}s, manim mp4 {t_mp4:.1f}s, cnnviz -j {jobs} {t_ours:.1f}s"
+              f" → ×{t_base / t_ours:.2f} (×{t_mp4 / t_ours:.2f} vs mp4)   ({after})")
         rows.append(row)
     return {
         "scenes": scenes,
@@ -123,6 +132,8 @@ def bench_speed(scenes: list[str], reps: int, jobs: int) -> dict:
         "median_manim_s": round(median([r["manim_sequential_s"] for r in rows]), 2),
         "median_cnnviz_s": round(median([r["cnnviz_s"] for r in rows]), 2),
         "median_speedup": round(median([r["speedup"] for r in rows]), 2),
+        "median_manim_mp4_s": round(median([r["manim_mp4_sequential_s"] for r in rows]), 2),
+        "median_speedup_vs_mp4": round(median([r["speedup_vs_mp4"] for r in rows]), 2),
     }
 
 
@@ -292,11 +303,15 @@ def markdown(res: dict) -> str:
     sp = res.get("speed")
     if sp:
         lines += ["## Speed (-q l, GIF)", "", f"scenes: {', '.join(sp['scenes'])}", "",
-                  "| rep | manim sequential (s) | cnnviz -j %d (s) | speed-up | load after |" % sp["jobs"],
-                  "|---|---|---|---|---|"]
+                  "| rep | manim -ql --format gif, sequential (s) | manim -ql (mp4), sequential (s) "
+                  "| cnnviz render -j %d -q l (s) | speed-up vs gif | speed-up vs mp4 | load after |" % sp["jobs"],
+                  "|---|---|---|---|---|---|---|"]
         for r in sp["reps"]:
-            lines.append(f"| {r['rep']} | {r['manim_sequential_s']} | {r['cnnviz_s']} | ×{r['speedup']} | {r['uptime_after'].split('load average:')[-1].strip()} |")
-        lines += [f"| **median** | **{sp['median_manim_s']}** | **{sp['median_cnnviz_s']}** | **×{sp['median_speedup']}** | |", ""]
+            load = r["uptime_after"].split("load average:")[-1].strip()
+            lines.append(f"| {r['rep']} | {r['manim_sequential_s']} | {r['manim_mp4_sequential_s']} | {r['cnnviz_s']} "
+                         f"| ×{r['speedup']} | ×{r['speedup_vs_mp4']} | {load} |")
+        lines += [f"| **median** | **{sp['median_manim_s']}** | **{sp['median_manim_mp4_s']}** | **{sp['median_cnnviz_s']}** "
+                  f"| **×{sp['median_speedup']}** | **×{sp['median_speedup_vs_mp4']}** | |", ""]
     mem = res.get("memory")
     if mem:
         lines += ["## Worker peak RSS (-q m = 720p30, GIF, -j 1)", "", "| scene | frames | peak RSS (MB) | seconds |", "|---|---|---|---|"]

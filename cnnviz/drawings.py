@@ -286,7 +286,7 @@ class NeuronLayer(VGroup):
         positions = []
         for k in range(n_shown):
             if ellipsis_after is not None and k == ellipsis_after:
-                self.ellipsis = label("⋮", size=theme.BODY_SIZE, color=theme.MUTED).move_to([0, y - spacing / 2, 0])
+                self.ellipsis = label("⋮", size=theme.BODY_SIZE, color=theme.MUTED).move_to([0, y, 0])
                 y -= spacing
             positions.append(y)
             y -= spacing

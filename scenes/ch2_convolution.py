@@ -12,16 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 from manim import (
     DOWN,
-    LEFT,
     RIGHT,
     UP,
     Create,
     FadeIn,
     FadeOut,
     Indicate,
-    LaggedStart,
     ReplacementTransform,
-    TransformFromCopy,
     VGroup,
     Write,
 )
@@ -99,7 +96,7 @@ class ConvExampleExplainedClean(CnnvizScene):
             if k < d.n_explained:
                 self.explain_step(step, x_grid, k_grid, value)
             else:
-                self.play(TransformFromCopy(window, value), run_time=0.35)
+                self.play(FadeIn(value, scale=1.6), run_time=0.35)
 
         done = caption(f"{len(d.steps)} positions → a {core.fmt_shape(d.out.shape)} feature map "
                        f"(N − F + 1 = {n} − {f} + 1 = {core.output_size(n, f)})", color=theme.OUTPUT)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from manim import DOWN, UP, Create, FadeIn, FadeOut, TransformFromCopy, VGroup
+from manim import UP, Create, FadeIn, FadeOut, TransformFromCopy, VGroup
 
 from cnnviz import core, theme
 from cnnviz.drawings import CnnvizScene, ValueGrid, caption, fmt_num, label, title

@@ -83,3 +83,27 @@ def test_layout_check_catches_a_misplaced_label():
     assert kinds == {"overlap", "out-of-frame"}, problems
     assert any("another label" in p.what for p in problems if p.kind == "overlap")
     assert any("out of the frame" in p.what for p in problems if p.kind == "out-of-frame")
+
+
+def test_neuron_layer_with_ellipsis_and_dense_edges():
+    from cnnviz.drawings import NeuronLayer, connect
+
+    a = NeuronLayer(6, ellipsis_after=3)
+    b = NeuronLayer(3).shift(3 * RIGHT)
+    assert len(a) == 6 and a.ellipsis is not None
+    # the ellipsis sits halfway between the 3rd and the 4th neuron drawn
+    y2, ye, y3 = a.neurons[2].get_center()[1], a.ellipsis.get_center()[1], a.neurons[3].get_center()[1]
+    assert y2 > ye > y3 and abs((y2 - ye) - (ye - y3)) < 1e-6
+    dense = connect(a, b)
+    assert len(dense) == 6 * 3
+    sparse = connect(a, b, pairs=[(0, 0), (1, 0)], colors=[theme.KERNEL, theme.BIAS])
+    assert [e.get_stroke_color().to_hex().upper() for e in sparse] == [theme.KERNEL.upper(), theme.BIAS.upper()]
+    np.testing.assert_allclose(sparse[0].get_start(), a.neurons[0].get_right(), atol=1e-6)
+
+
+def test_shape_arrow_label_sits_above():
+    from cnnviz.drawings import ShapeArrow
+
+    s = ShapeArrow([-1, 0, 0], [1, 0, 0], "5×5×1")
+    assert s.text.original_text == "5×5×1"
+    assert s.text.get_bottom()[1] >= s.arrow.get_top()[1] - 1e-6

@@ -64,14 +64,30 @@ def test_layout(spec, no_latex):
 
 
 @pytest.fixture()
-def no_latex(monkeypatch, tmp_path):
-    """A PATH without latex/dvisvgm: any LaTeX call would fail the scene."""
+def no_latex(monkeypatch):
+    """No LaTeX: none on the PATH, and Manim's one door to it (tex_to_svg_file) fails loudly,
+    so a scene that uses MathTex/Tex/DecimalNumber/Integer/Variable/Matrix fails even on a
+    machine that has LaTeX installed."""
+    import manim.mobject.text.tex_mobject as tex_mobject
+
     for tool in ("latex", "dvisvgm", "xelatex"):
         found = shutil.which(tool)
         if found:
             monkeypatch.setenv("PATH", os.pathsep.join(
                 p for p in os.environ["PATH"].split(os.pathsep) if os.path.dirname(found) != p))
     assert shutil.which("latex") is None
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("this scene calls LaTeX (MathTex, Tex, DecimalNumber, Integer, Variable or Matrix)")
+
+    monkeypatch.setattr(tex_mobject, "tex_to_svg_file", refuse)
+
+
+def test_no_latex_fixture_catches_mathtex(no_latex):
+    from manim import MathTex
+
+    with pytest.raises(AssertionError, match="calls LaTeX"):
+        MathTex("x")
 
 
 # ----------------------------------------------------------------- scene data
