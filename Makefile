@@ -18,15 +18,20 @@ help:
 	@echo "make test     run the test suite"
 	@echo "make clean    remove the venv and media/"
 
+# Also, only when needed: venv/ensurepip, the Python headers and a C compiler (pycairo builds from source).
 sysdeps:
 	@missing=""; for p in $(SYS_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	$(PYTHON) -c 'import venv, ensurepip' >/dev/null 2>&1 || missing="$$missing python3-venv"; \
+	$(PYTHON) -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+	  || missing="$$missing python3-dev"; \
+	command -v cc >/dev/null 2>&1 || missing="$$missing gcc"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing system libraries:$$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
 	  else \
 	    echo "Missing system libraries:$$missing. Install them once with:"; \
-	    echo "  sudo apt-get install -y $(SYS_PKGS)"; \
+	    echo "  sudo apt-get install -y $(SYS_PKGS) python3-venv python3-dev gcc"; \
 	    exit 1; \
 	  fi; \
 	fi
