@@ -317,7 +317,8 @@ def markdown(res: dict) -> str:
         lines += ["## Worker peak RSS (-q m = 720p30, GIF, -j 1)", "", "| scene | frames | peak RSS (MB) | seconds |", "|---|---|---|---|"]
         for r in mem["rows"]:
             lines.append(f"| {r['scene']} | {r['frames']} | {r['peak_rss_mb']} | {r['seconds']} |")
-        lines += ["", f"max: **{mem['max_peak_rss_mb']} MB** (CliLong × {mem['long_repeat']}); {mem['uptime_after']}", ""]
+        lines += ["", f"max over all workers: **{mem['max_peak_rss_mb']} MB**; CliLong is the long fixture scene "
+                  f"(its animation × {mem['long_repeat']}); {mem['uptime_after']}", ""]
     sz = res.get("size")
     if sz:
         lines += ["## GIF size and fidelity (-q m, vs a lossless reference render)", "",
