@@ -14,7 +14,7 @@ ARGS ?=
 
 .PHONY: render test sysdeps test-sysdeps venv clean help
 help:
-	@echo "make render   render every scene (GIFs at the notebook's paths, under media/)"
+	@echo "make render   render every scene: GIFs at the notebook's paths under media/notebook/, and a gallery page"
 	@echo "make test     run the test suite"
 	@echo "make clean    remove the venv and media/"
 
@@ -52,7 +52,8 @@ $(STAMP): pyproject.toml | sysdeps
 venv: sysdeps $(STAMP)
 
 render: venv
-	$(PY) render.py render --all --layout notebook -q $(QUALITY) $(if $(JOBS),-j $(JOBS)) $(ARGS)
+	$(PY) render.py render --all --layout notebook --out media/notebook -q $(QUALITY) $(if $(JOBS),-j $(JOBS)) $(ARGS)
+	$(PY) render.py gallery --out media/notebook
 
 test: venv test-sysdeps
 	$(PY) -m pytest -q $(ARGS)
