@@ -15,6 +15,7 @@ from manim import (
     RIGHT,
     UP,
     Create,
+    DashedVMobject,
     FadeIn,
     FadeOut,
     Indicate,
@@ -230,23 +231,23 @@ class OutputSizeFormula(CnnvizScene):
 
         strip = ValueGrid(np.arange(1, c.n + 1).reshape(1, -1), color=theme.INPUT, cell_size=0.6)
         strip.next_to(sub2, DOWN, buff=0.5)
+        # where the next stride would put the window: past the end of the input
+        nxt = c.windows[-1] + c.s
+        ghost = DashedVMobject(strip.window(0, 0, 1, c.f, color=theme.NEGATIVE), num_dashes=30)
+        ghost.move_to(strip.block_center(0, 0, 1, c.f) + RIGHT * nxt * strip.cell_size)
+        VGroup(strip, ghost).set_x(-0.8)  # strip + overhang centred, the counter to their right
         self.play(FadeIn(strip), run_time=0.4)
         win = SlidingWindow(strip, 1, c.f)
-        counter = label("", size=theme.BODY_SIZE)
+        counter = None
         for k, start in enumerate(c.windows):
             new_counter = label(f"window {k + 1}", size=theme.SMALL_SIZE, color=theme.HIGHLIGHT)
-            new_counter.next_to(strip, RIGHT, buff=0.35)
-            if k == 0:
+            new_counter.next_to(VGroup(strip, ghost), RIGHT, buff=0.35)
+            if counter is None:
                 win.place(0, start)
                 self.play(Create(win), FadeIn(new_counter), run_time=0.5)
             else:
                 self.play(win.step_to(0, start), ReplacementTransform(counter, new_counter), run_time=0.5)
             counter = new_counter
-        # the next stride would overflow the input
-        nxt = c.windows[-1] + c.s
-        ghost = strip.window(0, 0, 1, c.f, color=theme.NEGATIVE)
-        ghost.move_to(strip.block_center(0, 0, 1, c.f) + RIGHT * nxt * strip.cell_size)
-        ghost.set_stroke(opacity=0.9)
         miss = label(f"window {len(c.windows) + 1} would need cells {nxt + 1}–{nxt + c.f}: only {c.n} exist",
                      size=theme.SMALL_SIZE, color=theme.NEGATIVE).next_to(strip, DOWN, buff=0.3)
         self.play(FadeIn(ghost), FadeIn(miss), run_time=0.6)
