@@ -219,11 +219,13 @@ class SlidingWindow(VGroup):
 
 # ---------------------------------------------------------------- tensor stack
 class TensorStack(VGroup):
-    """An H×W×C tensor as C offset sheets (front sheet first in ``sheets``).
+    """An H×W×C tensor as C offset sheets: channel 0 in front (bottom-left), the
+    later channels behind it, each shifted up and to the right.
 
     Shows at most ``max_sheets`` sheets (a large C is drawn with that many,
     the label still tells the true shape). ``colors``: one colour per sheet,
-    cycled. The label (``shape_label``) sits below.
+    cycled. ``sheet(k)`` is channel k's sheet; ``sheets`` holds them back to
+    front (drawing order). The label (``shape_label``) sits below.
     """
 
     def __init__(
@@ -251,17 +253,20 @@ class TensorStack(VGroup):
             r = Rectangle(width=sw, height=sh, stroke_color=col, stroke_width=2)
             r.set_fill(interpolate_color(ManimColor(theme.BACKGROUND), ManimColor(col), 0.45), opacity=fill_opacity)
             r.shift(np.array([k * offset, k * offset, 0.0]))
-            self.sheets.add(r)
-        self.sheets.submobjects.reverse()  # front sheet first
+            self.sheets.add(r)  # back to front: the front sheet is drawn last, on top
         self.add(self.sheets)
         text = label_text if label_text is not None else f"{h}×{w}×{c}"
         self.shape_label = label(text, size=label_size)
         self.shape_label.next_to(self.sheets, DOWN, buff=0.2)
         self.add(self.shape_label)
 
+    def sheet(self, k: int) -> Rectangle:
+        """The sheet of channel ``k`` (0 = front)."""
+        return self.sheets[len(self.sheets) - 1 - k]
+
     @property
     def front(self) -> Rectangle:
-        return self.sheets[0]
+        return self.sheet(0)
 
 
 # ---------------------------------------------------------------- neurons & edges

@@ -30,7 +30,8 @@ _UNITS_PER_PX = 0.014745
 
 
 def _cache_dir() -> Path:
-    d = Path(os.environ.get("CNNVIZ_FORMULA_CACHE", Path(tempfile.gettempdir()) / "cnnviz-formulas"))
+    default = Path(tempfile.gettempdir()) / f"cnnviz-formulas-{os.getuid()}"
+    d = Path(os.environ.get("CNNVIZ_FORMULA_CACHE", default))
     d.mkdir(parents=True, exist_ok=True)
     return d
 

@@ -107,3 +107,12 @@ def test_shape_arrow_label_sits_above():
     s = ShapeArrow([-1, 0, 0], [1, 0, 0], "5×5×1")
     assert s.text.original_text == "5×5×1"
     assert s.text.get_bottom()[1] >= s.arrow.get_top()[1] - 1e-6
+
+
+def test_tensor_stack_front_sheet_is_channel_0_drawn_last():
+    t = TensorStack(4, 4, 3, colors=theme.CHANNELS)
+    assert t.sheets[-1] is t.front is t.sheet(0)
+    assert t.front.get_stroke_color().to_hex().upper() == theme.RED.upper()
+    # later channels sit behind, up and to the right
+    assert t.sheet(2).get_center()[0] > t.sheet(1).get_center()[0] > t.front.get_center()[0]
+    assert t.shape_label.get_top()[1] <= t.front.get_bottom()[1]
