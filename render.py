@@ -264,6 +264,8 @@ class KeyContext:
             "manim": _version("manim"),
             "av": _version("av"),
             "pillow": _version("pillow"),
+            "ziamath": _version("ziamath"),
+            "numpy": _version("numpy"),
             "pipeline": PIPELINE_VERSION,
         }
         return cls(files, versions)
