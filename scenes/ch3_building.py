@@ -51,9 +51,9 @@ class TinyMaxPoolingFixed(CnnvizScene):
         head = title(f"Pooling: {core.fmt_shape(d.x.shape)} map, {k}×{k} window, stride {d.stride} "
                      f"→ {core.fmt_shape(d.max_out.shape)}", size=30)
         x_grid = ValueGrid(d.x, color=theme.INPUT, cell_size=0.8).move_to([-4.4, 0.9, 0])
-        mx = ValueGrid(d.max_out, color=theme.OUTPUT, cell_size=0.95, show_values=False,
+        mx = ValueGrid(d.max_out, color=theme.OUTPUT, cell_size=1.1, show_values=False,
                         font_size=26).move_to([0.9, 0.9, 0])
-        av = ValueGrid(d.avg_out, color=theme.KERNEL, cell_size=0.95, show_values=False,
+        av = ValueGrid(d.avg_out, color=theme.KERNEL, cell_size=1.1, show_values=False,
                         font_size=26).move_to([4.6, 0.9, 0])
         names = VGroup(
             label("feature map", size=theme.SMALL_SIZE, color=theme.INPUT).next_to(x_grid, UP, buff=0.15),
