@@ -12,8 +12,6 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from manim import (
     DOWN,
-    LEFT,
-    RIGHT,
     UP,
     Arrow,
     Circle,
@@ -124,7 +122,6 @@ class ValueGrid(VGroup):
         self.rows, self.cols = arr.shape
         self.cell_size = cell_size
         self.font_size = font_size if font_size is not None else theme.CELL_FONT * cell_size / theme.CELL_SIZE
-        self.role_color = color
         self.decimals = decimals
         if vrange is None and arr.size:
             vrange = (float(arr.min()), float(arr.max()))
@@ -205,14 +202,11 @@ class SlidingWindow(VGroup):
         self.grid, self.kh, self.kw = grid, kh, kw or kh
         self.frame = grid.window(0, 0, self.kh, self.kw, color=color)
         self.add(self.frame)
-        self.pos = (0, 0)
 
     def step_to(self, i: int, j: int):
-        self.pos = (i, j)
         return self.animate.move_to(self.grid.block_center(i, j, self.kh, self.kw))
 
     def place(self, i: int, j: int) -> "SlidingWindow":
-        self.pos = (i, j)
         self.move_to(self.grid.block_center(i, j, self.kh, self.kw))
         return self
 
@@ -331,7 +325,7 @@ def connect(
     return g
 
 
-# ---------------------------------------------------------------- arrows & panels
+# ---------------------------------------------------------------- arrows & captions
 class ShapeArrow(VGroup):
     """An arrow with a label (a shape like "3×3×1", or an operation) above it."""
 
@@ -352,22 +346,6 @@ def caption(text: str, size: float = theme.BODY_SIZE, color: str = theme.TEXT) -
     t = label(text, size=size, color=color)
     fit_width(t, config.frame_width - 0.6)
     return t.to_edge(DOWN, buff=0.3)
-
-
-def panel(mob: VMobject, buff: float = 0.2, color: str = theme.GRID_LINE) -> Rectangle:
-    """A rounded-free rectangle behind ``mob`` (a card)."""
-    r = Rectangle(width=mob.width + 2 * buff, height=mob.height + 2 * buff, stroke_color=color, stroke_width=1.5)
-    r.set_fill(theme.PANEL, opacity=0.6)
-    return r.move_to(mob.get_center())
-
-
-def row(*mobs, buff: float = 0.5) -> VGroup:
-    """Mobjects side by side, centred."""
-    return VGroup(*mobs).arrange(RIGHT, buff=buff)
-
-
-def column(*mobs, buff: float = 0.3) -> VGroup:
-    return VGroup(*mobs).arrange(DOWN, buff=buff)
 
 
 # ---------------------------------------------------------------- the scene base
@@ -395,5 +373,5 @@ class CnnvizScene(Scene):
 __all__ = [
     "fmt_num", "fmt_int", "label", "title", "fit_width", "shade_gray", "shade_signed", "contrast_text",
     "ValueGrid", "image_grid", "SlidingWindow", "TensorStack", "NeuronLayer", "edge", "connect",
-    "ShapeArrow", "caption", "panel", "row", "column", "CnnvizScene", "LEFT", "RIGHT", "UP", "DOWN",
+    "ShapeArrow", "caption", "CnnvizScene",
 ]

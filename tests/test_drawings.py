@@ -116,3 +116,17 @@ def test_tensor_stack_front_sheet_is_channel_0_drawn_last():
     # later channels sit behind, up and to the right
     assert t.sheet(2).get_center()[0] > t.sheet(1).get_center()[0] > t.front.get_center()[0]
     assert t.shape_label.get_top()[1] <= t.front.get_bottom()[1]
+
+
+def test_image_grid_is_height_tall_and_shaded():
+    from cnnviz.drawings import image_grid
+
+    px = np.array([[0, 128], [255, 64]])
+    g = image_grid(px, height=2.0)
+    assert np.isclose(g.height, 2.0, atol=0.02)
+    assert g.label_at(1, 0).original_text == "255"
+    assert g.cell(0, 0).get_fill_color().to_hex().upper() == "#000000"
+    assert g.cell(1, 0).get_fill_color().to_hex().upper() == "#FFFFFF"
+    # the label reads on its cell: dark text on white, light text on black
+    assert g.label_at(1, 0).get_fill_color().to_hex().upper() == "#000000"
+    assert g.label_at(0, 0).get_fill_color().to_hex().upper() == "#FFFFFF"
