@@ -17,6 +17,7 @@ import ziamath
 from manim import SVGMobject
 
 from . import theme
+from .files import atomic_write_text
 
 ziamath.config.svg2 = False
 
@@ -46,10 +47,7 @@ def formula_file(latex: str, color: str = theme.TEXT) -> Path:
     key = f"{ziamath.__version__}|{_ZM_SIZE}|{color}|{latex}"
     path = _cache_dir() / f"{hashlib.sha1(key.encode()).hexdigest()[:20]}.svg"
     if not path.exists():
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".svg.tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(formula_svg(latex, color))
-        os.replace(tmp, path)
+        atomic_write_text(path, formula_svg(latex, color))
     return path
 
 

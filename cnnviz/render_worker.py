@@ -32,6 +32,8 @@ import traceback
 from fractions import Fraction
 from pathlib import Path
 
+from cnnviz.files import atomic_write_text
+
 MANIM_QUALITY = {"l": "low_quality", "m": "medium_quality", "h": "high_quality", "k": "fourk_quality"}
 
 #: Frames sampled (evenly spaced) to build the GIF palette, and the montage size cap.
@@ -224,9 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         code = 130 if isinstance(exc, KeyboardInterrupt) else 1
     result["seconds"] = round(time.perf_counter() - start, 3)
     result["peak_rss_mb"] = round(_peak_rss_mb(), 1)
-    tmp = result_path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(result, indent=1), encoding="utf-8")
-    os.replace(tmp, result_path)
+    atomic_write_text(result_path, json.dumps(result, indent=1))
     return code
 
 
