@@ -434,6 +434,7 @@ class Runner:
         self.options = options
         self.console = console
         self.report = reporter
+        self.on_start = lambda task: None  # e.g. to show the running scenes in the progress bar
         self.running: list[Task] = []
 
     # -- start / finish ------------------------------------------------------------
@@ -475,6 +476,7 @@ class Runner:
         )
         task.status = "running"
         self.running.append(task)
+        self.on_start(task)
 
     def finish(self, task: Task) -> None:
         proc = task.proc
@@ -725,8 +727,9 @@ def run_render(specs, *, quality, fmt, jobs, out: Path, layout, force, transpare
                                     transient=True)
                 with progress:
                     bar = progress.add_task("", total=total, completed=done[0])
-                    runner.report = _wrap_progress(report, progress, bar, runner)
-                    _run_with_progress_refresh(runner, todo, progress, bar)
+                    runner.report = _wrap_progress(report, progress)
+                    runner.on_start = lambda _task: progress.update(bar, description=_running_desc(runner.running))
+                    runner.run(todo)
             else:
                 runner.run(todo)
     except KeyboardInterrupt:
@@ -780,24 +783,12 @@ def _running_desc(running: list[Task]) -> str:
     return ", ".join(names[:3]) + (" …" if len(names) > 3 else "")
 
 
-def _wrap_progress(report, progress, bar, runner):
+def _wrap_progress(report, progress):
     def wrapped(task: Task) -> None:
         report(task)
         if task.status == "failed":
             progress.console.print(f"[bold red]failed[/] {task.spec.name} (log: {_display_path(task.log)})")
     return wrapped
-
-
-def _run_with_progress_refresh(runner: Runner, todo: list[Task], progress, bar) -> None:
-    """Runner.run with the bar's description showing the running scenes."""
-    original_start = runner.start
-
-    def start(task: Task) -> None:
-        original_start(task)
-        progress.update(bar, description=_running_desc(runner.running))
-
-    runner.start = start
-    runner.run(todo)
 
 
 # --------------------------------------------------------------------------------------
