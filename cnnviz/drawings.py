@@ -122,6 +122,7 @@ class ValueGrid(VGroup):
         self.rows, self.cols = arr.shape
         self.cell_size = cell_size
         self.font_size = font_size if font_size is not None else theme.CELL_FONT * cell_size / theme.CELL_SIZE
+        self.role_color = color
         self.decimals = decimals
         if vrange is None and arr.size:
             vrange = (float(arr.min()), float(arr.max()))
@@ -163,6 +164,10 @@ class ValueGrid(VGroup):
         t = Text(fmt_num(v, self.decimals), font=theme.MONO, font_size=self.font_size, color=color)
         fit_width(t, self.cell_size * 0.86)
         return t.move_to(sq.get_center())
+
+    def heading(self, text: str) -> Text:
+        """A small title above the grid, in the grid's role colour (not added to the grid)."""
+        return label(text, size=theme.SMALL_SIZE, color=self.role_color).next_to(self, UP, buff=0.15)
 
     def window(self, i: int, j: int, h: int, w: int, color: str = theme.HIGHLIGHT, stroke_width: float = 6) -> Rectangle:
         """A frame around the h×w block of cells whose top-left cell is (i, j)."""

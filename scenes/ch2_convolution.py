@@ -77,9 +77,7 @@ class ConvExampleExplainedClean(CnnvizScene):
         star = label("⊛", size=40).move_to([(x_grid.get_right()[0] + k_grid.get_left()[0]) / 2, 0.75, 0])
         eq = label("=", size=40).move_to([(k_grid.get_right()[0] + o_grid.get_left()[0]) / 2, 0.75, 0])
         names = VGroup(
-            label(f"input {n}×{n}", color=theme.INPUT, size=theme.SMALL_SIZE).next_to(x_grid, UP, buff=0.15),
-            label(f"kernel {f}×{f}", color=theme.KERNEL, size=theme.SMALL_SIZE).next_to(k_grid, UP, buff=0.15),
-            label(f"output {o}×{o}", color=theme.OUTPUT, size=theme.SMALL_SIZE).next_to(o_grid, UP, buff=0.15),
+            x_grid.heading(f"input {n}×{n}"), k_grid.heading(f"kernel {f}×{f}"), o_grid.heading(f"output {o}×{o}"),
         )
         self.play(FadeIn(head), FadeIn(x_grid), FadeIn(k_grid), FadeIn(o_grid), FadeIn(star), FadeIn(eq),
                   FadeIn(names), run_time=1.0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from manim import UP, Create, FadeIn, FadeOut, TransformFromCopy, VGroup
+from manim import Create, FadeIn, FadeOut, TransformFromCopy, VGroup
 
 from cnnviz import core, theme
 from cnnviz.drawings import CnnvizScene, ValueGrid, caption, fmt_num, label, title
@@ -56,9 +56,7 @@ class TinyMaxPoolingFixed(CnnvizScene):
         av = ValueGrid(d.avg_out, color=theme.KERNEL, cell_size=1.1, show_values=False,
                         font_size=26).move_to([4.6, 0.9, 0])
         names = VGroup(
-            label("feature map", size=theme.SMALL_SIZE, color=theme.INPUT).next_to(x_grid, UP, buff=0.15),
-            label("max pooling", size=theme.SMALL_SIZE, color=theme.OUTPUT).next_to(mx, UP, buff=0.15),
-            label("average pooling", size=theme.SMALL_SIZE, color=theme.KERNEL).next_to(av, UP, buff=0.15),
+            x_grid.heading("feature map"), mx.heading("max pooling"), av.heading("average pooling"),
         )
         self.play(FadeIn(head), FadeIn(x_grid), FadeIn(mx), FadeIn(av), FadeIn(names), run_time=1.0)
 

@@ -130,3 +130,10 @@ def test_image_grid_is_height_tall_and_shaded():
     # the label reads on its cell: dark text on white, light text on black
     assert g.label_at(1, 0).get_fill_color().to_hex().upper() == "#000000"
     assert g.label_at(0, 0).get_fill_color().to_hex().upper() == "#FFFFFF"
+
+
+def test_grid_heading_sits_above_in_the_role_colour():
+    g = ValueGrid(np.zeros((2, 2)), color=theme.KERNEL)
+    h = g.heading("kernel 2×2")
+    assert h.get_bottom()[1] > g.get_top()[1]
+    assert h.get_fill_color().to_hex().upper() == theme.KERNEL.upper()
