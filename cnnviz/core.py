@@ -43,6 +43,7 @@ __all__ = [
     "dense_params",
     "dropout",
     "dropout_mask",
+    "edge_kernel",
     "flatten",
     "fmt_shape",
     "max_pool",
@@ -479,6 +480,32 @@ def conv2d_backward(x: Any, w: Any, delta: Any, stride: int = 1, padding: int = 
         db=db[0] if g.single else db,
         dX=dX.reshape(x.shape),
     )
+
+
+#: The classic 3×3 edge detectors, written for a *vertical* edge (bright left,
+#: dark right gives a positive response); the horizontal ones are their transposes.
+_EDGE_KERNELS = {
+    "prewitt": ((1, 0, -1), (1, 0, -1), (1, 0, -1)),
+    "sobel": ((1, 0, -1), (2, 0, -2), (1, 0, -1)),
+}
+
+
+def edge_kernel(direction: str = "vertical", kind: str = "sobel") -> np.ndarray:
+    """A real 3×3 edge-detection kernel (int64), for :func:`conv2d`.
+
+    ``direction``: ``"vertical"`` responds to vertical edges (a change from left
+    to right: bright-to-dark left→right is positive), ``"horizontal"`` to
+    horizontal ones (bright-to-dark top→bottom is positive). ``kind``:
+    ``"sobel"`` (centre row weighted 2) or ``"prewitt"`` (all weights 1).
+    """
+    if kind not in _EDGE_KERNELS:
+        raise ValueError(f"unknown edge kernel kind {kind!r}: choose one of {', '.join(_EDGE_KERNELS)}")
+    k = np.array(_EDGE_KERNELS[kind], dtype=np.int64)
+    if direction == "vertical":
+        return k
+    if direction == "horizontal":
+        return k.T.copy()
+    raise ValueError(f"unknown edge direction {direction!r}: choose 'vertical' or 'horizontal'")
 
 
 # ----------------------------------------------------------------------------

@@ -12,11 +12,16 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from manim import (
     DOWN,
+    LEFT,
+    RIGHT,
     UP,
     Arrow,
     Circle,
     FadeOut,
+    Group,
+    ImageMobject,
     Line,
+    Mobject,
     Rectangle,
     Scene,
     Square,
@@ -26,6 +31,7 @@ from manim import (
     config,
     interpolate_color,
 )
+from manim.constants import RESAMPLING_ALGORITHMS
 from manim.utils.color import ManimColor
 
 from . import theme
@@ -82,6 +88,12 @@ def shade_signed(v: float, vmax: float) -> ManimColor:
     return interpolate_color(ManimColor(theme.PANEL), ManimColor(end), 0.25 + 0.75 * t if v else 0)
 
 
+def shade_heat(v: float, vmin: float, vmax: float) -> ManimColor:
+    """Sequential shade for counts and magnitudes: vmin → panel, vmax → theme HIGHLIGHT."""
+    t = 0.0 if vmax == vmin else float(np.clip((v - vmin) / (vmax - vmin), 0, 1))
+    return interpolate_color(ManimColor(theme.PANEL), ManimColor(theme.HIGHLIGHT), 0.15 + 0.85 * t)
+
+
 def contrast_text(fill: ManimColor) -> str:
     """Black or white text, whichever reads on ``fill``."""
     r, g, b = fill.to_rgb()
@@ -93,7 +105,9 @@ class ValueGrid(VGroup):
     """A matrix drawn as square cells with its numbers.
 
     ``shade``: None (flat ``fill`` colour), ``"gray"`` (0–255 pixel values,
-    0 black, 255 white) or ``"signed"`` (negative/positive colours).
+    0 black, 255 white), ``"signed"`` (negative/positive colours) or
+    ``"heat"`` (a count or magnitude: low → panel, high → highlight; e.g. a
+    coverage map).
     ``show_values=False`` draws the cells only (labels can be added later with
     :meth:`value_label`, e.g. an output map that fills in).
     Submobjects: ``cells`` (VGroup of Squares, row-major) and ``labels``
@@ -148,6 +162,8 @@ class ValueGrid(VGroup):
             return shade_gray(v, *self.vrange)
         if self.shade == "signed":
             return shade_signed(v, max(abs(self.vrange[0]), abs(self.vrange[1])))
+        if self.shade == "heat":
+            return shade_heat(v, *self.vrange)
         return ManimColor(fill or theme.PANEL)
 
     def cell(self, i: int, j: int) -> Square:
@@ -192,6 +208,65 @@ def image_grid(pixels, height: float, **kw) -> ValueGrid:
     arr = np.asarray(pixels)
     return ValueGrid(arr, cell_size=height / arr.shape[0], shade="gray", vrange=(0, 255), color=theme.GRID_LINE,
                      stroke_width=0.5, **kw)
+
+
+# ---------------------------------------------------------------- pictures
+class PixelImage(Group):
+    """A picture drawn pixel-exact: an H×W (grey) or H×W×3 (RGB) uint8 array, ``height`` units tall.
+
+    One raster (``ImageMobject``, nearest-neighbour), so a 300×450 photo costs
+    no more to draw than a 4×4 one; a grid of numbers (:class:`ValueGrid`)
+    is for the few pixels whose values are shown, e.g. in a
+    :func:`zoom_callout`. ``box(r, c, h, w)`` frames a block of pixels and
+    ``pixel_center(r, c)`` is where pixel (r, c) is drawn.
+    """
+
+    def __init__(self, pixels, height: float, border: str | None = theme.GRID_LINE):
+        super().__init__()
+        arr = np.asarray(pixels)
+        if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (3, 4)) or 0 in arr.shape:
+            raise ValueError(f"PixelImage needs an H×W or H×W×3 array, got shape {arr.shape}")
+        if arr.dtype != np.uint8:
+            raise ValueError(f"PixelImage needs uint8 pixels (0–255), got dtype {arr.dtype}")
+        self.pixels = arr
+        self.rows, self.cols = arr.shape[:2]
+        self.image = ImageMobject(arr)
+        self.image.set_resampling_algorithm(RESAMPLING_ALGORITHMS["nearest"])
+        self.image.height = height
+        self.add(self.image)
+        self.frame = None
+        if border:
+            self.frame = Rectangle(width=self.image.width, height=self.image.height, stroke_color=border,
+                                   stroke_width=1.5).move_to(self.image)
+            self.add(self.frame)
+
+    @property
+    def pixel_size(self) -> float:
+        return self.image.height / self.rows
+
+    def pixel_center(self, r: float, c: float) -> np.ndarray:
+        ul = self.image.get_corner(UP + LEFT)
+        return ul + np.array([(c + 0.5) * self.pixel_size, -(r + 0.5) * self.pixel_size, 0.0])
+
+    def box(self, r: int, c: int, h: int, w: int, color: str = theme.HIGHLIGHT, stroke_width: float = 4) -> Rectangle:
+        """A frame around the h×w block of pixels whose top-left pixel is (r, c)."""
+        rect = Rectangle(width=w * self.pixel_size, height=h * self.pixel_size, stroke_color=color,
+                         stroke_width=stroke_width)
+        return rect.move_to((self.pixel_center(r, c) + self.pixel_center(r + h - 1, c + w - 1)) / 2)
+
+
+def zoom_callout(source: Mobject, target: Mobject, color: str = theme.HIGHLIGHT, width: float = 2.0) -> VGroup:
+    """Two lines joining a small region (``source``, e.g. ``PixelImage.box(...)``) to its zoomed
+    view (``target``, e.g. a :class:`ValueGrid` of those pixels' values), corner to facing corner."""
+    d = target.get_center() - source.get_center()
+    if abs(d[0]) >= abs(d[1]):
+        side = RIGHT if d[0] > 0 else LEFT
+        pairs = [(UP + side, UP - side), (DOWN + side, DOWN - side)]
+    else:
+        side = UP if d[1] > 0 else DOWN
+        pairs = [(side + LEFT, -side + LEFT), (side + RIGHT, -side + RIGHT)]
+    return VGroup(*(Line(source.get_corner(a), target.get_corner(b), stroke_color=color, stroke_width=width,
+                         stroke_opacity=0.8) for a, b in pairs))
 
 
 # ---------------------------------------------------------------- sliding window
@@ -355,12 +430,28 @@ def caption(text: str, size: float = theme.BODY_SIZE, color: str = theme.TEXT) -
 
 # ---------------------------------------------------------------- the scene base
 class CnnvizScene(Scene):
-    """Every cnnviz scene: themed background; ``data`` is the scene's pure data function."""
+    """Every cnnviz scene: themed background; ``data`` is the scene's pure data function.
+
+    Teaching steps end with :meth:`beat` (never a bare ``wait``), and the scene
+    ends with :meth:`clear_all`.
+    """
 
     data = None  # set to staticmethod(<data function>) by each scene
 
     def setup(self):
         self.camera.background_color = ManimColor(theme.BACKGROUND)
+        self.beats: list[float] = []
+
+    def beat(self, hold: float = theme.PAUSE):
+        """The end of a teaching step: hold the picture for ``hold`` seconds.
+
+        Every step of every scene ends here, so the beats are one place to
+        change: a presenter's step-through (e.g. Manim's ``next_section`` per
+        beat, or a slide deck) needs no edit of any scene. ``self.beats`` holds
+        the scene time of each beat.
+        """
+        self.wait(hold)
+        self.beats.append(self.renderer.time)
 
     def clear_all(self, run_time: float = 0.5):
         """Fade everything out: the last animation, so the GIF loops back to its empty first frame.
@@ -376,7 +467,7 @@ class CnnvizScene(Scene):
 
 
 __all__ = [
-    "fmt_num", "fmt_int", "label", "title", "fit_width", "shade_gray", "shade_signed", "contrast_text",
-    "ValueGrid", "image_grid", "SlidingWindow", "TensorStack", "NeuronLayer", "edge", "connect",
+    "fmt_num", "fmt_int", "label", "title", "fit_width", "shade_gray", "shade_signed", "shade_heat", "contrast_text",
+    "ValueGrid", "image_grid", "PixelImage", "zoom_callout", "SlidingWindow", "TensorStack", "NeuronLayer", "edge", "connect",
     "ShapeArrow", "caption", "CnnvizScene",
 ]

@@ -75,3 +75,9 @@ class Formula(SVGMobject):
             **kwargs,
         )
         self.scale(font_size / _ZM_SIZE * _UNITS_PER_PX)
+        self._font_size, self._initial_height = font_size, self.height
+
+    @property
+    def font_size(self) -> float:
+        """The size it is drawn at now (scaling the formula scales it), comparable with ``Text.font_size``."""
+        return self._font_size * self.height / self._initial_height if self._initial_height else self._font_size

@@ -1,9 +1,14 @@
 """Layout check: run a scene's ``construct`` without drawing frames and inspect
 what is on screen at the end of every animation.
 
-Two rules, checked after each ``play``/``wait`` and at the end:
+Three rules, checked after each ``play``/``wait`` and at the end:
 - nothing visible lies outside the frame;
-- no two visible text labels (``Text``, ``MarkupText``, ``Formula``) overlap.
+- no two visible text labels (``Text``, ``MarkupText``, ``Formula``) overlap;
+- no visible label is drawn smaller than ``theme.MIN_FONT`` (readable at 480p
+  and on a slide; a grid too big for readable numbers shows a zoomed patch).
+
+With ``pacing=(lo, hi)`` the scene must also last lo–hi seconds and end its
+teaching steps on beats (``CnnvizScene.beat``), at least one.
 
 Usage (tests): ``problems = check_scene(SceneClass)``; an empty list is a pass.
 """
@@ -15,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from manim import MarkupText, Mobject, Paragraph, Text, config, tempconfig
 
+from . import theme
 from .formula import Formula
 
 TEXT_TYPES = (Text, MarkupText, Paragraph, Formula)
@@ -26,7 +32,7 @@ TOLERANCE = 0.02
 @dataclass(frozen=True)
 class Problem:
     step: str
-    kind: str  # "out-of-frame" | "overlap"
+    kind: str  # "out-of-frame" | "overlap" | "too-small" | "pacing"
     what: str
 
     def __str__(self) -> str:
@@ -88,6 +94,10 @@ def inspect(mobjects: list[Mobject], step: str) -> list[Problem]:
                                             f"{_describe(owner)} spans x[{x0:.2f}, {x1:.2f}] y[{y0:.2f}, {y1:.2f}]"))
                     break
     labels = _labels(mobjects)
+    for t in labels:
+        size = getattr(t, "font_size", None)
+        if size is not None and size < theme.MIN_FONT - 0.5:
+            problems.append(Problem(step, "too-small", f"{_describe(t)} at font size {size:.1f} < {theme.MIN_FONT}"))
     if len(labels) > 1:
         boxes = np.array([_box(t) for t in labels])
         ox = np.minimum(boxes[:, None, 2], boxes[None, :, 2]) - np.maximum(boxes[:, None, 0], boxes[None, :, 0])
@@ -98,8 +108,12 @@ def inspect(mobjects: list[Mobject], step: str) -> list[Problem]:
     return problems
 
 
-def check_scene(scene_cls: type, max_problems: int = 20) -> list[Problem]:
-    """Run ``scene_cls.construct`` with no frames drawn; return the layout problems found."""
+def check_scene(scene_cls: type, max_problems: int = 20,
+                pacing: tuple[float, float] | None = None) -> list[Problem]:
+    """Run ``scene_cls.construct`` with no frames drawn; return the layout problems found.
+
+    ``pacing=(lo, hi)``: also require a length of lo–hi seconds and at least one beat.
+    """
     problems: list[Problem] = []
     counter = {"n": 0}
 
@@ -121,6 +135,13 @@ def check_scene(scene_cls: type, max_problems: int = 20) -> list[Problem]:
         scene = Checked(skip_animations=True)
         scene.render()
         problems.extend(inspect(scene.mobjects, "end"))
+        if pacing is not None:
+            lo, hi = pacing
+            length = scene.renderer.time
+            if not lo <= length <= hi:
+                problems.append(Problem("end", "pacing", f"the scene lasts {length:.1f} s, not {lo:g}–{hi:g} s"))
+            if not getattr(scene, "beats", None):
+                problems.append(Problem("end", "pacing", "no teaching step ends on a beat (CnnvizScene.beat)"))
     # the same problem usually persists over many steps: report each once, first step wins
     seen, unique = set(), []
     for p in problems:

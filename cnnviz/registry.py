@@ -62,8 +62,12 @@ def _nb(name: str) -> str:
     return f"media/videos/CNN/720p30/{name}_{NOTEBOOK_MANIM_TAG}.gif"
 
 
-def _s(name: str, chapter: int, section: str, path: str | None = "default") -> SceneSpec:
-    return SceneSpec(name, chapter, section, _nb(name) if path == "default" else path)
+def _s(name: str, chapter: int, section: str, path: str | None = "default", module: str = "") -> SceneSpec:
+    return SceneSpec(name, chapter, section, _nb(name) if path == "default" else path, module)
+
+
+#: Chapter 3 reads better in two modules: the CNN's layers, and how it is trained.
+_TRAINING = "scenes.ch3_training"
 
 
 CATALOG: tuple[SceneSpec, ...] = (
@@ -100,11 +104,11 @@ CATALOG: tuple[SceneSpec, ...] = (
     _s("TinyMaxPoolingFixed", 3, "III.1 Pooling"),
     _s("TinyCNN_ImageInput", 3, "III.2 The CNN pipeline"),
     _s("NeuralNetworkAnimation", 3, "III.2 The CNN pipeline"),
-    _s("Dropout", 3, "III.3.4.2 Dropout", "assets/dropout.gif"),
-    _s("BatchNormStep", 3, "III.3.4.1 Batch normalization", None),
-    _s("MiniBatchTraining", 3, "III.4 How a CNN learns", None),
-    _s("TrainVsEval", 3, "III.3.4 Train vs. eval", None),
-    _s("BackpropWeightSharing", 3, "III.3.3 Training (backward)", None),
+    _s("Dropout", 3, "III.3.4.2 Dropout", "assets/dropout.gif", _TRAINING),
+    _s("BatchNormStep", 3, "III.3.4.1 Batch normalization", None, _TRAINING),
+    _s("MiniBatchTraining", 3, "III.4 How a CNN learns", None, _TRAINING),
+    _s("TrainVsEval", 3, "III.3.4 Train vs. eval", None, _TRAINING),
+    _s("BackpropWeightSharing", 3, "III.3.3 Training (backward)", None, _TRAINING),
 )
 
 

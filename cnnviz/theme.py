@@ -37,6 +37,9 @@ SMALL_SIZE = 22
 CELL_SIZE = 0.62
 CELL_FONT = 22
 FORMULA_SIZE = 34
+#: The smallest text any scene may show (the layout check enforces it): the
+#: size of ConvExampleExplainedClean's products, readable at 480p and on a slide.
+MIN_FONT = 20
 
 # Timing (seconds)
 FAST = 0.25

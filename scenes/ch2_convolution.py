@@ -100,7 +100,7 @@ class ConvExampleExplainedClean(CnnvizScene):
         done = caption(f"{len(d.steps)} positions → a {core.fmt_shape(d.out.shape)} feature map "
                        f"(N − F + 1 = {n} − {f} + 1 = {core.output_size(n, f)})", color=theme.OUTPUT)
         self.play(FadeOut(window), FadeOut(target), FadeIn(done), run_time=0.6)
-        self.wait(1.5)
+        self.beat(1.5)
         self.clear_all()
 
     def explain_step(self, step, x_grid: ValueGrid, k_grid: ValueGrid, value):
@@ -128,10 +128,10 @@ class ConvExampleExplainedClean(CnnvizScene):
         sources = VGroup(*(x_grid.label_at(r0 + a, c0 + b).copy() for a, b in cells))
         self.play(FadeIn(head), ReplacementTransform(sources, exprs), Indicate(k_grid.labels, scale_factor=1.1),
                   run_time=1.0)
-        self.wait(0.4)
+        self.beat(0.4)
         self.play(ReplacementTransform(exprs, prods), run_time=0.6)
         self.play(FadeIn(total, shift=RIGHT * 0.3), run_time=0.6)
-        self.wait(0.6)
+        self.beat(0.6)
         self.play(ReplacementTransform(total, value), FadeOut(prods), FadeOut(head), run_time=0.8)
 
 
@@ -216,7 +216,7 @@ class OutputSizeFormula(CnnvizScene):
         self.play(FadeIn(ex1), run_time=0.5)
         self.play(Write(sub1), run_time=1.5)
         self.play(FadeIn(res1), run_time=0.5)
-        self.wait(1.5)
+        self.beat(1.5)
         self.play(FadeOut(VGroup(ex1, sub1, res1)), run_time=0.5)
 
         # 2. Where the floor matters: the last window does not fit
@@ -249,9 +249,9 @@ class OutputSizeFormula(CnnvizScene):
         miss = label(f"window {len(c.windows) + 1} would need cells {nxt + 1}–{nxt + c.f}: only {c.n} exist",
                      size=theme.SMALL_SIZE, color=theme.NEGATIVE).next_to(strip, DOWN, buff=0.3)
         self.play(FadeIn(ghost), FadeIn(miss), run_time=0.6)
-        self.wait(1.0)
+        self.beat(1.0)
         res2 = caption(f"{c.numerator}/{c.s} = {fmt_num(c.quotient)} → floor {c.floored} → {c.size} windows, "
                        f"output {c.size}×{c.size}", color=theme.OUTPUT)
         self.play(FadeOut(ghost), FadeIn(res2), run_time=0.6)
-        self.wait(1.5)
+        self.beat(1.5)
         self.clear_all()

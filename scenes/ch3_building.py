@@ -88,14 +88,14 @@ class TinyMaxPoolingFixed(CnnvizScene):
                              f"the average dilutes it to {fmt_num(d.avg_out[i, j])}",
                              size=theme.SMALL_SIZE, color=theme.TEXT).move_to([0, -3.3, 0])
                 self.play(FadeIn(note), run_time=0.5)
-                self.wait(1.5)
+                self.beat(1.5)
                 self.play(FadeOut(note), run_time=0.3)
             else:
-                self.wait(0.4)
+                self.beat(0.4)
             self.play(FadeOut(f_max), FadeOut(f_avg), run_time=0.3)
 
         end = caption(f"Pooling learns nothing: {d.params} parameters. "
                       f"{core.fmt_shape(d.x.shape)} → {core.fmt_shape(d.max_out.shape)}", color=theme.TEXT)
         self.play(FadeOut(frame), FadeIn(end), run_time=0.6)
-        self.wait(1.5)
+        self.beat(1.5)
         self.clear_all()

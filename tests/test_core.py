@@ -760,3 +760,24 @@ def test_exact_channel_mismatch_message():
 def test_module_has_no_manim_import():
     src = open(core.__file__, encoding="utf-8").read()
     assert "import manim" not in src and "from manim" not in src
+
+
+# ----------------------------------------------------------------- edge kernels
+def test_edge_kernels_respond_to_their_edge_only():
+    from scipy.signal import correlate2d
+
+    from cnnviz.core import edge_kernel
+
+    step = np.zeros((6, 6)); step[:, :3] = 9  # bright left half: a vertical edge
+    for kind in ("sobel", "prewitt"):
+        v, h = edge_kernel("vertical", kind), edge_kernel("horizontal", kind)
+        np.testing.assert_array_equal(h, v.T)
+        assert v.sum() == 0 and h.sum() == 0  # flat regions give 0
+        out_v = correlate2d(step, v, mode="valid")
+        assert (out_v[:, 1] > 0).all() and (out_v[:, [0, 3]] == 0).all()
+        assert (correlate2d(step, h, mode="valid") == 0).all()
+        np.testing.assert_array_equal(conv2d(step, v), out_v)
+    with pytest.raises(ValueError, match="diagonal"):
+        edge_kernel("diagonal")
+    with pytest.raises(ValueError, match="laplace"):
+        edge_kernel("vertical", "laplace")

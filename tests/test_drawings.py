@@ -137,3 +137,70 @@ def test_grid_heading_sits_above_in_the_role_colour():
     h = g.heading("kernel 2×2")
     assert h.get_bottom()[1] > g.get_top()[1]
     assert h.get_fill_color().to_hex().upper() == theme.KERNEL.upper()
+
+
+class _TinyAndShort(CnnvizScene):
+    def construct(self):
+        self.play(FadeIn(label("unreadable", size=12)))
+        self.play(FadeIn(Formula("x", font_size=34).scale(0.4).shift(2 * UP)))
+
+
+def test_layout_check_catches_small_text_and_missing_beats():
+    problems = check_scene(_TinyAndShort, pacing=(5, 40))
+    small = [p.what for p in problems if p.kind == "too-small"]
+    assert any("unreadable" in w for w in small) and any("Formula" in w for w in small), problems
+    pacing = [p.what for p in problems if p.kind == "pacing"]
+    assert any("lasts" in w for w in pacing) and any("beat" in w for w in pacing), problems
+    assert not [p for p in check_scene(_TinyAndShort) if p.kind == "pacing"]  # pacing only when asked
+
+
+class _Beats(CnnvizScene):
+    def construct(self):
+        self.play(FadeIn(label("one")), run_time=1)
+        self.beat(2)
+        self.beat(0.5)
+
+
+def test_beats_record_scene_time():
+    from manim import tempconfig
+
+    with tempconfig({"dry_run": True, "disable_caching": True, "verbosity": "ERROR", "progress_bar": "none"}):
+        scene = _Beats(skip_animations=True)
+        scene.render()
+    assert scene.beats == pytest.approx([3.0, 3.5])
+
+
+def test_formula_font_size_follows_scaling():
+    f = Formula("x + 1", font_size=30)
+    assert f.font_size == pytest.approx(30)
+    f.scale(0.5)
+    assert f.font_size == pytest.approx(15)
+
+
+def test_pixel_image_places_pixels_and_boxes():
+    from cnnviz.drawings import PixelImage, zoom_callout
+
+    arr = np.arange(12, dtype=np.uint8).reshape(3, 4) * 20
+    img = PixelImage(arr, height=3.0)
+    assert img.pixel_size == pytest.approx(1.0) and img.image.width == pytest.approx(4.0)
+    np.testing.assert_allclose(img.pixel_center(0, 0), img.image.get_corner(UP + np.array([-1, 0, 0])) + [0.5, -0.5, 0])
+    b = img.box(1, 1, 2, 2)
+    assert b.width == pytest.approx(2.0) and b.height == pytest.approx(2.0)
+    np.testing.assert_allclose(b.get_center(), (img.pixel_center(1, 1) + img.pixel_center(2, 2)) / 2)
+    rgb = PixelImage(np.zeros((2, 2, 3), dtype=np.uint8), height=1)
+    assert rgb.rows == rgb.cols == 2
+    with pytest.raises(ValueError, match="uint8"):
+        PixelImage(arr.astype(float), height=1)
+    with pytest.raises(ValueError, match="H×W"):
+        PixelImage(np.zeros((2, 2, 5), dtype=np.uint8), height=1)
+    # the callout joins the box's right corners to the zoomed grid's left corners
+    grid = ValueGrid(arr[1:3, 1:3]).shift(5 * RIGHT)
+    lines = zoom_callout(b, grid)
+    np.testing.assert_allclose(lines[0].get_start(), b.get_corner(UP + RIGHT))
+    np.testing.assert_allclose(lines[0].get_end(), grid.get_corner(UP + np.array([-1, 0, 0])))
+
+
+def test_heat_shading_runs_from_panel_to_highlight():
+    g = ValueGrid(np.array([[1, 9]]), shade="heat")
+    lo, hi = (g.cell(0, k).get_fill_color().to_hex().upper() for k in (0, 1))
+    assert hi == theme.HIGHLIGHT.upper() and lo != hi

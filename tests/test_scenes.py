@@ -59,8 +59,21 @@ def test_scene_is_a_manim_scene_with_data(spec):
 def test_layout(spec, no_latex):
     from cnnviz.layout import check_scene
 
-    problems = check_scene(spec.load())
+    problems = check_scene(spec.load(), pacing=(5, 40))
     assert not problems, "\n".join(map(str, problems))
+
+
+def test_scenes_end_steps_on_beats_not_bare_waits():
+    """Teaching steps end with ``self.beat()``: one place to make every scene step-through later."""
+    import re
+    from pathlib import Path
+
+    for module in sorted(set(registry.CHAPTER_MODULES.values()) | {s.module_name for s in registry.CATALOG}):
+        path = Path(__file__).resolve().parents[1] / (module.replace(".", "/") + ".py")
+        if path.exists():
+            hits = [n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                    if re.search(r"\bself\.wait\(", line)]
+            assert not hits, f"{path.name}: bare self.wait() on line(s) {hits}; use self.beat()"
 
 
 @pytest.fixture()
@@ -142,7 +155,7 @@ def test_every_scene_class_is_in_the_catalog():
     from cnnviz.drawings import CnnvizScene
 
     catalog = {s.name for s in registry.CATALOG}
-    for module in sorted(set(registry.CHAPTER_MODULES.values())):
+    for module in sorted(set(registry.CHAPTER_MODULES.values()) | {s.module_name for s in registry.CATALOG}):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError:

@@ -1,0 +1,170 @@
+"""Real pictures as arrays: the course's photos, cropped and downsampled, and a handwritten-style digit.
+
+Pillow + NumPy only (no Manim), so data functions and tests use it freely.
+Every pixel value a scene shows comes from here, and a test can recompute it
+with NumPy straight from the file:
+
+* :func:`photo` crops a photo of ``cnnviz/assets`` and shrinks it by an
+  integer ``factor`` with Pillow's ``Image.reduce`` — each output pixel is the
+  rounded mean of a ``factor×factor`` block of the crop (box filter), which
+  NumPy reproduces exactly (``block.mean()`` rounded half up);
+* :func:`digit` draws a 28×28 MNIST-like digit procedurally (MNIST's recipe:
+  strokes drawn large, anti-aliased by downsampling into a 20×20 box, placed
+  in 28×28 by centre of mass). No file, nothing downloaded.
+
+Arrays are ``uint8``: ``(H, W)`` for grayscale (``mode="L"``), ``(H, W, 3)``
+for colour (``mode="RGB"``), channels last like :mod:`cnnviz.core`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+PHOTOS = ("chelsea", "camera", "astronaut")  # the files of ASSETS, without ".png"
+MODES = ("L", "RGB")
+
+
+def photo_path(name: str) -> Path:
+    """The file of photo ``name`` (one of :data:`PHOTOS`)."""
+    if name not in PHOTOS:
+        raise ValueError(f"unknown photo {name!r}: choose one of {', '.join(PHOTOS)}")
+    return ASSETS / f"{name}.png"
+
+
+def photo(name: str, mode: str = "L", box: tuple[int, int, int, int] | None = None, factor: int = 1) -> np.ndarray:
+    """Photo ``name`` as a uint8 array: converted to ``mode``, cropped to ``box``, shrunk by ``factor``.
+
+    ``box = (left, top, right, bottom)`` in pixels of the original (Pillow's
+    convention; default: the whole photo); its width and height must be
+    multiples of ``factor`` so that every output pixel averages a full
+    ``factor×factor`` block. ``mode``: ``"L"`` (grayscale, ITU-R 601-2 luma,
+    Pillow's conversion) or ``"RGB"``.
+
+    >>> photo("chelsea", "RGB", box=(150, 60, 310, 220), factor=10).shape
+    (16, 16, 3)
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown image mode {mode!r}: choose 'L' (grayscale) or 'RGB'")
+    if isinstance(factor, bool) or not isinstance(factor, (int, np.integer)) or factor < 1:
+        raise ValueError(f"the downsampling factor must be a positive integer, got {factor!r}")
+    with Image.open(photo_path(name)) as im:
+        im = im.convert(mode)
+        W, H = im.size
+        left, top, right, bottom = box if box is not None else (0, 0, W, H)
+        if not (0 <= left < right <= W and 0 <= top < bottom <= H):
+            raise ValueError(f"crop box {box!r} does not fit the {W}×{H} photo {name!r}")
+        w, h = right - left, bottom - top
+        if w % factor or h % factor:
+            raise ValueError(f"a {w}×{h} crop of {name!r} does not divide into {factor}×{factor} blocks")
+        im = im.crop((left, top, right, bottom))
+        if factor > 1:
+            im = im.reduce(int(factor))
+        return np.asarray(im, dtype=np.uint8).copy()
+
+
+def block_mean(arr: np.ndarray, factor: int) -> np.ndarray:
+    """The exact (float) mean of each ``factor×factor`` block: NumPy's reference for :func:`photo`.
+
+    ``arr``: H×W or H×W×C with sizes multiples of ``factor``. ``photo`` returns
+    these means rounded to the nearest integer (ties either way).
+    """
+    a = np.asarray(arr, dtype=np.float64)
+    H, W = a.shape[:2]
+    blocks = a.reshape(H // factor, factor, W // factor, factor, *a.shape[2:])
+    return blocks.mean(axis=(1, 3))
+
+
+# ---------------------------------------------------------------- the digit
+#: Strokes of each digit this module can draw, in a 0..1 box (x right, y down):
+#: ("line", x0, y0, x1, y1) or ("arc", cx, cy, r, start_deg, end_deg) — Pillow's
+#: arc angles, clockwise from 3 o'clock.
+_STROKES: dict[int, tuple[tuple, ...]] = {
+    3: (
+        ("arc", 0.47, 0.27, 0.25, 200, 430),
+        ("arc", 0.47, 0.71, 0.28, 270, 520),
+    ),
+    5: (
+        ("line", 0.30, 0.06, 0.80, 0.04),
+        ("line", 0.30, 0.06, 0.25, 0.45),
+        ("arc", 0.48, 0.66, 0.29, 220, 500),
+    ),
+    7: (
+        ("line", 0.15, 0.08, 0.85, 0.06),
+        ("line", 0.85, 0.06, 0.42, 0.96),
+    ),
+}
+DIGITS = tuple(sorted(_STROKES))
+
+
+def digit(value: int = 5, size: int = 28, box: int = 20, stroke: float = 0.13, slant: float = 0.12) -> np.ndarray:
+    """A handwritten-style digit like MNIST's: ``size×size`` uint8, 0 background, up to 255 ink.
+
+    Drawn with Pillow strokes at 16× resolution, shrunk with a box filter into a
+    ``box×box`` square (anti-aliased edges, like MNIST's 20×20 normalisation),
+    then placed in the ``size×size`` image so that its centre of mass is the centre.
+    ``stroke`` is the pen width as a fraction of the box; ``slant`` shears the
+    top to the right, as handwriting does. Deterministic: same arguments, same pixels.
+    """
+    if value not in _STROKES:
+        raise ValueError(f"no strokes for digit {value!r}: choose one of {DIGITS}")
+    if not (isinstance(size, int) and isinstance(box, int) and 4 <= box <= size):
+        raise ValueError(f"need integers 4 <= box <= size, got box={box!r}, size={size!r}")
+    hi = 16
+    S = box * hi
+    canvas = Image.new("L", (S, S), 0)
+    draw = ImageDraw.Draw(canvas)
+    width = max(1, int(round(stroke * S)))
+    pad = width / 2 + 1
+
+    def pt(x: float, y: float) -> tuple[float, float]:
+        x = x + slant * (0.5 - y)  # shear: the top leans right
+        return pad + x * (S - 2 * pad), pad + y * (S - 2 * pad)
+
+    for s in _STROKES[value]:
+        if s[0] == "line":
+            draw.line([pt(s[1], s[2]), pt(s[3], s[4])], fill=255, width=width)
+            for x, y in (s[1:3], s[3:5]):  # round caps
+                cx, cy = pt(x, y)
+                draw.ellipse([cx - width / 2, cy - width / 2, cx + width / 2, cy + width / 2], fill=255)
+        else:
+            _, cx, cy, r, a0, a1 = s
+            pts = [pt(cx + r * np.cos(np.radians(a)), cy + r * np.sin(np.radians(a)))
+                   for a in np.linspace(a0, a1, 64)]
+            draw.line(pts, fill=255, width=width, joint="curve")
+            for x, y in (pts[0], pts[-1]):
+                draw.ellipse([x - width / 2, y - width / 2, x + width / 2, y + width / 2], fill=255)
+    small = np.asarray(canvas.reduce(hi), dtype=np.float64)
+    # crop the ink's bounding box, fit it in box×box keeping the aspect ratio
+    ys, xs = np.nonzero(small > 0)
+    ink = canvas.crop((xs.min() * hi, ys.min() * hi, (xs.max() + 1) * hi, (ys.max() + 1) * hi))
+    scale = box / max(ink.size)
+    ink = ink.resize((max(1, round(ink.size[0] * scale)), max(1, round(ink.size[1] * scale))), Image.Resampling.BOX)
+    glyph = np.asarray(ink, dtype=np.float64)
+    # centre of mass → image centre
+    total = glyph.sum()
+    gy, gx = np.indices(glyph.shape)
+    cy, cx = (gy * glyph).sum() / total, (gx * glyph).sum() / total
+    top = int(np.clip(round((size - 1) / 2 - cy), 0, size - glyph.shape[0]))
+    left = int(np.clip(round((size - 1) / 2 - cx), 0, size - glyph.shape[1]))
+    out = np.zeros((size, size), dtype=np.uint8)
+    out[top:top + glyph.shape[0], left:left + glyph.shape[1]] = np.clip(np.round(glyph), 0, 255).astype(np.uint8)
+    return out
+
+
+def shift(img: np.ndarray, dx: int = 0, dy: int = 0) -> np.ndarray:
+    """``img`` moved ``dx`` pixels right and ``dy`` down, zeros shifted in (nothing wraps around)."""
+    img = np.asarray(img)
+    out = np.zeros_like(img)
+    H, W = img.shape[:2]
+    if abs(dx) >= W or abs(dy) >= H:
+        return out
+    src = img[max(0, -dy):H - max(0, dy), max(0, -dx):W - max(0, dx)]
+    out[max(0, dy):max(0, dy) + src.shape[0], max(0, dx):max(0, dx) + src.shape[1]] = src
+    return out
+
+
+__all__ = ["ASSETS", "PHOTOS", "DIGITS", "photo_path", "photo", "block_mean", "digit", "shift"]
