@@ -374,6 +374,11 @@ def _finite(arr: Any) -> bool:
     return bool(np.isfinite(arr).all())
 
 
+def _fmt_float(value: Any) -> str:
+    """A float of any width for a message: 4 significant digits (``6.55e+04``)."""
+    return np.format_float_scientific(value, precision=3, trim="-")
+
+
 def _fit_float(value: Any, dtype: np.dtype, context: str, what: str) -> np.ndarray:
     """``value`` (computed wide) cast to ``dtype``; ValueError if it overflows there."""
     value = np.asarray(value)
@@ -382,10 +387,11 @@ def _fit_float(value: Any, dtype: np.dtype, context: str, what: str) -> np.ndarr
     if not _finite(out):
         idx = _first_bad(~np.isfinite(out))
         shown = value[idx]
-        true = "beyond float64 too" if not np.isfinite(shown) else f"about {float(shown):.4g}"
+        true = (f"beyond {value.dtype} too" if not np.isfinite(shown)
+                else f"about {_fmt_float(shown)}")
         where = f" at index {idx}" if idx else ""
         raise ValueError(
-            f"{context}: {what}{where} overflows {dtype} (largest {float(np.finfo(dtype).max):.4g}); "
+            f"{context}: {what}{where} overflows {dtype} (largest {_fmt_float(np.finfo(dtype).max)}); "
             f"the true value is {true}"
         )
     return out
@@ -426,7 +432,7 @@ def _check_pad_value(value: Any, dtype: np.dtype, context: str) -> int | float:
             raise ValueError(f"{context}: pad value {value!r} does not fit the input's dtype "
                              f"{dtype} ({info.min}..{info.max})")
         return v
-    if abs(f) > np.finfo(dtype).max:
+    if abs(f) > float(np.finfo(dtype).max):
         raise ValueError(f"{context}: pad value {value!r} overflows the input's dtype {dtype}")
     return f
 
@@ -577,7 +583,7 @@ def conv_windows(x_shape: Sequence[int], k_shape: Sequence[int], stride: int = 1
 
 def _coverage_1d(n: int, k: int, s: int, p: int, out: int) -> np.ndarray:
     """How many of the ``out`` windows (size ``k``, stride ``s``) cover each of ``n`` input positions."""
-    big = n + 2 * p + k + out >= 2**62  # beyond int64 arithmetic: exact Python ints
+    big = n + 2 * p + k + out + s >= 2**62  # beyond int64 arithmetic: exact Python ints
     rp = np.arange(n, dtype=object if big else np.int64) + p  # padded coordinates
     first = np.maximum(-((k - 1 - rp) // s), 0)  # first window i with i*s + k - 1 >= rp
     last = np.minimum(rp // s, out - 1)  # last window i with i*s <= rp
@@ -643,17 +649,21 @@ def _bias_vector(b: Any, g: ConvGeometry) -> np.ndarray | None:
 def _windows(xp3: np.ndarray, g: ConvGeometry) -> np.ndarray:
     """Strided windows of the padded input: shape (H', W', C, kh, kw) (a read-only view)."""
     s0, s1, s2 = xp3.strides
+    step_h = s0 * g.stride if g.out_h > 1 else 0  # a single window: the (maybe huge) stride is unused
+    step_w = s1 * g.stride if g.out_w > 1 else 0
     return as_strided(xp3, shape=(g.out_h, g.out_w, g.C, g.kh, g.kw),
-                      strides=(s0 * g.stride, s1 * g.stride, s2, s0, s1), writeable=False)
+                      strides=(step_h, step_w, s2, s0, s1), writeable=False)
 
 
 def _offsets(g: ConvGeometry):
     """``(a, b, rows, cols)`` for every kernel offset: the slices of the padded input it meets."""
     last_i = g.stride * (g.out_h - 1) + 1
     last_j = g.stride * (g.out_w - 1) + 1
+    step_i = g.stride if g.out_h > 1 else 1  # a single window: the (maybe huge) stride is unused
+    step_j = g.stride if g.out_w > 1 else 1
     for a in range(g.kh):
         for b in range(g.kw):
-            yield a, b, slice(a, a + last_i, g.stride), slice(b, b + last_j, g.stride)
+            yield a, b, slice(a, a + last_i, step_i), slice(b, b + last_j, step_j)
 
 
 def _operand_names(*names: str | None) -> str:
@@ -779,7 +789,7 @@ def conv_step(x: Any, w: Any, i: int, j: int, stride: int = 1, padding: int = 0,
     j_ok = _is_int(j) and 0 <= j < g.out_w
     if not (i_ok and j_ok):
         raise ValueError(f"{ctx}: output position ({i!r}, {j!r}) is outside the "
-                         f"{g.out_h}×{g.out_w} output")
+                         f"{g.out_h}×{g.out_w} output (stride {g.stride}, padding {g.padding})")
     i, j = int(i), int(j)
     bias_vec = _bias_vector(b, g)
     dtype = _compute_dtype(x, w) if bias_vec is None else _compute_dtype(x, w, bias_vec)
@@ -1019,7 +1029,8 @@ def _pool(x: Any, size: Any, stride: Any, op: str, reduce) -> np.ndarray:
 
     def windows(a: np.ndarray) -> np.ndarray:  # (H', W', [C,] ph, pw), a read-only view
         s0, s1 = a.strides[:2]
-        return as_strided(a, shape=out_shape + (ph, pw), strides=(s0 * s, s1 * s) + a.strides[2:] + (s0, s1),
+        step_h, step_w = (s0 * s if oh > 1 else 0), (s1 * s if ow > 1 else 0)  # one window: s unused
+        return as_strided(a, shape=out_shape + (ph, pw), strides=(step_h, step_w) + a.strides[2:] + (s0, s1),
                           writeable=False)
 
     with _quiet():
@@ -1097,7 +1108,7 @@ def softmax(x: Any, axis: int = -1) -> np.ndarray:
 
 
 def _check_p(p: Any) -> float:
-    if not isinstance(p, numbers.Real) or isinstance(p, bool) or not (0.0 <= float(p) < 1.0):
+    if not isinstance(p, numbers.Real) or isinstance(p, bool) or not (0 <= p < 1):
         raise ValueError(f"the dropout rate p must be a number in [0, 1), got {p!r}")
     return float(p)
 
