@@ -1224,8 +1224,7 @@ def batch_norm(x: Any, gamma: Any = 1.0, beta: Any = 0.0, eps: float = 1e-5,
     if isinstance(eps, (bool, np.bool_)) or not isinstance(eps, numbers.Real) or not eps >= 0:
         raise ValueError(f"batch_norm eps must be a number >= 0, got {eps!r}")
     eps = _check_real(eps, "eps", ctx)
-    _check_budget(ctx, [("batch-sized array", x.shape, 8)] * 6, work=8 * x.size)
-
+    _check_budget(ctx, [("batch (6 arrays that size)", x.shape, 48)], work=8 * x.size)
     info = np.finfo(x.dtype)
     if eps > info.max:
         raise ValueError(f"{ctx}: eps = {eps!r} overflows the batch's dtype {x.dtype}")
@@ -1238,7 +1237,7 @@ def batch_norm(x: Any, gamma: Any = 1.0, beta: Any = 0.0, eps: float = 1e-5,
     # ... trusted when nothing overflowed and the variance is far from underflow (squares of
     # deviations below sqrt(tiny) lose digits); else the same formulas on data scaled by a
     # power of two per feature: exact, so ordinary data gets the same numbers bit for bit
-    plain = _finite(den) and bool((var_k >= info.tiny / info.eps).all())
+    plain = math.isfinite(den.max()) and var_k.min() >= info.tiny / info.eps
     if not plain:
         with _quiet():
             _, ex = np.frexp(np.max(np.abs(x), axis=axes, keepdims=True))
