@@ -1237,7 +1237,7 @@ def batch_norm(x: Any, gamma: Any = 1.0, beta: Any = 0.0, eps: float = 1e-5,
     # ... trusted when nothing overflowed and the variance is far from underflow (squares of
     # deviations below sqrt(tiny) lose digits); else the same formulas on data scaled by a
     # power of two per feature: exact, so ordinary data gets the same numbers bit for bit
-    plain = math.isfinite(den.max()) and var_k.min() >= info.tiny / info.eps
+    plain = den.size == 0 or (math.isfinite(den.max()) and var_k.min() >= info.tiny / info.eps)
     if not plain:
         with _quiet():
             _, ex = np.frexp(np.max(np.abs(x), axis=axes, keepdims=True))
