@@ -27,6 +27,7 @@ from hypothesis.extra import numpy as hnp
 from cnnviz import core
 
 GIB_MESSAGE = re.compile(r"it would need [\d.]+ GiB of memory")
+NAN, INF = float("nan"), float("inf")
 
 
 def raises(pattern: str):
@@ -59,6 +60,7 @@ def test_conv2d_uint64_data_is_exact():
 
 
 def test_conv2d_big_integers_that_cancel_stay_exact():
+    """A guard (right before too, by int64's modular arithmetic): the exact path agrees."""
     out = core.conv2d([[2**62, 2**62, 3]], [[4, -4, 1]])
     assert out.dtype == np.int64 and out.tolist() == [[3]]
 
@@ -196,7 +198,7 @@ def test_batch_norm_float16_variance_beyond_float16_is_refused():
         core.batch_norm(np.array([300, -300], np.float16))
 
 
-@pytest.mark.parametrize("eps", [float("nan"), float("inf"), -1.0, True, "0.1", None, 10**400])
+@pytest.mark.parametrize("eps", [float("nan"), float("inf"), True, 10**400])
 def test_batch_norm_bad_eps(eps):
     with raises("eps"):
         core.batch_norm([1.0, 2.0], eps=eps)
@@ -207,7 +209,7 @@ def test_batch_norm_eps_zero_on_a_constant_feature():
         core.batch_norm([[1.0, 2.0], [1.0, 3.0]], eps=0.0)
 
 
-@pytest.mark.parametrize("axis", [(), [], True, 1.0, (0, 0), 2, "0", None])
+@pytest.mark.parametrize("axis", [(), []])
 def test_batch_norm_bad_axis(axis):
     with raises("axis"):
         core.batch_norm(np.ones((3, 2)), axis=axis)
@@ -241,8 +243,6 @@ NAN_CASES = [
     ("softmax", lambda v: core.softmax([v, 1.0]), "input"),
     ("dropout z", lambda v: core.dropout([v], 0.5, seed=0), "z"),
     ("dropout z eval", lambda v: core.dropout([v], 0.5, training=False), "z"),
-    ("dropout p", lambda v: core.dropout([1.0], v, seed=0), "dropout rate"),
-    ("dropout mask", lambda v: core.dropout([1.0], 0.5, mask=[v]), "mask"),
     ("batch_norm batch", lambda v: core.batch_norm([v, 1.0]), "batch"),
     ("batch_norm gamma", lambda v: core.batch_norm([0.0, 1.0], gamma=v), "gamma"),
     ("batch_norm beta", lambda v: core.batch_norm([0.0, 1.0], beta=v), "beta"),
@@ -334,14 +334,9 @@ VALIDATION_CASES = [
     ("pool_output_shape negative channels", lambda: core.pool_output_shape((4, 4, -3)), r"input shape \(4, 4, -3\) has a negative size"),
     ("pool_windows negative", lambda: core.pool_windows((4, -4)), "negative size"),
     ("conv_output_shape negative", lambda: core.conv_output_shape((5, 5), (3, -3)), "kernel shape .*negative"),
-    ("conv_output_shape string", lambda: core.conv_output_shape("55", (3, 3)), "input shape must be a tuple"),
     ("coverage_map dict", lambda: core.coverage_map({5: 1, 6: 2}, (3, 3)), "input shape must be a tuple"),
     ("dropout_mask negative", lambda: core.dropout_mask((3, -1), 0.5), r"mask shape \(3, -1\) has a negative size"),
     ("mlp_params dict", lambda: core.mlp_params({784: 1, 10: 2}), "layer sizes must be a tuple"),
-    ("mlp_params string", lambda: core.mlp_params("784"), "layer sizes"),
-    ("pool size bool", lambda: core.max_pool(np.ones((4, 4)), True), "window size must be an integer"),
-    ("pool size float", lambda: core.avg_pool(np.ones((4, 4)), 2.0), "window size must be an integer"),
-    ("pool stride bool", lambda: core.max_pool(np.ones((4, 4)), 2, True), "stride must be an integer"),
     ("pool_params junk size", lambda: core.pool_params("x"), "window size"),
     ("pool_params bad channels", lambda: core.pool_params(2, -1), "number of channels C"),
     ("pool_params size triple", lambda: core.pool_params((2, 2, 2)), "window size must be an int or a pair"),
@@ -364,7 +359,6 @@ VALIDATION_CASES = [
     ("pad value 1e5 on float16", lambda: core.pad(np.ones((2, 2), np.float16), 1, value=1e5), "overflows .*float16"),
     ("pad value string", lambda: core.pad(np.ones((2, 2)), 1, value="0"), "pad value must be a real number"),
     ("pad value bool", lambda: core.pad(np.ones((2, 2)), 1, value=True), "pad value must be a real number"),
-    ("pad padding bool", lambda: core.pad(np.ones((2, 2)), True), "padding must be an integer"),
     ("fmt_shape string", lambda: core.fmt_shape("abc"), "fmt_shape needs a shape"),
     ("fmt_shape None", lambda: core.fmt_shape(None), "fmt_shape needs a shape"),
     ("fmt_shape float", lambda: core.fmt_shape(3.5), "fmt_shape needs a shape"),
@@ -386,6 +380,29 @@ VALIDATION_CASES = [
 
 @pytest.mark.parametrize("name,call,pattern", VALIDATION_CASES, ids=[c[0] for c in VALIDATION_CASES])
 def test_bad_arguments_are_refused_by_the_shared_helpers(name, call, pattern):
+    with raises(pattern):
+        call()
+
+
+GUARD_CASES = [  # refused before the hardening too: they must stay refused
+    ("batch_norm eps -1", lambda: core.batch_norm([1.0, 2.0], eps=-1.0), "eps"),
+    ("batch_norm eps string", lambda: core.batch_norm([1.0, 2.0], eps="0.1"), "eps"),
+    ("batch_norm eps None", lambda: core.batch_norm([1.0, 2.0], eps=None), "eps"),
+    *[(f"batch_norm axis {a!r}", lambda a=a: core.batch_norm(np.ones((3, 2)), axis=a), "axis")
+      for a in (True, 1.0, (0, 0), 2, "0", None)],
+    *[(f"dropout p {v}", lambda v=v: core.dropout([1.0], v, seed=0), "dropout rate") for v in (NAN, INF, -INF)],
+    *[(f"dropout mask {v}", lambda v=v: core.dropout([1.0], 0.5, mask=[v]), "mask") for v in (NAN, INF, -INF)],
+    ("conv_output_shape string", lambda: core.conv_output_shape("55", (3, 3)), "input shape must be a tuple"),
+    ("mlp_params string", lambda: core.mlp_params("784"), "layer sizes"),
+    ("pool size bool", lambda: core.max_pool(np.ones((4, 4)), True), "window size must be an integer"),
+    ("pool size float", lambda: core.avg_pool(np.ones((4, 4)), 2.0), "window size must be an integer"),
+    ("pool stride bool", lambda: core.max_pool(np.ones((4, 4)), 2, True), "stride must be an integer"),
+    ("pad padding bool", lambda: core.pad(np.ones((2, 2)), True), "padding must be an integer"),
+]
+
+
+@pytest.mark.parametrize("name,call,pattern", GUARD_CASES, ids=[c[0] for c in GUARD_CASES])
+def test_cases_refused_before_stay_refused(name, call, pattern):
     with raises(pattern):
         call()
 
@@ -505,8 +522,6 @@ def test_fuzz_baselines_are_valid_and_complete(name):
         warnings.simplefilter("error")
         assert_finite(getattr(core, name)(**call.kwargs), name)
 
-
-NAN, INF = float("nan"), float("inf")
 
 JUNK = [
     None, True, False, np.bool_(True), 0, -1, 1, 2, 3, 7, 10**5, 10**30, -(10**30), 2**63, 2**64,
