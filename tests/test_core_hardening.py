@@ -367,13 +367,10 @@ VALIDATION_CASES = [
     ("fmt_shape float dims", lambda: core.fmt_shape([1.5, 2]), "sizes"),
     ("fmt_shape nested", lambda: core.fmt_shape([[1, 2]]), "sizes"),
     ("conv_step m=False", lambda: core.conv_step(np.ones((3, 3)), np.ones((2, 2)), 0, 0, m=False), "kernel index m must be an integer"),
-    ("conv_step m=True on a bank", lambda: core.conv_step(np.ones((3, 3)), np.ones((2, 2, 1, 2)), 0, 0, m=True), "kernel index m"),
     ("conv_params bias string", lambda: core.conv_params(3, 1, 1, bias="no"), "bias must be True or False"),
     ("conv_param_terms bias None", lambda: core.conv_param_terms(3, 1, 1, bias=None), "bias must be True or False"),
     ("dense_params bias 0", lambda: core.dense_params(3, 2, bias=0), "bias must be True or False"),
     ("edge_kernel kind list", lambda: core.edge_kernel("vertical", ["sobel"]), "kind"),
-    ("edge_kernel direction list", lambda: core.edge_kernel(["vertical"]), "direction"),
-    ("softmax axis bool", lambda: core.softmax([1.0, 2.0], axis=True), "axis"),
     ("array of huge ints", lambda: core.relu([2**70]), "integers beyond 64 bits"),
 ]
 
@@ -398,6 +395,9 @@ GUARD_CASES = [  # refused before the hardening too: they must stay refused
     ("pool size float", lambda: core.avg_pool(np.ones((4, 4)), 2.0), "window size must be an integer"),
     ("pool stride bool", lambda: core.max_pool(np.ones((4, 4)), 2, True), "stride must be an integer"),
     ("pad padding bool", lambda: core.pad(np.ones((2, 2)), True), "padding must be an integer"),
+    ("conv_step m=True on a bank", lambda: core.conv_step(np.ones((3, 3)), np.ones((2, 2, 1, 2)), 0, 0, m=True), "kernel index m"),
+    ("edge_kernel direction list", lambda: core.edge_kernel(["vertical"]), "direction"),
+    ("softmax axis bool", lambda: core.softmax([1.0, 2.0], axis=True), "axis"),
 ]
 
 
@@ -414,6 +414,7 @@ def test_fmt_shape_of_numpy_integers():
 
 
 def test_valid_seeds_rngs_and_flags_still_work():
+    """A guard: the stricter checks still take every valid form (NumPy ints and bools, ranges)."""
     assert core.dropout_mask(4, 0.5, seed=np.int64(3)).tolist() == core.dropout_mask(4, 0.5, seed=3).tolist()
     core.dropout([1.0, 2.0], 0.5, training=np.bool_(False))
     core.dropout([1.0, 2.0], 0.5, rng=np.random.default_rng(1))
