@@ -9,10 +9,37 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from manim import Create, FadeIn, FadeOut, TransformFromCopy, VGroup
+from manim import (
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    Circumscribe,
+    Create,
+    FadeIn,
+    FadeOut,
+    Indicate,
+    ReplacementTransform,
+    TransformFromCopy,
+    VGroup,
+)
 
 from cnnviz import core, theme
-from cnnviz.drawings import CnnvizScene, ValueGrid, caption, fmt_num, label, title
+from cnnviz.drawings import (
+    CnnvizScene,
+    KernelGrid,
+    NeuronLayer,
+    ValueGrid,
+    caption,
+    connect,
+    fmt_num,
+    label,
+    neuron_labels,
+    neuron_values,
+    sub,
+    title,
+    weight_color,
+)
 from cnnviz.formula import Formula
 
 
@@ -99,3 +126,230 @@ class TinyMaxPoolingFixed(CnnvizScene):
         self.play(FadeOut(frame), FadeIn(end), run_time=0.6)
         self.beat(1.5)
         self.clear_all()
+
+
+# ============================================================ ConvView_Final_Title_SharedBias
+@dataclass(frozen=True)
+class SharedWeightsData:
+    x: np.ndarray            # H×W input x₁₁ … (the notebook: 3×3)
+    w: np.ndarray            # kh×kw kernel w₁ … (the notebook: 2×2, row-major numbering)
+    b: int | float           # the one bias of the filter
+    z: np.ndarray            # conv2d(x, w, b): z₁ … row-major
+    steps: tuple             # one core.ConvStep per output, raster order
+    edges: tuple             # core.conv_connections: (output, input, weight) of every edge
+    dense_edges: int         # the edges a dense layer between the same neurons would have
+    weights: int             # learnable weights of the layer (shared by every output)
+    biases: int              # learnable biases (one per filter)
+    n_explained: int         # outputs explained term by term; the rest go faster
+
+
+def shared_weights_data(x=((2, 0, 1), (1, 3, 2), (0, 1, 4)), w=((-1, 2), (1, -2)), b=1,
+                        n_explained: int = 2) -> SharedWeightsData:
+    """The notebook's II.1–II.2 layout (3×3 input, 2×2 kernel, one bias) with small integers.
+
+    The notebook names x₁₁…x₃₃, w₁…w₄ and b without values; these give
+    z with both signs, which ActivationFunctionStep then passes through ReLU.
+    """
+    x, w = np.array(x), np.array(w)
+    z = core.conv2d(x, w, b)
+    steps = tuple(core.conv_step(x, w, i, j, b=b) for i in range(z.shape[0]) for j in range(z.shape[1]))
+    edges = core.conv_connections(x.shape, w.shape)
+    n_w, n_b = core.conv_param_terms(w.shape, 1, 1)
+    return SharedWeightsData(x, w, b, z, steps, edges, dense_edges=x.size * z.size, weights=n_w, biases=n_b,
+                             n_explained=n_explained)
+
+
+def _grid_names(prefix: str, shape) -> list[str]:
+    """x₁₁ … names of a matrix's entries (row, column from 1) — the notebook's notation."""
+    rows, cols = shape
+    return [f"{prefix}{sub(f'{i + 1}{j + 1}')}" for i in range(rows) for j in range(cols)]
+
+
+def _flat_names(prefix: str, n: int) -> list[str]:
+    return [f"{prefix}{sub(k + 1)}" for k in range(n)]
+
+
+def _tex_num(v) -> str:
+    return f"({fmt_num(v)})" if v < 0 else fmt_num(v)
+
+
+class ConvView_Final_Title_SharedBias(CnnvizScene):
+    data = staticmethod(shared_weights_data)
+
+    def construct(self):
+        d = self.data()
+        H, W = d.x.shape
+        kh, kw = d.w.shape
+        oh, ow = d.z.shape
+        n_in, n_out = d.x.size, d.z.size
+        head = title("Convolution = a layer of neurons with shared weights", size=32)
+
+        # --- left: the input grid, the kernel and the bias
+        cell = min(0.8, 2.6 / max(H, W))
+        x_grid = ValueGrid(d.x, color=theme.INPUT, cell_size=cell, font_size=26 * cell / 0.8)
+        x_grid.move_to([-5.3, 1.55, 0])
+        x_head = x_grid.heading(f"input X {core.fmt_shape(d.x.shape)}")
+        kcell = min(0.85, 2.2 / max(kh, kw))
+        k_grid = KernelGrid(d.w, cell_size=kcell)
+        b_box = ValueGrid(np.array([[d.b]]), color=theme.BIAS, cell_size=kcell, font_size=k_grid.font_size)
+        VGroup(k_grid, b_box).arrange(RIGHT, buff=0.55).move_to([-5.0, -1.35, 0])
+        k_head = k_grid.heading(f"kernel W {core.fmt_shape(d.w.shape)}")
+        k_head.set_color(theme.KERNEL)
+        b_head = label("bias b", size=theme.SMALL_SIZE, color=theme.BIAS).next_to(b_box, UP, buff=0.15)
+        b_head.align_to(k_head, DOWN)
+
+        # --- middle: the same numbers as a layer of neurons, plus the bias neuron
+        top, bottom = 2.85, -2.15
+        spacing = min(0.62, (top - bottom) / (n_in + 0.4))
+        radius = min(0.24, spacing * 0.4)
+        inputs = NeuronLayer(n_in, radius=radius, spacing=spacing, color=theme.INPUT)
+        inputs.move_to([-1.7, top - (n_in - 1) * spacing / 2, 0])
+        outputs = NeuronLayer(n_out, radius=0.3, spacing=min(1.1, 4.6 / n_out), color=theme.OUTPUT)
+        outputs.move_to([1.55, inputs.get_center()[1], 0])
+        bias = NeuronLayer(1, radius=radius, color=theme.BIAS).move_to(
+            [inputs.get_center()[0] + 1.2, inputs.neurons[-1].get_center()[1] - spacing * 0.9, 0])
+        in_names = neuron_labels(inputs, _grid_names("x", d.x.shape), LEFT, size=theme.SMALL_SIZE,
+                                 color=theme.INPUT)
+        values_fit = radius >= 0.2
+        in_vals = neuron_values(inputs, d.x.ravel()) if values_fit else VGroup()
+        out_names = neuron_labels(outputs, _flat_names("z", n_out), RIGHT, size=theme.BODY_SIZE,
+                                  color=theme.OUTPUT)
+        b_name = label("b", size=theme.SMALL_SIZE, color=theme.BIAS).next_to(bias, LEFT, buff=0.12)
+        b_val = neuron_values(bias, [d.b]) if values_fit else VGroup()
+
+        # --- right: the output map
+        zcell = min(0.95, 2.2 / max(oh, ow))
+        z_grid = ValueGrid(d.z, color=theme.OUTPUT, cell_size=zcell, show_values=False, font_size=26)
+        z_grid.move_to([5.0, 1.55, 0])
+        z_head = z_grid.heading(f"output Z {core.fmt_shape(d.z.shape)}")
+        # the equations go under the network, right of the kernel
+        low = min(bias.get_bottom()[1], outputs.get_bottom()[1])
+        eq_box = (max(b_box.get_right()[0], k_grid.get_right()[0]) + 0.3, 6.9, low - 0.2, -3.9)
+        if k_grid.get_bottom()[1] > eq_box[2]:  # the kernel ends above: the whole width is free
+            eq_box = (-6.9, 6.9, min(low, k_grid.get_bottom()[1]) - 0.2, -3.9)
+        z_cell_names = VGroup(*(label(n, size=theme.SMALL_SIZE, color=theme.MUTED).move_to(z_grid.cells[k])
+                                for k, n in enumerate(_flat_names("z", n_out))))
+
+        self.play(FadeIn(head), FadeIn(x_grid), FadeIn(x_head), FadeIn(k_grid), FadeIn(k_head), FadeIn(b_box),
+                  FadeIn(b_head), FadeIn(z_grid), FadeIn(z_head), FadeIn(z_cell_names), run_time=1.0)
+        self.play(FadeIn(inputs), FadeIn(in_names), FadeIn(in_vals), FadeIn(outputs), FadeIn(out_names),
+                  FadeIn(bias), FadeIn(b_name), FadeIn(b_val), run_time=0.8)
+        self.beat(0.6)
+
+        by_out: dict[int, list] = {}
+        for e in d.edges:
+            by_out.setdefault(e.out_index, []).append(e)
+        by_weight = {m: VGroup() for m in range(d.w.size)}
+        b_lines = VGroup()
+        window = x_grid.window(0, 0, kh, kw)
+        all_edges = VGroup()
+        x_names = _grid_names("x", d.x.shape)
+        note = None
+        for k, step in enumerate(d.steps):
+            i, j = step.out_pos
+            slow = k < d.n_explained
+            es = by_out[k]
+            lines = connect(inputs, outputs, pairs=[(e.in_index, k) for e in es],
+                            colors=[weight_color(e.weight_index) for e in es], width=4, opacity=1.0)
+            b_line = connect(bias, outputs, pairs=[(0, k)], color=theme.BIAS, width=3, opacity=0.9)
+            lit = VGroup(*(inputs.neurons[e.in_index] for e in es))
+            target = window.copy().move_to(x_grid.block_center(*step.window_pos, kh, kw))
+            moves = [Create(window)] if k == 0 else [window.animate.move_to(target)]
+            dim = [all_edges.animate.set_stroke(width=1.5, opacity=0.35)] if len(all_edges) else []
+            self.play(*moves, *dim, lit.animate.set_fill(theme.HIGHLIGHT, opacity=0.35),
+                      Create(lines), Create(b_line), run_time=1.0 if slow else 0.5)
+
+            value = z_grid.value_label(i, j, step.output)
+            z_val = neuron_values(outputs, [step.output] * n_out)[k]
+            if slow:
+                sym, num = self.equation(d, step, k, es, x_names, eq_box[1] - eq_box[0])
+                res = num[-1][-len(fmt_num(step.output)):]
+                if len(sym) == len(num) == 1:  # both fit: names above, numbers below
+                    VGroup(sym, num).arrange(DOWN, buff=0.25).move_to([sum(eq_box[:2]) / 2, sum(eq_box[2:]) / 2, 0])
+                    self.play(FadeIn(sym), run_time=0.6)
+                    self.play(FadeIn(num), run_time=0.6)
+                else:  # a large kernel: the names, then the numbers in their place
+                    for f in (sym, num):
+                        f.move_to([sum(eq_box[:2]) / 2, sum(eq_box[2:]) / 2, 0])
+                    self.play(FadeIn(sym), run_time=0.6)
+                    self.beat(0.6)
+                    self.play(FadeOut(sym), FadeIn(num), run_time=0.6)
+                    sym = VGroup()
+                self.play(TransformFromCopy(res, z_val), TransformFromCopy(res, value),
+                          FadeOut(z_cell_names[k]), run_time=0.7)
+                text = (f"sparse: z{sub(k + 1)} sees only\n{len(es)} of the {n_in} inputs" if k == 0
+                        else f"shared: the same\n{d.weights} weights, the same b")
+                new_note = label(text, size=theme.SMALL_SIZE, color=theme.HIGHLIGHT)
+                new_note.next_to(z_grid, DOWN, buff=0.5)
+                self.play(FadeIn(new_note) if note is None else ReplacementTransform(note, new_note), run_time=0.5)
+                note = new_note
+                if k > 0:
+                    self.play(Circumscribe(VGroup(k_grid, b_box), color=theme.HIGHLIGHT, buff=0.12), run_time=0.9)
+                self.beat(1.0)
+                self.play(FadeOut(sym), FadeOut(num), run_time=0.3)
+            else:
+                self.play(FadeIn(z_val), FadeIn(value), FadeOut(z_cell_names[k]), run_time=0.5)
+                self.beat(0.3)
+            self.play(lit.animate.set_fill(theme.INPUT, opacity=0), run_time=0.2)
+            for line, e in zip(lines, es):
+                by_weight[e.weight_index].add(line)
+            b_lines.add(b_line)
+            all_edges.add(lines, b_line)
+
+        # parameter sharing, weight by weight: each weight's edges reach every output
+        if note is not None:
+            self.play(FadeOut(note), run_time=0.3)
+        self.play(FadeOut(window), all_edges.animate.set_stroke(width=1.5, opacity=0.25), run_time=0.5)
+        groups = [(by_weight[m], k_grid.cells[m]) for m in range(d.w.size)] + [(b_lines, b_box.cells[0])]
+        prev = None
+        for g, src in groups:
+            anims = [g.animate.set_stroke(width=5, opacity=1.0),
+                     Circumscribe(src, color=theme.HIGHLIGHT, buff=0.04, stroke_width=5)]
+            if prev is not None:
+                anims.append(prev.animate.set_stroke(width=1.5, opacity=0.25))
+            self.play(*anims, run_time=0.55)
+            prev = g
+        end = caption(f"{len(d.edges)} connections, not {d.dense_edges}; "
+                      f"only {d.weights} weights + {d.biases} bias = {d.weights + d.biases} parameters",
+                      color=theme.TEXT)
+        self.play(all_edges.animate.set_stroke(width=3, opacity=0.9), FadeIn(end), run_time=0.6)
+        self.beat(2.0)
+        self.clear_all()
+
+    @staticmethod
+    def equation(d, step, k, es, x_names, width: float):
+        """z_k = Σ x·w + b with names, and with the numbers: each a VGroup of 1–3 lines at most ``width`` wide."""
+        cx, cb, co = theme.INPUT, theme.BIAS, theme.OUTPUT
+        xv, wv = d.x.ravel(), d.w.ravel()
+        sym_terms = [rf"{{\color{{{cx}}}x_{{{x_names[e.in_index][1:].translate(_UNSUB)}}}}}\,"
+                     rf"{{\color{{{weight_color(e.weight_index)}}}w_{{{e.weight_index + 1}}}}}" for e in es]
+        num_terms = [rf"{{\color{{{cx}}}{_tex_num(xv[e.in_index])}}}\cdot"
+                     rf"{{\color{{{weight_color(e.weight_index)}}}{_tex_num(wv[e.weight_index])}}}" for e in es]
+        sym = _formula_lines(rf"{{\color{{{co}}}z_{{{k + 1}}}}} = ", sym_terms, rf" + {{\color{{{cb}}}b}}", width)
+        num = _formula_lines(r"= ", num_terms,
+                             rf" + {{\color{{{cb}}}{_tex_num(step.bias)}}} = {{\color{{{co}}}{fmt_num(step.output)}}}",
+                             width)
+        return sym, num
+
+
+def _formula_lines(head: str, terms: list[str], tail: str, width: float, font_size: float = 34,
+                   min_size: float = 26) -> VGroup:
+    """``head t₁ + t₂ + … tail`` as Formula lines (split between terms) no wider than ``width``.
+
+    Uses as few lines as fit at ``font_size``; if even 3 lines do not, the 3
+    lines are shrunk, never below ``min_size``.
+    """
+    for n_lines in (1, 2, 3):
+        per = -(-len(terms) // n_lines)
+        chunks = [terms[i:i + per] for i in range(0, len(terms), per)]
+        lines = VGroup()
+        for c, chunk in enumerate(chunks):
+            text = (head if c == 0 else r"+\; ") + " + ".join(chunk) + (tail if c == len(chunks) - 1 else "")
+            lines.add(Formula(text, font_size=font_size))
+        lines.arrange(DOWN, aligned_edge=LEFT, buff=0.2)
+        if lines.width <= width:
+            return lines
+    return lines.scale(max(width / lines.width, min_size / font_size))
+
+
+_UNSUB = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")

@@ -1,0 +1,204 @@
+"""Chapter 3 (branch ch3a): the core additions, the shared drawings they brought, and each scene's data
+against an independent computation (explicit loops, SciPy), plus a layout check with another example."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.signal import correlate2d
+
+from cnnviz import core, theme
+from cnnviz.layout import check_scene
+
+
+def _scene_with(scene_cls, data_fn):
+    """``scene_cls`` drawing ``data_fn()`` instead of its default example (rule 1: it adapts to sizes)."""
+    return type(scene_cls.__name__, (scene_cls,), {"data": staticmethod(data_fn)})
+
+
+def _layout_ok(scene_cls, data_fn):
+    problems = check_scene(_scene_with(scene_cls, data_fn), pacing=(5, 40))
+    assert not problems, "\n".join(map(str, problems))
+
+
+# ----------------------------------------------------------------- core: conv_connections, dense
+def _reference_conv(x, w, b, stride, padding):
+    """Loops over output pixels and SciPy per channel: no core call."""
+    x3 = x if x.ndim == 3 else x[:, :, None]
+    w4 = w.reshape(w.shape[0], w.shape[1], x3.shape[2], -1)
+    xp = np.pad(x3, ((padding, padding), (padding, padding), (0, 0)))
+    outs = []
+    for m in range(w4.shape[3]):
+        full = sum(correlate2d(xp[:, :, c], w4[:, :, c, m], mode="valid") for c in range(x3.shape[2]))
+        outs.append(full[::stride, ::stride] + b[m])
+    return np.stack(outs, axis=-1)
+
+
+@pytest.mark.parametrize("x_shape, w_shape, stride, padding", [
+    ((3, 3), (2, 2), 1, 0),
+    ((5, 4), (3, 2), 1, 1),
+    ((6, 6, 2), (3, 3, 2), 2, 1),
+    ((5, 5, 3), (2, 2, 3, 4), 1, 0),
+    ((4, 4, 1), (3, 3, 1, 2), 2, 2),
+])
+def test_conv_connections_rebuild_the_convolution(x_shape, w_shape, stride, padding):
+    rng = np.random.default_rng(7)
+    x = rng.integers(-5, 6, x_shape)
+    w = rng.integers(-3, 4, w_shape)
+    M = w_shape[3] if len(w_shape) == 4 else 1
+    b = rng.integers(-4, 5, M)
+    ref = _reference_conv(x, w, b, stride, padding)
+    edges = core.conv_connections(x.shape, w.shape, stride, padding)
+    # the layer as a sparse matrix: out = A @ x + b
+    A = np.zeros((ref.size, x.size), dtype=np.int64)
+    for o, i, k in edges:
+        A[o, i] += w.reshape(-1)[k]
+    out = A @ x.reshape(-1) + np.tile(b, ref.size // M)
+    np.testing.assert_array_equal(out, ref.reshape(-1))
+    # no duplicate edge; every edge inside the arrays; sorted by output
+    assert len(set(edges)) == len(edges)
+    assert all(0 <= i < x.size and 0 <= k < w.size and 0 <= o < ref.size for o, i, k in edges)
+    assert [e.out_index for e in edges] == sorted(e.out_index for e in edges)
+
+
+def test_conv_connections_notebook_3x3_2x2():
+    edges = core.conv_connections((3, 3), (2, 2))
+    assert len(edges) == 16 and 3 * 3 * 4 == 36
+    # z1 (top-left) sees x11, x12, x21, x22 with w1..w4; z2 sees x12, x13, x22, x23 (the notebook's II.2)
+    z1 = [(e.in_index, e.weight_index) for e in edges if e.out_index == 0]
+    z2 = [(e.in_index, e.weight_index) for e in edges if e.out_index == 1]
+    assert z1 == [(0, 0), (1, 1), (3, 2), (4, 3)]
+    assert z2 == [(1, 0), (2, 1), (4, 2), (5, 3)]
+    # padding cells have no neuron: the corner output of a padded 3×3 has 1 edge only
+    padded = core.conv_connections((3, 3), (2, 2), padding=1)
+    assert sum(e.out_index == 0 for e in padded) == 1
+
+
+def test_dense_matches_loops():
+    rng = np.random.default_rng(3)
+    x, w, b = rng.normal(size=7), rng.normal(size=(7, 4)), rng.normal(size=4)
+    ref = np.array([sum(x[i] * w[i, j] for i in range(7)) + b[j] for j in range(4)])
+    np.testing.assert_allclose(core.dense(x, w, b), ref)
+    batch = rng.normal(size=(3, 7))
+    np.testing.assert_allclose(core.dense(batch, w, b)[2], core.dense(batch[2], w, b))
+    np.testing.assert_allclose(core.dense(x, w), ref - b)
+
+
+@pytest.mark.parametrize("call, pattern", [
+    (lambda: core.dense(np.ones(5), np.ones((4, 3))), r"cannot apply a 4×3 dense layer to a 5 input: .*5 value"),
+    (lambda: core.dense(np.ones(4), np.ones(4)), r"n_in×n_out"),
+    (lambda: core.dense(np.ones((2, 2, 4)), np.ones((4, 3))), r"2×2×4 input.*3-D"),
+    (lambda: core.dense(np.ones(4), np.ones((4, 3)), np.ones(2)), r"bias of shape 2 .*3 output"),
+    (lambda: core.conv_connections((3, 3), (4, 4)), r"3×3 input with a 4×4 kernel"),
+])
+def test_ch3a_core_errors_name_the_shapes(call, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        call()
+
+
+# ----------------------------------------------------------------- shared drawings
+def test_weight_colours_and_kernel_grid():
+    from cnnviz.drawings import WEIGHT_COLORS, KernelGrid, sub, weight_color
+
+    assert weight_color(0) == theme.KERNEL and len(set(WEIGHT_COLORS)) == len(WEIGHT_COLORS)
+    roles = {theme.INPUT, theme.OUTPUT, theme.BIAS, theme.HIGHLIGHT}
+    assert not roles & set(WEIGHT_COLORS[1:])
+    assert sub("x11") == "x₁₁" and sub(4) == "₄"
+    k = KernelGrid([[-1, 2], [1, -2]])
+    assert [n.original_text for n in k.names] == ["w₁", "w₂", "w₃", "w₄"]
+    assert [t.original_text for t in k.labels] == ["-1", "2", "1", "-2"]
+    assert [c.get_stroke_color().to_hex().upper() for c in k.cells] == [c.upper() for c in WEIGHT_COLORS[:4]]
+    # the name sits above the value inside its cell
+    assert k.names[0].get_center()[1] > k.labels[0].get_center()[1]
+    assert k.cells[0].get_top()[1] > k.names[0].get_top()[1] and k.labels[0].get_bottom()[1] > k.cells[0].get_bottom()[1]
+
+
+def test_neuron_column_groups_and_labels():
+    from cnnviz.drawings import NeuronColumn, connect, neuron_labels, neuron_values
+
+    col = NeuronColumn([3, 2, 1], spacing=0.5)
+    assert len(col) == 6 and len(col.ellipses) == 2
+    ys = [n.get_center()[1] for n in col.neurons]
+    assert all(a > b for a, b in zip(ys, ys[1:]))
+    # an ellipsis between groups, none inside a group
+    e0 = col.ellipses[0].get_center()[1]
+    assert ys[2] > e0 > ys[3] and ys[0] - ys[1] == pytest.approx(0.5)
+    names = neuron_labels(col, ["a", "b", "c", "d", "e", "f"])
+    assert names[0].get_right()[0] < col.neurons[0].get_left()[0]
+    vals = neuron_values(col, [1, 2.5, -3, 0, 0, 9])
+    assert vals[1].original_text == "2.5"
+    np.testing.assert_allclose(vals[2].get_center(), col.neurons[2].get_center(), atol=1e-6)
+    other = NeuronColumn([2]).shift(3 * np.array([1, 0, 0]))
+    assert len(connect(col, other)) == 12
+
+
+def test_map_pixels_shading():
+    from cnnviz.drawings import map_note, map_pixels
+
+    m = np.array([[0.0, 1.0], [2.0, 4.0]])
+    np.testing.assert_array_equal(map_pixels(m), [[0, 64], [128, 255]])
+    np.testing.assert_array_equal(map_pixels(m, vrange=(0, 2)), [[0, 128], [255, 255]])
+    s = map_pixels(np.array([[-2.0, 0.0, 2.0]]), signed=True)
+    assert s.shape == (1, 3, 3) and s.dtype == np.uint8
+    from manim import ManimColor
+    hexes = ["#%02X%02X%02X" % tuple(px) for px in s[0]]
+    assert hexes == [ManimColor(theme.NEGATIVE).to_hex().upper(), ManimColor(theme.PANEL).to_hex().upper(),
+                     ManimColor(theme.POSITIVE).to_hex().upper()]
+    assert map_note((0, 1.5)) == "black = 0 … white = 1.5"
+    assert "2.5" in map_note((-2.5, 1), signed=True)
+    with pytest.raises(ValueError, match="2-D"):
+        map_pixels(np.zeros(3))
+
+
+def test_probability_bars():
+    from cnnviz.drawings import ProbabilityBars
+
+    p = np.array([0.1, 0.6, 0.3])
+    bars = ProbabilityBars(p, names=["cat", "dog", "bird"], bar_length=5.0)
+    assert bars.best == 1
+    widths = [b.width for b in bars.bars]
+    np.testing.assert_allclose(widths, 5.0 * p, atol=1e-6)
+    assert [v.original_text for v in bars.values] == ["0.1", "0.6", "0.3"]
+    assert bars.bars[1].get_fill_color().to_hex().upper() == theme.HIGHLIGHT.upper()
+    # all bars start at the same x, names end left of it
+    lefts = [b.get_left()[0] for b in bars.bars]
+    assert max(lefts) - min(lefts) < 1e-6 and all(n.get_right()[0] < lefts[0] for n in bars.names)
+    with pytest.raises(ValueError, match="names"):
+        ProbabilityBars(p, names=["a"])
+
+
+# ----------------------------------------------------------------- ConvView_Final_Title_SharedBias
+def test_shared_weights_data_is_the_notebooks_formulas():
+    from scenes.ch3_building import shared_weights_data
+
+    d = shared_weights_data()
+    x, w, b = d.x, d.w, d.b
+    (x11, x12, x13), (x21, x22, x23), (x31, x32, x33) = x
+    (w1, w2), (w3, w4) = w
+    # the notebook's II.2, written out
+    z1 = x11 * w1 + x12 * w2 + x21 * w3 + x22 * w4 + b
+    z2 = x12 * w1 + x13 * w2 + x22 * w3 + x23 * w4 + b
+    z3 = x21 * w1 + x22 * w2 + x31 * w3 + x32 * w4 + b
+    z4 = x22 * w1 + x23 * w2 + x32 * w3 + x33 * w4 + b
+    np.testing.assert_array_equal(d.z, [[z1, z2], [z3, z4]])
+    assert [s.output for s in d.steps] == [z1, z2, z3, z4]
+    assert (d.z < 0).any() and (d.z > 0).any()  # ActivationFunctionStep needs both signs
+    assert len(d.edges) == 16 and d.dense_edges == 36 and (d.weights, d.biases) == (4, 1)
+
+
+def _other_shared():
+    from scenes.ch3_building import shared_weights_data
+
+    return shared_weights_data(x=np.arange(16).reshape(4, 4) % 5 - 1, w=((1, 0, -1), (2, 1, 0), (0, -1, 1)), b=-2)
+
+
+def test_shared_weights_other_example():
+    d = _other_shared()
+    np.testing.assert_array_equal(d.z, correlate2d(d.x, d.w, mode="valid") - 2)
+    assert len(d.edges) == 4 * 9 and d.dense_edges == 16 * 4 and d.weights == 9
+
+
+def test_shared_weights_layout_other_example():
+    from scenes.ch3_building import ConvView_Final_Title_SharedBias
+
+    _layout_ok(ConvView_Final_Title_SharedBias, _other_shared)
