@@ -187,12 +187,13 @@ class ConvView_Final_Title_SharedBias(CnnvizScene):
         # --- left: the input grid, the kernel and the bias
         cell = min(0.8, 2.6 / max(H, W))
         x_grid = ValueGrid(d.x, color=theme.INPUT, cell_size=cell, font_size=26 * cell / 0.8)
-        x_grid.move_to([-5.3, 1.55, 0])
+        x_grid.move_to([-5.3, 0, 0]).align_to([0, 2.75, 0], UP)
         x_head = x_grid.heading(f"input X {core.fmt_shape(d.x.shape)}")
         kcell = min(0.85, 2.2 / max(kh, kw))
         k_grid = KernelGrid(d.w, cell_size=kcell)
         b_box = ValueGrid(np.array([[d.b]]), color=theme.BIAS, cell_size=kcell, font_size=k_grid.font_size)
-        VGroup(k_grid, b_box).arrange(RIGHT, buff=0.55).move_to([-5.0, -1.35, 0])
+        VGroup(k_grid, b_box).arrange(RIGHT, buff=0.55).move_to([-5.0, 0, 0])
+        VGroup(k_grid, b_box).shift(UP * (min(-0.5, x_grid.get_bottom()[1] - 0.6) - k_grid.get_top()[1]))
         k_head = k_grid.heading(f"kernel W {core.fmt_shape(d.w.shape)}")
         k_head.set_color(theme.KERNEL)
         b_head = label("bias b", size=theme.SMALL_SIZE, color=theme.BIAS).next_to(b_box, UP, buff=0.15)
@@ -220,7 +221,7 @@ class ConvView_Final_Title_SharedBias(CnnvizScene):
         # --- right: the output map
         zcell = min(0.95, 2.2 / max(oh, ow))
         z_grid = ValueGrid(d.z, color=theme.OUTPUT, cell_size=zcell, show_values=False, font_size=26)
-        z_grid.move_to([5.0, 1.55, 0])
+        z_grid.move_to([5.0, 0, 0]).align_to([0, 2.75, 0], UP)
         z_head = z_grid.heading(f"output Z {core.fmt_shape(d.z.shape)}")
         # the equations go under the network, right of the kernel
         low = min(bias.get_bottom()[1], outputs.get_bottom()[1])
