@@ -455,11 +455,12 @@ class KernelGrid(ValueGrid):
     (row-major, the notebook's numbering) with their values below the names;
     ``names`` (VGroup, row-major) holds the name texts, ``labels`` the values.
     ``show_names=False`` draws coloured cells with values only (a kernel too
-    large for names, e.g. 3×3 in a small legend).
+    large for names, e.g. 3×3 in a small legend); ``show_values=False`` the
+    names only, centred (a legend of which colour is which weight).
     """
 
     def __init__(self, values, cell_size: float = 0.9, name: str = "w", show_names: bool = True,
-                 font_size: float | None = None, name_size: float = theme.MIN_FONT):
+                 font_size: float | None = None, name_size: float = theme.MIN_FONT, show_values: bool = True):
         super().__init__(values, cell_size=cell_size, color=theme.KERNEL, show_values=False,
                          font_size=font_size if font_size is not None else 26 * cell_size / 0.9)
         self.names = VGroup()
@@ -470,11 +471,13 @@ class KernelGrid(ValueGrid):
             i, j = divmod(k, self.cols)
             v = self.value_label(i, j, self.values[i, j], color=theme.TEXT)
             if show_names:
-                n = label(f"{name}{sub(k + 1)}", size=name_size, color=col)
-                n.move_to(sq.get_center() + UP * cell_size * 0.22)
-                v.move_to(sq.get_center() + DOWN * cell_size * 0.2)
+                n = label(f"{name}{sub(k + 1)}", size=name_size, color=col).move_to(sq.get_center())
+                if show_values:
+                    n.shift(UP * cell_size * 0.22)
+                    v.move_to(sq.get_center() + DOWN * cell_size * 0.2)
                 self.names.add(n)
-            self.labels.add(v)
+            if show_values:
+                self.labels.add(v)
         self.add(self.names)
 
 

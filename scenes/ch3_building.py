@@ -32,6 +32,7 @@ from cnnviz.drawings import (
     ValueGrid,
     caption,
     connect,
+    fmt_int,
     fmt_num,
     label,
     neuron_labels,
@@ -354,3 +355,130 @@ def _formula_lines(head: str, terms: list[str], tail: str, width: float, font_si
 
 
 _UNSUB = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+
+
+# ============================================================ SparseVsDense (the notebook's assets/output.gif)
+@dataclass(frozen=True)
+class SparseDenseData:
+    in_shape: tuple          # the input map, e.g. (3, 3)
+    kernel_shape: tuple      # e.g. (2, 2)
+    out_shape: tuple         # the convolution's output, e.g. (2, 2)
+    n_in: int                # input neurons (9)
+    n_out: int               # output neurons (4)
+    dense_weights: int       # n_in·n_out: one weight per edge (36)
+    dense_biases: int        # one per output (4)
+    dense_total: int         # core.dense_params
+    conv_edges: tuple        # core.conv_connections: 4 per output, each with its weight index
+    conv_weights: int        # kh·kw·C (4), shared by every output
+    conv_biases: int         # 1, shared
+    conv_total: int          # core.conv_params
+
+
+def sparse_vs_dense_data(in_shape=(3, 3), kernel_shape=(2, 2)) -> SparseDenseData:
+    """The same layer of neurons, n_in → n_out, wired densely and as a convolution (the notebook's II.4)."""
+    in_shape, kernel_shape = tuple(in_shape), tuple(kernel_shape)
+    out_shape = core.conv_output_shape(in_shape, kernel_shape)
+    n_in, n_out = int(np.prod(in_shape)), int(np.prod(out_shape))
+    (dense_w, dense_b), = core.mlp_param_terms([n_in, n_out])
+    channels = in_shape[2] if len(in_shape) == 3 else 1
+    conv_w, conv_b = core.conv_param_terms(kernel_shape[:2], channels, 1)
+    return SparseDenseData(in_shape, kernel_shape, out_shape, n_in, n_out, dense_w, dense_b,
+                           core.dense_params(n_in, n_out), core.conv_connections(in_shape, kernel_shape),
+                           conv_w, conv_b, core.conv_params(kernel_shape[:2], channels, 1))
+
+
+class SparseVsDense(CnnvizScene):
+    data = staticmethod(sparse_vs_dense_data)
+
+    def construct(self):
+        d = self.data()
+        head = title(f"Fully connected vs convolution: the same {d.n_in} → {d.n_out} layer", size=32)
+        top, bottom = 2.3, -1.45
+        spacing = min(0.5, (top - bottom) / (d.n_in + 0.2))
+        radius = min(0.2, spacing * 0.4)
+        out_spacing = min(0.95, (top - bottom) / max(d.n_out, 1))
+
+        def network(x_in: float, x_out: float, bias_name: str):
+            ins = NeuronLayer(d.n_in, radius=radius, spacing=spacing, color=theme.INPUT)
+            ins.move_to([x_in, top - (d.n_in - 1) * spacing / 2, 0])
+            outs = NeuronLayer(d.n_out, radius=0.28, spacing=out_spacing, color=theme.OUTPUT)
+            outs.move_to([x_out, ins.get_center()[1], 0])
+            bias = NeuronLayer(1, radius=radius, color=theme.BIAS)
+            bias.move_to([x_in + 1.0, ins.neurons[-1].get_center()[1] - spacing * 1.1, 0])
+            b_name = label(bias_name, size=theme.SMALL_SIZE, color=theme.BIAS).next_to(bias, LEFT, buff=0.1)
+            return ins, outs, bias, b_name
+
+        d_in, d_out, d_bias, d_bname = network(-6.2, -1.9, f"b{sub(1)}…b{sub(d.n_out)}" if d.n_out > 1 else "b")
+        c_in, c_out, c_bias, c_bname = network(0.5, 4.6, "b")
+        d_head = label("fully connected", size=theme.BODY_SIZE).move_to([-4.05, 2.85, 0])
+        c_head = label(f"convolution, {core.fmt_shape(d.kernel_shape)} kernel", size=theme.BODY_SIZE)
+        c_head.move_to([2.65, 2.85, 0])
+        legend = KernelGrid(np.zeros(d.kernel_shape[:2]), cell_size=min(0.6, 1.3 / max(d.kernel_shape[:2])),
+                            show_values=False)
+        legend.next_to(c_out, RIGHT, buff=0.55)
+        legend_head = label("kernel", size=theme.SMALL_SIZE, color=theme.KERNEL).next_to(legend, UP, buff=0.15)
+        self.play(FadeIn(head), FadeIn(d_head), FadeIn(c_head), FadeIn(d_in), FadeIn(d_out), FadeIn(c_in),
+                  FadeIn(c_out), run_time=1.0)
+        self.beat(0.5)
+
+        # --- dense: every input to every output, each edge its own weight
+        count = None
+        dense_edges = VGroup()
+        for o in range(d.n_out):
+            lines = connect(d_in, d_out, pairs=[(i, o) for i in range(d.n_in)], color=theme.MUTED, width=2,
+                            opacity=0.8)
+            dense_edges.add(lines)
+            n_edges = (o + 1) * d.n_in
+            new = label(f"{n_edges} connections, {n_edges} weights", size=24)
+            new.move_to([-4.05, -2.4, 0])
+            self.play(Create(lines), FadeIn(new) if count is None else ReplacementTransform(count, new),
+                      run_time=0.7 if o == 0 else 0.4)
+            count = new
+        d_bias_edges = connect(d_bias, d_out, color=theme.BIAS, width=2, opacity=0.9)
+        d_sum = label(f"{fmt_int(d.dense_weights)} weights + {d.dense_biases} biases = {fmt_int(d.dense_total)}",
+                      size=theme.BODY_SIZE).move_to([-4.05, -2.95, 0])
+        self.play(FadeIn(d_bias), FadeIn(d_bname), Create(d_bias_edges), FadeIn(d_sum), run_time=0.8)
+        self.beat(0.8)
+
+        # --- convolution: each output sees a window; the edges reuse the kernel's weights
+        self.play(FadeIn(legend), FadeIn(legend_head), run_time=0.5)
+        by_out: dict[int, list] = {}
+        for e in d.conv_edges:
+            by_out.setdefault(e.out_index, []).append(e)
+        ccount = None
+        conv_lines = VGroup()
+        by_weight: dict[int, VGroup] = {}
+        for o in range(d.n_out):
+            es = by_out.get(o, [])
+            lines = connect(c_in, c_out, pairs=[(e.in_index, o) for e in es],
+                            colors=[weight_color(e.weight_index) for e in es], width=3, opacity=1.0)
+            for line, e in zip(lines, es):
+                by_weight.setdefault(e.weight_index, VGroup()).add(line)
+            conv_lines.add(lines)
+            n_edges = sum(len(by_out.get(k, [])) for k in range(o + 1))
+            new = label(f"{n_edges} connections, {d.conv_weights} weights", size=24)
+            new.move_to([2.65, -2.4, 0])
+            self.play(Create(lines), FadeIn(new) if ccount is None else ReplacementTransform(ccount, new),
+                      run_time=0.8 if o < 2 else 0.45)
+            if o < 2:
+                self.beat(0.3)
+            ccount = new
+        c_bias_edges = connect(c_bias, c_out, color=theme.BIAS, width=2, opacity=0.9)
+        c_sum = label(f"{d.conv_weights} weights + {d.conv_biases} bias = {fmt_int(d.conv_total)}",
+                      size=theme.BODY_SIZE).move_to([2.65, -2.95, 0])
+        self.play(FadeIn(c_bias), FadeIn(c_bname), Create(c_bias_edges), FadeIn(c_sum), run_time=0.8)
+        self.beat(0.8)
+
+        # --- one colour = one shared weight: each lights up on every output
+        self.play(conv_lines.animate.set_stroke(opacity=0.25), run_time=0.4)
+        for m in sorted(by_weight):
+            self.play(by_weight[m].animate.set_stroke(width=5, opacity=1.0),
+                      Circumscribe(legend.cells[m], color=theme.HIGHLIGHT, buff=0.03), run_time=0.5)
+            self.play(by_weight[m].animate.set_stroke(width=3, opacity=0.25), run_time=0.2)
+        self.play(conv_lines.animate.set_stroke(opacity=1.0), run_time=0.4)
+        ratio = d.dense_total / d.conv_total
+        end = caption(f"{fmt_int(d.dense_total)} parameters vs {fmt_int(d.conv_total)}: "
+                      f"sparse, shared connections ({fmt_num(ratio, 1)}× fewer)", color=theme.HIGHLIGHT)
+        self.play(FadeIn(end), run_time=0.6)
+        self.beat(2.0)
+        self.clear_all()

@@ -202,3 +202,38 @@ def test_shared_weights_layout_other_example():
     from scenes.ch3_building import ConvView_Final_Title_SharedBias
 
     _layout_ok(ConvView_Final_Title_SharedBias, _other_shared)
+
+
+# ----------------------------------------------------------------- SparseVsDense
+def _count_independently(H, W, kh, kw):
+    """Edges and parameters of both wirings, counted with loops over the neurons."""
+    oh, ow = H - kh + 1, W - kw + 1
+    dense_edges = sum(1 for _ in range(H * W) for _ in range(oh * ow))
+    conv_edges = {}
+    for i in range(oh):
+        for j in range(ow):
+            for a in range(kh):
+                for b in range(kw):
+                    conv_edges[(i * ow + j, (i + a) * W + (j + b))] = a * kw + b
+    return dense_edges, oh * ow, conv_edges
+
+
+@pytest.mark.parametrize("in_shape, k_shape", [((3, 3), (2, 2)), ((4, 4), (3, 3)), ((5, 4), (2, 3))])
+def test_sparse_vs_dense_counts(in_shape, k_shape):
+    from scenes.ch3_building import sparse_vs_dense_data
+
+    d = sparse_vs_dense_data(in_shape, k_shape)
+    dense_edges, n_out, conv_edges = _count_independently(*in_shape, *k_shape)
+    assert d.n_out == n_out and d.dense_weights == dense_edges and d.dense_biases == n_out
+    assert d.dense_total == dense_edges + n_out
+    assert {(e.out_index, e.in_index): e.weight_index for e in d.conv_edges} == conv_edges
+    assert d.conv_weights == len(set(conv_edges.values())) and d.conv_biases == 1
+    assert d.conv_total == d.conv_weights + 1
+    if in_shape == (3, 3):  # the notebook's numbers
+        assert (d.dense_weights, d.dense_total, len(d.conv_edges), d.conv_total) == (36, 40, 16, 5)
+
+
+def test_sparse_vs_dense_layout_other_example():
+    from scenes.ch3_building import SparseVsDense, sparse_vs_dense_data
+
+    _layout_ok(SparseVsDense, lambda: sparse_vs_dense_data((4, 4), (3, 3)))
