@@ -14,11 +14,15 @@ from manim import (
     LEFT,
     RIGHT,
     UP,
+    Axes,
     Circumscribe,
     Create,
+    DashedLine,
+    Dot,
     FadeIn,
     FadeOut,
     Indicate,
+    Line,
     ReplacementTransform,
     TransformFromCopy,
     VGroup,
@@ -32,11 +36,13 @@ from cnnviz.drawings import (
     ValueGrid,
     caption,
     connect,
+    contrast_text,
     fmt_int,
     fmt_num,
     label,
     neuron_labels,
     neuron_values,
+    shade_signed,
     sub,
     title,
     weight_color,
@@ -480,5 +486,113 @@ class SparseVsDense(CnnvizScene):
         end = caption(f"{fmt_int(d.dense_total)} parameters vs {fmt_int(d.conv_total)}: "
                       f"sparse, shared connections ({fmt_num(ratio, 1)}× fewer)", color=theme.HIGHLIGHT)
         self.play(FadeIn(end), run_time=0.6)
+        self.beat(2.0)
+        self.clear_all()
+
+
+# ============================================================ ActivationFunctionStep
+@dataclass(frozen=True)
+class ActivationData:
+    z: np.ndarray            # the linear map Z (both signs)
+    a: np.ndarray            # A = ReLU(Z), same shape
+    n_explained: int         # entries explained one by one; the rest go faster
+    from_conv: bool          # Z was computed here as X ⊛ W + b (not given)
+
+
+def activation_data(x=((2, 0, 1), (1, 3, 2), (0, 1, 4)), w=((-1, 2), (1, -2)), b=1, z=None,
+                    n_explained: int = 2) -> ActivationData:
+    """A = ReLU(Z) for the Z of ConvView_Final_Title_SharedBias (X ⋆ W + b), or for a given ``z``."""
+    from_conv = z is None
+    z = core.conv2d(np.array(x), np.array(w), b) if from_conv else np.array(z)
+    if z.ndim != 2:
+        raise ValueError(f"Z must be a 2-D map, got shape {core.fmt_shape(z.shape)}")
+    return ActivationData(z, core.relu(z), n_explained, from_conv)
+
+
+def _nice_step(span: float, max_ticks: int = 3) -> float:
+    """A 1-2-5 tick step giving at most ``max_ticks`` ticks over ``span``."""
+    if span <= 0:
+        return 1.0
+    raw = span / max_ticks
+    p = 10 ** np.floor(np.log10(raw))
+    return float(next(m * p for m in (1, 2, 5, 10) if m * p >= raw))
+
+
+class ActivationFunctionStep(CnnvizScene):
+    data = staticmethod(activation_data)
+
+    def construct(self):
+        d = self.data()
+        rows, cols = d.z.shape
+        head = title("The activation: A = ReLU(Z), entry by entry", size=32)
+        vmax = float(max(np.abs(d.z).max(), 1))
+        cell = min(1.1, 2.8 / max(rows, cols))
+        z_grid = ValueGrid(d.z, color=theme.OUTPUT, cell_size=cell, shade="signed", vrange=(-vmax, vmax),
+                           font_size=30 * cell / 1.1).move_to([-5.25, 0.1, 0])
+        a_grid = ValueGrid(d.a, color=theme.OUTPUT, cell_size=cell, font_size=z_grid.font_size,
+                           show_values=False).move_to([5.25, 0.1, 0])  # cells take their shade as values arrive
+        z_head = z_grid.heading(f"{'Z = X ⊛ W + b' if d.from_conv else 'Z'}  {core.fmt_shape(d.z.shape)}")
+        a_head = a_grid.heading(f"A = ReLU(Z)  {core.fmt_shape(d.a.shape)}")
+        for h in (z_head, a_head):
+            h.set_color(theme.TEXT)
+
+        # the ReLU graph, equal scales on both axes so the positive part rises at 45°
+        step = _nice_step(vmax)
+        reach = step * np.ceil(vmax / step)
+        x_len = 6.6
+        axes = Axes(x_range=[-reach, reach, step], y_range=[0, reach, step], x_length=x_len, y_length=x_len / 2,
+                    tips=False, axis_config={"include_numbers": False, "color": theme.MUTED, "stroke_width": 2})
+        axes.move_to([0, -0.1, 0])
+        ticks = VGroup(*(label(fmt_num(v), size=theme.MIN_FONT, color=theme.MUTED).next_to(axes.c2p(v, 0), DOWN, 0.15)
+                         for v in np.arange(-reach, reach + step / 2, step)))
+        ticks.add(*(label(fmt_num(v), size=theme.MIN_FONT, color=theme.MUTED).next_to(axes.c2p(0, v), LEFT, 0.12)
+                    for v in np.arange(step, reach + step / 2, step)))
+        graph = VGroup(Line(axes.c2p(-reach, 0), axes.c2p(0, 0)), Line(axes.c2p(0, 0), axes.c2p(reach, reach)))
+        graph.set_stroke(theme.HIGHLIGHT, width=5)
+        rule = Formula(r"\mathrm{ReLU}(z) = \max(0,\, z)", font_size=34).next_to(axes, UP, buff=0.45)
+
+        self.play(FadeIn(head), FadeIn(z_grid), FadeIn(z_head), FadeIn(a_grid), FadeIn(a_head), run_time=0.8)
+        self.play(Create(axes), FadeIn(ticks), FadeIn(rule), run_time=0.8)
+        self.play(Create(graph), run_time=0.8)
+        self.beat(0.6)
+
+        frame_z = z_grid.window(0, 0, 1, 1)
+        frame_a = a_grid.window(0, 0, 1, 1)
+        for k in range(d.z.size):
+            i, j = divmod(k, cols)
+            z, a = d.z[i, j], d.a[i, j]
+            slow = k < d.n_explained
+            rt = 1.0 if slow else 0.45
+            if k == 0:
+                self.play(Create(frame_z), Create(frame_a), run_time=0.4)
+            else:
+                self.play(frame_z.animate.move_to(z_grid.cell(i, j)), frame_a.animate.move_to(a_grid.cell(i, j)),
+                          run_time=0.3)
+            dot = Dot(axes.c2p(z, 0), radius=0.1, color=theme.HIGHLIGHT)
+            src = z_grid.label_at(i, j).copy()
+            value = a_grid.value_label(i, j, a, color=contrast_text(shade_signed(a, vmax)))
+            shade = a_grid.cell(i, j).animate.set_fill(shade_signed(a, vmax), opacity=1)
+            color = theme.NEGATIVE if z < 0 else theme.POSITIVE if z > 0 else theme.MUTED
+            guide = DashedLine(axes.c2p(z, 0), axes.c2p(z, a), color=color, stroke_width=3) if a else VGroup()
+            if slow:
+                calc = Formula(rf"\max(0,\, {{\color{{{color}}}{fmt_num(z)}}}) = {fmt_num(a)}", font_size=34)
+                calc.next_to(ticks, DOWN, buff=0.35).set_x(axes.get_center()[0])
+                self.play(ReplacementTransform(src, dot), run_time=rt)
+                self.play(dot.animate.move_to(axes.c2p(z, a)), Create(guide), FadeIn(calc), run_time=rt)
+                why = label("negative → 0" if z < 0 else "positive: kept as is" if z > 0 else "zero stays 0",
+                            size=theme.BODY_SIZE, color=color).next_to(calc, DOWN, buff=0.25)
+                self.play(FadeIn(why), TransformFromCopy(calc[-len(fmt_num(a)):], value), shade, run_time=0.8)
+                self.beat(0.8)
+                self.play(FadeOut(calc), FadeOut(why), FadeOut(dot), FadeOut(guide), run_time=0.3)
+            else:
+                self.play(ReplacementTransform(src, dot), run_time=0.3)
+                self.play(dot.animate.move_to(axes.c2p(z, a)), Create(guide), run_time=0.35)
+                self.play(FadeIn(value), shade, FadeOut(dot), FadeOut(guide), run_time=0.35)
+            if not slow:
+                self.beat(0.2)
+        n_neg = int((d.z < 0).sum())
+        end = caption(f"{n_neg} negative → 0, {d.z.size - n_neg} unchanged: A keeps the shape of Z, "
+                      f"{core.fmt_shape(d.a.shape)}", color=theme.TEXT)
+        self.play(FadeOut(frame_z), FadeOut(frame_a), FadeIn(end), run_time=0.6)
         self.beat(2.0)
         self.clear_all()

@@ -237,3 +237,31 @@ def test_sparse_vs_dense_layout_other_example():
     from scenes.ch3_building import SparseVsDense, sparse_vs_dense_data
 
     _layout_ok(SparseVsDense, lambda: sparse_vs_dense_data((4, 4), (3, 3)))
+
+
+# ----------------------------------------------------------------- ActivationFunctionStep
+def test_activation_data_is_max_0_z_of_the_shared_weights_z():
+    from scenes.ch3_building import activation_data, shared_weights_data
+
+    d = activation_data()
+    np.testing.assert_array_equal(d.z, shared_weights_data().z)  # the Z the previous scene computed
+    assert (d.z < 0).any() and (d.z > 0).any()
+    expected = [[z if z > 0 else 0 for z in row] for row in d.z.tolist()]
+    assert d.a.tolist() == expected and d.a.shape == d.z.shape
+
+
+def _other_activation():
+    from scenes.ch3_building import activation_data
+
+    return activation_data(z=[[-1.5, 0.25, 3.0], [12.0, -0.5, 0.0], [-7.25, 2.0, -3.0]])
+
+
+def test_activation_other_example():
+    d = _other_activation()
+    assert d.a.tolist() == [[0, 0.25, 3.0], [12.0, 0, 0], [0, 2.0, 0]]
+
+
+def test_activation_layout_other_example():
+    from scenes.ch3_building import ActivationFunctionStep
+
+    _layout_ok(ActivationFunctionStep, _other_activation)
