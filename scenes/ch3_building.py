@@ -33,10 +33,12 @@ from cnnviz.drawings import (
     CnnvizScene,
     KernelGrid,
     NeuronLayer,
+    TensorStack,
     ValueGrid,
     caption,
     connect,
     contrast_text,
+    fit_width,
     fmt_int,
     fmt_num,
     label,
@@ -596,3 +598,141 @@ class ActivationFunctionStep(CnnvizScene):
         self.play(FadeOut(frame_z), FadeOut(frame_a), FadeIn(end), run_time=0.6)
         self.beat(2.0)
         self.clear_all()
+
+
+# ============================================================ DimensionExamplesSideBySide
+@dataclass(frozen=True)
+class DimensionExample:
+    in_shape: tuple          # H×W×C
+    n_filters: int           # M
+    f: int                   # kernel size F
+    stride: int
+    padding: int
+    kernel_shape: tuple      # F×F×C×M
+    weights: int             # F·F·C·M
+    biases: int              # M: one per filter
+    total: int               # core.conv_params
+    out_shape: tuple         # H'×W'×M
+
+
+@dataclass(frozen=True)
+class DimensionData:
+    examples: tuple          # DimensionExample, shown side by side
+
+
+def dimension_example(in_shape, n_filters: int, f: int, stride: int = 1, padding: int = 0) -> DimensionExample:
+    """One conv layer's shapes and parameter count, from the core."""
+    in_shape = tuple(in_shape)
+    if len(in_shape) != 3:
+        raise ValueError(f"an example input is H×W×C, got {core.fmt_shape(in_shape)}")
+    c = in_shape[2]
+    kernel_shape = (f, f, c, n_filters)
+    weights, biases = core.conv_param_terms(f, c, n_filters)
+    return DimensionExample(in_shape, n_filters, f, stride, padding, kernel_shape, weights, biases,
+                            core.conv_params(f, c, n_filters),
+                            core.conv_output_shape(in_shape, kernel_shape, stride, padding))
+
+
+def dimension_examples_data(examples=(((28, 28, 1), 32, 3), ((32, 32, 3), 64, 5)), stride: int = 1,
+                            padding: int = 0) -> DimensionData:
+    """The notebook's two examples: ``(input H×W×C, number of filters, kernel size)`` each."""
+    return DimensionData(tuple(dimension_example(s, m, f, stride, padding) for s, m, f in examples))
+
+
+def _channel_words(c: int) -> str:
+    return {1: "1 channel (grayscale)", 3: "3 channels (RGB)"}.get(c, f"{c} channels")
+
+
+class DimensionExamplesSideBySide(CnnvizScene):
+    data = staticmethod(dimension_examples_data)
+
+    def construct(self):
+        d = self.data()
+        n = len(d.examples)
+        head = title("Dimension examples: kernel shape and biases", size=32)
+        rule = Formula(r"\text{kernel } F \times F \times C_{\text{in}} \times N_{\text{filters}}"
+                       r"\qquad \text{biases } N_{\text{filters}}", font_size=30).next_to(head, DOWN, buff=0.25)
+        self.play(FadeIn(head), FadeIn(rule), run_time=0.8)
+        width = 14.0 / n
+        rows = [self.fit_row(ex, width) for ex in d.examples]
+        lines_top = min(r[-1].get_bottom()[1] for r in rows) - 0.25  # every example's lines on one level
+        for k, (ex, row) in enumerate(zip(d.examples, rows)):
+            self.show_example(k, ex, row, -7.0 + width * (k + 0.5), width, lines_top)
+        # the channel rule, on the examples with several channels
+        multi = [ex for ex in d.examples if ex.in_shape[2] > 1]
+        end = VGroup(label("kernel depth = input depth: " +
+                           ", ".join(f"{ex.kernel_shape[2]} = {ex.in_shape[2]}" for ex in d.examples),
+                           size=24, color=theme.HIGHLIGHT))
+        if multi:
+            end.add(label(f"the {multi[0].in_shape[2]} channel sums make one map, then its one bias is added",
+                          size=24, color=theme.HIGHLIGHT))
+        for line in end:
+            fit_width(line, 13.6)
+        end.arrange(DOWN, buff=0.12).to_edge(DOWN, buff=0.25)
+        self.play(FadeIn(end), run_time=0.6)
+        self.beat(2.5)
+        self.clear_all()
+
+    def fit_row(self, ex: DimensionExample, width: float):
+        for side in (1.5, 1.3, 1.1, 0.9, 0.7):  # the largest volumes whose row fits its part of the frame
+            parts = self.volumes(ex, side)
+            if parts[-1].width <= width - 0.3:
+                break
+        return parts
+
+    def show_example(self, k: int, ex: DimensionExample, parts, cx: float, width: float, lines_top: float):
+        C = ex.in_shape[2]
+        sub_head = label(f"Example {k + 1}: {_channel_words(C)}", size=theme.BODY_SIZE).move_to([cx, 2.0, 0])
+        inp, star, filt, times, arrow, out, row = parts
+        row.set_x(cx)
+        fw, fc, fm = ex.f, C, ex.n_filters
+        lines = VGroup(
+            label(f"kernel {core.fmt_shape(ex.kernel_shape)}", size=theme.BODY_SIZE, color=theme.KERNEL),
+            label(f"biases {ex.biases} (one per filter)", size=theme.BODY_SIZE, color=theme.BIAS),
+            label(f"parameters {fw}·{fw}·{fc}·{fm} + {fm} = {fmt_int(ex.total)}", size=theme.BODY_SIZE),
+            label(f"output {self.size_text(ex)} → {core.fmt_shape(ex.out_shape)}", size=theme.BODY_SIZE,
+                  color=theme.OUTPUT),
+        )
+        for line in lines:
+            fit_width(line, width - 0.4)
+        lines.arrange(DOWN, aligned_edge=LEFT, buff=0.14).move_to([cx, 0, 0])
+        lines.align_to([0, lines_top, 0], UP)
+        self.play(FadeIn(sub_head), FadeIn(inp), run_time=0.6)
+        self.play(FadeIn(star), FadeIn(filt), FadeIn(times), FadeIn(lines[0]), run_time=0.8)
+        self.beat(0.6)
+        self.play(FadeIn(lines[1]), run_time=0.5)
+        self.play(FadeIn(lines[2]), run_time=0.6)
+        self.beat(0.6)
+        self.play(FadeIn(arrow), FadeIn(out), FadeIn(lines[3]), run_time=0.8)
+        self.beat(1.0)
+
+    @staticmethod
+    def volumes(ex: DimensionExample, side: float):
+        """input ⊛ one filter × M → output, as TensorStacks (input and output to one scale)."""
+        H, W, C = ex.in_shape
+        oh, ow, M = ex.out_shape
+        in_colors = theme.CHANNELS if C == 3 else (theme.INPUT,)
+        unit = side / max(H, W)
+        inp = TensorStack(H, W, C, unit=unit, colors=in_colors, max_side=side, offset=0.1, max_sheets=6,
+                          label_text=core.fmt_shape(ex.in_shape))
+        filt = TensorStack(ex.f, ex.f, C, unit=max(unit, 0.5 / ex.f), colors=in_colors if C == 3 else (theme.KERNEL,),
+                           max_side=0.8, offset=0.09, max_sheets=6, label_text=core.fmt_shape(ex.kernel_shape[:3]))
+        for sheet in filt.sheets:
+            sheet.set_stroke(theme.KERNEL, width=2.5)
+        times = label(f"× {ex.n_filters}", size=theme.BODY_SIZE, color=theme.KERNEL).next_to(filt.sheets, RIGHT, 0.1)
+        out = TensorStack(oh, ow, M, unit=unit, colors=(theme.OUTPUT,), max_side=side, offset=0.08, max_sheets=6,
+                          label_text=core.fmt_shape(ex.out_shape))
+        star, arrow = label("⊛", size=34), label("→", size=34)
+        row = VGroup(inp, star, VGroup(filt, times), arrow, out).arrange(RIGHT, buff=0.2)
+        row.shift(UP * (1.6 - row.get_top()[1]))  # under the example's heading
+        for m in (star, arrow):
+            m.set_y(inp.sheets.get_center()[1])
+        return inp, star, filt, times, arrow, out, row
+
+    @staticmethod
+    def size_text(ex: DimensionExample) -> str:
+        """The output side, worked out the notebook's way."""
+        N, F, P, S = ex.in_shape[0], ex.f, ex.padding, ex.stride
+        if P == 0 and S == 1:
+            return f"{N} − {F} + 1 = {ex.out_shape[0]}"
+        return f"⌊({N} − {F} + 2·{P})/{S}⌋ + 1 = {ex.out_shape[0]}"

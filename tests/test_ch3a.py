@@ -265,3 +265,38 @@ def test_activation_layout_other_example():
     from scenes.ch3_building import ActivationFunctionStep
 
     _layout_ok(ActivationFunctionStep, _other_activation)
+
+
+# ----------------------------------------------------------------- DimensionExamplesSideBySide
+def test_dimension_examples_are_the_notebooks():
+    from scenes.ch3_building import dimension_examples_data
+
+    e1, e2 = dimension_examples_data().examples
+    # counted by hand-written arithmetic, not by the core
+    assert e1.kernel_shape == (3, 3, 1, 32) and e1.biases == 32
+    assert e1.weights == 3 * 3 * 1 * 32 and e1.total == 3 * 3 * 1 * 32 + 32 == 320
+    assert e1.out_shape == (28 - 3 + 1, 28 - 3 + 1, 32)
+    assert e2.kernel_shape == (5, 5, 3, 64) and e2.biases == 64
+    assert e2.total == 5 * 5 * 3 * 64 + 64 == 4864 and e2.out_shape == (28, 28, 64)
+
+
+def _slide_count(n, f, p, s):
+    return len(range(0, n + 2 * p - f + 1, s))
+
+
+def _other_dimensions():
+    from scenes.ch3_building import dimension_examples_data
+
+    return dimension_examples_data(examples=(((64, 64, 3), 16, 3), ((15, 15, 16), 8, 5)), stride=2, padding=1)
+
+
+def test_dimension_examples_other_example():
+    a, b = _other_dimensions().examples
+    assert a.out_shape == (_slide_count(64, 3, 1, 2),) * 2 + (16,) and a.total == 3 * 3 * 3 * 16 + 16
+    assert b.out_shape == (_slide_count(15, 5, 1, 2),) * 2 + (8,) and b.kernel_shape == (5, 5, 16, 8)
+
+
+def test_dimension_examples_layout_other_example():
+    from scenes.ch3_building import DimensionExamplesSideBySide
+
+    _layout_ok(DimensionExamplesSideBySide, _other_dimensions)
