@@ -10,10 +10,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from manim import (
+    DL,
     DOWN,
+    UR,
     LEFT,
     RIGHT,
     UP,
+    Arrow,
     Axes,
     Circumscribe,
     Create,
@@ -21,18 +24,27 @@ from manim import (
     Dot,
     FadeIn,
     FadeOut,
+    GrowArrow,
+    GrowFromEdge,
+    Group,
     Indicate,
     Line,
+    Rectangle,
     ReplacementTransform,
     TransformFromCopy,
     VGroup,
+    VMobject,
+    config,
 )
 
-from cnnviz import core, theme
+from cnnviz import core, images, theme
 from cnnviz.drawings import (
     CnnvizScene,
     KernelGrid,
     NeuronLayer,
+    Pipeline,
+    PixelImage,
+    ProbabilityBars,
     TensorStack,
     ValueGrid,
     caption,
@@ -42,6 +54,8 @@ from cnnviz.drawings import (
     fmt_int,
     fmt_num,
     label,
+    map_note,
+    map_pixels,
     neuron_labels,
     neuron_values,
     shade_signed,
@@ -736,3 +750,223 @@ class DimensionExamplesSideBySide(CnnvizScene):
         if P == 0 and S == 1:
             return f"{N} − {F} + 1 = {ex.out_shape[0]}"
         return f"⌊({N} − {F} + 2·{P})/{S}⌋ + 1 = {ex.out_shape[0]}"
+
+
+# ============================================================ TinyCNN_ImageInput, NeuralNetworkAnimation: one real CNN
+@dataclass(frozen=True)
+class TinyCNNData:
+    image: np.ndarray        # H×W uint8: the picture
+    x: np.ndarray            # H×W×1 float: image / 255, the network's input
+    kernels: np.ndarray      # F×F×1×M conv weights (seeded, rounded to 0.1 to be readable)
+    conv_bias: np.ndarray    # M
+    z: np.ndarray            # conv output H'×W'×M
+    a: np.ndarray            # ReLU(z)
+    p: np.ndarray            # max-pooled a: H''×W''×M
+    flat: np.ndarray         # flatten(p), row by row, channels last
+    dense_w: np.ndarray      # n×K dense weights (seeded)
+    dense_b: np.ndarray      # K
+    logits: np.ndarray       # dense(flat)
+    probs: np.ndarray        # softmax(logits)
+    classes: tuple           # class names, "0" … "9"
+    pool: int                # pooling window (= stride)
+    seed: int
+    conv_params: int         # F·F·C·M + M
+    dense_params: int        # n·K + K
+    focus: tuple             # (m, r, c): the pooled neuron with the strongest activation (NeuralNetworkAnimation)
+
+    @property
+    def stages(self) -> tuple:
+        """(name, shape) of every tensor, input to output: the shapes the scenes print."""
+        return (("input", self.x.shape), ("conv", self.z.shape), ("ReLU", self.a.shape),
+                ("max-pool", self.p.shape), ("flatten", self.flat.shape), ("dense", self.logits.shape),
+                ("softmax", self.probs.shape))
+
+
+def tiny_cnn_data(image=None, digit: int = 5, n_filters: int = 4, kernel_size: int = 3, pool: int = 2,
+                  n_classes: int = 10, seed: int = 0) -> TinyCNNData:
+    """Conv → ReLU → MaxPool → Flatten → Dense → Softmax on a real picture, with seeded (untrained) weights.
+
+    ``image``: an H×W uint8 array (default: the Chapter 1 digit ``images.digit(digit)``, 28×28).
+    Conv weights ~ N(0, 0.6²) rounded to 0.1, biases ~ N(0, 0.1²) rounded to 0.1;
+    dense weights ~ N(0, (2/√n)²), biases ~ N(0, 0.1²) — all from ``np.random.default_rng(seed)``.
+    """
+    img = images.digit(digit) if image is None else np.asarray(image)
+    if img.ndim != 2 or img.dtype != np.uint8:
+        raise ValueError(f"the picture must be an H×W uint8 array, got {core.fmt_shape(img.shape)} {img.dtype}")
+    x = img.astype(np.float64)[:, :, None] / 255.0
+    rng = np.random.default_rng(seed)
+    kernels = np.round(rng.normal(0.0, 0.6, (kernel_size, kernel_size, 1, n_filters)), 1)
+    conv_bias = np.round(rng.normal(0.0, 0.1, n_filters), 1)
+    z = core.conv2d(x, kernels, conv_bias)
+    a = core.relu(z)
+    p = core.max_pool(a, pool)
+    flat = core.flatten(p)
+    dense_w = rng.normal(0.0, 2.0 / np.sqrt(flat.size), (flat.size, n_classes))
+    dense_b = np.round(rng.normal(0.0, 0.1, n_classes), 1)
+    logits = core.dense(flat, dense_w, dense_b)
+    probs = core.softmax(logits)
+    m, r, c = np.unravel_index(int(np.argmax(np.moveaxis(p, 2, 0))), (p.shape[2], p.shape[0], p.shape[1]))
+    return TinyCNNData(img, x, kernels, conv_bias, z, a, p, flat, dense_w, dense_b, logits, probs,
+                       tuple(str(k) for k in range(n_classes)), pool, seed,
+                       core.conv_params(kernel_size, 1, n_filters), core.dense_params(flat.size, n_classes),
+                       (int(m), int(r), int(c)))
+
+
+PIPELINE = ("Conv", "ReLU", "MaxPool", "Flatten", "Dense", "Softmax")
+
+
+def _fade_out_around(scene, keep, top: float, run_time: float = 0.5):
+    """Fade out everything below ``top`` but the mobjects ``keep``, then remove it.
+
+    Background-coloured sheets fade in around ``keep``'s box instead of each
+    mobject fading on its own: the pictures under them stay still (drawn once,
+    not re-composited on every frame).
+    """
+    keep_box = Group(*keep[:1])
+    (x0, y0, _), (x1, y1, _) = keep_box.get_corner(DL) - 0.12, keep_box.get_corner(UR) + 0.12
+    hw, hh = config.frame_width / 2, config.frame_height / 2
+    strips = [(-hw, x0, -hh, top), (x1, hw, -hh, top), (x0, x1, -hh, y0), (x0, x1, y1, top)]
+    covers = VGroup()
+    for a, b, c, d in strips:
+        if b - a > 1e-3 and d - c > 1e-3:
+            covers.add(Rectangle(width=b - a, height=d - c, stroke_width=0).set_fill(theme.BACKGROUND, 1)
+                       .move_to([(a + b) / 2, (c + d) / 2, 0]))
+    scene.play(FadeIn(covers), run_time=run_time)
+    kept = {id(m) for k in keep for m in k.get_family()}
+    scene.remove(*(m for m in scene.mobjects if id(m) not in kept), covers)
+
+
+def _focus(scene, pipe, k):
+    """Light stage k of the pipeline header, moved to the front first: Manim redraws every frame whatever
+    follows an animated mobject in ``scene.mobjects``, so the pictures behind the header stay cached."""
+    scene.bring_to_front(pipe)
+    return pipe.focus(k)
+
+
+def _map_block(maps: np.ndarray, cell: float, vrange, signed: bool, gap: float = 0.1) -> Group:
+    """The M maps of an H×W×M tensor as pictures in a near-square block, each map ``cell`` units per pixel."""
+    M = maps.shape[2]
+    cols = int(np.ceil(np.sqrt(M)))
+    block = Group(*(PixelImage(map_pixels(maps[:, :, m], vrange, signed), height=maps.shape[0] * cell)
+                    for m in range(M)))
+    block.arrange_in_grid(cols=cols, buff=gap)
+    return block
+
+
+class TinyCNN_ImageInput(CnnvizScene):
+    data = staticmethod(tiny_cnn_data)
+
+    def construct(self):
+        d = self.data()
+        H, W = d.image.shape
+        oh, ow, M = d.z.shape
+        F = d.kernels.shape[0]
+        pipe = Pipeline(PIPELINE, size=24).to_edge(UP, buff=0.3)
+        self.play(FadeIn(pipe), run_time=0.6)
+
+        # --- page 1: feature extraction, the real maps as pictures
+        zmax = float(np.abs(d.z).max())
+        amax = float(max(d.a.max(), 1e-9))
+        side = 2.8                                   # the input picture's height
+        cols = int(np.ceil(np.sqrt(M)))
+        cell = (side - 0.1 * (cols - 1)) / (cols * max(oh, ow))   # scene units per map pixel
+        img = PixelImage(d.image, height=side * H / max(H, W)).move_to([-5.4, 0.35, 0])
+        conv = _map_block(d.z, cell, (-zmax, zmax), signed=True).move_to([-1.6, 0.35, 0])
+        act = _map_block(d.a, cell, (0, amax), signed=False).move_to([2.2, 0.35, 0])
+        pooled = _map_block(d.p, cell, (0, amax), signed=False).move_to([5.75, 0.35, 0])
+        shapes = [label(core.fmt_shape(t.shape), size=theme.SMALL_SIZE).next_to(b, DOWN, buff=0.2)
+                  for t, b in ((d.x, img), (d.z, conv), (d.a, act), (d.p, pooled))]
+        for s_ in shapes:
+            s_.set_y(min(x.get_y() for x in shapes))
+        names = [label(n, size=theme.SMALL_SIZE, color=c).next_to(b, UP, buff=0.2)
+                 for n, c, b in (("input / 255", theme.INPUT, img), (f"{M} feature maps", theme.OUTPUT, conv),
+                                 ("after ReLU", theme.OUTPUT, act), (f"pooled {d.pool}×{d.pool}", theme.OUTPUT, pooled))]
+        top = max(n.get_y() for n in names)
+        for n in names:
+            n.set_y(top)
+        arrows = [Arrow(a.get_right(), b.get_left(), buff=0.15, stroke_width=4, color=theme.MUTED,
+                        max_tip_length_to_length_ratio=0.25) for a, b in ((img, conv), (conv, act), (act, pooled))]
+        note = VGroup(label(f"maps as pictures, one scale per layer — conv: {map_note((-zmax, zmax), signed=True)}",
+                            size=theme.SMALL_SIZE, color=theme.MUTED),
+                      label(f"after ReLU and pooling: {map_note((0, amax))}", size=theme.SMALL_SIZE,
+                            color=theme.MUTED)).arrange(DOWN, buff=0.1).to_edge(DOWN, buff=0.25)
+
+        self.play(FadeIn(img), FadeIn(names[0]), FadeIn(shapes[0]), run_time=0.7)
+        self.beat(0.5)
+        # conv: the kernels (seeded), a window sweeping the picture, the maps
+        kern = Group(*(PixelImage(map_pixels(d.kernels[:, :, 0, m], signed=True,
+                                             vrange=(-np.abs(d.kernels).max(), np.abs(d.kernels).max())),
+                                  height=0.42, border=theme.KERNEL) for m in range(M)))
+        k_note = label(f"{M} kernels {F}×{F}:", size=theme.SMALL_SIZE, color=theme.KERNEL)
+        Group(k_note, kern.arrange(RIGHT, buff=0.12)).arrange(RIGHT, buff=0.2).next_to(shapes[1], DOWN, buff=0.3)
+        box = img.box(0, 0, F, F)
+        self.play(_focus(self, pipe, 0), GrowArrow(arrows[0]), FadeIn(kern), FadeIn(k_note), Create(box), run_time=0.8)
+        self.play(box.animate.move_to(img.box(H - F, W - F, F, F)), FadeIn(conv[0]), run_time=1.2)
+        self.play(FadeOut(box), *(FadeIn(m) for m in conv[1:]), FadeIn(names[1]), FadeIn(shapes[1]), FadeIn(note),
+                  run_time=0.8)
+        self.beat(1.0)
+        self.play(_focus(self, pipe, 1), GrowArrow(arrows[1]), FadeIn(act), FadeIn(names[2]), FadeIn(shapes[2]), run_time=0.9)
+        self.beat(0.8)
+        self.play(_focus(self, pipe, 2), GrowArrow(arrows[2]), FadeIn(pooled), FadeIn(names[3]), FadeIn(shapes[3]),
+                  run_time=0.9)
+        self.beat(1.2)
+
+        # --- page 2: classification
+        pooled_group = Group(pooled, names[3], shapes[3])
+        _fade_out_around(self, keep=[pooled_group, pipe], top=pipe.get_bottom()[1] - 0.1, run_time=0.5)
+        new_c = np.array([-5.6, 0.2, 0])
+        self.play(pooled.animate.move_to(new_c),
+                  names[3].animate.move_to(new_c + UP * (pooled.height / 2 + 0.2 + names[3].height / 2)),
+                  shapes[3].animate.move_to(new_c + DOWN * (pooled.height / 2 + 0.2 + shapes[3].height / 2)),
+                  run_time=0.6)
+        flat_px = map_pixels(d.flat[:, None], (0, amax))
+        strip_h = 4.9
+        strip = PixelImage(np.repeat(flat_px, max(1, round(0.3 / strip_h * d.flat.size)), axis=1), height=strip_h)
+        strip.move_to([-3.75, -0.3, 0])
+        s_name = label(f"{fmt_int(d.flat.size)} values", size=theme.SMALL_SIZE, color=theme.OUTPUT)
+        s_name.next_to(strip, UP, buff=0.15)
+        flat_arrow = Arrow(pooled.get_right(), strip.get_left(), buff=0.12, stroke_width=4, color=theme.MUTED,
+                           max_tip_length_to_length_ratio=0.3)
+        self.play(_focus(self, pipe, 3), GrowArrow(flat_arrow), FadeIn(strip, shift=DOWN * 0.3), FadeIn(s_name),
+                  run_time=1.0)
+        self.beat(0.8)
+
+        # bars to one scale, the longest 4.2 units (the values are printed)
+        bars = ProbabilityBars(d.probs, d.classes, bar_length=4.2 / float(d.probs.max()),
+                               row_height=min(0.46, 4.6 / len(d.probs)))
+        bars.shift([1.4 - bars.bars.get_left()[0], -0.3 - bars.get_y(), 0])
+        ys = [b.get_y() for b in bars.bars]
+        logits = VGroup(*(label(fmt_num(v), size=theme.SMALL_SIZE, mono=True,
+                                color=theme.NEGATIVE if v < 0 else theme.POSITIVE).move_to([-1.05, y, 0])
+                          for v, y in zip(d.logits, ys)))
+        for t in logits:
+            t.align_to([-0.55, 0, 0], RIGHT)
+        l_head = label("logits", size=theme.SMALL_SIZE).next_to(logits, UP, buff=0.25)
+        p_head = label("probabilities", size=theme.SMALL_SIZE).next_to(bars, UP, buff=0.25)
+        p_head.align_to(l_head, DOWN)
+        # dense: every value of the strip feeds every logit (a sample of the edges drawn)
+        n_src = 12
+        src_y = np.linspace(strip.image.get_top()[1] - 0.1, strip.image.get_bottom()[1] + 0.1, n_src)
+        fan = VMobject(stroke_color=theme.MUTED, stroke_width=1, stroke_opacity=0.35)  # one path: cheap to draw
+        for y0 in src_y:
+            for y1 in ys:
+                fan.start_new_path(np.array([strip.get_right()[0] + 0.05, y0, 0]))
+                fan.add_line_to(np.array([logits.get_left()[0] - 0.15, y1, 0]))
+        dense_note = label(f"dense: {fmt_int(d.flat.size)}·{len(d.probs)} + {len(d.probs)} = "
+                           f"{fmt_int(d.dense_params)} parameters", size=theme.SMALL_SIZE, color=theme.MUTED)
+        dense_note.move_to([-1.9, -3.05, 0])
+        self.play(_focus(self, pipe, 4), Create(fan), FadeIn(dense_note), run_time=1.0)
+        self.play(FadeIn(logits, lag_ratio=0.1), FadeIn(l_head), run_time=0.8)
+        self.beat(0.8)
+        soft = Arrow([logits.get_right()[0] + 0.1, -0.3, 0], [bars.get_left()[0] - 0.1, -0.3, 0], buff=0,
+                     stroke_width=4, color=theme.MUTED, max_tip_length_to_length_ratio=0.3)
+        soft_name = label("softmax", size=theme.SMALL_SIZE, color=theme.MUTED).next_to(soft, UP, buff=0.1)
+        self.play(_focus(self, pipe, 5), GrowArrow(soft), FadeIn(soft_name), FadeIn(bars.names), FadeIn(p_head), run_time=0.6)
+        self.play(*(GrowFromEdge(b, LEFT) for b in bars.bars), FadeIn(bars.values), run_time=1.2)
+        best = bars.best
+        end = caption(f"untrained (seed {d.seed}): it bets on \"{d.classes[best]}\", p = {fmt_num(d.probs[best])} — "
+                      f"training tunes the {fmt_int(d.conv_params + d.dense_params)} parameters",
+                      size=theme.SMALL_SIZE, color=theme.HIGHLIGHT)
+        self.play(_focus(self, pipe, None), FadeIn(end), run_time=0.6)
+        self.beat(2.5)
+        self.clear_all()

@@ -300,3 +300,104 @@ def test_dimension_examples_layout_other_example():
     from scenes.ch3_building import DimensionExamplesSideBySide
 
     _layout_ok(DimensionExamplesSideBySide, _other_dimensions)
+
+
+# ----------------------------------------------------------------- the tiny CNN (TinyCNN_ImageInput, NeuralNetworkAnimation)
+def _forward_with_loops(image, kernels, conv_bias, pool, dense_w, dense_b):
+    """The whole forward pass written out with loops and math: no cnnviz.core."""
+    import math
+
+    H, W = image.shape
+    F, _, _, M = kernels.shape
+    x = [[image[r][c] / 255.0 for c in range(W)] for r in range(H)]
+    oh, ow = H - F + 1, W - F + 1
+    z = np.zeros((oh, ow, M))
+    for m in range(M):
+        for i in range(oh):
+            for j in range(ow):
+                s = conv_bias[m]
+                for a in range(F):
+                    for b in range(F):
+                        s += x[i + a][j + b] * kernels[a, b, 0, m]
+                z[i, j, m] = s
+    relu = np.where(z > 0, z, 0.0)
+    ph, pw = oh // pool, ow // pool
+    p = np.zeros((ph, pw, M))
+    for m in range(M):
+        for i in range(ph):
+            for j in range(pw):
+                p[i, j, m] = max(relu[i * pool + a, j * pool + b, m] for a in range(pool) for b in range(pool))
+    flat = [p[i, j, m] for i in range(ph) for j in range(pw) for m in range(M)]  # row by row, channels last
+    logits = [sum(flat[n] * dense_w[n, k] for n in range(len(flat))) + dense_b[k] for k in range(dense_w.shape[1])]
+    e = [math.exp(v - max(logits)) for v in logits]
+    probs = [v / sum(e) for v in e]
+    return z, relu, p, np.array(flat), np.array(logits), np.array(probs)
+
+
+def _check_tiny_cnn(d):
+    z, relu, p, flat, logits, probs = _forward_with_loops(d.image, d.kernels, d.conv_bias, d.pool, d.dense_w,
+                                                          d.dense_b)
+    np.testing.assert_allclose(d.x[:, :, 0], d.image / 255.0)
+    np.testing.assert_allclose(d.z, z, atol=1e-12)
+    np.testing.assert_allclose(d.a, relu, atol=1e-12)
+    np.testing.assert_allclose(d.p, p, atol=1e-12)
+    np.testing.assert_allclose(d.flat, flat, atol=1e-12)
+    np.testing.assert_allclose(d.logits, logits, atol=1e-9)
+    np.testing.assert_allclose(d.probs, probs, atol=1e-12)
+    # the focus neuron is the strongest pooled activation
+    m, r, c = d.focus
+    assert d.p[r, c, m] == d.p.max() and d.p[r, c, m] == pytest.approx(p.max())
+    F, M = d.kernels.shape[0], d.kernels.shape[3]
+    assert d.conv_params == F * F * M + M and d.dense_params == flat.size * len(probs) + len(probs)
+
+
+def test_tiny_cnn_forward_pass_with_loops():
+    from cnnviz import images
+    from scenes.ch3_building import tiny_cnn_data
+
+    d = tiny_cnn_data()
+    np.testing.assert_array_equal(d.image, images.digit(5))
+    _check_tiny_cnn(d)
+    assert [core.fmt_shape(s) for _, s in d.stages] == ["28×28×1", "26×26×4", "26×26×4", "13×13×4", "676", "10",
+                                                        "10"]
+    assert (d.z < 0).any() and (d.z > 0).any()  # ReLU has work to do
+    assert d.probs.max() > 2 * d.probs.min()  # bars that differ visibly
+    # seeded: the same call, the same network
+    again = tiny_cnn_data()
+    np.testing.assert_array_equal(again.dense_w, d.dense_w) and np.testing.assert_array_equal(again.kernels, d.kernels)
+    assert not np.array_equal(tiny_cnn_data(seed=1).kernels, d.kernels)
+
+
+def _other_cnn():
+    from cnnviz import images
+    from scenes.ch3_building import tiny_cnn_data
+
+    photo = images.photo("camera", "L", box=(180, 60, 340, 220), factor=8)  # 20×20
+    return tiny_cnn_data(image=photo, n_filters=2, kernel_size=5, pool=2, n_classes=3, seed=3)
+
+
+def test_tiny_cnn_other_example():
+    d = _other_cnn()
+    _check_tiny_cnn(d)
+    assert [s for _, s in d.stages] == [(20, 20, 1), (16, 16, 2), (16, 16, 2), (8, 8, 2), (128,), (3,), (3,)]
+
+
+def test_tiny_cnn_image_input_layout_other_example():
+    from scenes.ch3_building import TinyCNN_ImageInput
+
+    _layout_ok(TinyCNN_ImageInput, _other_cnn)
+
+
+def test_pipeline_focus_lights_one_stage():
+    from cnnviz.drawings import Pipeline
+
+    p = Pipeline(["Conv", "ReLU", "Dense"])
+    assert [t.original_text for t in p.stages] == ["Conv", "ReLU", "Dense"] and len(p.arrows) == 2
+    xs = [t.get_x() for t in p.stages]
+    assert xs == sorted(xs)
+    anim = p.focus(1)
+    assert anim.mobject is p.stages  # one Transform of the stages: nothing new is added to a scene
+    anim.begin()
+    anim.finish()
+    cols = [t.family_members_with_points()[0].get_fill_color().to_hex().upper() for t in p.stages]
+    assert cols[1] == theme.HIGHLIGHT.upper() and cols[0] == cols[2] == theme.MUTED.upper()
