@@ -453,8 +453,15 @@ _SUBSCRIPTS = str.maketrans("0123456789+-()", "₀₁₂₃₄₅₆₇₈₉₊
 
 
 def weight_color(k: int) -> str:
-    """The colour of kernel weight ``k`` (flat, row-major index; cycles after 9)."""
-    return WEIGHT_COLORS[int(k) % len(WEIGHT_COLORS)]
+    """The colour of kernel weight ``k`` (flat, row-major index): :data:`WEIGHT_COLORS` for the first
+    nine, then hues spread by the golden ratio, so a 5×5 kernel's 25 weights stay distinguishable."""
+    import colorsys
+
+    k = int(k)
+    if k < len(WEIGHT_COLORS):
+        return WEIGHT_COLORS[k]
+    r, g, b = colorsys.hsv_to_rgb((0.11 + k * 0.618034) % 1.0, 0.5, 0.95)
+    return "#%02X%02X%02X" % (round(r * 255), round(g * 255), round(b * 255))
 
 
 def sub(text) -> str:
@@ -501,24 +508,27 @@ class NeuronColumn(VGroup):
     ``NeuronColumn([4, 4, 1])`` draws 4 neurons, ⋮, 4 neurons, ⋮, 1 neuron —
     e.g. the pixels of two image rows, then the last pixel of 784. Works with
     :func:`connect` like :class:`NeuronLayer` (``neurons``, ``len``).
-    ``gap`` is the height of a "⋮" slot in units of ``spacing``.
+    Across a "⋮" neighbouring neurons are ``spacing·(1 + gap)`` apart (``gap=1``:
+    the ⋮ takes one neuron's place, as in :class:`NeuronLayer`).
     """
 
     def __init__(self, groups: Sequence[int], radius: float = 0.16, spacing: float = 0.45,
                  color: str = theme.INPUT, fill_opacity: float = 0.0, gap: float = 1.0):
         super().__init__()
         self.neurons, self.ellipses = VGroup(), VGroup()
-        y = 0.0
+        half_gap = spacing * (1 + gap) / 2
+        y, last = 0.0, None  # where the last item went, and what it was ("n" neuron, "e" ellipsis)
         for g, n in enumerate(groups):
-            if g:
-                y -= spacing * (0.5 + gap / 2)
+            if g:  # neighbours across a gap are spacing·(1 + gap) apart, the ⋮ halfway
+                y -= half_gap if last else 0.0
                 self.ellipses.add(label("⋮", size=theme.SMALL_SIZE, color=theme.MUTED).move_to([0, y, 0]))
-                y -= spacing * (0.5 + gap / 2)
+                last = "e"
             for _ in range(n):
+                y -= 0.0 if last is None else spacing if last == "n" else half_gap
                 c = Circle(radius=radius, stroke_color=color, stroke_width=2.5)
                 c.set_fill(color, opacity=fill_opacity)
                 self.neurons.add(c.move_to([0, y, 0]))
-                y -= spacing
+                last = "n"
         self.add(self.neurons, self.ellipses)
         self.move_to(np.zeros(3))
 

@@ -30,6 +30,8 @@ from manim import (
     Indicate,
     Line,
     Rectangle,
+    ShowPassingFlash,
+    SurroundingRectangle,
     ReplacementTransform,
     TransformFromCopy,
     VGroup,
@@ -41,6 +43,7 @@ from cnnviz import core, images, theme
 from cnnviz.drawings import (
     CnnvizScene,
     KernelGrid,
+    NeuronColumn,
     NeuronLayer,
     Pipeline,
     PixelImage,
@@ -50,6 +53,7 @@ from cnnviz.drawings import (
     caption,
     connect,
     contrast_text,
+    edge,
     fit_width,
     fmt_int,
     fmt_num,
@@ -58,6 +62,7 @@ from cnnviz.drawings import (
     map_pixels,
     neuron_labels,
     neuron_values,
+    shade_gray,
     shade_signed,
     sub,
     title,
@@ -969,4 +974,161 @@ class TinyCNN_ImageInput(CnnvizScene):
                       size=theme.SMALL_SIZE, color=theme.HIGHLIGHT)
         self.play(_focus(self, pipe, None), FadeIn(end), run_time=0.6)
         self.beat(2.5)
+        self.clear_all()
+
+
+class NeuralNetworkAnimation(CnnvizScene):
+    """The tiny CNN of TinyCNN_ImageInput drawn as one network of neurons (sampled, with ⋮ for the rest)."""
+
+    data = staticmethod(tiny_cnn_data)
+
+    def construct(self):
+        d = self.data()
+        H, W = d.image.shape
+        oh, ow, M = d.z.shape
+        ph, pw, _ = d.p.shape
+        F, P = d.kernels.shape[0], d.pool
+        m, r, c = d.focus
+        n_cls = len(d.probs)
+        amax = float(max(d.a.max(), 1e-9))
+        head = title("The same CNN as one network of neurons", size=30)
+
+        # --- which neurons are drawn: the input patch under one pooling window, its conv neurons, a few pooled
+        side = P + F - 1                                   # the input patch feeding one pooled neuron
+        r0, c0 = r * P, c * P                              # its top-left pixel (= the window's first conv neuron)
+        patch = [(r0 + i, c0 + j) for i in range(side) for j in range(side)]
+        conv_pos = [(r0 + i, c0 + j) for i in range(P) for j in range(P)]
+        focus_flat = (r * pw + c) * M + m
+        n_flat = d.flat.size
+        pooled_idx = sorted({0, 1, focus_flat, n_flat - 2, n_flat - 1})
+        groups, run = [], 0
+        for k, idx in enumerate(pooled_idx):
+            if k and idx != pooled_idx[k - 1] + 1:
+                groups.append(run)
+                run = 0
+            run += 1
+        groups.append(run)
+
+        top, bottom = 2.35, -2.45
+        in_sp = (top - bottom) / (side * side - 1 + (side - 1) * 1.6)
+        inputs = NeuronColumn([side] * side, radius=min(0.11, in_sp * 0.42), spacing=in_sp, gap=0.6)
+        convs = NeuronColumn([P] * P, radius=0.33, spacing=0.8, color=theme.OUTPUT, gap=0.6)
+        pooled = NeuronColumn(groups, radius=0.33, spacing=min(0.8, (top - bottom) / (len(pooled_idx) + 0.6 * (len(groups) - 1))),
+                              color=theme.OUTPUT, gap=0.6)
+        out_sp = min(0.48, (top - bottom) / max(n_cls - 1, 1))
+        outputs = NeuronLayer(n_cls, radius=min(0.17, out_sp * 0.36), spacing=out_sp, color=theme.OUTPUT)
+        for col, x in ((inputs, -3.3), (convs, -0.75), (pooled, 1.75), (outputs, 4.1)):
+            col.move_to([x, (top + bottom) / 2, 0])
+
+        img = PixelImage(d.image, height=2.0).move_to([-5.75, 1.05, 0])
+        box = img.box(r0, c0, side, side, stroke_width=3)
+        k_cell = min(0.7, 2.2 / F)
+        legend = KernelGrid(d.kernels[:, :, 0, m], cell_size=k_cell, show_names=False, font_size=20,
+                            show_values=k_cell >= 0.62)  # a kernel too big for readable numbers: its colours only
+        legend.move_to([-5.75, -1.75, 0])
+        legend_head = label(f"kernel {m + 1} of {M}", size=theme.SMALL_SIZE, color=theme.KERNEL)
+        legend_head.next_to(legend, UP, buff=0.15)
+
+        def header(name, shape, col):
+            return VGroup(label(name, size=theme.SMALL_SIZE, color=theme.MUTED),
+                          label(f"{core.fmt_shape(shape)}" + (f" = {fmt_int(int(np.prod(shape)))}" if len(shape) > 1 else ""),
+                                size=theme.MIN_FONT, color=theme.MUTED)
+                          ).arrange(DOWN, buff=0.06).move_to([col.get_x(), 2.85, 0])
+
+        heads = VGroup(header("input", d.x.shape, inputs), header("conv + ReLU", d.z.shape, convs),
+                       header("max-pool", d.p.shape, pooled), header("dense", d.logits.shape, outputs))
+        row_names = VGroup(*(label(f"row {r0 + i}", size=theme.MIN_FONT, color=theme.MUTED)
+                             .next_to(inputs.neurons[i * side], LEFT, buff=0.12)
+                             .set_y(inputs.neurons[i * side: (i + 1) * side].get_y()) for i in range(side)))
+        self.play(FadeIn(head), FadeIn(heads), FadeIn(img), FadeIn(inputs), FadeIn(row_names), FadeIn(convs),
+                  FadeIn(pooled), FadeIn(outputs), run_time=1.0)
+        self.beat(0.5)
+
+        # --- the input: one real patch of the picture
+        fills = [shade_gray(d.image[p]) for p in patch]
+        patch_frame = SurroundingRectangle(inputs.neurons, color=theme.HIGHLIGHT, buff=0.1, stroke_width=2.5)
+        patch_note = label(f"{side}×{side} patch\n= {side * side} inputs", size=theme.SMALL_SIZE,
+                           color=theme.HIGHLIGHT).next_to(img, DOWN, buff=0.15)
+        self.play(Create(box), Create(patch_frame), FadeIn(patch_note), *(n.animate.set_fill(col, opacity=1)
+                                                 for n, col in zip(inputs.neurons, fills)), run_time=1.0)
+        self.beat(0.5)
+
+        # --- conv: local edges (9 per neuron), coloured by the kernel weight they use: the same 9 colours everywhere
+        outs = {(i * ow + j) * M + m: k for k, (i, j) in enumerate(conv_pos)}
+        patch_index = {(pr * W + pc): k for k, (pr, pc) in enumerate(patch)}
+        edges_by_conv = {k: [] for k in range(len(conv_pos))}
+        for e in core.conv_connections(d.x.shape, d.kernels.shape):
+            if e.out_index in outs:
+                edges_by_conv[outs[e.out_index]].append((patch_index[e.in_index], e.weight_index // M))
+        self.play(FadeOut(patch_note), FadeIn(legend), FadeIn(legend_head), run_time=0.5)
+        conv_edges = VGroup()
+        conv_vals = VGroup()
+        for k, (i, j) in enumerate(conv_pos):
+            pairs = edges_by_conv[k]
+            lines = connect(inputs, convs, pairs=[(a, k) for a, _ in pairs], colors=[weight_color(w) for _, w in pairs],
+                            width=2.5, opacity=0.95)
+            conv_edges.add(lines)
+            v = d.a[i, j, m]
+            fill = shade_gray(v, 0, amax)
+            val = label(fmt_num(v), size=theme.MIN_FONT, mono=True, color=contrast_text(fill))
+            fit_width(val, 0.64).move_to(convs.neurons[k])
+            conv_vals.add(val)
+            slow = k == 0
+            self.play(Create(lines), run_time=1.0 if slow else 0.5)
+            self.play(convs.neurons[k].animate.set_fill(fill, opacity=1), FadeIn(val), run_time=0.5 if slow else 0.3)
+            if slow:
+                note = label(f"{len(pairs)} local inputs,\n{len(pairs)} shared weights", size=theme.SMALL_SIZE,
+                             color=theme.HIGHLIGHT).next_to(convs, DOWN, buff=0.25)
+                self.play(FadeIn(note), Circumscribe(legend, color=theme.HIGHLIGHT, buff=0.06), run_time=0.8)
+                self.beat(0.8)
+        self.beat(0.6)
+
+        # --- max-pool: the strongest of the window's conv neurons goes through
+        win = [d.a[i, j, m] for i, j in conv_pos]
+        best = int(np.argmax(win))
+        f_pos = pooled_idx.index(focus_flat)
+        pool_edges = VGroup(*(edge(convs.neurons[k], pooled.neurons[f_pos],
+                                   color=theme.HIGHLIGHT if k == best else theme.MUTED,
+                                   width=4 if k == best else 1.5, opacity=1.0 if k == best else 0.5)
+                              for k in range(len(conv_pos))))
+        p_vals = VGroup()
+        p_fill = []
+        for k, idx in enumerate(pooled_idx):
+            v = d.flat[idx]
+            fill = shade_gray(v, 0, amax)
+            p_fill.append(fill)
+            val = label(fmt_num(v), size=theme.MIN_FONT, mono=True, color=contrast_text(fill))
+            p_vals.add(fit_width(val, 0.64).move_to(pooled.neurons[k]))
+        max_note = label(f"max of {len(win)} = {fmt_num(d.p[r, c, m])}", size=theme.SMALL_SIZE, color=theme.HIGHLIGHT)
+        max_note.next_to(convs, DOWN, buff=0.25)
+        self.play(FadeOut(note), Create(pool_edges), run_time=0.7)
+        self.play(pooled.neurons[f_pos].animate.set_fill(p_fill[f_pos], opacity=1), FadeIn(p_vals[f_pos]),
+                  FadeIn(max_note), run_time=0.6)
+        self.beat(0.8)
+        others = [k for k in range(len(pooled_idx)) if k != f_pos]
+        self.play(FadeOut(max_note), *(pooled.neurons[k].animate.set_fill(p_fill[k], opacity=1) for k in others),
+                  *(FadeIn(p_vals[k]) for k in others), run_time=0.6)
+
+        # --- dense: every pooled neuron to every output; softmax
+        dense_edges = connect(pooled, outputs, color=theme.MUTED, width=1, opacity=0.45)
+        bars = ProbabilityBars(d.probs, d.classes, bar_length=1.4 / float(d.probs.max()), row_height=out_sp,
+                               size=theme.MIN_FONT)
+        bars.shift(outputs.neurons[0].get_center() + RIGHT * 0.35 - bars.names[0].get_left() * [1, 0, 0]
+                   - bars.bars[0].get_center() * [0, 1, 0])
+        self.play(Create(dense_edges), run_time=1.0)
+        self.play(*(n.animate.set_fill(theme.OUTPUT, opacity=float(0.15 + 0.85 * p / d.probs.max()))
+                    for n, p in zip(outputs.neurons, d.probs)), FadeIn(bars.names),
+                  *(GrowFromEdge(b, LEFT) for b in bars.bars), FadeIn(bars.values), run_time=1.0)
+        self.beat(0.8)
+
+        # --- one forward signal through the whole network
+        sig = dict(color=theme.HIGHLIGHT, width=4)
+        for group, rt in ((conv_edges, 0.7), (pool_edges, 0.4), (dense_edges, 0.7)):
+            flash = group.copy().set_stroke(sig["color"], width=sig["width"], opacity=1)
+            self.play(ShowPassingFlash(flash, time_width=0.6), run_time=rt)
+        fan_in = len(edges_by_conv[0])
+        end = caption(f"conv: {fmt_int(d.z.size)} neurons, {fan_in} local edges each, {d.conv_params} shared parameters"
+                      f" · dense: {fmt_int(d.dense_params)} parameters", size=theme.SMALL_SIZE, color=theme.TEXT)
+        self.play(FadeIn(end), run_time=0.6)
+        self.beat(2.0)
         self.clear_all()

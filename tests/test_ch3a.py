@@ -123,6 +123,7 @@ def test_neuron_column_groups_and_labels():
     # an ellipsis between groups, none inside a group
     e0 = col.ellipses[0].get_center()[1]
     assert ys[2] > e0 > ys[3] and ys[0] - ys[1] == pytest.approx(0.5)
+    assert ys[2] - ys[3] == pytest.approx(0.5 * 2) and e0 == pytest.approx((ys[2] + ys[3]) / 2)  # gap=1: one slot
     names = neuron_labels(col, ["a", "b", "c", "d", "e", "f"])
     assert names[0].get_right()[0] < col.neurons[0].get_left()[0]
     vals = neuron_values(col, [1, 2.5, -3, 0, 0, 9])
@@ -401,3 +402,22 @@ def test_pipeline_focus_lights_one_stage():
     anim.finish()
     cols = [t.family_members_with_points()[0].get_fill_color().to_hex().upper() for t in p.stages]
     assert cols[1] == theme.HIGHLIGHT.upper() and cols[0] == cols[2] == theme.MUTED.upper()
+
+
+def test_neural_network_animation_layout_other_example():
+    from scenes.ch3_building import NeuralNetworkAnimation
+
+    _layout_ok(NeuralNetworkAnimation, _other_cnn)
+
+
+def test_both_cnn_scenes_share_one_data_function():
+    from scenes.ch3_building import NeuralNetworkAnimation, TinyCNN_ImageInput, tiny_cnn_data
+
+    assert TinyCNN_ImageInput.data is NeuralNetworkAnimation.data is tiny_cnn_data
+
+
+def test_weight_colours_beyond_nine_stay_distinct():
+    from cnnviz.drawings import weight_color
+
+    cols = [weight_color(k) for k in range(25)]
+    assert len(set(cols)) == 25 and all(c.startswith("#") and len(c) == 7 for c in cols)
