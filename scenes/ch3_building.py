@@ -48,6 +48,7 @@ from cnnviz.drawings import (
     Pipeline,
     PixelImage,
     ProbabilityBars,
+    SlidingWindow,
     TensorStack,
     ValueGrid,
     caption,
@@ -74,27 +75,24 @@ from cnnviz.formula import Formula
 # ============================================================ TinyMaxPoolingFixed
 @dataclass(frozen=True)
 class PoolingData:
-    x: np.ndarray            # 4×4 feature map
+    x: np.ndarray            # the feature map
     size: int                # window
     stride: int
     windows: tuple           # top-left (row, col) of each window
-    max_out: np.ndarray      # 2×2
-    avg_out: np.ndarray      # 2×2
+    max_out: np.ndarray      # max pooling
+    avg_out: np.ndarray      # average pooling
     params: int              # learnable parameters of a pooling layer
+    n_explained: int         # windows with both formulas shown; the rest fill in faster
 
 
-def pooling_data() -> PoolingData:
-    """The notebook's window [[164, 0], [1, 0]] sits top-left of a 4×4 feature map."""
-    x = np.array([
-        [164, 0, 12, 80],
-        [1, 0, 45, 30],
-        [7, 3, 55, 61],
-        [90, 22, 18, 200],
-    ])
-    size = stride = 2
+def pooling_data(x=((164, 0, 12, 80), (1, 0, 45, 30), (7, 3, 55, 61), (90, 22, 18, 200)), size: int = 2,
+                 stride: int | None = None, n_explained: int = 4) -> PoolingData:
+    """The notebook's window [[164, 0], [1, 0]] sits top-left of a 4×4 feature map; 2×2 windows, stride 2."""
+    x = np.array(x)
+    stride = size if stride is None else stride
     windows = tuple(core.pool_windows(x.shape, size, stride))
     return PoolingData(x, size, stride, windows, core.max_pool(x, size, stride), core.avg_pool(x, size, stride),
-                       core.pool_params())
+                       core.pool_params(size), n_explained)
 
 
 class TinyMaxPoolingFixed(CnnvizScene):
@@ -103,35 +101,45 @@ class TinyMaxPoolingFixed(CnnvizScene):
     def construct(self):
         d = self.data()
         k = d.size
+        H, W = d.x.shape
+        oh, ow = d.max_out.shape
         head = title(f"Pooling: {core.fmt_shape(d.x.shape)} map, {k}×{k} window, stride {d.stride} "
                      f"→ {core.fmt_shape(d.max_out.shape)}", size=30)
-        x_grid = ValueGrid(d.x, color=theme.INPUT, cell_size=0.8).move_to([-4.4, 0.9, 0])
-        mx = ValueGrid(d.max_out, color=theme.OUTPUT, cell_size=1.1, show_values=False,
-                        font_size=26).move_to([0.9, 0.9, 0])
-        av = ValueGrid(d.avg_out, color=theme.KERNEL, cell_size=1.1, show_values=False,
-                        font_size=26).move_to([4.6, 0.9, 0])
+        cell = min(1.0, 4.0 / max(H, W))
+        x_grid = ValueGrid(d.x, color=theme.INPUT, cell_size=cell, font_size=min(30.0, 22 * cell / 0.62))
+        ocell = min(1.2, 3.4 / max(oh, ow))
+        mx = ValueGrid(d.max_out, color=theme.OUTPUT, cell_size=ocell, show_values=False, font_size=26 * ocell / 1.1)
+        av = ValueGrid(d.avg_out, color=theme.OUTPUT, cell_size=ocell, show_values=False, font_size=26 * ocell / 1.1)
+        top = 2.55  # every grid hangs from the same line under the title
+        for g, x in ((x_grid, -4.4), (mx, 1.0), (av, 4.7)):
+            g.move_to([x, 0, 0]).align_to([0, top, 0], UP)
         names = VGroup(
             x_grid.heading("feature map"), mx.heading("max pooling"), av.heading("average pooling"),
         )
         self.play(FadeIn(head), FadeIn(x_grid), FadeIn(mx), FadeIn(av), FadeIn(names), run_time=1.0)
 
-        frame = None
+        formula_y = min(mx.get_bottom()[1], av.get_bottom()[1]) - 0.55
+        window = SlidingWindow(x_grid, k)
         for n, (r, c) in enumerate(d.windows):
-            i, j = r // d.stride, c // d.stride
-            vals = d.x[r:r + k, c:c + k].ravel()
-            new_frame = x_grid.window(r, c, k, k)
-            if frame is None:
-                self.play(Create(new_frame), run_time=0.5)
+            i, j = divmod(n, ow)
+            if n == 0:
+                window.place(r, c)
+                self.play(Create(window), run_time=0.5)
             else:
-                self.play(frame.animate.move_to(new_frame), run_time=0.4)
-                new_frame = frame
-            frame = new_frame
+                self.play(window.step_to(r, c), run_time=0.4 if n < d.n_explained else 0.25)
             m_val = mx.value_label(i, j, d.max_out[i, j])
             a_val = av.value_label(i, j, d.avg_out[i, j])
-            f_max = Formula(rf"\max({', '.join(fmt_num(v) for v in vals)}) = {fmt_num(d.max_out[i, j])}",
-                            font_size=30, color=theme.OUTPUT).move_to([2.75, -1.25, 0])
+            if n >= d.n_explained:  # the rule is clear by now: the results only
+                self.play(FadeIn(m_val), FadeIn(a_val), run_time=0.3)
+                continue
+            vals = d.x[r:r + k, c:c + k].ravel()
+            f_max = Formula(rf"\max({', '.join(fmt_num(v) for v in vals)}) = {{\color{{{theme.OUTPUT}}}"
+                            rf"{fmt_num(d.max_out[i, j])}}}", font_size=34)
             f_avg = Formula(rf"\frac{{{' + '.join(fmt_num(v) for v in vals)}}}{{{vals.size}}}"
-                            rf" = {fmt_num(d.avg_out[i, j])}", font_size=30, color=theme.KERNEL).move_to([2.75, -2.2, 0])
+                            rf" = {{\color{{{theme.OUTPUT}}}{fmt_num(d.avg_out[i, j])}}}", font_size=34)
+            VGroup(f_max, f_avg).arrange(DOWN, buff=0.35).move_to([2.85, 0, 0]).align_to([0, formula_y, 0], UP)
+            for f in (f_max, f_avg):
+                fit_width(f, 7.4)
             slow = n == 0  # the notebook's window, explained; the others faster
             self.play(FadeIn(f_max), FadeIn(f_avg), run_time=0.8 if slow else 0.4)
             # the result's glyphs (one SVG path per glyph) fly into the output cells
@@ -141,7 +149,7 @@ class TinyMaxPoolingFixed(CnnvizScene):
             if slow:
                 note = label(f"max keeps the strong {fmt_num(d.max_out[i, j])}; "
                              f"the average dilutes it to {fmt_num(d.avg_out[i, j])}",
-                             size=theme.SMALL_SIZE, color=theme.TEXT).move_to([0, -3.3, 0])
+                             size=theme.SMALL_SIZE, color=theme.HIGHLIGHT).to_edge(DOWN, buff=0.45)
                 self.play(FadeIn(note), run_time=0.5)
                 self.beat(1.5)
                 self.play(FadeOut(note), run_time=0.3)
@@ -149,9 +157,9 @@ class TinyMaxPoolingFixed(CnnvizScene):
                 self.beat(0.4)
             self.play(FadeOut(f_max), FadeOut(f_avg), run_time=0.3)
 
-        end = caption(f"Pooling learns nothing: {d.params} parameters. "
+        end = caption(f"Pooling learns nothing: {d.params} parameters (no W, no b). "
                       f"{core.fmt_shape(d.x.shape)} → {core.fmt_shape(d.max_out.shape)}", color=theme.TEXT)
-        self.play(FadeOut(frame), FadeIn(end), run_time=0.6)
+        self.play(FadeOut(window), FadeIn(end), run_time=0.6)
         self.beat(1.5)
         self.clear_all()
 

@@ -421,3 +421,28 @@ def test_weight_colours_beyond_nine_stay_distinct():
 
     cols = [weight_color(k) for k in range(25)]
     assert len(set(cols)) == 25 and all(c.startswith("#") and len(c) == 7 for c in cols)
+
+
+# ----------------------------------------------------------------- TinyMaxPoolingFixed
+def _other_pooling():
+    from scenes.ch3_building import pooling_data
+
+    x = (np.arange(36).reshape(6, 6) * 37) % 101
+    return pooling_data(x=x, size=2)
+
+
+def test_pooling_other_example_with_loops():
+    d = _other_pooling()
+    assert d.max_out.shape == (3, 3) and len(d.windows) == 9 and d.params == 0
+    for i in range(3):
+        for j in range(3):
+            block = [d.x[2 * i + a, 2 * j + b] for a in range(2) for b in range(2)]
+            assert d.max_out[i, j] == max(block) and d.avg_out[i, j] == pytest.approx(sum(block) / 4)
+    s3 = __import__("scenes.ch3_building", fromlist=["pooling_data"]).pooling_data(x=d.x, size=3, stride=3)
+    assert s3.max_out.shape == (2, 2) and s3.max_out[1, 1] == d.x[3:6, 3:6].max()
+
+
+def test_pooling_layout_other_example():
+    from scenes.ch3_building import TinyMaxPoolingFixed
+
+    _layout_ok(TinyMaxPoolingFixed, _other_pooling)
