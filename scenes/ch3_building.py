@@ -27,7 +27,6 @@ from manim import (
     GrowArrow,
     GrowFromEdge,
     Group,
-    Indicate,
     Line,
     Rectangle,
     ShowPassingFlash,

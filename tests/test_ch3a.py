@@ -446,3 +446,33 @@ def test_pooling_layout_other_example():
     from scenes.ch3_building import TinyMaxPoolingFixed
 
     _layout_ok(TinyMaxPoolingFixed, _other_pooling)
+
+
+# ----------------------------------------------------------------- shared speed-ups (label copies, clear_all)
+def test_labels_and_formulas_drop_their_svg_paths_and_still_copy():
+    from cnnviz.drawings import label
+    from cnnviz.formula import Formula
+
+    for mob in (label("x₁₁ = 2"), Formula(r"z_1 = \max(0, -6)")):
+        glyphs = mob.family_members_with_points()
+        assert glyphs and all(getattr(g, "path_obj", None) is None for g in glyphs)
+        twin = mob.copy().shift(np.array([1.0, 0, 0]))
+        np.testing.assert_allclose(twin.get_center() - mob.get_center(), [1, 0, 0], atol=1e-9)
+        assert len(twin.family_members_with_points()) == len(glyphs)
+
+
+def test_clear_all_leaves_an_empty_frame():
+    from manim import FadeIn, tempconfig
+
+    from cnnviz.drawings import CnnvizScene, PixelImage, label
+
+    class _Scene(CnnvizScene):
+        def construct(self):
+            self.play(FadeIn(label("a")), FadeIn(PixelImage(np.zeros((2, 2), np.uint8), height=1)))
+            self.clear_all()
+
+    with tempconfig({"dry_run": True, "disable_caching": True, "verbosity": "ERROR", "progress_bar": "none"}):
+        scene = _Scene(skip_animations=True)
+        scene.render()
+    assert scene.mobjects == []
+    assert check_scene(_Scene) == []  # the cover sheet is the frame's size: nothing out of frame
