@@ -67,10 +67,12 @@ __all__ = [
     "ConvGeometry",
     "ConvGrads",
     "ConvStep",
+    "Connection",
     "avg_pool",
     "batch_norm",
     "conv2d",
     "conv2d_backward",
+    "conv_connections",
     "conv_geometry",
     "conv_output_shape",
     "conv_param_terms",
@@ -78,6 +80,7 @@ __all__ = [
     "conv_step",
     "conv_windows",
     "coverage_map",
+    "dense",
     "dense_params",
     "dropout",
     "dropout_mask",
@@ -1352,3 +1355,79 @@ def mlp_param_terms(sizes: Sequence[int]) -> list[tuple[int, int]]:
 def mlp_params(sizes: Sequence[int]) -> int:
     """Total parameters of an MLP: ``[784, 100, 100, 10] -> 89,610``."""
     return sum(w + b for w, b in mlp_param_terms(sizes))
+
+
+# ----------------------------------------------------------------------------
+# Convolution as a neural-network layer, and the dense layer
+# (Chapter 3: ConvView_Final_Title_SharedBias, SparseVsDense, TinyCNN_ImageInput,
+# NeuralNetworkAnimation)
+# ----------------------------------------------------------------------------
+
+
+class Connection(NamedTuple):
+    """One edge of a convolution drawn as a neural-network layer.
+
+    Indices are flat, row-major (C order): ``in_index`` into ``x.reshape(-1)``
+    (the unpadded input), ``out_index`` into ``conv2d(x, w).reshape(-1)`` and
+    ``weight_index`` into ``w.reshape(-1)``. So
+    ``out.flat[o] == sum(x.flat[i] * w.flat[k] for each (o, i, k)) + bias``.
+    """
+
+    out_index: int
+    in_index: int
+    weight_index: int
+
+
+def conv_connections(in_shape: Sequence[int], k_shape: Sequence[int], stride: int = 1,
+                     padding: int = 0) -> tuple[Connection, ...]:
+    """Every edge of the convolution seen as a layer of neurons: which input feeds which output, by which weight.
+
+    Sorted by output, then by weight. Kernel positions that fall on zero
+    padding have no input neuron and no edge. With a 3×3 input and a 2×2
+    kernel each of the 4 outputs has 4 edges (16 in all, against 9·4 = 36 for
+    a dense layer), and every output uses the same 4 weights.
+    """
+    g = conv_geometry(in_shape, k_shape, stride, padding)
+    edges = []
+    for i in range(g.out_h):
+        for j in range(g.out_w):
+            for m in range(g.M):
+                out_index = (i * g.out_w + j) * g.M + m if not g.single else i * g.out_w + j
+                for a in range(g.kh):
+                    for b in range(g.kw):
+                        r = i * g.stride + a - g.padding
+                        c = j * g.stride + b - g.padding
+                        if not (0 <= r < g.H and 0 <= c < g.W):
+                            continue  # a padding cell: no neuron
+                        for ch in range(g.C):
+                            in_index = (r * g.W + c) * g.C + ch
+                            weight_index = ((a * g.kw + b) * g.C + ch) * g.M + m
+                            edges.append(Connection(out_index, in_index, weight_index))
+    return tuple(edges)
+
+
+def dense(x: Any, w: Any, b: Any = None) -> np.ndarray:
+    """A fully connected layer: ``x @ w + b``.
+
+    ``x``: ``(n_in,)`` or a batch ``(N, n_in)``; ``w``: ``(n_in, n_out)``;
+    ``b``: None, a scalar or ``(n_out,)``. Returns ``(n_out,)`` or ``(N, n_out)``.
+    """
+    x = _as_array(x, "input")
+    w = _as_array(w, "weights")
+    ctx = f"cannot apply a {fmt_shape(w.shape)} dense layer to a {fmt_shape(x.shape)} input"
+    if w.ndim != 2:
+        raise ValueError(f"{ctx}: the weights must be n_in×n_out, not {w.ndim}-D")
+    if x.ndim not in (1, 2):
+        raise ValueError(f"{ctx}: the input must be a vector n_in or a batch N×n_in, not {x.ndim}-D")
+    if 0 in w.shape:
+        raise ValueError(f"{ctx}: the weights have an empty dimension")
+    if x.shape[-1] != w.shape[0]:
+        raise ValueError(f"{ctx}: the input has {x.shape[-1]} value(s), the layer expects {w.shape[0]}")
+    out = x @ w
+    if b is not None:
+        b = _as_array(b, "bias")
+        if b.ndim not in (0, 1) or (b.ndim == 1 and b.shape != (w.shape[1],)):
+            raise ValueError(f"{ctx}: a bias of shape {fmt_shape(b.shape)} does not match the "
+                             f"{w.shape[1]} output(s)")
+        out = out + b
+    return out
