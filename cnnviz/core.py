@@ -259,6 +259,8 @@ _LIST_ENTRY_BYTES = 120
 _OBJECT_ENTRY_BYTES = 40
 #: One operation on exact Python ints costs about this many NumPy ones.
 _OBJECT_WORK = 50
+#: One step of a Python loop that builds a result object costs about this many NumPy ones.
+_PYTHON_WORK = 1000
 
 
 def _approx(n: int | float) -> str:
@@ -1364,6 +1366,10 @@ def mlp_params(sizes: Sequence[int]) -> int:
 # ----------------------------------------------------------------------------
 
 
+#: What one :class:`Connection` in a tuple costs in memory (a small tuple of three ints).
+_CONNECTION_BYTES = 120
+
+
 class Connection(NamedTuple):
     """One edge of a convolution drawn as a neural-network layer.
 
@@ -1388,6 +1394,12 @@ def conv_connections(in_shape: Sequence[int], k_shape: Sequence[int], stride: in
     a dense layer), and every output uses the same 4 weights.
     """
     g = conv_geometry(in_shape, k_shape, stride, padding)
+    per_window = g.M * g.kh * g.kw * g.C
+    # an input pixel meets each kernel position in at most one window: at most H·W·… edges
+    n_edges = min(g.out_h * g.out_w, g.H * g.W) * per_window
+    _check_budget(lambda: _conv_context(g, "list the connections of"),
+                  [("edge list", (n_edges,), _CONNECTION_BYTES)],
+                  work=g.out_h * g.out_w * per_window * _PYTHON_WORK)
     edges = []
     for i in range(g.out_h):
         for j in range(g.out_w):
@@ -1411,6 +1423,9 @@ def dense(x: Any, w: Any, b: Any = None) -> np.ndarray:
 
     ``x``: ``(n_in,)`` or a batch ``(N, n_in)``; ``w``: ``(n_in, n_out)``;
     ``b``: None, a scalar or ``(n_out,)``. Returns ``(n_out,)`` or ``(N, n_out)``.
+    It is computed as what it is, a 1×1 convolution with ``n_out`` kernels over
+    ``n_in`` channels, so it inherits :func:`conv2d`'s guarantees (exact
+    integers, no silent overflow, the memory budget).
     """
     x = _as_array(x, "input")
     w = _as_array(w, "weights")
@@ -1419,15 +1434,19 @@ def dense(x: Any, w: Any, b: Any = None) -> np.ndarray:
         raise ValueError(f"{ctx}: the weights must be n_in×n_out, not {w.ndim}-D")
     if x.ndim not in (1, 2):
         raise ValueError(f"{ctx}: the input must be a vector n_in or a batch N×n_in, not {x.ndim}-D")
-    if 0 in w.shape:
-        raise ValueError(f"{ctx}: the weights have an empty dimension")
+    if 0 in w.shape or 0 in x.shape:
+        raise ValueError(f"{ctx}: the {'weights have' if 0 in w.shape else 'input has'} an empty dimension")
     if x.shape[-1] != w.shape[0]:
         raise ValueError(f"{ctx}: the input has {x.shape[-1]} value(s), the layer expects {w.shape[0]}")
-    out = x @ w
     if b is not None:
         b = _as_array(b, "bias")
         if b.ndim not in (0, 1) or (b.ndim == 1 and b.shape != (w.shape[1],)):
             raise ValueError(f"{ctx}: a bias of shape {fmt_shape(b.shape)} does not match the "
                              f"{w.shape[1]} output(s)")
-        out = out + b
-    return out
+    n_in, n_out = w.shape
+    batch = x.reshape(-1, 1, n_in)  # N×1 "image" with n_in channels
+    try:
+        out = conv2d(batch, w.reshape(1, 1, n_in, n_out), b)
+    except ValueError as exc:  # overflow or budget: say it of the dense layer
+        raise ValueError(f"{ctx}: {exc}") from None
+    return out.reshape(x.shape[:-1] + (n_out,))

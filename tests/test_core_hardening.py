@@ -493,6 +493,10 @@ BASELINES: dict[str, Call | str] = {
                          {"n_in": ("n_in",), "n_out": ("n_out",), "bias": ("bias",)}),
     "mlp_param_terms": Call({"sizes": [784, 100, 10]}, {"sizes": ("layer sizes", "mlp")}),
     "mlp_params": Call({"sizes": (784, 100, 100, 10)}, {"sizes": ("layer sizes", "mlp")}),
+    "Connection": RESULT_TYPE,
+    "conv_connections": Call({"in_shape": (3, 3), "k_shape": (2, 2), "stride": 1, "padding": 0}, SHAPES),
+    "dense": Call({"x": np.arange(4.0) - 1.5, "w": np.arange(12.0).reshape(4, 3) - 6, "b": np.ones(3)},
+                  {"x": ("input",), "w": ("weights", "dense"), "b": ("bias",)}),
 }
 
 
