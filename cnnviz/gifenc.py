@@ -243,13 +243,13 @@ class GifPalette:
         threshold = max(1, int(exact_share * n))
         dominant = unpack(uniq[counts >= threshold][:max_colors])
         if len(dominant):
-            have = set(map(tuple, pal.tolist()))
+            where = {tuple(p): j for j, p in enumerate(pal.tolist())}  # colour → its palette slot, kept current
             locked = np.zeros(len(pal), dtype=bool)
             extra = []
             for colour in dominant:
                 t = tuple(int(c) for c in colour)
-                if t in have:
-                    locked[[tuple(p) == t for p in pal.tolist()].index(True)] = True
+                if t in where:
+                    locked[where[t]] = True
                     continue
                 if len(pal) + len(extra) < max_colors:
                     extra.append(colour)
@@ -259,7 +259,9 @@ class GifPalette:
                 j = int(d.argmin())
                 if locked[j]:
                     break
+                del where[tuple(int(c) for c in pal[j])]  # that colour is no longer in the palette
                 pal[j] = colour
+                where[t] = j
                 locked[j] = True
             if extra:
                 pal = np.concatenate([pal, np.asarray(extra, np.uint8)])

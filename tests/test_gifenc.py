@@ -269,3 +269,25 @@ def test_round_trip_property(edits, fps):
     assert np.array_equal(got[-1][..., :3], frames[-1])
     inputs = {f.tobytes() for f in frames}
     assert all(np.ascontiguousarray(g[..., :3]).tobytes() in inputs for g in got)
+
+
+def test_palette_survives_a_dominant_colour_replacing_another_dominant_colour():
+    """Regression: with a full palette, dominant colour A (a shade off a big fill B) took B's slot;
+    B, dominant too, was still believed to be in the palette and from_frames crashed
+    ("True is not in list"). Photos (FeatureDetection*) hit it. Now every dominant colour stays exact."""
+    rng = np.random.default_rng(1)
+    img = rng.integers(0, 256, (100, 200, 3), dtype=np.uint8)  # a photo-like spread of colours
+    flat, row, dominant = img.reshape(-1, 3), 0, []
+    for _ in range(int(rng.integers(3, 12))):  # big fills, each with small fills a shade away
+        base = rng.integers(1, 250, 3)
+        n = int(rng.integers(200, 3000))
+        flat[row:row + n] = base
+        row += n
+        dominant.append(tuple(int(c) for c in base))
+        for _ in range(int(rng.integers(1, 4))):
+            m = int(rng.integers(10, 40))
+            flat[row:row + m] = base + rng.integers(-2, 3, 3)
+            row += m
+    palette = GifPalette.from_frames([img])
+    cols = {tuple(c) for c in palette.colors.tolist()}
+    assert len(palette) <= 255 and set(dominant) <= cols
