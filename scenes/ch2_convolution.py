@@ -255,3 +255,178 @@ class OutputSizeFormula(CnnvizScene):
         self.play(FadeOut(ghost), FadeIn(res2), run_time=0.6)
         self.beat(1.5)
         self.clear_all()
+
+
+# ==================================================================================================
+# Section III (hyperparameters) and V (feature detection): Stride4x4Comparison, PaddingOneByOneEng,
+# KernelSizeAndDepthClean, FeatureDetectionGray, FeatureDetectionRGB.
+# (Imports of this block kept here so that scenes added above merge cleanly.)
+from manim import LEFT, AnimationGroup, ArcBetweenPoints, Arrow, Succession, config  # noqa: E402
+
+from cnnviz.drawings import fmt_int  # noqa: E402
+
+
+def _size_formula(case: SizeCase, font_size: float = 30) -> Formula:
+    """``⌊(N − F + 2P)/S⌋ + 1`` with the case's numbers substituted, and the size it gives (short form of _sub)."""
+    c = theme.SYMBOL_COLORS
+    n = rf"{{\color{{{c['N']}}}{case.n}}}"
+    f = rf"{{\color{{{c['F']}}}{case.f}}}"
+    p = rf"{{\color{{{c['P']}}}{case.p}}}"
+    s = rf"{{\color{{{c['S']}}}{case.s}}}"
+    return Formula(rf"\left\lfloor \frac{{{n} - {f} + 2 \cdot {p}}}{{{s}}} \right\rfloor + 1 = "
+                   rf"{{\color{{{theme.OUTPUT}}}{case.size}}}", font_size=font_size)
+
+
+def _cell_size(n_cells: float, room: float, largest: float = 0.8) -> float:
+    """The cell size that fits ``n_cells`` cells in ``room`` scene units, at most ``largest``."""
+    return min(largest, room / n_cells)
+
+
+def _readable(cell: float) -> bool:
+    """Whether numbers in cells of this size are at least theme.MIN_FONT (else draw the grid without them)."""
+    return theme.CELL_FONT * cell / theme.CELL_SIZE >= theme.MIN_FONT
+
+
+# ============================================================ Stride4x4Comparison
+@dataclass(frozen=True)
+class StrideData:
+    x: np.ndarray            # N×N input
+    w: np.ndarray            # F×F kernel
+    strides: tuple           # the two strides compared, e.g. (1, 2)
+    cases: tuple             # one SizeCase per stride: the output-size formula's numbers
+    windows: tuple           # per stride: top-left (row, col) of every window, raster order (core.conv_windows)
+    outs: tuple              # per stride: the output map (core.conv2d)
+    common: tuple            # indices of the first stride's windows that the second stride visits too
+
+
+def stride_data(x=((1, 3, 0, 2), (4, 2, 1, 0), (0, 1, 5, 3), (2, 0, 3, 1)),
+                w=((1, 0), (0, 1)), strides=(1, 2)) -> StrideData:
+    """One N×N input and F×F kernel convolved with two strides (the notebook's: 4×4, 2×2, stride 1 vs 2)."""
+    x, w = np.asarray(x), np.asarray(w)
+    if x.ndim != 2 or x.shape[0] != x.shape[1] or w.ndim != 2 or w.shape[0] != w.shape[1]:
+        raise ValueError(f"stride_data needs a square N×N input and F×F kernel, got {core.fmt_shape(x.shape)} "
+                         f"and {core.fmt_shape(w.shape)}")
+    if len(strides) != 2:
+        raise ValueError(f"stride_data compares two strides, got {strides!r}")
+    n, f = x.shape[0], w.shape[0]
+    cases = tuple(size_case(n, f, 0, s) for s in strides)
+    windows = tuple(tuple(core.conv_windows(x.shape, w.shape, stride=s)) for s in strides)
+    outs = tuple(core.conv2d(x, w, stride=s) for s in strides)
+    second = set(windows[1])
+    common = tuple(k for k, pos in enumerate(windows[0]) if pos in second)
+    return StrideData(x, w, tuple(strides), cases, windows, outs, common)
+
+
+class Stride4x4Comparison(CnnvizScene):
+    data = staticmethod(stride_data)
+
+    def construct(self):
+        d = self.data()
+        n, f = d.x.shape[0], d.w.shape[0]
+        s1, s2 = d.strides
+        head = title(f"Stride: the same {core.fmt_shape(d.x.shape)} input and {core.fmt_shape(d.w.shape)} kernel, "
+                     f"stride {s1} vs {s2}", size=30)
+        # the kernel once, under the title; two panels below it, each: input grid → output grid
+        k_cell = max(min(0.6, 2.4 / f), 0.3)
+        k_grid = ValueGrid(d.w, color=theme.KERNEL, cell_size=k_cell, show_values=_readable(k_cell))
+        k_name = k_grid.heading(f"kernel {core.fmt_shape(d.w.shape)}")
+        VGroup(k_grid, k_name).next_to(head, DOWN, buff=0.15).set_x(0)
+        half = config.frame_width / 2
+        gap = 0.9
+        top = k_grid.get_bottom()[1] - 0.2
+        o_max = max(o.shape[0] for o in d.outs)
+        cell = min(_cell_size(n + o_max, half - 0.45 - gap), (top + 2.15) / n)  # formula + caption below
+        show = _readable(cell)
+        panels = []
+        for side, (s, out, case) in zip((-1, 1), zip(d.strides, d.outs, d.cases)):
+            centre = side * (half / 2 + 0.05)
+            x_grid = ValueGrid(d.x, color=theme.INPUT, cell_size=cell, show_values=show)
+            o_grid = ValueGrid(out, color=theme.OUTPUT, cell_size=cell, show_values=False, font_size=x_grid.font_size)
+            width = x_grid.width + gap + o_grid.width
+            x_grid.move_to([centre - width / 2 + x_grid.width / 2, top - x_grid.height / 2, 0])
+            o_grid.move_to([centre + width / 2 - o_grid.width / 2, x_grid.get_center()[1], 0])
+            arrow = Arrow(x_grid.get_right(), o_grid.get_left(), buff=0.15, stroke_color=theme.MUTED,
+                          stroke_width=4, max_tip_length_to_length_ratio=0.3)
+            heading = VGroup(
+                label(f"Stride S = {s}: steps of {s} cell{'s' if s > 1 else ''}", size=theme.BODY_SIZE,
+                      color=theme.HIGHLIGHT).move_to([side * (k_grid.width / 2 + half) / 2, k_grid.get_center()[1], 0]),
+                o_grid.heading(f"output {core.fmt_shape(out.shape)}"))
+            panels.append(dict(s=s, out=out, case=case, x=x_grid, o=o_grid, arrow=arrow, heading=heading,
+                               centre=centre))
+        self.play(FadeIn(head), FadeIn(k_grid), FadeIn(k_name),
+                  *(FadeIn(VGroup(p["x"], p["o"], p["arrow"], p["heading"])) for p in panels), run_time=1.0)
+        self.beat(0.5)
+
+        # the windows step in sync: tick k moves every panel to its k-th window
+        for p, wins in zip(panels, d.windows):
+            p["wins"] = wins
+            p["window"] = SlidingWindow(p["x"], f)
+            p["target"] = p["o"].window(0, 0, 1, 1)
+            p["counter"] = None
+        ticks = max(len(w) for w in d.windows)
+        n_slow = 3
+        jumps = VGroup()
+        for k in range(ticks):
+            anims, finished = [], []
+            for p in panels:
+                wins, out_w = p["wins"], p["out"].shape[1]
+                if k >= len(wins):
+                    continue
+                r, c = wins[k]
+                i, j = divmod(k, out_w)
+                counter = label(f"window {k + 1} of {len(wins)}", size=theme.SMALL_SIZE, color=theme.HIGHLIGHT)
+                counter.next_to(p["o"], DOWN, buff=0.2)
+                if k == 0:
+                    p["window"].place(r, c)
+                    anims += [Create(p["window"]), Create(p["target"]), FadeIn(counter)]
+                else:
+                    anims += [p["window"].step_to(r, c), p["target"].animate.move_to(p["o"].cell(i, j)),
+                              ReplacementTransform(p["counter"], counter)]
+                    if k == 1:  # the first step: how far the window jumps
+                        jumps.add(self._jump(p["x"], wins[0], wins[1], f))
+                if show:
+                    anims.append(FadeIn(p["o"].value_label(i, j, p["out"][i, j]), scale=1.4))
+                p["counter"] = counter
+                if k == len(wins) - 1:
+                    finished.append(p)
+            slow = k < n_slow
+            if k == 1:
+                anims.append(Create(jumps))
+            if k == 2:
+                anims.append(FadeOut(jumps))
+            self.play(*anims, run_time=0.8 if slow else 0.35)
+            if slow:
+                self.beat(0.6)
+            for p in finished:  # this panel has no window left: its size, from the formula
+                formula = _size_formula(p["case"], font_size=30)
+                formula.next_to(p["x"], DOWN, buff=0.2).set_x(p["centre"])
+                p["formula"] = formula
+                self.play(FadeOut(p["window"]), FadeOut(p["target"]), FadeIn(formula), run_time=0.6)
+                self.beat(0.8 if p is panels[1] and len(p["wins"]) < ticks else 0.3)
+
+        a, b = panels
+        sa, sb = core.fmt_shape(a["out"].shape), core.fmt_shape(b["out"].shape)
+        done = caption(f"Stride {s2}: {len(b['wins'])} windows instead of {len(a['wins'])} → "
+                       f"a {sb} output instead of {sa}, fewer computations", color=theme.OUTPUT)
+        self.play(FadeIn(done), run_time=0.6)
+        self.beat(1.5)
+        if show and len(d.common) == len(b["wins"]):  # the larger stride visits a subset of the windows
+            out_w = a["out"].shape[1]
+            marks = VGroup(*(a["o"].window(*divmod(k, out_w), 1, 1, color=theme.HIGHLIGHT) for k in d.common))
+            marks.add(*(b["o"].window(*divmod(k, b["out"].shape[1]), 1, 1) for k in range(len(b["wins"]))))
+            same = caption(f"stride {s2} keeps {len(d.common)} of the stride-{s1} windows: the same values",
+                           color=theme.HIGHLIGHT)
+            self.play(Create(marks), FadeOut(done), FadeIn(same), run_time=0.8)
+            self.beat(1.5)
+        self.clear_all()
+
+    @staticmethod
+    def _jump(grid: ValueGrid, start, end, f: int) -> VGroup:
+        """An arrow over the grid from the first window's centre to the second's: how far one step goes."""
+        a = grid.block_center(*start, f, f)
+        b = grid.block_center(*end, f, f)
+        if start[0] == end[0]:  # a move along the row: an arc just above the grid
+            y = grid.get_top()[1] + 0.12
+            return VGroup(ArcBetweenPoints([a[0], y, 0], [b[0], y, 0], angle=-2.2, stroke_color=theme.HIGHLIGHT,
+                                           stroke_width=5).add_tip(tip_length=0.18, tip_width=0.18))
+        return VGroup(Arrow(a, b, buff=0.1, stroke_color=theme.HIGHLIGHT, stroke_width=5))

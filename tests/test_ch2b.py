@@ -1,0 +1,76 @@
+"""Chapter 2, sections III and V (branch ch2b): Stride4x4Comparison, PaddingOneByOneEng,
+KernelSizeAndDepthClean, FeatureDetectionGray, FeatureDetectionRGB.
+
+Each scene's data against an independent computation (explicit loops, SciPy, NumPy on
+the photo's pixels), and the layout of each scene family with another example than the
+notebook's (the choreography adapts to the sizes it is given)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.signal import correlate2d
+
+from cnnviz.layout import check_scene
+
+
+def _layout_with(scene_cls, data_fn, **kwargs):
+    """The layout problems of ``scene_cls`` when its data function gets ``kwargs`` (another example)."""
+    other = type(scene_cls.__name__, (scene_cls,), {"data": staticmethod(lambda: data_fn(**kwargs))})
+    return check_scene(other, pacing=(5, 40))
+
+
+# ----------------------------------------------------------------- Stride4x4Comparison
+def _windows_by_loops(n, f, s):
+    """Top-left corners of every window, sliding by hand until the window falls off."""
+    out = []
+    r = 0
+    while r + f <= n:
+        c = 0
+        while c + f <= n:
+            out.append((r, c))
+            c += s
+        r += s
+    return out
+
+
+def test_stride_data_notebook_example():
+    from scenes.ch2_convolution import stride_data
+
+    d = stride_data()
+    assert d.x.shape == (4, 4) and d.w.shape == (2, 2) and d.strides == (1, 2)
+    assert [o.shape for o in d.outs] == [(3, 3), (2, 2)]  # the notebook's 3×3 vs 2×2
+    assert [c.size for c in d.cases] == [3, 2]
+    for s, wins, out, case in zip(d.strides, d.windows, d.outs, d.cases):
+        assert list(wins) == _windows_by_loops(4, 2, s)
+        np.testing.assert_array_equal(out, correlate2d(d.x, d.w, mode="valid")[::s, ::s])
+        assert case.size ** 2 == len(wins)
+    # stride 2 visits the corners of the stride-1 windows: the same values
+    assert [d.windows[0][k] for k in d.common] == list(d.windows[1])
+    np.testing.assert_array_equal(d.outs[0].ravel()[list(d.common)], d.outs[1].ravel())
+    assert len(np.unique(d.outs[0])) > 4  # a readable, non-trivial map
+
+
+def test_stride_data_other_example():
+    from scenes.ch2_convolution import stride_data
+
+    rng = np.random.default_rng(3)
+    x, w = rng.integers(0, 9, (7, 7)), rng.integers(-1, 2, (3, 3))
+    d = stride_data(x=x, w=w, strides=(1, 3))
+    assert [o.shape for o in d.outs] == [(5, 5), (2, 2)]  # ⌊(7 − 3)/3⌋ + 1 = 2: the floor matters
+    for s, wins, out in zip(d.strides, d.windows, d.outs):
+        assert list(wins) == _windows_by_loops(7, 3, s)
+        np.testing.assert_array_equal(out, correlate2d(x, w, mode="valid")[::s, ::s])
+    with pytest.raises(ValueError, match="square"):
+        stride_data(x=np.zeros((3, 4)))
+
+
+@pytest.mark.parametrize("example", [
+    dict(x=np.arange(25).reshape(5, 5) % 7, w=((1, 0, -1), (1, 0, -1), (1, 0, -1)), strides=(1, 2)),
+    dict(x=np.arange(49).reshape(7, 7) % 5, w=((1, 1, 1), (0, 0, 0), (-1, -1, -1)), strides=(1, 3)),
+], ids=["5x5-k3", "7x7-k3-s3"])
+def test_stride_layout_other_example(example):
+    from scenes.ch2_convolution import Stride4x4Comparison, stride_data
+
+    problems = _layout_with(Stride4x4Comparison, stride_data, **example)
+    assert not problems, "\n".join(map(str, problems))
