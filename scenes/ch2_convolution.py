@@ -261,7 +261,9 @@ class OutputSizeFormula(CnnvizScene):
 # Section III (hyperparameters) and V (feature detection): Stride4x4Comparison, PaddingOneByOneEng,
 # KernelSizeAndDepthClean, FeatureDetectionGray, FeatureDetectionRGB.
 # (Imports of this block kept here so that scenes added above merge cleanly.)
-from manim import LEFT, AnimationGroup, ArcBetweenPoints, Arrow, Succession, config  # noqa: E402
+from manim import (  # noqa: E402
+    LEFT, AnimationGroup, ArcBetweenPoints, Arrow, LaggedStart, Succession, SurroundingRectangle, config,
+)
 
 from cnnviz.drawings import fmt_int  # noqa: E402
 
@@ -360,7 +362,7 @@ class Stride4x4Comparison(CnnvizScene):
         # the windows step in sync: tick k moves every panel to its k-th window
         for p, wins in zip(panels, d.windows):
             p["wins"] = wins
-            p["window"] = SlidingWindow(p["x"], f)
+            p["window"] = p["x"].window(0, 0, f, f)  # a plain frame: cheap to animate (no grid to copy)
             p["target"] = p["o"].window(0, 0, 1, 1)
             p["counter"] = None
         ticks = max(len(w) for w in d.windows)
@@ -376,11 +378,12 @@ class Stride4x4Comparison(CnnvizScene):
                 i, j = divmod(k, out_w)
                 counter = label(f"window {k + 1} of {len(wins)}", size=theme.SMALL_SIZE, color=theme.HIGHLIGHT)
                 counter.next_to(p["o"], DOWN, buff=0.2)
+                centre = p["x"].block_center(r, c, f, f)
                 if k == 0:
-                    p["window"].place(r, c)
+                    p["window"].move_to(centre)
                     anims += [Create(p["window"]), Create(p["target"]), FadeIn(counter)]
                 else:
-                    anims += [p["window"].step_to(r, c), p["target"].animate.move_to(p["o"].cell(i, j)),
+                    anims += [p["window"].animate.move_to(centre), p["target"].animate.move_to(p["o"].cell(i, j)),
                               ReplacementTransform(p["counter"], counter)]
                     if k == 1:  # the first step: how far the window jumps
                         jumps.add(self._jump(p["x"], wins[0], wins[1], f))
@@ -430,3 +433,200 @@ class Stride4x4Comparison(CnnvizScene):
             return VGroup(ArcBetweenPoints([a[0], y, 0], [b[0], y, 0], angle=-2.2, stroke_color=theme.HIGHLIGHT,
                                            stroke_width=5).add_tip(tip_length=0.18, tip_width=0.18))
         return VGroup(Arrow(a, b, buff=0.1, stroke_color=theme.HIGHLIGHT, stroke_width=5))
+
+
+# ============================================================ PaddingOneByOneEng
+@dataclass(frozen=True)
+class PaddingStage:
+    p: int                   # padding of this stage
+    case: SizeCase           # the output-size formula's numbers
+    padded: np.ndarray       # the input with p rings of zeros (core.pad)
+    coverage: np.ndarray     # H×W: in how many windows each input pixel takes part (core.coverage_map)
+    corner_windows: tuple    # top-left (row, col), padded coordinates, of the windows holding the corner pixel
+    centre_windows: tuple    # the same for the centre pixel
+
+
+@dataclass(frozen=True)
+class PaddingData:
+    x: np.ndarray            # N×N input
+    f: int                   # kernel size F
+    stride: int
+    corner: tuple            # (0, 0)
+    centre: tuple            # (N // 2, N // 2)
+    stages: tuple            # one PaddingStage per padding 0, 1, …, P
+
+
+def _windows_holding(windows, pixel, f: int, p: int) -> tuple:
+    """The windows (top-left, padded coordinates) of an F×F kernel that contain input pixel ``pixel``."""
+    r, c = pixel[0] + p, pixel[1] + p
+    return tuple((a, b) for a, b in windows if a <= r < a + f and b <= c < b + f)
+
+
+def padding_data(x=((3, 0, 1, 2, 7), (1, 5, 8, 9, 3), (2, 7, 2, 5, 1), (0, 1, 3, 1, 7), (4, 2, 1, 6, 2)),
+                 f: int = 3, padding: int = 2, stride: int = 1) -> PaddingData:
+    """ConvExampleExplainedClean's 5×5 input and a 3×3 kernel, padded one ring of zeros at a time up to ``padding``."""
+    x = np.asarray(x)
+    if x.ndim != 2 or x.shape[0] != x.shape[1]:
+        raise ValueError(f"padding_data needs a square N×N input, got {core.fmt_shape(x.shape)}")
+    n = x.shape[0]
+    corner, centre = (0, 0), (n // 2, n // 2)
+    stages = []
+    for p in range(padding + 1):
+        windows = core.conv_windows(x.shape, (f, f), stride=stride, padding=p)
+        stages.append(PaddingStage(
+            p=p, case=size_case(n, f, p, stride), padded=core.pad(x, p),
+            coverage=core.coverage_map(x.shape, (f, f), stride=stride, padding=p),
+            corner_windows=_windows_holding(windows, corner, f, p),
+            centre_windows=_windows_holding(windows, centre, f, p)))
+    return PaddingData(x, f, stride, corner, centre, tuple(stages))
+
+
+def _ring_cells(n: int, k: int) -> list:
+    """The cells of the k-th ring around an N×N grid (input coordinates), clockwise from the top-left corner."""
+    lo, hi = -k, n - 1 + k
+    cells = [(lo, c) for c in range(lo, hi + 1)] + [(r, hi) for r in range(lo + 1, hi + 1)]
+    cells += [(hi, c) for c in range(hi - 1, lo - 1, -1)] + [(r, lo) for r in range(hi - 1, lo, -1)]
+    return cells
+
+
+def _s(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+class PaddingOneByOneEng(CnnvizScene):
+    data = staticmethod(padding_data)
+
+    def construct(self):
+        d = self.data()
+        n, f = d.x.shape[0], d.f
+        last = d.stages[-1]
+        head = title(f"Padding: zeros around a {core.fmt_shape(d.x.shape)} input, {f}×{f} kernel", size=30)
+        # left: the input, with room for every ring; right: the coverage map and the output size
+        left_x, right_x = -3.5, 3.6
+        cell = min(0.8, 5.8 / (n + 2 * last.p))
+        show = _readable(cell)
+        x_grid = ValueGrid(d.x, color=theme.INPUT, cell_size=cell, show_values=show)
+        x_grid.move_to([left_x, -0.3, 0])
+        x_name = label(f"input {core.fmt_shape(d.x.shape)}", size=theme.SMALL_SIZE, color=theme.INPUT)
+        x_name.next_to(x_grid, UP, buff=0.12 + last.p * cell)
+
+        c_cell = min(0.75, 3.3 / n)
+        vmin = min(int(s.coverage.min()) for s in d.stages)
+        vmax = max(int(s.coverage.max()) for s in d.stages)
+
+        def coverage_grid(stage):
+            g = ValueGrid(stage.coverage, color=theme.HIGHLIGHT, cell_size=c_cell, shade="heat", vrange=(vmin, vmax),
+                          show_values=_readable(c_cell))
+            return g.move_to([right_x, 0.55, 0])
+
+        def stage_texts(stage):
+            name = label(f"P = {stage.p}: " + ("no padding" if stage.p == 0 else _s(stage.p, "ring") + " of zeros"),
+                         size=theme.BODY_SIZE, color=theme.PAD_LABEL)
+            name.move_to([right_x, 2.95, 0])
+            size = _size_formula(stage.case, font_size=30).move_to([right_x, -2.05, 0])
+            out = label(f"output {stage.case.size}×{stage.case.size}"
+                        + (" = the input's size" if stage.case.size == n else ""),
+                        size=theme.SMALL_SIZE, color=theme.OUTPUT).next_to(size, DOWN, buff=0.15)
+            return name, VGroup(size, out)
+
+        cov = coverage_grid(d.stages[0])
+        cov_name = label("windows each pixel is in", size=theme.SMALL_SIZE, color=theme.HIGHLIGHT)
+        cov_name.next_to(cov, UP, buff=0.15)
+        name, size = stage_texts(d.stages[0])
+        self.play(FadeIn(head), FadeIn(x_grid), FadeIn(x_name), FadeIn(name), run_time=0.8)
+        self.play(FadeIn(cov), FadeIn(cov_name), FadeIn(size), run_time=0.8)
+        self.beat(0.8)
+
+        def place(win, top_left, p):  # a window given in padded coordinates of padding p
+            r, c = top_left[0] - p, top_left[1] - p
+            win.move_to(x_grid.cell(0, 0).get_center() + np.array([(c + (f - 1) / 2) * cell,
+                                                                   -(r + (f - 1) / 2) * cell, 0]))
+            return win
+
+        def count_windows(stage, pixel, windows, note_text, pace):
+            """Step the window over every window holding ``pixel``, counting them; mark the pixel in both grids."""
+            mark = x_grid.window(*pixel, 1, 1, color=theme.NEGATIVE, stroke_width=5)
+            cov_mark = cov.window(*pixel, 1, 1, color=theme.NEGATIVE, stroke_width=5)
+            note = label(note_text(min(1, len(windows))), size=theme.SMALL_SIZE, color=theme.NEGATIVE)
+            note.next_to(x_grid, DOWN, buff=0.12 + stage.p * cell)
+            if not windows:  # a large stride can skip a pixel altogether
+                self.play(Create(mark), Create(cov_mark), FadeIn(note), run_time=0.6)
+                self.beat(0.8)
+                self.play(FadeOut(VGroup(mark, cov_mark, note)), run_time=0.4)
+                return
+            win = place(x_grid.window(0, 0, f, f), windows[0], stage.p)
+            self.play(Create(mark), Create(cov_mark), Create(win), FadeIn(note), run_time=0.6)
+            for k, pos in enumerate(windows[1:], start=2):
+                new_note = label(note_text(k), size=theme.SMALL_SIZE, color=theme.NEGATIVE).move_to(note)
+                self.play(win.animate.move_to(place(win.copy(), pos, stage.p)), ReplacementTransform(note, new_note),
+                          run_time=pace)
+                note = new_note
+            self.beat(0.8)
+            self.play(FadeOut(VGroup(mark, cov_mark, win, note)), run_time=0.4)
+
+        # no padding: a corner pixel is in one window, the centre in F·F
+        s0 = d.stages[0]
+        cy, cx = d.corner
+        count_windows(s0, d.corner, s0.corner_windows,
+                      lambda k: f"corner pixel: window {k} of {s0.coverage[cy, cx]}", 0.4)
+        count_windows(s0, d.centre, s0.centre_windows,
+                      lambda k: f"centre pixel: window {k} of {s0.coverage[d.centre]}", 0.25)
+
+        # one ring of zeros at a time
+        zero_cache: dict = {}
+        for stage in d.stages[1:]:
+            p = stage.p
+            ring = VGroup()
+            for r, c in _ring_cells(n, p):
+                sq = x_grid.cell(0, 0).copy().set_fill(theme.PADDING, opacity=1).set_stroke(theme.GRID_LINE)
+                sq.shift(np.array([c * cell, -r * cell, 0]))
+                ring.add(sq)
+                if show:
+                    v = stage.padded[r + p, c + p]
+                    if v not in zero_cache:
+                        zero_cache[v] = label(fmt_num(v), size=x_grid.font_size, color=theme.MUTED, mono=True)
+                    ring.add(zero_cache[v].copy().move_to(sq))
+            new_cov = coverage_grid(stage)
+            new_name, new_size = stage_texts(stage)
+            self.play(LaggedStart(*(FadeIn(m) for m in ring), lag_ratio=0.08), ReplacementTransform(name, new_name),
+                      run_time=1.6)
+            self.play(ReplacementTransform(cov, new_cov), ReplacementTransform(size, new_size), run_time=1.0)
+            cov, name, size = new_cov, new_name, new_size
+            self.beat(0.6)
+            count_windows(stage, d.corner, stage.corner_windows,
+                          lambda k, s=stage: f"corner pixel: window {k} of {s.coverage[cy, cx]}",
+                          0.35 if len(stage.corner_windows) < 6 else 0.2)
+
+        # the summary: every stage in one table; the stage that keeps the input's size ("same" padding) framed
+        cols = (-2.5, -1.0, 0.6, 2.2)
+        rows = [(label("P", size=theme.SMALL_SIZE, color=theme.PAD_LABEL),
+                 label("output", size=theme.SMALL_SIZE, color=theme.OUTPUT),
+                 label("corner", size=theme.SMALL_SIZE, color=theme.NEGATIVE),
+                 label("centre", size=theme.SMALL_SIZE, color=theme.NEGATIVE))]
+        for st in d.stages:
+            rows.append((label(str(st.p), size=30, color=theme.PAD_LABEL),
+                         label(f"{st.case.size}×{st.case.size}", size=30, color=theme.OUTPUT),
+                         label(str(int(st.coverage[cy, cx])), size=30), label(str(int(st.coverage[d.centre])), size=30)))
+        pitch = min(0.75, 4.2 / len(rows))
+        table = VGroup()
+        for k, row in enumerate(rows):
+            for x0, t in zip(cols, row):
+                table.add(t.move_to([right_x + x0, 1.9 - k * pitch, 0]))
+        note = label("windows per pixel", size=theme.SMALL_SIZE, color=theme.HIGHLIGHT)
+        note.next_to(VGroup(*rows[0][2:]), UP, buff=0.15)
+        first = d.stages[0]
+        same = next((st for st in d.stages if st.case.size == n and st.p), None)
+        if same is not None:
+            k = d.stages.index(same) + 1
+            box = SurroundingRectangle(VGroup(*rows[k]), color=theme.HIGHLIGHT, buff=0.12)
+            text = (f"P = {same.p} keeps the {n}×{n} size, and the corner pixel is in "
+                    f"{_s(int(same.coverage[cy, cx]), 'window')} instead of {int(first.coverage[cy, cx])}")
+        else:
+            box = VGroup()
+            text = (f"each ring of zeros puts the corner pixel in more windows: "
+                    f"{int(first.coverage[cy, cx])} → {int(last.coverage[cy, cx])}")
+        self.play(FadeOut(VGroup(cov, cov_name, size, name)), FadeIn(table), FadeIn(note), run_time=0.8)
+        done = caption(text, color=theme.OUTPUT)
+        self.play(Create(box), FadeIn(done), run_time=0.6)
+        self.beat(2.0)
+        self.clear_all()

@@ -74,3 +74,59 @@ def test_stride_layout_other_example(example):
 
     problems = _layout_with(Stride4x4Comparison, stride_data, **example)
     assert not problems, "\n".join(map(str, problems))
+
+
+# ----------------------------------------------------------------- PaddingOneByOneEng
+def _coverage_by_loops(n, f, p, s):
+    """Slide the window over the zero-padded input by hand; count, per input pixel, the windows holding it."""
+    counts = np.zeros((n, n), dtype=int)
+    for r in range(0, n + 2 * p - f + 1, s):
+        for c in range(0, n + 2 * p - f + 1, s):
+            for a in range(r, r + f):
+                for b in range(c, c + f):
+                    if p <= a < p + n and p <= b < p + n:
+                        counts[a - p, b - p] += 1
+    return counts
+
+
+def test_padding_data_notebook_example():
+    from scenes.ch2_convolution import padding_data
+
+    d = padding_data()
+    assert d.x.shape == (5, 5) and d.f == 3 and [st.p for st in d.stages] == [0, 1, 2]
+    assert [st.case.size for st in d.stages] == [3, 5, 7]  # P = 1 keeps the 5×5 size
+    covs = [st.coverage for st in d.stages]
+    assert [int(c[0, 0]) for c in covs] == [1, 4, 9] and [int(c[2, 2]) for c in covs] == [9, 9, 9]
+    for st in d.stages:
+        np.testing.assert_array_equal(st.coverage, _coverage_by_loops(5, 3, st.p, 1))
+        assert st.padded.shape == (5 + 2 * st.p,) * 2
+        assert st.padded.sum() == d.x.sum() and (st.padded[st.p:st.p + 5, st.p:st.p + 5] == d.x).all()
+        assert len(st.corner_windows) == st.coverage[0, 0] and len(st.centre_windows) == st.coverage[2, 2]
+        for r, c in st.corner_windows:  # each listed window really holds the corner pixel (padded coords)
+            assert r <= st.p < r + 3 and c <= st.p < c + 3
+        assert st.case.size == len(range(0, 5 + 2 * st.p - 3 + 1))
+
+
+def test_padding_data_other_example():
+    from scenes.ch2_convolution import padding_data
+
+    x = np.arange(36).reshape(6, 6)
+    d = padding_data(x=x, f=4, padding=3, stride=2)
+    for st in d.stages:
+        np.testing.assert_array_equal(st.coverage, _coverage_by_loops(6, 4, st.p, 2))
+        assert st.case.size == len(range(0, 6 + 2 * st.p - 4 + 1, 2))
+        assert len(st.corner_windows) == st.coverage[0, 0] and len(st.centre_windows) == st.coverage[3, 3]
+    with pytest.raises(ValueError, match="square"):
+        padding_data(x=np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize("example", [
+    dict(x=np.arange(16).reshape(4, 4) % 9, f=2, padding=1),
+    dict(x=np.arange(49).reshape(7, 7) % 10, f=3, padding=1),
+    dict(x=np.arange(36).reshape(6, 6) % 10, f=5, padding=3, stride=2),
+], ids=["4x4-k2-p1", "7x7-k3-p1", "6x6-k5-p3-s2"])
+def test_padding_layout_other_example(example):
+    from scenes.ch2_convolution import PaddingOneByOneEng, padding_data
+
+    problems = _layout_with(PaddingOneByOneEng, padding_data, **example)
+    assert not problems, "\n".join(map(str, problems))
