@@ -262,10 +262,10 @@ class OutputSizeFormula(CnnvizScene):
 # KernelSizeAndDepthClean, FeatureDetectionGray, FeatureDetectionRGB.
 # (Imports of this block kept here so that scenes added above merge cleanly.)
 from manim import (  # noqa: E402
-    LEFT, AnimationGroup, ArcBetweenPoints, Arrow, LaggedStart, Succession, SurroundingRectangle, config,
+    LEFT, AnimationGroup, ArcBetweenPoints, Arrow, GrowArrow, LaggedStart, Succession, SurroundingRectangle, config,
 )
 
-from cnnviz.drawings import fmt_int  # noqa: E402
+from cnnviz.drawings import TensorStack, fmt_int, zoom_callout  # noqa: E402
 
 
 def _size_formula(case: SizeCase, font_size: float = 30) -> Formula:
@@ -630,3 +630,205 @@ class PaddingOneByOneEng(CnnvizScene):
         self.play(Create(box), FadeIn(done), run_time=0.6)
         self.beat(2.0)
         self.clear_all()
+
+
+# ============================================================ KernelSizeAndDepthClean
+@dataclass(frozen=True)
+class KernelChoice:
+    f: int                   # kernel size F
+    case: SizeCase           # the output size N − F + 1 (the formula's numbers)
+    windows: tuple           # top-left (row, col) of every window, raster order (core.conv_windows)
+    centre_out: tuple        # the centre output pixel (i, j)
+    centre_window: tuple     # the window that computes it: what that one pixel sees
+    seen: int                # input pixels one output pixel sees on one channel: F·F (core.conv_param_terms)
+    out_shape: tuple         # N'×N'×M with M filters on the C-channel input (core.conv_output_shape)
+    terms: tuple             # (F·F·C·M, M): the weights and the biases of the layer (core.conv_param_terms)
+    params: int              # their sum (core.conv_params)
+
+
+@dataclass(frozen=True)
+class KernelDepthData:
+    n: int                   # input N×N (×C)
+    c: int                   # input channels C
+    m: int                   # filters M
+    choices: tuple           # one KernelChoice per kernel size compared
+
+
+def kernel_depth_data(n: int = 7, sizes=(3, 5), c: int = 3, m: int = 5) -> KernelDepthData:
+    """Kernel sizes 3×3 vs 5×5 on one N×N input, then M = 5 filters on N×N×3 (Chapter 2, I.4's 3 channels, 5 filters)."""
+    choices = []
+    for f in sizes:
+        windows = tuple(core.conv_windows((n, n), (f, f)))
+        case = size_case(n, f, 0, 1)
+        centre = (case.size // 2, case.size // 2)
+        choices.append(KernelChoice(
+            f=f, case=case, windows=windows, centre_out=centre,
+            centre_window=windows[centre[0] * case.size + centre[1]],
+            seen=core.conv_param_terms(f, 1, 1)[0],
+            out_shape=core.conv_output_shape((n, n, c), (f, f, c, m)),
+            terms=core.conv_param_terms(f, c, m), params=core.conv_params(f, c, m)))
+    return KernelDepthData(n, c, m, tuple(choices))
+
+
+def _param_formula(ch: KernelChoice, c: int, m: int, font_size: float = 30) -> Formula:
+    """F·F·C·M + M with the numbers substituted, each term computed, and the total."""
+    sym = theme.SYMBOL_COLORS
+
+    def col(key, v):
+        return rf"{{\color{{{sym[key]}}}{v}}}"
+
+    def num(v):
+        return fmt_int(v).replace(",", "{,}")
+
+    w, b = ch.terms
+    return Formula(
+        rf"{col('F', ch.f)} \cdot {col('F', ch.f)} \cdot {col('C', c)} \cdot {col('M', m)} + {col('M', m)}"
+        rf" = {num(w)} + {num(b)} = {{\color{{{theme.HIGHLIGHT}}}{num(ch.params)}}}", font_size=font_size)
+
+
+class KernelSizeAndDepthClean(CnnvizScene):
+    data = staticmethod(kernel_depth_data)
+
+    def construct(self):
+        d = self.data()
+        self.kernel_sizes(d)
+        self.filters_and_parameters(d)
+        self.clear_all()
+
+    # ------------------------------------------------------------ part 1: the receptive field
+    def kernel_sizes(self, d: KernelDepthData):
+        n = d.n
+        names = " vs ".join(f"{ch.f}×{ch.f}" for ch in d.choices)
+        head = title(f"Kernel size: {names} on the same {n}×{n} input", size=30)
+        half = config.frame_width / 2
+        gap = 0.8
+        o_max = max(ch.case.size for ch in d.choices)
+        cell = min(_cell_size(n + o_max, half - 0.45 - gap), 4.4 / n)
+        panels = []
+        for side, ch in zip((-1, 1), d.choices):
+            centre = side * (half / 2 + 0.05)
+            x_grid = ValueGrid(np.zeros((n, n)), color=theme.INPUT, cell_size=cell, show_values=False)
+            o_grid = ValueGrid(np.zeros((ch.case.size,) * 2), color=theme.OUTPUT, cell_size=cell, show_values=False)
+            width = x_grid.width + gap + o_grid.width
+            x_grid.move_to([centre - width / 2 + x_grid.width / 2, 0.55, 0])
+            o_grid.move_to([centre + width / 2 - o_grid.width / 2, 0.55, 0])
+            heading = label(f"{ch.f}×{ch.f} kernel", size=theme.BODY_SIZE, color=theme.KERNEL)
+            heading.next_to(x_grid, UP, buff=0.2)
+            o_name = o_grid.heading(f"output {ch.case.size}×{ch.case.size}")
+            panels.append(dict(ch=ch, x=x_grid, o=o_grid, heading=heading, o_name=o_name, centre=centre))
+        self.play(FadeIn(head), *(FadeIn(VGroup(p["x"], p["o"], p["heading"], p["o_name"])) for p in panels),
+                  run_time=1.0)
+
+        # what the centre output pixel sees
+        shown = []
+        for p in panels:
+            ch = p["ch"]
+            r, c = ch.centre_window
+            field = p["x"].window(r, c, ch.f, ch.f, color=theme.HIGHLIGHT)
+            field.set_fill(theme.KERNEL, opacity=0.45)
+            pixel = p["o"].window(*ch.centre_out, 1, 1, color=theme.HIGHLIGHT)
+            pixel.set_fill(theme.HIGHLIGHT, opacity=0.6)
+            lines = zoom_callout(field, pixel)
+            note = label(f"one output pixel sees {ch.f}×{ch.f} = {ch.seen} pixels", size=theme.SMALL_SIZE,
+                         color=theme.HIGHLIGHT).next_to(VGroup(p["x"], p["o"]), DOWN, buff=0.3).set_x(p["centre"])
+            shown.append(VGroup(field, pixel, lines, note))
+        self.play(*(Create(VGroup(*g[:3])) for g in shown), *(FadeIn(g[3]) for g in shown), run_time=1.2)
+        self.beat(1.5)
+
+        # every window, both sides in the same time: the larger kernel has fewer positions
+        sweeps = []
+        for p in panels:
+            ch = p["ch"]
+            win = p["x"].window(0, 0, ch.f, ch.f)
+            p["win"] = win
+            steps = []
+            for k, (r, c) in enumerate(ch.windows):
+                i, j = divmod(k, ch.case.size)
+                steps.append(AnimationGroup(win.animate.move_to(p["x"].block_center(r, c, ch.f, ch.f)),
+                                            p["o"].cell(i, j).animate.set_fill(theme.OUTPUT, opacity=0.55)))
+            sweeps.append(Succession(*steps))
+        self.play(*(FadeOut(VGroup(*g[:3])) for g in shown), *(Create(p["win"]) for p in panels), run_time=0.5)
+        self.play(*sweeps, run_time=3.0)
+        sizes = [_size_formula(p["ch"].case, font_size=30).next_to(shown[k][3], DOWN, buff=0.2).set_x(p["centre"])
+                 for k, p in enumerate(panels)]
+        self.play(*(FadeOut(p["win"]) for p in panels), *(FadeIn(s) for s in sizes), run_time=0.6)
+        self.beat(1.0)
+        small, large = d.choices[0], d.choices[-1]
+        moral = caption(f"{small.f}×{small.f}: fine details · {large.f}×{large.f}: broader patterns, "
+                        f"and a smaller output", color=theme.KERNEL)
+        self.play(FadeIn(moral), run_time=0.6)
+        self.beat(1.5)
+        self.play(*(FadeOut(m) for m in self.mobjects), run_time=0.5)
+
+    # ------------------------------------------------------------ part 2: M filters, depth M, parameters
+    def filters_and_parameters(self, d: KernelDepthData):
+        ch = d.choices[0]
+        f, c, m = ch.f, d.c, d.m
+        oh = ch.out_shape[0]
+        head = title(f"Number of filters M = {m}: the depth of the output", size=30)
+        unit = 2.4 / d.n
+        x_stack = TensorStack(d.n, d.n, c, unit=unit, colors=theme.CHANNELS, max_side=2.4,
+                              label_text=f"input {core.fmt_shape((d.n, d.n, c))}").move_to([-5.0, 1.0, 0])
+        drawn = min(m, 5)
+        k_unit = min(0.2, ((3.6 - 0.12 * (drawn - 1)) / drawn - 0.16) / f)
+        kernels = VGroup(*(TensorStack(f, f, c, unit=k_unit, colors=(theme.KERNEL,), offset=0.08, label_text="")
+                           for _ in range(drawn)))
+        for k in kernels:  # an empty label keeps its height: drop it
+            k.remove(k.shape_label)
+        kernels.arrange(DOWN, buff=0.12).move_to([-1.3, 0.9, 0])
+        k_name = label(f"{m} kernels {core.fmt_shape((f, f, c))}", size=theme.SMALL_SIZE, color=theme.KERNEL)
+        k_name.move_to([kernels.get_x(), 2.95, 0])  # above the column's room, however many kernels are drawn
+        if drawn < m:
+            k_name.become(label(f"{m} kernels {core.fmt_shape((f, f, c))} ({drawn} drawn)", size=theme.SMALL_SIZE,
+                                color=theme.KERNEL).move_to(k_name))
+
+        def out_stack(depth):
+            return TensorStack(oh, oh, depth, unit=unit, colors=(theme.OUTPUT,), max_side=2.4,
+                               label_text=f"output {core.fmt_shape((oh, oh, depth))}").move_to([4.2, 1.0, 0]) \
+                .align_to(x_stack, DOWN)
+
+        y_mid = x_stack.sheets.get_center()[1]
+        a1 = Arrow([x_stack.get_right()[0] + 0.1, y_mid, 0], [kernels.get_left()[0] - 0.2, y_mid, 0], buff=0.1,
+                   stroke_color=theme.MUTED, stroke_width=4)
+        star = label("⊛", size=36).next_to(a1, UP, buff=0.05)
+        a2 = Arrow([kernels.get_right()[0] + 0.2, y_mid, 0], [4.2 - 1.6, y_mid, 0], buff=0.1,
+                   stroke_color=theme.MUTED, stroke_width=4)
+        self.play(FadeIn(head), FadeIn(x_stack), FadeIn(kernels), FadeIn(k_name), GrowArrow(a1), FadeIn(star),
+                  run_time=1.0)
+        stack = None
+        for k in range(m):
+            new = out_stack(k + 1)
+            kern = kernels[min(k, drawn - 1)]
+            note = label(f"filter {k + 1} → map {k + 1}", size=theme.SMALL_SIZE, color=theme.OUTPUT)
+            note.next_to(a2, DOWN, buff=0.15)
+            if stack is None:
+                self.play(Indicate(kern, color=theme.HIGHLIGHT, scale_factor=1.15), GrowArrow(a2), FadeIn(new),
+                          FadeIn(note), run_time=1.0)
+                self.beat(0.6)
+            else:
+                self.play(Indicate(kern, color=theme.HIGHLIGHT, scale_factor=1.15), ReplacementTransform(stack, new),
+                          ReplacementTransform(last_note, note), run_time=0.6 if k < 3 else 0.35)
+            stack, last_note = new, note
+        depth = label(f"{m} filters → depth {ch.out_shape[2]}", size=theme.BODY_SIZE, color=theme.OUTPUT)
+        depth.next_to(a2, DOWN, buff=0.15)
+        self.play(ReplacementTransform(note, depth), run_time=0.5)
+        self.beat(1.0)
+
+        # the parameters of the layer: F·F·C·M weights + M biases, for each kernel size
+        p_head = label("parameters to learn:", size=theme.BODY_SIZE)
+        general = Formula(r"{\color{%s}F} \cdot {\color{%s}F} \cdot {\color{%s}C} \cdot {\color{%s}M} + {\color{%s}M}"
+                          % (theme.SYMBOL_COLORS["F"], theme.SYMBOL_COLORS["F"], theme.SYMBOL_COLORS["C"],
+                             theme.SYMBOL_COLORS["M"], theme.SYMBOL_COLORS["M"]), font_size=32)
+        VGroup(p_head, general).arrange(RIGHT, buff=0.3).move_to([0, -1.5, 0])
+        self.play(FadeIn(p_head), Write(general), run_time=0.8)
+        lines = VGroup(*(_param_formula(k, c, m, font_size=34) for k in d.choices))
+        lines.arrange(DOWN, aligned_edge=LEFT, buff=0.2)
+        lines.next_to(VGroup(p_head, general), DOWN, buff=0.25).shift(RIGHT * 0.9)
+        tags = VGroup(*(label(f"{k.f}×{k.f} kernels:", size=theme.SMALL_SIZE, color=theme.KERNEL)
+                        .next_to(line, LEFT, buff=0.35) for k, line in zip(d.choices, lines)))
+        for line, tag in zip(lines, tags):
+            self.play(FadeIn(tag), Write(line), run_time=0.9)
+            self.beat(0.6)
+        moral = caption("more filters: more features, but more parameters to learn", color=theme.TEXT)
+        self.play(FadeIn(moral), run_time=0.5)
+        self.beat(1.5)

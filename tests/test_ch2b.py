@@ -130,3 +130,55 @@ def test_padding_layout_other_example(example):
 
     problems = _layout_with(PaddingOneByOneEng, padding_data, **example)
     assert not problems, "\n".join(map(str, problems))
+
+
+# ----------------------------------------------------------------- KernelSizeAndDepthClean
+def _receptive_field(n, f, out_pixel):
+    """Input pixels that change the output pixel when perturbed (SciPy's valid correlation with an all-ones kernel)."""
+    seen = 0
+    for r in range(n):
+        for c in range(n):
+            onehot = np.zeros((n, n))
+            onehot[r, c] = 1
+            seen += correlate2d(onehot, np.ones((f, f)), mode="valid")[out_pixel] != 0
+    return seen
+
+
+def test_kernel_depth_data_notebook_example():
+    from scenes.ch2_convolution import kernel_depth_data
+
+    d = kernel_depth_data()
+    assert (d.n, d.c, d.m) == (7, 3, 5) and [ch.f for ch in d.choices] == [3, 5]
+    assert [ch.case.size for ch in d.choices] == [5, 3]
+    assert [ch.seen for ch in d.choices] == [9, 25]
+    assert [ch.params for ch in d.choices] == [3 * 3 * 3 * 5 + 5, 5 * 5 * 3 * 5 + 5] == [140, 380]
+    for ch in d.choices:
+        assert ch.seen == _receptive_field(7, ch.f, ch.centre_out)
+        assert list(ch.windows) == _windows_by_loops(7, ch.f, 1)
+        assert ch.out_shape == (7 - ch.f + 1, 7 - ch.f + 1, 5)
+        assert ch.terms == (ch.f * ch.f * 3 * 5, 5)
+        # the centre window is the one whose output pixel is the centre of the output
+        i, j = ch.centre_out
+        assert ch.centre_window == (i, j) and 2 * i + 1 == ch.case.size
+
+
+def test_kernel_depth_data_other_example():
+    from scenes.ch2_convolution import kernel_depth_data
+
+    d = kernel_depth_data(n=9, sizes=(1, 7), c=1, m=32)
+    assert [ch.case.size for ch in d.choices] == [9, 3] and [ch.seen for ch in d.choices] == [1, 49]
+    assert [ch.params for ch in d.choices] == [1 * 1 * 1 * 32 + 32, 7 * 7 * 1 * 32 + 32]
+    for ch in d.choices:
+        assert ch.seen == _receptive_field(9, ch.f, ch.centre_out)
+        assert ch.out_shape == (9 - ch.f + 1, 9 - ch.f + 1, 32)
+
+
+@pytest.mark.parametrize("example", [
+    dict(n=9, sizes=(3, 7), c=1, m=8),
+    dict(n=6, sizes=(1, 3), c=3, m=2),
+], ids=["9x9-k3k7-m8", "6x6-k1k3-m2"])
+def test_kernel_depth_layout_other_example(example):
+    from scenes.ch2_convolution import KernelSizeAndDepthClean, kernel_depth_data
+
+    problems = _layout_with(KernelSizeAndDepthClean, kernel_depth_data, **example)
+    assert not problems, "\n".join(map(str, problems))
