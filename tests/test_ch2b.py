@@ -182,3 +182,155 @@ def test_kernel_depth_layout_other_example(example):
 
     problems = _layout_with(KernelSizeAndDepthClean, kernel_depth_data, **example)
     assert not problems, "\n".join(map(str, problems))
+
+
+# ----------------------------------------------------------------- FeatureDetectionGray / FeatureDetectionRGB
+SOBEL_VERTICAL = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]])
+
+
+def _photo_by_numpy(name, mode, box, factor):
+    """The photo as NumPy sees it: Pillow only opens and converts the file; the block means are NumPy's."""
+    from PIL import Image
+
+    from cnnviz import images
+
+    with Image.open(images.photo_path(name)) as im:
+        arr = np.asarray(im.convert(mode), dtype=np.float64)
+    if box is not None:
+        left, top, right, bottom = box
+        arr = arr[top:bottom, left:right]
+    return images.block_mean(arr, factor)
+
+
+def _check_feature_data(d, kernels2d):
+    ref = _photo_by_numpy(d.photo, d.mode, d.box, d.factor)
+    assert d.image.dtype == np.uint8 and d.image.shape == ref.shape
+    assert np.abs(d.image - ref).max() <= 0.5 + 1e-9  # each pixel is its block's mean, rounded
+    img = d.image.astype(np.int64)
+    C = 1 if img.ndim == 2 else img.shape[2]
+    r, c = d.patch
+    s = d.patch_size
+    for m, k2 in zip(d.maps, kernels2d):
+        channels = [correlate2d(img if C == 1 else img[..., ch], k2, mode="valid") for ch in range(C)]
+        total = sum(channels)
+        np.testing.assert_array_equal(m.response, total)
+        for got, want in zip(m.channel_responses, channels):
+            np.testing.assert_array_equal(got, want)
+        assert m.peak == np.abs(total).max() > 0
+        np.testing.assert_array_equal(m.display, np.round(255 * np.abs(total) / np.abs(total).max()))
+        assert m.display.max() == 255
+        peak_c = max(np.abs(ch).max() for ch in channels)
+        for got, want in zip(m.channel_displays, channels):
+            np.testing.assert_array_equal(got, np.round(255 * np.abs(want) / peak_c))
+        # the zoom: the patch's pixels ⊛ the kernel = the map's values, channel by channel, summed
+        np.testing.assert_array_equal(m.patch_out, total[r:r + s, c:c + s])
+        np.testing.assert_array_equal(sum(m.patch_partials), m.patch_out)
+        patch = d.patch_in.astype(np.int64)
+        for ch, part in enumerate(m.patch_partials):
+            one = patch if C == 1 else patch[..., ch]
+            np.testing.assert_array_equal(part, correlate2d(one, k2, mode="valid"))
+    np.testing.assert_array_equal(d.patch_in, d.image[r:r + s + 2, c:c + s + 2])
+
+
+def _best_patch_by_loops(d):
+    """Where the first kernel's |response| most exceeds the others', by brute force."""
+    s = d.patch_size
+    best, where = None, None
+    H, W = d.maps[0].response.shape
+    for r in range(H - s + 1):
+        for c in range(W - s + 1):
+            sums = [np.abs(m.response[r:r + s, c:c + s]).sum() for m in d.maps]
+            score = sums[0] - (max(sums[1:]) if len(sums) > 1 else 0)
+            if best is None or score > best:
+                best, where = score, (r, c)
+    return where
+
+
+def test_feature_gray_data():
+    from scenes.ch2_convolution import feature_data
+
+    d = feature_data()
+    assert (d.photo, d.mode, d.factor) == ("camera", "L", 8) and d.image.shape == (64, 64)
+    assert [m.direction for m in d.maps] == ["vertical", "horizontal"]
+    _check_feature_data(d, [SOBEL_VERTICAL, SOBEL_VERTICAL.T])
+    assert d.maps[0].response.shape == (62, 62)
+    assert d.patch == _best_patch_by_loops(d)
+    # the zoomed patch shows a vertical edge: the vertical kernel answers far more strongly there
+    assert np.abs(d.maps[0].patch_out).max() > 2 * np.abs(d.maps[1].patch_out).max()
+
+
+def test_feature_rgb_data():
+    from scenes.ch2_convolution import feature_data_rgb
+
+    d = feature_data_rgb()
+    assert (d.photo, d.mode) == ("chelsea", "RGB") and d.image.shape == (48, 72, 3)
+    (m,) = d.maps
+    assert m.kernel.shape == (3, 3, 3)
+    for ch in range(3):  # the vertical-edge kernel on each channel
+        np.testing.assert_array_equal(m.kernel[..., ch], SOBEL_VERTICAL)
+    _check_feature_data(d, [SOBEL_VERTICAL])
+    assert m.response.shape == (46, 70) and d.patch_size == 1
+    assert d.patch == _best_patch_by_loops(d)
+    # one output value is the sum of three per-channel sums, none of them zero
+    assert all(p[0, 0] != 0 for p in m.patch_partials)
+
+
+def test_feature_data_other_examples_and_errors():
+    from scenes.ch2_convolution import feature_data
+
+    d = feature_data(photo="astronaut", mode="RGB", box=(0, 0, 512, 512), factor=16,
+                     directions=("horizontal", "vertical"), kind="prewitt", patch=(3, 4), patch_size=1)
+    prewitt = np.array([[1, 0, -1]] * 3)
+    _check_feature_data(d, [prewitt.T, prewitt])
+    assert d.patch == (3, 4) and d.image.shape == (32, 32, 3)
+    with pytest.raises(ValueError, match="does not fit"):
+        feature_data(patch=(61, 0))
+    with pytest.raises(ValueError, match="patch does not fit"):
+        feature_data(patch_size=63)
+    with pytest.raises(ValueError, match="too many to read"):
+        feature_data(patch_size=6)
+    with pytest.raises(ValueError, match="colour"):
+        feature_data(mode="RGB", patch_size=2)
+
+
+@pytest.mark.parametrize("scene_name, example", [
+    ("FeatureDetectionGray", dict(photo="chelsea", mode="L", box=(11, 6, 443, 294), factor=6,
+                                  directions=("horizontal",), patch_size=2)),
+    ("FeatureDetectionGray", dict(photo="astronaut", mode="L", factor=16, directions=("vertical", "horizontal"),
+                                  patch_size=5)),
+    ("FeatureDetectionRGB", dict(photo="astronaut", mode="RGB", box=None, factor=8,
+                                 directions=("vertical", "horizontal"), patch_size=1)),
+], ids=["grey-cat-one-kernel", "grey-astronaut-patch5", "rgb-astronaut-two-kernels"])
+def test_feature_layout_other_example(scene_name, example):
+    import scenes.ch2_convolution as ch2
+
+    problems = _layout_with(getattr(ch2, scene_name), ch2.feature_data, **example)
+    assert not problems, "\n".join(map(str, problems))
+
+
+def test_pixel_zoom_shows_the_block_it_frames():
+    from manim import DOWN, RIGHT
+
+    from cnnviz.drawings import PixelImage, PixelZoom
+
+    px = (np.arange(48) * 5).astype(np.uint8).reshape(6, 8)
+    img = PixelImage(px, height=3.0)
+    z = PixelZoom(img, 2, 3, 3, 2, cell_size=0.5, direction=DOWN, buff=0.4)
+    assert [t.original_text for t in z.grid.labels] == [str(v) for v in px[2:5, 3:5].ravel()]
+    assert z.grid.get_top()[1] == pytest.approx(img.get_bottom()[1] - 0.4)
+    assert z.grid.get_x() == pytest.approx(z.box.get_x())  # centred under the framed block
+    np.testing.assert_allclose(z.box.get_center(), img.box(2, 3, 3, 2).get_center())
+    # the callout joins the box to the grid, and follows the grid when it moves
+    np.testing.assert_allclose(z.lines[0].get_start(), z.box.get_corner(DOWN + np.array([-1, 0, 0])))
+    z.grid.shift(RIGHT)
+    z.reconnect()
+    np.testing.assert_allclose(z.lines[0].get_end(), z.grid.get_corner(np.array([-1, 1, 0])))
+    # a map drawn as a picture shows its own (signed) values; a colour picture needs them
+    signed = np.array([[-3, 4], [5, -6]])
+    z2 = PixelZoom(img, 0, 0, 2, 2, values=signed, shade="signed", direction=RIGHT)
+    assert [t.original_text for t in z2.grid.labels] == ["-3", "4", "5", "-6"]
+    rgb = PixelImage(np.zeros((4, 4, 3), dtype=np.uint8), height=1)
+    with pytest.raises(ValueError, match="colour"):
+        PixelZoom(rgb, 0, 0, 2, 2)
+    with pytest.raises(ValueError, match="does not fit"):
+        PixelZoom(img, 5, 0, 2, 2)
