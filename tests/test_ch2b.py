@@ -334,3 +334,21 @@ def test_pixel_zoom_shows_the_block_it_frames():
         PixelZoom(rgb, 0, 0, 2, 2)
     with pytest.raises(ValueError, match="does not fit"):
         PixelZoom(img, 5, 0, 2, 2)
+
+
+def test_lean_text_and_formula_copy_the_same_drawing():
+    from cnnviz.drawings import label
+    from cnnviz.formula import Formula, lean
+
+    for mob in (label("corner pixel: window 4 of 9"), Formula(r"\frac{N - F + 2P}{S} + 1")):
+        glyphs = mob.family_members_with_points()
+        assert glyphs and all(getattr(g, "path_obj", None) is None for g in glyphs)  # lean already
+        twin = mob.copy()
+        for a, b in zip(glyphs, twin.family_members_with_points()):
+            np.testing.assert_array_equal(a.points, b.points)
+            assert a.get_fill_color() == b.get_fill_color()
+    from manim import Text
+
+    raw = Text("x + 1")
+    assert any(getattr(g, "path_obj", None) is not None for g in raw.family_members_with_points())
+    assert lean(raw) is raw and all(getattr(g, "path_obj", None) is None for g in raw.family_members_with_points())
