@@ -36,6 +36,7 @@ from manim.constants import RESAMPLING_ALGORITHMS
 from manim.utils.color import ManimColor
 
 from . import theme
+from .formula import lean
 
 
 # ---------------------------------------------------------------- numbers & text
@@ -57,22 +58,9 @@ def fmt_int(n: int) -> str:
     return f"{int(n):,}"
 
 
-def drop_svg_paths(mob):
-    """Forget the parsed SVG path each glyph keeps after its points are made (``path_obj``).
-
-    Manim deep-copies a mobject for every ``.animate``, Transform and FadeIn,
-    and copying those path objects made a label ten times slower to copy
-    (20 ms → 2 ms for "hello world"); nothing reads them once the points exist.
-    """
-    for m in mob.get_family():
-        if getattr(m, "path_obj", None) is not None:
-            m.path_obj = None
-    return mob
-
-
 def label(text: str, size: float = theme.BODY_SIZE, color: str = theme.TEXT, mono: bool = False, **kw) -> Text:
     """A line of text in the theme's font."""
-    return drop_svg_paths(Text(text, font=theme.MONO if mono else theme.FONT, font_size=size, color=color, **kw))
+    return lean(Text(text, font=theme.MONO if mono else theme.FONT, font_size=size, color=color, **kw))
 
 
 def title(text: str, size: float = theme.TITLE_SIZE) -> Text:
@@ -191,7 +179,7 @@ class ValueGrid(VGroup):
         sq = self.cell(i, j)
         if color is None:
             color = contrast_text(sq.get_fill_color()) if self.shade else theme.TEXT
-        t = drop_svg_paths(Text(fmt_num(v, self.decimals), font=theme.MONO, font_size=self.font_size, color=color))
+        t = lean(Text(fmt_num(v, self.decimals), font=theme.MONO, font_size=self.font_size, color=color))
         fit_width(t, self.cell_size * 0.86)
         return t.move_to(sq.get_center())
 
@@ -548,7 +536,7 @@ def neuron_values(layer, values, size: float = theme.SMALL_SIZE, color: str = th
     """Each value written inside its neuron (shrunk to the neuron, never below ``theme.MIN_FONT``)."""
     g = VGroup()
     for v, n in zip(values, layer.neurons):
-        t = drop_svg_paths(Text(fmt_num(v, decimals), font=theme.MONO, font_size=size, color=color))
+        t = lean(Text(fmt_num(v, decimals), font=theme.MONO, font_size=size, color=color))
         g.add(t.move_to(n.get_center()))
     return g
 
@@ -650,6 +638,52 @@ class Pipeline(VGroup):
             st.set_color(theme.HIGHLIGHT if i == k else theme.TEXT if k is None else theme.MUTED)
         return Transform(self.stages, target, run_time=run_time)
 
+# ---------------------------------------------------------------- drawings added by ch2b (feature detection)
+class PixelZoom(VGroup):
+    """An image with a zoomed patch of numbers: a block of a :class:`PixelImage` framed, its values as a
+    :class:`ValueGrid` placed next to the image, and :func:`zoom_callout` lines joining the two.
+
+    ``values`` are the numbers shown (default: the block's own pixels, for a grey image); pass them for
+    a channel of a colour photo or for a feature map drawn as a picture (its signed responses).
+    ``direction``/``buff`` place the grid beside the image, centred on the block along the other axis
+    (the caller may move ``grid`` and call :meth:`reconnect`); ``highlight`` colours the frame and the
+    lines, the other keywords go to the ValueGrid. Parts: ``box``, ``lines``, ``grid``::
+
+        photo = PixelImage(pixels, height=3)
+        zoom = PixelZoom(photo, 20, 4, 5, 5, cell_size=0.55)      # pixels[20:25, 4:9] under the photo
+        self.play(Create(zoom.box)); self.play(Create(zoom.lines), FadeIn(zoom.grid))
+    """
+
+    def __init__(self, image: PixelImage, r: int, c: int, h: int, w: int, values=None,
+                 cell_size: float = theme.CELL_SIZE, direction=DOWN, buff: float = 0.5,
+                 highlight: str = theme.HIGHLIGHT, **grid_kw):
+        super().__init__()
+        if not (0 <= r and 0 <= c and r + h <= image.rows and c + w <= image.cols):
+            raise ValueError(f"a {h}×{w} block at ({r}, {c}) does not fit the {image.rows}×{image.cols} image")
+        if values is None:
+            if image.pixels.ndim != 2:
+                raise ValueError("a colour image has no single value per pixel: pass the values to show")
+            values = image.pixels[r:r + h, c:c + w]
+            grid_kw = {"shade": "gray", "vrange": (0, 255), **grid_kw}
+        values = np.asarray(values)
+        if values.shape != (h, w):
+            raise ValueError(f"{values.shape} values for a {h}×{w} block")
+        self.highlight = highlight
+        self.box = image.box(r, c, h, w, color=highlight)
+        self.grid = ValueGrid(values, cell_size=cell_size, **grid_kw)
+        self.grid.next_to(image, direction, buff=buff)
+        if direction[0] == 0:  # below/above: centred under the block
+            self.grid.set_x(self.box.get_x())
+        else:
+            self.grid.set_y(self.box.get_y())
+        self.lines = zoom_callout(self.box, self.grid, color=highlight)
+        self.add(self.box, self.lines, self.grid)
+
+    def reconnect(self) -> "PixelZoom":
+        """Redraw the callout lines after moving the grid or the image."""
+        self.lines.become(zoom_callout(self.box, self.grid, color=self.highlight))
+        return self
+
 
 # ---------------------------------------------------------------- the scene base
 class CnnvizScene(Scene):
@@ -696,10 +730,12 @@ class CnnvizScene(Scene):
 
 
 __all__ = [
-    "fmt_num", "fmt_int", "drop_svg_paths", "label", "title", "fit_width", "shade_gray", "shade_signed", "shade_heat", "contrast_text",
+    "fmt_num", "fmt_int", "label", "title", "fit_width", "shade_gray", "shade_signed", "shade_heat", "contrast_text",
     "ValueGrid", "image_grid", "PixelImage", "zoom_callout", "SlidingWindow", "TensorStack", "NeuronLayer", "edge", "connect",
     "ShapeArrow", "caption", "CnnvizScene",
     # Chapter 3 (ch3a)
     "WEIGHT_COLORS", "weight_color", "sub", "KernelGrid", "NeuronColumn", "neuron_labels", "neuron_values",
     "map_pixels", "map_note", "ProbabilityBars", "Pipeline",
+
+    "PixelZoom",
 ]

@@ -75,12 +75,25 @@ class Formula(SVGMobject):
             **kwargs,
         )
         self.scale(font_size / _ZM_SIZE * _UNITS_PER_PX)
-        for m in self.get_family():  # the parsed SVG paths: slow to deep-copy, unused once points exist
-            if getattr(m, "path_obj", None) is not None:
-                m.path_obj = None
         self._font_size, self._initial_height = font_size, self.height
+        lean(self)
 
     @property
     def font_size(self) -> float:
         """The size it is drawn at now (scaling the formula scales it), comparable with ``Text.font_size``."""
         return self._font_size * self.height / self._initial_height if self._initial_height else self._font_size
+
+
+def lean(mob):
+    """Drop what an SVG-drawn mobject (``Text``, :class:`Formula`) keeps only to build itself: each
+    glyph's parsed ``svgelements`` path and the id → group map (used by Tex, not by Text or Formula).
+
+    The drawing is unchanged; a copy, which every FadeIn/FadeOut/Transform makes, becomes ~30× cheaper
+    (a 25-glyph Text: ≈50 ms → ≈2 ms). Returns ``mob``.
+    """
+    for sm in mob.get_family():
+        if getattr(sm, "path_obj", None) is not None:
+            sm.path_obj = None
+    if getattr(mob, "id_to_vgroup_dict", None):
+        mob.id_to_vgroup_dict = {}
+    return mob

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from manim import MarkupText, Mobject, Paragraph, Text, config, tempconfig
+from manim import MarkupText, Mobject, Paragraph, Text, VMobject, config, tempconfig
 
 from . import theme
 from .formula import Formula
@@ -41,10 +41,13 @@ class Problem:
 
 def _visible(m: Mobject) -> bool:
     for sm in m.family_members_with_points():
-        try:
-            if sm.get_fill_opacity() > 0.01 or (sm.get_stroke_opacity() > 0.01 and sm.get_stroke_width() > 0):
+        if isinstance(sm, VMobject):
+            try:
+                if sm.get_fill_opacity() > 0.01 or (sm.get_stroke_opacity() > 0.01 and sm.get_stroke_width() > 0):
+                    return True
+            except IndexError:  # no colours set at all: drawn with defaults
                 return True
-        except (AttributeError, IndexError):
+        elif getattr(sm, "fill_opacity", 1.0) > 0.01:  # an image (ImageMobject keeps its opacity here)
             return True
     return False
 
