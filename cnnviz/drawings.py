@@ -12,12 +12,12 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from manim import (
     DOWN,
+    Animation,
     LEFT,
     RIGHT,
     UP,
     Arrow,
     Circle,
-    FadeOut,
     Group,
     ImageMobject,
     Line,
@@ -32,6 +32,7 @@ from manim import (
     interpolate_color,
 )
 from manim.constants import RESAMPLING_ALGORITHMS
+from manim.mobject.types.image_mobject import AbstractImageMobject
 from manim.utils.color import ManimColor
 
 from . import theme
@@ -428,6 +429,68 @@ def caption(text: str, size: float = theme.BODY_SIZE, color: str = theme.TEXT) -
     return t.to_edge(DOWN, buff=0.3)
 
 
+# ---------------------------------------------------------------- chapter 1 (images as numbers, MLP)
+class Fade(Animation):
+    """Fade mobjects in (``out=False``) or out (``out=True``) by scaling their opacity in place.
+
+    Looks like ``FadeIn``/``FadeOut`` without a shift, but copies nothing:
+    Manim's fades deep-copy their mobject two or three times when they begin,
+    which for a grid of a hundred cells and numbers costs more than drawing its
+    frames. ``Fade`` keeps the original opacities (cheap NumPy copies of the
+    alpha channels, images included) and scales them; after a fade-out the
+    mobjects leave the scene with their opacities restored, ready to come back.
+
+    >>> self.play(Fade(grid.labels, out=False))   # the numbers appear
+    >>> self.play(Fade(*self.mobjects))           # everything fades away
+    """
+
+    def __init__(self, *mobjects: Mobject, out: bool = True, **kwargs):
+        self.members = list(mobjects)
+        group = mobjects[0] if len(mobjects) == 1 else Group(*mobjects)
+        kwargs.setdefault("run_time", theme.NORMAL)
+        super().__init__(group, remover=out, introducer=not out, **kwargs)
+        self.out = out
+        self._saved: list = []
+
+    def _setup_scene(self, scene) -> None:
+        if scene is not None and not self.out:
+            present = scene.get_mobject_family_members()
+            scene.add(*(m for m in self.members if m not in present))
+
+    def create_starting_mobject(self) -> Mobject:
+        return self.mobject  # no copy: only opacities change
+
+    def begin(self) -> None:
+        self._saved = []
+        for sm in self.mobject.get_family():
+            if isinstance(sm, VMobject):
+                self._saved.append((sm, [(name, getattr(sm, name)[:, 3].copy()) for name in
+                                         ("fill_rgbas", "stroke_rgbas", "background_stroke_rgbas")
+                                         if len(getattr(sm, name, ()))]))
+            elif isinstance(sm, AbstractImageMobject) and getattr(sm, "pixel_array", None) is not None:
+                self._saved.append((sm, [("pixel_array", sm.pixel_array[:, :, 3].copy())]))
+        super().begin()
+
+    def _scale(self, k: float) -> None:
+        for sm, channels in self._saved:
+            for name, alpha in channels:
+                arr = getattr(sm, name)
+                if name == "pixel_array":
+                    arr[:, :, 3] = np.round(alpha * k).astype(arr.dtype)
+                else:
+                    arr[:, 3] = alpha * k
+
+    def interpolate_mobject(self, alpha: float) -> None:
+        a = self.rate_func(alpha)
+        self._scale(1 - a if self.out else a)
+
+    def clean_up_from_scene(self, scene) -> None:
+        super().clean_up_from_scene(scene)
+        if self.out:
+            scene.remove(*self.members)
+            self._scale(1.0)  # off screen, opacities restored
+
+
 # ---------------------------------------------------------------- the scene base
 class CnnvizScene(Scene):
     """Every cnnviz scene: themed background; ``data`` is the scene's pure data function.
@@ -463,11 +526,12 @@ class CnnvizScene(Scene):
             return
         mobs = [m for m in self.mobjects if m.family_members_with_points()]
         if mobs:
-            self.play(*(FadeOut(m) for m in mobs), run_time=run_time)
+            self.play(Fade(*mobs), run_time=run_time)  # FadeOut without its deep copies
 
 
 __all__ = [
     "fmt_num", "fmt_int", "label", "title", "fit_width", "shade_gray", "shade_signed", "shade_heat", "contrast_text",
     "ValueGrid", "image_grid", "PixelImage", "zoom_callout", "SlidingWindow", "TensorStack", "NeuronLayer", "edge", "connect",
     "ShapeArrow", "caption", "CnnvizScene",
+    "Fade",
 ]

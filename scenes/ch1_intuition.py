@@ -1,0 +1,198 @@
+"""Chapter 1 — the intuition behind CNNs: images as numbers, tensors, and why a plain MLP is not enough.
+
+Each scene: a pure data function (inputs → every number shown, from
+``cnnviz.core`` and ``cnnviz.images``) and the choreography that draws it with
+the shared drawings. Every pixel value on screen is an actual pixel of the
+photo on screen (``cnnviz.images.photo`` crops and box-downsamples the course's
+photos); the digit is drawn procedurally by ``cnnviz.images.digit`` (no file,
+nothing downloaded).
+Render one with ``manim -ql scenes/ch1_intuition.py RealGrayscaleToMatrixV2``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from manim import (
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    Create,
+    FadeIn,
+    FadeOut,
+    Rectangle,
+    VGroup,
+)
+
+from cnnviz import core, images, theme
+from cnnviz.drawings import (
+    CnnvizScene,
+    Fade,
+    PixelImage,
+    ValueGrid,
+    fit_width,
+    label,
+    shade_gray,
+    title,
+    zoom_callout,
+)
+
+#: Where the main object of a two-column scene may go (scene units): the frame is 14.2 × 8.
+FRAME_W, FRAME_H = 14.2, 8.0
+
+
+def readable_cell(values, font_size: float = theme.MIN_FONT) -> float:
+    """The smallest cell (scene units) in which the widest of ``values`` reads at ``font_size``.
+
+    :class:`ValueGrid` shrinks a number to 86 % of its cell, so the cell must be
+    the number's width / 0.86.
+    """
+    digits = max(len(str(int(v))) for v in np.ravel(values))
+    return label("8" * digits, size=font_size, mono=True).width / 0.86
+
+
+def preview_step(shape, longest: int = 300) -> int:
+    """The stride that shows a whole photo with at most ``longest`` pixels on its long side: a photo
+    drawn a few units wide needs no more, and a smaller raster is cheaper to draw on every frame."""
+    return max(1, -(-max(shape[:2]) // longest))
+
+
+def photo_box(img: PixelImage, box: tuple, step: int = 1, **kw) -> Rectangle:
+    """The frame of a crop ``box = (left, top, right, bottom)`` (photo pixels) on a preview drawn
+    with every ``step``-th pixel."""
+    left, top, right, bottom = box
+    kw.setdefault("stroke_width", 3)
+    return img.box(top / step, left / step, (bottom - top) / step, (right - left) / step, **kw)
+
+
+# ============================================================ RealGrayscaleToMatrixV2
+@dataclass(frozen=True)
+class GrayscaleMatrixData:
+    name: str                # the photo
+    photo_size: tuple        # (H, W) of the whole photo, in pixels
+    preview: np.ndarray      # the whole photo as shown on the left: every ``preview_step``-th pixel
+    preview_step: int
+    box: tuple               # (left, top, right, bottom) of the crop, in photo pixels
+    factor: int              # each matrix pixel averages factor×factor photo pixels
+    pixels: np.ndarray       # H×W uint8: the matrix shown
+    shape: tuple             # (H, W, 1)
+    darkest: tuple           # (row, col) of the smallest value
+    brightest: tuple         # (row, col) of the largest value
+    zoom: tuple              # (row, col, size) of the patch whose values are zoomed when the grid is too fine
+
+
+def grayscale_matrix_data(name: str = "camera", box: tuple = (0, 0, 480, 480), factor: int = 40,
+                          zoom_size: int = 5) -> GrayscaleMatrixData:
+    """The cameraman photo, box-downsampled 40× to a 12×12 matrix of 0–255 values.
+
+    ``zoom``: the ``zoom_size``×``zoom_size`` patch with the widest spread of
+    values (used when the grid is too fine for readable numbers).
+    """
+    full = images.photo(name, "L")
+    step = preview_step(full.shape)
+    pixels = images.photo(name, "L", box=box, factor=factor)
+    h, w = pixels.shape
+    darkest = tuple(int(v) for v in np.unravel_index(np.argmin(pixels), pixels.shape))
+    brightest = tuple(int(v) for v in np.unravel_index(np.argmax(pixels), pixels.shape))
+    k = min(zoom_size, h, w)
+    spreads = {(r, c): np.ptp(pixels[r:r + k, c:c + k]) for r in range(h - k + 1) for c in range(w - k + 1)}
+    r, c = max(spreads, key=lambda rc: (spreads[rc], -rc[0], -rc[1]))
+    return GrayscaleMatrixData(name, full.shape[:2], full[::step, ::step].copy(), step, tuple(box), factor, pixels, (h, w, 1), darkest, brightest, (r, c, k))
+
+
+class RealGrayscaleToMatrixV2(CnnvizScene):
+    data = staticmethod(grayscale_matrix_data)
+
+    def construct(self):
+        d = self.data()
+        h, w, _ = d.shape
+        head = title("A grayscale image is a matrix of numbers", size=32)
+
+        # the right column: the matrix, as large as the frame allows
+        area_top, area_bottom, area_left, area_right = head.get_bottom()[1] - 0.25, -3.85, 0.1, 6.9
+        cell = min((area_top - area_bottom) / h, (area_right - area_left) / w, 0.9)
+        readable = cell >= readable_cell(d.pixels)
+        grid = ValueGrid(d.pixels, cell_size=cell, font_size=theme.MIN_FONT if cell < 0.62 else None,
+                         shade="gray", vrange=(0, 255), color=theme.GRID_LINE, stroke_width=1.0,
+                         show_values=readable)
+        grid.move_to([(area_left + area_right) / 2, (area_top + area_bottom) / 2, 0])
+        small = PixelImage(d.pixels, height=grid.height, border=None).move_to(grid)
+
+        # the left column: the photo, a legend, the shape
+        left_x = (-FRAME_W / 2 + 0.3 + area_left - 0.4) / 2
+        col_w = area_left - 0.4 - (-FRAME_W / 2 + 0.3)
+        ph, pw = d.photo_size
+        photo = PixelImage(d.preview, height=min(3.5, col_w * ph / pw))
+        photo.move_to([left_x, area_top - photo.height / 2, 0])
+        crop = photo_box(photo, d.box, d.preview_step)
+        photo_name = label(f"{d.name}.png, {pw}×{ph} pixels", size=theme.SMALL_SIZE, color=theme.MUTED)
+        photo_name.next_to(photo, DOWN, buff=0.15)
+
+        self.play(FadeIn(head), FadeIn(photo), FadeIn(photo_name), run_time=0.7)
+        self.beat(0.8)
+
+        # 1. the photo, downsampled: every f×f block of pixels becomes one pixel
+        down = label(f"{d.factor}×{d.factor} blocks averaged → {h}×{w} pixels", size=theme.SMALL_SIZE,
+                     color=theme.INPUT)
+        down.next_to(photo_name, DOWN, buff=0.15)
+        fit_width(down, col_w)
+        ghost = photo.image.copy()
+        self.play(Create(crop), FadeIn(down), run_time=0.6)
+        self.play(ghost.animate.move_to(small).set(height=small.height), run_time=0.8)
+        self.play(FadeIn(small), FadeOut(ghost), run_time=0.4)
+        self.beat()
+
+        # 2. each pixel is one number between 0 and 255
+        self.play(Fade(grid.cells, out=False), run_time=0.3)
+        self.remove(small)
+        legend = self.legend(col_w)
+        legend.next_to(down, DOWN, buff=0.35).set_x(left_x)
+        if readable:
+            self.play(FadeIn(legend), Fade(grid.labels, out=False), run_time=0.8)
+            callout = VGroup()
+        else:
+            r, c, k = d.zoom
+            patch = ValueGrid(d.pixels[r:r + k, c:c + k], shade="gray", vrange=(0, 255), color=theme.GRID_LINE,
+                              cell_size=min(0.75, 3.6 / k))
+            patch.move_to(photo)
+            frame = grid.window(r, c, k, k)
+            callout = VGroup(frame, zoom_callout(frame, patch))
+            self.play(FadeOut(photo), FadeOut(crop), FadeOut(photo_name), FadeOut(down), run_time=0.4)
+            self.play(Create(frame), FadeIn(patch), Create(callout[1]), FadeIn(legend), run_time=1.2)
+        self.beat(1.5)
+
+        # 3. 0 = black, 255 = white: the darkest and the brightest pixel of this picture
+        marks = VGroup()
+        notes = VGroup()
+        for (i, j), what in ((d.darkest, "darkest"), (d.brightest, "brightest")):
+            marks.add(grid.window(i, j, 1, 1, color=theme.HIGHLIGHT, stroke_width=5))
+            notes.add(label(f"{what}: {int(d.pixels[i, j])}", size=theme.SMALL_SIZE, color=theme.HIGHLIGHT))
+        notes.arrange(RIGHT, buff=0.5).next_to(legend, DOWN, buff=0.3)
+        fit_width(notes, col_w)
+        self.play(*(Create(m) for m in marks), FadeIn(notes), run_time=0.8)
+        self.beat(1.5)
+
+        # 4. the shape: H × W × 1 channel
+        row_box = grid.window(0, 0, 1, w, color=theme.INPUT, stroke_width=5)
+        col_box = grid.window(0, 0, h, 1, color=theme.INPUT, stroke_width=5)
+        shape = label(f"H × W × C = {core.fmt_shape(d.shape)}", size=34, color=theme.INPUT)
+        sub = label("1 channel: a tensor with one slice", size=theme.SMALL_SIZE, color=theme.MUTED)
+        VGroup(shape, sub).arrange(DOWN, buff=0.15).next_to(legend, DOWN, buff=0.35).set_x(left_x)
+        fit_width(shape, col_w)
+        self.play(FadeOut(marks), FadeOut(notes), Create(row_box), Create(col_box), FadeIn(shape), FadeIn(sub),
+                  run_time=0.8)
+        self.beat(2.0)
+        self.clear_all()
+
+    @staticmethod
+    def legend(width: float) -> VGroup:
+        """A 0 → 255 grey ramp with its two ends named."""
+        n = 32
+        ramp = VGroup(*(Rectangle(width=width * 0.8 / n, height=0.32, stroke_width=0)
+                        .set_fill(shade_gray(255 * k / (n - 1)), opacity=1) for k in range(n)))
+        ramp.arrange(RIGHT, buff=0)
+        lo = label("0 = black", size=theme.SMALL_SIZE).next_to(ramp, DOWN, buff=0.12).align_to(ramp, LEFT)
+        hi = label("255 = white", size=theme.SMALL_SIZE).next_to(ramp, DOWN, buff=0.12).align_to(ramp, RIGHT)
+        return VGroup(ramp, lo, hi)

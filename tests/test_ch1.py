@@ -1,0 +1,115 @@
+"""Chapter 1 scenes: each data function against an independent computation, and each
+scene's layout with an example other than the notebook's (the scene adapts to the sizes it gets)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cnnviz import images
+
+
+def raw_photo(name: str, mode: str, box=None) -> np.ndarray:
+    """The photo file read straight with Pillow (no cnnviz), as floats, cropped to ``box``."""
+    a = np.asarray(Image.open(images.ASSETS / f"{name}.png").convert(mode), dtype=np.float64)
+    if box is not None:
+        left, top, right, bottom = box
+        a = a[top:bottom, left:right]
+    return a
+
+
+def assert_pixels_of_file(pixels, name, mode, box, factor):
+    """Every value shown is the rounded mean of its factor×factor block of the file."""
+    ref = images.block_mean(raw_photo(name, mode, box), factor)
+    assert pixels.shape == ref.shape
+    assert np.abs(pixels.astype(np.float64) - ref).max() <= 0.5 + 1e-9
+
+
+def check_other_example(scene_cls, data_fn, **kwargs):
+    """The scene's layout with the data function called on another example: no problems."""
+    from cnnviz.layout import check_scene
+
+    other = type(scene_cls.__name__, (scene_cls,), {"data": staticmethod(lambda: data_fn(**kwargs))})
+    problems = check_scene(other, pacing=(5, 40))
+    assert not problems, "\n".join(map(str, problems))
+
+
+# ============================================================ RealGrayscaleToMatrixV2
+def test_grayscale_matrix_values_are_the_photos_pixels():
+    from scenes.ch1_intuition import grayscale_matrix_data
+
+    d = grayscale_matrix_data()
+    assert d.pixels.shape == (12, 12) and d.shape == (12, 12, 1)
+    assert_pixels_of_file(d.pixels, "camera", "L", d.box, d.factor)
+    full = raw_photo("camera", "L").astype(np.uint8)
+    assert d.photo_size == full.shape == (512, 512) and d.preview_step == 2
+    np.testing.assert_array_equal(d.preview, full[::2, ::2])
+    # darkest / brightest by an explicit scan
+    cells = [(int(d.pixels[i, j]), i, j) for i in range(12) for j in range(12)]
+    lo, hi = min(cells), max(cells)
+    assert d.pixels[d.darkest] == lo[0] and d.pixels[d.brightest] == hi[0]
+    assert d.pixels.min() < 30 and d.pixels.max() > 200  # a real range of greys
+
+
+def test_grayscale_zoom_patch_has_the_widest_spread():
+    from scenes.ch1_intuition import grayscale_matrix_data
+
+    d = grayscale_matrix_data(box=(0, 0, 512, 512), factor=32)
+    r, c, k = d.zoom
+    best = max(int(d.pixels[a:a + k, b:b + k].max()) - int(d.pixels[a:a + k, b:b + k].min())
+               for a in range(16 - k + 1) for b in range(16 - k + 1))
+    patch = d.pixels[r:r + k, c:c + k]
+    assert k == 5 and int(patch.max()) - int(patch.min()) == best
+
+
+def test_grayscale_layout_other_example():
+    """16×16 is too fine for readable numbers: the scene zooms into a patch instead."""
+    from scenes.ch1_intuition import RealGrayscaleToMatrixV2, grayscale_matrix_data
+
+    check_other_example(RealGrayscaleToMatrixV2, grayscale_matrix_data, box=(0, 0, 512, 512), factor=32)
+
+
+# ============================================================ shared drawings added for chapter 1
+def test_fade_scales_opacity_in_place_and_restores_it():
+    from manim import Square, linear
+
+    from cnnviz.drawings import Fade, PixelImage
+
+    sq = Square().set_fill("#FF0000", opacity=0.8).set_stroke(opacity=0.5)
+    img = PixelImage(np.full((2, 2), 200, dtype=np.uint8), height=1, border=None)
+    anim = Fade(sq, img, rate_func=linear)
+    anim.begin()
+    assert anim.starting_mobject is anim.mobject  # nothing copied
+    anim.interpolate(0.25)
+    assert sq.get_fill_opacity() == pytest.approx(0.6) and sq.get_stroke_opacity() == pytest.approx(0.375)
+    assert (img.image.pixel_array[:, :, 3] == round(255 * 0.75)).all()
+    anim.interpolate(1.0)
+    assert sq.get_fill_opacity() == 0 and (img.image.pixel_array[:, :, 3] == 0).all()
+    fade_in = Fade(img, out=False, rate_func=linear)  # fades in to the opacities it has when it begins
+    img.image.pixel_array[:, :, 3] = 255
+    fade_in.begin()
+    fade_in.interpolate(0.5)
+    assert (img.image.pixel_array[:, :, 3] == 128).all()
+
+
+def test_fade_in_adds_and_fade_out_removes():
+    """Fade in adds the mobjects, fade out removes them and restores their opacities."""
+    from manim import Square, tempconfig
+
+    from cnnviz.drawings import CnnvizScene, Fade
+
+    sq, sq2 = Square().set_fill("#00FF00", opacity=0.7), Square()
+    seen = {}
+
+    class S(CnnvizScene):
+        def construct(self):
+            self.play(Fade(sq, sq2, out=False))
+            seen["in"] = (sq in self.mobjects, sq2 in self.mobjects, sq.get_fill_opacity())
+            self.play(Fade(sq))
+            seen["out"] = (sq in self.mobjects, sq2 in self.mobjects, sq.get_fill_opacity())
+
+    with tempconfig({"dry_run": True, "disable_caching": True, "verbosity": "ERROR", "progress_bar": "none"}):
+        S(skip_animations=True).render()
+    assert seen["in"] == (True, True, pytest.approx(0.7))
+    assert seen["out"] == (False, True, pytest.approx(0.7))
