@@ -31,8 +31,10 @@ from cnnviz.drawings import (
     CnnvizScene,
     Fade,
     PixelImage,
+    TensorStack,
     ValueGrid,
     fit_width,
+    fmt_num,
     label,
     shade_gray,
     title,
@@ -196,3 +198,118 @@ class RealGrayscaleToMatrixV2(CnnvizScene):
         lo = label("0 = black", size=theme.SMALL_SIZE).next_to(ramp, DOWN, buff=0.12).align_to(ramp, LEFT)
         hi = label("255 = white", size=theme.SMALL_SIZE).next_to(ramp, DOWN, buff=0.12).align_to(ramp, RIGHT)
         return VGroup(ramp, lo, hi)
+
+
+# ============================================================ TensorExplanationFastSimple
+@dataclass(frozen=True)
+class TensorData:
+    scalar: np.ndarray       # 0-D
+    vector: np.ndarray       # 1-D
+    matrix: np.ndarray       # 2-D: a tiny grayscale picture (pixel values of a photo)
+    volume: tuple            # the 3-D example's shape: the matrix's H×W with 3 colour channels
+    channel_counts: tuple    # C of the "still 3-D" examples
+    stacks: tuple            # their shapes, (H, W, C) of an actual array each
+    ndims: tuple             # number of axes of scalar, vector, matrix, volume, then of each stack
+
+
+def tensor_data(scalar: float = 5, vector: tuple = (0, 255, 12, 45), photo: str = "camera",
+                box: tuple = (120, 60, 330, 270), factor: int = 70,
+                channel_counts: tuple = (2, 5, 7, 100)) -> TensorData:
+    """The notebook's tensors: the scalar 5, the vector [0, 255, 12, 45], a 3×3 grayscale map
+    (the cameraman's head, box-downsampled 70×), a 3×3×3 colour volume, and 3-D tensors
+    with 2, 5, 7 and 100 channels."""
+    s = np.asarray(scalar)
+    v = np.asarray(vector)
+    m = images.photo(photo, "L", box=box, factor=factor)
+    h, w = m.shape
+    vol = np.zeros((h, w, 3)).shape
+    stacks = tuple(np.zeros((h, w, c)).shape for c in channel_counts)
+    ndims = tuple(np.ndim(a) for a in (s, v, m, np.zeros(vol))) + tuple(len(sh) for sh in stacks)
+    return TensorData(s, v, m, vol, tuple(channel_counts), stacks, ndims)
+
+
+def _axes(n: int) -> str:
+    return f"{n} axis" if n == 1 else f"{n} axes"
+
+
+class TensorExplanationFastSimple(CnnvizScene):
+    data = staticmethod(tensor_data)
+
+    def construct(self):
+        d = self.data()
+        head = title("What is a tensor? Matrices, stacked", size=32)
+        self.play(FadeIn(head), run_time=0.5)
+
+        # 1. 0-D, 1-D, 2-D, 3-D side by side, each with its number of axes and its shape
+        xs = np.linspace(-5.2, 5.2, 4)
+        slot_w = xs[1] - xs[0] - 0.45
+        max_h = 3.0
+        v_cells = d.vector.reshape(1, -1)
+        cell = min(0.8, slot_w / v_cells.shape[1], slot_w / d.matrix.shape[1], max_h / d.matrix.shape[0])
+        font = max(theme.MIN_FONT, theme.CELL_FONT * cell / theme.CELL_SIZE)
+        objects = [
+            ValueGrid(d.scalar.reshape(1, 1), cell_size=max(cell, 1.0), font_size=theme.BODY_SIZE + 4, color=theme.INPUT),
+            ValueGrid(v_cells, cell_size=cell, font_size=font, color=theme.INPUT),
+            ValueGrid(d.matrix, cell_size=cell, font_size=font, shade="gray", vrange=(0, 255),
+                      color=theme.GRID_LINE),
+            TensorStack(*d.volume, unit=cell, colors=theme.CHANNELS, label_text="", offset=0.3,
+                        max_side=min(slot_w - 0.6, max_h)),
+        ]
+        names = ("scalar", "vector", "matrix", "tensor")
+        examples = (f"e.g. {fmt_num(d.scalar)}", "a list of numbers", "one grayscale image",
+                    "a colour image: R, G, B")
+        shapes = [core.fmt_shape(np.shape(a)) for a in (d.scalar, d.vector, d.matrix)] + [core.fmt_shape(d.volume)]
+        panels = VGroup()
+        for k, (x, obj) in enumerate(zip(xs, objects)):
+            if isinstance(obj, TensorStack):
+                obj.remove(obj.shape_label)
+            obj.move_to([x, 0.35, 0])
+            top = label(f"{d.ndims[k]}D · {names[k]}", size=theme.BODY_SIZE, color=theme.INPUT)
+            top.move_to([x, 2.55, 0])
+            ax = label(_axes(d.ndims[k]) + ("" if d.ndims[k] == 0 else f": {shapes[k]}"), size=theme.SMALL_SIZE)
+            ax.move_to([x, -1.75, 0])
+            ex = label(examples[k], size=theme.SMALL_SIZE, color=theme.MUTED).next_to(ax, DOWN, buff=0.15)
+            for t in (top, ax, ex):
+                fit_width(t, slot_w + 0.3)
+            panels.add(VGroup(top, obj, ax, ex))
+            self.play(FadeIn(top), FadeIn(obj), FadeIn(ax), FadeIn(ex), run_time=0.6)
+            self.beat(0.7)
+        steps = " → ".join(str(n) for n in d.ndims[:4])
+        rule = label(f"Each step adds one axis: {steps}", size=theme.BODY_SIZE).to_edge(DOWN, buff=0.45)
+        self.play(FadeIn(rule), run_time=0.4)
+        self.beat(1.0)
+        panels.add(rule)
+
+        # 2. a 3-D tensor keeps three axes, whatever its number of channels
+        self.play(Fade(panels), run_time=0.4)
+        sub = label("A 3D tensor is not limited to 3 channels", size=theme.BODY_SIZE, color=theme.INPUT)
+        sub.move_to([0, 2.55, 0])
+        h, w = d.matrix.shape
+        n = len(d.stacks)
+        xs = np.linspace(-5.2, 5.2, n) if n > 1 else np.zeros(1)
+        slot_w = (xs[1] - xs[0] - 0.4) if n > 1 else 6.0
+        stacks = VGroup()
+        for x, shape in zip(xs, d.stacks):
+            sheets = min(shape[2], 8)
+            st = TensorStack(*shape, unit=1.0, max_sheets=8, label_text=core.fmt_shape(shape),
+                             label_size=theme.BODY_SIZE, max_side=min(2.2, slot_w - 0.16 * (sheets - 1)))
+            st.move_to([x, 0, 0]).shift(UP * (-0.9 - st.front.get_bottom()[1]))  # front sheets on one line
+            ax = label(f"C = {shape[2]} · {_axes(len(shape))}", size=theme.SMALL_SIZE, color=theme.HIGHLIGHT)
+            ax.next_to(st, DOWN, buff=0.2)
+            fit_width(ax, slot_w + 0.3)
+            g = VGroup(st, ax)
+            if shape[2] > sheets:
+                g.add(label(f"({sheets} of {shape[2]} sheets drawn)", size=theme.MIN_FONT, color=theme.MUTED)
+                      .next_to(ax, DOWN, buff=0.12))
+                fit_width(g[-1], slot_w + 0.3)
+            stacks.add(g)
+        self.play(FadeIn(sub), run_time=0.4)
+        for g in stacks:
+            self.play(FadeIn(g, shift=0.2 * UP), run_time=0.5)
+        self.beat(0.6)
+        book = label("Like a book: 3 pages or 500, still a 3D object — H × W × C",
+                     size=theme.BODY_SIZE).to_edge(DOWN, buff=0.45)
+        fit_width(book, FRAME_W - 0.6)
+        self.play(FadeIn(book), run_time=0.5)
+        self.beat(2.0)
+        self.clear_all()

@@ -113,3 +113,24 @@ def test_fade_in_adds_and_fade_out_removes():
         S(skip_animations=True).render()
     assert seen["in"] == (True, True, pytest.approx(0.7))
     assert seen["out"] == (False, True, pytest.approx(0.7))
+
+
+# ============================================================ TensorExplanationFastSimple
+def test_tensor_data_is_the_notebooks_example():
+    from scenes.ch1_intuition import tensor_data
+
+    d = tensor_data()
+    assert d.scalar.shape == () and d.scalar == 5
+    assert d.vector.tolist() == [0, 255, 12, 45]
+    assert_pixels_of_file(d.matrix, "camera", "L", (120, 60, 330, 270), 70)
+    assert d.matrix.shape == (3, 3) and d.volume == (3, 3, 3)
+    assert d.channel_counts == (2, 5, 7, 100)
+    assert d.stacks == ((3, 3, 2), (3, 3, 5), (3, 3, 7), (3, 3, 100))
+    assert d.ndims == (0, 1, 2, 3, 3, 3, 3, 3)  # a 3-D tensor keeps 3 axes whatever C
+
+
+def test_tensor_layout_other_example():
+    from scenes.ch1_intuition import TensorExplanationFastSimple, tensor_data
+
+    check_other_example(TensorExplanationFastSimple, tensor_data, scalar=7, vector=(3, 1, 4, 1, 5),
+                        box=(0, 0, 480, 480), factor=120, channel_counts=(1, 3, 64))
