@@ -491,6 +491,42 @@ class Fade(Animation):
             self._scale(1.0)  # off screen, opacities restored
 
 
+class ChannelGrid(ValueGrid):
+    """One colour channel (0–255) as a :class:`ValueGrid` whose cells run from black (0) to the
+    channel's colour (255), e.g. the R, G and B matrices of a colour image; numbers in black or
+    white, whichever reads on the cell.
+
+    >>> ChannelGrid(pixels[:, :, 0], theme.RED)   # the red matrix of an H×W×3 image
+    """
+
+    def __init__(self, values, tint: str, **kwargs):
+        self.tint = tint
+        kwargs.setdefault("vrange", (0, 255))
+        kwargs.setdefault("color", tint)
+        super().__init__(values, shade="tint", **kwargs)
+
+    def cell_fill(self, v, fill: str | None = theme.PANEL) -> ManimColor:
+        lo, hi = self.vrange
+        t = 0.0 if hi == lo else float(np.clip((v - lo) / (hi - lo), 0, 1))
+        return interpolate_color(ManimColor("#000000"), ManimColor(self.tint), t)
+
+
+def color_cells(pixels, cell_size: float = theme.CELL_SIZE, stroke: str = theme.GRID_LINE) -> ValueGrid:
+    """An H×W×3 uint8 image as a grid of cells filled with each pixel's colour (no numbers).
+
+    Unlike :class:`PixelImage` (one raster), its cells are vector squares, so a copy of it can
+    morph into other grids cheaply — e.g. a colour crop splitting into its :class:`ChannelGrid`\ s.
+    """
+    arr = np.asarray(pixels)
+    if arr.ndim != 3 or arr.shape[2] != 3:
+        raise ValueError(f"color_cells needs an H×W×3 image, got shape {arr.shape}")
+    g = ValueGrid(arr[:, :, 0], cell_size=cell_size, color=stroke, show_values=False, stroke_width=1.0)
+    for i in range(arr.shape[0]):
+        for j in range(arr.shape[1]):
+            g.cell(i, j).set_fill(ManimColor.from_rgb(tuple(int(c) for c in arr[i, j])), opacity=1)
+    return g
+
+
 # ---------------------------------------------------------------- the scene base
 class CnnvizScene(Scene):
     """Every cnnviz scene: themed background; ``data`` is the scene's pure data function.
@@ -533,5 +569,5 @@ __all__ = [
     "fmt_num", "fmt_int", "label", "title", "fit_width", "shade_gray", "shade_signed", "shade_heat", "contrast_text",
     "ValueGrid", "image_grid", "PixelImage", "zoom_callout", "SlidingWindow", "TensorStack", "NeuronLayer", "edge", "connect",
     "ShapeArrow", "caption", "CnnvizScene",
-    "Fade",
+    "Fade", "ChannelGrid", "color_cells",
 ]

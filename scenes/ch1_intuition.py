@@ -22,17 +22,21 @@ from manim import (
     Create,
     FadeIn,
     FadeOut,
+    MoveToTarget,
     Rectangle,
+    Transform,
     VGroup,
 )
 
 from cnnviz import core, images, theme
 from cnnviz.drawings import (
+    ChannelGrid,
     CnnvizScene,
     Fade,
     PixelImage,
     TensorStack,
     ValueGrid,
+    color_cells,
     fit_width,
     fmt_num,
     label,
@@ -311,5 +315,112 @@ class TensorExplanationFastSimple(CnnvizScene):
                      size=theme.BODY_SIZE).to_edge(DOWN, buff=0.45)
         fit_width(book, FRAME_W - 0.6)
         self.play(FadeIn(book), run_time=0.5)
+        self.beat(2.0)
+        self.clear_all()
+
+
+# ============================================================ RGBAbstractTensor
+@dataclass(frozen=True)
+class RGBTensorData:
+    name: str
+    photo_size: tuple        # (H, W) of the whole photo
+    preview: np.ndarray      # the whole photo as shown: every ``preview_step``-th pixel, H×W×3
+    preview_step: int
+    box: tuple               # (left, top, right, bottom) of the crop, in photo pixels
+    factor: int
+    pixels: np.ndarray       # h×w×3 uint8: the crop, downsampled
+    channels: tuple          # its R, G and B matrices (h×w each)
+    shape: tuple             # (h, w, 3)
+    pick: tuple              # (row, col) of the most colourful pixel (largest max − min over R, G, B)
+
+
+def rgb_tensor_data(name: str = "chelsea", box: tuple = (228, 208, 292, 272), factor: int = 16) -> RGBTensorData:
+    """Chelsea's nose (pink-orange, with white fur below), box-downsampled 16× to 4×4×3."""
+    full = images.photo(name, "RGB")
+    step = preview_step(full.shape)
+    px = images.photo(name, "RGB", box=box, factor=factor)
+    chans = tuple(px[:, :, k].copy() for k in range(3))
+    spread = px.max(axis=2).astype(int) - px.min(axis=2).astype(int)
+    pick = tuple(int(v) for v in np.unravel_index(np.argmax(spread), spread.shape))
+    return RGBTensorData(name, full.shape[:2], full[::step, ::step].copy(), step, tuple(box), factor, px, chans,
+                         px.shape, pick)
+
+
+class RGBAbstractTensor(CnnvizScene):
+    data = staticmethod(rgb_tensor_data)
+
+    def construct(self):
+        d = self.data()
+        h, w, c = d.shape
+        head = title("A colour image is 3 matrices: R, G, B", size=32)
+
+        # 1. the photo, and the crop we read
+        ph, pw = d.photo_size
+        photo = PixelImage(d.preview, height=min(5.0, 7.4 * ph / pw))
+        photo.move_to([-6.8 + photo.width / 2, -0.1, 0])
+        crop = photo_box(photo, d.box, d.preview_step)
+        side = 3.4
+        right_x = (photo.get_right()[0] + FRAME_W / 2) / 2
+        tile = color_cells(d.pixels, cell_size=side / max(h, w)).move_to([right_x, 0.3, 0])
+        lines = zoom_callout(crop, tile)
+        left, top, right, bottom = d.box
+        name = VGroup(
+            label(f"{d.name}.png: a {core.fmt_shape((bottom - top, right - left))} crop", size=theme.SMALL_SIZE,
+                  color=theme.MUTED),
+            label(f"{d.factor}×{d.factor} blocks averaged → {core.fmt_shape((h, w))} pixels", size=theme.SMALL_SIZE,
+                  color=theme.MUTED),
+        ).arrange(DOWN, buff=0.12).next_to(tile, DOWN, buff=0.3)
+        fit_width(name, FRAME_W / 2 - 0.3 - (photo.get_right()[0] + 0.3)).set_x(right_x)
+        self.play(FadeIn(head), FadeIn(photo), run_time=0.6)
+        self.play(Create(crop), Create(lines), FadeIn(tile), FadeIn(name), run_time=1.0)
+        self.beat()
+
+        # 2. the crop splits into its red, green and blue matrices, with their actual values
+        xs = np.linspace(-4.5, 4.5, c)
+        cell = min(0.85, (xs[1] - xs[0] - 0.6) / w, 3.6 / h)
+        grids = VGroup(*(ChannelGrid(d.channels[k], theme.CHANNELS[k], cell_size=cell,
+                                     font_size=max(theme.MIN_FONT, theme.CELL_FONT * cell / theme.CELL_SIZE))
+                         .move_to([xs[k], 0.15, 0]) for k in range(c)))
+        names = VGroup(*(label(n, size=theme.BODY_SIZE, color=theme.CHANNELS[k]).next_to(grids[k], UP, buff=0.2)
+                         for k, n in enumerate(("R · red", "G · green", "B · blue"))))
+        self.play(Fade(photo, crop, lines, name), run_time=0.4)
+        copies = [tile.copy() for _ in range(c)]
+        self.play(*(Transform(copies[k], VGroup(*grids[k].cells)) for k in range(c)), FadeOut(tile),
+                  FadeIn(names), run_time=1.0)
+        self.add(*(g.cells for g in grids))
+        self.remove(*copies)
+        self.play(Fade(*(g.labels for g in grids), out=False), run_time=0.6)
+        self.beat(1.2)
+
+        i, j = d.pick
+        marks = VGroup(*(g.window(i, j, 1, 1, color=theme.HIGHLIGHT, stroke_width=5) for g in grids))
+        triple = ", ".join(str(int(v)) for v in d.pixels[i, j])
+        note = label(f"one pixel = 3 numbers: (R, G, B) = ({triple})", size=theme.BODY_SIZE, color=theme.HIGHLIGHT)
+        note.next_to(grids, DOWN, buff=0.45)
+        swatch = Rectangle(width=0.45, height=0.45, stroke_color=theme.TEXT, stroke_width=1.5)
+        swatch.set_fill(tile.cell(i, j).get_fill_color(), opacity=1).next_to(note, RIGHT, buff=0.25)
+        self.play(*(Create(m) for m in marks), FadeIn(note), FadeIn(swatch), run_time=0.7)
+        self.beat(1.5)
+
+        # 3. stacked: one H×W×3 tensor
+        stack = TensorStack(h, w, c, unit=1.0, colors=theme.CHANNELS, offset=0.45, max_side=3.2,
+                            label_text=f"H × W × C = {core.fmt_shape(d.shape)}", label_size=34)
+        stack.move_to([0, 0.0, 0])
+        stack.shape_label.set_color(theme.INPUT)
+        self.play(Fade(marks, note, swatch), run_time=0.3)
+        for g in grids:
+            g.generate_target()
+        for k, g in enumerate(grids):
+            g.target.scale(stack.sheet(k).width / g.width).move_to(stack.sheet(k))
+            if k:  # only the front matrix keeps its numbers readable
+                g.target.labels.set_opacity(0)
+        for k in reversed(range(c)):  # blue at the back, red in front
+            self.bring_to_front(grids[k])
+        self.play(*(MoveToTarget(g) for g in grids), *(n.animate.next_to(g.target, LEFT, buff=0.2)
+                                                           .align_to(g.target, UP) for n, g in zip(names, grids)),
+                  run_time=1.2)
+        self.beat(0.6)
+        sentence = label(f"{c} matrices stacked: a 3D tensor", size=theme.BODY_SIZE).to_edge(DOWN, buff=0.4)
+        self.play(FadeIn(stack.shape_label), FadeIn(sentence), run_time=0.6)
         self.beat(2.0)
         self.clear_all()

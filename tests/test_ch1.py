@@ -134,3 +134,52 @@ def test_tensor_layout_other_example():
 
     check_other_example(TensorExplanationFastSimple, tensor_data, scalar=7, vector=(3, 1, 4, 1, 5),
                         box=(0, 0, 480, 480), factor=120, channel_counts=(1, 3, 64))
+
+
+# ============================================================ RGBAbstractTensor
+def test_rgb_tensor_values_are_the_photos_pixels():
+    from scenes.ch1_intuition import rgb_tensor_data
+
+    d = rgb_tensor_data()
+    assert d.shape == (4, 4, 3) and d.box == (228, 208, 292, 272) and d.factor == 16
+    assert_pixels_of_file(d.pixels, "chelsea", "RGB", d.box, d.factor)
+    raw = raw_photo("chelsea", "RGB", d.box)
+    for k in range(3):  # each matrix is one channel of the file, averaged block by block
+        ref = raw[:, :, k].reshape(4, 16, 4, 16).mean(axis=(1, 3))
+        assert np.abs(d.channels[k] - ref).max() <= 0.5 + 1e-9
+    # the nose is red-orange: more red than green than blue on average
+    assert d.channels[0].mean() > d.channels[1].mean() > d.channels[2].mean()
+    best = max((int(max(d.pixels[i, j])) - int(min(d.pixels[i, j])), -i, -j) for i in range(4) for j in range(4))
+    assert d.pick == (-best[1], -best[2])
+    full = raw_photo("chelsea", "RGB").astype(np.uint8)
+    np.testing.assert_array_equal(d.preview, full[::d.preview_step, ::d.preview_step])
+    assert d.preview_step == 2 and d.photo_size == (300, 451)
+
+
+def test_rgb_tensor_layout_other_example():
+    from scenes.ch1_intuition import RGBAbstractTensor, rgb_tensor_data
+
+    check_other_example(RGBAbstractTensor, rgb_tensor_data, name="astronaut", box=(160, 80, 260, 180), factor=20)
+
+
+def test_channel_grid_runs_from_black_to_the_channel_colour():
+    from cnnviz import theme
+    from cnnviz.drawings import ChannelGrid
+
+    g = ChannelGrid(np.array([[0, 255, 128]]), theme.GREEN)
+    fills = [g.cell(0, k).get_fill_color().to_hex().upper() for k in range(3)]
+    assert fills[0] == "#000000" and fills[1] == theme.GREEN.upper() and fills[2] not in fills[:2]
+    assert [t.original_text for t in g.labels] == ["0", "255", "128"]
+    assert g.label_at(0, 0).get_fill_color().to_hex().upper() == "#FFFFFF"  # white on black
+
+
+def test_color_cells_fill_each_cell_with_its_pixel():
+    from cnnviz.drawings import color_cells
+
+    px = np.array([[[255, 0, 0], [0, 128, 255]]], dtype=np.uint8)
+    g = color_cells(px, cell_size=0.5)
+    assert len(g.cells) == 2 and len(g.labels) == 0
+    assert g.cell(0, 0).get_fill_color().to_hex().upper() == "#FF0000"
+    assert g.cell(0, 1).get_fill_color().to_hex().upper() == "#0080FF"
+    with pytest.raises(ValueError, match="H×W×3"):
+        color_cells(px[:, :, 0])
