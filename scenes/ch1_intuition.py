@@ -17,13 +17,16 @@ import numpy as np
 from manim import (
     DOWN,
     LEFT,
+    PI,
     RIGHT,
     UP,
+    ArcBetweenPoints,
     Create,
     FadeIn,
     FadeOut,
     MoveToTarget,
     Rectangle,
+    ReplacementTransform,
     Transform,
     VGroup,
 )
@@ -36,6 +39,7 @@ from cnnviz.drawings import (
     PixelImage,
     TensorStack,
     ValueGrid,
+    caption,
     color_cells,
     fit_width,
     fmt_num,
@@ -422,5 +426,156 @@ class RGBAbstractTensor(CnnvizScene):
         self.beat(0.6)
         sentence = label(f"{c} matrices stacked: a 3D tensor", size=theme.BODY_SIZE).to_edge(DOWN, buff=0.4)
         self.play(FadeIn(stack.shape_label), FadeIn(sentence), run_time=0.6)
+        self.beat(2.0)
+        self.clear_all()
+
+
+# ============================================================ FlatteningSimple
+@dataclass(frozen=True)
+class FlatteningData:
+    name: str
+    photo_size: tuple
+    preview: np.ndarray      # the whole photo as shown: every ``preview_step``-th pixel
+    preview_step: int
+    box: tuple               # the crop (photo pixels)
+    factor: int
+    pixels: np.ndarray       # H×W: the grid that is flattened
+    vector: np.ndarray       # core.flatten(pixels)
+    landing: np.ndarray      # H×W: where pixel (r, c) lands in the vector
+    stripe: int              # the darkest column: a vertical stripe of the picture
+    vertical: tuple          # ((r, c), (r + 1, c)): vertical neighbours in the image
+    v_distance: int          # how far apart they land in the vector
+    horizontal: tuple        # ((r, c), (r, c + 1))
+    h_distance: int
+    big_shape: tuple         # e.g. MNIST's 28×28
+    big_distance: int        # where vertical neighbours land in its flattened vector
+
+
+def landing_positions(shape: tuple) -> np.ndarray:
+    """Where each pixel (r, c) of an H×W grid lands once flattened by ``core.flatten``: tag every
+    pixel with a unique code, flatten the tags, and look each code up in the flat vector."""
+    h, w = shape
+    tags = np.arange(h * w).reshape(h, w) * 7 + 3  # any distinct codes
+    flat = core.flatten(tags)
+    where = {int(t): k for k, t in enumerate(flat)}
+    return np.array([[where[int(tags[r, c])] for c in range(w)] for r in range(h)])
+
+
+def flattening_data(name: str = "camera", box: tuple = (280, 400, 296, 416), factor: int = 4,
+                    big_shape: tuple = (28, 28)) -> FlatteningData:
+    """A 4×4 patch of the cameraman's tripod: its pole is a dark vertical stripe (column 2)."""
+    full = images.photo(name, "L")
+    step = preview_step(full.shape)
+    px = images.photo(name, "L", box=box, factor=factor)
+    h, w = px.shape
+    landing = landing_positions((h, w))
+    stripe = int(np.argmin(px.mean(axis=0)))
+    vert = ((0, stripe), (1, stripe))
+    hc = stripe + 1 if stripe + 1 < w else stripe - 1
+    horiz = ((0, min(stripe, hc)), (0, max(stripe, hc)))
+    big = landing_positions(big_shape)
+    return FlatteningData(
+        name, full.shape[:2], full[::step, ::step].copy(), step, tuple(box), factor, px, core.flatten(px), landing,
+        stripe, vert, int(landing[vert[1]] - landing[vert[0]]), horiz, int(landing[horiz[1]] - landing[horiz[0]]),
+        tuple(big_shape), int(big[1, 0] - big[0, 0]))
+
+
+class FlatteningSimple(CnnvizScene):
+    data = staticmethod(flattening_data)
+
+    def construct(self):
+        d = self.data()
+        h, w = d.pixels.shape
+        n = h * w
+        head = title("Flattening: the image is read row by row", size=32)
+
+        # the vector along the bottom, as wide as the frame allows
+        vcell = min(0.8, (FRAME_W - 0.8) / n)
+        show_v = vcell >= readable_cell(d.vector)
+        vec = ValueGrid(d.vector.reshape(1, -1), cell_size=vcell, shade="gray", vrange=(0, 255),
+                        color=theme.GRID_LINE, stroke_width=1.0, show_values=show_v,
+                        font_size=max(theme.MIN_FONT, theme.CELL_FONT * vcell / theme.CELL_SIZE))
+        vec.move_to([0, -1.2, 0])
+        index_size = theme.MIN_FONT if vcell * 0.9 >= label(str(n - 1), size=theme.MIN_FONT).width else None
+        idx = VGroup(*(label(str(k), size=theme.MIN_FONT, color=theme.MUTED).next_to(vec.cell(0, k), DOWN, buff=0.1)
+                       for k in range(n))) if index_size else VGroup()
+
+        # the grid, top centre; the photo it comes from, top left
+        gcell = min(0.8, 3.1 / h, 4.4 / w)
+        grid = ValueGrid(d.pixels, cell_size=gcell, shade="gray", vrange=(0, 255), color=theme.GRID_LINE,
+                         stroke_width=1.0, font_size=max(theme.MIN_FONT, theme.CELL_FONT * gcell / theme.CELL_SIZE))
+        grid.move_to([0.4, 1.35, 0])
+        ph, pw = d.photo_size
+        photo = PixelImage(d.preview, height=min(2.7, 3.6 * ph / pw))
+        photo.move_to([-5.2, 1.5, 0])
+        crop = photo_box(photo, d.box, d.preview_step)
+        lines = zoom_callout(crop, grid)
+        gname = label(f"{core.fmt_shape(d.pixels.shape)} image", size=theme.BODY_SIZE, color=theme.INPUT)
+        gname.next_to(grid, RIGHT, buff=0.5).align_to(grid, UP)
+        self.play(FadeIn(head), FadeIn(photo), run_time=0.5)
+        self.play(Create(crop), Create(lines), Fade(grid, out=False), FadeIn(gname), run_time=0.8)
+        self.beat(0.8)
+
+        # 1. row by row into one vector: pixel (r, c) lands at r·W + c
+        frame = None
+        for r in range(h):
+            row = grid.window(r, 0, 1, w)
+            slots = [int(d.landing[r, c]) for c in range(w)]
+            src = VGroup(*(grid.cell(r, c).copy() for c in range(w)), *(grid.label_at(r, c).copy() for c in range(w)))
+            dst = VGroup(*(vec.cell(0, k) for k in slots), *(vec.label_at(0, k) for k in slots if show_v))
+            if not show_v:
+                src = VGroup(*src[:w])
+            anims = [ReplacementTransform(src, dst)]
+            if idx:
+                anims.append(FadeIn(VGroup(*(idx[k] for k in slots))))
+            if frame is None:
+                frame = row
+                anims += [Create(frame), FadeOut(lines)]
+            else:
+                anims.append(frame.animate.move_to(row))
+            self.play(*anims, run_time=0.9 if r < 2 else 0.5)
+        vname = label(f"vector of {n}", size=theme.BODY_SIZE, color=theme.INPUT)
+        vname.next_to(vec, UP, buff=0.2).align_to(vec, RIGHT)
+        self.play(FadeOut(frame), FadeIn(vname), run_time=0.4)
+        self.beat(0.8)
+
+        # 2. a vertical stripe of the picture ends up scattered
+        c = d.stripe
+        marks = VGroup(*(grid.window(r, c, 1, 1, stroke_width=5) for r in range(h)))
+        vmarks = VGroup(*(vec.window(0, int(d.landing[r, c]), 1, 1, stroke_width=5) for r in range(h)))
+        note = label(f"one vertical stripe of the image → every {d.v_distance}th position of the vector",
+                     size=theme.SMALL_SIZE, color=theme.HIGHLIGHT).to_edge(DOWN, buff=0.35)
+        fit_width(note, FRAME_W - 0.6)
+        self.play(Create(marks), Create(vmarks), FadeIn(note), run_time=0.9)
+        self.beat(1.2)
+
+        # 3. the distances: vertical neighbours W apart, horizontal neighbours 1 apart
+        (a, b), (p, q) = d.vertical, d.horizontal
+        ka, kb = int(d.landing[a]), int(d.landing[b])
+        kp, kq = int(d.landing[p]), int(d.landing[q])
+        below = (idx if idx else vec).get_bottom()[1] - 0.1
+        v_arc = ArcBetweenPoints(vec.cell(0, ka).get_bottom() * [1, 0, 0] + [0, below, 0],
+                                 vec.cell(0, kb).get_bottom() * [1, 0, 0] + [0, below, 0], angle=PI / 2.2,
+                                 color=theme.HIGHLIGHT, stroke_width=4)
+        v_txt = label(f"{d.v_distance} positions apart", size=theme.SMALL_SIZE, color=theme.HIGHLIGHT)
+        v_txt.next_to(v_arc, DOWN, buff=0.08)
+        h_arc = ArcBetweenPoints(vec.cell(0, kp).get_top(), vec.cell(0, kq).get_top(), angle=-PI / 1.6,
+                                 color=theme.OUTPUT, stroke_width=4)
+        h_txt = label(f"{d.h_distance} apart", size=theme.SMALL_SIZE, color=theme.OUTPUT)
+        h_txt.next_to(h_arc, UP, buff=0.08)
+        g_pair = VGroup(grid.window(*a, 2, 1, color=theme.HIGHLIGHT, stroke_width=7))
+        g_h = grid.window(*p, 1, 2, color=theme.OUTPUT, stroke_width=7)
+        touching = VGroup(label("vertical neighbours", size=theme.SMALL_SIZE, color=theme.HIGHLIGHT),
+                          label("horizontal neighbours", size=theme.SMALL_SIZE, color=theme.OUTPUT))
+        touching.arrange(DOWN, buff=0.15, aligned_edge=LEFT).next_to(gname, DOWN, buff=0.35).align_to(gname, LEFT)
+        self.play(FadeOut(note), FadeOut(marks), FadeOut(vmarks), FadeIn(touching), Create(g_pair), Create(g_h),
+                  run_time=0.6)
+        self.play(Create(v_arc), FadeIn(v_txt), Create(h_arc), FadeIn(h_txt), run_time=0.9)
+        self.beat(1.5)
+
+        big = d.big_shape
+        end = caption(f"A {core.fmt_shape(big)} image: vertical neighbours end up {d.big_distance} positions apart. "
+                      f"The geometry is lost.", size=theme.SMALL_SIZE, color=theme.TEXT)
+        self.play(FadeIn(end), run_time=0.5)
         self.beat(2.0)
         self.clear_all()

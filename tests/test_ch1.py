@@ -183,3 +183,38 @@ def test_color_cells_fill_each_cell_with_its_pixel():
     assert g.cell(0, 1).get_fill_color().to_hex().upper() == "#0080FF"
     with pytest.raises(ValueError, match="H×W×3"):
         color_cells(px[:, :, 0])
+
+
+# ============================================================ FlatteningSimple
+def test_flattening_lands_each_pixel_at_row_times_width_plus_col():
+    from scenes.ch1_intuition import flattening_data
+
+    d = flattening_data()
+    assert d.pixels.shape == (4, 4)
+    assert_pixels_of_file(d.pixels, "camera", "L", d.box, d.factor)
+    # reading the grid row by row with explicit loops gives the vector, and each pixel's place in it
+    order, place = [], {}
+    for r in range(4):
+        for c in range(4):
+            place[(r, c)] = len(order)
+            order.append(int(d.pixels[r, c]))
+    assert d.vector.tolist() == order
+    for (r, c), k in place.items():
+        assert d.landing[r, c] == k and d.vector[k] == d.pixels[r, c]
+    # the tripod's pole: a dark column, the darkest one
+    col_means = [sum(int(d.pixels[r, c]) for r in range(4)) for c in range(4)]
+    assert d.stripe == col_means.index(min(col_means)) == 2
+    assert max(d.pixels[:, 2]) < 100 < min(np.delete(d.pixels, 2, axis=1).ravel())
+    # vertical neighbours W apart, horizontal ones 1 apart; MNIST: 28 apart
+    assert d.vertical == ((0, 2), (1, 2)) and d.v_distance == 4
+    assert d.horizontal == ((0, 2), (0, 3)) and d.h_distance == 1
+    assert d.big_shape == (28, 28) and d.big_distance == 28
+
+
+def test_flattening_layout_other_example():
+    """A 5×4 grid (20 positions): the vector shrinks its cells, the numbers stay readable."""
+    from scenes.ch1_intuition import FlatteningSimple, flattening_data
+
+    d = flattening_data(box=(280, 396, 296, 416), factor=4, big_shape=(32, 32))
+    assert d.pixels.shape == (5, 4) and d.big_distance == 32
+    check_other_example(FlatteningSimple, flattening_data, box=(280, 396, 296, 416), factor=4, big_shape=(32, 32))
