@@ -527,6 +527,64 @@ def color_cells(pixels, cell_size: float = theme.CELL_SIZE, stroke: str = theme.
     return g
 
 
+def sampled_neurons(size: int, max_shown: int = 10) -> tuple[list[int], int | None]:
+    """Which neurons of a layer of ``size`` to draw: all of them if they fit in ``max_shown``,
+    else the first ``max_shown - max_shown // 3`` and the last ``max_shown // 3`` (e.g. 784 →
+    0…6 and 781…783), with an ellipsis after the first group. Returns (indices, ellipsis_after)."""
+    if size <= max_shown:
+        return list(range(size)), None
+    tail = max(1, max_shown // 3)
+    head = max_shown - tail
+    return list(range(head)) + list(range(size - tail, size)), head
+
+
+class MLPDiagram(VGroup):
+    """A fully connected network ``sizes[0] → sizes[1] → …`` drawn with a sample of each layer.
+
+    Each layer is a :class:`NeuronLayer` showing the neurons of :func:`sampled_neurons` (a "⋮"
+    where some are left out); consecutive layers are joined by dense edges between the drawn
+    neurons; each layer's size is written under it. The drawing fits ``width × height``.
+
+    Attributes: ``layers`` (the NeuronLayers, left to right), ``edges`` (``edges[k]`` joins layer
+    k to k + 1), ``size_labels``, ``shown`` (``shown[k]``: the neuron indices drawn in layer k).
+
+    >>> MLPDiagram((784, 100, 100, 10), width=9, height=4)
+    """
+
+    def __init__(self, sizes: Sequence[int], width: float = 9.0, height: float = 4.5, max_shown: int = 10,
+                 colors: Sequence[str] | None = None, edge_width: float = 1.0, edge_opacity: float = 0.35,
+                 size_labels: bool = True, label_size: float = theme.SMALL_SIZE):
+        super().__init__()
+        self.sizes = tuple(int(n) for n in sizes)
+        if len(self.sizes) < 2 or min(self.sizes) < 1:
+            raise ValueError(f"an MLP needs at least two layers of at least one neuron, got sizes {list(sizes)}")
+        colors = list(colors) if colors else [theme.INPUT] + [theme.TEXT] * (len(self.sizes) - 2) + [theme.OUTPUT]
+        samples = [sampled_neurons(n, max_shown) for n in self.sizes]
+        slots = max(len(idx) + (gap is not None) for idx, gap in samples)
+        spacing = height / slots
+        radius = min(0.16, spacing * 0.36)
+        xs = np.linspace(-width / 2 + radius, width / 2 - radius, len(self.sizes))
+        self.layers = VGroup()
+        self.shown = []
+        for k, ((idx, gap), x) in enumerate(zip(samples, xs)):
+            layer = NeuronLayer(len(idx), radius=radius, spacing=spacing, color=colors[k % len(colors)],
+                                ellipsis_after=gap)
+            layer.move_to([x, 0, 0])
+            self.layers.add(layer)
+            self.shown.append(idx)
+        self.edges = VGroup(*(connect(a, b, width=edge_width, opacity=edge_opacity)
+                              for a, b in zip(self.layers[:-1], self.layers[1:])))
+        self.add(self.edges, self.layers)
+        self.size_labels = VGroup()
+        if size_labels:
+            bottom = min(layer.get_bottom()[1] for layer in self.layers)
+            for n, layer in zip(self.sizes, self.layers):
+                self.size_labels.add(label(fmt_int(n), size=label_size, color=theme.TEXT)
+                                     .move_to([layer.get_x(), bottom - 0.3, 0]))
+            self.add(self.size_labels)
+        self.move_to(np.zeros(3))
+
+
 # ---------------------------------------------------------------- the scene base
 class CnnvizScene(Scene):
     """Every cnnviz scene: themed background; ``data`` is the scene's pure data function.
@@ -569,5 +627,5 @@ __all__ = [
     "fmt_num", "fmt_int", "label", "title", "fit_width", "shade_gray", "shade_signed", "shade_heat", "contrast_text",
     "ValueGrid", "image_grid", "PixelImage", "zoom_callout", "SlidingWindow", "TensorStack", "NeuronLayer", "edge", "connect",
     "ShapeArrow", "caption", "CnnvizScene",
-    "Fade", "ChannelGrid", "color_cells",
+    "Fade", "ChannelGrid", "color_cells", "sampled_neurons", "MLPDiagram",
 ]

@@ -36,12 +36,14 @@ from cnnviz.drawings import (
     ChannelGrid,
     CnnvizScene,
     Fade,
+    MLPDiagram,
     PixelImage,
     TensorStack,
     ValueGrid,
     caption,
     color_cells,
     fit_width,
+    fmt_int,
     fmt_num,
     label,
     shade_gray,
@@ -577,5 +579,121 @@ class FlatteningSimple(CnnvizScene):
         end = caption(f"A {core.fmt_shape(big)} image: vertical neighbours end up {d.big_distance} positions apart. "
                       f"The geometry is lost.", size=theme.SMALL_SIZE, color=theme.TEXT)
         self.play(FadeIn(end), run_time=0.5)
+        self.beat(2.0)
+        self.clear_all()
+
+
+# ============================================================ MLPParameterCount
+@dataclass(frozen=True)
+class MLPParamData:
+    sizes: tuple             # layer sizes, input first
+    terms: tuple             # (weights, biases) of each layer, core.mlp_param_terms
+    layer_totals: tuple      # weights + biases of each layer
+    total: int               # core.mlp_params
+    image_shape: tuple       # a realistic photo, H×W×C
+    big_inputs: int          # its number of values once flattened
+    big_terms: tuple         # (weights, biases) of the first layer for that photo
+    big_first: int           # the first layer alone
+    ratio: float             # big_first / total
+
+
+def mlp_param_data(sizes: tuple = (784, 100, 100, 10), image_shape: tuple = (1000, 1000, 3)) -> MLPParamData:
+    """The notebook's MLP for 28×28 MNIST digits, and its first layer for a 1000×1000 colour photo."""
+    terms = tuple(core.mlp_param_terms(sizes))
+    big_inputs = int(core.flatten(np.zeros(image_shape, dtype=np.uint8)).size)
+    big_terms = core.mlp_param_terms((big_inputs, sizes[1]))[0]
+    big_first = int(sum(big_terms))
+    total = core.mlp_params(sizes)
+    return MLPParamData(tuple(sizes), terms, tuple(w + b for w, b in terms), total, tuple(image_shape), big_inputs,
+                        tuple(big_terms), big_first, big_first / total)
+
+
+def term_row(cells: list, gap: float = 0.18) -> VGroup:
+    """Labels placed left to right, one line (a row of a computation table)."""
+    return VGroup(*cells).arrange(RIGHT, buff=gap)
+
+
+def align_columns(rows: list, x0: float, gap: float = 0.18) -> None:
+    """Line up the k-th label of every row in one column (left-aligned), starting at ``x0``."""
+    ncol = max(len(r) for r in rows)
+    widths = [max(r[k].width for r in rows if k < len(r)) for k in range(ncol)]
+    for r in rows:
+        x = x0
+        for k, t in enumerate(r):
+            t.move_to([x + t.width / 2, r.get_y(), 0])
+            x += widths[k] + gap
+
+
+class MLPParameterCount(CnnvizScene):
+    data = staticmethod(mlp_param_data)
+
+    def construct(self):
+        d = self.data()
+        arrow = " → ".join(fmt_int(n) for n in d.sizes)
+        head = title(f"Parameters of the MLP {arrow}", size=32)
+        fit_width(head, FRAME_W - 0.8)
+        net = MLPDiagram(d.sizes, width=9.0, height=3.2, edge_opacity=0.3).move_to([0, 1.05, 0])
+        self.play(FadeIn(head), Fade(net, out=False), run_time=0.8)
+        self.beat(0.6)
+
+        # 1. layer by layer: weights (one per edge) + biases (one per receiving neuron)
+        rows = []
+        for k, ((wts, bias), tot) in enumerate(zip(d.terms, d.layer_totals)):
+            a, b = d.sizes[k], d.sizes[k + 1]
+            rows.append(term_row([
+                label(f"layer {k + 1}", size=theme.BODY_SIZE, color=theme.MUTED),
+                label(f"{fmt_int(a)} × {fmt_int(b)}", size=theme.BODY_SIZE, color=theme.KERNEL),
+                label("+", size=theme.BODY_SIZE),
+                label(fmt_int(bias), size=theme.BODY_SIZE, color=theme.BIAS),
+                label("=", size=theme.BODY_SIZE),
+                label(fmt_int(tot), size=theme.BODY_SIZE),
+            ]))
+        ys = -1.25 - 0.52 * np.arange(len(rows))
+        for r, y in zip(rows, ys):
+            r.set_y(y)
+        align_columns(rows, x0=-4.6)
+        legend = VGroup(label("weights: one per edge", size=theme.SMALL_SIZE, color=theme.KERNEL),
+                        label("biases: one per neuron", size=theme.SMALL_SIZE, color=theme.BIAS))
+        legend.arrange(DOWN, aligned_edge=LEFT, buff=0.15).next_to(VGroup(*rows), RIGHT, buff=0.7).align_to(rows[0], UP)
+        self.play(FadeIn(legend), run_time=0.4)
+        for k, r in enumerate(rows):
+            edges, receivers = net.edges[k], net.layers[k + 1].neurons
+            self.play(edges.animate.set_stroke(theme.KERNEL, opacity=0.8),
+                      receivers.animate.set_stroke(theme.BIAS), FadeIn(r), run_time=0.7)
+            self.beat(0.8 if k == 0 else 0.5)
+            self.play(edges.animate.set_stroke(theme.MUTED, opacity=0.3), run_time=0.25)
+
+        # 2. the total
+        parts = " + ".join(fmt_int(t) for t in d.layer_totals)
+        total = label(f"total: {parts} = {fmt_int(d.total)} parameters", size=30, color=theme.HIGHLIGHT)
+        total.move_to([0, ys[-1] - 0.7, 0])
+        fit_width(total, FRAME_W - 0.6)
+        self.play(FadeIn(total, shift=0.2 * UP), run_time=0.6)
+        self.beat(1.5)
+
+        # 3. a realistic photo: the first layer alone
+        shape = core.fmt_shape(d.image_shape)
+        bw, bb = d.big_terms
+        big = VGroup(
+            label(f"A {shape} photo, flattened: {fmt_int(d.big_inputs)} inputs", size=theme.BODY_SIZE,
+                  color=theme.INPUT),
+            term_row([label("layer 1 alone:", size=theme.BODY_SIZE, color=theme.MUTED),
+                      label(f"{fmt_int(d.big_inputs)} × {fmt_int(d.sizes[1])}", size=theme.BODY_SIZE,
+                            color=theme.KERNEL),
+                      label("+", size=theme.BODY_SIZE), label(fmt_int(bb), size=theme.BODY_SIZE, color=theme.BIAS),
+                      label("=", size=theme.BODY_SIZE), label(fmt_int(d.big_first), size=theme.BODY_SIZE)]),
+            label(f"{fmt_int(round(d.ratio))} times the whole MNIST network — and it has learnt nothing yet",
+                  size=theme.BODY_SIZE, color=theme.NEGATIVE),
+        ).arrange(DOWN, buff=0.3)
+        big.move_to([0, -2.2, 0])
+        for t in big:
+            fit_width(t, FRAME_W - 0.6)
+        self.play(Fade(*rows, legend, total), run_time=0.4)
+        self.play(FadeIn(big[0]), run_time=0.5)
+        n_in = label(fmt_int(d.big_inputs), size=net.size_labels[0].font_size, color=theme.NEGATIVE)
+        n_in.move_to(net.size_labels[0])
+        self.play(FadeIn(big[1]), net.edges[0].animate.set_stroke(theme.NEGATIVE, opacity=0.9),
+                  ReplacementTransform(net.size_labels[0], n_in), run_time=0.7)
+        self.play(FadeIn(big[2]), run_time=0.5)
         self.beat(2.0)
         self.clear_all()

@@ -218,3 +218,48 @@ def test_flattening_layout_other_example():
     d = flattening_data(box=(280, 396, 296, 416), factor=4, big_shape=(32, 32))
     assert d.pixels.shape == (5, 4) and d.big_distance == 32
     check_other_example(FlatteningSimple, flattening_data, box=(280, 396, 296, 416), factor=4, big_shape=(32, 32))
+
+
+# ============================================================ MLPParameterCount
+def test_mlp_param_data_matches_the_notebooks_sum():
+    from scenes.ch1_intuition import mlp_param_data
+
+    d = mlp_param_data()
+    # the notebook's detailed calculation, written out
+    assert d.terms == ((784 * 100, 100), (100 * 100, 100), (100 * 10, 10))
+    assert d.layer_totals == (78_500, 10_100, 1_010)
+    assert d.total == 78_400 + 100 + 10_000 + 100 + 1_000 + 10 == 89_610
+    # an independent count: one weight per pair of connected neurons, one bias per receiving neuron
+    count = 0
+    for n_in, n_out in zip(d.sizes[:-1], d.sizes[1:]):
+        for _ in range(n_out):
+            count += n_in + 1
+    assert count == d.total
+    assert d.big_inputs == 1000 * 1000 * 3 and d.big_terms == (300_000_000, 100)
+    assert d.big_first == 300_000_100 and round(d.ratio) == 3348
+
+
+def test_mlp_param_layout_other_example():
+    from scenes.ch1_intuition import MLPParameterCount, mlp_param_data
+
+    d = mlp_param_data(sizes=(3072, 512, 256, 128, 10), image_shape=(224, 224, 3))
+    assert d.total == 3072 * 512 + 512 + 512 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10
+    check_other_example(MLPParameterCount, mlp_param_data, sizes=(3072, 512, 256, 128, 10), image_shape=(224, 224, 3))
+
+
+def test_mlp_diagram_samples_big_layers():
+    from cnnviz.drawings import MLPDiagram, sampled_neurons
+
+    assert sampled_neurons(10) == (list(range(10)), None)
+    idx, gap = sampled_neurons(784)
+    assert len(idx) == 10 and idx[:gap] == list(range(gap)) and idx[gap:] == list(range(784 - (10 - gap), 784))
+    net = MLPDiagram((784, 100, 100, 10), width=9, height=4)
+    assert [len(layer) for layer in net.layers] == [10, 10, 10, 10]
+    assert [len(e) for e in net.edges] == [100, 100, 100]
+    assert [t.original_text for t in net.size_labels] == ["784", "100", "100", "10"]
+    assert net.layers[0].ellipsis is not None and net.layers[3].ellipsis is None
+    assert net.width <= 9 + 0.3 and net.layers.height <= 4 + 0.01
+    # the first edge of layer 0 → 1 starts at neuron 0 and ends at neuron 0
+    np.testing.assert_allclose(net.edges[0][0].get_start(), net.layers[0].neurons[0].get_right(), atol=1e-6)
+    with pytest.raises(ValueError, match="two layers"):
+        MLPDiagram((784,))
