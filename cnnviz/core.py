@@ -46,7 +46,10 @@ __all__ = [
     "edge_kernel",
     "flatten",
     "fmt_shape",
+    "lit_positions",
     "max_pool",
+    "mlp_forward",
+    "mlp_init",
     "mlp_param_terms",
     "mlp_params",
     "output_size",
@@ -54,6 +57,7 @@ __all__ = [
     "pool_output_shape",
     "pool_params",
     "pool_windows",
+    "position_overlap",
     "relu",
     "softmax",
 ]
@@ -773,3 +777,68 @@ def mlp_param_terms(sizes: Sequence[int]) -> list[tuple[int, int]]:
 def mlp_params(sizes: Sequence[int]) -> int:
     """Total parameters of an MLP: ``[784, 100, 100, 10] -> 89,610``."""
     return sum(w + b for w, b in mlp_param_terms(sizes))
+
+
+# ----------------------------------------------------------------------------
+# Chapter 1 — MLP_Style_NoText_Fixed, DigitShiftBig: an MLP's forward pass, lit pixels
+# ----------------------------------------------------------------------------
+
+
+def mlp_init(sizes: Sequence[int], seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Seeded random parameters of an MLP with layer sizes ``sizes``: per layer ``(W, b)``.
+
+    ``W`` is ``n_in × n_out`` drawn from a normal distribution with standard
+    deviation ``sqrt(2 / n_in)`` (He initialisation, the usual start for ReLU
+    layers), ``b`` is zeros. An *untrained* network: what it computes shows how
+    activations flow, not a prediction.
+    """
+    sizes = _check_shape_tuple(sizes, "layer sizes")
+    mlp_param_terms(sizes)  # validates the sizes
+    seed = _check_int(seed, "seed", 0)
+    rng = np.random.default_rng(seed)
+    return [(rng.normal(0.0, np.sqrt(2.0 / a), size=(a, b)), np.zeros(b)) for a, b in zip(sizes[:-1], sizes[1:])]
+
+
+def mlp_forward(x: Any, params: Sequence[tuple[Any, Any]]) -> list[np.ndarray]:
+    """The activations of every layer of an MLP for one input vector ``x``.
+
+    Hidden layers are ``relu(a @ W + b)``, the last layer is ``softmax(a @ W + b)``.
+    Returns ``[x, h1, …, output]`` (float64). The shapes must chain: a message
+    names the layer that does not fit.
+    """
+    a = _as_array(x, "input").astype(np.float64)
+    if a.ndim != 1:
+        raise ValueError(f"an MLP takes a flat vector, got an input of shape {fmt_shape(a.shape)}: flatten it first")
+    if not params:
+        raise ValueError("an MLP needs at least one layer of parameters")
+    acts = [a]
+    for k, (w, b) in enumerate(params):
+        w = _as_array(w, f"the weights of layer {k + 1}").astype(np.float64)
+        b = _as_array(b, f"the biases of layer {k + 1}").astype(np.float64)
+        if w.ndim != 2 or w.shape[0] != a.shape[0] or b.shape != (w.shape[1],):
+            raise ValueError(
+                f"layer {k + 1} cannot take {a.shape[0]} inputs: weights {fmt_shape(w.shape)}, "
+                f"biases {fmt_shape(b.shape)} (need {a.shape[0]}×n and n)"
+            )
+        z = a @ w + b
+        a = softmax(z) if k == len(params) - 1 else relu(z)
+        acts.append(a)
+    return acts
+
+
+def lit_positions(img: Any, threshold: float = 128) -> np.ndarray:
+    """Where an image is "lit" once flattened: the indices of :func:`flatten`'s vector whose
+    value is at least ``threshold`` (e.g. the ink of a digit), sorted."""
+    img = _as_array(img, "image")
+    if img.ndim not in (2, 3):
+        raise ValueError(f"lit_positions needs an H×W or H×W×C image, got shape {fmt_shape(img.shape)}")
+    return np.flatnonzero(flatten(img) >= threshold)
+
+
+def position_overlap(a: Any, b: Any) -> tuple[int, float]:
+    """How many positions two sets of lit positions share, and that count as a fraction of ``a``
+    (the reference): ``(count, count / len(a))``; the fraction is 0 when ``a`` is empty."""
+    a = np.unique(_as_array(a, "positions"))
+    b = np.unique(_as_array(b, "positions"))
+    count = int(np.intersect1d(a, b).size)
+    return count, (count / a.size if a.size else 0.0)

@@ -541,25 +541,34 @@ def sampled_neurons(size: int, max_shown: int = 10) -> tuple[list[int], int | No
 class MLPDiagram(VGroup):
     """A fully connected network ``sizes[0] → sizes[1] → …`` drawn with a sample of each layer.
 
-    Each layer is a :class:`NeuronLayer` showing the neurons of :func:`sampled_neurons` (a "⋮"
-    where some are left out); consecutive layers are joined by dense edges between the drawn
+    Each layer is a :class:`NeuronLayer` showing the neurons of :func:`sampled_neurons`, or the
+    indices given in ``shown[k]`` (a "⋮" where some are left out); consecutive layers are joined by dense edges between the drawn
     neurons; each layer's size is written under it. The drawing fits ``width × height``.
 
     Attributes: ``layers`` (the NeuronLayers, left to right), ``edges`` (``edges[k]`` joins layer
-    k to k + 1), ``size_labels``, ``shown`` (``shown[k]``: the neuron indices drawn in layer k).
+    k to k + 1, the lines of :func:`connect`), ``size_labels``, ``shown`` (``shown[k]``: the neuron indices drawn in layer k).
 
     >>> MLPDiagram((784, 100, 100, 10), width=9, height=4)
     """
 
     def __init__(self, sizes: Sequence[int], width: float = 9.0, height: float = 4.5, max_shown: int = 10,
                  colors: Sequence[str] | None = None, edge_width: float = 1.0, edge_opacity: float = 0.35,
-                 size_labels: bool = True, label_size: float = theme.SMALL_SIZE):
+                 size_labels: bool = True, label_size: float = theme.SMALL_SIZE,
+                 shown: Sequence[Sequence[int] | None] | None = None):
         super().__init__()
         self.sizes = tuple(int(n) for n in sizes)
         if len(self.sizes) < 2 or min(self.sizes) < 1:
             raise ValueError(f"an MLP needs at least two layers of at least one neuron, got sizes {list(sizes)}")
         colors = list(colors) if colors else [theme.INPUT] + [theme.TEXT] * (len(self.sizes) - 2) + [theme.OUTPUT]
         samples = [sampled_neurons(n, max_shown) for n in self.sizes]
+        for k, idx in enumerate(shown or ()):
+            if idx is not None:  # a chosen sample: the ellipsis goes into its widest gap
+                idx = sorted(int(i) for i in idx)
+                if not idx or idx[0] < 0 or idx[-1] >= self.sizes[k] or len(set(idx)) != len(idx):
+                    raise ValueError(f"neurons {idx} are not distinct neurons of a layer of {self.sizes[k]}")
+                gaps = np.diff(idx) if len(idx) > 1 else np.zeros(0)
+                gap = int(np.argmax(gaps)) + 1 if len(idx) < self.sizes[k] and gaps.size else None
+                samples[k] = (idx, gap)
         slots = max(len(idx) + (gap is not None) for idx, gap in samples)
         spacing = height / slots
         radius = min(0.16, spacing * 0.36)
@@ -583,6 +592,83 @@ class MLPDiagram(VGroup):
                                      .move_to([layer.get_x(), bottom - 0.3, 0]))
             self.add(self.size_labels)
         self.move_to(np.zeros(3))
+
+
+class PixelCells(VGroup):
+    """A small grayscale image (e.g. a 28×28 digit) as vector cells that can move row by row.
+
+    One dark bar per row and one square per pixel whose value is above ``threshold``
+    (shaded 0 black → 255 white, or by ``color_of(r, c, v)``): a digit has about 160 inked
+    pixels of 784, so this costs a fraction of a full :class:`ValueGrid`, and unlike a
+    :class:`PixelImage` its rows can travel. :meth:`flat_layout` gives the same cells
+    laid out as the flattened vector, a thin bar, to morph into (``Transform`` row by row).
+
+    Attributes: ``rows[r]`` (``VGroup(bar, *squares of row r)``), ``cells[(r, c)]`` (the
+    square of an inked pixel), ``frame`` (the border), ``pixel_size``.
+
+    >>> digit = PixelCells(images.digit(5), height=4)
+    >>> strip = digit.flat_layout(positions, start=[-6, -3, 0], length=12, thickness=0.4, direction=RIGHT)
+    """
+
+    def __init__(self, pixels, height: float, threshold: float = 0, color_of=None, border: str | None = theme.GRID_LINE):
+        super().__init__()
+        arr = np.asarray(pixels)
+        if arr.ndim != 2 or 0 in arr.shape:
+            raise ValueError(f"PixelCells needs an H×W grayscale image, got shape {arr.shape}")
+        self.pixels = arr
+        self.n_rows, self.n_cols = arr.shape
+        s = self.pixel_size = height / self.n_rows
+        color_of = color_of or (lambda r, c, v: shade_gray(v))
+        self.rows = VGroup()
+        self.cells: dict[tuple[int, int], Square] = {}
+        for r in range(self.n_rows):
+            y = -(r + 0.5) * s
+            bar = Rectangle(width=self.n_cols * s, height=s, stroke_width=0).set_fill("#000000", opacity=1)
+            row = VGroup(bar.move_to([self.n_cols * s / 2, y, 0]))
+            for c in range(self.n_cols):
+                if arr[r, c] > threshold:
+                    sq = Square(s, stroke_width=0).set_fill(color_of(r, c, arr[r, c]), opacity=1)
+                    self.cells[(r, c)] = sq.move_to([(c + 0.5) * s, y, 0])
+                    row.add(sq)
+            self.rows.add(row)
+        self.add(self.rows)
+        self.frame = None
+        if border:
+            self.frame = Rectangle(width=self.n_cols * s, height=self.n_rows * s, stroke_color=border,
+                                   stroke_width=1.5).move_to([self.n_cols * s / 2, -self.n_rows * s / 2, 0])
+            self.add(self.frame)
+        self.move_to(np.zeros(3))
+
+    def flat_layout(self, positions, start, length: float, thickness: float, direction=RIGHT) -> VGroup:
+        """Copies of :attr:`rows` laid out as the flattened vector: pixel (r, c) in slot
+        ``positions[r, c]`` of ``H·W`` slots along a bar from ``start``, ``length`` long in
+        ``direction`` (RIGHT or DOWN), ``thickness`` thick. ``positions``: where each pixel
+        lands, e.g. from :func:`cnnviz.core.flatten` of the pixels' indices."""
+        pos = np.asarray(positions)
+        if pos.shape != self.pixels.shape:
+            raise ValueError(f"positions of shape {pos.shape} do not match the image's {self.pixels.shape}")
+        n = self.pixels.size
+        d = np.asarray(direction, dtype=float)
+        d = d / np.linalg.norm(d)
+        horizontal = abs(d[0]) > abs(d[1])
+        slot = length / n
+        start = np.asarray(start, dtype=float)
+
+        def place(mob, k0: float, k1: float):  # slots k0..k1 inclusive
+            along = (k1 - k0 + 1) * slot
+            w, h = (along, thickness) if horizontal else (thickness, along)
+            mob.stretch_to_fit_width(w).stretch_to_fit_height(h)
+            return mob.move_to(start + d * (k0 + k1 + 1) / 2 * slot)
+
+        out = VGroup()
+        for r, row in enumerate(self.rows):
+            copy = row.copy()
+            place(copy[0], pos[r].min(), pos[r].max())
+            inked = [c for c in range(self.n_cols) if (r, c) in self.cells]
+            for sq, c in zip(copy[1:], inked):
+                place(sq, pos[r, c], pos[r, c])
+            out.add(copy)
+        return out
 
 
 # ---------------------------------------------------------------- the scene base
@@ -627,5 +713,5 @@ __all__ = [
     "fmt_num", "fmt_int", "label", "title", "fit_width", "shade_gray", "shade_signed", "shade_heat", "contrast_text",
     "ValueGrid", "image_grid", "PixelImage", "zoom_callout", "SlidingWindow", "TensorStack", "NeuronLayer", "edge", "connect",
     "ShapeArrow", "caption", "CnnvizScene",
-    "Fade", "ChannelGrid", "color_cells", "sampled_neurons", "MLPDiagram",
+    "Fade", "ChannelGrid", "color_cells", "sampled_neurons", "MLPDiagram", "PixelCells",
 ]

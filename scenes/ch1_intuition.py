@@ -24,6 +24,8 @@ from manim import (
     Create,
     FadeIn,
     FadeOut,
+    LaggedStart,
+    Line,
     MoveToTarget,
     Rectangle,
     ReplacementTransform,
@@ -37,6 +39,7 @@ from cnnviz.drawings import (
     CnnvizScene,
     Fade,
     MLPDiagram,
+    PixelCells,
     PixelImage,
     TensorStack,
     ValueGrid,
@@ -696,4 +699,90 @@ class MLPParameterCount(CnnvizScene):
                   ReplacementTransform(net.size_labels[0], n_in), run_time=0.7)
         self.play(FadeIn(big[2]), run_time=0.5)
         self.beat(2.0)
+        self.clear_all()
+
+
+# ============================================================ MLP_Style_NoText_Fixed
+@dataclass(frozen=True)
+class MLPFlowData:
+    value: int               # the digit drawn
+    digit: np.ndarray        # 28×28 uint8, drawn procedurally by cnnviz.images.digit (no file, no download)
+    vector: np.ndarray       # core.flatten(digit): the 784 inputs
+    landing: np.ndarray      # 28×28: where each pixel lands in the vector
+    sizes: tuple             # the MLP's layer sizes
+    input_shown: tuple       # the input neurons drawn: half inked pixels, half background, in vector order
+    activations: tuple       # every layer's activations (core.mlp_forward): inputs in 0..1, ReLU, softmax
+    seed: int
+
+
+def mlp_flow_data(value: int = 5, sizes: tuple = (784, 100, 100, 10), seed: int = 0,
+                  n_shown: int = 10) -> MLPFlowData:
+    """The procedural 28×28 digit 5 (``images.digit``) flattened into 784 inputs of an MLP
+    784 → 100 → 100 → 10 with seeded random weights (``core.mlp_init``): an untrained network,
+    shown for the flow of activations, not for a prediction."""
+    img = images.digit(value)
+    vec = core.flatten(img)
+    if vec.size != sizes[0]:
+        raise ValueError(f"a {core.fmt_shape(img.shape)} digit has {vec.size} pixels, not {sizes[0]} inputs")
+    lit = core.lit_positions(img, threshold=1)
+    dark = np.setdiff1d(np.arange(lit.min(), lit.max() + 1), lit)
+    k_lit = n_shown // 2
+    pick = lambda pool, k: pool[np.round(np.linspace(0, pool.size - 1, k)).astype(int)]  # noqa: E731
+    shown = tuple(int(i) for i in np.sort(np.concatenate([pick(lit, k_lit), pick(dark, n_shown - k_lit)])))
+    acts = core.mlp_forward(vec / 255.0, core.mlp_init(sizes, seed))
+    return MLPFlowData(value, img, vec, landing_positions(img.shape), tuple(sizes), shown, tuple(acts), seed)
+
+
+class MLP_Style_NoText_Fixed(CnnvizScene):  # noqa: N801 (the notebook's name)
+    data = staticmethod(mlp_flow_data)
+
+    def construct(self):
+        d = self.data()
+        h, w = d.digit.shape
+
+        # the digit, left; its vector, a thin vertical bar; the network, right
+        digit = PixelCells(d.digit, height=4.2).move_to([-4.6, 0.3, 0])
+        shape = label(core.fmt_shape(d.digit.shape), size=theme.SMALL_SIZE, color=theme.MUTED)
+        shape.next_to(digit, DOWN, buff=0.2)
+        top, length, strip_x = 3.45, 6.9, -2.0
+        strip = digit.flat_layout(d.landing, start=[strip_x, top, 0], length=length, thickness=0.32, direction=DOWN)
+        frame = Rectangle(width=0.32, height=length, stroke_color=theme.INPUT, stroke_width=1.5)
+        frame.move_to([strip_x, top - length / 2, 0])
+        net = MLPDiagram(d.sizes, width=7.2, height=5.6, shown=[d.input_shown] + [None] * (len(d.sizes) - 1),
+                         edge_opacity=0.25)
+        net.move_to([2.95, 0.15, 0])
+        slot = length / d.vector.size
+        feeds = VGroup(*(Line([strip_x + 0.16, top - (k + 0.5) * slot, 0], neuron.get_left(),
+                              stroke_color=theme.INPUT, stroke_width=1.2, stroke_opacity=0.5)
+                         for k, neuron in zip(d.input_shown, net.layers[0].neurons)))
+
+        self.play(Fade(digit, out=False), FadeIn(shape), run_time=0.6)
+        self.beat(0.6)
+
+        # 1. flattened: the rows, one after the other, become one long vector
+        self.play(LaggedStart(*(ReplacementTransform(row.copy(), target) for row, target in zip(digit.rows, strip)),
+                              lag_ratio=0.12), Create(frame), run_time=2.4)
+        self.beat(0.6)
+
+        # 2. the vector feeds the network's input layer, one neuron per pixel
+        self.play(Fade(net, out=False), Create(feeds), run_time=0.8)
+        self.beat(0.4)
+
+        # 3. activation flows forward, layer by layer (brightness = the computed activation)
+        inputs = net.layers[0].neurons
+        self.play(feeds.animate.set_stroke(theme.HIGHLIGHT, opacity=0.9),
+                  *(n.animate.set_fill(shade_gray(d.vector[k]), opacity=1)
+                    for k, n in zip(d.input_shown, inputs)), run_time=0.6)
+        self.play(feeds.animate.set_stroke(theme.INPUT, opacity=0.5), run_time=0.2)
+        for k in range(1, len(d.sizes)):
+            act = d.activations[k]
+            peak = act.max() if act.max() > 0 else 1.0
+            color = theme.OUTPUT if k == len(d.sizes) - 1 else theme.HIGHLIGHT
+            edges = net.edges[k - 1]
+            self.bring_to_front(edges, net.layers[k])  # only what changes is redrawn on each frame
+            self.play(edges.animate.set_stroke(theme.HIGHLIGHT, opacity=0.7), run_time=0.35)
+            self.play(edges.animate.set_stroke(theme.MUTED, opacity=0.25),
+                      *(n.animate.set_fill(color, opacity=0.1 + 0.9 * act[i] / peak)
+                        for i, n in zip(net.shown[k], net.layers[k].neurons)), run_time=0.45)
+        self.beat(1.8)
         self.clear_all()

@@ -263,3 +263,112 @@ def test_mlp_diagram_samples_big_layers():
     np.testing.assert_allclose(net.edges[0][0].get_start(), net.layers[0].neurons[0].get_right(), atol=1e-6)
     with pytest.raises(ValueError, match="two layers"):
         MLPDiagram((784,))
+    # a chosen sample of input neurons: the ellipsis sits in its widest gap
+    net = MLPDiagram((784, 10), shown=[[100, 101, 102, 400, 401], None])
+    assert net.shown[0] == [100, 101, 102, 400, 401]
+    e = net.layers[0].ellipsis.get_y()
+    assert net.layers[0].neurons[2].get_y() > e > net.layers[0].neurons[3].get_y()
+    with pytest.raises(ValueError, match="not distinct neurons"):
+        MLPDiagram((784, 10), shown=[[5, 900], None])
+
+
+# ============================================================ core additions (chapter 1)
+def test_mlp_init_is_seeded_he_normal():
+    from cnnviz import core
+
+    params = core.mlp_init((784, 100, 10), seed=3)
+    rng = np.random.default_rng(3)
+    w1 = rng.normal(0.0, np.sqrt(2 / 784), size=(784, 100))
+    w2 = rng.normal(0.0, np.sqrt(2 / 100), size=(100, 10))
+    np.testing.assert_array_equal(params[0][0], w1)
+    np.testing.assert_array_equal(params[1][0], w2)
+    assert not params[0][1].any() and params[1][1].shape == (10,)
+    with pytest.raises(ValueError, match="seed"):
+        core.mlp_init((4, 2), seed=-1)
+    with pytest.raises(ValueError, match="at least an input and an output"):
+        core.mlp_init((4,))
+
+
+def test_mlp_forward_against_explicit_loops():
+    from cnnviz import core
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, size=6)
+    params = [(rng.normal(size=(6, 4)), rng.normal(size=4)), (rng.normal(size=(4, 3)), rng.normal(size=3))]
+    acts = core.mlp_forward(x, params)
+    # layer by layer, neuron by neuron
+    h = [max(0.0, sum(x[i] * params[0][0][i, j] for i in range(6)) + params[0][1][j]) for j in range(4)]
+    z = [sum(h[i] * params[1][0][i, j] for i in range(4)) + params[1][1][j] for j in range(3)]
+    e = [np.exp(v - max(z)) for v in z]
+    out = [v / sum(e) for v in e]
+    np.testing.assert_allclose(acts[1], h)
+    np.testing.assert_allclose(acts[2], out)
+    assert len(acts) == 3 and acts[2].sum() == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="layer 2 cannot take 4 inputs"):
+        core.mlp_forward(x, [params[0], (np.zeros((5, 3)), np.zeros(3))])
+    with pytest.raises(ValueError, match="flatten it first"):
+        core.mlp_forward(np.zeros((2, 3)), params)
+
+
+def test_lit_positions_and_overlap_against_loops():
+    from cnnviz import core
+
+    img = np.zeros((5, 4), dtype=np.uint8)
+    img[1, 2], img[3, 0], img[4, 3], img[2, 2] = 200, 255, 90, 130
+    expected = [r * 4 + c for r in range(5) for c in range(4) if img[r, c] >= 128]
+    assert core.lit_positions(img).tolist() == expected == [6, 10, 12]
+    assert core.lit_positions(img, threshold=1).tolist() == [6, 10, 12, 19]
+    count, frac = core.position_overlap([6, 10, 12], [10, 12, 13, 14])
+    assert (count, frac) == (len({6, 10, 12} & {10, 12, 13, 14}), 2 / 3)
+    assert core.position_overlap([], [1]) == (0, 0.0)
+    with pytest.raises(ValueError, match="H×W"):
+        core.lit_positions(np.zeros(5))
+
+
+# ============================================================ MLP_Style_NoText_Fixed
+def test_mlp_flow_data():
+    from cnnviz import core
+    from scenes.ch1_intuition import mlp_flow_data
+
+    d = mlp_flow_data()
+    np.testing.assert_array_equal(d.digit, images.digit(5))
+    assert d.vector.tolist() == [int(d.digit[r, c]) for r in range(28) for c in range(28)]
+    assert d.landing[5, 7] == 5 * 28 + 7 and d.sizes == (784, 100, 100, 10)
+    # the input neurons drawn: 5 inked pixels and 5 background pixels, in vector order
+    shown = np.array(d.input_shown)
+    assert len(shown) == 10 and (np.diff(shown) > 0).all()
+    assert (d.vector[shown] > 0).sum() == 5 and (d.vector[shown] == 0).sum() == 5
+    # the forward pass, recomputed with the same seeded weights
+    rng = np.random.default_rng(d.seed)
+    a = d.vector / 255.0
+    for k, (n_in, n_out) in enumerate(zip(d.sizes[:-1], d.sizes[1:])):
+        z = a @ rng.normal(0.0, np.sqrt(2 / n_in), size=(n_in, n_out))
+        a = np.maximum(z, 0) if k < 2 else np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+        np.testing.assert_allclose(d.activations[k + 1], a)
+    assert d.activations[1].max() > 0 and d.activations[2].max() > 0  # something flows
+    assert core.fmt_shape(d.activations[-1].shape) == "10"
+
+
+def test_mlp_flow_layout_other_example():
+    from scenes.ch1_intuition import MLP_Style_NoText_Fixed, mlp_flow_data
+
+    check_other_example(MLP_Style_NoText_Fixed, mlp_flow_data, value=7, sizes=(784, 64, 32, 16, 10), seed=3)
+
+
+def test_pixel_cells_flatten_to_their_positions():
+    from manim import DOWN
+
+    from cnnviz.drawings import PixelCells
+
+    img = np.array([[0, 255, 0], [128, 0, 64]], dtype=np.uint8)
+    cells = PixelCells(img, height=2.0)
+    assert sorted(cells.cells) == [(0, 1), (1, 0), (1, 2)] and len(cells.rows) == 2
+    assert cells.pixel_size == pytest.approx(1.0) and cells.width == pytest.approx(3.0)
+    pos = np.arange(6).reshape(2, 3)
+    flat = cells.flat_layout(pos, start=[0, 0, 0], length=6.0, thickness=0.5, direction=DOWN)
+    # pixel (1, 2) → slot 5: centred 5.5 slots below the start; row 1's bar covers slots 3–5
+    np.testing.assert_allclose(flat[1][2].get_center(), [0, -5.5, 0], atol=1e-9)
+    assert flat[1][0].height == pytest.approx(3.0) and flat[1][0].width == pytest.approx(0.5)
+    np.testing.assert_allclose(flat[0][1].get_center(), [0, -1.5, 0], atol=1e-9)
+    with pytest.raises(ValueError, match="positions"):
+        cells.flat_layout(pos[:1], start=[0, 0, 0], length=1, thickness=1)
