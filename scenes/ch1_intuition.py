@@ -786,3 +786,109 @@ class MLP_Style_NoText_Fixed(CnnvizScene):  # noqa: N801 (the notebook's name)
                         for i, n in zip(net.shown[k], net.layers[k].neurons)), run_time=0.45)
         self.beat(1.8)
         self.clear_all()
+
+
+# ============================================================ DigitShiftBig
+@dataclass(frozen=True)
+class DigitShiftData:
+    value: int
+    threshold: int           # a pixel is "lit" from this value on
+    shifts: tuple            # dx of each shifted copy (negative: left)
+    images: tuple            # the original, then each shifted copy (28×28, procedural digit)
+    lit: tuple               # lit positions of each image's flattened 784-vector (core.lit_positions)
+    overlaps: tuple          # per shift: (positions lit in both, that count / the original's lit count)
+    landing: np.ndarray      # where each pixel lands in the vector
+
+
+def digit_shift_data(value: int = 5, shifts: tuple = (-3, 3), threshold: int = 128) -> DigitShiftData:
+    """The procedural digit 5 (``images.digit``) moved 3 pixels left and 3 right (``images.shift``)."""
+    base = images.digit(value)
+    imgs = (base,) + tuple(images.shift(base, dx=dx) for dx in shifts)
+    lit = tuple(core.lit_positions(im, threshold) for im in imgs)
+    overlaps = tuple(core.position_overlap(lit[0], l) for l in lit[1:])
+    return DigitShiftData(value, threshold, tuple(shifts), imgs, lit, overlaps, landing_positions(base.shape))
+
+
+def _shift_name(dx: int) -> str:
+    return "original" if dx == 0 else f"{abs(dx)} px {'left' if dx < 0 else 'right'}"
+
+
+class DigitShiftBig(CnnvizScene):
+    data = staticmethod(digit_shift_data)
+
+    def construct(self):
+        d = self.data()
+        base_lit = set(d.lit[0].tolist())
+        n0 = len(base_lit)
+        head = title("The same digit, shifted: other inputs light up", size=32)
+        self.play(FadeIn(head), run_time=0.5)
+
+        dxs = (0,) + d.shifts
+        order = sorted(range(len(dxs)), key=lambda k: dxs[k])  # left to right on screen
+        xs = np.linspace(-4.6, 4.6, len(dxs)) if len(dxs) > 1 else np.zeros(1)
+        strip_left, strip_len, thick = -5.0, 11.7, 0.34
+        strip_ys = -0.95 - 0.62 * np.arange(len(dxs))
+        pos = d.landing
+
+        def colour(k):
+            """Original: lit = input colour; shifted: lit in both = highlight, newly lit = negative."""
+            def f(r, c, v):
+                if v < d.threshold:
+                    return shade_gray(v * 0.6)
+                if k == 0:
+                    return theme.INPUT
+                return theme.HIGHLIGHT if int(pos[r, c]) in base_lit else theme.NEGATIVE
+            return f
+
+        digits, strips, names, counts = [], [], [], []
+        for slot, k in enumerate(order):
+            pc = PixelCells(d.images[k], height=2.85, color_of=colour(k)).move_to([xs[slot], 1.6, 0])
+            digits.append(pc)
+        for k in range(len(dxs)):
+            pc = digits[order.index(k)]
+            strips.append(pc.flat_layout(pos, start=[strip_left, strip_ys[k], 0], length=strip_len, thickness=thick))
+            names.append(label(_shift_name(dxs[k]), size=theme.SMALL_SIZE, color=theme.INPUT if k == 0 else theme.TEXT)
+                         .next_to([strip_left, strip_ys[k], 0], LEFT, buff=0.2))
+            if k == 0:
+                text, col = f"original: {n0} lit pixels", theme.INPUT
+            else:
+                cnt, frac = d.overlaps[k - 1]
+                text, col = f"{_shift_name(dxs[k])}: {cnt} of {n0} ({round(100 * frac)} %)", theme.HIGHLIGHT
+            counts.append(fit_width(label(text, size=theme.SMALL_SIZE, color=col), xs[1] - xs[0] - 0.2 if len(xs) > 1
+                                    else 6.0).next_to(pc, DOWN, buff=0.18))
+
+        # 1. the original and its lit positions in the 784-vector
+        k0 = order.index(0)
+        self.play(Fade(digits[k0], out=False), FadeIn(counts[0]), run_time=0.6)
+        self.play(LaggedStart(*(ReplacementTransform(row.copy(), t) for row, t in zip(digits[k0].rows, strips[0])),
+                              lag_ratio=0.08), FadeIn(names[0]), run_time=1.6)
+        self.beat(1.0)
+
+        # 2. each shift: its digit, its vector; positions lit in both vs newly lit
+        for k in range(1, len(dxs)):
+            pc = digits[order.index(k)]
+            ghost = digits[k0].copy()
+            self.play(ghost.animate.move_to(pc), run_time=0.6)
+            self.add(pc)
+            self.remove(ghost)
+            self.play(LaggedStart(*(ReplacementTransform(row.copy(), t) for row, t in zip(pc.rows, strips[k])),
+                                  lag_ratio=0.05), FadeIn(names[k]), run_time=1.2)
+            self.play(FadeIn(counts[k]), run_time=0.5)
+            self.beat(1.2)
+
+        legend = VGroup(
+            label("■ lit in both", size=theme.SMALL_SIZE, color=theme.HIGHLIGHT),
+            label("■ newly lit", size=theme.SMALL_SIZE, color=theme.NEGATIVE),
+            label("■ lit in the original", size=theme.SMALL_SIZE, color=theme.INPUT),
+        ).arrange(RIGHT, buff=0.6)
+        legend.next_to([0, strip_ys[-1], 0], DOWN, buff=0.35)
+        worst = min(f for _, f in d.overlaps) if d.overlaps else 1.0
+        end = label(f"To an MLP this is a new input: only {round(100 * worst)} % of the {d.value}'s lit pixels "
+                    f"still match",
+                    size=theme.SMALL_SIZE).to_edge(DOWN, buff=0.3)
+        fit_width(end, FRAME_W - 0.6)
+        self.play(FadeIn(legend), run_time=0.5)
+        self.beat(0.8)
+        self.play(FadeIn(end), run_time=0.5)
+        self.beat(2.0)
+        self.clear_all()

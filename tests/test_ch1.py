@@ -372,3 +372,31 @@ def test_pixel_cells_flatten_to_their_positions():
     np.testing.assert_allclose(flat[0][1].get_center(), [0, -1.5, 0], atol=1e-9)
     with pytest.raises(ValueError, match="positions"):
         cells.flat_layout(pos[:1], start=[0, 0, 0], length=1, thickness=1)
+
+
+# ============================================================ DigitShiftBig
+def test_digit_shift_overlaps_against_sets():
+    from scenes.ch1_intuition import digit_shift_data
+
+    d = digit_shift_data()
+    assert d.shifts == (-3, 3) and d.threshold == 128
+    base = images.digit(5)
+    np.testing.assert_array_equal(d.images[0], base)
+    for img, dx in zip(d.images[1:], d.shifts):
+        for r in range(28):  # moved dx columns, zeros shifted in
+            for c in range(28):
+                src = c - dx
+                assert img[r, c] == (base[r, src] if 0 <= src < 28 else 0)
+    lit = [{r * 28 + c for r in range(28) for c in range(28) if img[r, c] >= 128} for img in d.images]
+    for k in range(3):
+        assert d.lit[k].tolist() == sorted(lit[k])
+    for k, (count, frac) in enumerate(d.overlaps, start=1):
+        assert count == len(lit[0] & lit[k]) and frac == pytest.approx(count / len(lit[0]))
+        assert 0 < frac < 0.8  # a small shift changes most lit inputs
+    assert len(lit[0]) == 105 and d.overlaps == ((46, pytest.approx(46 / 105)), (46, pytest.approx(46 / 105)))
+
+
+def test_digit_shift_layout_other_example():
+    from scenes.ch1_intuition import DigitShiftBig, digit_shift_data
+
+    check_other_example(DigitShiftBig, digit_shift_data, value=3, shifts=(-2, 4), threshold=100)
