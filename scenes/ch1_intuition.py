@@ -33,6 +33,8 @@ from manim import (
     VGroup,
 )
 
+from manim.utils.color import ManimColor
+
 from cnnviz import core, images, theme
 from cnnviz.drawings import (
     ChannelGrid,
@@ -890,5 +892,122 @@ class DigitShiftBig(CnnvizScene):
         self.play(FadeIn(legend), run_time=0.5)
         self.beat(0.8)
         self.play(FadeIn(end), run_time=0.5)
+        self.beat(2.0)
+        self.clear_all()
+
+
+# ============================================================ STRATEGIE1
+@dataclass(frozen=True)
+class ScanStep:
+    kind: str                # "pixel" (one pixel), "row" (the rest of a row, or a whole row), "jump" (to the end)
+    r: int                   # the row the cursor is on after this step
+    c0: int                  # the columns it covers
+    c1: int
+    count: int               # pixels read so far
+
+
+@dataclass(frozen=True)
+class ScanData:
+    name: str
+    box: tuple
+    factor: int
+    pixels: np.ndarray       # H×W×3 uint8: the photo as scanned
+    total: int               # H·W: pixels to read, one at a time
+    steps: tuple             # the cursor's schedule: the first pixels one by one, then rows, then a jump
+
+
+def scan_data(name: str = "chelsea", box: tuple = (0, 0, 450, 300), factor: int = 10, first_pixels: int = 5,
+              first_rows: int = 5) -> ScanData:
+    """Chelsea the cat, box-downsampled 10× to 30×45 pixels: 1,350 pixels to scan one by one."""
+    px = images.photo(name, "RGB", box=box, factor=factor)
+    h, w = px.shape[:2]
+    read = landing_positions((h, w)) + 1  # pixel (r, c) is the read-th pixel of the scan
+    total = int(core.flatten(px[:, :, 0]).size)
+    first_pixels = min(first_pixels, w)
+    steps = [ScanStep("pixel", 0, c, c, int(read[0, c])) for c in range(first_pixels)]
+    if first_pixels < w:
+        steps.append(ScanStep("row", 0, first_pixels, w - 1, int(read[0, w - 1])))
+    for r in range(1, min(1 + first_rows, h)):
+        steps.append(ScanStep("row", r, 0, w - 1, int(read[r, w - 1])))
+    if steps[-1].count < total:
+        steps.append(ScanStep("jump", h - 1, 0, w - 1, total))
+    return ScanData(name, tuple(box), factor, px, total, tuple(steps))
+
+
+class STRATEGIE1(CnnvizScene):
+    data = staticmethod(scan_data)
+
+    def construct(self):
+        d = self.data()
+        h, w = d.pixels.shape[:2]
+        head = title("Strategy 1: read the image pixel by pixel", size=32)
+        img = PixelImage(d.pixels, height=min(5.9, 8.2 * h / w))
+        img.move_to([-6.85 + img.width / 2, -0.3, 0])
+        panel_x = (img.get_right()[0] + FRAME_W / 2) / 2
+        panel_w = FRAME_W / 2 - 0.3 - img.get_right()[0] - 0.3
+        size = label(f"{core.fmt_shape((h, w))} pixels", size=theme.SMALL_SIZE, color=theme.MUTED)
+        size.next_to(img, UP, buff=0.12).align_to(img, LEFT)
+        self.play(FadeIn(head), FadeIn(img), FadeIn(size), run_time=0.6)
+        self.beat(0.5)
+
+        def counter(n: int):
+            t = label(f"pixel {fmt_int(n)} / {fmt_int(d.total)}", size=36, color=theme.HIGHLIGHT)
+            return fit_width(t, panel_w).move_to([panel_x, 1.9, 0])
+
+        def readout(r: int, c: int):
+            t = label(f"row {r + 1}, column {c + 1}", size=theme.BODY_SIZE, color=theme.MUTED)
+            v = VGroup(*(label(f"{ch} {int(x)}", size=30, color=col)
+                         for ch, x, col in zip("RGB", d.pixels[r, c], theme.CHANNELS))).arrange(RIGHT, buff=0.3)
+            sw = Rectangle(width=0.5, height=0.5, stroke_color=theme.TEXT, stroke_width=1.5)
+            sw.set_fill(ManimColor.from_rgb(tuple(int(x) for x in d.pixels[r, c])), opacity=1)
+            g = VGroup(t, VGroup(v, sw).arrange(RIGHT, buff=0.3)).arrange(DOWN, buff=0.15)
+            return fit_width(g, panel_w).move_to([panel_x, 0.9, 0])
+
+        cursor = img.box(0, 0, 1, 1, stroke_width=4)
+        # the rows already read, dimmed
+        done = Rectangle(width=img.image.width, height=img.pixel_size, stroke_width=0)
+        done.set_fill(theme.BACKGROUND, opacity=0.55).move_to(img.pixel_center(0, (w - 1) / 2))
+        shown = None
+        info = None
+        for k, st in enumerate(d.steps):
+            new = counter(st.count)
+            target = img.box(st.r, st.c0, 1, st.c1 - st.c0 + 1, stroke_width=4)
+            if shown is not None:  # a counter ticks: the new number replaces the old one at once
+                self.remove(shown)
+            self.add(new)
+            if st.kind == "pixel":
+                new_info = readout(st.r, st.c0)
+                if k == 0:
+                    self.play(Create(cursor), FadeIn(new_info), run_time=0.5)
+                else:
+                    self.remove(info)
+                    self.add(new_info)
+                    self.play(Transform(cursor, target), run_time=0.35)
+                info = new_info
+                self.beat(0.35 if k == 0 else 0.2)
+            else:
+                anims = [Transform(cursor, target)]
+                if info is not None:
+                    anims.append(FadeOut(info))
+                    info = None
+                if st.r > 0:  # rows above the cursor are read
+                    rows_done = st.r if st.kind == "row" else h
+                    cover = done.copy().stretch_to_fit_height(rows_done * img.pixel_size)
+                    cover.align_to(img.image, UP)
+                    if done not in self.mobjects:
+                        self.add(done.stretch_to_fit_height(1e-3).align_to(img.image, UP))
+                    anims.append(Transform(done, cover))
+                self.bring_to_front(cursor)
+                self.play(*anims, run_time={"row": 0.35, "jump": 1.4}[st.kind])
+            shown = new
+        self.beat(0.3)
+
+        verdict = VGroup(
+            label(f"{fmt_int(d.total)} pixels, one at a time:", size=30),
+            label("slow, and blind to shapes:", size=30, color=theme.NEGATIVE),
+            label("no edge, no ear, no \u201ccat\u201d", size=30, color=theme.NEGATIVE),
+        ).arrange(DOWN, buff=0.2, aligned_edge=LEFT)
+        fit_width(verdict, panel_w).move_to([panel_x, -0.6, 0])
+        self.play(FadeIn(verdict), run_time=0.6)
         self.beat(2.0)
         self.clear_all()

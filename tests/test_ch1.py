@@ -400,3 +400,30 @@ def test_digit_shift_layout_other_example():
     from scenes.ch1_intuition import DigitShiftBig, digit_shift_data
 
     check_other_example(DigitShiftBig, digit_shift_data, value=3, shifts=(-2, 4), threshold=100)
+
+
+# ============================================================ STRATEGIE1
+def test_scan_counts_every_pixel_in_reading_order():
+    from scenes.ch1_intuition import scan_data
+
+    d = scan_data()
+    assert d.pixels.shape == (30, 45, 3) and d.total == 30 * 45 == 1350
+    assert_pixels_of_file(d.pixels, "chelsea", "RGB", d.box, d.factor)
+    kinds = [s.kind for s in d.steps]
+    assert kinds == ["pixel"] * 5 + ["row"] * 6 + ["jump"]
+    for s in d.steps:  # pixels read so far = every full row above + the columns up to c1, counted
+        read = 0
+        for r in range(30):
+            for c in range(45):
+                if (r, c) <= (s.r, s.c1):
+                    read += 1
+        assert s.count == read
+    assert [s.count for s in d.steps[:6]] == [1, 2, 3, 4, 5, 45] and d.steps[-1].count == d.total
+    assert all(a.count < b.count for a, b in zip(d.steps, d.steps[1:]))  # the counter only goes up
+
+
+def test_scan_layout_other_example():
+    from scenes.ch1_intuition import STRATEGIE1, scan_data
+
+    check_other_example(STRATEGIE1, scan_data, name="astronaut", box=(0, 0, 512, 512), factor=16, first_pixels=3,
+                        first_rows=2)
