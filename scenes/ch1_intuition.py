@@ -1011,3 +1011,153 @@ class STRATEGIE1(CnnvizScene):
         self.play(FadeIn(verdict), run_time=0.6)
         self.beat(2.0)
         self.clear_all()
+
+
+# ============================================================ STRATEGIE2
+#: A thin bright horizontal line on a darker surround (the classic line-detection kernel): whiskers.
+LINE_KERNEL = np.array([[-1, -1, -1], [2, 2, 2], [-1, -1, -1]])
+
+
+def detector_kernels(name: str) -> tuple:
+    """The 3×3 kernels of each feature detector (their responses combine as √(Σ response²))."""
+    v, h = core.edge_kernel("vertical"), core.edge_kernel("horizontal")
+    kernels = {
+        "edges": (v, h),              # contours in any direction: the gradient's magnitude (Sobel)
+        "ears": (v + h, v - h),       # slanted edges, the sides of a pointed ear (diagonal Sobel)
+        "whiskers": (LINE_KERNEL,),   # thin bright lines
+        "fur": (v,),                  # dense vertical stripes (vertical Sobel)
+    }
+    if name not in kernels:
+        raise ValueError(f"no detector named {name!r}: choose one of {', '.join(kernels)}")
+    return kernels[name]
+
+
+#: The regions of chelsea.png (left, top, right, bottom in photo pixels), chosen by looking at the photo.
+CAT_REGIONS = (
+    ("edges", "the rim of the left eye", (130, 80, 214, 152)),
+    ("ears", "the right ear's pointed tip", (324, 0, 402, 76)),
+    ("whiskers", "the whiskers, lower left", (10, 204, 130, 286)),
+    ("fur", "the striped fur of the forehead", (204, 0, 296, 76)),
+)
+#: A plain patch for comparison: the blurred dark background, top right.
+CAT_BACKGROUND = (402, 0, 450, 60)
+
+
+@dataclass(frozen=True)
+class Detection:
+    name: str
+    what: str                # the region, in words
+    box: tuple               # (left, top, right, bottom), photo pixels
+    response: np.ndarray     # √(Σ conv2d(region, kernel)²) over the region (downsampled gray), valid positions
+    peak: float              # its strongest response
+    background: float        # the same detector's strongest response on the plain background
+    fired: bool              # peak ≥ fire_ratio × background
+
+
+@dataclass(frozen=True)
+class FeatureData:
+    name: str
+    photo_size: tuple
+    preview: np.ndarray      # the photo as shown (RGB, every ``preview_step``-th pixel)
+    preview_step: int
+    factor: int              # regions are read in grayscale, box-downsampled by this factor
+    background_box: tuple
+    fire_ratio: float
+    detections: tuple
+    evidence: int            # how many detectors fired
+
+
+def detector_response(name: str, photo: str, box: tuple, factor: int) -> np.ndarray:
+    """A detector's response map on a region: its kernels convolved (core.conv2d) with the region's
+    gray pixels, combined as √(Σ response²)."""
+    g = images.photo(photo, "L", box=box, factor=factor).astype(np.float64)
+    return np.sqrt(sum(core.conv2d(g, k) ** 2 for k in detector_kernels(name)))
+
+
+def feature_data(name: str = "chelsea", regions: tuple = CAT_REGIONS, background: tuple = CAT_BACKGROUND,
+                 factor: int = 2, fire_ratio: float = 3.0) -> FeatureData:
+    """Four detectors (edges, ears, whiskers, fur) on their regions of the cat, each compared with
+    its response on a plain patch of background."""
+    full = images.photo(name, "RGB")
+    step = preview_step(full.shape)
+    dets = []
+    for det, what, box in regions:
+        resp = detector_response(det, name, box, factor)
+        bg = float(detector_response(det, name, background, factor).max())
+        peak = float(resp.max())
+        dets.append(Detection(det, what, tuple(box), resp, peak, bg, peak >= fire_ratio * bg))
+    return FeatureData(name, full.shape[:2], full[::step, ::step].copy(), step, factor, tuple(background),
+                       fire_ratio, tuple(dets), sum(d.fired for d in dets))
+
+
+def response_overlay(resp: np.ndarray, color: str = theme.HIGHLIGHT) -> np.ndarray:
+    """A response map as an RGBA picture: the colour everywhere, opaque where the response is strong."""
+    rgb = np.array(ManimColor(color).to_int_rgb(), dtype=np.uint8)
+    out = np.zeros(resp.shape + (4,), dtype=np.uint8)
+    out[..., :3] = rgb
+    peak = resp.max() if resp.max() > 0 else 1.0
+    out[..., 3] = np.clip(np.round(255 * (resp / peak) ** 0.8), 0, 255).astype(np.uint8)
+    return out
+
+
+class STRATEGIE2(CnnvizScene):
+    data = staticmethod(feature_data)
+
+    def construct(self):
+        d = self.data()
+        head = title("Strategy 2: look for features", size=32)
+        ph, pw = d.photo_size
+        img = PixelImage(d.preview, height=min(5.6, 7.9 * ph / pw))
+        img.move_to([-6.85 + img.width / 2, -0.35, 0])
+        panel_l = img.get_right()[0] + 0.35
+        panel_w = FRAME_W / 2 - 0.25 - panel_l
+        self.play(FadeIn(head), FadeIn(img), run_time=0.6)
+        self.beat(0.4)
+
+        bg_box = photo_box(img, d.background_box, d.preview_step, color=theme.MUTED, stroke_width=3)
+        bg_name = label("plain background", size=theme.MIN_FONT, color=theme.MUTED)
+        side = RIGHT if bg_box.get_x() > img.get_x() else LEFT  # keep the name over the photo
+        bg_name.next_to(bg_box, UP, buff=0.1).align_to(bg_box, side)
+        self.play(Create(bg_box), FadeIn(bg_name), run_time=0.4)
+
+        n = len(d.detections)
+        seg_w = panel_w / max(n, 1)
+        bar_y = -2.55
+        bar = Rectangle(width=panel_w, height=0.42, stroke_color=theme.OUTPUT, stroke_width=2)
+        bar.move_to([panel_l + panel_w / 2, bar_y, 0])
+        bar_name = label("evidence for \u201ccat\u201d", size=theme.SMALL_SIZE, color=theme.OUTPUT)
+        bar_name.next_to(bar, UP, buff=0.12).align_to(bar, LEFT)
+        self.play(Create(bar), FadeIn(bar_name), run_time=0.4)
+
+        row_h = (3.25 - (bar_name.get_top()[1] + 0.25)) / max(n, 1)
+        for k, det in enumerate(d.detections):
+            left, top, right, bottom = det.box
+            box = photo_box(img, det.box, d.preview_step, color=theme.HIGHLIGHT, stroke_width=3)
+            over = PixelImage(response_overlay(det.response), border=None,
+                              height=(bottom - top) / d.preview_step * img.pixel_size
+                              * det.response.shape[0] / ((bottom - top) / d.factor))
+            over.move_to(box)
+            mark = "\u2713" if det.fired else "\u2717"
+            head_row = label(f"{mark} {det.name}: {det.what}", size=theme.SMALL_SIZE,
+                             color=theme.HIGHLIGHT if det.fired else theme.MUTED)
+            nums = label(f"strongest response {round(det.peak)} · background {round(det.background)}",
+                         size=theme.MIN_FONT, color=theme.TEXT)
+            row = VGroup(head_row, nums).arrange(DOWN, buff=0.08, aligned_edge=LEFT)
+            fit_width(row, panel_w)
+            row.move_to([panel_l + row.width / 2, 3.25 - (k + 0.5) * row_h, 0])
+            seg = Rectangle(width=seg_w, height=0.42, stroke_width=0)
+            seg.set_fill(theme.OUTPUT, opacity=0.85 if det.fired else 0.0)
+            seg.move_to([panel_l + (k + 0.5) * seg_w, bar_y, 0])
+            slow = k == 0
+            self.play(Create(box), FadeIn(row), run_time=0.6 if slow else 0.4)
+            self.play(FadeIn(over), run_time=0.7 if slow else 0.5)  # the detector lights up where its feature is
+            self.play(FadeIn(seg), box.animate.set_stroke(theme.OUTPUT), run_time=0.4)
+            self.beat(0.9 if slow else 0.5)
+
+        verdict = label(f"{d.evidence} of {n} features found → cat" if d.evidence == n else
+                        f"{d.evidence} of {n} features found", size=30, color=theme.OUTPUT)
+        verdict.next_to(bar, DOWN, buff=0.3)
+        fit_width(verdict, panel_w).set_x(panel_l + panel_w / 2)
+        self.play(FadeIn(verdict, scale=1.2), run_time=0.6)
+        self.beat(2.0)
+        self.clear_all()

@@ -427,3 +427,41 @@ def test_scan_layout_other_example():
 
     check_other_example(STRATEGIE1, scan_data, name="astronaut", box=(0, 0, 512, 512), factor=16, first_pixels=3,
                         first_rows=2)
+
+
+# ============================================================ STRATEGIE2
+def test_feature_detectors_against_scipy():
+    from scipy.signal import correlate2d
+
+    from cnnviz import core
+    from scenes.ch1_intuition import CAT_BACKGROUND, CAT_REGIONS, LINE_KERNEL, feature_data
+
+    d = feature_data()
+    sobel_v = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]])
+    sobel_h = sobel_v.T
+    kernels = {"edges": (sobel_v, sobel_h), "ears": (sobel_v + sobel_h, sobel_v - sobel_h),
+               "whiskers": (LINE_KERNEL,), "fur": (sobel_v,)}
+    np.testing.assert_array_equal(core.edge_kernel("vertical"), sobel_v)
+
+    def response(box, name):
+        g = images.photo("chelsea", "L", box=box, factor=2).astype(float)
+        assert_pixels_of_file(g, "chelsea", "L", box, 2)
+        return np.sqrt(sum(correlate2d(g, k, mode="valid") ** 2 for k in kernels[name]))
+
+    assert [det.name for det in d.detections] == ["edges", "ears", "whiskers", "fur"]
+    for det, (name, what, box) in zip(d.detections, CAT_REGIONS):
+        ref = response(box, name)
+        np.testing.assert_allclose(det.response, ref)
+        assert det.peak == pytest.approx(ref.max())
+        assert det.background == pytest.approx(response(CAT_BACKGROUND, name).max())
+        assert det.fired == (ref.max() >= 3 * det.background) and det.fired  # every feature is found
+    assert d.evidence == 4 and d.preview_step == 2
+
+
+def test_feature_layout_other_example():
+    """Three detectors on the astronaut photo: the panel and the evidence bar adapt."""
+    from scenes.ch1_intuition import STRATEGIE2, feature_data
+
+    regions = (("edges", "the helmet's rim", (150, 30, 250, 110)), ("fur", "the hair", (170, 60, 230, 120)),
+               ("whiskers", "the flag's stripes", (400, 100, 500, 200)))
+    check_other_example(STRATEGIE2, feature_data, name="astronaut", regions=regions, background=(0, 0, 40, 40))
