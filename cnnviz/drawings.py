@@ -705,8 +705,17 @@ class CnnvizScene(Scene):
         if config.save_last_frame:
             return
         mobs = [m for m in self.mobjects if m.family_members_with_points()]
-        if mobs:
-            self.play(Fade(*mobs), run_time=run_time)  # FadeOut without its deep copies
+        if not mobs:
+            return
+        if config.transparent:  # nothing to paint over with: fade each mobject itself
+            self.play(Fade(*mobs), run_time=run_time)
+            return
+        # A curtain of the background colour fades in over everything: the same picture as fading
+        # every mobject out, but only the curtain is redrawn on each frame.
+        veil = Rectangle(width=config.frame_width, height=config.frame_height, stroke_width=0)
+        veil.set_fill(self.camera.background_color, opacity=1)
+        self.play(Fade(veil, out=False), run_time=run_time)
+        self.remove(*self.mobjects)
 
 
 __all__ = [

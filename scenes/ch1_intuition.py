@@ -60,6 +60,19 @@ from cnnviz.drawings import (
 FRAME_W, FRAME_H = 14.2, 8.0
 
 
+def reveal(scene: CnnvizScene, *mobjects, run_time: float = 0.6) -> None:
+    """The opening fade-in of a scene's first picture (photos included), drawn cheaply: the mobjects
+    are put under a curtain of the background colour that fades away, so only the curtain is
+    redrawn on each frame (fading a photo itself re-composites it on every frame). Only for
+    what appears on an empty screen: the curtain covers the whole frame."""
+    from manim import config
+
+    veil = Rectangle(width=config.frame_width, height=config.frame_height, stroke_width=0)
+    veil.set_fill(scene.camera.background_color, opacity=1)
+    scene.add(*mobjects, veil)
+    scene.play(Fade(veil), run_time=run_time)
+
+
 def readable_cell(values, font_size: float = theme.MIN_FONT) -> float:
     """The smallest cell (scene units) in which the widest of ``values`` reads at ``font_size``.
 
@@ -147,7 +160,7 @@ class RealGrayscaleToMatrixV2(CnnvizScene):
         photo_name = label(f"{d.name}.png, {pw}×{ph} pixels", size=theme.SMALL_SIZE, color=theme.MUTED)
         photo_name.next_to(photo, DOWN, buff=0.15)
 
-        self.play(FadeIn(head), FadeIn(photo), FadeIn(photo_name), run_time=0.7)
+        reveal(self, head, photo, photo_name, run_time=0.7)
         self.beat(0.8)
 
         # 1. the photo, downsampled: every f×f block of pixels becomes one pixel
@@ -167,7 +180,7 @@ class RealGrayscaleToMatrixV2(CnnvizScene):
         legend = self.legend(col_w)
         legend.next_to(down, DOWN, buff=0.35).set_x(left_x)
         if readable:
-            self.play(FadeIn(legend), Fade(grid.labels, out=False), run_time=0.8)
+            self.play(FadeIn(legend), Fade(grid.labels, out=False), run_time=0.6)
             callout = VGroup()
         else:
             r, c, k = d.zoom
@@ -382,8 +395,8 @@ class RGBAbstractTensor(CnnvizScene):
                   color=theme.MUTED),
         ).arrange(DOWN, buff=0.12).next_to(tile, DOWN, buff=0.3)
         fit_width(name, FRAME_W / 2 - 0.3 - (photo.get_right()[0] + 0.3)).set_x(right_x)
-        self.play(FadeIn(head), FadeIn(photo), run_time=0.6)
-        self.play(Create(crop), Create(lines), FadeIn(tile), FadeIn(name), run_time=1.0)
+        reveal(self, head, photo, run_time=0.6)
+        self.play(Create(crop), Create(lines), FadeIn(tile), FadeIn(name), run_time=0.8)
         self.beat()
 
         # 2. the crop splits into its red, green and blue matrices, with their actual values
@@ -397,7 +410,7 @@ class RGBAbstractTensor(CnnvizScene):
         self.play(Fade(photo, crop, lines, name), run_time=0.4)
         copies = [tile.copy() for _ in range(c)]
         self.play(*(Transform(copies[k], VGroup(*grids[k].cells)) for k in range(c)), FadeOut(tile),
-                  FadeIn(names), run_time=1.0)
+                  FadeIn(names), run_time=0.8)
         self.add(*(g.cells for g in grids))
         self.remove(*copies)
         self.play(Fade(*(g.labels for g in grids), out=False), run_time=0.6)
@@ -429,7 +442,7 @@ class RGBAbstractTensor(CnnvizScene):
             self.bring_to_front(grids[k])
         self.play(*(MoveToTarget(g) for g in grids), *(n.animate.next_to(g.target, LEFT, buff=0.2)
                                                            .align_to(g.target, UP) for n, g in zip(names, grids)),
-                  run_time=1.2)
+                  run_time=0.9)
         self.beat(0.6)
         sentence = label(f"{c} matrices stacked: a 3D tensor", size=theme.BODY_SIZE).to_edge(DOWN, buff=0.4)
         self.play(FadeIn(stack.shape_label), FadeIn(sentence), run_time=0.6)
@@ -519,7 +532,7 @@ class FlatteningSimple(CnnvizScene):
         lines = zoom_callout(crop, grid)
         gname = label(f"{core.fmt_shape(d.pixels.shape)} image", size=theme.BODY_SIZE, color=theme.INPUT)
         gname.next_to(grid, RIGHT, buff=0.5).align_to(grid, UP)
-        self.play(FadeIn(head), FadeIn(photo), run_time=0.5)
+        reveal(self, head, photo, run_time=0.5)
         self.play(Create(crop), Create(lines), Fade(grid, out=False), FadeIn(gname), run_time=0.8)
         self.beat(0.8)
 
@@ -638,7 +651,7 @@ class MLPParameterCount(CnnvizScene):
         head = title(f"Parameters of the MLP {arrow}", size=32)
         fit_width(head, FRAME_W - 0.8)
         net = MLPDiagram(d.sizes, width=9.0, height=3.2, edge_opacity=0.3).move_to([0, 1.05, 0])
-        self.play(FadeIn(head), Fade(net, out=False), run_time=0.8)
+        reveal(self, head, net, run_time=0.8)
         self.beat(0.6)
 
         # 1. layer by layer: weights (one per edge) + biases (one per receiving neuron)
@@ -663,6 +676,7 @@ class MLPParameterCount(CnnvizScene):
         self.play(FadeIn(legend), run_time=0.4)
         for k, r in enumerate(rows):
             edges, receivers = net.edges[k], net.layers[k + 1].neurons
+            self.bring_to_front(edges, receivers)  # only what changes is redrawn on each frame
             self.play(edges.animate.set_stroke(theme.KERNEL, opacity=0.8),
                       receivers.animate.set_stroke(theme.BIAS), FadeIn(r), run_time=0.7)
             self.beat(0.8 if k == 0 else 0.5)
@@ -695,6 +709,7 @@ class MLPParameterCount(CnnvizScene):
             fit_width(t, FRAME_W - 0.6)
         self.play(Fade(*rows, legend, total), run_time=0.4)
         self.play(FadeIn(big[0]), run_time=0.5)
+        self.bring_to_front(net.edges[0])
         n_in = label(fmt_int(d.big_inputs), size=net.size_labels[0].font_size, color=theme.NEGATIVE)
         n_in.move_to(net.size_labels[0])
         self.play(FadeIn(big[1]), net.edges[0].animate.set_stroke(theme.NEGATIVE, opacity=0.9),
@@ -763,7 +778,7 @@ class MLP_Style_NoText_Fixed(CnnvizScene):  # noqa: N801 (the notebook's name)
 
         # 1. flattened: the rows, one after the other, become one long vector
         self.play(LaggedStart(*(ReplacementTransform(row.copy(), target) for row, target in zip(digit.rows, strip)),
-                              lag_ratio=0.12), Create(frame), run_time=2.4)
+                              lag_ratio=0.12), Create(frame), run_time=2.0)
         self.beat(0.6)
 
         # 2. the vector feeds the network's input layer, one neuron per pixel
@@ -863,18 +878,18 @@ class DigitShiftBig(CnnvizScene):
         k0 = order.index(0)
         self.play(Fade(digits[k0], out=False), FadeIn(counts[0]), run_time=0.6)
         self.play(LaggedStart(*(ReplacementTransform(row.copy(), t) for row, t in zip(digits[k0].rows, strips[0])),
-                              lag_ratio=0.08), FadeIn(names[0]), run_time=1.6)
+                              lag_ratio=0.08), FadeIn(names[0]), run_time=1.3)
         self.beat(1.0)
 
         # 2. each shift: its digit, its vector; positions lit in both vs newly lit
         for k in range(1, len(dxs)):
             pc = digits[order.index(k)]
             ghost = digits[k0].copy()
-            self.play(ghost.animate.move_to(pc), run_time=0.6)
+            self.play(ghost.animate.move_to(pc), run_time=0.5)
             self.add(pc)
             self.remove(ghost)
             self.play(LaggedStart(*(ReplacementTransform(row.copy(), t) for row, t in zip(pc.rows, strips[k])),
-                                  lag_ratio=0.05), FadeIn(names[k]), run_time=1.2)
+                                  lag_ratio=0.05), FadeIn(names[k]), run_time=1.0)
             self.play(FadeIn(counts[k]), run_time=0.5)
             self.beat(1.2)
 
@@ -947,7 +962,7 @@ class STRATEGIE1(CnnvizScene):
         panel_w = FRAME_W / 2 - 0.3 - img.get_right()[0] - 0.3
         size = label(f"{core.fmt_shape((h, w))} pixels", size=theme.SMALL_SIZE, color=theme.MUTED)
         size.next_to(img, UP, buff=0.12).align_to(img, LEFT)
-        self.play(FadeIn(head), FadeIn(img), FadeIn(size), run_time=0.6)
+        reveal(self, head, img, size, run_time=0.6)
         self.beat(0.5)
 
         def counter(n: int):
@@ -1111,7 +1126,7 @@ class STRATEGIE2(CnnvizScene):
         img.move_to([-6.85 + img.width / 2, -0.35, 0])
         panel_l = img.get_right()[0] + 0.35
         panel_w = FRAME_W / 2 - 0.25 - panel_l
-        self.play(FadeIn(head), FadeIn(img), run_time=0.6)
+        reveal(self, head, img, run_time=0.6)
         self.beat(0.4)
 
         bg_box = photo_box(img, d.background_box, d.preview_step, color=theme.MUTED, stroke_width=3)
@@ -1140,10 +1155,12 @@ class STRATEGIE2(CnnvizScene):
             mark = "\u2713" if det.fired else "\u2717"
             head_row = label(f"{mark} {det.name}: {det.what}", size=theme.SMALL_SIZE,
                              color=theme.HIGHLIGHT if det.fired else theme.MUTED)
-            nums = label(f"strongest response {round(det.peak)} · background {round(det.background)}",
-                         size=theme.MIN_FONT, color=theme.TEXT)
+            nums = label(f"peak response {round(det.peak)}, background {round(det.background)}",
+                         size=theme.SMALL_SIZE, color=theme.TEXT)
+            for t in (head_row, nums):  # shrink a long line, never below the readable size
+                fit_width(t, panel_w)
+                t.font_size = max(t.font_size, theme.MIN_FONT)
             row = VGroup(head_row, nums).arrange(DOWN, buff=0.08, aligned_edge=LEFT)
-            fit_width(row, panel_w)
             row.move_to([panel_l + row.width / 2, 3.25 - (k + 0.5) * row_h, 0])
             seg = Rectangle(width=seg_w, height=0.42, stroke_width=0)
             seg.set_fill(theme.OUTPUT, opacity=0.85 if det.fired else 0.0)
