@@ -12,10 +12,10 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from manim import (
     DOWN,
-    Animation,
     LEFT,
     RIGHT,
     UP,
+    Animation,
     Arrow,
     Circle,
     Group,

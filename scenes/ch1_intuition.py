@@ -1051,8 +1051,8 @@ def detector_kernels(name: str) -> tuple:
 CAT_REGIONS = (
     ("edges", "the rim of the left eye", (130, 80, 214, 152)),
     ("ears", "the right ear's pointed tip", (324, 0, 402, 76)),
-    ("whiskers", "the whiskers, lower left", (10, 204, 130, 286)),
-    ("fur", "the striped fur of the forehead", (204, 0, 296, 76)),
+    ("whiskers", "thin white lines, lower left", (10, 204, 130, 286)),
+    ("fur", "the striped forehead", (204, 0, 296, 76)),
 )
 #: A plain patch for comparison: the blurred dark background, top right.
 CAT_BACKGROUND = (402, 0, 450, 60)

@@ -465,3 +465,27 @@ def test_feature_layout_other_example():
     regions = (("edges", "the helmet's rim", (150, 30, 250, 110)), ("fur", "the hair", (170, 60, 230, 120)),
                ("whiskers", "the flag's stripes", (400, 100, 500, 200)))
     check_other_example(STRATEGIE2, feature_data, name="astronaut", regions=regions, background=(0, 0, 40, 40))
+
+
+def test_clear_all_and_reveal_curtains():
+    """clear_all fades a background-coloured curtain in and leaves an empty scene; reveal fades one out."""
+    from manim import Square, tempconfig
+
+    from cnnviz.drawings import CnnvizScene
+    from scenes.ch1_intuition import reveal
+
+    seen = {}
+
+    class S(CnnvizScene):
+        def construct(self):
+            sq = Square()
+            reveal(self, sq, run_time=0.5)
+            seen["after reveal"] = [type(m).__name__ for m in self.mobjects]
+            self.clear_all(run_time=0.4)
+            seen["after clear"] = list(self.mobjects)
+            seen["time"] = self.renderer.time
+
+    with tempconfig({"dry_run": True, "disable_caching": True, "verbosity": "ERROR", "progress_bar": "none"}):
+        S(skip_animations=True).render()
+    assert seen["after reveal"] == ["Square"]  # the curtain is gone
+    assert seen["after clear"] == [] and seen["time"] == pytest.approx(0.9)
