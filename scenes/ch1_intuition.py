@@ -31,8 +31,8 @@ from manim import (
     ReplacementTransform,
     Transform,
     VGroup,
+    config,
 )
-
 from manim.utils.color import ManimColor
 
 from cnnviz import core, images, theme
@@ -56,8 +56,8 @@ from cnnviz.drawings import (
     zoom_callout,
 )
 
-#: Where the main object of a two-column scene may go (scene units): the frame is 14.2 × 8.
-FRAME_W, FRAME_H = 14.2, 8.0
+#: The frame's width in scene units (Manim's default 14.2 × 8 frame), for layouts computed ahead of time.
+FRAME_W = 14.2
 
 
 def reveal(scene: CnnvizScene, *mobjects, run_time: float = 0.6) -> None:
@@ -65,8 +65,6 @@ def reveal(scene: CnnvizScene, *mobjects, run_time: float = 0.6) -> None:
     are put under a curtain of the background colour that fades away, so only the curtain is
     redrawn on each frame (fading a photo itself re-composites it on every frame). Only for
     what appears on an empty screen: the curtain covers the whole frame."""
-    from manim import config
-
     veil = Rectangle(width=config.frame_width, height=config.frame_height, stroke_width=0)
     veil.set_fill(scene.camera.background_color, opacity=1)
     scene.add(*mobjects, veil)
@@ -191,7 +189,7 @@ class RealGrayscaleToMatrixV2(CnnvizScene):
             callout = VGroup(frame, zoom_callout(frame, patch))
             self.play(FadeOut(photo), FadeOut(crop), FadeOut(photo_name), FadeOut(down), run_time=0.4)
             self.play(Create(frame), FadeIn(patch), Create(callout[1]), FadeIn(legend), run_time=1.2)
-        self.beat(1.5)
+        self.beat(2.0)
 
         # 3. 0 = black, 255 = white: the darkest and the brightest pixel of this picture
         marks = VGroup()
@@ -715,7 +713,7 @@ class MLPParameterCount(CnnvizScene):
         self.play(FadeIn(big[1]), net.edges[0].animate.set_stroke(theme.NEGATIVE, opacity=0.9),
                   ReplacementTransform(net.size_labels[0], n_in), run_time=0.7)
         self.play(FadeIn(big[2]), run_time=0.5)
-        self.beat(2.0)
+        self.beat(2.5)
         self.clear_all()
 
 
@@ -744,7 +742,10 @@ def mlp_flow_data(value: int = 5, sizes: tuple = (784, 100, 100, 10), seed: int 
     lit = core.lit_positions(img, threshold=1)
     dark = np.setdiff1d(np.arange(lit.min(), lit.max() + 1), lit)
     k_lit = n_shown // 2
-    pick = lambda pool, k: pool[np.round(np.linspace(0, pool.size - 1, k)).astype(int)]  # noqa: E731
+
+    def pick(pool: np.ndarray, k: int) -> np.ndarray:  # k evenly spaced members of pool
+        return pool[np.round(np.linspace(0, pool.size - 1, k)).astype(int)]
+
     shown = tuple(int(i) for i in np.sort(np.concatenate([pick(lit, k_lit), pick(dark, n_shown - k_lit)])))
     acts = core.mlp_forward(vec / 255.0, core.mlp_init(sizes, seed))
     return MLPFlowData(value, img, vec, landing_positions(img.shape), tuple(sizes), shown, tuple(acts), seed)
@@ -755,7 +756,6 @@ class MLP_Style_NoText_Fixed(CnnvizScene):  # noqa: N801 (the notebook's name)
 
     def construct(self):
         d = self.data()
-        h, w = d.digit.shape
 
         # the digit, left; its vector, a thin vertical bar; the network, right
         digit = PixelCells(d.digit, height=4.2).move_to([-4.6, 0.3, 0])
@@ -907,7 +907,7 @@ class DigitShiftBig(CnnvizScene):
         self.play(FadeIn(legend), run_time=0.5)
         self.beat(0.8)
         self.play(FadeIn(end), run_time=0.5)
-        self.beat(2.0)
+        self.beat(2.5)
         self.clear_all()
 
 
@@ -1176,5 +1176,5 @@ class STRATEGIE2(CnnvizScene):
         verdict.next_to(bar, DOWN, buff=0.3)
         fit_width(verdict, panel_w).set_x(panel_l + panel_w / 2)
         self.play(FadeIn(verdict, scale=1.2), run_time=0.6)
-        self.beat(2.0)
+        self.beat(2.5)
         self.clear_all()
