@@ -166,7 +166,8 @@ class RealGrayscaleToMatrixV2(CnnvizScene):
                      color=theme.INPUT)
         down.next_to(photo_name, DOWN, buff=0.15)
         fit_width(down, col_w)
-        ghost = photo.image.copy()
+        left, top, right, bottom = (v // d.preview_step for v in d.box)
+        ghost = PixelImage(d.preview[top:bottom, left:right], height=crop.height, border=None).move_to(crop)
         self.play(Create(crop), FadeIn(down), run_time=0.6)
         self.play(ghost.animate.move_to(small).set(height=small.height), run_time=0.8)
         self.play(FadeIn(small), FadeOut(ghost), run_time=0.4)
@@ -209,8 +210,8 @@ class RealGrayscaleToMatrixV2(CnnvizScene):
         sub = label("1 channel: a tensor with one slice", size=theme.SMALL_SIZE, color=theme.MUTED)
         VGroup(shape, sub).arrange(DOWN, buff=0.15).next_to(legend, DOWN, buff=0.35).set_x(left_x)
         fit_width(shape, col_w)
-        self.play(FadeOut(marks), FadeOut(notes), Create(row_box), Create(col_box), FadeIn(shape), FadeIn(sub),
-                  run_time=0.8)
+        self.play(FadeOut(marks), FadeOut(notes), run_time=0.3)  # the shape takes the notes' place
+        self.play(Create(row_box), Create(col_box), FadeIn(shape), FadeIn(sub), run_time=0.7)
         self.beat(2.0)
         self.clear_all()
 
