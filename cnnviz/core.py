@@ -87,7 +87,10 @@ __all__ = [
     "edge_kernel",
     "flatten",
     "fmt_shape",
+    "lit_positions",
     "max_pool",
+    "mlp_forward",
+    "mlp_init",
     "mlp_param_terms",
     "mlp_params",
     "output_size",
@@ -95,6 +98,7 @@ __all__ = [
     "pool_output_shape",
     "pool_params",
     "pool_windows",
+    "position_overlap",
     "relu",
     "softmax",
 ]
@@ -1450,3 +1454,92 @@ def dense(x: Any, w: Any, b: Any = None) -> np.ndarray:
     except ValueError as exc:  # overflow or budget: say it of the dense layer
         raise ValueError(f"{ctx}: {exc}") from None
     return out.reshape(x.shape[:-1] + (n_out,))
+
+
+# ----------------------------------------------------------------------------
+# Chapter 1 — MLP_Style_NoText_Fixed, DigitShiftBig: an MLP's forward pass, lit pixels
+# ----------------------------------------------------------------------------
+
+
+def mlp_init(sizes: Sequence[int], seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Seeded random parameters of an MLP with layer sizes ``sizes``: per layer ``(W, b)``.
+
+    ``W`` is ``n_in × n_out`` drawn from a normal distribution with standard
+    deviation ``sqrt(2 / n_in)`` (He initialisation, the usual start for ReLU
+    layers), ``b`` is zeros. An *untrained* network: what it computes shows how
+    activations flow, not a prediction.
+    """
+    terms = mlp_param_terms(sizes)  # validates the sizes
+    sizes = _check_shape_tuple(sizes, "layer sizes")
+    seed = _check_int(seed, "seed", 0, context="mlp_init")
+    _check_budget(lambda: f"cannot initialise an MLP with layer sizes {list(sizes)}",
+                  [(f"layer {k + 1} weights", (a, b), 8) for k, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]))],
+                  work=sum(w + b for w, b in terms))
+    rng = np.random.default_rng(seed)
+    return [(rng.normal(0.0, np.sqrt(2.0 / a), size=(a, b)), np.zeros(b)) for a, b in zip(sizes[:-1], sizes[1:])]
+
+
+def mlp_forward(x: Any, params: Sequence[tuple[Any, Any]]) -> list[np.ndarray]:
+    """The activations of every layer of an MLP for one input vector ``x``.
+
+    ``params``: one ``(W, b)`` pair per layer (as :func:`mlp_init` makes them).
+    Hidden layers are ``relu(dense(a, W, b))``, the last layer is
+    ``softmax(dense(a, W, b))``. Returns ``[x, h1, …, output]`` (float64). The
+    shapes must chain: a message names the layer that does not fit.
+    """
+    a = _as_array(x, "input")
+    if a.ndim != 1:
+        raise ValueError(f"an MLP takes a flat vector, got an input of shape {fmt_shape(a.shape)}: flatten it first")
+    a = _fit_float(a, np.dtype(np.float64), "mlp_forward", "the input")
+    if isinstance(params, (str, bytes)) or not isinstance(params, Sequence):
+        raise ValueError(f"MLP params must be a list of (W, b) pairs, one per layer, got {type(params).__name__}")
+    if not params:
+        raise ValueError("an MLP needs at least one layer of parameters (params is empty)")
+    acts = [a]
+    for k, pair in enumerate(params):
+        if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
+            raise ValueError(f"MLP params: layer {k + 1} must be a (W, b) pair, got {type(pair).__name__}")
+        w = _fit_float(_as_array(pair[0], f"the weights of layer {k + 1}"), np.dtype(np.float64),
+                       "mlp_forward", f"the weights of layer {k + 1}")
+        b = _fit_float(_as_array(pair[1], f"the biases of layer {k + 1}"), np.dtype(np.float64),
+                       "mlp_forward", f"the biases of layer {k + 1}")
+        if w.ndim != 2 or w.shape[0] != a.shape[0] or b.shape != (w.shape[1],):
+            source = "the input" if k == 0 else f"layer {k}'s output"
+            raise ValueError(
+                f"layer {k + 1} cannot take {source} of {a.shape[0]} value(s): weights "
+                f"{fmt_shape(w.shape)}, biases {fmt_shape(b.shape)} (need {a.shape[0]}×n and n)"
+            )
+        try:
+            z = dense(a, w, b)
+        except ValueError as exc:
+            raise ValueError(f"MLP layer {k + 1}: {exc}") from None
+        a = softmax(z) if k == len(params) - 1 else relu(z)
+        acts.append(a)
+    return acts
+
+
+def lit_positions(img: Any, threshold: float = 128) -> np.ndarray:
+    """Where an image is "lit" once flattened: the indices of :func:`flatten`'s vector whose
+    value is at least ``threshold`` (e.g. the ink of a digit), sorted."""
+    img = _as_array(img, "image")
+    if img.ndim not in (2, 3):
+        raise ValueError(f"lit_positions needs an H×W or H×W×C image, got shape {fmt_shape(img.shape)}")
+    ctx = f"cannot find the lit positions of a {fmt_shape(img.shape)} image"
+    threshold = _check_real(threshold, "threshold", context=ctx)
+    _check_budget(ctx, [("lit mask", img.shape, 1), ("index list", img.shape, 8)])
+    return np.flatnonzero(img.reshape(-1) >= threshold)  # flatten()'s order, without its copy
+
+
+def position_overlap(a: Any, b: Any) -> tuple[int, float]:
+    """How many positions two sets of lit positions share, and that count as a fraction of ``a``
+    (the reference): ``(count, count / len(a))``; the fraction is 0 when ``a`` is empty."""
+    def positions(value: Any, which: str) -> np.ndarray:
+        arr = _as_array(value, f"positions {which}")
+        if arr.ndim != 1 or (arr.size and arr.dtype.kind not in "iu"):
+            raise ValueError(f"positions {which} must be a flat list of integer indices, got "
+                             f"{arr.dtype} of shape {fmt_shape(arr.shape)}")
+        return np.unique(arr)
+
+    a, b = positions(a, "a"), positions(b, "b")
+    count = int(np.intersect1d(a, b).size)
+    return count, (count / a.size if a.size else 0.0)

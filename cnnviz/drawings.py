@@ -15,6 +15,7 @@ from manim import (
     LEFT,
     RIGHT,
     UP,
+    Animation,
     Arrow,
     Circle,
     FadeIn,
@@ -33,6 +34,7 @@ from manim import (
     interpolate_color,
 )
 from manim.constants import RESAMPLING_ALGORITHMS
+from manim.mobject.types.image_mobject import AbstractImageMobject
 from manim.utils.color import ManimColor
 
 from . import theme
@@ -683,6 +685,246 @@ class PixelZoom(VGroup):
         """Redraw the callout lines after moving the grid or the image."""
         self.lines.become(zoom_callout(self.box, self.grid, color=self.highlight))
         return self
+# ---------------------------------------------------------------- chapter 1 (images as numbers, MLP)
+class Fade(Animation):
+    """Fade mobjects in (``out=False``) or out (``out=True``) by scaling their opacity in place.
+
+    Looks like ``FadeIn``/``FadeOut`` without a shift, but copies nothing:
+    Manim's fades deep-copy their mobject two or three times when they begin,
+    which for a grid of a hundred cells and numbers costs more than drawing its
+    frames. ``Fade`` keeps the original opacities (cheap NumPy copies of the
+    alpha channels, images included) and scales them; after a fade-out the
+    mobjects leave the scene with their opacities restored, ready to come back.
+
+    >>> self.play(Fade(grid.labels, out=False))   # the numbers appear
+    >>> self.play(Fade(*self.mobjects))           # everything fades away
+    """
+
+    def __init__(self, *mobjects: Mobject, out: bool = True, **kwargs):
+        self.members = list(mobjects)
+        group = mobjects[0] if len(mobjects) == 1 else Group(*mobjects)
+        kwargs.setdefault("run_time", theme.NORMAL)
+        super().__init__(group, remover=out, introducer=not out, **kwargs)
+        self.out = out
+        self._saved: list = []
+
+    def _setup_scene(self, scene) -> None:
+        if scene is not None and not self.out:
+            present = scene.get_mobject_family_members()
+            scene.add(*(m for m in self.members if m not in present))
+
+    def create_starting_mobject(self) -> Mobject:
+        return self.mobject  # no copy: only opacities change
+
+    def begin(self) -> None:
+        self._saved = []
+        for sm in self.mobject.get_family():
+            if isinstance(sm, VMobject):
+                self._saved.append((sm, [(name, getattr(sm, name)[:, 3].copy()) for name in
+                                         ("fill_rgbas", "stroke_rgbas", "background_stroke_rgbas")
+                                         if len(getattr(sm, name, ()))]))
+            elif isinstance(sm, AbstractImageMobject) and getattr(sm, "pixel_array", None) is not None:
+                self._saved.append((sm, [("pixel_array", sm.pixel_array[:, :, 3].copy())]))
+        super().begin()
+
+    def _scale(self, k: float) -> None:
+        for sm, channels in self._saved:
+            for name, alpha in channels:
+                arr = getattr(sm, name)
+                if name == "pixel_array":
+                    arr[:, :, 3] = np.round(alpha * k).astype(arr.dtype)
+                else:
+                    arr[:, 3] = alpha * k
+
+    def interpolate_mobject(self, alpha: float) -> None:
+        a = self.rate_func(alpha)
+        self._scale(1 - a if self.out else a)
+
+    def clean_up_from_scene(self, scene) -> None:
+        super().clean_up_from_scene(scene)
+        if self.out:
+            scene.remove(*self.members)
+            self._scale(1.0)  # off screen, opacities restored
+
+
+class ChannelGrid(ValueGrid):
+    """One colour channel (0–255) as a :class:`ValueGrid` whose cells run from black (0) to the
+    channel's colour (255), e.g. the R, G and B matrices of a colour image; numbers in black or
+    white, whichever reads on the cell.
+
+    >>> ChannelGrid(pixels[:, :, 0], theme.RED)   # the red matrix of an H×W×3 image
+    """
+
+    def __init__(self, values, tint: str, **kwargs):
+        self.tint = tint
+        kwargs.setdefault("vrange", (0, 255))
+        kwargs.setdefault("color", tint)
+        super().__init__(values, shade="tint", **kwargs)
+
+    def cell_fill(self, v, fill: str | None = theme.PANEL) -> ManimColor:
+        lo, hi = self.vrange
+        t = 0.0 if hi == lo else float(np.clip((v - lo) / (hi - lo), 0, 1))
+        return interpolate_color(ManimColor("#000000"), ManimColor(self.tint), t)
+
+
+def color_cells(pixels, cell_size: float = theme.CELL_SIZE, stroke: str = theme.GRID_LINE) -> ValueGrid:
+    """An H×W×3 uint8 image as a grid of cells filled with each pixel's colour (no numbers).
+
+    Unlike :class:`PixelImage` (one raster), its cells are vector squares, so a copy of it can
+    morph into other grids cheaply — e.g. a colour crop splitting into its :class:`ChannelGrid`\ s.
+    """
+    arr = np.asarray(pixels)
+    if arr.ndim != 3 or arr.shape[2] != 3:
+        raise ValueError(f"color_cells needs an H×W×3 image, got shape {arr.shape}")
+    g = ValueGrid(arr[:, :, 0], cell_size=cell_size, color=stroke, show_values=False, stroke_width=1.0)
+    for i in range(arr.shape[0]):
+        for j in range(arr.shape[1]):
+            g.cell(i, j).set_fill(ManimColor.from_rgb(tuple(int(c) for c in arr[i, j])), opacity=1)
+    return g
+
+
+def sampled_neurons(size: int, max_shown: int = 10) -> tuple[list[int], int | None]:
+    """Which neurons of a layer of ``size`` to draw: all of them if they fit in ``max_shown``,
+    else the first ``max_shown - max_shown // 3`` and the last ``max_shown // 3`` (e.g. 784 →
+    0…6 and 781…783), with an ellipsis after the first group. Returns (indices, ellipsis_after)."""
+    if size <= max_shown:
+        return list(range(size)), None
+    tail = max(1, max_shown // 3)
+    head = max_shown - tail
+    return list(range(head)) + list(range(size - tail, size)), head
+
+
+class MLPDiagram(VGroup):
+    """A fully connected network ``sizes[0] → sizes[1] → …`` drawn with a sample of each layer.
+
+    Each layer is a :class:`NeuronLayer` showing the neurons of :func:`sampled_neurons`, or the
+    indices given in ``shown[k]`` (a "⋮" where some are left out); consecutive layers are joined by dense edges between the drawn
+    neurons; each layer's size is written under it. The drawing fits ``width × height``.
+
+    Attributes: ``layers`` (the NeuronLayers, left to right), ``edges`` (``edges[k]`` joins layer
+    k to k + 1, the lines of :func:`connect`), ``size_labels``, ``shown`` (``shown[k]``: the neuron indices drawn in layer k).
+
+    >>> MLPDiagram((784, 100, 100, 10), width=9, height=4)
+    """
+
+    def __init__(self, sizes: Sequence[int], width: float = 9.0, height: float = 4.5, max_shown: int = 10,
+                 colors: Sequence[str] | None = None, edge_width: float = 1.0, edge_opacity: float = 0.35,
+                 size_labels: bool = True, label_size: float = theme.SMALL_SIZE,
+                 shown: Sequence[Sequence[int] | None] | None = None):
+        super().__init__()
+        self.sizes = tuple(int(n) for n in sizes)
+        if len(self.sizes) < 2 or min(self.sizes) < 1:
+            raise ValueError(f"an MLP needs at least two layers of at least one neuron, got sizes {list(sizes)}")
+        colors = list(colors) if colors else [theme.INPUT] + [theme.TEXT] * (len(self.sizes) - 2) + [theme.OUTPUT]
+        samples = [sampled_neurons(n, max_shown) for n in self.sizes]
+        for k, idx in enumerate(shown or ()):
+            if idx is not None:  # a chosen sample: the ellipsis goes into its widest gap
+                idx = sorted(int(i) for i in idx)
+                if not idx or idx[0] < 0 or idx[-1] >= self.sizes[k] or len(set(idx)) != len(idx):
+                    raise ValueError(f"neurons {idx} are not distinct neurons of a layer of {self.sizes[k]}")
+                gaps = np.diff(idx) if len(idx) > 1 else np.zeros(0)
+                gap = int(np.argmax(gaps)) + 1 if len(idx) < self.sizes[k] and gaps.size else None
+                samples[k] = (idx, gap)
+        slots = max(len(idx) + (gap is not None) for idx, gap in samples)
+        spacing = height / slots
+        radius = min(0.16, spacing * 0.36)
+        xs = np.linspace(-width / 2 + radius, width / 2 - radius, len(self.sizes))
+        self.layers = VGroup()
+        self.shown = []
+        for k, ((idx, gap), x) in enumerate(zip(samples, xs)):
+            layer = NeuronLayer(len(idx), radius=radius, spacing=spacing, color=colors[k % len(colors)],
+                                ellipsis_after=gap)
+            layer.move_to([x, 0, 0])
+            self.layers.add(layer)
+            self.shown.append(idx)
+        self.edges = VGroup(*(connect(a, b, width=edge_width, opacity=edge_opacity)
+                              for a, b in zip(self.layers[:-1], self.layers[1:])))
+        self.add(self.edges, self.layers)
+        self.size_labels = VGroup()
+        if size_labels:
+            bottom = min(layer.get_bottom()[1] for layer in self.layers)
+            for n, layer in zip(self.sizes, self.layers):
+                self.size_labels.add(label(fmt_int(n), size=label_size, color=theme.TEXT)
+                                     .move_to([layer.get_x(), bottom - 0.3, 0]))
+            self.add(self.size_labels)
+        self.move_to(np.zeros(3))
+
+
+class PixelCells(VGroup):
+    """A small grayscale image (e.g. a 28×28 digit) as vector cells that can move row by row.
+
+    One dark bar per row and one square per pixel whose value is above ``threshold``
+    (shaded 0 black → 255 white, or by ``color_of(r, c, v)``): a digit has about 160 inked
+    pixels of 784, so this costs a fraction of a full :class:`ValueGrid`, and unlike a
+    :class:`PixelImage` its rows can travel. :meth:`flat_layout` gives the same cells
+    laid out as the flattened vector, a thin bar, to morph into (``Transform`` row by row).
+
+    Attributes: ``rows[r]`` (``VGroup(bar, *squares of row r)``), ``cells[(r, c)]`` (the
+    square of an inked pixel), ``frame`` (the border), ``pixel_size``.
+
+    >>> digit = PixelCells(images.digit(5), height=4)
+    >>> strip = digit.flat_layout(positions, start=[-6, -3, 0], length=12, thickness=0.4, direction=RIGHT)
+    """
+
+    def __init__(self, pixels, height: float, threshold: float = 0, color_of=None, border: str | None = theme.GRID_LINE):
+        super().__init__()
+        arr = np.asarray(pixels)
+        if arr.ndim != 2 or 0 in arr.shape:
+            raise ValueError(f"PixelCells needs an H×W grayscale image, got shape {arr.shape}")
+        self.pixels = arr
+        self.n_rows, self.n_cols = arr.shape
+        s = self.pixel_size = height / self.n_rows
+        color_of = color_of or (lambda r, c, v: shade_gray(v))
+        self.rows = VGroup()
+        self.cells: dict[tuple[int, int], Square] = {}
+        for r in range(self.n_rows):
+            y = -(r + 0.5) * s
+            bar = Rectangle(width=self.n_cols * s, height=s, stroke_width=0).set_fill("#000000", opacity=1)
+            row = VGroup(bar.move_to([self.n_cols * s / 2, y, 0]))
+            for c in range(self.n_cols):
+                if arr[r, c] > threshold:
+                    sq = Square(s, stroke_width=0).set_fill(color_of(r, c, arr[r, c]), opacity=1)
+                    self.cells[(r, c)] = sq.move_to([(c + 0.5) * s, y, 0])
+                    row.add(sq)
+            self.rows.add(row)
+        self.add(self.rows)
+        self.frame = None
+        if border:
+            self.frame = Rectangle(width=self.n_cols * s, height=self.n_rows * s, stroke_color=border,
+                                   stroke_width=1.5).move_to([self.n_cols * s / 2, -self.n_rows * s / 2, 0])
+            self.add(self.frame)
+        self.move_to(np.zeros(3))
+
+    def flat_layout(self, positions, start, length: float, thickness: float, direction=RIGHT) -> VGroup:
+        """Copies of :attr:`rows` laid out as the flattened vector: pixel (r, c) in slot
+        ``positions[r, c]`` of ``H·W`` slots along a bar from ``start``, ``length`` long in
+        ``direction`` (RIGHT or DOWN), ``thickness`` thick. ``positions``: where each pixel
+        lands, e.g. from :func:`cnnviz.core.flatten` of the pixels' indices."""
+        pos = np.asarray(positions)
+        if pos.shape != self.pixels.shape:
+            raise ValueError(f"positions of shape {pos.shape} do not match the image's {self.pixels.shape}")
+        n = self.pixels.size
+        d = np.asarray(direction, dtype=float)
+        d = d / np.linalg.norm(d)
+        horizontal = abs(d[0]) > abs(d[1])
+        slot = length / n
+        start = np.asarray(start, dtype=float)
+
+        def place(mob, k0: float, k1: float):  # slots k0..k1 inclusive
+            along = (k1 - k0 + 1) * slot
+            w, h = (along, thickness) if horizontal else (thickness, along)
+            mob.stretch_to_fit_width(w).stretch_to_fit_height(h)
+            return mob.move_to(start + d * (k0 + k1 + 1) / 2 * slot)
+
+        out = VGroup()
+        for r, row in enumerate(self.rows):
+            copy = row.copy()
+            place(copy[0], pos[r].min(), pos[r].max())
+            inked = [c for c in range(self.n_cols) if (r, c) in self.cells]
+            for sq, c in zip(copy[1:], inked):
+                place(sq, pos[r, c], pos[r, c])
+            out.add(copy)
+        return out
 
 
 # ---------------------------------------------------------------- the scene base
@@ -719,14 +961,17 @@ class CnnvizScene(Scene):
         if config.save_last_frame:
             return
         mobs = [m for m in self.mobjects if m.family_members_with_points()]
-        if mobs:
-            # A frame-sized sheet of background colour fades in over everything, then everything goes:
-            # the same picture as fading each mobject out, without copying every mobject for its own
-            # FadeOut (a scene with hundreds of edges and pictures spent seconds there).
-            cover = Rectangle(width=config.frame_width, height=config.frame_height, stroke_width=0)
-            cover.set_fill(ManimColor(theme.BACKGROUND), opacity=1).move_to(self.camera.frame_center)
-            self.play(FadeIn(cover), run_time=run_time)
-            self.remove(*mobs, cover)
+        if not mobs:
+            return
+        if config.transparent:  # nothing to paint over with: fade each mobject itself
+            self.play(Fade(*mobs), run_time=run_time)
+            return
+        # A curtain of the background colour fades in over everything: the same picture as fading
+        # every mobject out, but only the curtain is redrawn on each frame.
+        veil = Rectangle(width=config.frame_width, height=config.frame_height, stroke_width=0)
+        veil.set_fill(self.camera.background_color, opacity=1)
+        self.play(Fade(veil, out=False), run_time=run_time)
+        self.remove(*self.mobjects)
 
 
 __all__ = [
@@ -738,4 +983,6 @@ __all__ = [
     "map_pixels", "map_note", "ProbabilityBars", "Pipeline",
 
     "PixelZoom",
+    # Chapter 1
+    "Fade", "ChannelGrid", "color_cells", "sampled_neurons", "MLPDiagram", "PixelCells",
 ]

@@ -495,6 +495,12 @@ BASELINES: dict[str, Call | str] = {
     "mlp_params": Call({"sizes": (784, 100, 100, 10)}, {"sizes": ("layer sizes", "mlp")}),
     "Connection": RESULT_TYPE,
     "conv_connections": Call({"in_shape": (3, 3), "k_shape": (2, 2), "stride": 1, "padding": 0}, SHAPES),
+    "mlp_init": Call({"sizes": (6, 4, 3), "seed": 0}, {"sizes": ("layer sizes", "mlp"), "seed": ("seed",)}),
+    "mlp_forward": Call({"x": np.arange(4.0) - 1.5,
+                         "params": [(np.ones((4, 3)) / 4, np.zeros(3)), (np.ones((3, 2)) / 3, np.zeros(2))]},
+                        {"x": ("input",), "params": ("layer", "params", "parameters")}),
+    "lit_positions": Call({"img": X55 + 12, "threshold": 10}, {"img": ("image",), "threshold": ("threshold",)}),
+    "position_overlap": Call({"a": [1, 5, 7], "b": [5, 7, 9]}, {"a": ("positions",), "b": ("positions",)}),
     "dense": Call({"x": np.arange(4.0) - 1.5, "w": np.arange(12.0).reshape(4, 3) - 6, "b": np.ones(3)},
                   {"x": ("input",), "w": ("weights", "dense"), "b": ("bias",)}),
 }
