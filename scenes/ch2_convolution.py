@@ -20,45 +20,168 @@ from manim import (
     FadeOut,
     Indicate,
     ReplacementTransform,
+    TransformFromCopy,
     VGroup,
     Write,
+    config,
 )
 
 from cnnviz import core, theme
-from cnnviz.drawings import CnnvizScene, SlidingWindow, ValueGrid, caption, fmt_num, label, title
+from cnnviz.drawings import CnnvizScene, SlidingWindow, TensorStack, ValueGrid, caption, fit_width, fmt_num, label, title
 from cnnviz.formula import Formula
+
+
+# ============================================================ the numeric family (ConvExampleExplainedClean,
+# Conv2FiltersExample, RGBConvStepByStepCentered): one choreography — window, products, sum, bias, output cell.
+
+#: The 5×5 integer input of ConvExampleExplainedClean (the README's picture) and Conv2FiltersExample.
+EXAMPLE_INPUT = (
+    (3, 0, 1, 2, 7),
+    (1, 5, 8, 9, 3),
+    (2, 7, 2, 5, 1),
+    (0, 1, 3, 1, 7),
+    (4, 2, 1, 6, 2),
+)
+
+
+def _all_steps(x, w, b=None, m=None) -> tuple:
+    """``core.conv_step`` for every output pixel of ``conv2d(x, w, b)``, in raster order."""
+    g = core.conv_geometry(np.shape(x), np.shape(w))
+    return tuple(core.conv_step(x, w, i, j, b=b, m=m) for i in range(g.out_h) for j in range(g.out_w))
+
+
+def _paren(v) -> str:
+    """A factor as written in a product: negatives in parentheses."""
+    return f"({fmt_num(v)})" if v < 0 else fmt_num(v)
+
+
+def _sign_color(v) -> str:
+    return theme.NEGATIVE if v < 0 else theme.POSITIVE if v > 0 else theme.MUTED
+
+
+@dataclass(frozen=True)
+class ProductSlot:
+    """Where one channel's products are written while a position is explained.
+
+    ``origin``: centre of the top-left product; ``pitch``: (across, down)
+    between products; ``head``: the line above them ("" for none);
+    ``sum_side``: the channel's sum goes to the RIGHT of the products or DOWN
+    below them; ``color``: the sum's colour (a channel's colour in RGB).
+    """
+
+    origin: tuple
+    pitch: tuple = (1.05, 0.5)
+    head: str = "window × kernel, cell by cell"
+    sum_side: str = "right"
+    color: str = theme.OUTPUT
+
+    def place(self, texts, cols: int) -> VGroup:
+        g = VGroup()
+        o = np.array([*self.origin[:2], 0.0])
+        for k, t in enumerate(texts):
+            g.add(t.move_to(o + [(k % cols) * self.pitch[0], -(k // cols) * self.pitch[1], 0]))
+        return g
+
+
+class NumericConvChoreography:
+    """The numeric convolution family's one choreography (a mixin for :class:`CnnvizScene`).
+
+    :meth:`explain_step`: the window's values fly into ``a×b`` products with the kernel's,
+    the products appear, each channel's products add up, the channels' sums (and the one
+    bias) add up, and the value drops into its output cell. The scenes lay out their grids
+    and call it for the positions they explain in full; the later positions just fill in.
+    """
+
+    def explain_step(self, step: core.ConvStep, inputs, kernels, slots, value, bias=None, total_at=None):
+        """Explain output pixel ``step`` (a ``core.ConvStep``) in full.
+
+        ``inputs``/``kernels``: one :class:`ValueGrid` per channel (the input's and the
+        kernel's slices, values shown); ``slots``: one :class:`ProductSlot` per channel;
+        ``value``: the output cell's number (placed, not yet added); ``bias``: the bias's
+        grid when the scene has one (its value is added after the channel sums);
+        ``total_at``: where the sum of the channels (+ bias) is written, when there is more
+        than one channel or a bias.
+        """
+        C = len(slots)
+        kh, kw = step.kernel.shape[:2]
+        window = step.window.reshape(kh, kw, C)
+        kernel = step.kernel.reshape(kh, kw, C)
+        products = step.products.reshape(kh, kw, C)
+        cells = [(a, b) for a in range(kh) for b in range(kw)]
+        r0, c0 = step.window_pos
+
+        exprs, prods, heads, sums = VGroup(), VGroup(), VGroup(), []
+        for c, slot in enumerate(slots):
+            exprs.add(slot.place([label(f"{fmt_num(window[a, b, c])}×{_paren(kernel[a, b, c])}", size=20, mono=True)
+                                  for a, b in cells], kw))
+            prods.add(slot.place([label(fmt_num(products[a, b, c]), size=22, mono=True,
+                                        color=_sign_color(products[a, b, c])) for a, b in cells], kw))
+            if slot.head:
+                heads.add(label(slot.head, size=theme.SMALL_SIZE, color=theme.MUTED).next_to(exprs[c], UP, buff=0.25))
+            single = C == 1 and bias is None
+            s = VGroup(label("sum =" if C == 1 else "=", size=30 if single else theme.BODY_SIZE, color=slot.color),
+                       label(fmt_num(step.channel_sums[c]), size=30 if single else theme.BODY_SIZE, color=slot.color))
+            s.arrange(RIGHT, buff=0.2)
+            if slot.sum_side == "down":
+                s.next_to(exprs[c], DOWN, buff=0.25)
+            else:
+                s.next_to(exprs[c], RIGHT, buff=0.8 if single else 0.35)
+            sums.append(s)
+        sums = VGroup(*sums)
+
+        sources = VGroup(*(inputs[c].label_at(r0 + a, c0 + b).copy() for c in range(C) for a, b in cells))
+        self.play(FadeIn(heads), ReplacementTransform(sources, exprs),
+                  *(Indicate(k.labels, scale_factor=1.1) for k in kernels), run_time=1.0)
+        self.beat(0.4)
+        self.play(ReplacementTransform(exprs, prods), run_time=0.6)
+        self.play(FadeIn(sums, shift=RIGHT * 0.3), run_time=0.6)
+        self.beat(0.6)
+        if C == 1 and bias is None:  # the sum is the output value
+            self.play(ReplacementTransform(sums[0], value), FadeOut(prods), FadeOut(heads), run_time=0.8)
+            return
+
+        # the channels' sums (+ the bias) add up to the output value
+        parts = VGroup()
+        for c, slot in enumerate(slots):
+            if c:
+                parts.add(label("+"))
+            parts.add(label(_paren(step.channel_sums[c]), color=slot.color))
+        if bias is not None:
+            parts.add(label("+"), label(_paren(step.bias), color=theme.BIAS))
+        parts.add(label("="), label(fmt_num(step.output), color=theme.OUTPUT))
+        parts.arrange(RIGHT, buff=0.15).move_to(total_at)
+        fit_width(parts, config.frame_width - 0.6)
+        numbers = [parts[2 * c] for c in range(C)]
+        ops = [p for p in parts[:-1] if p not in numbers]
+        moves = [TransformFromCopy(sums[c][1], numbers[c]) for c in range(C)]
+        if bias is not None:
+            moves.append(TransformFromCopy(bias.labels[0], parts[-3]))
+            ops.remove(parts[-3])
+        self.play(*moves, FadeIn(VGroup(*ops)), run_time=0.8)
+        self.play(FadeIn(parts[-1], shift=RIGHT * 0.3), run_time=0.5)
+        self.beat(0.6)
+        self.play(ReplacementTransform(parts[-1], value), FadeOut(VGroup(prods, heads, sums, parts[:-1])), run_time=0.8)
 
 
 # ============================================================ ConvExampleExplainedClean
 @dataclass(frozen=True)
 class ConvExampleData:
-    x: np.ndarray            # 5×5 input
-    w: np.ndarray            # 3×3 kernel
-    out: np.ndarray          # 3×3 output
+    x: np.ndarray            # N×N input
+    w: np.ndarray            # F×F kernel
+    out: np.ndarray          # (N−F+1)×(N−F+1) output
     steps: tuple             # one core.ConvStep per output pixel, raster order
-    n_explained: int         # the first steps shown with all 9 products
+    n_explained: int         # the first steps shown with all their products
 
 
-def conv_example_data() -> ConvExampleData:
-    """A 5×5 integer image with a vertical edge, and a vertical-edge kernel."""
-    x = np.array([
-        [3, 0, 1, 2, 7],
-        [1, 5, 8, 9, 3],
-        [2, 7, 2, 5, 1],
-        [0, 1, 3, 1, 7],
-        [4, 2, 1, 6, 2],
-    ])
-    w = np.array([
-        [1, 0, -1],
-        [1, 0, -1],
-        [1, 0, -1],
-    ])
+def conv_example_data(x=EXAMPLE_INPUT, w=None, n_explained: int = 2) -> ConvExampleData:
+    """A 5×5 integer image and a vertical-edge kernel (``core.edge_kernel("vertical", "prewitt")``)."""
+    x = np.asarray(x)
+    w = core.edge_kernel("vertical", "prewitt") if w is None else np.asarray(w)
     out = core.conv2d(x, w)
-    steps = tuple(core.conv_step(x, w, i, j) for i in range(out.shape[0]) for j in range(out.shape[1]))
-    return ConvExampleData(x, w, out, steps, n_explained=2)
+    return ConvExampleData(x, w, out, _all_steps(x, w), n_explained)
 
 
-class ConvExampleExplainedClean(CnnvizScene):
+class ConvExampleExplainedClean(NumericConvChoreography, CnnvizScene):
     data = staticmethod(conv_example_data)
 
     def construct(self):
@@ -67,9 +190,10 @@ class ConvExampleExplainedClean(CnnvizScene):
         head = title(f"Convolution: {core.fmt_shape(d.x.shape)} input ⊛ {core.fmt_shape(d.w.shape)} kernel "
                      f"→ {core.fmt_shape(d.out.shape)} output", size=30)
 
-        x_grid = ValueGrid(d.x, color=theme.INPUT)
-        k_grid = ValueGrid(d.w, color=theme.KERNEL)
-        o_grid = ValueGrid(d.out, color=theme.OUTPUT, show_values=False, cell_size=0.75,
+        x_grid = ValueGrid(d.x, color=theme.INPUT, cell_size=min(theme.CELL_SIZE, 3.6 / n))
+        k_grid = ValueGrid(d.w, color=theme.KERNEL, cell_size=min(theme.CELL_SIZE, 2.4 / f),
+                           font_size=x_grid.font_size)
+        o_grid = ValueGrid(d.out, color=theme.OUTPUT, show_values=False, cell_size=min(0.75, 2.7 / o),
                            font_size=x_grid.font_size)
         x_grid.move_to([-4.3, 0.75, 0])
         k_grid.move_to([-0.6, 0.75, 0])
@@ -82,6 +206,11 @@ class ConvExampleExplainedClean(CnnvizScene):
         self.play(FadeIn(head), FadeIn(x_grid), FadeIn(k_grid), FadeIn(o_grid), FadeIn(star), FadeIn(eq),
                   FadeIn(names), run_time=1.0)
 
+        # the products go under the kernel, the sum to their right
+        kh, kw = d.w.shape
+        pitch = (1.05, min(0.5, 1.75 / max(kh - 1, 1)))
+        slot = ProductSlot(origin=(-0.85 - (kw - 1) * pitch[0] / 2, -1.85), pitch=pitch)
+
         window = SlidingWindow(x_grid, f)
         target = o_grid.window(0, 0, 1, 1, color=theme.HIGHLIGHT)
         self.play(Create(window), Create(target), run_time=0.5)
@@ -93,7 +222,7 @@ class ConvExampleExplainedClean(CnnvizScene):
                           run_time=0.5 if k < d.n_explained else 0.3)
             value = o_grid.value_label(i, j, step.output)
             if k < d.n_explained:
-                self.explain_step(step, x_grid, k_grid, value)
+                self.explain_step(step, [x_grid], [k_grid], [slot], value)
             else:
                 self.play(FadeIn(value, scale=1.6), run_time=0.35)
 
@@ -103,45 +232,106 @@ class ConvExampleExplainedClean(CnnvizScene):
         self.beat(1.5)
         self.clear_all()
 
-    def explain_step(self, step, x_grid: ValueGrid, k_grid: ValueGrid, value):
-        """Show the products of one window, cell by cell, and their sum; then drop the sum into the output."""
-        kh, kw = step.kernel.shape
-        pitch_x, pitch_y = 1.05, 0.5
-        origin = np.array([-1.9, -1.85, 0.0])
 
-        def grid_of(texts):
-            g = VGroup()
-            for n, t in enumerate(texts):
-                g.add(t.move_to(origin + [(n % kw) * pitch_x, -(n // kw) * pitch_y, 0]))
-            return g
-
-        cells = [(a, b) for a in range(kh) for b in range(kw)]
-        exprs = grid_of([label(f"{fmt_num(step.window[a, b])}×{_paren(step.kernel[a, b])}", size=20, mono=True)
-                         for a, b in cells])
-        prods = grid_of([label(fmt_num(step.products[a, b]), size=22, mono=True, color=_sign_color(step.products[a, b]))
-                         for a, b in cells])
-        head = label("window × kernel, cell by cell", size=theme.SMALL_SIZE, color=theme.MUTED)
-        head.next_to(exprs, UP, buff=0.25)
-        total = label(f"sum = {fmt_num(step.output)}", size=30, color=theme.OUTPUT)
-        total.next_to(exprs, RIGHT, buff=0.8)
-        r0, c0 = step.window_pos
-        sources = VGroup(*(x_grid.label_at(r0 + a, c0 + b).copy() for a, b in cells))
-        self.play(FadeIn(head), ReplacementTransform(sources, exprs), Indicate(k_grid.labels, scale_factor=1.1),
-                  run_time=1.0)
-        self.beat(0.4)
-        self.play(ReplacementTransform(exprs, prods), run_time=0.6)
-        self.play(FadeIn(total, shift=RIGHT * 0.3), run_time=0.6)
-        self.beat(0.6)
-        self.play(ReplacementTransform(total, value), FadeOut(prods), FadeOut(head), run_time=0.8)
+# ============================================================ Conv2FiltersExample
+@dataclass(frozen=True)
+class TwoFiltersData:
+    x: np.ndarray            # N×N input
+    bank: np.ndarray         # F×F×1×M kernel bank (M = 2: a vertical- and a horizontal-edge kernel)
+    names: tuple             # what each kernel detects
+    out: np.ndarray          # (N−F+1)×(N−F+1)×M output: one map per kernel
+    steps: tuple             # steps[m]: one core.ConvStep per output pixel of kernel m, raster order
+    n_explained: int         # the first positions shown with all their products (for every kernel)
 
 
-def _paren(v) -> str:
-    """A factor as written in a product: negatives in parentheses."""
-    return f"({fmt_num(v)})" if v < 0 else fmt_num(v)
+def two_filters_data(x=EXAMPLE_INPUT, kernels=None, names=("vertical edge", "horizontal edge"),
+                     n_explained: int = 1) -> TwoFiltersData:
+    """The same input as ConvExampleExplainedClean, two kernels: a vertical- and a horizontal-edge
+    detector (``core.edge_kernel(..., "prewitt")``), stacked into an F×F×1×M bank."""
+    x = np.asarray(x)
+    if kernels is None:
+        kernels = (core.edge_kernel("vertical", "prewitt"), core.edge_kernel("horizontal", "prewitt"))
+    kernels = [np.asarray(k) for k in kernels]
+    if len(names) != len(kernels):
+        raise ValueError(f"two_filters_data: {len(kernels)} kernels but {len(names)} names")
+    bank = np.stack(kernels, axis=-1)[:, :, None, :]  # F×F×1×M
+    out = core.conv2d(x, bank)
+    steps = tuple(_all_steps(x, bank, m=m) for m in range(bank.shape[3]))
+    return TwoFiltersData(x, bank, tuple(names), out, steps, n_explained)
 
 
-def _sign_color(v) -> str:
-    return theme.NEGATIVE if v < 0 else theme.POSITIVE if v > 0 else theme.MUTED
+class Conv2FiltersExample(NumericConvChoreography, CnnvizScene):
+    data = staticmethod(two_filters_data)
+
+    def construct(self):
+        d = self.data()
+        n, f, M = d.x.shape[0], d.bank.shape[0], d.bank.shape[3]
+        o = d.out.shape[0]
+        head = title(f"One input, {M} kernels: {core.fmt_shape(d.x.shape)} ⊛ {core.fmt_shape(d.bank.shape)} "
+                     f"→ {core.fmt_shape(d.out.shape)}", size=30)
+
+        # the input on the left; one row per kernel: kernel = output map, then its products
+        top, bottom = 2.95, -3.25
+        row_h = (top - bottom) / M
+        rows_y = [top - (r + 0.5) * row_h for r in range(M)]
+        x_grid = ValueGrid(d.x, color=theme.INPUT, cell_size=min(theme.CELL_SIZE, 3.1 / n))
+        x_grid.move_to([-6.85 + x_grid.width / 2, sum(rows_y) / M, 0])
+        ck = min(theme.CELL_SIZE, (row_h - 0.9) / f, 2.2 / f)
+        co = min(0.75, (row_h - 0.9) / o, 2.4 / o)
+        k_grids = [ValueGrid(d.bank[:, :, 0, m], color=theme.KERNEL, cell_size=ck, font_size=x_grid.font_size)
+                   for m in range(M)]
+        k_names = [k.heading(f"kernel {m + 1}: {d.names[m]}") for m, k in enumerate(k_grids)]
+        # one kernel column for every row, as wide as the kernels; headings may overhang into the gaps
+        column = max(k_grids[0].width, *(t.width - 1.5 for t in k_names))
+        k_x = x_grid.get_right()[0] + 0.9 + column / 2
+        o_grids, marks, names, slots = [], VGroup(), VGroup(), []
+        for m, y in enumerate(rows_y):
+            k = k_grids[m].move_to([k_x, y - 0.15, 0])
+            og = ValueGrid(d.out[:, :, m], color=theme.OUTPUT, show_values=False, cell_size=co,
+                           font_size=x_grid.font_size)
+            og.move_to([k_x + column / 2 + 0.9 + og.width / 2, y - 0.15, 0])
+            marks.add(label("⊛", size=36).move_to([x_grid.get_right()[0] + 0.45, k.get_y(), 0]),
+                      label("=", size=36).move_to([(k_x + column / 2 + og.get_left()[0]) / 2, k.get_y(), 0]))
+            names.add(k_names[m].next_to(k, UP, buff=0.15), og.heading(f"map {m + 1}: {o}×{o}"))
+            pitch = (1.05, min(0.5, (row_h - 1.3) / max(f - 1, 1)))
+            slots.append(ProductSlot(origin=(og.get_right()[0] + 1.0, k.get_top()[1] - 0.25), pitch=pitch,
+                                     head=f"window × kernel {m + 1}", sum_side="down"))
+            o_grids.append(og)
+        names.add(x_grid.heading(f"input {n}×{n}"))
+        self.play(FadeIn(head), FadeIn(x_grid), *(FadeIn(g) for g in k_grids + o_grids), FadeIn(marks),
+                  FadeIn(names), run_time=1.0)
+
+        window = SlidingWindow(x_grid, f)
+        targets = VGroup(*(og.window(0, 0, 1, 1, color=theme.HIGHLIGHT) for og in o_grids))
+        self.play(Create(window), Create(targets), run_time=0.5)
+
+        n_pos = len(d.steps[0])
+        for k in range(n_pos):
+            i, j = d.steps[0][k].out_pos
+            if k:
+                self.play(window.step_to(*d.steps[0][k].window_pos),
+                          *(t.animate.move_to(og.cell(i, j)) for t, og in zip(targets, o_grids)),
+                          run_time=0.5 if k < d.n_explained else 0.3)
+            values = [og.value_label(i, j, d.steps[m][k].output) for m, og in enumerate(o_grids)]
+            if k < d.n_explained:
+                for m in range(M):
+                    self.explain_step(d.steps[m][k], [x_grid], [k_grids[m]], [slots[m]], values[m])
+            else:
+                self.play(*(FadeIn(v, scale=1.6) for v in values), run_time=0.35)
+
+        # the M maps stack into one output volume, one sheet per kernel
+        right = o_grids[0].get_right()[0]
+        stack = TensorStack(o, o, M, unit=co, colors=(theme.OUTPUT,), offset=0.3,
+                            label_text=f"output {core.fmt_shape(d.out.shape)}")
+        stack.shape_label.set_color(theme.OUTPUT)
+        stack.move_to([(right + config.frame_width / 2) / 2, sum(rows_y) / M, 0])
+        done = caption(f"{M} kernels → {M} maps of {o}×{o}, one per kernel, stacked: "
+                       f"{core.fmt_shape(d.out.shape)}", color=theme.OUTPUT)
+        self.play(FadeOut(window), FadeOut(targets), run_time=0.3)
+        self.play(*(TransformFromCopy(og.cells, stack.sheet(m)) for m, og in enumerate(o_grids)),
+                  FadeIn(stack.shape_label), FadeIn(done), run_time=1.0)
+        self.beat(1.5)
+        self.clear_all()
 
 
 # ============================================================ OutputSizeFormula
