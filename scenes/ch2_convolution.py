@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from manim import (
     DOWN,
+    LEFT,
     RIGHT,
     UP,
     Create,
@@ -66,7 +67,8 @@ class ProductSlot:
     ``origin``: centre of the top-left product; ``pitch``: (across, down)
     between products; ``head``: the line above them ("" for none);
     ``sum_side``: the channel's sum goes to the RIGHT of the products or DOWN
-    below them; ``color``: the sum's colour (a channel's colour in RGB).
+    below them; ``color``: the sum's colour (a channel's colour in RGB);
+    ``name``: the channel's name ("R"), written over its sum in the total.
     """
 
     origin: tuple
@@ -74,6 +76,7 @@ class ProductSlot:
     head: str = "window × kernel, cell by cell"
     sum_side: str = "right"
     color: str = theme.OUTPUT
+    name: str = ""
 
     def place(self, texts, cols: int) -> VGroup:
         g = VGroup()
@@ -140,27 +143,40 @@ class NumericConvChoreography:
             self.play(ReplacementTransform(sums[0], value), FadeOut(prods), FadeOut(heads), run_time=0.8)
             return
 
-        # the channels' sums (+ the bias) add up to the output value
-        parts = VGroup()
-        for c, slot in enumerate(slots):
-            if c:
-                parts.add(label("+"))
-            parts.add(label(_paren(step.channel_sums[c]), color=slot.color))
+        # the channels' sums (+ the bias) add up to the output value, each term named above it
+        terms = [(slot.name or f"channel {c + 1}", step.channel_sums[c], slot.color) for c, slot in enumerate(slots)]
         if bias is not None:
-            parts.add(label("+"), label(_paren(step.bias), color=theme.BIAS))
-        parts.add(label("="), label(fmt_num(step.output), color=theme.OUTPUT))
-        parts.arrange(RIGHT, buff=0.15).move_to(total_at)
-        fit_width(parts, config.frame_width - 0.6)
-        numbers = [parts[2 * c] for c in range(C)]
-        ops = [p for p in parts[:-1] if p not in numbers]
+            terms.append(("bias", step.bias, theme.BIAS))
+        numbers = [label(_paren(v), color=col) for _, v, col in terms]
+        names = VGroup(*(label(name, size=theme.SMALL_SIZE, color=theme.MUTED) for name, _, _ in terms))
+        result = label(fmt_num(step.output), color=theme.OUTPUT)
+        row = [numbers[0]]
+        for number in numbers[1:]:
+            row += [label("+"), number]
+        row += [label("="), result]
+        widths = {id(number): max(number.width, name.width) for number, name in zip(numbers, names)}
+        x = 0.0
+        for part in row:  # a term is as wide as its name
+            w = widths.get(id(part), part.width)
+            part.set_x(x + w / 2)
+            x += w + 0.2
+        line = VGroup(*row).move_to(total_at)
+        edge = config.frame_width / 2 - 0.25  # keep the line in the frame
+        line.shift(RIGHT * (min(0.0, edge - line.get_right()[0]) + max(0.0, -edge - line.get_left()[0])))
+        for number, name in zip(numbers, names):
+            name.next_to(number, UP, buff=0.2)
+        top = max(name.get_y() for name in names)
+        for name in names:
+            name.set_y(top)
+        ops = VGroup(*(part for part in row[:-1] if part not in numbers))
         moves = [TransformFromCopy(sums[c][1], numbers[c]) for c in range(C)]
         if bias is not None:
-            moves.append(TransformFromCopy(bias.labels[0], parts[-3]))
-            ops.remove(parts[-3])
-        self.play(*moves, FadeIn(VGroup(*ops)), run_time=0.8)
-        self.play(FadeIn(parts[-1], shift=RIGHT * 0.3), run_time=0.5)
+            moves.append(TransformFromCopy(bias.labels[0], numbers[-1]))
+        self.play(*moves, FadeIn(ops), FadeIn(names), run_time=0.8)
+        self.play(FadeIn(result, shift=RIGHT * 0.3), run_time=0.5)
         self.beat(0.6)
-        self.play(ReplacementTransform(parts[-1], value), FadeOut(VGroup(prods, heads, sums, parts[:-1])), run_time=0.8)
+        self.play(ReplacementTransform(result, value), FadeOut(VGroup(prods, heads, sums, names, *line[:-1])),
+                  run_time=0.8)
 
 
 # ============================================================ ConvExampleExplainedClean
@@ -330,6 +346,117 @@ class Conv2FiltersExample(NumericConvChoreography, CnnvizScene):
         self.play(FadeOut(window), FadeOut(targets), run_time=0.3)
         self.play(*(TransformFromCopy(og.cells, stack.sheet(m)) for m, og in enumerate(o_grids)),
                   FadeIn(stack.shape_label), FadeIn(done), run_time=1.0)
+        self.beat(1.5)
+        self.clear_all()
+
+
+# ============================================================ RGBConvStepByStepCentered
+#: A small 5×5 RGB input, one 5×5 matrix per channel (R, G, B), and one 3×3 kernel slice per channel.
+RGB_CHANNELS = (
+    ((4, 2, 1, 2, 4), (2, 3, 1, 0, 1), (4, 4, 0, 2, 4), (4, 1, 2, 2, 1), (2, 4, 1, 2, 3)),
+    ((2, 4, 1, 1, 3), (1, 2, 2, 0, 0), (3, 2, 2, 0, 0), (3, 4, 0, 1, 0), (4, 3, 1, 4, 3)),
+    ((1, 4, 2, 1, 4), (1, 2, 0, 4, 0), (0, 0, 3, 2, 3), (1, 3, 1, 1, 4), (3, 1, 1, 3, 1)),
+)
+RGB_KERNEL_SLICES = (
+    ((1, 0, -1), (1, 0, -1), (1, 0, -1)),
+    ((0, -1, 0), (-1, 2, -1), (0, -1, 0)),
+    ((1, 1, 1), (0, 0, 0), (-1, -1, -1)),
+)
+
+
+@dataclass(frozen=True)
+class RGBConvData:
+    x: np.ndarray            # N×N×3 input, channels last
+    w: np.ndarray            # F×F×3 kernel: one F×F slice per channel
+    b: int | float           # the kernel's one bias
+    out: np.ndarray          # (N−F+1)×(N−F+1) output: ONE map
+    steps: tuple             # one core.ConvStep per output pixel (channel_sums, total, bias, output)
+    n_explained: int         # the first positions shown in full
+    channel_names: tuple     # ("R", "G", "B")
+
+
+def rgb_conv_data(channels=RGB_CHANNELS, kernel_slices=RGB_KERNEL_SLICES, bias=1, n_explained: int = 2,
+                  channel_names=("R", "G", "B")) -> RGBConvData:
+    """An N×N×C input (one matrix per channel) convolved with one F×F×C kernel (one slice per
+    channel) and its single bias: ``core.conv2d`` gives one (N−F+1)×(N−F+1) map."""
+    x = np.stack([np.asarray(c) for c in channels], axis=-1)
+    w = np.stack([np.asarray(k) for k in kernel_slices], axis=-1)
+    if len(channel_names) != x.shape[2]:
+        raise ValueError(f"rgb_conv_data: {x.shape[2]} channels but {len(channel_names)} channel names")
+    out = core.conv2d(x, w, bias)
+    return RGBConvData(x, w, bias, out, _all_steps(x, w, b=bias), n_explained, tuple(channel_names))
+
+
+class RGBConvStepByStepCentered(NumericConvChoreography, CnnvizScene):
+    data = staticmethod(rgb_conv_data)
+
+    def construct(self):
+        d = self.data()
+        n, f, C = d.x.shape[0], d.w.shape[0], d.x.shape[2]
+        o = d.out.shape[0]
+        colors = [theme.CHANNELS[c % 3] if C == 3 else theme.INPUT for c in range(C)]
+        head = title(f"{core.fmt_shape(d.x.shape)} input ⊛ {core.fmt_shape(d.w.shape)} kernel + 1 bias "
+                     f"→ {core.fmt_shape(d.out.shape)}: one map", size=30)
+
+        # one row per channel: channel ⊛ kernel slice → products → channel sum; the output on the right
+        top, bottom, gap = 2.7, -3.8, 0.2
+        row_h = (top - bottom - gap * (C - 1)) / C
+        rows_y = [top - row_h / 2 - r * (row_h + gap) for r in range(C)]
+        ci = min(theme.CELL_SIZE, row_h / n)
+        ck = min(theme.CELL_SIZE, row_h / f)
+        font = max(theme.MIN_FONT, theme.CELL_FONT * ci / theme.CELL_SIZE)
+        x_grids, k_grids, tags, marks, slots = [], [], VGroup(), VGroup(), []
+        pitch = (1.05, min(0.5, (row_h - 0.35) / max(f - 1, 1)))
+        for c, y in enumerate(rows_y):
+            tag = label(d.channel_names[c], size=30, color=colors[c], weight="BOLD").move_to([-6.8, y, 0])
+            xg = ValueGrid(d.x[:, :, c], color=colors[c], cell_size=ci, font_size=font)
+            xg.move_to([tag.get_right()[0] + 0.2 + xg.width / 2, y, 0])
+            kg = ValueGrid(d.w[:, :, c], color=theme.KERNEL, cell_size=ck, font_size=font)
+            kg.move_to([xg.get_right()[0] + 0.75 + kg.width / 2, y, 0])
+            marks.add(label("⊛", size=32).move_to([(xg.get_right()[0] + kg.get_left()[0]) / 2, y, 0]))
+            slots.append(ProductSlot(origin=(kg.get_right()[0] + 1.2, y + pitch[1] * (f - 1) / 2), pitch=pitch,
+                                     head="window × kernel" if c == 0 else "", color=colors[c],
+                                     name=d.channel_names[c]))
+            tags.add(tag)
+            x_grids.append(xg)
+            k_grids.append(kg)
+        names = VGroup(x_grids[0].heading(f"input {core.fmt_shape(d.x.shape)}").set_color(theme.INPUT),
+                       k_grids[0].heading(f"kernel {core.fmt_shape(d.w.shape)}"))
+
+        # the right panel: the output map, the one bias, the sum of the channels
+        panel_x = (slots[0].origin[0] + (f - 1) * pitch[0] + 1.9 + config.frame_width / 2) / 2
+        o_grid = ValueGrid(d.out, color=theme.OUTPUT, show_values=False, cell_size=min(0.75, 2.3 / o),
+                           font_size=theme.CELL_FONT)
+        o_grid.move_to([panel_x, top - 0.1 - o_grid.height / 2, 0])
+        b_grid = ValueGrid(np.array([[d.b]]), color=theme.BIAS, cell_size=0.75, font_size=theme.CELL_FONT)
+        b_grid.next_to(o_grid, DOWN, buff=0.75)
+        b_name = label("bias", size=theme.SMALL_SIZE, color=theme.BIAS).next_to(b_grid, LEFT, buff=0.25)
+        names.add(o_grid.heading(f"output {core.fmt_shape(d.out.shape)}"), b_name)
+        total_at = [panel_x, b_grid.get_bottom()[1] - 0.8, 0]
+        self.play(FadeIn(head), FadeIn(tags), *(FadeIn(g) for g in x_grids + k_grids), FadeIn(marks),
+                  FadeIn(o_grid), FadeIn(b_grid), FadeIn(names), run_time=1.0)
+
+        windows = VGroup(*(SlidingWindow(g, f) for g in x_grids))
+        windows.set_stroke(width=4)  # the channels' cells are small: a thinner frame keeps their numbers clear
+        target = o_grid.window(0, 0, 1, 1, color=theme.HIGHLIGHT)
+        self.play(Create(windows), Create(target), run_time=0.5)
+
+        for k, step in enumerate(d.steps):
+            i, j = step.out_pos
+            if k:
+                self.play(*(w.step_to(*step.window_pos) for w in windows), target.animate.move_to(o_grid.cell(i, j)),
+                          run_time=0.5 if k < d.n_explained else 0.3)
+            value = o_grid.value_label(i, j, step.output)
+            if k < d.n_explained:
+                self.explain_step(step, x_grids, k_grids, slots, value, bias=b_grid, total_at=total_at)
+            else:
+                self.play(FadeIn(value, scale=1.6), run_time=0.35)
+
+        done = VGroup(label(f"{C} channel sums + 1 bias", color=theme.OUTPUT),
+                      label("→ one number per position", color=theme.OUTPUT),
+                      label(f"→ ONE {o}×{o} map", color=theme.OUTPUT)).arrange(DOWN, buff=0.15)
+        done.move_to([(k_grids[0].get_right()[0] + b_name.get_left()[0]) / 2, sum(rows_y) / C, 0])  # in the middle
+        self.play(FadeOut(windows), FadeOut(target), FadeIn(done), run_time=0.6)
         self.beat(1.5)
         self.clear_all()
 

@@ -117,3 +117,40 @@ def test_two_filters_other_example():
     with pytest.raises(ValueError, match="names"):
         two_filters_data(kernels=kernels[:1])
     _layout_ok(Conv2FiltersExample, functools.partial(two_filters_data, x=x, kernels=kernels))
+
+
+def test_rgb_conv_data():
+    from scenes.ch2_convolution import rgb_conv_data
+
+    d = rgb_conv_data()
+    assert d.x.shape == (5, 5, 3) and d.w.shape == (3, 3, 3) and d.out.shape == (3, 3)
+    assert np.issubdtype(d.x.dtype, np.integer) and 0 <= d.x.min() and d.x.max() <= 9  # small, readable
+    assert d.b == 1 and d.channel_names == ("R", "G", "B")
+    # one map: the three channels' correlations added, plus the single bias (SciPy, channel by channel)
+    per_channel = [correlate2d(d.x[:, :, c], d.w[:, :, c], mode="valid") for c in range(3)]
+    np.testing.assert_array_equal(d.out, sum(per_channel) + 1)
+    np.testing.assert_array_equal(d.out, _loop_conv(d.x, d.w, b=1))
+    assert len(d.steps) == 9 and d.n_explained == 2
+    for step in d.steps:
+        i, j = step.out_pos
+        np.testing.assert_array_equal(step.channel_sums, [pc[i, j] for pc in per_channel])
+        assert step.total == sum(pc[i, j] for pc in per_channel) and step.bias == 1
+        assert step.output == d.out[i, j]
+    # the explained positions show three different, non-zero partial sums
+    for step in d.steps[:d.n_explained]:
+        assert 0 not in step.channel_sums and len(set(step.channel_sums.tolist())) == 3
+
+
+def test_rgb_conv_other_example():
+    from scenes.ch2_convolution import RGBConvStepByStepCentered, rgb_conv_data
+
+    rng = np.random.default_rng(7)
+    channels = [rng.integers(0, 6, (4, 4)) for _ in range(3)]
+    slices = [rng.integers(-2, 3, (2, 2)) for _ in range(3)]
+    d = rgb_conv_data(channels=channels, kernel_slices=slices, bias=-2, n_explained=1)
+    assert d.out.shape == (3, 3)
+    np.testing.assert_array_equal(d.out, _loop_conv(np.stack(channels, -1), np.stack(slices, -1), b=-2))
+    with pytest.raises(ValueError, match="channel names"):
+        rgb_conv_data(channel_names=("R", "G"))
+    _layout_ok(RGBConvStepByStepCentered,
+               functools.partial(rgb_conv_data, channels=channels, kernel_slices=slices, bias=-2, n_explained=1))
