@@ -428,6 +428,33 @@ def caption(text: str, size: float = theme.BODY_SIZE, color: str = theme.TEXT) -
     return t.to_edge(DOWN, buff=0.3)
 
 
+# ---------------------------------------------------------------- ch2a: cells on a sheet
+def grid_lines(box: Mobject, rows: int, cols: int, color: str = theme.GRID_LINE, width: float = 1.5) -> VGroup:
+    """The inner lines that divide ``box`` (e.g. ``TensorStack.front``) into ``rows`` × ``cols`` cells.
+
+    ``grid_lines(stack.front, 5, 5)`` turns a 5×5×C stack's front sheet into a 5×5
+    grid that a kernel-sized window can step over (see :func:`cell_center`).
+    """
+    x0, y1 = box.get_corner(UP + LEFT)[:2]
+    x1, y0 = box.get_corner(DOWN + RIGHT)[:2]
+    lines = VGroup()
+    for r in range(1, rows):
+        y = y1 - r * (y1 - y0) / rows
+        lines.add(Line([x0, y, 0], [x1, y, 0], stroke_color=color, stroke_width=width))
+    for c in range(1, cols):
+        x = x0 + c * (x1 - x0) / cols
+        lines.add(Line([x, y0, 0], [x, y1, 0], stroke_color=color, stroke_width=width))
+    return lines
+
+
+def cell_center(box: Mobject, rows: int, cols: int, r: float, c: float) -> np.ndarray:
+    """Where cell (r, c) of ``box`` divided into ``rows`` × ``cols`` cells is centred; fractional
+    indices too, e.g. ``cell_center(front, 5, 5, 1 + 1, 0 + 1)`` is the centre of the 3×3 block at (1, 0)."""
+    x0, y1 = box.get_corner(UP + LEFT)[:2]
+    x1, y0 = box.get_corner(DOWN + RIGHT)[:2]
+    return np.array([x0 + (c + 0.5) * (x1 - x0) / cols, y1 - (r + 0.5) * (y1 - y0) / rows, 0.0])
+
+
 # ---------------------------------------------------------------- the scene base
 class CnnvizScene(Scene):
     """Every cnnviz scene: themed background; ``data`` is the scene's pure data function.
@@ -470,4 +497,5 @@ __all__ = [
     "fmt_num", "fmt_int", "label", "title", "fit_width", "shade_gray", "shade_signed", "shade_heat", "contrast_text",
     "ValueGrid", "image_grid", "PixelImage", "zoom_callout", "SlidingWindow", "TensorStack", "NeuronLayer", "edge", "connect",
     "ShapeArrow", "caption", "CnnvizScene",
+    "grid_lines", "cell_center",
 ]

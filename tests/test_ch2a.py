@@ -154,3 +154,71 @@ def test_rgb_conv_other_example():
         rgb_conv_data(channel_names=("R", "G"))
     _layout_ok(RGBConvStepByStepCentered,
                functools.partial(rgb_conv_data, channels=channels, kernel_slices=slices, bias=-2, n_explained=1))
+
+
+# ----------------------------------------------------------------- the architecture family
+ARCHITECTURES = {  # scene → (C, M), the notebook's four cases
+    "Architecture_1_Grey_1Filter": (1, 1),
+    "Architecture_2_Grey_2Filters": (1, 2),
+    "Architecture_3_RGB_1Filter": (3, 1),
+    "FullCNNSequence": (3, 5),
+}
+
+
+@pytest.mark.parametrize("name", ARCHITECTURES)
+def test_architecture_data(name):
+    import scenes.ch2_convolution as ch2
+
+    c, m = ARCHITECTURES[name]
+    d = getattr(ch2, name).data()
+    assert d.in_shape == (5, 5, c) and d.kernel_shape == (3, 3, c) and d.bank_shape == (3, 3, c, m)
+    # the output of a real convolution with those shapes, by SciPy: one valid correlation per
+    # filter, summed over the channels; M of them stacked
+    rng = np.random.default_rng(0)
+    x, bank = rng.integers(0, 9, d.in_shape), rng.integers(-2, 3, d.bank_shape)
+    out = np.stack([sum(correlate2d(x[:, :, k], bank[:, :, k, f], mode="valid") for k in range(c))
+                    for f in range(m)], axis=-1)
+    assert d.out_shape == out.shape == (3, 3, m)
+    assert d.map_shape == out.shape[:2]
+    # every window position, by explicit loops
+    assert d.windows == tuple((i, j) for i in range(5) for j in range(5) if i + 3 <= 5 and j + 3 <= 5)
+    assert d.equation == {"Architecture_1_Grey_1Filter": "5×5×1 ⊛ 3×3×1 → 3×3×1",
+                          "Architecture_2_Grey_2Filters": "5×5×1 ⊛ 3×3×1 ×2 → 3×3×2",
+                          "Architecture_3_RGB_1Filter": "5×5×3 ⊛ 3×3×3 → 3×3×1",
+                          "FullCNNSequence": "5×5×3 ⊛ 3×3×3 ×5 → 3×3×5"}[name]
+    assert d.channel_names == (("grey",) if c == 1 else ("R", "G", "B"))
+
+
+def test_architecture_is_one_data_function_with_keyword_parameters():
+    import scenes.ch2_convolution as ch2
+
+    d = ch2.architecture_data(n=7, f=2, c=4, m=3)
+    assert (d.in_shape, d.bank_shape, d.out_shape) == ((7, 7, 4), (2, 2, 4, 3), (6, 6, 3))
+    assert len(d.windows) == 36 and d.equation == "7×7×4 ⊛ 2×2×4 ×3 → 6×6×3"
+    assert d.channel_names == ("channel 1", "channel 2", "channel 3", "channel 4")
+    # the four scenes override only C and M: any size can be asked of any of them
+    assert ch2.FullCNNSequence.data(n=6).out_shape == (4, 4, 5)
+    with pytest.raises(ValueError, match="larger"):
+        ch2.architecture_data(n=2, f=3)
+
+
+def test_architecture_layout_other_example():
+    import scenes.ch2_convolution as ch2
+
+    _layout_ok(ch2.FullCNNSequence, functools.partial(ch2.architecture_data, n=6, f=2, c=2, m=3))
+
+
+def test_grid_lines_and_cell_center():
+    from manim import Rectangle
+
+    from cnnviz.drawings import cell_center, grid_lines
+
+    box = Rectangle(width=3.0, height=2.0).move_to([1.0, -1.0, 0])
+    lines = grid_lines(box, 2, 3)
+    assert len(lines) == (2 - 1) + (3 - 1)
+    ys = sorted({round(float(ln.get_start()[1]), 6) for ln in lines if ln.get_start()[1] == ln.get_end()[1]})
+    xs = sorted({round(float(ln.get_start()[0]), 6) for ln in lines if ln.get_start()[0] == ln.get_end()[0]})
+    assert ys == [-1.0] and xs == [0.5, 1.5]
+    np.testing.assert_allclose(cell_center(box, 2, 3, 0, 0), [0.0, -0.5, 0])
+    np.testing.assert_allclose(cell_center(box, 2, 3, 1, 2), [2.0, -1.5, 0])
+    np.testing.assert_allclose(cell_center(box, 2, 3, 0.5, 1), [1.0, -1.0, 0])  # fractional: a block's centre
