@@ -8,6 +8,7 @@ Render one with ``manim -ql scenes/ch2_convolution.py ConvExampleExplainedClean`
 from __future__ import annotations
 
 import functools
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,7 @@ from manim import (
     Rectangle,
     ReplacementTransform,
     Square,
+    SurroundingRectangle,
     Transform,
     TransformFromCopy,
     VGroup,
@@ -751,6 +753,132 @@ class Architecture_3_RGB_1Filter(ArchitectureChoreography, CnnvizScene):
 
 class FullCNNSequence(ArchitectureChoreography, CnnvizScene):
     data = staticmethod(functools.partial(architecture_data, c=3, m=5))
+
+
+# ============================================================ ConvDimensionsSimpleCentered
+@dataclass(frozen=True)
+class ConvDimensionsData:
+    n: int                   # input size N
+    f: int                   # kernel size F
+    c: int                   # channels C
+    m: int                   # number of filters M
+    in_shape: tuple          # N×N×C
+    bank_shape: tuple        # F×F×C×M
+    out_shape: tuple         # core.conv_output_shape(in_shape, bank_shape)
+    out_size: int            # core.output_size(N, F) = N − F + 1
+    bad_input: tuple         # an input and a kernel whose channels differ …
+    bad_kernel: tuple
+    error: str               # … and the core's own ValueError message about them
+
+
+def conv_dimensions_data(n: int = 5, f: int = 3, c: int = 3, m: int = 5,
+                         bad_input=(3, 3, 1), bad_kernel=(2, 2, 3)) -> ConvDimensionsData:
+    """The size rule (N×N×C) ⊗ (F×F×C×M) → (N−F+1)×(N−F+1)×M with an instance (FullCNNSequence's
+    5×5×3 and five 3×3×3 filters), and the channel rule as the core enforces it: ``core.conv2d``
+    on a 3×3×1 input with a 2×2×3 kernel (the notebook's warning) raises, and its message is kept."""
+    in_shape, bank_shape = (n, n, c), (f, f, c, m)
+    out_shape = core.conv_output_shape(in_shape, bank_shape)
+    try:
+        core.conv2d(np.zeros(bad_input), np.zeros(bad_kernel))
+    except ValueError as exc:
+        error = str(exc)
+    else:
+        raise ValueError(f"conv_dimensions_data: the core accepts a {core.fmt_shape(bad_input)} input with a "
+                         f"{core.fmt_shape(bad_kernel)} kernel, so there is no error to show")
+    return ConvDimensionsData(n, f, c, m, in_shape, bank_shape, out_shape, core.output_size(n, f),
+                              tuple(bad_input), tuple(bad_kernel), error)
+
+
+def _sym(name: str, text=None) -> str:
+    """A formula symbol (or its value) in the symbol's colour."""
+    return rf"{{\color{{{theme.SYMBOL_COLORS[name]}}}{name if text is None else text}}}"
+
+
+class ConvDimensionsSimpleCentered(CnnvizScene):
+    data = staticmethod(conv_dimensions_data)
+
+    def construct(self):
+        d = self.data()
+        fs = core.fmt_shape
+        head = title("The dimensions of a convolution output")
+        N, F, C, M = (_sym(k) for k in "NFCM")
+        rule = Formula(rf"({N} \times {N} \times {C}) \otimes ({F} \times {F} \times {C} \times {M}) \rightarrow "
+                       rf"({N} - {F} + 1) \times ({N} - {F} + 1) \times {M}", font_size=40)
+        fit_width(rule, config.frame_width - 0.8)
+        rule.next_to(head, DOWN, buff=0.5)
+        legend = VGroup(*(label(f"{k}: {what}", size=theme.SMALL_SIZE, color=theme.SYMBOL_COLORS[k])
+                          for k, what in (("N", "input size"), ("F", "kernel size"), ("C", "channels"),
+                                          ("M", "number of filters")))).arrange(RIGHT, buff=0.7, aligned_edge=UP)
+        legend.next_to(rule, DOWN, buff=0.35)
+        self.play(FadeIn(head), Write(rule), run_time=1.4)
+        self.play(FadeIn(legend), run_time=0.6)
+        self.beat(1.0)
+
+        # 1. an instance: every size from the core
+        n, f, c, m = (_sym(k, v) for k, v in zip("NFCM", (d.n, d.f, d.c, d.m)))
+        result = r" \times ".join(str(v) for v in d.out_shape)  # the core's output shape
+        inst = Formula(rf"({n} \times {n} \times {c}) \otimes ({f} \times {f} \times {c} \times {m}) \rightarrow "
+                       rf"({n} - {f} + 1) \times ({n} - {f} + 1) \times {m} = "
+                       rf"{{\color{{{theme.OUTPUT}}}\mathbf{{{result}}}}}", font_size=34)
+        fit_width(inst, config.frame_width - 0.8)
+        inst.next_to(legend, DOWN, buff=0.55)
+        f_colors = [theme.FILTERS[k % len(theme.FILTERS)] for k in range(d.m)]
+        c_colors = list(theme.CHANNELS) if d.c == 3 else [theme.INPUT]
+        inp = TensorStack(d.n, d.n, d.c, unit=0.6, colors=c_colors, max_side=2.8,
+                          label_text=f"input {fs(d.in_shape)}")
+        bank = VGroup(*(TensorStack(d.f, d.f, d.c, unit=0.4, colors=(col,), offset=0.12, max_side=1.2, label_text="")
+                        for col in f_colors[:8]))
+        bank.arrange(RIGHT, buff=0.2)
+        fit_width(bank, 5.0)
+        bank_label = label(f"{d.m} filters: {fs(d.bank_shape)}", size=theme.SMALL_SIZE, color=theme.KERNEL)
+        out = TensorStack(d.out_shape[0], d.out_shape[1], d.m, unit=0.6, colors=f_colors, max_side=2.2,
+                          offset=min(0.16, 1.0 / max(d.m - 1, 1)), label_text=f"output {fs(d.out_shape)}")
+        out.shape_label.set_color(theme.OUTPUT)
+        otimes, arrow = label("⊗", size=36), label("→", size=36)
+        row = VGroup(inp, otimes, bank, arrow, out).arrange(RIGHT, buff=0.5)
+        fit_width(row, config.frame_width - 0.8)
+        row.next_to(inst, DOWN, buff=0.5)
+        bank_label.next_to(bank, DOWN, buff=0.2).align_to(inp.shape_label, DOWN)
+        self.play(Write(inst), run_time=1.4)
+        self.play(FadeIn(inp), FadeIn(otimes), LaggedStart(*(FadeIn(b) for b in bank), lag_ratio=0.2),
+                  FadeIn(bank_label), run_time=1.2)
+        self.play(FadeIn(arrow), FadeIn(out), run_time=0.8)
+        self.beat(2.0)
+        self.play(FadeOut(VGroup(inst, inp, otimes, bank, bank_label, arrow, out)), run_time=0.6)
+
+        # 2. the channel rule, as the core enforces it
+        warn = label("The input and the kernels must have the same number of channels C",
+                     size=theme.BODY_SIZE, color=theme.HIGHLIGHT)
+        fit_width(warn, config.frame_width - 0.8)
+        warn.next_to(legend, DOWN, buff=0.35)
+        bi, bk = d.bad_input, d.bad_kernel
+        b_in = TensorStack(bi[0], bi[1], bi[2] if len(bi) > 2 else 1, unit=0.4, colors=(theme.INPUT,), max_side=1.3,
+                           label_text=f"input {fs(bi)}")
+        b_k = TensorStack(bk[0], bk[1], bk[2] if len(bk) > 2 else 1, unit=0.4, colors=(theme.KERNEL,), max_side=1.3,
+                          label_text=f"kernel {fs(bk)}")
+        cross = label("✗", size=60, color=theme.NEGATIVE)
+        pair = VGroup(b_in, label("⊗", size=36), b_k, cross).arrange(RIGHT, buff=0.6)
+        pair.next_to(warn, DOWN, buff=0.3)
+        counts = VGroup(*(label(f"{k} channel{'s' * (k != 1)}", size=theme.SMALL_SIZE, color=theme.NEGATIVE)
+                          .next_to(stack.shape_label, DOWN, buff=0.12)
+                          for stack, k in ((b_in, b_in.shape[2]), (b_k, b_k.shape[2]))))
+        for t in counts:  # on one line
+            t.set_y(min(u.get_y() for u in counts))
+        pair.add(counts)
+        lines = textwrap.wrap(f"ValueError: {d.error}", width=54)
+        msg = VGroup(*(label(t, size=theme.SMALL_SIZE, mono=True, color=theme.TEXT) for t in lines))
+        msg.arrange(DOWN, aligned_edge=LEFT, buff=0.12)
+        fit_width(msg, config.frame_width - 1.4)
+        said = label("core.conv2d refuses it:", size=theme.SMALL_SIZE, color=theme.MUTED)
+        box = VGroup(said, msg).arrange(DOWN, aligned_edge=LEFT, buff=0.2)
+        frame = SurroundingRectangle(box, color=theme.NEGATIVE, buff=0.25, stroke_width=3)
+        VGroup(box, frame).next_to(pair, DOWN, buff=0.3)
+        self.play(FadeIn(warn), run_time=0.6)
+        self.play(FadeIn(pair[:3]), run_time=0.8)
+        self.play(FadeIn(counts), run_time=0.5)
+        self.play(FadeIn(cross, scale=1.5), Create(frame), FadeIn(box), run_time=1.0)
+        self.beat(3.0)
+        self.clear_all()
 
 
 # ============================================================ OutputSizeFormula

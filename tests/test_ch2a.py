@@ -222,3 +222,34 @@ def test_grid_lines_and_cell_center():
     np.testing.assert_allclose(cell_center(box, 2, 3, 0, 0), [0.0, -0.5, 0])
     np.testing.assert_allclose(cell_center(box, 2, 3, 1, 2), [2.0, -1.5, 0])
     np.testing.assert_allclose(cell_center(box, 2, 3, 0.5, 1), [1.0, -1.0, 0])  # fractional: a block's centre
+
+
+# ----------------------------------------------------------------- ConvDimensionsSimpleCentered
+def test_conv_dimensions_data():
+    from scenes.ch2_convolution import conv_dimensions_data
+
+    d = conv_dimensions_data()
+    assert (d.n, d.f, d.c, d.m) == (5, 3, 3, 5)
+    assert d.in_shape == (5, 5, 3) and d.bank_shape == (3, 3, 3, 5)
+    assert d.out_shape == (5 - 3 + 1, 5 - 3 + 1, 5) and d.out_size == 3
+    # the notebook's warning, in the core's own words
+    assert d.bad_input == (3, 3, 1) and d.bad_kernel == (2, 2, 3)
+    assert "3×3×1" in d.error and "2×2×3" in d.error and "channel" in d.error
+    with pytest.raises(ValueError) as exc:
+        from cnnviz import core
+
+        core.conv2d(np.ones((3, 3, 1)), np.ones((2, 2, 3)))
+    assert str(exc.value) == d.error
+
+
+def test_conv_dimensions_other_example():
+    from scenes.ch2_convolution import ConvDimensionsSimpleCentered, conv_dimensions_data
+
+    kw = dict(n=9, f=4, c=1, m=3, bad_input=(5, 5, 2), bad_kernel=(3, 3, 4))
+    d = conv_dimensions_data(**kw)
+    x, w = np.ones((9, 9)), np.ones((4, 4))
+    assert d.out_shape == correlate2d(x, w, mode="valid").shape + (3,) == (6, 6, 3)
+    assert "5×5×2" in d.error and "3×3×4" in d.error
+    with pytest.raises(ValueError, match="no error to show"):
+        conv_dimensions_data(bad_input=(3, 3, 2), bad_kernel=(2, 2, 2))
+    _layout_ok(ConvDimensionsSimpleCentered, functools.partial(conv_dimensions_data, **kw))
