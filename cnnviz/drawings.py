@@ -290,6 +290,12 @@ class SlidingWindow(VGroup):
         self.move_to(self.grid.block_center(i, j, self.kh, self.kw))
         return self
 
+    def __deepcopy__(self, memo):
+        # A copy (every ``.animate`` step makes one) steps over the same grid: share it
+        # rather than deep-copy the whole grid of numbers at every step.
+        memo.setdefault(id(self.grid), self.grid)
+        return super().__deepcopy__(memo)
+
 
 # ---------------------------------------------------------------- tensor stack
 class TensorStack(VGroup):

@@ -119,7 +119,8 @@ class NumericConvChoreography:
     and call it for the positions they explain in full; the later positions just fill in.
     """
 
-    def explain_step(self, step: core.ConvStep, inputs, kernels, slots, value, bias=None, total_at=None):
+    def explain_step(self, step: core.ConvStep, inputs, kernels, slots, value, bias=None, total_at=None,
+                     expressions: bool = True):
         """Explain output pixel ``step`` (a ``core.ConvStep``) in full.
 
         ``inputs``/``kernels``: one :class:`ValueGrid` per channel (the input's and the
@@ -127,7 +128,8 @@ class NumericConvChoreography:
         ``value``: the output cell's number (placed, not yet added); ``bias``: the bias's
         grid when the scene has one (its value is added after the channel sums);
         ``total_at``: where the sum of the channels (+ bias) is written, when there is more
-        than one channel or a bias.
+        than one channel or a bias. ``expressions=False`` skips the ``a×b`` stage: the window's
+        values turn straight into the products (a later position, once the first showed how).
         """
         C = len(slots)
         kh, kw = step.kernel.shape[:2]
@@ -157,10 +159,13 @@ class NumericConvChoreography:
         sums = VGroup(*sums)
 
         sources = VGroup(*(inputs[c].label_at(r0 + a, c0 + b).copy() for c in range(C) for a, b in cells))
-        self.play(FadeIn(heads), ReplacementTransform(sources, exprs),
-                  *(Indicate(k.labels, scale_factor=1.1) for k in kernels), run_time=1.0)
-        self.beat(0.4)
-        self.play(ReplacementTransform(exprs, prods), run_time=0.6)
+        pulse = [Indicate(k.labels, scale_factor=1.1) for k in kernels]
+        if expressions:
+            self.play(FadeIn(heads), ReplacementTransform(sources, exprs), *pulse, run_time=1.0)
+            self.beat(0.4)
+            self.play(ReplacementTransform(exprs, prods), run_time=0.6)
+        else:
+            self.play(FadeIn(heads), ReplacementTransform(sources, prods), *pulse, run_time=1.0)
         self.play(FadeIn(sums, shift=RIGHT * 0.3), run_time=0.6)
         self.beat(0.6)
         if C == 1 and bias is None:  # the sum is the output value
@@ -472,7 +477,8 @@ class RGBConvStepByStepCentered(NumericConvChoreography, CnnvizScene):
                           run_time=0.5 if k < d.n_explained else 0.3)
             value = o_grid.value_label(i, j, step.output)
             if k < d.n_explained:
-                self.explain_step(step, x_grids, k_grids, slots, value, bias=b_grid, total_at=total_at)
+                self.explain_step(step, x_grids, k_grids, slots, value, bias=b_grid, total_at=total_at,
+                                  expressions=k == 0)  # the a×b products in full once, then straight to them
             else:
                 self.play(FadeIn(value, scale=1.6), run_time=0.35)
 

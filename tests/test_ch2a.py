@@ -253,3 +253,16 @@ def test_conv_dimensions_other_example():
     with pytest.raises(ValueError, match="no error to show"):
         conv_dimensions_data(bad_input=(3, 3, 2), bad_kernel=(2, 2, 2))
     _layout_ok(ConvDimensionsSimpleCentered, functools.partial(conv_dimensions_data, **kw))
+
+
+def test_sliding_window_copy_shares_its_grid():
+    """Every ``window.animate`` step copies the window: the grid it steps over is shared, not copied."""
+    from cnnviz.drawings import SlidingWindow, ValueGrid
+
+    grid = ValueGrid(np.arange(25).reshape(5, 5))
+    window = SlidingWindow(grid, 3).place(1, 2)
+    twin = window.copy()
+    assert twin.grid is grid and twin.frame is not window.frame
+    np.testing.assert_allclose(twin.get_center(), grid.block_center(1, 2, 3, 3), atol=1e-9)
+    twin.step_to(2, 2)  # still steps over the same grid
+    assert len(grid.labels) == 25 and grid.label_at(0, 0).original_text == "0"
