@@ -679,7 +679,7 @@ class ArchitectureChoreography:
         sl_x, p_x = ch_x + 3.0, ch_x + 5.8
         ch, sl, parts, ops = [], [], [], VGroup()
         for c, y in enumerate(rows_y):
-            tag = tags[c].move_to([ch_x - N * us / 2 - 0.25 - tags[c].width / 2, y, 0])
+            tags[c].move_to([ch_x - N * us / 2 - 0.25 - tags[c].width / 2, y, 0])
             s = Rectangle(width=N * us, height=N * us, stroke_color=c_colors[c], stroke_width=2)
             s.set_fill(_sheet_fill(c_colors[c]), opacity=0.85).move_to([ch_x, y, 0])
             k = Rectangle(width=F * us, height=F * us, stroke_color=c_colors[c], stroke_width=2)
