@@ -11,28 +11,68 @@ Conventions (the notebook's, channels-last):
   is *not* flipped.
 
 Every bad input raises :class:`ValueError` with a message that names the
-shapes involved, written the notebook's way (``3×3×1``, see :func:`fmt_shape`),
-so a user never sees a raw NumPy traceback.
+offending argument and the shapes involved, written the notebook's way
+(``3×3×1``, see :func:`fmt_shape`), so a user never sees a raw NumPy traceback.
+All public functions validate with the same private helpers (``_as_array``,
+``_check_int``, ``_check_bool``, ``_check_real``, ``_check_shape_tuple``,
+``_check_budget``, ...).
+
+No silent wrong numbers
+-----------------------
+*Non-finite input is refused.* NaN and ±inf are rejected by every function,
+in every argument (arrays such as an input, kernel, bias, delta, mask, gamma
+or beta, and numbers such as a pad value, ``eps`` or ``p``): the call raises
+``ValueError`` naming the argument and the position of the first bad entry.
+A course tool shows its numbers, and a NaN or inf on screen is never a lesson,
+only a bug upstream; refusing at the door also lets every function promise:
+
+*Finite input never gives a wrong, wrapped-around, NaN or inf result.*
+
+* Integer arithmetic is exact. It runs in int64 when the result is bounded
+  inside int64 (checked from the data), else in exact Python integers; a
+  result that does not fit int64 raises ``ValueError`` (pass floats for an
+  approximate answer). ``uint64`` data above ``2**63 − 1`` is handled exactly.
+* Floating-point arithmetic that overflows in the data's dtype (float16 past
+  65504, float32 past 3.4e38, float64 past 1.8e308) is redone in float64 (or
+  wider) with power-of-two rescaled operands, which gives the right value
+  whenever an intermediate overflowed but the result itself is representable;
+  a result that cannot be represented in the dtype raises ``ValueError``.
+  Statistics (softmax sums, pooling means, batch-norm mean and variance) are
+  computed on rescaled data too, so ``batch_norm`` of huge or tiny values is
+  right. Ordinary inputs take the plain fast path, unchanged.
+
+Impossible sizes
+----------------
+One call may allocate at most ``_MEMORY_BUDGET`` bytes (1 GiB) and do at
+most ``_WORK_BUDGET`` elementary operations (2**32, tens of seconds): a
+request beyond either (huge padding, a 60000×60000 input, a 10⁵×10⁵
+coverage map or window list, a giant dropout mask, ...) is refused by
+:func:`_check_budget` *before* anything is allocated, with a ``ValueError``
+naming the shape and the memory (or work) it would need.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Sequence
+from functools import lru_cache
+from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 __all__ = [
     "BatchNormResult",
     "ConvGeometry",
     "ConvGrads",
     "ConvStep",
+    "Connection",
     "avg_pool",
     "batch_norm",
     "conv2d",
     "conv2d_backward",
+    "conv_connections",
     "conv_geometry",
     "conv_output_shape",
     "conv_param_terms",
@@ -40,6 +80,7 @@ __all__ = [
     "conv_step",
     "conv_windows",
     "coverage_map",
+    "dense",
     "dense_params",
     "dropout",
     "dropout_mask",
@@ -64,20 +105,30 @@ __all__ = [
 # ----------------------------------------------------------------------------
 
 
+def _fmt(shape: Sequence[Any]) -> str:
+    """A shape for an error message, whatever it holds (no validation)."""
+    shape = tuple(shape)
+    return "×".join(str(d) for d in shape) if shape else "scalar"
+
+
 def fmt_shape(shape: Any) -> str:
     """Format a shape the notebook's way: ``(3, 3, 1) -> "3×3×1"``.
 
-    Accepts a tuple/list of ints, a single int, or an array (its ``.shape`` is
-    used). The empty shape of a scalar is written ``"scalar"``.
+    Accepts a tuple/list of non-negative ints, a single int, or an array (its
+    ``.shape`` is used). The empty shape of a scalar is written ``"scalar"``.
     """
-    if hasattr(shape, "shape") and not isinstance(shape, (tuple, list)):
-        shape = shape.shape
-    if isinstance(shape, numbers.Integral):
+    if type(shape) is tuple and all(type(d) is int and d >= 0 for d in shape):
+        return _fmt(shape)  # the common case, fast
+    if _is_int(shape):  # before .shape: a NumPy integer has .shape == ()
         shape = (shape,)
-    shape = tuple(shape)
-    if not shape:
-        return "scalar"
-    return "×".join(str(int(d)) if isinstance(d, numbers.Integral) else str(d) for d in shape)
+    elif isinstance(shape, np.ndarray):
+        shape = shape.shape
+    elif not isinstance(shape, (tuple, list)):
+        raise ValueError(f"fmt_shape needs a shape (a tuple of sizes, a size or an array), "
+                         f"got {shape!r}")
+    if not all(_is_int(d) and d >= 0 for d in shape):
+        raise ValueError(f"fmt_shape: a shape must hold sizes (integers >= 0), got {shape!r}")
+    return _fmt(int(d) for d in shape)
 
 
 def _is_int(value: Any) -> bool:
@@ -95,39 +146,91 @@ def _check_int(value: Any, name: str, minimum: int, context: str = "") -> int:
     return int(value)
 
 
+def _check_bool(value: Any, name: str, context: str = "") -> bool:
+    """Return ``value`` as a bool, or raise if it is not ``True``/``False`` (NumPy bools too)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    prefix = f"{context}: " if context else ""
+    raise ValueError(f"{prefix}{name} must be True or False, got {value!r}")
+
+
+def _check_real(value: Any, name: str, context: str = "") -> float:
+    """Return a finite real number (not a bool) as a float, or raise."""
+    prefix = f"{context}: " if context else ""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{prefix}{name} must be a real number, got {value!r}")
+    try:
+        f = float(value)
+    except OverflowError:  # an int beyond float64
+        raise ValueError(f"{prefix}{name} {value!r} is too large") from None
+    if not math.isfinite(f):
+        raise ValueError(f"{prefix}{name} must be finite, got {value!r} "
+                         f"(cnnviz.core refuses NaN and ±inf)")
+    return f
+
+
+def _first_bad(mask: np.ndarray) -> tuple[int, ...]:
+    return tuple(int(k) for k in np.argwhere(mask)[0])
+
+
+def _distinct(arr: np.ndarray) -> np.ndarray:
+    """A view of ``arr`` without its broadcast (stride-0) axes: each stored entry once."""
+    if arr.size and 0 in arr.strides:
+        return arr[tuple(slice(0, 1) if st == 0 else slice(None) for st in arr.strides)]
+    return arr
+
+
 def _as_array(value: Any, name: str) -> np.ndarray:
-    """``np.asarray`` that only accepts real numbers; bools become int64."""
+    """``np.asarray`` that only accepts finite real numbers; bools become int64.
+
+    NaN and ±inf are refused (the module's non-finite policy), naming ``name``
+    and the position of the first one.
+    """
     try:
         arr = np.asarray(value)
-    except (ValueError, TypeError) as exc:  # ragged nested lists, ...
+    except (ValueError, TypeError, OverflowError) as exc:  # ragged nested lists, ...
         raise ValueError(f"{name} is not a rectangular array of numbers") from exc
-    if arr.dtype.kind == "b":
-        arr = arr.astype(np.int64)
-    if arr.dtype.kind not in "iuf":
+    kind = arr.dtype.kind
+    if kind == "b":
+        return arr.astype(np.int64)
+    if kind == "f":
+        if not _finite(_distinct(arr)):
+            idx = _first_bad(~np.isfinite(arr))
+            raise ValueError(f"{name} of shape {_fmt(arr.shape)} holds {arr[idx]} at index "
+                             f"{idx}: cnnviz.core refuses NaN and ±inf")
+        return arr
+    if kind not in "iu":
+        hint = " (integers beyond 64 bits, None or mixed objects)" if kind == "O" else ""
         raise ValueError(
-            f"{name} of shape {fmt_shape(arr.shape)} must hold real numbers, got dtype {arr.dtype}"
+            f"{name} of shape {_fmt(arr.shape)} must hold real numbers, got dtype {arr.dtype}{hint}"
         )
     return arr
 
 
 def _check_shape_tuple(shape: Any, name: str) -> tuple[int, ...]:
-    try:
-        shape = tuple(shape)
-    except TypeError:
-        raise ValueError(f"{name} must be a tuple of sizes, got {shape!r}") from None
+    """A shape as a tuple of ints >= 0 (a tuple, list, range or 1-D integer array)."""
+    if isinstance(shape, np.ndarray) and shape.ndim == 1:
+        shape = shape.tolist()
+    if not isinstance(shape, (tuple, list, range)):
+        raise ValueError(f"{name} must be a tuple of sizes, got {shape!r}")
     if not all(_is_int(d) for d in shape):
         raise ValueError(f"{name} must be a tuple of integer sizes, got {shape!r}")
-    return tuple(int(d) for d in shape)
+    shape = tuple(int(d) for d in shape)
+    if any(d < 0 for d in shape):
+        raise ValueError(f"{name} {shape!r} has a negative size")
+    return shape
 
 
 def _compute_dtype(*arrays: Any) -> np.dtype:
-    """Result dtype: ``np.result_type``, but integer results are widened to int64.
+    """Result dtype: ``np.result_type``, but all-integer operands compute in int64.
 
     Widening avoids silent wrap-around (a uint8 image convolved with a negative
-    kernel, or int8 products overflowing).
+    kernel, or int8 products overflowing); int64 mixed with uint64 stays exact
+    integers instead of NumPy's float64. Overflow past int64 itself is caught
+    by :func:`_int_sums_fit` (the callers then compute exactly).
     """
     dt = np.result_type(*arrays)
-    if dt.kind in "biu":
+    if dt.kind in "biu" or (dt.kind == "f" and all(np.result_type(a).kind in "biu" for a in arrays)):
         return np.dtype(np.int64)
     return dt
 
@@ -141,6 +244,162 @@ def _readonly(arr: np.ndarray) -> np.ndarray:
     arr = np.array(arr)  # own copy
     arr.flags.writeable = False
     return arr
+
+
+# ----------------------------------------------------------------------------
+# The memory and work budget
+# ----------------------------------------------------------------------------
+
+#: The most memory one call may allocate, all its arrays and lists together.
+_MEMORY_BUDGET = 1 << 30  # 1 GiB
+#: The most elementary operations (multiply-adds, comparisons) one call may do.
+_WORK_BUDGET = 1 << 32
+#: Bytes per entry of a list of (row, col) tuples, and of an exact Python-int array.
+_LIST_ENTRY_BYTES = 120
+_OBJECT_ENTRY_BYTES = 40
+#: One operation on exact Python ints costs about this many NumPy ones.
+_OBJECT_WORK = 50
+#: One step of a Python loop that builds a result object costs about this many NumPy ones.
+_PYTHON_WORK = 1000
+
+
+def _approx(n: int | float) -> str:
+    return f"{float(n):.3g}" if n < 1e300 else "more than 1e300"
+
+
+def _fmt_bytes(n: int) -> str:
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= size:
+            return f"{_approx(n // size) if n >= size << 40 else f'{n / size:.1f}'} {unit}"
+    return f"{n} bytes"
+
+
+def _check_budget(context: str | Callable[[], str], items: Iterable[tuple[str, Sequence[int], int]],
+                  work: int = 0) -> None:
+    """Refuse, before anything is allocated, a call that needs more than the budget.
+
+    ``items`` are the arrays or lists the call would create, as ``(what, shape,
+    bytes per entry)``; ``work`` is the number of elementary operations. Raises
+    ``ValueError`` naming the biggest one's shape and the memory (or work) needed,
+    after ``context`` (a string, or a function making it, called only on error).
+    """
+    sizes = [math.prod(shape) * per_entry for _, shape, per_entry in items]
+    total = sum(sizes)
+    if total <= _MEMORY_BUDGET and work <= _WORK_BUDGET:
+        return
+    context = context() if callable(context) else context
+    if total > _MEMORY_BUDGET:
+        nbytes, (what, shape, _) = max(zip(sizes, items), key=lambda pair: pair[0])
+        raise ValueError(
+            f"{context}: it would need {_fmt_bytes(total)} of memory (the {_fmt(shape)} {what} "
+            f"alone is {_fmt_bytes(nbytes)}), more than the {_fmt_bytes(_MEMORY_BUDGET)} one "
+            f"cnnviz.core call may use"
+        )
+    if work > _WORK_BUDGET:
+        raise ValueError(
+            f"{context}: it would take about {_approx(work)} operations, more than the "
+            f"{_approx(_WORK_BUDGET)} one cnnviz.core call may do"
+        )
+
+
+# ----------------------------------------------------------------------------
+# Exact integers and overflow-free floats
+# ----------------------------------------------------------------------------
+
+_INT64_MAX = 2**63 - 1
+_INT64_MIN = -(2**63)
+
+
+@lru_cache(maxsize=None)
+def _dtype_abs_max(dt: np.dtype) -> int:
+    info = np.iinfo(dt)
+    return max(-int(info.min), int(info.max))
+
+
+def _abs_max_int(arr: np.ndarray) -> int:
+    """The largest ``|entry|`` of an integer array, as a Python int."""
+    if arr.size == 0:
+        return 0
+    hi = int(np.maximum.reduce(arr, axis=None))
+    if arr.dtype.kind == "u":
+        return hi
+    return max(hi, -int(np.minimum.reduce(arr, axis=None)))
+
+
+def _int_sums_fit(n_terms: int, factors: Sequence[np.ndarray], extra: Sequence[np.ndarray] = ()) -> bool:
+    """True if every sum of ``n_terms`` products (one entry of each array in
+    ``factors``) plus one entry of each array in ``extra`` surely fits int64.
+
+    Cheap: a bound from the dtypes first, then from the data.
+    """
+    for bound in (lambda a: _dtype_abs_max(a.dtype), _abs_max_int):
+        total = n_terms
+        for a in factors:
+            total *= bound(a)
+        total += sum(bound(a) for a in extra)
+        if total <= _INT64_MAX:
+            return True
+    return False
+
+
+def _exact_to_int64(arr: np.ndarray, context: str, operands: str) -> np.ndarray:
+    """An array of exact Python ints as int64, or ValueError if an entry does not fit."""
+    flat = arr.reshape(-1)
+    for k, v in enumerate(flat):
+        if not _INT64_MIN <= v <= _INT64_MAX:
+            idx = tuple(int(t) for t in np.unravel_index(k, arr.shape))
+            raise ValueError(
+                f"{context}: the exact result {v} at index {idx} does not fit int64 "
+                f"(|value| < 2**63): the {operands} are too large for integer arithmetic; "
+                f"pass them as floats for an approximate result"
+            )
+    return arr.astype(np.int64)
+
+
+def _wide(dtype: np.dtype) -> np.dtype:
+    """The dtype a float computation is redone in: float64, or wider if the data is wider."""
+    return np.result_type(dtype, np.float64)
+
+
+def _exponent(arr: np.ndarray) -> int:
+    """``e`` such that ``|ldexp(arr, -e)| <= 1`` everywhere (0 for zeros or an empty array)."""
+    if arr.size == 0:
+        return 0
+    return int(np.frexp(np.max(np.abs(arr)))[1])
+
+
+def _scaled(arr: Any, dtype: np.dtype) -> tuple[np.ndarray, int]:
+    """``(arr / 2**e, e)`` in ``dtype`` (a float dtype), with the result's entries in [-1, 1]."""
+    a = np.asarray(arr).astype(dtype)
+    e = _exponent(a)
+    return np.ldexp(a, -e), e
+
+
+def _finite(arr: Any) -> bool:
+    return bool(np.isfinite(arr).all())
+
+
+def _fmt_float(value: Any) -> str:
+    """A float of any width for a message: 4 significant digits (``6.55e+04``)."""
+    return np.format_float_scientific(value, precision=3, trim="-")
+
+
+def _fit_float(value: Any, dtype: np.dtype, context: str, what: str) -> np.ndarray:
+    """``value`` (computed wide) cast to ``dtype``; ValueError if it overflows there."""
+    value = np.asarray(value)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = value.astype(dtype)
+    if not _finite(out):
+        idx = _first_bad(~np.isfinite(out))
+        shown = value[idx]
+        true = (f"beyond {value.dtype} too" if not np.isfinite(shown)
+                else f"about {_fmt_float(shown)}")
+        where = f" at index {idx}" if idx else ""
+        raise ValueError(
+            f"{context}: {what}{where} overflows {dtype} (largest {_fmt_float(np.finfo(dtype).max)}); "
+            f"the true value is {true}"
+        )
+    return out
 
 
 # ----------------------------------------------------------------------------
@@ -165,19 +424,56 @@ def output_size(n: int, f: int, p: int = 0, s: int = 1) -> int:
     return (n - f + 2 * p) // s + 1
 
 
+def _check_pad_value(value: Any, dtype: np.dtype, context: str) -> int | float:
+    """A pad value that ``dtype`` stores without change (finite; integral and in range for ints)."""
+    f = _check_real(value, "pad value", context)
+    if dtype.kind in "iu":
+        if not f.is_integer():
+            raise ValueError(f"{context}: pad value {value!r} is not an integer, but the input "
+                             f"holds {dtype} integers")
+        v = int(value) if _is_int(value) else int(f)
+        info = np.iinfo(dtype)
+        if not info.min <= v <= info.max:
+            raise ValueError(f"{context}: pad value {value!r} does not fit the input's dtype "
+                             f"{dtype} ({info.min}..{info.max})")
+        return v
+    if abs(f) > float(np.finfo(dtype).max):
+        raise ValueError(f"{context}: pad value {value!r} overflows the input's dtype {dtype}")
+    return f
+
+
+def _pad_spatial(x: np.ndarray, p: int, value: Any = 0) -> np.ndarray:
+    """``x`` (``H×W…``) padded by ``p`` on both spatial axes, C-contiguous like ``np.pad``'s
+    output (einsum's summation order, so the last bits of a float sum, depend on the strides);
+    ``x`` itself when ``p == 0`` and it is contiguous already."""
+    if p == 0:
+        return np.ascontiguousarray(x)
+    H, W = x.shape[:2]
+    shape = (H + 2 * p, W + 2 * p) + x.shape[2:]
+    out = np.zeros(shape, dtype=x.dtype) if value == 0 else np.full(shape, value, dtype=x.dtype)
+    out[p:p + H, p:p + W] = x
+    return out
+
+
 def pad(x: Any, p: int, value: float = 0.0) -> np.ndarray:
     """Pad the two spatial axes of an ``(H, W)`` or ``(H, W, C)`` array by ``p`` on every side.
 
-    The dtype of ``x`` is kept (``value`` is cast to it).
+    The dtype of ``x`` is kept; ``value`` must be stored in it unchanged (an
+    integer in range for integer data, no overflow for floats).
     """
     x = _as_array(x, "input")
     if x.ndim not in (2, 3):
         raise ValueError(
             f"can only pad an H×W or H×W×C input, got a {x.ndim}-D array of shape {fmt_shape(x.shape)}"
         )
-    p = _check_int(p, "padding", 0, context=f"cannot pad a {fmt_shape(x.shape)} input")
-    widths = [(p, p), (p, p)] + [(0, 0)] * (x.ndim - 2)
-    return np.pad(x, widths, mode="constant", constant_values=value)
+    ctx = f"cannot pad a {fmt_shape(x.shape)} input"
+    p = _check_int(p, "padding", 0, context=ctx)
+    value = _check_pad_value(value, x.dtype, ctx)
+    shape = (x.shape[0] + 2 * p, x.shape[1] + 2 * p) + x.shape[2:]
+    _check_budget(f"{ctx} with padding {p}", [("padded input", shape, x.dtype.itemsize)],
+                  work=math.prod(shape))
+    out = _pad_spatial(x, p, value)
+    return out.copy() if out is x else out
 
 
 # ----------------------------------------------------------------------------
@@ -223,8 +519,8 @@ def conv_geometry(in_shape: Sequence[int], k_shape: Sequence[int], stride: int =
     """Validate the shapes of a convolution and work out its geometry.
 
     Raises ``ValueError`` (naming the shapes) for a wrong number of dimensions,
-    empty dimensions, a channel mismatch, a bad stride or padding, or a kernel
-    larger than the padded input.
+    empty or negative dimensions, a channel mismatch, a bad stride or padding,
+    or a kernel larger than the padded input.
     """
     in_shape = _check_shape_tuple(in_shape, "input shape")
     k_shape = _check_shape_tuple(k_shape, "kernel shape")
@@ -241,9 +537,9 @@ def conv_geometry(in_shape: Sequence[int], k_shape: Sequence[int], stride: int =
     single = len(k_shape) < 4
     noun = "kernel" if single else "kernel bank"
     ctx = f"cannot convolve a {fmt_shape(in_shape)} input with a {fmt_shape(k_shape)} {noun}"
-    if 0 in in_shape or any(d < 0 for d in in_shape):
+    if 0 in in_shape:
         raise ValueError(f"{ctx}: the input has an empty dimension")
-    if 0 in k_shape or any(d < 0 for d in k_shape):
+    if 0 in k_shape:
         raise ValueError(f"{ctx}: the {noun} has an empty dimension")
     H, W = in_shape[:2]
     C = in_shape[2] if len(in_shape) == 3 else 1
@@ -266,6 +562,11 @@ def conv_geometry(in_shape: Sequence[int], k_shape: Sequence[int], stride: int =
                         out_h, out_w)
 
 
+def _conv_context(g: ConvGeometry, op: str = "convolve") -> str:
+    return (f"cannot {op} a {fmt_shape(g.in_shape)} input with a {fmt_shape(g.k_shape)} "
+            f"{g.kernel_noun} (stride {g.stride}, padding {g.padding})")
+
+
 def conv_output_shape(in_shape: Sequence[int], k_shape: Sequence[int], stride: int = 1,
                       padding: int = 0) -> tuple[int, ...]:
     """Shape of ``conv2d``'s output: ``(H', W', M)`` for a bank, ``(H', W')`` for one kernel."""
@@ -280,22 +581,36 @@ def conv_windows(x_shape: Sequence[int], k_shape: Sequence[int], stride: int = 1
     and is element ``i*W' + j`` of the list.
     """
     g = conv_geometry(x_shape, k_shape, stride, padding)
+    _check_budget(_conv_context(g, "list the windows of convolving"),
+                  [("list of windows", (g.out_h, g.out_w), _LIST_ENTRY_BYTES)], work=g.out_h * g.out_w)
     return [(i * g.stride, j * g.stride) for i in range(g.out_h) for j in range(g.out_w)]
+
+
+def _coverage_1d(n: int, k: int, s: int, p: int, out: int) -> np.ndarray:
+    """How many of the ``out`` windows (size ``k``, stride ``s``) cover each of ``n`` input positions."""
+    big = n + 2 * p + k + out + s >= 2**62  # beyond int64 arithmetic: exact Python ints
+    rp = np.arange(n, dtype=object if big else np.int64) + p  # padded coordinates
+    first = np.maximum(-((k - 1 - rp) // s), 0)  # first window i with i*s + k - 1 >= rp
+    last = np.minimum(rp // s, out - 1)  # last window i with i*s <= rp
+    return np.maximum(last - first + 1, 0)
 
 
 def coverage_map(in_shape: Sequence[int], k_shape: Sequence[int], stride: int = 1,
                  padding: int = 0) -> np.ndarray:
-    """For every pixel of the (unpadded) ``H×W`` input, the number of windows it takes part in."""
+    """For every pixel of the (unpadded) ``H×W`` input, the number of windows it takes part in.
+
+    The windows form a grid, so the count is (windows covering the row) × (windows
+    covering the column): O(H·W) work whatever the kernel size or padding.
+    """
     g = conv_geometry(in_shape, k_shape, stride, padding)
-    Hp, Wp = g.padded_shape
-    counts = np.zeros((Hp, Wp), dtype=np.int64)
-    last_i = g.stride * (g.out_h - 1) + 1
-    last_j = g.stride * (g.out_w - 1) + 1
-    for a in range(g.kh):  # loop over kernel offsets, vectorised over windows
-        for b in range(g.kw):
-            counts[a:a + last_i:g.stride, b:b + last_j:g.stride] += 1
-    p = g.padding
-    return counts[p:p + g.H, p:p + g.W].copy()
+    ctx = _conv_context(g, "map the coverage of convolving")
+    _check_budget(ctx, [("coverage map", (g.H, g.W), 8)], work=g.H * g.W)
+    rows = _coverage_1d(g.H, g.kh, g.stride, g.padding, g.out_h)
+    cols = _coverage_1d(g.W, g.kw, g.stride, g.padding, g.out_w)
+    if int(rows.max()) * int(cols.max()) > _INT64_MAX or rows.dtype == object:
+        counts = np.multiply.outer(rows.astype(object), cols.astype(object))
+        return _exact_to_int64(counts, ctx, "input and kernel")
+    return np.multiply.outer(rows, cols).astype(np.int64, copy=False)
 
 
 # ----------------------------------------------------------------------------
@@ -337,9 +652,75 @@ def _bias_vector(b: Any, g: ConvGeometry) -> np.ndarray | None:
 
 
 def _windows(xp3: np.ndarray, g: ConvGeometry) -> np.ndarray:
-    """Strided windows of the padded input: shape (H', W', C, kh, kw) (a view)."""
-    win = sliding_window_view(xp3, (g.kh, g.kw), axis=(0, 1))
-    return win[::g.stride, ::g.stride][:g.out_h, :g.out_w]
+    """Strided windows of the padded input: shape (H', W', C, kh, kw) (a read-only view)."""
+    s0, s1, s2 = xp3.strides
+    step_h = s0 * g.stride if g.out_h > 1 else 0  # a single window: the (maybe huge) stride is unused
+    step_w = s1 * g.stride if g.out_w > 1 else 0
+    return as_strided(xp3, shape=(g.out_h, g.out_w, g.C, g.kh, g.kw),
+                      strides=(step_h, step_w, s2, s0, s1), writeable=False)
+
+
+def _offsets(g: ConvGeometry):
+    """``(a, b, rows, cols)`` for every kernel offset: the slices of the padded input it meets."""
+    last_i = g.stride * (g.out_h - 1) + 1
+    last_j = g.stride * (g.out_w - 1) + 1
+    step_i = g.stride if g.out_h > 1 else 1  # a single window: the (maybe huge) stride is unused
+    step_j = g.stride if g.out_w > 1 else 1
+    for a in range(g.kh):
+        for b in range(g.kw):
+            yield a, b, slice(a, a + last_i, step_i), slice(b, b + last_j, step_j)
+
+
+def _operand_names(*names: str | None) -> str:
+    names = [n for n in names if n]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _quiet():
+    """Silence NumPy's overflow warnings where the result is checked right after."""
+    return np.errstate(over="ignore", invalid="ignore")
+
+
+def _conv_forward(x3: np.ndarray, w4: np.ndarray, bias: np.ndarray | None, g: ConvGeometry) -> np.ndarray:
+    """conv2d as ``(H', W', M)``, exact for integers and overflow-checked for floats."""
+    operands = (x3, w4) if bias is None else (x3, w4, bias)
+    dtype = _compute_dtype(*operands)
+    ctx = lambda: _conv_context(g)  # noqa: E731 (built only for an error)
+    what = _operand_names("input", "kernel", None if bias is None else "bias")
+    n_terms = g.kh * g.kw * g.C
+    out_shape = (g.out_h, g.out_w, g.M)
+    padded = g.padded_shape + (g.C,)
+    work = g.out_h * g.out_w * g.M * n_terms
+    _check_budget(ctx, [("padded input", padded, dtype.itemsize), ("output", out_shape, dtype.itemsize)],
+                  work)
+    if dtype.kind == "i" and not _int_sums_fit(n_terms, (x3, w4), () if bias is None else (bias,)):
+        _check_budget(lambda: ctx() + " in exact integers", [("padded input", padded, _OBJECT_ENTRY_BYTES),
+                                                   ("output", out_shape, _OBJECT_ENTRY_BYTES)],
+                      work * _OBJECT_WORK)
+        xp = _pad_spatial(x3.astype(object), g.padding)
+        wo = w4.astype(object)
+        out = np.zeros(out_shape, dtype=object)
+        for a, b, rows, cols in _offsets(g):
+            out += xp[rows, cols, :] @ wo[a, b]
+        if bias is not None:
+            out += bias.astype(object)
+        return _exact_to_int64(out, ctx(), what)
+    xp = _pad_spatial(x3.astype(dtype, copy=False), g.padding)
+    with _quiet():
+        out = np.einsum("ijcab,abcm->ijm", _windows(xp, g), w4.astype(dtype, copy=False))
+        if bias is not None:
+            out = out + bias.astype(dtype, copy=False)
+    if dtype.kind == "f" and not _finite(out):  # overflowed: redo wide, with rescaled operands
+        wide = _wide(dtype)
+        xs, ex = _scaled(x3, wide)
+        ws, ew = _scaled(w4, wide)
+        with _quiet():
+            out = np.einsum("ijcab,abcm->ijm", _windows(_pad_spatial(xs, g.padding), g), ws)
+            if bias is not None:
+                out = out + np.ldexp(bias.astype(wide), -(ex + ew))
+            out = np.ldexp(out, ex + ew)
+        out = _fit_float(out, dtype, ctx(), f"the result of the {what}")
+    return out
 
 
 def conv2d(x: Any, w: Any, b: Any = None, stride: int = 1, padding: int = 0) -> np.ndarray:
@@ -348,16 +729,11 @@ def conv2d(x: Any, w: Any, b: Any = None, stride: int = 1, padding: int = 0) -> 
     ``x``: ``(H, W)`` or ``(H, W, C)``. ``w``: ``(kh, kw)``, ``(kh, kw, C)`` or
     ``(kh, kw, C, M)``. ``b``: None, a scalar, or shape ``(M,)``.
     Returns ``(H', W')`` for a single kernel, ``(H', W', M)`` for a bank.
-    Integer data (and an int/None bias) give an int64 result; otherwise float.
+    Integer data (and an int/None bias) give an exact int64 result (ValueError
+    if it does not fit int64); otherwise float (ValueError on overflow).
     """
     x, w, x3, w4, g = _conv_operands(x, w, stride, padding)
-    bias = _bias_vector(b, g)
-    dtype = _compute_dtype(x, w) if bias is None else _compute_dtype(x, w, bias)
-    xp = pad(x3, g.padding).astype(dtype, copy=False)
-    win = _windows(xp, g)
-    out = np.einsum("ijcab,abcm->ijm", win, w4.astype(dtype, copy=False))
-    if bias is not None:
-        out = out + bias.astype(dtype, copy=False)
+    out = _conv_forward(x3, w4, _bias_vector(b, g), g)
     return out[:, :, 0] if g.single else out
 
 
@@ -383,6 +759,17 @@ class ConvStep:
     output: int | float
 
 
+def _window_at(x3: np.ndarray, g: ConvGeometry, r0: int, c0: int) -> np.ndarray:
+    """The ``(kh, kw, C)`` window at ``(r0, c0)`` of the padded input, without padding it all."""
+    win = np.zeros((g.kh, g.kw, g.C), dtype=x3.dtype)
+    top, left = r0 - g.padding, c0 - g.padding  # in input coordinates
+    r_lo, r_hi = max(top, 0), min(top + g.kh, g.H)
+    c_lo, c_hi = max(left, 0), min(left + g.kw, g.W)
+    if r_lo < r_hi and c_lo < c_hi:
+        win[r_lo - top:r_hi - top, c_lo - left:c_hi - left] = x3[r_lo:r_hi, c_lo:c_hi]
+    return win
+
+
 def conv_step(x: Any, w: Any, i: int, j: int, stride: int = 1, padding: int = 0, b: Any = None,
               m: int | None = None) -> ConvStep:
     """Break output pixel ``(i, j)`` of ``conv2d(x, w, b, stride, padding)`` into its pieces.
@@ -391,6 +778,8 @@ def conv_step(x: Any, w: Any, i: int, j: int, stride: int = 1, padding: int = 0,
     """
     x, w, x3, w4, g = _conv_operands(x, w, stride, padding)
     ctx = f"cannot take a step of convolving a {fmt_shape(x.shape)} input with a {fmt_shape(w.shape)} {g.kernel_noun}"
+    if m is not None:
+        m = _check_int(m, "kernel index m", 0, context=ctx)
     if g.single:
         if m not in (None, 0):
             raise ValueError(f"{ctx}: a single kernel has no kernel index m={m!r}")
@@ -398,26 +787,59 @@ def conv_step(x: Any, w: Any, i: int, j: int, stride: int = 1, padding: int = 0,
     else:
         if m is None:
             raise ValueError(f"{ctx}: choose one of its {g.M} kernels with m=0..{g.M - 1}")
-        m_idx = _check_int(m, "kernel index m", 0, context=ctx)
+        m_idx = m
         if m_idx >= g.M:
             raise ValueError(f"{ctx}: kernel index m={m_idx} is not in 0..{g.M - 1}")
     i_ok = _is_int(i) and 0 <= i < g.out_h
     j_ok = _is_int(j) and 0 <= j < g.out_w
     if not (i_ok and j_ok):
         raise ValueError(f"{ctx}: output position ({i!r}, {j!r}) is outside the "
-                         f"{g.out_h}×{g.out_w} output")
+                         f"{g.out_h}×{g.out_w} output (stride {g.stride}, padding {g.padding})")
     i, j = int(i), int(j)
     bias_vec = _bias_vector(b, g)
     dtype = _compute_dtype(x, w) if bias_vec is None else _compute_dtype(x, w, bias_vec)
     r0, c0 = i * g.stride, j * g.stride
-    xp = pad(x3, g.padding).astype(dtype, copy=False)
-    window3 = xp[r0:r0 + g.kh, c0:c0 + g.kw, :]
-    kernel3 = w4[:, :, :, m_idx].astype(dtype, copy=False)
-    products3 = window3 * kernel3
-    channel_sums = products3.sum(axis=(0, 1))
-    total = channel_sums.sum()
-    bias = bias_vec[m_idx].astype(dtype) if bias_vec is not None else dtype.type(0)
+    window_src = _window_at(x3, g, r0, c0)
+    kernel_src = w4[:, :, :, m_idx]
+    bias_src = bias_vec[m_idx:m_idx + 1] if bias_vec is not None else np.zeros(1, dtype=np.int64)
     k_shape = w.shape if g.single else w.shape[:3]
+    what = _operand_names("input", "kernel", None if bias_vec is None else "bias")
+    n_terms = g.kh * g.kw * g.C
+    if dtype.kind == "i" and not _int_sums_fit(n_terms, (window_src, kernel_src), (bias_src,)):
+        # exact Python ints; every number shown must fit int64
+        window_o, kernel_o = window_src.astype(object), kernel_src.astype(object)
+        products_o = window_o * kernel_o
+        sums_o = products_o.sum(axis=(0, 1))
+        total_o = sum(sums_o.tolist())
+        bias_o = int(bias_src[0])
+        checked = [_exact_to_int64(np.asarray(v, dtype=object), f"{ctx} at ({i}, {j})",
+                                   what).reshape(np.shape(v))
+                   for v in (window_o, kernel_o, products_o, sums_o, total_o, bias_o, total_o + bias_o)]
+        window3, kernel3, products3, channel_sums = checked[:4]
+        total, bias, output = (int(v) for v in checked[4:])
+    else:
+        window3 = window_src.astype(dtype, copy=False)
+        kernel3 = kernel_src.astype(dtype, copy=False)
+        with _quiet():
+            products3 = window3 * kernel3
+            channel_sums = products3.sum(axis=(0, 1))
+            total = channel_sums.sum()
+            bias = bias_src[0].astype(dtype)
+            output = total + bias
+        if dtype.kind == "f" and not (_finite(products3) and _finite(channel_sums)
+                                      and _finite(total) and _finite(output)):
+            wide = _wide(dtype)
+            at = f"{ctx} at ({i}, {j})"
+            with _quiet():
+                prod_w = window3.astype(wide) * kernel3.astype(wide)
+            products3 = _fit_float(prod_w, dtype, at, "a product")
+            sums_w = _stable_sum(prod_w, (0, 1))
+            channel_sums = _fit_float(sums_w, dtype, at, "a channel sum")
+            total_w = _stable_sum(sums_w, None)
+            total = _fit_float(total_w, dtype, at, "the total")[()]
+            output = _fit_float(_stable_sum(np.array([total_w, bias.astype(wide)]), None), dtype, at,
+                                f"the output (total + bias) of the {what}")[()]
+        total, bias, output = _scalar(total), _scalar(bias), _scalar(output)
     return ConvStep(
         out_pos=(i, j),
         window_pos=(r0, c0),
@@ -426,10 +848,17 @@ def conv_step(x: Any, w: Any, i: int, j: int, stride: int = 1, padding: int = 0,
         window=_readonly(window3.reshape(k_shape)),
         products=_readonly(products3.reshape(k_shape)),
         channel_sums=_readonly(channel_sums),
-        total=_scalar(total),
-        bias=_scalar(bias),
-        output=_scalar(total + bias),
+        total=total,
+        bias=bias,
+        output=output,
     )
+
+
+def _stable_sum(arr: np.ndarray, axis: Any) -> np.ndarray:
+    """``arr.sum(axis)`` of a float array, summed rescaled so no partial sum overflows."""
+    scaled, e = _scaled(arr, arr.dtype)
+    with _quiet():
+        return np.ldexp(scaled.sum(axis=axis), e)
 
 
 class ConvGrads(NamedTuple):
@@ -442,6 +871,23 @@ class ConvGrads(NamedTuple):
     dW: np.ndarray
     db: Any
     dX: np.ndarray
+
+
+def _backward_core(xp: np.ndarray, w4: np.ndarray, d3: np.ndarray, g: ConvGeometry,
+                   exact: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dW4, db, dX3) in the dtype of the operands (object arrays for ``exact``)."""
+    if exact:
+        dW4 = np.zeros((g.kh, g.kw, g.C, g.M), dtype=object)
+        for a, b, rows, cols in _offsets(g):
+            dW4[a, b] = np.tensordot(xp[rows, cols, :], d3, axes=([0, 1], [0, 1]))
+    else:
+        dW4 = np.einsum("ijcab,ijm->abcm", _windows(xp, g), d3)
+    db = d3.sum(axis=(0, 1))
+    dXp = np.zeros(xp.shape, dtype=xp.dtype)
+    for a, b, rows, cols in _offsets(g):  # vectorised over output pixels
+        dXp[rows, cols, :] += d3 @ w4[a, b].T
+    p = g.padding
+    return dW4, db, dXp[p:p + g.H, p:p + g.W, :]
 
 
 def conv2d_backward(x: Any, w: Any, delta: Any, stride: int = 1, padding: int = 0) -> ConvGrads:
@@ -460,21 +906,40 @@ def conv2d_backward(x: Any, w: Any, delta: Any, stride: int = 1, padding: int = 
             f"{g.kernel_noun} (stride {g.stride}, padding {g.padding})"
         )
     dtype = _compute_dtype(x, w, delta)
-    d3 = delta.reshape(g.out_h, g.out_w, g.M).astype(dtype, copy=False)
-    w4 = w4.astype(dtype, copy=False)
-    xp = pad(x3, g.padding).astype(dtype, copy=False)
-
-    dW4 = np.einsum("ijcab,ijm->abcm", _windows(xp, g), d3)
-    db = d3.sum(axis=(0, 1))
-
-    dXp = np.zeros(xp.shape, dtype=dtype)
-    last_i = g.stride * (g.out_h - 1) + 1
-    last_j = g.stride * (g.out_w - 1) + 1
-    for a in range(g.kh):  # loop over kernel offsets, vectorised over output pixels
-        for b in range(g.kw):
-            dXp[a:a + last_i:g.stride, b:b + last_j:g.stride, :] += d3 @ w4[a, b].T
-    p = g.padding
-    dX = dXp[p:p + g.H, p:p + g.W, :]
+    ctx = lambda: _conv_context(g, "back-propagate through")  # noqa: E731
+    d3_src = delta.reshape(g.out_h, g.out_w, g.M)
+    padded = g.padded_shape + (g.C,)
+    n_out = g.out_h * g.out_w
+    n_k = g.kh * g.kw * g.C
+    items = [("padded input", padded, dtype.itemsize), ("padded input gradient", padded, dtype.itemsize)]
+    work = 2 * n_out * g.M * n_k
+    _check_budget(ctx, items, work)
+    if dtype.kind == "i" and not (_int_sums_fit(n_out, (x3, d3_src))
+                                  and _int_sums_fit(g.kh * g.kw * g.M, (d3_src, w4))):
+        _check_budget(lambda: ctx() + " in exact integers",
+                      [(what, shape, _OBJECT_ENTRY_BYTES) for what, shape, _ in items],
+                      work * _OBJECT_WORK)
+        dW4, db, dX = _backward_core(_pad_spatial(x3.astype(object), g.padding), w4.astype(object),
+                                     d3_src.astype(object), g, exact=True)
+        dW4 = _exact_to_int64(dW4, ctx() + ": the kernel gradient dW", "input and delta")
+        db = _exact_to_int64(db, ctx() + ": the bias gradient db", "delta")
+        dX = _exact_to_int64(dX, ctx() + ": the input gradient dX", "kernel and delta")
+    else:
+        d3 = d3_src.astype(dtype, copy=False)
+        xp = _pad_spatial(x3.astype(dtype, copy=False), g.padding)
+        with _quiet():
+            dW4, db, dX = _backward_core(xp, w4.astype(dtype, copy=False), d3, g)
+        if dtype.kind == "f" and not (_finite(dW4) and _finite(db) and _finite(dX)):
+            wide = _wide(dtype)
+            xs, ex = _scaled(x3, wide)
+            ws, ew = _scaled(w4, wide)
+            ds, ed = _scaled(d3_src, wide)
+            with _quiet():
+                dW4, db, dX = _backward_core(_pad_spatial(xs, g.padding), ws, ds, g)
+                dW4, db, dX = np.ldexp(dW4, ex + ed), np.ldexp(db, ed), np.ldexp(dX, ed + ew)
+            dW4 = _fit_float(dW4, dtype, ctx(), "the kernel gradient dW (input × delta)")
+            db = _fit_float(db, dtype, ctx(), "the bias gradient db (sum of delta)")
+            dX = _fit_float(dX, dtype, ctx(), "the input gradient dX (kernel × delta)")
     return ConvGrads(
         dW=dW4.reshape(w.shape),
         db=db[0] if g.single else db,
@@ -498,19 +963,30 @@ def edge_kernel(direction: str = "vertical", kind: str = "sobel") -> np.ndarray:
     horizontal ones (bright-to-dark top→bottom is positive). ``kind``:
     ``"sobel"`` (centre row weighted 2) or ``"prewitt"`` (all weights 1).
     """
-    if kind not in _EDGE_KERNELS:
+    if not isinstance(kind, str) or kind not in _EDGE_KERNELS:
         raise ValueError(f"unknown edge kernel kind {kind!r}: choose one of {', '.join(_EDGE_KERNELS)}")
+    if not isinstance(direction, str) or direction not in ("vertical", "horizontal"):
+        raise ValueError(f"unknown edge direction {direction!r}: choose 'vertical' or 'horizontal'")
     k = np.array(_EDGE_KERNELS[kind], dtype=np.int64)
     if direction == "vertical":
         return k
-    if direction == "horizontal":
-        return k.T.copy()
-    raise ValueError(f"unknown edge direction {direction!r}: choose 'vertical' or 'horizontal'")
+    return k.T.copy()
 
 
 # ----------------------------------------------------------------------------
 # Pooling
 # ----------------------------------------------------------------------------
+
+
+def _pool_size(size: Any, context: str) -> tuple[int, int]:
+    """A pooling window size (an int or a pair) as ``(ph, pw)``."""
+    if isinstance(size, (tuple, list)):
+        if len(size) != 2:
+            raise ValueError(f"{context}: the window size must be an int or a pair, got {size!r}")
+        return (_check_int(size[0], "window height", 1, context=context),
+                _check_int(size[1], "window width", 1, context=context))
+    ph = _check_int(size, "window size", 1, context=context)
+    return ph, ph
 
 
 def _pool_params(x_shape: tuple[int, ...], size: Any, stride: Any, op: str):
@@ -523,13 +999,7 @@ def _pool_params(x_shape: tuple[int, ...], size: Any, stride: Any, op: str):
     ctx = f"cannot {op} a {fmt_shape(x_shape)} input"
     if 0 in x_shape:
         raise ValueError(f"{ctx}: the input has an empty dimension")
-    if isinstance(size, (tuple, list)):
-        if len(size) != 2:
-            raise ValueError(f"{ctx}: the window size must be an int or a pair, got {size!r}")
-        ph = _check_int(size[0], "window height", 1, context=ctx)
-        pw = _check_int(size[1], "window width", 1, context=ctx)
-    else:
-        ph = pw = _check_int(size, "window size", 1, context=ctx)
+    ph, pw = _pool_size(size, ctx)
     s = ph if stride is None else _check_int(stride, "stride", 1, context=ctx)
     H, W = x_shape[:2]
     if ph > H or pw > W:
@@ -549,15 +1019,35 @@ def pool_windows(x_shape: Sequence[int], size: int | tuple[int, int] = 2,
                  stride: int | None = None) -> list[tuple[int, int]]:
     """Top-left ``(row, col)`` of every pooling window in raster order (stride defaults to size)."""
     x_shape = _check_shape_tuple(x_shape, "input shape")
-    _, _, s, oh, ow = _pool_params(x_shape, size, stride, "pool")
+    ph, pw, s, oh, ow = _pool_params(x_shape, size, stride, "pool")
+    _check_budget(f"cannot list the {ph}×{pw} pooling windows (stride {s}) of a {fmt_shape(x_shape)} input",
+                  [("list of windows", (oh, ow), _LIST_ENTRY_BYTES)], work=oh * ow)
     return [(i * s, j * s) for i in range(oh) for j in range(ow)]
 
 
 def _pool(x: Any, size: Any, stride: Any, op: str, reduce) -> np.ndarray:
     x = _as_array(x, "input")
     ph, pw, s, oh, ow = _pool_params(x.shape, size, stride, op)
-    win = sliding_window_view(x, (ph, pw), axis=(0, 1))[::s, ::s][:oh, :ow]
-    return reduce(win, axis=(-2, -1))
+    ctx = lambda: f"cannot {op} a {fmt_shape(x.shape)} input with a {ph}×{pw} window (stride {s})"  # noqa: E731
+    out_shape = (oh, ow) + x.shape[2:]
+    _check_budget(ctx, [("output", out_shape, 8)], work=math.prod(out_shape) * ph * pw)
+
+    def windows(a: np.ndarray) -> np.ndarray:  # (H', W', [C,] ph, pw), a read-only view
+        s0, s1 = a.strides[:2]
+        step_h, step_w = (s0 * s if oh > 1 else 0), (s1 * s if ow > 1 else 0)  # one window: s unused
+        return as_strided(a, shape=out_shape + (ph, pw), strides=(step_h, step_w) + a.strides[2:] + (s0, s1),
+                          writeable=False)
+
+    with _quiet():
+        out = reduce(windows(x), axis=(-2, -1))
+    if out.dtype.kind == "f" and not _finite(out):  # a mean whose sum overflowed: rescale
+        _check_budget(ctx, [("output", out_shape, 8), ("rescaled input", x.shape, 8)],
+                      work=math.prod(out_shape) * ph * pw)
+        xs, e = _scaled(x, _wide(x.dtype))
+        with _quiet():
+            out = _fit_float(np.ldexp(reduce(windows(xs), axis=(-2, -1)), e), out.dtype, ctx(),
+                             "a pooled value")
+    return out
 
 
 def max_pool(x: Any, size: int | tuple[int, int] = 2, stride: int | None = None) -> np.ndarray:
@@ -578,27 +1068,43 @@ def avg_pool(x: Any, size: int | tuple[int, int] = 2, stride: int | None = None)
 def relu(x: Any) -> np.ndarray:
     """``max(x, 0)`` elementwise (dtype kept)."""
     x = _as_array(x, "input")
+    _check_budget(lambda: f"cannot apply ReLU to a {fmt_shape(x.shape)} input",
+                  [("output", x.shape, x.dtype.itemsize)], work=x.size)
     return np.maximum(x, 0).astype(x.dtype, copy=False)
 
 
 def flatten(x: Any) -> np.ndarray:
     """Flatten row by row (C order): ``x[r, c]`` of an ``H×W`` map lands at index ``r*W + c``."""
     x = _as_array(x, "input")
+    _check_budget(lambda: f"cannot flatten a {fmt_shape(x.shape)} input",
+                  [("output", (x.size,), x.dtype.itemsize)], work=x.size)
     return x.reshape(-1).copy()
 
 
 def softmax(x: Any, axis: int = -1) -> np.ndarray:
-    """Numerically stable softmax along ``axis`` (the max is subtracted first)."""
+    """Numerically stable softmax along ``axis`` (the max is subtracted first).
+
+    Never NaN (non-finite input is refused); the sums are redone in float64
+    where a float16 sum would overflow.
+    """
     x = _as_array(x, "input")
     if x.ndim == 0:
-        raise ValueError("softmax needs at least one axis, got a scalar")
+        raise ValueError("softmax needs at least one axis, got a scalar input")
     if not _is_int(axis) or not -x.ndim <= axis < x.ndim:
         raise ValueError(f"softmax axis {axis!r} is out of range for an input of shape {fmt_shape(x.shape)}")
     if x.shape[axis] == 0:
         raise ValueError(f"softmax over an empty axis of an input of shape {fmt_shape(x.shape)}")
-    x = x.astype(np.result_type(x.dtype, np.float64) if x.dtype.kind != "f" else x.dtype)
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+    ctx = lambda: f"cannot take the softmax of a {fmt_shape(x.shape)} input"  # noqa: E731
+    _check_budget(ctx, [("input copy", x.shape, dtype.itemsize)] * 3, work=3 * x.size)
+    x = x.astype(dtype)
+    with _quiet():  # x − max may overflow to −inf: exp gives the right 0
+        e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+        total = np.sum(e, axis=axis, keepdims=True)
+        if dtype.itemsize <= 2 and not _finite(total):  # float16 sums past 65504 (wider: never)
+            return _fit_float(e / np.sum(e, axis=axis, keepdims=True, dtype=_wide(dtype)), dtype,
+                              ctx(), "a probability")
+        return e / total
 
 
 # ----------------------------------------------------------------------------
@@ -607,9 +1113,19 @@ def softmax(x: Any, axis: int = -1) -> np.ndarray:
 
 
 def _check_p(p: Any) -> float:
-    if not isinstance(p, numbers.Real) or isinstance(p, bool) or not (0.0 <= float(p) < 1.0):
+    if not isinstance(p, numbers.Real) or isinstance(p, bool) or not (0 <= p < 1):
         raise ValueError(f"the dropout rate p must be a number in [0, 1), got {p!r}")
     return float(p)
+
+
+def _check_seed_rng(seed: Any, rng: Any, context: str) -> None:
+    if seed is not None:
+        _check_int(seed, "seed", 0, context=context)
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        raise ValueError(f"{context}: rng must be a numpy.random.Generator (np.random.default_rng()), "
+                         f"got {rng!r}")
+    if rng is not None and seed is not None:
+        raise ValueError(f"{context}: give either a seed or an rng, not both")
 
 
 def dropout_mask(shape: int | Sequence[int], p: float, seed: int | None = None,
@@ -617,16 +1133,15 @@ def dropout_mask(shape: int | Sequence[int], p: float, seed: int | None = None,
     """A 0/1 int array: each entry is 1 (kept) with probability ``1 − p``.
 
     Random numbers come from ``rng`` or else ``np.random.default_rng(seed)``
-    (a fixed seed gives a reproducible mask).
+    (a fixed seed gives a reproducible mask; ``seed`` is an integer >= 0).
     """
     p = _check_p(p)
     if _is_int(shape):
         shape = (shape,)
     shape = _check_shape_tuple(shape, "mask shape")
-    if any(d < 0 for d in shape):
-        raise ValueError(f"a dropout mask cannot have shape {fmt_shape(shape)}")
-    if rng is not None and seed is not None:
-        raise ValueError("give dropout_mask either a seed or an rng, not both")
+    ctx = f"cannot draw a dropout mask of shape {fmt_shape(shape)}"
+    _check_seed_rng(seed, rng, ctx)
+    _check_budget(ctx, [("random numbers", shape, 8), ("mask", shape, 8)], work=math.prod(shape))
     if rng is None:
         rng = np.random.default_rng(seed)
     return (rng.random(shape) >= p).astype(np.int64)
@@ -638,14 +1153,16 @@ def dropout(z: Any, p: float, mask: Any = None, seed: int | None = None, trainin
 
     Training: ``z * mask / (1 − p)`` (a fresh mask from ``seed``/``rng`` if none
     is given). Evaluation (``training=False``): ``z`` unchanged — no mask, no scaling.
+    Every argument is validated in both modes; give a mask or a seed/rng, not both.
     """
     p = _check_p(p)
     z = _as_array(z, "z")
-    if not training:
-        return z
-    if mask is None:
-        mask = dropout_mask(z.shape, p, seed=seed, rng=rng)
-    else:
+    ctx = f"cannot apply dropout to z of shape {fmt_shape(z.shape)}"
+    training = _check_bool(training, "training", context=ctx)
+    _check_seed_rng(seed, rng, ctx)
+    if mask is not None:
+        if seed is not None or rng is not None:
+            raise ValueError(f"{ctx}: give either a mask or a seed/rng, not both")
         mask = _as_array(mask, "mask")
         if mask.shape != z.shape:
             raise ValueError(
@@ -654,7 +1171,16 @@ def dropout(z: Any, p: float, mask: Any = None, seed: int | None = None, trainin
             )
         if not np.isin(mask, (0, 1)).all():
             raise ValueError(f"a dropout mask (shape {fmt_shape(mask.shape)}) must hold only 0s and 1s")
-    return z * mask / (1.0 - p)
+    if not training:
+        return z
+    _check_budget(ctx, [("output", z.shape, 8), ("mask", z.shape, 16)], work=3 * z.size)
+    if mask is None:
+        mask = dropout_mask(z.shape, p, seed=seed, rng=rng)
+    with _quiet():
+        out = z * mask / (1.0 - p)
+    if out.dtype.kind == "f" and not _finite(out):
+        out = _fit_float(out, out.dtype, ctx, f"z / (1 − p) with p = {p}")
+    return out
 
 
 # ----------------------------------------------------------------------------
@@ -680,22 +1206,59 @@ def batch_norm(x: Any, gamma: Any = 1.0, beta: Any = 0.0, eps: float = 1e-5,
     statistics are taken over ``axis`` (e.g. ``axis=0`` for an ``N×D`` batch,
     ``axis=(0, 1, 2)`` for an ``N×H×W×C`` batch of feature maps). ``gamma`` and
     ``beta`` are scalars or have the shape of ``mean``.
+
+    Where the textbook formulas would overflow or underflow (huge or tiny
+    values, e.g. ``[1e200, -1e200]``'s squares), the statistics are recomputed
+    on the data scaled by a power of two per feature (exact, so nothing else
+    changes). A variance beyond the dtype's range, ``eps`` beyond it, or
+    ``eps = 0`` with a constant feature (0/0) raises ``ValueError``.
     """
     x = _as_array(x, "batch")
     x = x.astype(np.float64) if x.dtype.kind != "f" else x
     if x.ndim == 0:
         raise ValueError("batch_norm needs a batch, got a scalar")
     axes = (axis,) if _is_int(axis) else tuple(axis) if isinstance(axis, (tuple, list)) else None
-    if axes is None or not all(_is_int(a) and -x.ndim <= a < x.ndim for a in axes) \
+    if axes is None or not axes or not all(_is_int(a) and -x.ndim <= a < x.ndim for a in axes) \
             or len({a % x.ndim for a in axes}) != len(axes):
-        raise ValueError(f"batch_norm axis {axis!r} is not valid for a batch of shape {fmt_shape(x.shape)}")
-    axes = tuple(a % x.ndim for a in axes)
+        raise ValueError(f"batch_norm axis {axis!r} is not valid for a batch of shape {fmt_shape(x.shape)}"
+                         + (" (it names no axis)" if axes == () else ""))
+    axes = tuple(int(a) % x.ndim for a in axes)
     if any(x.shape[a] == 0 for a in axes):
         raise ValueError(f"batch_norm needs at least one sample, got a batch of shape {fmt_shape(x.shape)}")
-    if not isinstance(eps, numbers.Real) or eps < 0:
+    ctx = f"cannot batch-normalise a batch of shape {fmt_shape(x.shape)} over axis {axis!r}"
+    if isinstance(eps, (bool, np.bool_)) or not isinstance(eps, numbers.Real) or not eps >= 0:
         raise ValueError(f"batch_norm eps must be a number >= 0, got {eps!r}")
-    mean_k = x.mean(axis=axes, keepdims=True)
-    var_k = ((x - mean_k) ** 2).mean(axis=axes, keepdims=True)
+    eps = _check_real(eps, "eps", ctx)
+    _check_budget(ctx, [("batch (6 arrays that size)", x.shape, 48)], work=8 * x.size)
+    info = np.finfo(x.dtype)
+    if eps > info.max:
+        raise ValueError(f"{ctx}: eps = {eps!r} overflows the batch's dtype {x.dtype}")
+    with _quiet():
+        # the textbook formulas first (fast) ...
+        mean_k = x.mean(axis=axes, keepdims=True)
+        d = x - mean_k
+        var_k = (d ** 2).mean(axis=axes, keepdims=True)
+        den = np.sqrt(var_k + eps)
+    # ... trusted when nothing overflowed and the variance is far from underflow (squares of
+    # deviations below sqrt(tiny) lose digits); else the same formulas on data scaled by a
+    # power of two per feature: exact, so ordinary data gets the same numbers bit for bit
+    plain = den.size == 0 or (math.isfinite(den.max()) and var_k.min() >= info.tiny / info.eps)
+    if not plain:
+        with _quiet():
+            _, ex = np.frexp(np.max(np.abs(x), axis=axes, keepdims=True))
+            xs = np.ldexp(x, -ex)
+            mean_s = xs.mean(axis=axes, keepdims=True)
+            d_s = xs - mean_s
+            var_s = (d_s ** 2).mean(axis=axes, keepdims=True)
+            mean_k = np.ldexp(mean_s, ex)
+            var_k = np.ldexp(var_s, 2 * ex)
+        if not _finite(var_k):
+            with _quiet():
+                var_w = np.ldexp(var_s.astype(_wide(x.dtype)), 2 * ex)
+            _fit_float(var_w, x.dtype, ctx, "the variance")
+            raise ValueError(f"{ctx}: the variance overflows {x.dtype}")
+        if eps == 0 and (var_s == 0).any():
+            raise ValueError(f"{ctx}: eps = 0 with a constant feature gives x_hat = 0/0; use eps > 0")
     stat_shape = tuple(np.squeeze(mean_k, axis=axes).shape)
 
     def affine(value: Any, name: str) -> np.ndarray:
@@ -711,8 +1274,24 @@ def batch_norm(x: Any, gamma: Any = 1.0, beta: Any = 0.0, eps: float = 1e-5,
 
     g = affine(gamma, "gamma")
     b = affine(beta, "beta")
-    x_hat = (x - mean_k) / np.sqrt(var_k + eps)
-    y = g * x_hat + b
+    with _quiet():
+        if plain:
+            x_hat = d / den
+        else:  # (x − mean) / sqrt(var + eps) = d_s / sqrt(var_s + eps / 4**e)
+            eps_s = np.ldexp(x.dtype.type(eps), -2 * ex)
+            # where eps dwarfs the variance (tiny data: eps_s overflows) or the variance is 0
+            # (eps_s may underflow), x_hat = (x − mean) / sqrt(eps)
+            by_eps = ~np.isfinite(eps_s) | (var_s == 0)
+            x_hat = d_s / np.sqrt(var_s + np.where(by_eps, 1, eps_s).astype(x.dtype, copy=False))
+            if by_eps.any():
+                x_hat = np.where(by_eps, np.ldexp(d_s, ex) / np.sqrt(x.dtype.type(eps)), x_hat)
+        y = g * x_hat + b
+    if not _finite(y):  # gamma·x_hat overflowed: rescale gamma and beta
+        wide = _wide(y.dtype)
+        gs, eg = _scaled(g, wide)
+        with _quiet():
+            y2 = np.ldexp(gs * x_hat + np.ldexp(np.asarray(b, dtype=wide), -eg), eg)
+        y = _fit_float(y2, y.dtype, ctx, "y = gamma·x_hat + beta")
     return BatchNormResult(
         mean=np.squeeze(mean_k, axis=axes),
         var=np.squeeze(var_k, axis=axes),
@@ -742,11 +1321,15 @@ def conv_param_terms(f: int | tuple[int, int], c: int, m: int, bias: bool = True
         kh = kw = _check_int(f, "kernel size F", 1)
     c = _check_int(c, "number of channels C", 1)
     m = _check_int(m, "number of kernels M", 1)
+    bias = _check_bool(bias, "bias")
     return (kh * kw * c * m, m if bias else 0)
 
 
 def pool_params(size: int | tuple[int, int] = 2, c: int = 1) -> int:
     """Parameters of a pooling layer: always 0 (max/average pooling learns nothing)."""
+    ctx = "invalid pooling layer"
+    _pool_size(size, ctx)
+    _check_int(c, "number of channels C", 1, context=ctx)
     return 0
 
 
@@ -754,6 +1337,7 @@ def dense_params(n_in: int, n_out: int, bias: bool = True) -> int:
     """Parameters of a dense layer: ``n_in·n_out + n_out``."""
     n_in = _check_int(n_in, "n_in", 1)
     n_out = _check_int(n_out, "n_out", 1)
+    bias = _check_bool(bias, "bias")
     return n_in * n_out + (n_out if bias else 0)
 
 
@@ -773,3 +1357,96 @@ def mlp_param_terms(sizes: Sequence[int]) -> list[tuple[int, int]]:
 def mlp_params(sizes: Sequence[int]) -> int:
     """Total parameters of an MLP: ``[784, 100, 100, 10] -> 89,610``."""
     return sum(w + b for w, b in mlp_param_terms(sizes))
+
+
+# ----------------------------------------------------------------------------
+# Convolution as a neural-network layer, and the dense layer
+# (Chapter 3: ConvView_Final_Title_SharedBias, SparseVsDense, TinyCNN_ImageInput,
+# NeuralNetworkAnimation)
+# ----------------------------------------------------------------------------
+
+
+#: What one :class:`Connection` in a tuple costs in memory (a small tuple of three ints).
+_CONNECTION_BYTES = 120
+
+
+class Connection(NamedTuple):
+    """One edge of a convolution drawn as a neural-network layer.
+
+    Indices are flat, row-major (C order): ``in_index`` into ``x.reshape(-1)``
+    (the unpadded input), ``out_index`` into ``conv2d(x, w).reshape(-1)`` and
+    ``weight_index`` into ``w.reshape(-1)``. So
+    ``out.flat[o] == sum(x.flat[i] * w.flat[k] for each (o, i, k)) + bias``.
+    """
+
+    out_index: int
+    in_index: int
+    weight_index: int
+
+
+def conv_connections(in_shape: Sequence[int], k_shape: Sequence[int], stride: int = 1,
+                     padding: int = 0) -> tuple[Connection, ...]:
+    """Every edge of the convolution seen as a layer of neurons: which input feeds which output, by which weight.
+
+    Sorted by output, then by weight. Kernel positions that fall on zero
+    padding have no input neuron and no edge. With a 3×3 input and a 2×2
+    kernel each of the 4 outputs has 4 edges (16 in all, against 9·4 = 36 for
+    a dense layer), and every output uses the same 4 weights.
+    """
+    g = conv_geometry(in_shape, k_shape, stride, padding)
+    per_window = g.M * g.kh * g.kw * g.C
+    # an input pixel meets each kernel position in at most one window: at most H·W·… edges
+    n_edges = min(g.out_h * g.out_w, g.H * g.W) * per_window
+    _check_budget(lambda: _conv_context(g, "list the connections of"),
+                  [("edge list", (n_edges,), _CONNECTION_BYTES)],
+                  work=g.out_h * g.out_w * per_window * _PYTHON_WORK)
+    edges = []
+    for i in range(g.out_h):
+        for j in range(g.out_w):
+            for m in range(g.M):
+                out_index = (i * g.out_w + j) * g.M + m if not g.single else i * g.out_w + j
+                for a in range(g.kh):
+                    for b in range(g.kw):
+                        r = i * g.stride + a - g.padding
+                        c = j * g.stride + b - g.padding
+                        if not (0 <= r < g.H and 0 <= c < g.W):
+                            continue  # a padding cell: no neuron
+                        for ch in range(g.C):
+                            in_index = (r * g.W + c) * g.C + ch
+                            weight_index = ((a * g.kw + b) * g.C + ch) * g.M + m
+                            edges.append(Connection(out_index, in_index, weight_index))
+    return tuple(edges)
+
+
+def dense(x: Any, w: Any, b: Any = None) -> np.ndarray:
+    """A fully connected layer: ``x @ w + b``.
+
+    ``x``: ``(n_in,)`` or a batch ``(N, n_in)``; ``w``: ``(n_in, n_out)``;
+    ``b``: None, a scalar or ``(n_out,)``. Returns ``(n_out,)`` or ``(N, n_out)``.
+    It is computed as what it is, a 1×1 convolution with ``n_out`` kernels over
+    ``n_in`` channels, so it inherits :func:`conv2d`'s guarantees (exact
+    integers, no silent overflow, the memory budget).
+    """
+    x = _as_array(x, "input")
+    w = _as_array(w, "weights")
+    ctx = f"cannot apply a {fmt_shape(w.shape)} dense layer to a {fmt_shape(x.shape)} input"
+    if w.ndim != 2:
+        raise ValueError(f"{ctx}: the weights must be n_in×n_out, not {w.ndim}-D")
+    if x.ndim not in (1, 2):
+        raise ValueError(f"{ctx}: the input must be a vector n_in or a batch N×n_in, not {x.ndim}-D")
+    if 0 in w.shape or 0 in x.shape:
+        raise ValueError(f"{ctx}: the {'weights have' if 0 in w.shape else 'input has'} an empty dimension")
+    if x.shape[-1] != w.shape[0]:
+        raise ValueError(f"{ctx}: the input has {x.shape[-1]} value(s), the layer expects {w.shape[0]}")
+    if b is not None:
+        b = _as_array(b, "bias")
+        if b.ndim not in (0, 1) or (b.ndim == 1 and b.shape != (w.shape[1],)):
+            raise ValueError(f"{ctx}: a bias of shape {fmt_shape(b.shape)} does not match the "
+                             f"{w.shape[1]} output(s)")
+    n_in, n_out = w.shape
+    batch = x.reshape(-1, 1, n_in)  # N×1 "image" with n_in channels
+    try:
+        out = conv2d(batch, w.reshape(1, 1, n_in, n_out), b)
+    except ValueError as exc:  # overflow or budget: say it of the dense layer
+        raise ValueError(f"{ctx}: {exc}") from None
+    return out.reshape(x.shape[:-1] + (n_out,))

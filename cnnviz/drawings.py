@@ -17,6 +17,7 @@ from manim import (
     UP,
     Arrow,
     Circle,
+    FadeIn,
     FadeOut,
     Group,
     ImageMobject,
@@ -56,9 +57,22 @@ def fmt_int(n: int) -> str:
     return f"{int(n):,}"
 
 
+def drop_svg_paths(mob):
+    """Forget the parsed SVG path each glyph keeps after its points are made (``path_obj``).
+
+    Manim deep-copies a mobject for every ``.animate``, Transform and FadeIn,
+    and copying those path objects made a label ten times slower to copy
+    (20 ms → 2 ms for "hello world"); nothing reads them once the points exist.
+    """
+    for m in mob.get_family():
+        if getattr(m, "path_obj", None) is not None:
+            m.path_obj = None
+    return mob
+
+
 def label(text: str, size: float = theme.BODY_SIZE, color: str = theme.TEXT, mono: bool = False, **kw) -> Text:
     """A line of text in the theme's font."""
-    return Text(text, font=theme.MONO if mono else theme.FONT, font_size=size, color=color, **kw)
+    return drop_svg_paths(Text(text, font=theme.MONO if mono else theme.FONT, font_size=size, color=color, **kw))
 
 
 def title(text: str, size: float = theme.TITLE_SIZE) -> Text:
@@ -177,7 +191,7 @@ class ValueGrid(VGroup):
         sq = self.cell(i, j)
         if color is None:
             color = contrast_text(sq.get_fill_color()) if self.shade else theme.TEXT
-        t = Text(fmt_num(v, self.decimals), font=theme.MONO, font_size=self.font_size, color=color)
+        t = drop_svg_paths(Text(fmt_num(v, self.decimals), font=theme.MONO, font_size=self.font_size, color=color))
         fit_width(t, self.cell_size * 0.86)
         return t.move_to(sq.get_center())
 
@@ -461,6 +475,215 @@ def cell_center(box: Mobject, rows: int, cols: int, r: float, c: float) -> np.nd
     return np.array([x0 + (c + 0.5) * (x1 - x0) / cols, y1 - (r + 0.5) * (y1 - y0) / rows, 0.0])
 
 
+# ---------------------------------------------------------------- Chapter 3 (ch3a): layers of neurons, kernels, maps, probabilities
+#: One colour per kernel weight, row-major (w₁, w₂, …): every edge drawn in a
+#: weight's colour uses that weight, so a shared weight reads as a shared colour.
+#: w₁ is the theme's KERNEL colour; the others avoid the input, output, bias and
+#: highlight colours.
+WEIGHT_COLORS = ("#F4A259", "#F06595", "#C0EB75", "#748FFC", "#FFA8A8", "#DA77F2", "#63E6BE", "#FFE8CC", "#A5D8FF")
+
+_SUBSCRIPTS = str.maketrans("0123456789+-()", "₀₁₂₃₄₅₆₇₈₉₊₋₍₎")
+
+
+def weight_color(k: int) -> str:
+    """The colour of kernel weight ``k`` (flat, row-major index): :data:`WEIGHT_COLORS` for the first
+    nine, then hues spread by the golden ratio, so a 5×5 kernel's 25 weights stay distinguishable."""
+    import colorsys
+
+    k = int(k)
+    if k < len(WEIGHT_COLORS):
+        return WEIGHT_COLORS[k]
+    r, g, b = colorsys.hsv_to_rgb((0.11 + k * 0.618034) % 1.0, 0.5, 0.95)
+    return "#%02X%02X%02X" % (round(r * 255), round(g * 255), round(b * 255))
+
+
+def sub(text) -> str:
+    """Digits as Unicode subscripts, for names like ``"x" + sub(11)`` → x₁₁ (no LaTeX needed)."""
+    return str(text).translate(_SUBSCRIPTS)
+
+
+class KernelGrid(ValueGrid):
+    """A kernel whose every cell carries its weight's colour (:func:`weight_color`) and name.
+
+    ``KernelGrid([[-1, 2], [1, -2]], name="w")`` draws four cells named w₁…w₄
+    (row-major, the notebook's numbering) with their values below the names;
+    ``names`` (VGroup, row-major) holds the name texts, ``labels`` the values.
+    ``show_names=False`` draws coloured cells with values only (a kernel too
+    large for names, e.g. 3×3 in a small legend); ``show_values=False`` the
+    names only, centred (a legend of which colour is which weight).
+    """
+
+    def __init__(self, values, cell_size: float = 0.9, name: str = "w", show_names: bool = True,
+                 font_size: float | None = None, name_size: float = theme.MIN_FONT, show_values: bool = True):
+        super().__init__(values, cell_size=cell_size, color=theme.KERNEL, show_values=False,
+                         font_size=font_size if font_size is not None else 26 * cell_size / 0.9)
+        self.names = VGroup()
+        for k, sq in enumerate(self.cells):
+            col = weight_color(k)
+            sq.set_stroke(col, width=3)
+            sq.set_fill(interpolate_color(ManimColor(theme.BACKGROUND), ManimColor(col), 0.22), opacity=1)
+            i, j = divmod(k, self.cols)
+            v = self.value_label(i, j, self.values[i, j], color=theme.TEXT)
+            if show_names:
+                n = label(f"{name}{sub(k + 1)}", size=name_size, color=col).move_to(sq.get_center())
+                if show_values:
+                    n.shift(UP * cell_size * 0.22)
+                    v.move_to(sq.get_center() + DOWN * cell_size * 0.2)
+                self.names.add(n)
+            if show_values:
+                self.labels.add(v)
+        self.add(self.names)
+
+
+class NeuronColumn(VGroup):
+    """A column of neurons drawn in groups with a "⋮" between groups, for sampled layers.
+
+    ``NeuronColumn([4, 4, 1])`` draws 4 neurons, ⋮, 4 neurons, ⋮, 1 neuron —
+    e.g. the pixels of two image rows, then the last pixel of 784. Works with
+    :func:`connect` like :class:`NeuronLayer` (``neurons``, ``len``).
+    Across a "⋮" neighbouring neurons are ``spacing·(1 + gap)`` apart (``gap=1``:
+    the ⋮ takes one neuron's place, as in :class:`NeuronLayer`).
+    """
+
+    def __init__(self, groups: Sequence[int], radius: float = 0.16, spacing: float = 0.45,
+                 color: str = theme.INPUT, fill_opacity: float = 0.0, gap: float = 1.0):
+        super().__init__()
+        self.neurons, self.ellipses = VGroup(), VGroup()
+        half_gap = spacing * (1 + gap) / 2
+        y, last = 0.0, None  # where the last item went, and what it was ("n" neuron, "e" ellipsis)
+        for g, n in enumerate(groups):
+            if g:  # neighbours across a gap are spacing·(1 + gap) apart, the ⋮ halfway
+                y -= half_gap if last else 0.0
+                self.ellipses.add(label("⋮", size=theme.SMALL_SIZE, color=theme.MUTED).move_to([0, y, 0]))
+                last = "e"
+            for _ in range(n):
+                y -= 0.0 if last is None else spacing if last == "n" else half_gap
+                c = Circle(radius=radius, stroke_color=color, stroke_width=2.5)
+                c.set_fill(color, opacity=fill_opacity)
+                self.neurons.add(c.move_to([0, y, 0]))
+                last = "n"
+        self.add(self.neurons, self.ellipses)
+        self.move_to(np.zeros(3))
+
+    def __len__(self) -> int:
+        return len(self.neurons)
+
+
+def neuron_labels(layer, texts: Sequence[str], side=LEFT, size: float = theme.SMALL_SIZE,
+                  color: str = theme.TEXT, buff: float = 0.12, **kw) -> VGroup:
+    """One label beside each neuron of ``layer`` (e.g. x₁₁ … x₃₃ to the left); not added to the layer."""
+    return VGroup(*(label(t, size=size, color=color, **kw).next_to(n, side, buff=buff)
+                    for t, n in zip(texts, layer.neurons)))
+
+
+def neuron_values(layer, values, size: float = theme.SMALL_SIZE, color: str = theme.TEXT,
+                  decimals: int = 2) -> VGroup:
+    """Each value written inside its neuron (shrunk to the neuron, never below ``theme.MIN_FONT``)."""
+    g = VGroup()
+    for v, n in zip(values, layer.neurons):
+        t = drop_svg_paths(Text(fmt_num(v, decimals), font=theme.MONO, font_size=size, color=color))
+        g.add(t.move_to(n.get_center()))
+    return g
+
+
+def map_pixels(values, vrange: tuple[float, float] | None = None, signed: bool = False) -> np.ndarray:
+    """A real-valued map as uint8 pixels for :class:`PixelImage`, with the theme's shading.
+
+    Unsigned (``signed=False``): ``vrange = (lo, hi)`` (default: the map's min
+    and max) is stretched linearly to black … white, values outside clipped.
+    Signed: 0 is the panel colour, negatives shade towards NEGATIVE and
+    positives towards POSITIVE, full colour at ``max(|lo|, |hi|)`` (as
+    :func:`shade_signed` does for a cell); an H×W×3 array.
+    """
+    a = np.asarray(values, dtype=np.float64)
+    if a.ndim != 2 or 0 in a.shape:
+        raise ValueError(f"map_pixels needs a non-empty 2-D map, got shape {a.shape}")
+    lo, hi = vrange if vrange is not None else (float(a.min()), float(a.max()))
+    if not signed:
+        t = np.zeros_like(a) if hi == lo else np.clip((a - lo) / (hi - lo), 0, 1)
+        return np.round(t * 255).astype(np.uint8)
+    vmax = max(abs(lo), abs(hi))
+    t = np.zeros_like(a) if vmax == 0 else np.clip(np.abs(a) / vmax, 0, 1)
+    t = np.where(a != 0, 0.25 + 0.75 * t, 0.0)[..., None]
+    panel = np.array(ManimColor(theme.PANEL).to_rgb())
+    end = np.where((a < 0)[..., None], np.array(ManimColor(theme.NEGATIVE).to_rgb()),
+                   np.array(ManimColor(theme.POSITIVE).to_rgb()))
+    return np.round((panel + (end - panel) * t) * 255).astype(np.uint8)
+
+
+def map_note(vrange: tuple[float, float], signed: bool = False, decimals: int = 2) -> str:
+    """How :func:`map_pixels` shaded a map, in words for a caption: "black = 0 … white = 1.9"."""
+    lo, hi = vrange
+    if signed:
+        vmax = fmt_num(max(abs(lo), abs(hi)), decimals)
+        return f"red = −{vmax} … dark = 0 … green = +{vmax}"
+    return f"black = {fmt_num(lo, decimals)} … white = {fmt_num(hi, decimals)}"
+
+
+class ProbabilityBars(VGroup):
+    """Class probabilities as horizontal bars: one row per class with its name, a bar ∝ p, and p.
+
+    ``bar_length`` is the length of a bar at p = 1. The most probable class is
+    drawn in HIGHLIGHT, the others in OUTPUT. ``names``, ``bars``, ``values``
+    (VGroups, one per class) can be animated separately (e.g. bars grow from
+    zero with ``GrowFromEdge(bar, LEFT)``).
+    """
+
+    def __init__(self, probs, names: Sequence[str] | None = None, bar_length: float = 4.0,
+                 row_height: float = 0.42, size: float = theme.SMALL_SIZE, decimals: int = 2):
+        super().__init__()
+        p = np.asarray(probs, dtype=np.float64).ravel()
+        names = list(names) if names is not None else [str(k) for k in range(p.size)]
+        if len(names) != p.size:
+            raise ValueError(f"ProbabilityBars: {p.size} probabilities but {len(names)} names")
+        self.probs, self.best = p, int(np.argmax(p))
+        self.names, self.bars, self.values = VGroup(), VGroup(), VGroup()
+        for k, (pk, n) in enumerate(zip(p, names)):
+            y = -k * row_height
+            col = theme.HIGHLIGHT if k == self.best else theme.OUTPUT
+            t = label(n, size=size, color=col)
+            t.next_to(np.array([-0.15, y, 0]), LEFT, buff=0)
+            bar = Rectangle(width=max(float(pk) * bar_length, 0.02), height=row_height * 0.62,
+                            stroke_width=0, fill_color=col, fill_opacity=0.85)
+            bar.move_to([bar.width / 2, y, 0])
+            v = label(fmt_num(pk, decimals), size=size, color=col, mono=True)
+            v.next_to(bar, RIGHT, buff=0.12)
+            self.names.add(t)
+            self.bars.add(bar)
+            self.values.add(v)
+        self.add(self.names, self.bars, self.values)
+
+
+class Pipeline(VGroup):
+    """A network's stages as one line of words joined by arrows: ``Conv → ReLU → MaxPool → …``.
+
+    ``stages`` (VGroup of Texts) and ``arrows``; :meth:`focus` returns the
+    animation that lights stage ``k`` (HIGHLIGHT) and dims the others, so a
+    scene can show where in the pipeline it is. (Bring the pipeline to the
+    front, ``scene.bring_to_front(p)``, before animating it: Manim redraws
+    every mobject after an animated one on every frame.)
+    """
+
+    def __init__(self, names: Sequence[str], size: float = theme.BODY_SIZE, buff: float = 0.18):
+        super().__init__()
+        self.stages = VGroup(*(label(n, size=size, color=theme.TEXT) for n in names))
+        self.arrows = VGroup(*(label("→", size=size, color=theme.MUTED) for _ in names[1:]))
+        parts = [self.stages[0]]
+        for a, st in zip(self.arrows, self.stages[1:]):
+            parts += [a, st]
+        VGroup(*parts).arrange(RIGHT, buff=buff)
+        self.add(self.stages, self.arrows)
+
+    def focus(self, k: int | None, run_time: float = 0.4):
+        """Light stage ``k`` (None: all stages plain): one Transform of ``stages``, nothing added to the scene."""
+        from manim import Transform
+
+        target = self.stages.copy()
+        for i, st in enumerate(target):
+            st.set_color(theme.HIGHLIGHT if i == k else theme.TEXT if k is None else theme.MUTED)
+        return Transform(self.stages, target, run_time=run_time)
+
+
 # ---------------------------------------------------------------- the scene base
 class CnnvizScene(Scene):
     """Every cnnviz scene: themed background; ``data`` is the scene's pure data function.
@@ -496,12 +719,21 @@ class CnnvizScene(Scene):
             return
         mobs = [m for m in self.mobjects if m.family_members_with_points()]
         if mobs:
-            self.play(*(FadeOut(m) for m in mobs), run_time=run_time)
+            # A frame-sized sheet of background colour fades in over everything, then everything goes:
+            # the same picture as fading each mobject out, without copying every mobject for its own
+            # FadeOut (a scene with hundreds of edges and pictures spent seconds there).
+            cover = Rectangle(width=config.frame_width, height=config.frame_height, stroke_width=0)
+            cover.set_fill(ManimColor(theme.BACKGROUND), opacity=1).move_to(self.camera.frame_center)
+            self.play(FadeIn(cover), run_time=run_time)
+            self.remove(*mobs, cover)
 
 
 __all__ = [
-    "fmt_num", "fmt_int", "label", "title", "fit_width", "shade_gray", "shade_signed", "shade_heat", "contrast_text",
+    "fmt_num", "fmt_int", "drop_svg_paths", "label", "title", "fit_width", "shade_gray", "shade_signed", "shade_heat", "contrast_text",
     "ValueGrid", "image_grid", "PixelImage", "zoom_callout", "SlidingWindow", "TensorStack", "NeuronLayer", "edge", "connect",
     "ShapeArrow", "caption", "CnnvizScene",
     "grid_lines", "cell_center",
+    # Chapter 3 (ch3a)
+    "WEIGHT_COLORS", "weight_color", "sub", "KernelGrid", "NeuronColumn", "neuron_labels", "neuron_values",
+    "map_pixels", "map_note", "ProbabilityBars", "Pipeline",
 ]

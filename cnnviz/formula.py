@@ -75,6 +75,9 @@ class Formula(SVGMobject):
             **kwargs,
         )
         self.scale(font_size / _ZM_SIZE * _UNITS_PER_PX)
+        for m in self.get_family():  # the parsed SVG paths: slow to deep-copy, unused once points exist
+            if getattr(m, "path_obj", None) is not None:
+                m.path_obj = None
         self._font_size, self._initial_height = font_size, self.height
 
     @property

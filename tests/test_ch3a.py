@@ -1,0 +1,478 @@
+"""Chapter 3 (branch ch3a): the core additions, the shared drawings they brought, and each scene's data
+against an independent computation (explicit loops, SciPy), plus a layout check with another example."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.signal import correlate2d
+
+from cnnviz import core, theme
+from cnnviz.layout import check_scene
+
+
+def _scene_with(scene_cls, data_fn):
+    """``scene_cls`` drawing ``data_fn()`` instead of its default example (rule 1: it adapts to sizes)."""
+    return type(scene_cls.__name__, (scene_cls,), {"data": staticmethod(data_fn)})
+
+
+def _layout_ok(scene_cls, data_fn):
+    problems = check_scene(_scene_with(scene_cls, data_fn), pacing=(5, 40))
+    assert not problems, "\n".join(map(str, problems))
+
+
+# ----------------------------------------------------------------- core: conv_connections, dense
+def _reference_conv(x, w, b, stride, padding):
+    """Loops over output pixels and SciPy per channel: no core call."""
+    x3 = x if x.ndim == 3 else x[:, :, None]
+    w4 = w.reshape(w.shape[0], w.shape[1], x3.shape[2], -1)
+    xp = np.pad(x3, ((padding, padding), (padding, padding), (0, 0)))
+    outs = []
+    for m in range(w4.shape[3]):
+        full = sum(correlate2d(xp[:, :, c], w4[:, :, c, m], mode="valid") for c in range(x3.shape[2]))
+        outs.append(full[::stride, ::stride] + b[m])
+    return np.stack(outs, axis=-1)
+
+
+@pytest.mark.parametrize("x_shape, w_shape, stride, padding", [
+    ((3, 3), (2, 2), 1, 0),
+    ((5, 4), (3, 2), 1, 1),
+    ((6, 6, 2), (3, 3, 2), 2, 1),
+    ((5, 5, 3), (2, 2, 3, 4), 1, 0),
+    ((4, 4, 1), (3, 3, 1, 2), 2, 2),
+])
+def test_conv_connections_rebuild_the_convolution(x_shape, w_shape, stride, padding):
+    rng = np.random.default_rng(7)
+    x = rng.integers(-5, 6, x_shape)
+    w = rng.integers(-3, 4, w_shape)
+    M = w_shape[3] if len(w_shape) == 4 else 1
+    b = rng.integers(-4, 5, M)
+    ref = _reference_conv(x, w, b, stride, padding)
+    edges = core.conv_connections(x.shape, w.shape, stride, padding)
+    # the layer as a sparse matrix: out = A @ x + b
+    A = np.zeros((ref.size, x.size), dtype=np.int64)
+    for o, i, k in edges:
+        A[o, i] += w.reshape(-1)[k]
+    out = A @ x.reshape(-1) + np.tile(b, ref.size // M)
+    np.testing.assert_array_equal(out, ref.reshape(-1))
+    # no duplicate edge; every edge inside the arrays; sorted by output
+    assert len(set(edges)) == len(edges)
+    assert all(0 <= i < x.size and 0 <= k < w.size and 0 <= o < ref.size for o, i, k in edges)
+    assert [e.out_index for e in edges] == sorted(e.out_index for e in edges)
+
+
+def test_conv_connections_notebook_3x3_2x2():
+    edges = core.conv_connections((3, 3), (2, 2))
+    assert len(edges) == 16 and 3 * 3 * 4 == 36
+    # z1 (top-left) sees x11, x12, x21, x22 with w1..w4; z2 sees x12, x13, x22, x23 (the notebook's II.2)
+    z1 = [(e.in_index, e.weight_index) for e in edges if e.out_index == 0]
+    z2 = [(e.in_index, e.weight_index) for e in edges if e.out_index == 1]
+    assert z1 == [(0, 0), (1, 1), (3, 2), (4, 3)]
+    assert z2 == [(1, 0), (2, 1), (4, 2), (5, 3)]
+    # padding cells have no neuron: the corner output of a padded 3×3 has 1 edge only
+    padded = core.conv_connections((3, 3), (2, 2), padding=1)
+    assert sum(e.out_index == 0 for e in padded) == 1
+
+
+def test_dense_matches_loops():
+    rng = np.random.default_rng(3)
+    x, w, b = rng.normal(size=7), rng.normal(size=(7, 4)), rng.normal(size=4)
+    ref = np.array([sum(x[i] * w[i, j] for i in range(7)) + b[j] for j in range(4)])
+    np.testing.assert_allclose(core.dense(x, w, b), ref)
+    batch = rng.normal(size=(3, 7))
+    np.testing.assert_allclose(core.dense(batch, w, b)[2], core.dense(batch[2], w, b))
+    np.testing.assert_allclose(core.dense(x, w), ref - b)
+
+
+@pytest.mark.parametrize("call, pattern", [
+    (lambda: core.dense(np.ones(5), np.ones((4, 3))), r"cannot apply a 4×3 dense layer to a 5 input: .*5 value"),
+    (lambda: core.dense(np.ones(4), np.ones(4)), r"n_in×n_out"),
+    (lambda: core.dense(np.ones((2, 2, 4)), np.ones((4, 3))), r"2×2×4 input.*3-D"),
+    (lambda: core.dense(np.ones(4), np.ones((4, 3)), np.ones(2)), r"bias of shape 2 .*3 output"),
+    (lambda: core.conv_connections((3, 3), (4, 4)), r"3×3 input with a 4×4 kernel"),
+])
+def test_ch3a_core_errors_name_the_shapes(call, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        call()
+
+
+# ----------------------------------------------------------------- shared drawings
+def test_weight_colours_and_kernel_grid():
+    from cnnviz.drawings import WEIGHT_COLORS, KernelGrid, sub, weight_color
+
+    assert weight_color(0) == theme.KERNEL and len(set(WEIGHT_COLORS)) == len(WEIGHT_COLORS)
+    roles = {theme.INPUT, theme.OUTPUT, theme.BIAS, theme.HIGHLIGHT}
+    assert not roles & set(WEIGHT_COLORS[1:])
+    assert sub("x11") == "x₁₁" and sub(4) == "₄"
+    k = KernelGrid([[-1, 2], [1, -2]])
+    assert [n.original_text for n in k.names] == ["w₁", "w₂", "w₃", "w₄"]
+    assert [t.original_text for t in k.labels] == ["-1", "2", "1", "-2"]
+    assert [c.get_stroke_color().to_hex().upper() for c in k.cells] == [c.upper() for c in WEIGHT_COLORS[:4]]
+    # the name sits above the value inside its cell
+    assert k.names[0].get_center()[1] > k.labels[0].get_center()[1]
+    assert k.cells[0].get_top()[1] > k.names[0].get_top()[1] and k.labels[0].get_bottom()[1] > k.cells[0].get_bottom()[1]
+
+
+def test_neuron_column_groups_and_labels():
+    from cnnviz.drawings import NeuronColumn, connect, neuron_labels, neuron_values
+
+    col = NeuronColumn([3, 2, 1], spacing=0.5)
+    assert len(col) == 6 and len(col.ellipses) == 2
+    ys = [n.get_center()[1] for n in col.neurons]
+    assert all(a > b for a, b in zip(ys, ys[1:]))
+    # an ellipsis between groups, none inside a group
+    e0 = col.ellipses[0].get_center()[1]
+    assert ys[2] > e0 > ys[3] and ys[0] - ys[1] == pytest.approx(0.5)
+    assert ys[2] - ys[3] == pytest.approx(0.5 * 2) and e0 == pytest.approx((ys[2] + ys[3]) / 2)  # gap=1: one slot
+    names = neuron_labels(col, ["a", "b", "c", "d", "e", "f"])
+    assert names[0].get_right()[0] < col.neurons[0].get_left()[0]
+    vals = neuron_values(col, [1, 2.5, -3, 0, 0, 9])
+    assert vals[1].original_text == "2.5"
+    np.testing.assert_allclose(vals[2].get_center(), col.neurons[2].get_center(), atol=1e-6)
+    other = NeuronColumn([2]).shift(3 * np.array([1, 0, 0]))
+    assert len(connect(col, other)) == 12
+
+
+def test_map_pixels_shading():
+    from cnnviz.drawings import map_note, map_pixels
+
+    m = np.array([[0.0, 1.0], [2.0, 4.0]])
+    np.testing.assert_array_equal(map_pixels(m), [[0, 64], [128, 255]])
+    np.testing.assert_array_equal(map_pixels(m, vrange=(0, 2)), [[0, 128], [255, 255]])
+    s = map_pixels(np.array([[-2.0, 0.0, 2.0]]), signed=True)
+    assert s.shape == (1, 3, 3) and s.dtype == np.uint8
+    from manim import ManimColor
+    hexes = ["#%02X%02X%02X" % tuple(px) for px in s[0]]
+    assert hexes == [ManimColor(theme.NEGATIVE).to_hex().upper(), ManimColor(theme.PANEL).to_hex().upper(),
+                     ManimColor(theme.POSITIVE).to_hex().upper()]
+    assert map_note((0, 1.5)) == "black = 0 … white = 1.5"
+    assert "2.5" in map_note((-2.5, 1), signed=True)
+    with pytest.raises(ValueError, match="2-D"):
+        map_pixels(np.zeros(3))
+
+
+def test_probability_bars():
+    from cnnviz.drawings import ProbabilityBars
+
+    p = np.array([0.1, 0.6, 0.3])
+    bars = ProbabilityBars(p, names=["cat", "dog", "bird"], bar_length=5.0)
+    assert bars.best == 1
+    widths = [b.width for b in bars.bars]
+    np.testing.assert_allclose(widths, 5.0 * p, atol=1e-6)
+    assert [v.original_text for v in bars.values] == ["0.1", "0.6", "0.3"]
+    assert bars.bars[1].get_fill_color().to_hex().upper() == theme.HIGHLIGHT.upper()
+    # all bars start at the same x, names end left of it
+    lefts = [b.get_left()[0] for b in bars.bars]
+    assert max(lefts) - min(lefts) < 1e-6 and all(n.get_right()[0] < lefts[0] for n in bars.names)
+    with pytest.raises(ValueError, match="names"):
+        ProbabilityBars(p, names=["a"])
+
+
+# ----------------------------------------------------------------- ConvView_Final_Title_SharedBias
+def test_shared_weights_data_is_the_notebooks_formulas():
+    from scenes.ch3_building import shared_weights_data
+
+    d = shared_weights_data()
+    x, w, b = d.x, d.w, d.b
+    (x11, x12, x13), (x21, x22, x23), (x31, x32, x33) = x
+    (w1, w2), (w3, w4) = w
+    # the notebook's II.2, written out
+    z1 = x11 * w1 + x12 * w2 + x21 * w3 + x22 * w4 + b
+    z2 = x12 * w1 + x13 * w2 + x22 * w3 + x23 * w4 + b
+    z3 = x21 * w1 + x22 * w2 + x31 * w3 + x32 * w4 + b
+    z4 = x22 * w1 + x23 * w2 + x32 * w3 + x33 * w4 + b
+    np.testing.assert_array_equal(d.z, [[z1, z2], [z3, z4]])
+    assert [s.output for s in d.steps] == [z1, z2, z3, z4]
+    assert (d.z < 0).any() and (d.z > 0).any()  # ActivationFunctionStep needs both signs
+    assert len(d.edges) == 16 and d.dense_edges == 36 and (d.weights, d.biases) == (4, 1)
+
+
+def _other_shared():
+    from scenes.ch3_building import shared_weights_data
+
+    return shared_weights_data(x=np.arange(16).reshape(4, 4) % 5 - 1, w=((1, 0, -1), (2, 1, 0), (0, -1, 1)), b=-2)
+
+
+def test_shared_weights_other_example():
+    d = _other_shared()
+    np.testing.assert_array_equal(d.z, correlate2d(d.x, d.w, mode="valid") - 2)
+    assert len(d.edges) == 4 * 9 and d.dense_edges == 16 * 4 and d.weights == 9
+
+
+def test_shared_weights_layout_other_example():
+    from scenes.ch3_building import ConvView_Final_Title_SharedBias
+
+    _layout_ok(ConvView_Final_Title_SharedBias, _other_shared)
+
+
+# ----------------------------------------------------------------- SparseVsDense
+def _count_independently(H, W, kh, kw):
+    """Edges and parameters of both wirings, counted with loops over the neurons."""
+    oh, ow = H - kh + 1, W - kw + 1
+    dense_edges = sum(1 for _ in range(H * W) for _ in range(oh * ow))
+    conv_edges = {}
+    for i in range(oh):
+        for j in range(ow):
+            for a in range(kh):
+                for b in range(kw):
+                    conv_edges[(i * ow + j, (i + a) * W + (j + b))] = a * kw + b
+    return dense_edges, oh * ow, conv_edges
+
+
+@pytest.mark.parametrize("in_shape, k_shape", [((3, 3), (2, 2)), ((4, 4), (3, 3)), ((5, 4), (2, 3))])
+def test_sparse_vs_dense_counts(in_shape, k_shape):
+    from scenes.ch3_building import sparse_vs_dense_data
+
+    d = sparse_vs_dense_data(in_shape, k_shape)
+    dense_edges, n_out, conv_edges = _count_independently(*in_shape, *k_shape)
+    assert d.n_out == n_out and d.dense_weights == dense_edges and d.dense_biases == n_out
+    assert d.dense_total == dense_edges + n_out
+    assert {(e.out_index, e.in_index): e.weight_index for e in d.conv_edges} == conv_edges
+    assert d.conv_weights == len(set(conv_edges.values())) and d.conv_biases == 1
+    assert d.conv_total == d.conv_weights + 1
+    if in_shape == (3, 3):  # the notebook's numbers
+        assert (d.dense_weights, d.dense_total, len(d.conv_edges), d.conv_total) == (36, 40, 16, 5)
+
+
+def test_sparse_vs_dense_layout_other_example():
+    from scenes.ch3_building import SparseVsDense, sparse_vs_dense_data
+
+    _layout_ok(SparseVsDense, lambda: sparse_vs_dense_data((4, 4), (3, 3)))
+
+
+# ----------------------------------------------------------------- ActivationFunctionStep
+def test_activation_data_is_max_0_z_of_the_shared_weights_z():
+    from scenes.ch3_building import activation_data, shared_weights_data
+
+    d = activation_data()
+    np.testing.assert_array_equal(d.z, shared_weights_data().z)  # the Z the previous scene computed
+    assert (d.z < 0).any() and (d.z > 0).any()
+    expected = [[z if z > 0 else 0 for z in row] for row in d.z.tolist()]
+    assert d.a.tolist() == expected and d.a.shape == d.z.shape
+
+
+def _other_activation():
+    from scenes.ch3_building import activation_data
+
+    return activation_data(z=[[-1.5, 0.25, 3.0], [12.0, -0.5, 0.0], [-7.25, 2.0, -3.0]])
+
+
+def test_activation_other_example():
+    d = _other_activation()
+    assert d.a.tolist() == [[0, 0.25, 3.0], [12.0, 0, 0], [0, 2.0, 0]]
+
+
+def test_activation_layout_other_example():
+    from scenes.ch3_building import ActivationFunctionStep
+
+    _layout_ok(ActivationFunctionStep, _other_activation)
+
+
+# ----------------------------------------------------------------- DimensionExamplesSideBySide
+def test_dimension_examples_are_the_notebooks():
+    from scenes.ch3_building import dimension_examples_data
+
+    e1, e2 = dimension_examples_data().examples
+    # counted by hand-written arithmetic, not by the core
+    assert e1.kernel_shape == (3, 3, 1, 32) and e1.biases == 32
+    assert e1.weights == 3 * 3 * 1 * 32 and e1.total == 3 * 3 * 1 * 32 + 32 == 320
+    assert e1.out_shape == (28 - 3 + 1, 28 - 3 + 1, 32)
+    assert e2.kernel_shape == (5, 5, 3, 64) and e2.biases == 64
+    assert e2.total == 5 * 5 * 3 * 64 + 64 == 4864 and e2.out_shape == (28, 28, 64)
+
+
+def _slide_count(n, f, p, s):
+    return len(range(0, n + 2 * p - f + 1, s))
+
+
+def _other_dimensions():
+    from scenes.ch3_building import dimension_examples_data
+
+    return dimension_examples_data(examples=(((64, 64, 3), 16, 3), ((15, 15, 16), 8, 5)), stride=2, padding=1)
+
+
+def test_dimension_examples_other_example():
+    a, b = _other_dimensions().examples
+    assert a.out_shape == (_slide_count(64, 3, 1, 2),) * 2 + (16,) and a.total == 3 * 3 * 3 * 16 + 16
+    assert b.out_shape == (_slide_count(15, 5, 1, 2),) * 2 + (8,) and b.kernel_shape == (5, 5, 16, 8)
+
+
+def test_dimension_examples_layout_other_example():
+    from scenes.ch3_building import DimensionExamplesSideBySide
+
+    _layout_ok(DimensionExamplesSideBySide, _other_dimensions)
+
+
+# ----------------------------------------------------------------- the tiny CNN (TinyCNN_ImageInput, NeuralNetworkAnimation)
+def _forward_with_loops(image, kernels, conv_bias, pool, dense_w, dense_b):
+    """The whole forward pass written out with loops and math: no cnnviz.core."""
+    import math
+
+    H, W = image.shape
+    F, _, _, M = kernels.shape
+    x = [[image[r][c] / 255.0 for c in range(W)] for r in range(H)]
+    oh, ow = H - F + 1, W - F + 1
+    z = np.zeros((oh, ow, M))
+    for m in range(M):
+        for i in range(oh):
+            for j in range(ow):
+                s = conv_bias[m]
+                for a in range(F):
+                    for b in range(F):
+                        s += x[i + a][j + b] * kernels[a, b, 0, m]
+                z[i, j, m] = s
+    relu = np.where(z > 0, z, 0.0)
+    ph, pw = oh // pool, ow // pool
+    p = np.zeros((ph, pw, M))
+    for m in range(M):
+        for i in range(ph):
+            for j in range(pw):
+                p[i, j, m] = max(relu[i * pool + a, j * pool + b, m] for a in range(pool) for b in range(pool))
+    flat = [p[i, j, m] for i in range(ph) for j in range(pw) for m in range(M)]  # row by row, channels last
+    logits = [sum(flat[n] * dense_w[n, k] for n in range(len(flat))) + dense_b[k] for k in range(dense_w.shape[1])]
+    e = [math.exp(v - max(logits)) for v in logits]
+    probs = [v / sum(e) for v in e]
+    return z, relu, p, np.array(flat), np.array(logits), np.array(probs)
+
+
+def _check_tiny_cnn(d):
+    z, relu, p, flat, logits, probs = _forward_with_loops(d.image, d.kernels, d.conv_bias, d.pool, d.dense_w,
+                                                          d.dense_b)
+    np.testing.assert_allclose(d.x[:, :, 0], d.image / 255.0)
+    np.testing.assert_allclose(d.z, z, atol=1e-12)
+    np.testing.assert_allclose(d.a, relu, atol=1e-12)
+    np.testing.assert_allclose(d.p, p, atol=1e-12)
+    np.testing.assert_allclose(d.flat, flat, atol=1e-12)
+    np.testing.assert_allclose(d.logits, logits, atol=1e-9)
+    np.testing.assert_allclose(d.probs, probs, atol=1e-12)
+    # the focus neuron is the strongest pooled activation
+    m, r, c = d.focus
+    assert d.p[r, c, m] == d.p.max() and d.p[r, c, m] == pytest.approx(p.max())
+    F, M = d.kernels.shape[0], d.kernels.shape[3]
+    assert d.conv_params == F * F * M + M and d.dense_params == flat.size * len(probs) + len(probs)
+
+
+def test_tiny_cnn_forward_pass_with_loops():
+    from cnnviz import images
+    from scenes.ch3_building import tiny_cnn_data
+
+    d = tiny_cnn_data()
+    np.testing.assert_array_equal(d.image, images.digit(5))
+    _check_tiny_cnn(d)
+    assert [core.fmt_shape(s) for _, s in d.stages] == ["28×28×1", "26×26×4", "26×26×4", "13×13×4", "676", "10",
+                                                        "10"]
+    assert (d.z < 0).any() and (d.z > 0).any()  # ReLU has work to do
+    assert d.probs.max() > 2 * d.probs.min()  # bars that differ visibly
+    # seeded: the same call, the same network
+    again = tiny_cnn_data()
+    np.testing.assert_array_equal(again.dense_w, d.dense_w) and np.testing.assert_array_equal(again.kernels, d.kernels)
+    assert not np.array_equal(tiny_cnn_data(seed=1).kernels, d.kernels)
+
+
+def _other_cnn():
+    from cnnviz import images
+    from scenes.ch3_building import tiny_cnn_data
+
+    photo = images.photo("camera", "L", box=(180, 60, 340, 220), factor=8)  # 20×20
+    return tiny_cnn_data(image=photo, n_filters=2, kernel_size=5, pool=2, n_classes=3, seed=3)
+
+
+def test_tiny_cnn_other_example():
+    d = _other_cnn()
+    _check_tiny_cnn(d)
+    assert [s for _, s in d.stages] == [(20, 20, 1), (16, 16, 2), (16, 16, 2), (8, 8, 2), (128,), (3,), (3,)]
+
+
+def test_tiny_cnn_image_input_layout_other_example():
+    from scenes.ch3_building import TinyCNN_ImageInput
+
+    _layout_ok(TinyCNN_ImageInput, _other_cnn)
+
+
+def test_pipeline_focus_lights_one_stage():
+    from cnnviz.drawings import Pipeline
+
+    p = Pipeline(["Conv", "ReLU", "Dense"])
+    assert [t.original_text for t in p.stages] == ["Conv", "ReLU", "Dense"] and len(p.arrows) == 2
+    xs = [t.get_x() for t in p.stages]
+    assert xs == sorted(xs)
+    anim = p.focus(1)
+    assert anim.mobject is p.stages  # one Transform of the stages: nothing new is added to a scene
+    anim.begin()
+    anim.finish()
+    cols = [t.family_members_with_points()[0].get_fill_color().to_hex().upper() for t in p.stages]
+    assert cols[1] == theme.HIGHLIGHT.upper() and cols[0] == cols[2] == theme.MUTED.upper()
+
+
+def test_neural_network_animation_layout_other_example():
+    from scenes.ch3_building import NeuralNetworkAnimation
+
+    _layout_ok(NeuralNetworkAnimation, _other_cnn)
+
+
+def test_both_cnn_scenes_share_one_data_function():
+    from scenes.ch3_building import NeuralNetworkAnimation, TinyCNN_ImageInput, tiny_cnn_data
+
+    assert TinyCNN_ImageInput.data is NeuralNetworkAnimation.data is tiny_cnn_data
+
+
+def test_weight_colours_beyond_nine_stay_distinct():
+    from cnnviz.drawings import weight_color
+
+    cols = [weight_color(k) for k in range(25)]
+    assert len(set(cols)) == 25 and all(c.startswith("#") and len(c) == 7 for c in cols)
+
+
+# ----------------------------------------------------------------- TinyMaxPoolingFixed
+def _other_pooling():
+    from scenes.ch3_building import pooling_data
+
+    x = (np.arange(36).reshape(6, 6) * 37) % 101
+    return pooling_data(x=x, size=2)
+
+
+def test_pooling_other_example_with_loops():
+    d = _other_pooling()
+    assert d.max_out.shape == (3, 3) and len(d.windows) == 9 and d.params == 0
+    for i in range(3):
+        for j in range(3):
+            block = [d.x[2 * i + a, 2 * j + b] for a in range(2) for b in range(2)]
+            assert d.max_out[i, j] == max(block) and d.avg_out[i, j] == pytest.approx(sum(block) / 4)
+    s3 = __import__("scenes.ch3_building", fromlist=["pooling_data"]).pooling_data(x=d.x, size=3, stride=3)
+    assert s3.max_out.shape == (2, 2) and s3.max_out[1, 1] == d.x[3:6, 3:6].max()
+
+
+def test_pooling_layout_other_example():
+    from scenes.ch3_building import TinyMaxPoolingFixed
+
+    _layout_ok(TinyMaxPoolingFixed, _other_pooling)
+
+
+# ----------------------------------------------------------------- shared speed-ups (label copies, clear_all)
+def test_labels_and_formulas_drop_their_svg_paths_and_still_copy():
+    from cnnviz.drawings import label
+    from cnnviz.formula import Formula
+
+    for mob in (label("x₁₁ = 2"), Formula(r"z_1 = \max(0, -6)")):
+        glyphs = mob.family_members_with_points()
+        assert glyphs and all(getattr(g, "path_obj", None) is None for g in glyphs)
+        twin = mob.copy().shift(np.array([1.0, 0, 0]))
+        np.testing.assert_allclose(twin.get_center() - mob.get_center(), [1, 0, 0], atol=1e-9)
+        assert len(twin.family_members_with_points()) == len(glyphs)
+
+
+def test_clear_all_leaves_an_empty_frame():
+    from manim import FadeIn, tempconfig
+
+    from cnnviz.drawings import CnnvizScene, PixelImage, label
+
+    class _Scene(CnnvizScene):
+        def construct(self):
+            self.play(FadeIn(label("a")), FadeIn(PixelImage(np.zeros((2, 2), np.uint8), height=1)))
+            self.clear_all()
+
+    with tempconfig({"dry_run": True, "disable_caching": True, "verbosity": "ERROR", "progress_bar": "none"}):
+        scene = _Scene(skip_animations=True)
+        scene.render()
+    assert scene.mobjects == []
+    assert check_scene(_Scene) == []  # the cover sheet is the frame's size: nothing out of frame
