@@ -294,6 +294,12 @@ class SlidingWindow(VGroup):
         self.move_to(self.grid.block_center(i, j, self.kh, self.kw))
         return self
 
+    def __deepcopy__(self, memo):
+        # A copy (every ``.animate`` step makes one) steps over the same grid: share it
+        # rather than deep-copy the whole grid of numbers at every step.
+        memo.setdefault(id(self.grid), self.grid)
+        return super().__deepcopy__(memo)
+
 
 # ---------------------------------------------------------------- tensor stack
 class TensorStack(VGroup):
@@ -430,6 +436,33 @@ def caption(text: str, size: float = theme.BODY_SIZE, color: str = theme.TEXT) -
     t = label(text, size=size, color=color)
     fit_width(t, config.frame_width - 0.6)
     return t.to_edge(DOWN, buff=0.3)
+
+
+# ---------------------------------------------------------------- ch2a: cells on a sheet
+def grid_lines(box: Mobject, rows: int, cols: int, color: str = theme.GRID_LINE, width: float = 1.5) -> VGroup:
+    """The inner lines that divide ``box`` (e.g. ``TensorStack.front``) into ``rows`` × ``cols`` cells.
+
+    ``grid_lines(stack.front, 5, 5)`` turns a 5×5×C stack's front sheet into a 5×5
+    grid that a kernel-sized window can step over (see :func:`cell_center`).
+    """
+    x0, y1 = box.get_corner(UP + LEFT)[:2]
+    x1, y0 = box.get_corner(DOWN + RIGHT)[:2]
+    lines = VGroup()
+    for r in range(1, rows):
+        y = y1 - r * (y1 - y0) / rows
+        lines.add(Line([x0, y, 0], [x1, y, 0], stroke_color=color, stroke_width=width))
+    for c in range(1, cols):
+        x = x0 + c * (x1 - x0) / cols
+        lines.add(Line([x, y0, 0], [x, y1, 0], stroke_color=color, stroke_width=width))
+    return lines
+
+
+def cell_center(box: Mobject, rows: int, cols: int, r: float, c: float) -> np.ndarray:
+    """Where cell (r, c) of ``box`` divided into ``rows`` × ``cols`` cells is centred; fractional
+    indices too, e.g. ``cell_center(front, 5, 5, 1 + 1, 0 + 1)`` is the centre of the 3×3 block at (1, 0)."""
+    x0, y1 = box.get_corner(UP + LEFT)[:2]
+    x1, y0 = box.get_corner(DOWN + RIGHT)[:2]
+    return np.array([x0 + (c + 0.5) * (x1 - x0) / cols, y1 - (r + 0.5) * (y1 - y0) / rows, 0.0])
 
 
 # ---------------------------------------------------------------- Chapter 3 (ch3a): layers of neurons, kernels, maps, probabilities
@@ -978,6 +1011,7 @@ __all__ = [
     "fmt_num", "fmt_int", "label", "title", "fit_width", "shade_gray", "shade_signed", "shade_heat", "contrast_text",
     "ValueGrid", "image_grid", "PixelImage", "zoom_callout", "SlidingWindow", "TensorStack", "NeuronLayer", "edge", "connect",
     "ShapeArrow", "caption", "CnnvizScene",
+    "grid_lines", "cell_center",
     # Chapter 3 (ch3a)
     "WEIGHT_COLORS", "weight_color", "sub", "KernelGrid", "NeuronColumn", "neuron_labels", "neuron_values",
     "map_pixels", "map_note", "ProbabilityBars", "Pipeline",

@@ -50,3 +50,7 @@ PAUSE = 1.2
 # The symbols of the size formulas, coloured by what they measure
 PAD_LABEL = "#A3B8FF"
 SYMBOL_COLORS = {"N": INPUT, "F": KERNEL, "P": PAD_LABEL, "S": HIGHLIGHT, "C": INPUT, "M": OUTPUT}
+
+# One colour per filter of a kernel bank, filter 1 in the kernel's colour (cycled beyond five);
+# none of them is a channel's or a role's colour, so "which filter made this map" reads at a glance.
+FILTERS = (KERNEL, "#F06595", "#9775FA", "#CED4DA", "#A9744F")
