@@ -804,7 +804,7 @@ def color_cells(pixels, cell_size: float = theme.CELL_SIZE, stroke: str = theme.
     """An H×W×3 uint8 image as a grid of cells filled with each pixel's colour (no numbers).
 
     Unlike :class:`PixelImage` (one raster), its cells are vector squares, so a copy of it can
-    morph into other grids cheaply — e.g. a colour crop splitting into its :class:`ChannelGrid`\ s.
+    morph into other grids cheaply — e.g. a colour crop splitting into its :class:`ChannelGrid` grids.
     """
     arr = np.asarray(pixels)
     if arr.ndim != 3 or arr.shape[2] != 3:

@@ -60,17 +60,18 @@ def photo(name: str, mode: str = "L", box: tuple[int, int, int, int] | None = No
         w, h = right - left, bottom - top
         if w % factor or h % factor:
             raise ValueError(f"a {w}×{h} crop of {name!r} does not divide into {factor}×{factor} blocks")
-        im = im.crop((left, top, right, bottom))
-        if factor > 1:
-            im = im.reduce(int(factor))
-        return np.asarray(im, dtype=np.uint8).copy()
+        crop = np.asarray(im.crop((left, top, right, bottom)), dtype=np.int64)
+    f = int(factor)
+    sums = crop.reshape(h // f, f, w // f, f, *crop.shape[2:]).sum(axis=(1, 3))
+    n = f * f
+    return ((2 * sums + n) // (2 * n)).astype(np.uint8)  # round(sum / n), halves up, exactly
 
 
 def block_mean(arr: np.ndarray, factor: int) -> np.ndarray:
-    """The exact (float) mean of each ``factor×factor`` block: NumPy's reference for :func:`photo`.
+    """The (float) mean of each ``factor×factor`` block: the reference tests hold :func:`photo` to.
 
     ``arr``: H×W or H×W×C with sizes multiples of ``factor``. ``photo`` returns
-    these means rounded to the nearest integer (ties either way).
+    these means rounded to the nearest integer, halves up.
     """
     a = np.asarray(arr, dtype=np.float64)
     H, W = a.shape[:2]

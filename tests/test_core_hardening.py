@@ -622,7 +622,9 @@ def check_call(name: str, fn, kwargs: dict[str, Any], perturbed: list[str], word
             assert not any(has_non_finite(v) for k, v in kwargs.items() if k not in shape_only), (
                 f"{name} accepted NaN/inf in {perturbed} instead of refusing it")
             assert_finite(result, name)
-    assert time.perf_counter() - start < 5, f"{name} took {time.perf_counter() - start:.1f} s"
+    # generous: it catches hopeless work (minutes), not a busy CI machine (a 0.3 s call once took 6 s)
+    elapsed = time.perf_counter() - start
+    assert elapsed < 30, f"{name} took {elapsed:.1f} s"
 
 
 @pytest.mark.parametrize("name", core.__all__)
