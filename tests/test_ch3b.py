@@ -1,0 +1,106 @@
+"""Chapter 3, training scenes (branch ch3b): Dropout, BackpropWeightSharing, BatchNormStep,
+MiniBatchTraining, TrainVsEval — their data against independent computations, the core
+functions they added, their shared drawings, and each scene's layout with another example."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cnnviz.layout import check_scene
+
+
+def _with_data(scene_cls, data_fn, **kw):
+    """The scene, drawn with another example (the data function called with ``kw``)."""
+    return type(scene_cls.__name__, (scene_cls,), {"data": staticmethod(lambda: data_fn(**kw))})
+
+
+# ----------------------------------------------------------------- shared drawings
+def test_value_vector_row_and_column():
+    from cnnviz.drawings import value_vector
+
+    row = value_vector([10, 20, 30])
+    col = value_vector([10, 20, 30], vertical=True)
+    assert (row.rows, row.cols) == (1, 3) and (col.rows, col.cols) == (3, 1)
+    assert row.label_at(0, 2).original_text == "30" and col.label_at(2, 0).original_text == "30"
+    assert col.cell(0, 0).get_y() > col.cell(2, 0).get_y()
+    with pytest.raises(ValueError, match="1-D"):
+        value_vector(np.zeros((2, 2)))
+
+
+def test_neuron_network_masks_neurons_and_edges():
+    from cnnviz import theme
+    from cnnviz.drawings import NeuronNetwork
+
+    net = NeuronNetwork((3, 4, 2), width=6, height=3)
+    assert [len(layer) for layer in net.layers] == [3, 4, 2]
+    assert [len(g) for g in net.edges] == [12, 8]
+    assert net.layers[0].get_x() < net.layers[1].get_x() < net.layers[2].get_x()
+    net.set_mask(1, [1, 0, 1, 0])
+    off = net.layers[1].neurons[1]
+    assert off.get_fill_color().to_hex().upper() == theme.DROPPED.upper()
+    # every edge touching neuron 1 or 3 of the hidden layer is dimmed, the others are live
+    for g in (0, 1):
+        for e, (i, j) in zip(net.edges[g], net.pairs[g]):
+            hidden = j if g == 0 else i
+            assert (e.get_stroke_opacity() < 0.1) == (hidden in (1, 3))
+    assert len(net.live_edges(0)) == 3 * 2 and len(net.live_edges(1)) == 2 * 2
+    net.set_mask(1, np.ones(4))  # back on
+    assert len(net.live_edges(0)) == 12
+    assert net.layers[1].neurons[1].get_fill_color().to_hex().upper() == theme.TEXT.upper()
+    with pytest.raises(ValueError, match="layer 1"):
+        net.set_mask(1, [1, 0])
+
+
+# ----------------------------------------------------------------- Dropout
+def test_dropout_data_is_the_notebooks_example():
+    from scenes.ch3_training import dropout_data
+
+    d = dropout_data()
+    assert d.z.tolist() == [10, 20, 30, 40, 50] and d.p == 0.4
+    assert [m.tolist() for m in d.masks] == [[1, 0, 1, 0, 1], [0, 1, 1, 1, 0]]
+    # independent: keep, zero, divide by 0.6 — by hand, element by element
+    for m, out, app in zip(d.masks, d.outputs, d.applied):
+        for i in range(5):
+            assert app[i] == (d.z[i] if m[i] else 0)
+            assert out[i] == pytest.approx(d.z[i] / 0.6 if m[i] else 0.0)
+    np.testing.assert_allclose(d.outputs[0], [50 / 3, 0, 50, 0, 250 / 3])  # the notebook's 16.7, 0, 50.1, 0, 83.5
+    assert d.scale == pytest.approx(1 / 0.6) and d.keep == pytest.approx(0.6)
+    assert d.eval_output.tolist() == [10, 20, 30, 40, 50]  # test time: no mask, no scaling
+    assert d.always_kept == (2,)  # neuron 3 (value 30), the notebook's key observation
+
+
+def test_dropout_network_masks_are_seeded_bernoulli():
+    from scenes.ch3_training import dropout_data
+
+    d = dropout_data()
+    assert d.sizes == (3, 5, 5, 2) and d.seeds == (1, 2, 3)
+    for seed, masks in zip(d.seeds, d.net_masks):
+        u = np.random.default_rng(seed).random(10)  # independent: Bernoulli(1 − p) from the same stream
+        np.testing.assert_array_equal(np.concatenate(masks), (u >= 0.4).astype(int))
+    # a new set every step, never a whole layer off
+    flat = [np.concatenate(m).tolist() for m in d.net_masks]
+    assert len({tuple(f) for f in flat}) == len(flat)
+    assert all(m.sum() > 0 for ms in d.net_masks for m in ms)
+    again = dropout_data()
+    assert all(np.array_equal(a, b) for x, y in zip(d.net_masks, again.net_masks) for a, b in zip(x, y))
+
+
+def test_dropout_data_other_example_and_errors():
+    from scenes.ch3_training import dropout_data
+
+    d = dropout_data(z=(4, 8, 12, 16), p=0.5, masks=((1, 1, 0, 0), (0, 1, 0, 1), (1, 1, 1, 0)), steps=2, seed=7)
+    assert d.sizes == (3, 4, 4, 2) and len(d.net_masks) == 2
+    np.testing.assert_allclose(d.outputs[1], [0, 16, 0, 32])
+    assert d.always_kept == (1,)
+    with pytest.raises(ValueError, match="one neuron per value"):
+        dropout_data(sizes=(3, 4, 2))
+
+
+def test_dropout_layout_with_another_example():
+    from scenes.ch3_training import Dropout, dropout_data
+
+    scene = _with_data(Dropout, dropout_data, z=(4, 8, 12, 16), p=0.5,
+                       masks=((1, 1, 0, 0), (0, 1, 0, 1), (1, 1, 1, 0)), sizes=(4, 4, 6, 3), steps=2, seed=7)
+    problems = check_scene(scene, pacing=(5, 40))
+    assert not problems, "\n".join(map(str, problems))
