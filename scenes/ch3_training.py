@@ -18,6 +18,7 @@ from manim import (
     LEFT,
     RIGHT,
     UP,
+    Create,
     FadeIn,
     FadeOut,
     Indicate,
@@ -32,13 +33,16 @@ from cnnviz.drawings import (
     CnnvizScene,
     NeuronLayer,
     NeuronNetwork,
+    SlidingWindow,
     ValueGrid,
     caption,
+    fit_width,
     fmt_num,
     label,
     title,
     value_vector,
 )
+from cnnviz.formula import Formula
 
 
 def _ordinal_list(indices) -> str:
@@ -235,4 +239,176 @@ class Dropout(CnnvizScene):
                       f"(1 − p) · z / (1 − p) = z", size=theme.SMALL_SIZE)
         self.play(FadeIn(end), run_time=0.5)
         self.beat(1.6)
+        self.clear_all()
+
+
+# ============================================================ BackpropWeightSharing
+@dataclass(frozen=True)
+class BackpropData:
+    x: np.ndarray             # input X
+    w: np.ndarray             # kernel W
+    y: np.ndarray             # Y = X ⋆ W (core.conv2d)
+    delta: np.ndarray         # upstream gradient δ = ∂L/∂Y
+    weight: tuple             # (a, b): the weight followed through its paths (0-based; (0, 0) is w11)
+    paths: tuple              # one per output (i, j): (i, j, x value, δ value, δ·x)
+    grad_weight: float        # Σ δ·x over the paths
+    dw: np.ndarray            # ∇W = ∂L/∂W (core.conv2d_backward)
+    dw_steps: tuple           # core.conv_step(x, delta, a, b) for every weight: X ⋆ δ, window by window
+
+
+def backprop_data(
+    x: Sequence[Sequence[float]] = ((1, 2, 0), (3, 1, 2), (2, 0, 1)),
+    w: Sequence[Sequence[float]] = ((1, -1), (2, 0)),
+    delta: Sequence[Sequence[float]] = ((2, -1), (1, 3)),
+    weight: tuple[int, int] = (0, 0),
+) -> BackpropData:
+    """The notebook's bonus (III.6): a 3×3 X, a 2×2 W, a 2×2 Y and an upstream δ.
+
+    The weight ``weight`` (default w11) is used by every output pixel, so its
+    gradient sums one δ·x term per output; ``∇W = X ⋆ δ`` for all weights at
+    once (stride 1, no padding). Numbers come from ``core.conv2d``,
+    ``core.conv2d_backward`` and ``core.conv_step``.
+    """
+    x, w, delta = np.asarray(x), np.asarray(w), np.asarray(delta)
+    y = core.conv2d(x, w)
+    grads = core.conv2d_backward(x, w, delta)
+    a, b = weight
+    if not (0 <= a < w.shape[0] and 0 <= b < w.shape[1]):
+        raise ValueError(f"weight {weight!r} is not in the {core.fmt_shape(w.shape)} kernel")
+    paths = tuple((i, j, _num(x[i + a, j + b]), _num(delta[i, j]), _num(x[i + a, j + b] * delta[i, j]))
+                  for i in range(y.shape[0]) for j in range(y.shape[1]))
+    dw_steps = tuple(core.conv_step(x, delta, r, c) for r in range(w.shape[0]) for c in range(w.shape[1]))
+    return BackpropData(x=x, w=w, y=y, delta=delta, weight=(a, b), paths=paths,
+                        grad_weight=_num(grads.dW[a, b]), dw=grads.dW, dw_steps=dw_steps)
+
+
+def _num(v):
+    """A NumPy scalar as a plain Python number."""
+    return v.item() if hasattr(v, "item") else v
+
+
+def _tex_num(v, paren: bool = True) -> str:
+    """A number for a formula: negatives braced (a unary minus) and, in a product, in parentheses."""
+    s = fmt_num(v)
+    if v < 0:
+        return f"({{{s}}})" if paren else f"{{{s}}}"
+    return s
+
+
+class BackpropWeightSharing(CnnvizScene):
+    data = staticmethod(backprop_data)
+
+    def construct(self):
+        d = self.data()
+        a, b = d.weight
+        oh, ow = d.y.shape
+        kh, kw = d.w.shape
+        hl = theme.HIGHLIGHT
+        wsub = f"{a + 1}{b + 1}"
+        w_tex = rf"{{\color{{{hl}}}w_{{{wsub}}}}}"
+        head = title("Backpropagation through a shared weight", size=30)
+
+        # ---- the setting: X ⋆ W = Y, the upstream δ, an empty ∇W
+        cells = d.x.shape[1] + 2 * kw + 2 * ow
+        c = min(0.95, (13.4 - 2.9) / cells)
+        fs = 30 * c / 0.95
+        x_grid = ValueGrid(d.x, cell_size=c, font_size=fs, color=theme.INPUT)
+        w_grid = ValueGrid(d.w, cell_size=c, font_size=fs, color=theme.KERNEL)
+        y_grid = ValueGrid(d.y, cell_size=c, font_size=fs, color=theme.OUTPUT)
+        vmax = float(np.abs(d.delta).max()) or 1.0
+        g_grid = ValueGrid(d.delta, cell_size=c, font_size=fs, color=theme.TEXT, shade="signed", vrange=(-vmax, vmax))
+        dw_grid = ValueGrid(d.dw, cell_size=c, font_size=fs, color=theme.KERNEL, show_values=False)
+        star, eq = label("⋆", size=48), label("=", size=40)
+        row = VGroup(x_grid, star, w_grid, eq, y_grid).arrange(RIGHT, buff=0.25)
+        VGroup(row, g_grid, dw_grid).arrange(RIGHT, buff=0.65).move_to([0, 1.2, 0])
+        for g in (w_grid, y_grid, g_grid, dw_grid):
+            g.set_y(x_grid.get_y())
+        top = x_grid.get_top()[1] + 0.4  # the headings' tops, level whatever their letters
+        heads = VGroup(*(label(t, size=theme.SMALL_SIZE, color=col).move_to([g.get_x(), 0, 0]).align_to([0, top, 0], UP)
+                         for t, col, g in (
+            ("input X", theme.INPUT, x_grid), ("kernel W", theme.KERNEL, w_grid), ("output Y", theme.OUTPUT, y_grid),
+            ("δ = ∂L/∂Y", theme.TEXT, g_grid), ("∇W = ∂L/∂W", theme.KERNEL, dw_grid))))
+        self.play(FadeIn(head), FadeIn(row), FadeIn(heads), run_time=1.0)
+        self.play(FadeIn(g_grid), FadeIn(dw_grid), run_time=0.6)
+        self.beat(0.6)
+
+        # ---- 1. weight sharing: w_ab is used at every position of the window
+        wbox = w_grid.window(a, b, 1, 1, color=hl)
+        window = SlidingWindow(x_grid, kh, kw).place(0, 0)
+        n_paths = len(d.paths)
+        x_sub = "x_{ij}" if (a, b) == (0, 0) else f"x_{{i+{a},\\,j+{b}}}"
+        used = Formula(rf"y_{{ij}} = {w_tex}\, {x_sub} + \dots \quad\Rightarrow\quad "
+                       rf"\frac{{\partial y_{{ij}}}}{{\partial {w_tex}}} = {x_sub}", font_size=32).move_to([0, -1.2, 0])
+        self.play(Create(wbox), Create(window), FadeIn(used), run_time=0.8)
+        x_marks, y_marks = VGroup(), VGroup()
+        for k, (i, j, *_rest) in enumerate(d.paths):
+            if k:
+                self.play(window.step_to(i, j), run_time=0.4 if k < 2 else 0.25)
+            xm, ym = x_grid.window(i + a, j + b, 1, 1, color=hl), y_grid.window(i, j, 1, 1, color=hl)
+            self.play(Create(xm), Create(ym), run_time=0.4 if k < 2 else 0.25)
+            x_marks.add(xm)
+            y_marks.add(ym)
+        shared = label(f"the same weight, {n_paths} outputs: {n_paths} paths to the loss", color=hl)
+        shared.move_to([0, -2.5, 0])
+        self.play(FadeOut(window), FadeIn(shared), run_time=0.5)
+        self.beat(1.0)
+
+        # ---- 2. the chain rule: ∂L/∂w = Σ δ_ij · x_ij, one term per path
+        chain = Formula(rf"\frac{{\partial L}}{{\partial {w_tex}}} = \sum_{{i,j}} "
+                        rf"\frac{{\partial L}}{{\partial y_{{ij}}}}\,\frac{{\partial y_{{ij}}}}{{\partial {w_tex}}}"
+                        rf" = \sum_{{i,j}} \delta_{{ij}}\, {x_sub}", font_size=32).move_to(used)
+        self.play(FadeOut(shared), ReplacementTransform(used, chain), run_time=0.8)
+        cols = 2 if n_paths <= 4 else 3
+        terms = VGroup()
+        for i, j, xv, dv, pv in d.paths:
+            xi = f"x_{{{i + a + 1}{j + b + 1}}}"
+            terms.add(Formula(rf"\delta_{{{i + 1}{j + 1}}}\,{{\color{{{theme.INPUT}}}{xi}}} = {_tex_num(dv)} \cdot "
+                              rf"{{\color{{{theme.INPUT}}}{_tex_num(xv)}}} = {_tex_num(pv, paren=False)}", font_size=28))
+        terms.arrange_in_grid(cols=cols, buff=(0.9, 0.25)).move_to([0, -2.75, 0])
+        d_marks = VGroup()
+        for k, ((i, j, *_rest), term) in enumerate(zip(d.paths, terms)):
+            dm = g_grid.window(i, j, 1, 1, color=hl)
+            slow = k < 2
+            self.play(Create(dm), Indicate(x_marks[k], color=hl), FadeIn(term, shift=0.2 * UP),
+                      run_time=0.7 if slow else 0.4)
+            d_marks.add(dm)
+        total = Formula(rf"\frac{{\partial L}}{{\partial {w_tex}}} = "
+                        + " + ".join(_tex_num(p[4]) for p in d.paths) + rf" = {_tex_num(d.grad_weight, paren=False)}",
+                        font_size=32, color=hl).move_to(chain)
+        self.play(ReplacementTransform(chain, total), run_time=0.9)
+        result = dw_grid.value_label(a, b, d.dw[a, b])
+        self.play(TransformFromCopy(total[-len(fmt_num(d.grad_weight)):], result), run_time=0.8)
+        self.beat(1.2)
+
+        # ---- 3. every weight at once: ∇W = X ⋆ δ, δ sliding over X like a kernel
+        self.play(FadeOut(VGroup(terms, total, x_marks, y_marks, d_marks, wbox)), run_time=0.5)
+        rule = Formula(r"\nabla W = X \star \delta", font_size=36).move_to([0, -1.0, 0])
+        sub = label(f"δ ({core.fmt_shape(d.delta.shape)}) slides over X like a kernel", size=theme.SMALL_SIZE,
+                    color=theme.MUTED).next_to(rule, DOWN, buff=0.25)
+        dwin = SlidingWindow(x_grid, oh, ow).place(0, 0)
+        wcell = w_grid.window(0, 0, 1, 1, color=hl)
+        self.play(FadeIn(rule), FadeIn(sub), Create(dwin), Create(wcell), run_time=0.8)
+        line = None
+        for k, step in enumerate(d.dw_steps):
+            r, cc = step.out_pos
+            if k:
+                self.play(dwin.step_to(r, cc), wcell.animate.move_to(w_grid.cell(r, cc)), run_time=0.4)
+            prods = " + ".join(rf"{_tex_num(g)} \cdot {{\color{{{theme.INPUT}}}{_tex_num(v)}}}"
+                               for v, g in zip(step.window.ravel(), step.kernel.ravel()))
+            new_line = Formula(rf"\frac{{\partial L}}{{\partial w_{{{r + 1}{cc + 1}}}}} = {prods} = "
+                               rf"{_tex_num(step.output, paren=False)}", font_size=32, color=theme.KERNEL)
+            fit_width(new_line, 13.6).move_to([0, -2.9, 0])
+            swap = FadeIn(new_line) if line is None else ReplacementTransform(line, new_line)
+            if (r, cc) == (a, b):
+                self.play(swap, Indicate(result, color=hl), run_time=0.6)
+            else:
+                value = dw_grid.value_label(r, cc, d.dw[r, cc])
+                self.play(swap, run_time=0.5 if k < 2 else 0.35)
+                self.play(FadeIn(value, scale=1.5), run_time=0.4 if k < 2 else 0.3)
+            line = new_line
+            self.beat(0.6 if k < 2 else 0.3)
+        end = caption(f"Each weight's gradient sums δ·x over all {n_paths} positions it was used at",
+                      color=theme.KERNEL)
+        self.play(FadeOut(dwin), FadeOut(wcell), FadeOut(line), FadeIn(end), run_time=0.6)
+        self.beat(1.5)
         self.clear_all()

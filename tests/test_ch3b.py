@@ -104,3 +104,77 @@ def test_dropout_layout_with_another_example():
                        masks=((1, 1, 0, 0), (0, 1, 0, 1), (1, 1, 1, 0)), sizes=(4, 4, 6, 3), steps=2, seed=7)
     problems = check_scene(scene, pacing=(5, 40))
     assert not problems, "\n".join(map(str, problems))
+
+
+# ----------------------------------------------------------------- BackpropWeightSharing
+def _conv_loops(x, w):
+    """Valid cross-correlation with explicit loops (the reference)."""
+    x, w = np.asarray(x, float), np.asarray(w, float)
+    oh, ow = x.shape[0] - w.shape[0] + 1, x.shape[1] - w.shape[1] + 1
+    y = np.zeros((oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            for a in range(w.shape[0]):
+                for b in range(w.shape[1]):
+                    y[i, j] += w[a, b] * x[i + a, j + b]
+    return y
+
+
+def _finite_difference_grad(x, w, delta, h=1e-4):
+    """∂L/∂W by central differences of an explicit, non-linear loss whose ∂L/∂Y at W is δ:
+    L(W) = ½ Σ (Y(W) − T)² with the target T = Y(W₀) − δ."""
+    w = np.asarray(w, float)
+    target = _conv_loops(x, w) - np.asarray(delta, float)
+
+    def loss(wv):
+        return 0.5 * np.sum((_conv_loops(x, wv) - target) ** 2)
+
+    g = np.zeros_like(w)
+    for a in range(w.shape[0]):
+        for b in range(w.shape[1]):
+            e = np.zeros_like(w)
+            e[a, b] = h
+            g[a, b] = (loss(w + e) - loss(w - e)) / (2 * h)
+    return g
+
+
+def test_backprop_data_matches_finite_differences():
+    from scenes.ch3_training import backprop_data
+
+    d = backprop_data()
+    assert d.x.shape == (3, 3) and d.w.shape == (2, 2) and d.y.shape == (2, 2) and d.delta.shape == (2, 2)
+    np.testing.assert_allclose(d.y, _conv_loops(d.x, d.w))
+    np.testing.assert_allclose(d.dw, _finite_difference_grad(d.x, d.w, d.delta), atol=1e-6)
+    # w11's four paths: δ_ij · x_ij, the notebook's formula written out
+    assert [(i, j) for i, j, *_ in d.paths] == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    for i, j, xv, dv, pv in d.paths:
+        assert xv == d.x[i, j] and dv == d.delta[i, j] and pv == xv * dv
+    expected = sum(d.delta[i, j] * d.x[i, j] for i in range(2) for j in range(2))
+    assert d.grad_weight == expected == d.dw[0, 0]
+    # ∇W = X ⋆ δ, window by window
+    for step in d.dw_steps:
+        r, c = step.out_pos
+        assert step.output == pytest.approx(np.sum(d.x[r:r + 2, c:c + 2] * d.delta)) == d.dw[r, c]
+    assert len(set(d.dw.ravel().tolist())) == 4  # four different gradients: a readable example
+
+
+def test_backprop_data_other_example():
+    from scenes.ch3_training import backprop_data
+
+    rng = np.random.default_rng(3)
+    x, w, delta = rng.integers(-3, 4, (4, 4)), rng.integers(-2, 3, (3, 3)), rng.integers(-2, 3, (2, 2))
+    d = backprop_data(x=x, w=w, delta=delta, weight=(1, 2))
+    np.testing.assert_allclose(d.dw, _finite_difference_grad(x, w, delta), atol=1e-6)
+    assert len(d.paths) == 4 and d.grad_weight == pytest.approx(d.dw[1, 2])
+    assert all(xv == x[i + 1, j + 2] for i, j, xv, *_ in d.paths)
+    with pytest.raises(ValueError, match="not in the 3×3 kernel"):
+        backprop_data(x=x, w=w, delta=delta, weight=(3, 0))
+
+
+def test_backprop_layout_with_another_example():
+    from scenes.ch3_training import BackpropWeightSharing, backprop_data
+
+    scene = _with_data(BackpropWeightSharing, backprop_data, x=((1, 0, 2, 1), (0, 3, 1, 2), (2, 1, 0, 1), (1, 2, 3, 0)),
+                       w=((1, 0, -1), (2, 1, 0), (0, -1, 1)), delta=((1, -2), (3, 1)), weight=(1, 1))
+    problems = check_scene(scene, pacing=(5, 40))
+    assert not problems, "\n".join(map(str, problems))
