@@ -18,11 +18,13 @@ from manim import (
     LEFT,
     RIGHT,
     UP,
+    Arrow,
     Create,
     FadeIn,
     FadeOut,
     Indicate,
     ReplacementTransform,
+    RoundedRectangle,
     Transform,
     TransformFromCopy,
     VGroup,
@@ -411,4 +413,197 @@ class BackpropWeightSharing(CnnvizScene):
                       color=theme.KERNEL)
         self.play(FadeOut(dwin), FadeOut(wcell), FadeOut(line), FadeIn(end), run_time=0.6)
         self.beat(1.5)
+        self.clear_all()
+
+
+# ============================================================ BatchNormStep
+@dataclass(frozen=True)
+class BatchNormData:
+    x: np.ndarray             # the mini-batch, B×D: one row per sample, one column per feature
+    gamma: np.ndarray         # learned scale, one per feature
+    beta: np.ndarray          # learned shift, one per feature
+    eps: float
+    mean: np.ndarray          # μ_B per feature (core.batch_norm)
+    var: np.ndarray           # σ²_B per feature (biased, as in training)
+    std: np.ndarray           # √(σ²_B + ε)
+    x_hat: np.ndarray         # (x − μ_B) / √(σ²_B + ε)
+    y: np.ndarray             # γ x̂ + β
+    x_hat_mean: np.ndarray    # the mean of each normalised feature (≈ 0)
+    x_hat_var: np.ndarray     # the variance of each normalised feature (≈ 1)
+
+
+def batch_norm_data(
+    x: Sequence[Sequence[float]] = ((2, 150, -3), (6, 300, -1), (4, 100, 0), (12, 250, -4)),
+    gamma: Sequence[float] | float = (2.0, 1.0, 0.5),
+    beta: Sequence[float] | float = (1.0, 0.0, -1.0),
+    eps: float = 1e-5,
+) -> BatchNormData:
+    """A mini-batch of raw outputs z = xW + b (B samples × D features, on very different scales)
+    through batch normalisation in training mode (III.3.4.1): the batch's μ_B and σ²_B per
+    feature, x̂, then γ x̂ + β — all from ``core.batch_norm``."""
+    x = np.asarray(x)
+    if x.ndim != 2:
+        raise ValueError(f"the mini-batch must be B×D (samples × features), got shape {core.fmt_shape(x.shape)}")
+    d = x.shape[1]
+    gamma = np.broadcast_to(np.asarray(gamma, dtype=float), (d,)).copy()
+    beta = np.broadcast_to(np.asarray(beta, dtype=float), (d,)).copy()
+    bn = core.batch_norm(x, gamma, beta, eps=eps, axis=0)
+    stats = core.batch_norm(bn.x_hat, eps=0.0, axis=0)
+    return BatchNormData(x=x, gamma=gamma, beta=beta, eps=eps, mean=bn.mean, var=bn.var,
+                         std=np.sqrt(bn.var + eps), x_hat=bn.x_hat, y=bn.y,
+                         x_hat_mean=stats.mean, x_hat_var=stats.var)
+
+
+def _tex_sci(v: float) -> str:
+    """A small constant for a formula: 1e-05 → 10^{-5}, 2e-03 → 2·10^{-3}."""
+    mant, exp = f"{v:.0e}".split("e")
+    power = f"10^{{{int(exp)}}}"
+    return power if mant == "1" else rf"{mant} \cdot {power}"
+
+
+def _layer_chain(items, size: float = 30, buff: float = 0.6) -> VGroup:
+    """Layer boxes joined by arrows, left to right: ``items`` = (name, colour) pairs.
+    ``chain.boxes[k]`` is box k (a rectangle and its name), ``chain.arrows[k]`` joins k and k + 1."""
+    boxes = VGroup()
+    for text, col in items:
+        t = label(text, size=size, color=col)
+        r = RoundedRectangle(corner_radius=0.12, width=t.width + 0.5, height=1.0, stroke_color=col, stroke_width=2.5)
+        r.set_fill(col, opacity=0.12)
+        boxes.add(VGroup(r, t.move_to(r)))
+    boxes.arrange(RIGHT, buff=buff)
+    arrows = VGroup(*(Arrow(a.get_right(), b.get_left(), buff=0.05, stroke_width=3, color=theme.MUTED,
+                            max_tip_length_to_length_ratio=0.35) for a, b in zip(boxes[:-1], boxes[1:])))
+    chain = VGroup(arrows, boxes)
+    chain.boxes, chain.arrows = boxes, arrows
+    return chain
+
+
+class BatchNormStep(CnnvizScene):
+    data = staticmethod(batch_norm_data)
+
+    def construct(self):
+        d = self.data()
+        B, D = d.x.shape
+        head = title("Batch normalisation: one mini-batch, feature by feature", size=30)
+
+        # ---- the batch, x̂ and y side by side; the statistics under the batch, γ and β under y
+        c = min(0.94, 5.55 / (B + 2), 9.0 / (3 * D))
+        fs = max(float(theme.MIN_FONT), 22 * c / 0.94)
+        kw = dict(cell_size=c, font_size=fs, decimals=2 if c >= 0.9 else 1)  # a big batch: one decimal fits
+        x_grid = ValueGrid(d.x, color=theme.INPUT, **kw)
+        xh_grid = ValueGrid(d.x_hat, color=theme.TEXT, show_values=False, **kw)
+        y_grid = ValueGrid(d.y, color=theme.OUTPUT, show_values=False, **kw)
+        gap = 1.75
+        VGroup(x_grid, xh_grid, y_grid).arrange(RIGHT, buff=gap).move_to([0.35, 0, 0])
+        top = 2.65
+        for g in (x_grid, xh_grid, y_grid):
+            g.align_to([0, top, 0], UP)
+        arrows = VGroup(*(Arrow(a.get_right(), b.get_left(), buff=0.15, stroke_width=4, color=theme.MUTED,
+                                max_tip_length_to_length_ratio=0.2) for a, b in ((x_grid, xh_grid), (xh_grid, y_grid))))
+        arrow_names = VGroup(label("normalise", size=theme.SMALL_SIZE, color=theme.MUTED).next_to(arrows[0], UP, 0.1),
+                             label("scale, shift", size=theme.SMALL_SIZE, color=theme.MUTED).next_to(arrows[1], UP, 0.1))
+        heads = VGroup(
+            label(f"mini-batch: {B} samples × {D} features", size=theme.SMALL_SIZE, color=theme.INPUT),
+            label("x̂", size=theme.BODY_SIZE, color=theme.TEXT),
+            label("y = γ x̂ + β", size=theme.SMALL_SIZE, color=theme.OUTPUT),
+        )
+        for h, g in zip(heads, (x_grid, xh_grid, y_grid)):
+            h.next_to(g, UP, buff=0.15)
+        row_kw = dict(kw, font_size=fs)
+
+        def stat_row(values, grid, k, color):
+            r = value_vector(values, color=color, **row_kw)
+            return r.next_to(grid, DOWN, buff=0.25 + k * c, aligned_edge=LEFT)
+
+        mu_row = stat_row(d.mean, x_grid, 0, theme.HIGHLIGHT)
+        var_row = stat_row(d.var, x_grid, 1, theme.HIGHLIGHT)
+        g_row = stat_row(d.gamma, y_grid, 0, theme.KERNEL)
+        b_row = stat_row(d.beta, y_grid, 1, theme.BIAS)
+        row_names = VGroup(
+            Formula(r"\mu_B", font_size=30, color=theme.HIGHLIGHT).next_to(mu_row, LEFT, buff=0.2),
+            Formula(r"\sigma^2_B", font_size=30, color=theme.HIGHLIGHT).next_to(var_row, LEFT, buff=0.2),
+            Formula(r"\gamma", font_size=30, color=theme.KERNEL).next_to(g_row, LEFT, buff=0.2),
+            Formula(r"\beta", font_size=30, color=theme.BIAS).next_to(b_row, LEFT, buff=0.2),
+        )
+        line_y = -3.5
+        self.play(FadeIn(head), FadeIn(x_grid), FadeIn(heads[0]), run_time=1.0)
+        self.beat(0.5)
+
+        # ---- 1. μ_B and σ²_B of each feature, over the batch (this batch only)
+        col = x_grid.window(0, 0, B, 1)
+        v = d.x[:, 0]
+        mu_f = Formula(rf"\mu_B = ({' + '.join(_tex_num(a, paren=False) for a in v)})\,/\,{B} = "
+                       rf"{_tex_num(d.mean[0], paren=False)}", font_size=30, color=theme.HIGHLIGHT)
+        var_f = Formula(rf"\sigma^2_B = ({' + '.join(f'({_tex_num(a, paren=False)} - {_tex_num(d.mean[0])})^2' for a in v)})"
+                        rf"\,/\,{B} = {_tex_num(d.var[0], paren=False)}", font_size=30, color=theme.HIGHLIGHT)
+        for f in (mu_f, var_f):
+            fit_width(f, 13.6).move_to([0, line_y, 0])
+        self.play(Create(col), FadeIn(mu_f), FadeIn(row_names[0]), FadeIn(mu_row.cells), run_time=0.8)
+        self.play(TransformFromCopy(mu_f[-len(fmt_num(d.mean[0])):], mu_row.labels[0]), run_time=0.6)
+        self.beat(0.8)
+        self.play(ReplacementTransform(mu_f, var_f), FadeIn(row_names[1]), FadeIn(var_row.cells), run_time=0.8)
+        self.play(TransformFromCopy(var_f[-len(fmt_num(d.var[0])):], var_row.labels[0]), run_time=0.6)
+        self.beat(0.8)
+        rest = VGroup(*mu_row.labels[1:], *var_row.labels[1:])
+        note = label("the same for every feature: statistics over the batch, one column at a time",
+                     size=theme.SMALL_SIZE).move_to([0, line_y, 0])
+        self.play(col.animate.stretch_to_fit_width(D * c).move_to(x_grid), FadeOut(var_f), FadeIn(note),
+                  FadeIn(rest, lag_ratio=0.15), run_time=1.0)
+        self.beat(1.0)
+
+        # ---- 2. x̂ = (x − μ_B) / √(σ²_B + ε): each feature centred and scaled
+        xh_f = Formula(rf"\hat{{x}} = ({_tex_num(d.x[0, 0], paren=False)} - {_tex_num(d.mean[0])})\,/\,"
+                       rf"\sqrt{{{_tex_num(d.var[0], paren=False)} + {_tex_sci(d.eps)}}} = "
+                       rf"{_tex_num(round(float(d.x_hat[0, 0]), 2), paren=False)}", font_size=30)
+        fit_width(xh_f, 13.6).move_to([0, line_y, 0])
+        cell0 = x_grid.window(0, 0, 1, 1)
+        self.play(FadeOut(col), FadeOut(note), FadeIn(xh_grid), FadeIn(heads[1]), Create(arrows[0]),
+                  FadeIn(arrow_names[0]), Create(cell0), FadeIn(xh_f), run_time=0.9)
+        first = xh_grid.value_label(0, 0, d.x_hat[0, 0])
+        self.play(TransformFromCopy(xh_f[-len(fmt_num(d.x_hat[0, 0])):], first), run_time=0.6)
+        self.beat(0.8)
+        others = VGroup(*(xh_grid.value_label(i, j, d.x_hat[i, j]) for j in range(D) for i in range(B) if (i, j) != (0, 0)))
+        centred = label(f"every feature now has mean {fmt_num(float(np.abs(d.x_hat_mean).max()))} "
+                        f"and variance {fmt_num(float(d.x_hat_var.mean()))}", size=theme.SMALL_SIZE)
+        centred.move_to([0, line_y, 0])
+        self.play(FadeOut(cell0), FadeOut(xh_f), FadeIn(others, lag_ratio=0.08), run_time=1.2)
+        self.play(FadeIn(centred), run_time=0.5)
+        self.beat(1.2)
+
+        # ---- 3. y = γ x̂ + β: a learned scale and shift per feature
+        y_f = Formula(rf"y = {_tex_num(d.gamma[0])} \cdot {_tex_num(round(float(d.x_hat[0, 0]), 2))} + "
+                      rf"{_tex_num(d.beta[0])} = {_tex_num(round(float(d.y[0, 0]), 2), paren=False)}",
+                      font_size=30, color=theme.OUTPUT)
+        fit_width(y_f, 13.6).move_to([0, line_y, 0])
+        self.play(FadeOut(centred), FadeIn(y_grid.cells), FadeIn(heads[2]), Create(arrows[1]), FadeIn(arrow_names[1]),
+                  FadeIn(g_row), FadeIn(b_row), FadeIn(row_names[2:]), run_time=0.9)
+        self.play(FadeIn(y_f), run_time=0.6)
+        y_first = y_grid.value_label(0, 0, d.y[0, 0])
+        self.play(TransformFromCopy(y_f[-len(fmt_num(d.y[0, 0])):], y_first), run_time=0.6)
+        y_rest = VGroup(*(y_grid.value_label(i, j, d.y[i, j]) for j in range(D) for i in range(B) if (i, j) != (0, 0)))
+        learned = label("γ and β are learned: the network picks each feature's scale and shift",
+                        size=theme.SMALL_SIZE).move_to([0, line_y, 0])
+        self.play(FadeOut(y_f), FadeIn(y_rest, lag_ratio=0.08), FadeIn(learned), run_time=1.2)
+        self.beat(1.5)
+
+        # ---- 4. where it sits: Conv → BN → ReLU; never right before the softmax
+        table = VGroup(x_grid, xh_grid, y_grid, first, others, y_first, y_rest, mu_row, var_row, g_row, b_row, row_names,
+                       arrows, arrow_names, heads, learned)
+        where = label("Where the layer sits", size=30, color=theme.HIGHLIGHT).move_to([0, 2.4, 0])
+        conv = _layer_chain([("Conv2d", theme.KERNEL), ("BatchNorm2d", theme.HIGHLIGHT), ("ReLU", theme.OUTPUT),
+                             ("MaxPool", theme.MUTED)]).move_to([0, 1.05, 0])
+        conv_note = label("between the convolution and the activation: it normalises z = x ⋆ W + b",
+                          size=theme.BODY_SIZE).next_to(conv, DOWN, buff=0.3)
+        mlp = _layer_chain([("Linear", theme.KERNEL), ("BatchNorm1d", theme.HIGHLIGHT), ("ReLU", theme.OUTPUT),
+                            ("Linear", theme.KERNEL), ("Softmax", theme.OUTPUT)]).move_to([0, -1.6, 0])
+        cross = label("✗ no BN here", size=theme.BODY_SIZE, color=theme.NEGATIVE)
+        cross.move_to([mlp.arrows[-1].get_x(), mlp.boxes.get_top()[1] + 0.35, 0])
+        mlp_note = label("never right before the softmax: the logits keep their scale between classes",
+                         size=theme.BODY_SIZE, color=theme.NEGATIVE).next_to(mlp, DOWN, buff=0.3)
+        self.play(FadeOut(table), FadeIn(where), run_time=0.7)
+        self.play(FadeIn(conv), FadeIn(conv_note), run_time=0.8)
+        self.beat(1.0)
+        self.play(FadeIn(mlp), run_time=0.7)
+        self.play(FadeIn(cross), FadeIn(mlp_note), Indicate(mlp.arrows[-1], color=theme.NEGATIVE), run_time=0.8)
+        self.beat(1.6)
         self.clear_all()

@@ -178,3 +178,48 @@ def test_backprop_layout_with_another_example():
                        w=((1, 0, -1), (2, 1, 0), (0, -1, 1)), delta=((1, -2), (3, 1)), weight=(1, 1))
     problems = check_scene(scene, pacing=(5, 40))
     assert not problems, "\n".join(map(str, problems))
+
+
+# ----------------------------------------------------------------- BatchNormStep
+def test_batch_norm_data_against_the_formula_written_out():
+    from scenes.ch3_training import batch_norm_data
+
+    d = batch_norm_data()
+    B, D = d.x.shape
+    assert (B, D) == (4, 3)
+    for j in range(D):  # feature by feature, with plain Python
+        col = [float(v) for v in d.x[:, j]]
+        mu = sum(col) / B
+        var = sum((v - mu) ** 2 for v in col) / B  # biased, as in training
+        assert d.mean[j] == pytest.approx(mu) and d.var[j] == pytest.approx(var)
+        for i in range(B):
+            xh = (col[i] - mu) / (var + 1e-5) ** 0.5
+            assert d.x_hat[i, j] == pytest.approx(xh)
+            assert d.y[i, j] == pytest.approx(d.gamma[j] * xh + d.beta[j])
+    assert d.mean.tolist() == [6, 200, -2] and d.var.tolist() == [14, 6250, 2.5]
+    np.testing.assert_allclose(d.x_hat_mean, 0, atol=1e-12)
+    np.testing.assert_allclose(d.x_hat_var, 1, atol=1e-5)
+    # the features come on very different scales and leave on the same one
+    assert np.ptp(d.x, axis=0).max() / np.ptp(d.x, axis=0).min() >= 50
+    assert np.ptp(d.x_hat, axis=0).max() / np.ptp(d.x_hat, axis=0).min() < 1.5
+
+
+def test_batch_norm_data_other_example():
+    from scenes.ch3_training import batch_norm_data
+
+    x = np.array([[1.0, 4.0], [3.0, 8.0], [5.0, 0.0], [7.0, 4.0], [9.0, 4.0]])
+    d = batch_norm_data(x=x, gamma=1.5, beta=0.5, eps=1e-3)
+    ref = (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-3) * 1.5 + 0.5
+    np.testing.assert_allclose(d.y, ref)
+    assert d.gamma.tolist() == [1.5, 1.5]
+    with pytest.raises(ValueError, match="B×D"):
+        batch_norm_data(x=[1, 2, 3])
+
+
+def test_batch_norm_layout_with_another_example():
+    from scenes.ch3_training import BatchNormStep, batch_norm_data
+
+    scene = _with_data(BatchNormStep, batch_norm_data, x=((1, 4), (3, 8), (5, 0), (7, 4), (9, 4)), gamma=1.5,
+                       beta=0.5, eps=1e-3)
+    problems = check_scene(scene, pacing=(5, 40))
+    assert not problems, "\n".join(map(str, problems))
