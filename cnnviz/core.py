@@ -29,10 +29,12 @@ __all__ = [
     "ConvGeometry",
     "ConvGrads",
     "ConvStep",
+    "TrainingSchedule",
     "avg_pool",
     "batch_norm",
     "conv2d",
     "conv2d_backward",
+    "conv2d_batch",
     "conv_geometry",
     "conv_output_shape",
     "conv_param_terms",
@@ -56,6 +58,7 @@ __all__ = [
     "pool_windows",
     "relu",
     "softmax",
+    "training_schedule",
 ]
 
 
@@ -773,3 +776,68 @@ def mlp_param_terms(sizes: Sequence[int]) -> list[tuple[int, int]]:
 def mlp_params(sizes: Sequence[int]) -> int:
     """Total parameters of an MLP: ``[784, 100, 100, 10] -> 89,610``."""
     return sum(w + b for w, b in mlp_param_terms(sizes))
+
+
+# ----------------------------------------------------------------------------
+# Training (Chapter 3 scenes Dropout, BackpropWeightSharing, BatchNormStep,
+# MiniBatchTraining, TrainVsEval): mini-batches, the training schedule,
+# batch norm in evaluation mode and its running statistics, augmentation
+# ----------------------------------------------------------------------------
+
+
+def conv2d_batch(x: Any, w: Any, b: Any = None, stride: int = 1, padding: int = 0) -> np.ndarray:
+    """:func:`conv2d` of a whole mini-batch in one vectorised call (no loop over images).
+
+    ``x``: ``(N, H, W)`` or ``(N, H, W, C)`` — N images, channels last. ``w``, ``b``,
+    ``stride`` and ``padding`` as in :func:`conv2d`. Returns ``(N, H', W', M)`` for a
+    bank of kernels, ``(N, H', W')`` for a single kernel; ``out[n] == conv2d(x[n], ...)``.
+    """
+    x = _as_array(x, "batch")
+    w_arr = _as_array(w, "kernel")
+    if x.ndim not in (3, 4):
+        raise ValueError(f"a mini-batch must be N×H×W or N×H×W×C, got a {x.ndim}-D array of shape "
+                         f"{fmt_shape(x.shape)}")
+    if x.shape[0] == 0:
+        raise ValueError(f"cannot convolve an empty mini-batch of shape {fmt_shape(x.shape)}")
+    g = conv_geometry(x.shape[1:], w_arr.shape, stride, padding)
+    bias = _bias_vector(b, g)
+    dtype = _compute_dtype(x, w_arr) if bias is None else _compute_dtype(x, w_arr, bias)
+    n = x.shape[0]
+    x4 = x.reshape(n, g.H, g.W, g.C).astype(dtype, copy=False)
+    w4 = w_arr.reshape(g.kh, g.kw, g.C, g.M).astype(dtype, copy=False)
+    p = g.padding
+    xp = np.pad(x4, [(0, 0), (p, p), (p, p), (0, 0)])
+    win = sliding_window_view(xp, (g.kh, g.kw), axis=(1, 2))[:, ::g.stride, ::g.stride][:, :g.out_h, :g.out_w]
+    out = np.einsum("nijcab,abcm->nijm", win, w4, optimize=True)
+    if bias is not None:
+        out = out + bias.astype(dtype, copy=False)
+    return out[..., 0] if g.single else out
+
+
+class TrainingSchedule(NamedTuple):
+    """How many weight updates a training run makes (see :func:`training_schedule`)."""
+
+    dataset_size: int
+    batch_size: int
+    epochs: int
+    steps_per_epoch: int   # one step = one mini-batch: forward, backward, update
+    last_batch_size: int   # the size of an epoch's last batch (smaller if B does not divide N)
+    total_updates: int     # steps_per_epoch × epochs
+
+
+def training_schedule(dataset_size: int, batch_size: int, epochs: int = 1,
+                      drop_last: bool = False) -> TrainingSchedule:
+    """Steps per epoch and total updates: ``⌈N / B⌉`` steps per epoch (``⌊N / B⌋`` with
+    ``drop_last``, as PyTorch's DataLoader), times the number of epochs.
+
+    >>> training_schedule(8000, 32, 20).total_updates
+    5000
+    """
+    n = _check_int(dataset_size, "dataset size N", 1)
+    bs = _check_int(batch_size, "batch size B", 1)
+    ep = _check_int(epochs, "number of epochs", 1)
+    if bs > n and drop_last:
+        raise ValueError(f"a batch size of {bs} with drop_last leaves no batch of a dataset of {n}")
+    steps = n // bs if drop_last else -(-n // bs)
+    last = bs if drop_last or n % bs == 0 else n % bs
+    return TrainingSchedule(n, bs, ep, steps, last, steps * ep)

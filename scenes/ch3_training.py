@@ -22,7 +22,12 @@ from manim import (
     Create,
     FadeIn,
     FadeOut,
+    GrowFromEdge,
+    Group,
     Indicate,
+    LaggedStart,
+    Line,
+    Rectangle,
     ReplacementTransform,
     RoundedRectangle,
     Transform,
@@ -39,6 +44,7 @@ from cnnviz.drawings import (
     ValueGrid,
     caption,
     fit_width,
+    fmt_int,
     fmt_num,
     label,
     title,
@@ -606,4 +612,236 @@ class BatchNormStep(CnnvizScene):
         self.play(FadeIn(mlp), run_time=0.7)
         self.play(FadeIn(cross), FadeIn(mlp_note), Indicate(mlp.arrows[-1], color=theme.NEGATIVE), run_time=0.8)
         self.beat(1.6)
+        self.clear_all()
+
+
+# ============================================================ MiniBatchTraining
+@dataclass(frozen=True)
+class MiniBatchData:
+    images: np.ndarray        # (B, H, W, C) uint8: B crops of the course's photos, channels last
+    sources: tuple            # (photo, crop box, downsampling factor) of each image
+    batch: np.ndarray         # (B, C, H, W): np.stack of the images, in PyTorch's layout — the notebook's X
+    kernel: np.ndarray        # (F, F, C, M): the conv layer's seeded filters (filter 0 a vertical-edge detector)
+    bias: np.ndarray          # (M,)
+    padding: int
+    out: np.ndarray           # (B, M, H', W'): the layer's output, one vectorised call (core.conv2d_batch)
+    feature_maps: np.ndarray  # (B, H', W') uint8: |filter 0's output| of each image, scaled to 0–255 to draw
+    schedule: core.TrainingSchedule
+
+
+def minibatch_data(
+    dataset_size: int = 8000,
+    batch_size: int = 32,
+    epochs: int = 20,
+    image_size: int = 64,
+    channels: int = 3,
+    filters: int = 8,
+    kernel_size: int = 3,
+    seed: int = 0,
+) -> MiniBatchData:
+    """The notebook's III.4 example: 32 RGB 64×64 images become one (32, 3, 64, 64) tensor;
+    one conv layer runs on the whole batch at once; N = 8000 and B = 32 give 250 steps per
+    epoch, and 20 epochs 5,000 updates (``core.training_schedule``).
+
+    The images are seeded random crops of the course's photos (``cnnviz.images.photo``:
+    a random photo, a random square of ``image_size × factor`` pixels, shrunk by ``factor``).
+    """
+    from cnnviz import images
+
+    if channels not in (1, 3):
+        raise ValueError(f"images have 1 (grey) or 3 (RGB) channels, got {channels!r}")
+    core._check_int(image_size, "image size", 8)
+    sched = core.training_schedule(dataset_size, batch_size, epochs)
+    mode = "RGB" if channels == 3 else "L"
+    rng = np.random.default_rng(seed)
+    sizes = {name: images.photo(name, mode).shape[:2] for name in images.PHOTOS}
+    crops, sources = [], []
+    for _ in range(batch_size):
+        name = images.PHOTOS[rng.integers(len(images.PHOTOS))]
+        h, w = sizes[name]
+        fits = [f for f in (1, 2, 4) if f * image_size <= min(h, w)]
+        if not fits:
+            raise ValueError(f"a {image_size}×{image_size} image does not fit the {w}×{h} photo {name!r}")
+        f = int(rng.choice(fits))
+        side = f * image_size
+        left, top = int(rng.integers(0, w - side + 1)), int(rng.integers(0, h - side + 1))
+        box = (left, top, left + side, top + side)
+        crop = images.photo(name, mode, box=box, factor=f)
+        crops.append(crop if crop.ndim == 3 else crop[:, :, None])
+        sources.append((name, box, f))
+    stacked = np.stack(crops)                 # (B, H, W, C): one array, channels last
+    batch = stacked.transpose(0, 3, 1, 2)     # (B, C, H, W): PyTorch's layout, as the notebook writes it
+    kernel = rng.normal(0.0, 0.1, (kernel_size, kernel_size, channels, filters))
+    if kernel_size == 3:
+        kernel[:, :, :, 0] = core.edge_kernel("vertical")[:, :, None] / channels
+    bias = np.zeros(filters)
+    padding = kernel_size // 2
+    out = core.conv2d_batch(stacked, kernel, bias, padding=padding)   # (B, H', W', M), one call
+    mag = np.abs(out[..., 0])
+    maps = np.round(255 * mag / (mag.max() or 1.0)).astype(np.uint8)
+    return MiniBatchData(images=stacked, sources=tuple(sources), batch=batch, kernel=kernel, bias=bias,
+                         padding=padding, out=out.transpose(0, 3, 1, 2), feature_maps=maps, schedule=sched)
+
+
+def _deck(n: int, spread: float = 1.6) -> list:
+    """Offsets that fan ``n`` pictures into a deck: picture 0 in front, the others behind it,
+    up and to the right (like a TensorStack), at most ``spread`` units from front to back."""
+    step = min(0.07, spread / max(n - 1, 1))
+    return [np.array([k * step, k * step, 0.0]) for k in range(n)]
+
+
+def _montage(pictures, centers, height: float, ppu: float = 120.0):
+    """Many equal pictures as ONE raster, to draw cheaply: each frame costs one image, not one per picture.
+
+    ``pictures``: (n, H, W, 3) uint8; picture k is drawn ``height`` units tall centred on
+    ``centers[k]`` (scene units), later pictures over earlier ones, each with a thin border in
+    ``theme.GRID_LINE`` (like :class:`PixelImage`); ``ppu`` pixels per unit. Returns a
+    ``PixelImage`` (RGBA, transparent between pictures) placed where those pictures would be.
+    """
+    from manim import ManimColor
+
+    from cnnviz.drawings import PixelImage
+
+    pictures = np.asarray(pictures)
+    n, h, w = pictures.shape[:3]
+    ph = max(1, round(height * ppu))
+    pw = max(1, round(height * w / h * ppu))
+    rows, cols = (np.arange(ph) * h) // ph, (np.arange(pw) * w) // pw   # nearest-neighbour upscaling
+    centers = np.asarray(centers, dtype=float)[:, :2]
+    x0, y1 = (centers[:, 0] - pw / ppu / 2).min(), (centers[:, 1] + ph / ppu / 2).max()
+    x1, y0 = (centers[:, 0] + pw / ppu / 2).max(), (centers[:, 1] - ph / ppu / 2).min()
+    canvas = np.zeros((int(round((y1 - y0) * ppu)) + 1, int(round((x1 - x0) * ppu)) + 1, 4), dtype=np.uint8)
+    border = (np.array(ManimColor(theme.GRID_LINE).to_rgb()) * 255).round().astype(np.uint8)
+    for pic, (cx, cy) in zip(pictures, centers):
+        r0 = int(round((y1 - (cy + ph / ppu / 2)) * ppu))
+        c0 = int(round((cx - pw / ppu / 2 - x0) * ppu))
+        tile = np.empty((ph, pw, 4), dtype=np.uint8)
+        tile[..., :3] = pic[rows][:, cols]
+        tile[..., 3] = 255
+        tile[:2, :, :3] = tile[-2:, :, :3] = border
+        tile[:, :2, :3] = tile[:, -2:, :3] = border
+        canvas[r0:r0 + ph, c0:c0 + pw] = tile
+    img = PixelImage(canvas, height=canvas.shape[0] / ppu, border=None)
+    return img.move_to([x0 + canvas.shape[1] / ppu / 2, y1 - canvas.shape[0] / ppu / 2, 0])
+
+
+class MiniBatchTraining(CnnvizScene):
+    data = staticmethod(minibatch_data)
+
+    def construct(self):
+        from cnnviz.drawings import PixelImage
+
+        d = self.data()
+        s = d.schedule
+        B, C, H, W = d.batch.shape
+        M = d.out.shape[1]
+        head = title("Mini-batches: many images, one tensor, one forward pass", size=30)
+
+        # ---- 1. the naive idea: one image at a time
+        one = PixelImage(d.images[0] if C == 3 else d.images[0, :, :, 0], height=1.8)
+        chain = _layer_chain([("forward", theme.OUTPUT), ("backward", theme.KERNEL), ("update", theme.HIGHLIGHT)])
+        naive = Group(one, chain).arrange(RIGHT, buff=0.6).move_to([0, 0.8, 0])
+        arrow0 = Arrow(one.get_right(), chain.boxes[0].get_left(), buff=0.1, stroke_width=3, color=theme.MUTED,
+                       max_tip_length_to_length_ratio=0.3)
+        naive_head = label("The naive idea: one image at a time", size=30).next_to(naive, UP, buff=0.6)
+        naive_note = label(f"× {fmt_int(s.dataset_size)} images: {fmt_int(s.dataset_size)} noisy updates per epoch, "
+                           f"one after the other", color=theme.NEGATIVE)
+        naive_note.next_to(naive, DOWN, buff=0.5)
+        cross = Line(naive.get_corner(DOWN + LEFT), naive.get_corner(UP + RIGHT), stroke_color=theme.NEGATIVE,
+                     stroke_width=6)
+        self.play(FadeIn(head), FadeIn(naive_head), FadeIn(one), FadeIn(arrow0), FadeIn(chain), run_time=1.0)
+        self.play(FadeIn(naive_note), Create(cross), run_time=0.8)
+        self.beat(1.0)
+        self.play(FadeOut(Group(one, arrow0, chain, naive_head, naive_note, cross)), run_time=0.5)
+
+        # ---- 2. B images become one (B, C, H, W) tensor
+        rgb = d.images if C == 3 else np.repeat(d.images, 3, axis=3)
+        cols = int(np.ceil(np.sqrt(2 * B)))
+        rows = int(np.ceil(B / cols))
+        thumb = min(1.0, 12.5 / cols - 0.12, 5.0 / rows - 0.12)
+        pics = [PixelImage(img, height=thumb) for img in rgb]
+        grid = Group(*pics).arrange_in_grid(rows=rows, cols=cols, buff=0.12).move_to([0, -0.1, 0])
+        # drawn as one raster while it stands still; the B pictures only while they fly
+        grid_raster = _montage(rgb, [p.get_center() for p in pics], thumb)
+        photos = sorted({src[0] for src in d.sources})
+        grid_head = label(f"{B} images, each {H}×{W}×{C} (random crops of {', '.join(photos)})",
+                          color=theme.INPUT).next_to(grid, UP, buff=0.35)
+        fit_width(grid_head, 13.4)
+        self.play(FadeIn(grid_raster), FadeIn(grid_head), run_time=1.0)
+        self.beat(0.8)
+
+        deck_h = 2.1
+        front = np.array([-5.4, -0.3, 0.0])
+        offsets = _deck(B)
+        deck_centers = [front + o for o in offsets]
+        deck = _montage(rgb[::-1], deck_centers[::-1], deck_h)  # image 0 drawn last: the front of the deck
+        self.remove(grid_raster)
+        self.add(*reversed(pics))
+        moves = [p.animate.scale_to_fit_height(deck_h).move_to(c) for p, c in zip(pics, deck_centers)]
+        shape_txt = label(f"X.shape = {tuple(int(v) for v in d.batch.shape)}", size=24, mono=True, color=theme.INPUT)
+        legend = label("(B, C, H, W)", size=theme.SMALL_SIZE, color=theme.MUTED)
+        VGroup(shape_txt, legend).arrange(DOWN, buff=0.15).next_to(deck, DOWN, buff=0.35).align_to(deck, LEFT)
+        stack_note = caption(f"np.stack: {B} arrays of {H}×{W}×{C} → one 4-D tensor", color=theme.INPUT)
+        self.play(*moves, FadeOut(grid_head), run_time=1.2)
+        self.remove(*pics)
+        self.add(deck)
+        self.play(FadeIn(shape_txt), FadeIn(legend), FadeIn(stack_note), run_time=0.6)
+        self.beat(1.0)
+
+        # ---- 3. one vectorised forward: the whole batch through a conv layer at once
+        conv = _layer_chain([("Conv2d", theme.KERNEL)], size=30).move_to([-0.2, front[1] + 0.55, 0])
+        conv_sub = label(f"{M} filters {core.fmt_shape(d.kernel.shape[:3])}, padding {d.padding}",
+                         size=theme.SMALL_SIZE, color=theme.KERNEL).next_to(conv, DOWN, buff=0.2)
+        maps = np.repeat(d.feature_maps[..., None], 3, axis=3)
+        out_front = np.array([3.3, -0.3, 0.0])
+        out_deck = _montage(maps[::-1], [out_front + o for o in offsets[::-1]], deck_h)
+        out_txt = label(f"shape {tuple(int(v) for v in d.out.shape)}", size=24, mono=True, color=theme.OUTPUT)
+        out_legend = label("filter 1's map of each image", size=theme.SMALL_SIZE, color=theme.MUTED)
+        VGroup(out_txt, out_legend).arrange(DOWN, buff=0.15).next_to(out_deck, DOWN, buff=0.35)
+        a1 = Arrow(deck.get_right() + 0.1 * RIGHT, conv.get_left(), buff=0.1, stroke_width=4, color=theme.MUTED,
+                   max_tip_length_to_length_ratio=0.15)
+        a2 = Arrow(conv.get_right(), out_deck.get_left() + 0.1 * LEFT, buff=0.1, stroke_width=4, color=theme.MUTED,
+                   max_tip_length_to_length_ratio=0.15)
+        fwd_note = caption(f"one vectorised call on all {B} images at once, not {B} separate forward passes",
+                           color=theme.OUTPUT)
+        self.play(FadeIn(conv), FadeIn(conv_sub), Create(a1), ReplacementTransform(stack_note, fwd_note), run_time=0.8)
+        self.play(Create(a2), FadeIn(out_deck), FadeIn(out_txt), FadeIn(out_legend), run_time=1.2)
+        self.beat(1.5)
+
+        # ---- 4. steps and epochs
+        self.play(FadeOut(Group(deck, shape_txt, legend, conv, conv_sub, a1, a2, out_deck, out_txt, out_legend,
+                                fwd_note)), run_time=0.6)
+        step_f = Formula(rf"\text{{steps per epoch}} = \frac{{N}}{{B}} = \frac{{{s.dataset_size}}}{{{s.batch_size}}}"
+                         rf" = {s.steps_per_epoch}", font_size=34).move_to([0, 2.1, 0])
+        bar_w = 12.0
+        bar = Rectangle(width=bar_w, height=0.45, stroke_color=theme.INPUT, stroke_width=2).move_to([0, 0.9, 0])
+        ticks = VGroup(*(Line(bar.get_corner(DOWN + LEFT) + RIGHT * bar_w * k / s.steps_per_epoch,
+                              bar.get_corner(UP + LEFT) + RIGHT * bar_w * k / s.steps_per_epoch,
+                              stroke_color=theme.GRID_LINE, stroke_width=1)
+                         for k in range(1, s.steps_per_epoch)))
+        fill = Rectangle(width=bar_w, height=0.45, stroke_width=0).set_fill(theme.INPUT, opacity=0.55).move_to(bar)
+        ends = VGroup(label("step 1", size=theme.SMALL_SIZE, color=theme.MUTED).next_to(bar, DOWN, buff=0.15)
+                      .align_to(bar, LEFT),
+                      label(f"step {fmt_int(s.steps_per_epoch)}", size=theme.SMALL_SIZE, color=theme.MUTED)
+                      .next_to(bar, DOWN, buff=0.15).align_to(bar, RIGHT))
+        epoch_name = label(f"1 epoch = {fmt_int(s.dataset_size)} images seen once = {fmt_int(s.steps_per_epoch)} "
+                           f"updates of {s.batch_size}", size=theme.SMALL_SIZE, color=theme.INPUT)
+        epoch_name.next_to(ends, DOWN, buff=0.15)
+        self.play(FadeIn(step_f), FadeIn(bar), FadeIn(ticks), FadeIn(ends), run_time=0.8)
+        self.play(GrowFromEdge(fill, LEFT), FadeIn(epoch_name), run_time=1.5)
+        self.beat(1.0)
+
+        e = s.epochs
+        cell_w = min(0.6, (bar_w - 0.05 * (e - 1)) / e)
+        blocks = VGroup(*(Rectangle(width=cell_w, height=0.45, stroke_color=theme.OUTPUT, stroke_width=1.5)
+                          for _ in range(e))).arrange(RIGHT, buff=0.05).move_to([0, -1.3, 0])
+        filled = VGroup(*(b.copy().set_fill(theme.OUTPUT, opacity=0.6) for b in blocks))
+        ep_label = label(f"{e} epochs", size=theme.SMALL_SIZE, color=theme.OUTPUT).next_to(blocks, UP, buff=0.15)
+        total_f = Formula(rf"\text{{updates}} = {s.steps_per_epoch} \times {e} = "
+                          rf"\mathbf{{{fmt_int(s.total_updates).replace(',', '{,}')}}}", font_size=38,
+                          color=theme.OUTPUT).move_to([0, -2.55, 0])
+        self.play(FadeIn(blocks), FadeIn(ep_label), run_time=0.6)
+        self.play(LaggedStart(*(FadeIn(b) for b in filled), lag_ratio=0.3), run_time=1.6)
+        self.play(FadeIn(total_f), run_time=0.7)
+        self.beat(1.8)
         self.clear_all()

@@ -223,3 +223,93 @@ def test_batch_norm_layout_with_another_example():
                        beta=0.5, eps=1e-3)
     problems = check_scene(scene, pacing=(5, 40))
     assert not problems, "\n".join(map(str, problems))
+
+
+# ----------------------------------------------------------------- MiniBatchTraining
+def test_conv2d_batch_against_scipy_image_by_image():
+    from scipy.signal import correlate2d
+
+    from cnnviz import core
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (5, 7, 6, 3)).astype(np.uint8)
+    w = rng.normal(size=(3, 3, 3, 4))
+    b = rng.normal(size=4)
+    out = core.conv2d_batch(x, w, b, padding=1)
+    assert out.shape == (5, 7, 6, 4)
+    for n in range(5):
+        xp = np.pad(x[n].astype(float), [(1, 1), (1, 1), (0, 0)])
+        for m in range(4):
+            ref = sum(correlate2d(xp[:, :, c], w[:, :, c, m], mode="valid") for c in range(3)) + b[m]
+            np.testing.assert_allclose(out[n, :, :, m], ref)
+    # stride 2, single 2-D kernel on grey images
+    g = rng.integers(-5, 6, (2, 5, 5))
+    k = rng.integers(-2, 3, (2, 2))
+    out2 = core.conv2d_batch(g, k, stride=2)
+    assert out2.shape == (2, 2, 2) and out2.dtype == np.int64
+    for n in range(2):
+        np.testing.assert_array_equal(out2[n], correlate2d(g[n], k, mode="valid")[::2, ::2])
+    with pytest.raises(ValueError, match="N×H×W"):
+        core.conv2d_batch(np.zeros((4, 4)), k)
+    with pytest.raises(ValueError, match="channel"):
+        core.conv2d_batch(np.zeros((2, 4, 4, 3)), np.zeros((2, 2, 2, 1)))
+
+
+def test_training_schedule():
+    from cnnviz import core
+
+    s = core.training_schedule(8000, 32, 20)
+    assert (s.steps_per_epoch, s.total_updates, s.last_batch_size) == (8000 // 32, 250 * 20, 32) == (250, 5000, 32)
+    s = core.training_schedule(1000, 64, 3)  # 15 full batches and one of 40
+    assert (s.steps_per_epoch, s.last_batch_size, s.total_updates) == (16, 1000 - 15 * 64, 48)
+    s = core.training_schedule(1000, 64, 3, drop_last=True)
+    assert (s.steps_per_epoch, s.last_batch_size, s.total_updates) == (15, 64, 45)
+    for bad in (dict(dataset_size=0, batch_size=1), dict(dataset_size=10, batch_size=2.5),
+                dict(dataset_size=10, batch_size=2, epochs=0)):
+        with pytest.raises(ValueError):
+            core.training_schedule(**bad)
+
+
+def test_minibatch_data_is_one_stacked_tensor_of_real_crops():
+    from PIL import Image
+
+    from cnnviz import images
+    from scenes.ch3_training import minibatch_data
+
+    d = minibatch_data()
+    assert d.batch.shape == (32, 3, 64, 64) and d.images.shape == (32, 64, 64, 3)
+    assert d.out.shape == (32, 8, 64, 64)
+    assert (d.schedule.steps_per_epoch, d.schedule.total_updates) == (250, 5000)
+    assert len({src[0] for src in d.sources}) == 3  # all three photos take part
+    for k in (0, 7, 31):  # recompute crops from the files: Pillow crop + NumPy block means
+        name, box, f = d.sources[k]
+        with Image.open(images.photo_path(name)) as im:
+            region = np.asarray(im.convert("RGB").crop(box), dtype=float)
+        ref = images.block_mean(region, f)
+        assert np.abs(d.batch[k].transpose(1, 2, 0) - ref).max() <= 0.5 + 1e-9
+    # the layer's output, image by image, from the kernel written out as loops over a few pixels
+    xp = np.pad(d.images.astype(float), [(0, 0), (1, 1), (1, 1), (0, 0)])
+    for n, i, j, m in ((0, 0, 0, 0), (5, 10, 20, 3), (31, 63, 63, 7)):
+        ref = sum(xp[n, i + a, j + b, c] * d.kernel[a, b, c, m] for a in range(3) for b in range(3) for c in range(3))
+        assert d.out[n, m, i, j] == pytest.approx(ref + d.bias[m])
+    assert d.feature_maps.shape == (32, 64, 64) and d.feature_maps.max() == 255
+
+
+def test_minibatch_data_other_example():
+    from scenes.ch3_training import minibatch_data
+
+    d = minibatch_data(dataset_size=1000, batch_size=12, epochs=3, image_size=32, channels=1, filters=4,
+                       kernel_size=5, seed=4)
+    assert d.batch.shape == (12, 1, 32, 32) and d.out.shape == (12, 4, 32, 32)
+    assert (d.schedule.steps_per_epoch, d.schedule.last_batch_size, d.schedule.total_updates) == (84, 4, 252)
+    with pytest.raises(ValueError, match="channels"):
+        minibatch_data(channels=2)
+
+
+def test_minibatch_layout_with_another_example():
+    from scenes.ch3_training import MiniBatchTraining, minibatch_data
+
+    scene = _with_data(MiniBatchTraining, minibatch_data, dataset_size=1000, batch_size=12, epochs=3, image_size=32,
+                       channels=1, filters=4, kernel_size=5, seed=4)
+    problems = check_scene(scene, pacing=(5, 40))
+    assert not problems, "\n".join(map(str, problems))
