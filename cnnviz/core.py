@@ -25,13 +25,16 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 __all__ = [
+    "AugmentResult",
     "BatchNormResult",
     "ConvGeometry",
     "ConvGrads",
     "ConvStep",
+    "RunningStats",
     "TrainingSchedule",
     "avg_pool",
     "batch_norm",
+    "batch_norm_eval",
     "conv2d",
     "conv2d_backward",
     "conv2d_batch",
@@ -56,7 +59,9 @@ __all__ = [
     "pool_output_shape",
     "pool_params",
     "pool_windows",
+    "random_flip_crop",
     "relu",
+    "running_stats_update",
     "softmax",
     "training_schedule",
 ]
@@ -841,3 +846,124 @@ def training_schedule(dataset_size: int, batch_size: int, epochs: int = 1,
     steps = n // bs if drop_last else -(-n // bs)
     last = bs if drop_last or n % bs == 0 else n % bs
     return TrainingSchedule(n, bs, ep, steps, last, steps * ep)
+
+
+class RunningStats(NamedTuple):
+    """Batch norm's running estimates of the mean and variance (used in evaluation mode)."""
+
+    mean: np.ndarray
+    var: np.ndarray
+
+
+def running_stats_update(running_mean: Any, running_var: Any, batch: Any, momentum: float = 0.1,
+                         axis: int | tuple[int, ...] = 0, unbiased: bool = True) -> RunningStats:
+    """One training step's update of batch norm's running statistics (PyTorch's rule)::
+
+        mean ← (1 − momentum) · mean + momentum · μ_B
+        var  ← (1 − momentum) · var  + momentum · σ²_B
+
+    ``μ_B`` and ``σ²_B`` are taken over ``axis`` of ``batch`` as in :func:`batch_norm`;
+    with ``unbiased`` (PyTorch's choice) the variance that enters the running
+    estimate is the unbiased one, ``σ²_B · n / (n − 1)`` for ``n`` values per feature.
+    PyTorch starts from ``mean = 0``, ``var = 1``.
+    """
+    if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not 0.0 <= momentum <= 1.0:
+        raise ValueError(f"the momentum must be a number in [0, 1], got {momentum!r}")
+    stats = batch_norm(batch, eps=1.0, axis=axis)  # only its mean and var are used (eps does not touch them)
+    x = _as_array(batch, "batch")
+    axes = (axis,) if _is_int(axis) else tuple(axis)
+    n = int(np.prod([x.shape[a] for a in axes]))
+    var_b = stats.var
+    if unbiased:
+        if n < 2:
+            raise ValueError(f"an unbiased variance needs at least 2 values per feature, got a batch of shape "
+                             f"{fmt_shape(x.shape)} (axis {axis!r})")
+        var_b = var_b * n / (n - 1)
+    rm = _as_array(running_mean, "running mean")
+    rv = _as_array(running_var, "running variance")
+    for arr, name in ((rm, "running mean"), (rv, "running variance")):
+        if arr.ndim and arr.shape != stats.mean.shape:
+            raise ValueError(f"a {name} of shape {fmt_shape(arr.shape)} does not match the statistics of shape "
+                             f"{fmt_shape(stats.mean.shape)} (batch {fmt_shape(x.shape)}, axis {axis!r})")
+    m = float(momentum)
+    return RunningStats(mean=(1 - m) * rm + m * stats.mean, var=(1 - m) * rv + m * var_b)
+
+
+def batch_norm_eval(x: Any, running_mean: Any, running_var: Any, gamma: Any = 1.0, beta: Any = 0.0,
+                    eps: float = 1e-5, axis: int | tuple[int, ...] = 0) -> BatchNormResult:
+    """Batch normalisation in evaluation mode: the saved running statistics replace the batch's.
+
+    ``x_hat = (x − running_mean) / sqrt(running_var + eps)``, ``y = gamma * x_hat + beta``:
+    each sample is normalised on its own, whatever else is in the batch. ``axis`` names the
+    batch axes as in :func:`batch_norm` (the statistics have the shape of the other axes).
+    The result's ``mean``/``var`` are the running statistics used.
+    """
+    x = _as_array(x, "batch")
+    x = x.astype(np.float64) if x.dtype.kind != "f" else x
+    if x.ndim == 0:
+        raise ValueError("batch_norm_eval needs a batch, got a scalar")
+    axes = (axis,) if _is_int(axis) else tuple(axis) if isinstance(axis, (tuple, list)) else None
+    if axes is None or not all(_is_int(a) and -x.ndim <= a < x.ndim for a in axes) \
+            or len({a % x.ndim for a in axes}) != len(axes):
+        raise ValueError(f"batch_norm_eval axis {axis!r} is not valid for a batch of shape {fmt_shape(x.shape)}")
+    axes = tuple(a % x.ndim for a in axes)
+    if not isinstance(eps, numbers.Real) or eps < 0:
+        raise ValueError(f"batch_norm_eval eps must be a number >= 0, got {eps!r}")
+    keep = tuple(1 if a in axes else d for a, d in enumerate(x.shape))
+    stat_shape = tuple(d for a, d in enumerate(x.shape) if a not in axes)
+
+    def param(value: Any, name: str) -> np.ndarray:
+        arr = _as_array(value, name)
+        if arr.ndim == 0:
+            return arr
+        if arr.shape == stat_shape:
+            return arr.reshape(keep)
+        raise ValueError(f"batch_norm_eval {name} of shape {fmt_shape(arr.shape)} does not match the statistics "
+                         f"of shape {fmt_shape(stat_shape)} (batch {fmt_shape(x.shape)}, axis {axis!r})")
+
+    rm, rv = param(running_mean, "running mean"), param(running_var, "running variance")
+    if np.any(rv < 0):
+        raise ValueError("batch_norm_eval: a running variance cannot be negative")
+    x_hat = (x - rm) / np.sqrt(rv + eps)
+    y = param(gamma, "gamma") * x_hat + param(beta, "beta")
+    return BatchNormResult(mean=np.asarray(running_mean, dtype=np.float64),
+                           var=np.asarray(running_var, dtype=np.float64), x_hat=x_hat, y=y)
+
+
+class AugmentResult(NamedTuple):
+    """One augmented image and what was done to it (see :func:`random_flip_crop`)."""
+
+    image: np.ndarray
+    flipped: bool            # mirrored left ↔ right
+    shift: tuple[int, int]   # (down, right): how far the content moved, in pixels
+
+
+def random_flip_crop(x: Any, pad: int = 4, flip_p: float = 0.5, seed: int | None = None,
+                     rng: np.random.Generator | None = None, training: bool = True) -> AugmentResult:
+    """Data augmentation, the classic recipe: a random horizontal flip (probability ``flip_p``),
+    then zero-pad by ``pad`` pixels on every side and crop back to the original size at a
+    random position — the content moves by up to ``pad`` pixels each way, the image keeps its shape.
+
+    ``x``: ``(H, W)`` or ``(H, W, C)``. Random numbers come from ``rng`` or else
+    ``default_rng(seed)``. Evaluation (``training=False``): the image unchanged (no flip,
+    shift (0, 0)) — augmentation is off.
+    """
+    x = _as_array(x, "image")
+    if x.ndim not in (2, 3) or 0 in x.shape:
+        raise ValueError(f"can only augment an H×W or H×W×C image, got shape {fmt_shape(x.shape)}")
+    pad = _check_int(pad, "padding", 0, context=f"cannot augment a {fmt_shape(x.shape)} image")
+    if isinstance(flip_p, bool) or not isinstance(flip_p, numbers.Real) or not 0.0 <= flip_p <= 1.0:
+        raise ValueError(f"the flip probability must be a number in [0, 1], got {flip_p!r}")
+    if not training:
+        return AugmentResult(x.copy(), False, (0, 0))
+    if rng is not None and seed is not None:
+        raise ValueError("give random_flip_crop either a seed or an rng, not both")
+    if rng is None:
+        rng = np.random.default_rng(seed)
+    flipped = bool(rng.random() < flip_p)
+    img = x[:, ::-1] if flipped else x
+    r, c = (int(v) for v in rng.integers(0, 2 * pad + 1, size=2))
+    padded = np.pad(img, [(pad, pad), (pad, pad)] + [(0, 0)] * (x.ndim - 2))
+    H, W = x.shape[:2]
+    out = padded[r:r + H, c:c + W].copy()
+    return AugmentResult(out, flipped, (pad - r, pad - c))

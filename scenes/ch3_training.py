@@ -454,7 +454,7 @@ def batch_norm_data(
     gamma = np.broadcast_to(np.asarray(gamma, dtype=float), (d,)).copy()
     beta = np.broadcast_to(np.asarray(beta, dtype=float), (d,)).copy()
     bn = core.batch_norm(x, gamma, beta, eps=eps, axis=0)
-    stats = core.batch_norm(bn.x_hat, eps=0.0, axis=0)
+    stats = core.batch_norm(bn.x_hat, eps=1.0, axis=0)  # its mean and var only (eps does not touch them)
     return BatchNormData(x=x, gamma=gamma, beta=beta, eps=eps, mean=bn.mean, var=bn.var,
                          std=np.sqrt(bn.var + eps), x_hat=bn.x_hat, y=bn.y,
                          x_hat_mean=stats.mean, x_hat_var=stats.var)
@@ -844,4 +844,195 @@ class MiniBatchTraining(CnnvizScene):
         self.play(LaggedStart(*(FadeIn(b) for b in filled), lag_ratio=0.3), run_time=1.6)
         self.play(FadeIn(total_f), run_time=0.7)
         self.beat(1.8)
+        self.clear_all()
+
+
+# ============================================================ TrainVsEval
+@dataclass(frozen=True)
+class TrainVsEvalData:
+    image: np.ndarray         # a photo crop (H, W, 3) uint8: the input of the augmentation
+    pad: int
+    augmented: tuple          # core.AugmentResult per training step (seed + t): a random flip and shift
+    evaluated: tuple          # core.AugmentResult per evaluation step: augmentation off, the image itself
+    batches: np.ndarray       # (n_batches, B): the training mini-batches of one feature, seeded
+    momentum: float
+    running: core.RunningStats  # batch norm's running mean and variance after every training batch
+    batch: np.ndarray         # the last batch: the input both modes are shown on
+    bn_train: core.BatchNormResult  # train mode: the batch's own μ_B, σ²_B
+    bn_eval: core.BatchNormResult   # eval mode: the running statistics
+    z: np.ndarray             # hidden activations entering dropout
+    p: float
+    mask: np.ndarray          # core.dropout_mask(len(z), p, seed)
+    drop_train: np.ndarray    # core.dropout(z, p, mask): masked and scaled
+    drop_eval: np.ndarray     # core.dropout(z, p, training=False): z
+    sizes: tuple              # the MLP drawn around the dropout layer
+
+
+def train_vs_eval_data(
+    photo: str = "chelsea",
+    box: tuple[int, int, int, int] = (78, 6, 366, 294),
+    factor: int = 6,
+    pad: int = 6,
+    flip_p: float = 0.5,
+    steps: int = 3,
+    batch_size: int = 5,
+    n_batches: int = 50,
+    feature_mean: float = 5.0,
+    feature_std: float = 2.0,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+    z: Sequence[float] = (10, 20, 30, 40, 50),
+    p: float = 0.5,
+    seed: int = 3,
+) -> TrainVsEvalData:
+    """III.4.5: what ``model.train()`` and ``model.eval()`` change, on the same inputs.
+
+    * augmentation: ``steps`` training steps of ``core.random_flip_crop`` (seed + t) on a
+      crop of a course photo; in evaluation the image passes unchanged;
+    * batch norm: ``n_batches`` seeded training batches of one feature (integers around
+      ``feature_mean``) update the running statistics (``core.running_stats_update``,
+      from PyTorch's start 0 and 1); the last batch is then normalised with its own
+      statistics (train) and with the running ones (eval, ``core.batch_norm_eval``);
+    * dropout: the activations ``z`` with a seeded mask and 1/(1 − p) in training, unchanged in evaluation.
+    """
+    from cnnviz import images
+
+    image = images.photo(photo, "RGB", box=box, factor=factor)
+    augmented = tuple(core.random_flip_crop(image, pad, flip_p, seed=seed + t) for t in range(steps))
+    evaluated = tuple(core.random_flip_crop(image, pad, flip_p, training=False) for _ in range(steps))
+    rng = np.random.default_rng(seed)
+    batches = np.round(rng.normal(feature_mean, feature_std, (n_batches, batch_size)))
+    running = core.RunningStats(np.float64(0.0), np.float64(1.0))
+    for b in batches:
+        running = core.running_stats_update(running.mean, running.var, b, momentum=momentum)
+    batch = batches[-1]
+    z = np.asarray(z)
+    mask = core.dropout_mask(z.size, p, seed=seed)
+    return TrainVsEvalData(
+        image=image, pad=pad, augmented=augmented, evaluated=evaluated, batches=batches, momentum=momentum,
+        running=running, batch=batch, bn_train=core.batch_norm(batch, eps=eps),
+        bn_eval=core.batch_norm_eval(batch, running.mean, running.var, eps=eps), z=z, p=p, mask=mask,
+        drop_train=core.dropout(z, p, mask=mask), drop_eval=core.dropout(z, p, training=False),
+        sizes=(3, z.size, 2),
+    )
+
+
+def _shift_text(shift) -> str:
+    dy, dx = shift
+    return f"shift ({dy:+d}, {dx:+d})" if (dy, dx) != (0, 0) else "shift (0, 0)"
+
+
+class TrainVsEval(CnnvizScene):
+    data = staticmethod(train_vs_eval_data)
+
+    def construct(self):
+        from cnnviz.drawings import PixelImage
+
+        d = self.data()
+        head = title("train() vs eval(): the same input, two behaviours", size=30)
+        xl, xr = -3.6, 3.6
+        h_train = label("model.train()", size=30, color=theme.HIGHLIGHT, mono=True).move_to([xl, 2.75, 0])
+        h_eval = label("model.eval()", size=30, color=theme.OUTPUT, mono=True).move_to([xr, 2.75, 0])
+        divider = Line([0, 2.95, 0], [0, -2.95, 0], stroke_color=theme.GRID_LINE, stroke_width=2)
+        self.play(FadeIn(head), FadeIn(h_train), FadeIn(h_eval), Create(divider), run_time=0.9)
+
+        # ---- 1. data augmentation: a new random flip and shift each step, or the image itself
+        n = len(d.augmented)
+        hs = min(2.1, (6.6 - 0.3 * (n - 1)) / n)
+        def row_of(results, x):
+            pics = Group(*(PixelImage(r.image, height=hs) for r in results)).arrange(RIGHT, buff=0.3)
+            pics.move_to([x, 0.85, 0])
+            notes = VGroup()
+            for t, (pic, r) in enumerate(zip(pics, results)):
+                lines = VGroup(label(f"step {t + 1}", size=theme.SMALL_SIZE, color=theme.MUTED),
+                               label("flipped" if r.flipped else "not flipped", size=theme.SMALL_SIZE),
+                               label(_shift_text(r.shift), size=theme.SMALL_SIZE))
+                lines.arrange(DOWN, buff=0.12).next_to(pic, DOWN, buff=0.25)
+                notes.add(lines)
+            return pics, notes
+
+        a_pics, a_notes = row_of(d.augmented, xl)
+        e_pics, e_notes = row_of(d.evaluated, xr)
+        cap1 = caption("Augmentation: a new random flip and shift at every training step; off in evaluation",
+                       size=theme.SMALL_SIZE, color=theme.TEXT)
+        self.play(FadeIn(cap1), FadeIn(e_pics), FadeIn(e_notes), run_time=0.8)
+        for pic, note in zip(a_pics, a_notes):
+            self.play(FadeIn(pic, shift=0.2 * DOWN), FadeIn(note), run_time=0.6)
+        self.beat(1.5)
+        self.play(FadeOut(Group(a_pics, a_notes, e_pics, e_notes, cap1)), run_time=0.5)
+
+        # ---- 2. batch norm: the batch's own statistics, or the running averages saved in training
+        B = d.batch.size
+        c = min(1.05, 6.0 / B)
+        kw = dict(cell_size=c, font_size=22 * c / 1.05, decimals=2)
+        nb = d.batches.shape[0]
+        m = fmt_num(d.momentum)
+        parts = VGroup()
+        for x, res, stats, note in (
+            (xl, d.bn_train, f"batch μ = {fmt_num(float(d.bn_train.mean))}   σ² = {fmt_num(float(d.bn_train.var))}",
+             ("the batch's own statistics:", "each output depends on the others")),
+            (xr, d.bn_eval, f"running μ = {fmt_num(float(d.running.mean))}   σ² = {fmt_num(float(d.running.var))}",
+             (f"saved while training, over {nb} batches:", f"μ ← {fmt_num(1 - d.momentum)} μ + {m} batch μ")),
+        ):
+            x_row = value_vector(d.batch, color=theme.INPUT, **kw).move_to([x + 0.3, 1.5, 0])
+            x_name = label("x", color=theme.INPUT).next_to(x_row, LEFT, buff=0.25)
+            s_line = label(stats, color=theme.HIGHLIGHT).move_to([x, 0.45, 0])
+            y_row = value_vector(res.x_hat, color=theme.OUTPUT, **kw).move_to([x + 0.3, -0.6, 0])
+            y_name = label("x̂", color=theme.OUTPUT).next_to(y_row, LEFT, buff=0.25)
+            n_line = VGroup(*(label(t, size=theme.SMALL_SIZE, color=theme.MUTED) for t in note))
+            n_line.arrange(DOWN, buff=0.12).move_to([x, -1.85, 0])
+            parts.add(VGroup(x_row, x_name, s_line, y_row, y_name, n_line))
+        cap2 = caption("Batch norm: batch statistics in training, the running averages in evaluation",
+                       size=theme.SMALL_SIZE, color=theme.TEXT)
+        self.play(FadeIn(cap2), *(FadeIn(VGroup(p[0], p[1])) for p in parts), run_time=0.7)
+        self.beat(0.5)
+        for p in parts:
+            self.play(FadeIn(p[2]), run_time=0.5)
+            self.play(TransformFromCopy(p[0], p[3]), FadeIn(p[4]), run_time=0.8)
+            self.play(FadeIn(p[5]), run_time=0.4)
+        self.beat(1.6)
+        self.play(FadeOut(VGroup(parts, cap2)), run_time=0.5)
+
+        # ---- 3. dropout: a random mask and 1/(1 − p), or every neuron and no scaling
+        zc = min(1.0, 5.6 / d.z.size)
+        zkw = dict(cell_size=zc, font_size=24 * zc, decimals=1)
+        drops = Group()
+        for x, mask, out, out_name in ((xl, d.mask, d.drop_train, f"÷ {fmt_num(1 - d.p)}"),
+                                       (xr, np.ones_like(d.mask), d.drop_eval, "out")):
+            net = NeuronNetwork(d.sizes, width=3.6, height=1.9).move_to([x, 1.1, 0])
+            z_row = value_vector(d.z, color=theme.INPUT, **zkw).move_to([x + 0.3, -0.6, 0])
+            z_name = label("z", color=theme.INPUT).next_to(z_row, LEFT, buff=0.25)
+            o_row = value_vector(out, color=theme.OUTPUT, **zkw).move_to([x + 0.3, -0.6 - zc - 0.25, 0])
+            for cell_sq, on in zip(o_row.cells, mask):
+                if not on:
+                    cell_sq.set_fill(theme.DROPPED, opacity=1)
+            o_name = label(out_name, color=theme.OUTPUT).next_to(o_row, LEFT, buff=0.25)
+            drops.add(Group(net, z_row, z_name, o_row, o_name))
+        cap3 = caption(f"Dropout (p = {fmt_num(d.p)}): random mask and ÷ (1 − p) in training; "
+                       f"all neurons, no scaling, in evaluation", size=theme.SMALL_SIZE, color=theme.TEXT)
+        self.play(FadeIn(cap3), *(FadeIn(Group(g[0], g[1], g[2])) for g in drops), run_time=0.8)
+        self.play(drops[0][0].animate.set_mask(1, d.mask), run_time=0.7)
+        self.play(*(drops[k][0].pulse(run_time=0.9) for k in (0, 1)))
+        self.play(*(TransformFromCopy(g[1], g[3]) for g in drops), *(FadeIn(g[4]) for g in drops), run_time=0.8)
+        self.beat(1.6)
+        self.play(FadeOut(Group(drops, cap3)), run_time=0.5)
+
+        # ---- 4. the notebook's table
+        rows = (
+            ("Augmentation", "ON: random variations", "OFF: the original images"),
+            ("Batch norm", "this batch's μ and σ²", "running averages of μ, σ²"),
+            ("Dropout", f"ON: mask, ÷ (1 − p)", "OFF: all neurons, no scaling"),
+        )
+        xs = (-5.2, -1.2, 4.0)
+        table = VGroup()
+        for k, (name, tr, ev) in enumerate(rows):
+            y = 1.0 - 1.4 * k
+            table.add(label(name, color=theme.TEXT, weight="BOLD").move_to([xs[0], y, 0]),
+                      label(tr, color=theme.HIGHLIGHT).move_to([xs[1], y, 0]),
+                      label(ev, color=theme.OUTPUT).move_to([xs[2], y, 0]))
+        rule = Line([-6.6, 1.75, 0], [6.6, 1.75, 0], stroke_color=theme.GRID_LINE, stroke_width=2)
+        self.play(FadeOut(divider), h_train.animate.move_to([xs[1], 2.3, 0]), h_eval.animate.move_to([xs[2], 2.3, 0]),
+                  Create(rule), run_time=0.6)
+        self.play(LaggedStart(*(FadeIn(t) for t in table), lag_ratio=0.15), run_time=1.5)
+        self.beat(2.0)
         self.clear_all()

@@ -313,3 +313,118 @@ def test_minibatch_layout_with_another_example():
                        channels=1, filters=4, kernel_size=5, seed=4)
     problems = check_scene(scene, pacing=(5, 40))
     assert not problems, "\n".join(map(str, problems))
+
+
+# ----------------------------------------------------------------- TrainVsEval
+def test_running_stats_update_against_the_closed_form():
+    from cnnviz import core
+
+    rng = np.random.default_rng(1)
+    batches = rng.normal(3.0, 2.0, (12, 6, 2))  # 12 steps, batches of 6 samples × 2 features
+    m = 0.1
+    rm, rv = np.zeros(2), np.ones(2)
+    for b in batches:
+        rm, rv = core.running_stats_update(rm, rv, b, momentum=m)
+    # closed form of the recursion: (1 − m)^T · start + Σ_t m (1 − m)^(T − 1 − t) · stat_t
+    T = len(batches)
+    w = np.array([m * (1 - m) ** (T - 1 - t) for t in range(T)])
+    means = np.array([[np.mean(b[:, j]) for j in range(2)] for b in batches])
+    uvars = np.array([[np.var(b[:, j], ddof=1) for j in range(2)] for b in batches])  # unbiased, as PyTorch
+    np.testing.assert_allclose(rm, (1 - m) ** T * 0 + w @ means)
+    np.testing.assert_allclose(rv, (1 - m) ** T * 1 + w @ uvars)
+    # biased variant and a scalar feature
+    s = core.running_stats_update(0.0, 1.0, [1.0, 3.0], momentum=0.5, unbiased=False)
+    assert (float(s.mean), float(s.var)) == (1.0, 1.0)
+    s = core.running_stats_update(0.0, 1.0, [1.0, 3.0], momentum=0.5)
+    assert float(s.var) == pytest.approx(0.5 * 1 + 0.5 * 2.0)
+    with pytest.raises(ValueError, match="momentum"):
+        core.running_stats_update(0.0, 1.0, [1.0, 2.0], momentum=1.5)
+    with pytest.raises(ValueError, match="does not match"):
+        core.running_stats_update(np.zeros(3), np.ones(3), batches[0])
+    with pytest.raises(ValueError, match="at least 2"):
+        core.running_stats_update(0.0, 1.0, [5.0])
+
+
+def test_batch_norm_eval_uses_the_running_statistics():
+    from cnnviz import core
+
+    x = np.array([[1.0, 10.0], [3.0, 30.0], [8.0, 20.0]])
+    rm, rv, g, b = np.array([2.0, 25.0]), np.array([4.0, 100.0]), np.array([2.0, 1.0]), np.array([0.5, -1.0])
+    res = core.batch_norm_eval(x, rm, rv, g, b, eps=0.0)
+    for i in range(3):
+        for j in range(2):
+            assert res.y[i, j] == pytest.approx(g[j] * (x[i, j] - rm[j]) / rv[j] ** 0.5 + b[j])
+    # one sample alone gets the same output as inside the batch: no batch dependence
+    alone = core.batch_norm_eval(x[1:2], rm, rv, g, b, eps=0.0)
+    np.testing.assert_allclose(alone.y[0], res.y[1])
+    # feature maps N×H×W×C, statistics per channel
+    fm = np.random.default_rng(0).normal(size=(2, 3, 3, 4))
+    r = core.batch_norm_eval(fm, np.arange(4.0), np.full(4, 2.0), axis=(0, 1, 2), eps=1e-5)
+    np.testing.assert_allclose(r.x_hat[1, 2, 0, 3], (fm[1, 2, 0, 3] - 3.0) / np.sqrt(2.0 + 1e-5))
+    with pytest.raises(ValueError, match="does not match"):
+        core.batch_norm_eval(x, np.zeros(3), np.ones(3))
+    with pytest.raises(ValueError, match="negative"):
+        core.batch_norm_eval(x, rm, -rv)
+
+
+def test_random_flip_crop_moves_pixels_as_it_says():
+    from cnnviz import core
+
+    img = np.arange(8 * 10 * 3, dtype=np.int64).reshape(8, 10, 3) + 1  # no zeros: padding shows as 0
+    for seed in range(12):
+        res = core.random_flip_crop(img, pad=3, seed=seed)
+        assert res.image.shape == img.shape
+        src = img[:, ::-1] if res.flipped else img
+        dy, dx = res.shift
+        assert -3 <= dy <= 3 and -3 <= dx <= 3
+        for r in range(8):  # every output pixel, by hand
+            for c in range(10):
+                sr, sc = r - dy, c - dx
+                expected = src[sr, sc] if 0 <= sr < 8 and 0 <= sc < 10 else 0
+                np.testing.assert_array_equal(res.image[r, c], expected)
+    flips = [core.random_flip_crop(img, seed=s).flipped for s in range(40)]
+    assert 10 < sum(flips) < 30  # about half
+    off = core.random_flip_crop(img, pad=3, seed=0, training=False)
+    np.testing.assert_array_equal(off.image, img)
+    assert (off.flipped, off.shift) == (False, (0, 0))
+    assert core.random_flip_crop(img, flip_p=0.0, pad=0, seed=5).image.tolist() == img.tolist()
+    with pytest.raises(ValueError, match="flip probability"):
+        core.random_flip_crop(img, flip_p=2)
+
+
+def test_train_vs_eval_data():
+    from cnnviz import core, images
+    from scenes.ch3_training import train_vs_eval_data
+
+    d = train_vs_eval_data()
+    assert d.image.shape == (48, 48, 3)
+    np.testing.assert_array_equal(d.image, images.photo("chelsea", "RGB", box=(78, 6, 366, 294), factor=6))
+    # augmentation: on in training (each step differs from the original), off in evaluation
+    assert all(not np.array_equal(a.image, d.image) for a in d.augmented)
+    assert any(a.flipped for a in d.augmented) and any(not a.flipped for a in d.augmented)
+    assert all(np.array_equal(e.image, d.image) for e in d.evaluated)
+    # batch norm: the recursion written out, from PyTorch's start (0, 1)
+    rm, rv = 0.0, 1.0
+    for b in d.batches:
+        rm = 0.9 * rm + 0.1 * np.mean(b)
+        rv = 0.9 * rv + 0.1 * np.var(b, ddof=1)
+    assert float(d.running.mean) == pytest.approx(rm) and float(d.running.var) == pytest.approx(rv)
+    x = d.batches[-1]
+    np.testing.assert_allclose(d.bn_train.x_hat, (x - x.mean()) / np.sqrt(x.var() + 1e-5))
+    np.testing.assert_allclose(d.bn_eval.x_hat, (x - rm) / np.sqrt(rv + 1e-5))
+    assert np.abs(d.bn_train.x_hat - d.bn_eval.x_hat).max() > 0.2  # visibly different on screen
+    # dropout: masked and doubled (p = 0.5) in training, untouched in evaluation
+    assert 0 < d.mask.sum() < d.z.size
+    np.testing.assert_allclose(d.drop_train, [v * 2 if k else 0 for v, k in zip(d.z, d.mask)])
+    np.testing.assert_array_equal(d.drop_eval, d.z)
+    np.testing.assert_array_equal(d.mask, core.dropout_mask(5, 0.5, seed=3))
+
+
+def test_train_vs_eval_layout_with_another_example():
+    from scenes.ch3_training import TrainVsEval, train_vs_eval_data
+
+    scene = _with_data(TrainVsEval, train_vs_eval_data, photo="astronaut", box=(180, 40, 340, 200), factor=4,
+                       pad=6, steps=2, batch_size=4, n_batches=20, feature_mean=20.0, feature_std=5.0,
+                       z=(1.5, 2.0, 0.5, 3.0), p=0.25, seed=7)
+    problems = check_scene(scene, pacing=(5, 40))
+    assert not problems, "\n".join(map(str, problems))
