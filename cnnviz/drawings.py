@@ -19,11 +19,13 @@ from manim import (
     AnimationGroup,
     Arrow,
     Circle,
+    FadeIn,
     FadeOut,
     Group,
     ImageMobject,
     Line,
     Mobject,
+    MoveToTarget,
     Rectangle,
     Scene,
     ShowPassingFlash,
@@ -495,22 +497,53 @@ class NeuronNetwork(VGroup):
         self.masks = [np.ones(n, dtype=np.int64) for n in sizes]
         self.add(*self.edges, *self.layers)  # edges first: the neurons are drawn over them
 
-    def set_mask(self, k: int, mask) -> "NeuronNetwork":
-        """Switch off the neurons of layer ``k`` where ``mask`` is 0 (and on where it is 1)."""
+    def _checked(self, k: int, mask) -> np.ndarray:
         mask = np.asarray(mask).reshape(-1)
         if mask.shape != (self.sizes[k],):
             raise ValueError(f"a mask of {mask.size} entries for layer {k} of {self.sizes[k]} neurons")
-        self.masks[k] = mask.astype(np.int64)
-        for neuron, on in zip(self.layers[k].neurons, mask):
-            color = self.colors[k] if on else theme.DROPPED
-            neuron.set_stroke(color, opacity=1.0)
-            neuron.set_fill(color, opacity=self.fill_opacity if on else 0.5)
+        return mask.astype(np.int64)
+
+    def _style_neuron(self, neuron: VMobject, k: int, on) -> VMobject:
+        color = self.colors[k] if on else theme.DROPPED
+        return neuron.set_stroke(color, opacity=1.0).set_fill(color, opacity=self.fill_opacity if on else 0.5)
+
+    def _edge_opacity(self, masks, g: int, i: int, j: int) -> float:
+        return self.edge_opacity if masks[g][i] and masks[g + 1][j] else 0.06
+
+    def set_mask(self, k: int, mask) -> "NeuronNetwork":
+        """Switch off the neurons of layer ``k`` where ``mask`` is 0 (and on where it is 1)."""
+        self.masks[k] = self._checked(k, mask)
+        for neuron, on in zip(self.layers[k].neurons, self.masks[k]):
+            self._style_neuron(neuron, k, on)
         for g in (k - 1, k):
             if 0 <= g < len(self.edges):
                 for e, (i, j) in zip(self.edges[g], self.pairs[g]):
-                    live = self.masks[g][i] and self.masks[g + 1][j]
-                    e.set_stroke(opacity=self.edge_opacity if live else 0.06)
+                    e.set_stroke(opacity=self._edge_opacity(self.masks, g, i, j))
         return self
+
+    def mask_animations(self, masks: dict) -> list[Animation]:
+        """Animations to the state ``masks`` (``{layer: mask}``): one per neuron or edge that changes.
+
+        Cheaper than ``net.animate.set_mask(...)`` (which copies the whole network twice); play
+        them with ``self.play(*net.mask_animations({1: m1, 2: m2}))``. ``net.masks`` is updated
+        at once; a mask that changes nothing gives no animation.
+        """
+        old = [m.copy() for m in self.masks]
+        for k, mask in masks.items():
+            self.masks[k] = self._checked(k, mask)
+        anims: list[Animation] = []
+        for k in masks:
+            for neuron, was, now in zip(self.layers[k].neurons, old[k], self.masks[k]):
+                if was != now:
+                    self._style_neuron(neuron.generate_target(), k, now)
+                    anims.append(MoveToTarget(neuron))
+        for g in range(len(self.edges)):
+            for e, (i, j) in zip(self.edges[g], self.pairs[g]):
+                before, after = self._edge_opacity(old, g, i, j), self._edge_opacity(self.masks, g, i, j)
+                if before != after:
+                    e.generate_target().set_stroke(opacity=after)
+                    anims.append(MoveToTarget(e))
+        return anims
 
     def live_edges(self, g: int) -> list[Line]:
         """The edges between layers g and g + 1 whose two neurons are both on."""
@@ -527,6 +560,63 @@ class NeuronNetwork(VGroup):
         if not steps:
             return Wait(run_time)
         return Succession(*steps, run_time=run_time)
+
+
+class QuickFade(Animation):
+    """A fade in (``fade_in=True``) or out of vector graphics that copies nothing.
+
+    Manim's ``FadeIn``/``FadeOut`` are transforms: each makes two deep copies of
+    the whole mobject (every glyph of every number), which dominates the render
+    time of text-heavy scenes. This scales the fill and stroke opacities of the
+    mobject's own parts instead, and restores them when done (a faded-out
+    mobject leaves the scene with its original opacities, like ``FadeOut``).
+    The same picture as ``FadeIn(m)``/``FadeOut(m)`` without ``shift``/``scale``.
+    For a group holding pictures (``ImageMobject``) use :func:`fade_in`/:func:`fade_out`,
+    which fall back to Manim's fades.
+    """
+
+    _ARRAYS = ("fill_rgbas", "stroke_rgbas", "background_stroke_rgbas")
+
+    def __init__(self, mobject: Mobject, fade_in: bool = True, **kwargs):
+        if not _vector_only(mobject):
+            raise TypeError("QuickFade fades vector graphics only; use fade_in/fade_out for pictures")
+        self.fade_in = fade_in
+        self._parts: list = []
+        super().__init__(mobject, introducer=fade_in, remover=not fade_in, **kwargs)
+
+    def create_starting_mobject(self) -> Mobject:
+        return Mobject()  # nothing to remember but the opacities (see begin)
+
+    def begin(self) -> None:
+        self._parts = [(sm, name, getattr(sm, name)[:, 3].copy())
+                       for sm in self.mobject.family_members_with_points()
+                       for name in self._ARRAYS if getattr(sm, name, None) is not None]
+        super().begin()
+
+    def interpolate_mobject(self, alpha: float) -> None:
+        a = alpha if self.fade_in else 1.0 - alpha
+        for sm, name, orig in self._parts:
+            getattr(sm, name)[:, 3] = orig * a
+
+    def clean_up_from_scene(self, scene: Scene) -> None:
+        super().clean_up_from_scene(scene)
+        if not self.fade_in:
+            for sm, name, orig in self._parts:
+                getattr(sm, name)[:, 3] = orig
+
+
+def _vector_only(mobject: Mobject) -> bool:
+    return all(isinstance(sm, VMobject) for sm in mobject.family_members_with_points())
+
+
+def fade_in(mobject: Mobject, **kwargs) -> Animation:
+    """``FadeIn(mobject)``, without its copies when the mobject is all vector graphics (:class:`QuickFade`)."""
+    return QuickFade(mobject, True, **kwargs) if _vector_only(mobject) else FadeIn(mobject, **kwargs)
+
+
+def fade_out(mobject: Mobject, **kwargs) -> Animation:
+    """``FadeOut(mobject)``, without its copies when the mobject is all vector graphics (:class:`QuickFade`)."""
+    return QuickFade(mobject, False, **kwargs) if _vector_only(mobject) else FadeOut(mobject, **kwargs)
 
 
 # ---------------------------------------------------------------- the scene base
@@ -558,18 +648,19 @@ class CnnvizScene(Scene):
         """Fade everything out: the last animation, so the GIF loops back to its empty first frame.
 
         When only the last frame is saved (``-s``, ``--format png``: a poster for
-        slides) the scene keeps its final picture instead.
+        slides) the scene keeps its final picture instead. Vector graphics fade with
+        :class:`QuickFade` (the same picture as ``FadeOut``, without copying everything on screen).
         """
         if config.save_last_frame:
             return
         mobs = [m for m in self.mobjects if m.family_members_with_points()]
         if mobs:
-            self.play(*(FadeOut(m) for m in mobs), run_time=run_time)
+            self.play(*(fade_out(m) for m in mobs), run_time=run_time)
 
 
 __all__ = [
     "fmt_num", "fmt_int", "label", "title", "fit_width", "shade_gray", "shade_signed", "shade_heat", "contrast_text",
     "ValueGrid", "image_grid", "PixelImage", "zoom_callout", "SlidingWindow", "TensorStack", "NeuronLayer", "edge", "connect",
     "ShapeArrow", "caption", "CnnvizScene",
-    "value_vector", "NeuronNetwork",
+    "value_vector", "NeuronNetwork", "QuickFade", "fade_in", "fade_out",
 ]

@@ -21,8 +21,6 @@ from manim import (
     Arrow,
     Create,
     FadeIn,
-    FadeOut,
-    GrowFromEdge,
     Group,
     Indicate,
     LaggedStart,
@@ -33,6 +31,7 @@ from manim import (
     Transform,
     TransformFromCopy,
     VGroup,
+    VMobject,
 )
 
 from cnnviz import core, theme
@@ -46,6 +45,8 @@ from cnnviz.drawings import (
     fit_width,
     fmt_int,
     fmt_num,
+    fade_in,
+    fade_out,
     label,
     title,
     value_vector,
@@ -110,9 +111,10 @@ def dropout_data(
     outputs = tuple(core.dropout(z, p, mask=m) for m in masks)
     applied = tuple(z * m for m in masks)
     kept = np.all(np.stack(masks) == 1, axis=0) if masks else np.zeros(z.size, bool)
+    scale = float(core.dropout([1.0], p, mask=[1])[0])  # what the core multiplies a kept value by: 1 / (1 − p)
     return DropoutData(
         sizes=sizes, p=p, seeds=seeds, net_masks=tuple(net_masks), z=z, masks=masks, applied=applied,
-        outputs=outputs, keep=1 - p, scale=1 / (1 - p), eval_output=core.dropout(z, p, training=False),
+        outputs=outputs, keep=1 / scale, scale=scale, eval_output=core.dropout(z, p, training=False),
         always_kept=tuple(int(i) for i in np.flatnonzero(kept)),
     )
 
@@ -142,7 +144,7 @@ class Dropout(CnnvizScene):
         layer_names = VGroup(*(label(n, size=theme.SMALL_SIZE, color=theme.MUTED).move_to([layer.get_x(), name_y, 0])
                                for n, layer in zip(names, net.layers)))
         note = caption(f"Training, p = {p}: every hidden neuron is switched off with probability {p}")
-        self.play(FadeIn(head), FadeIn(net), FadeIn(layer_names), FadeIn(note), run_time=1.0)
+        self.play(fade_in(head), fade_in(net), fade_in(layer_names), fade_in(note), run_time=1.0)
         self.play(net.pulse(run_time=1.0))
         self.beat(0.4)
 
@@ -151,11 +153,8 @@ class Dropout(CnnvizScene):
             off = "; ".join(f"hidden {k + 1}: {_ordinal_list(np.flatnonzero(m == 0))}" for k, m in enumerate(masks))
             new_label = label(f"step {t + 1} (seed {seed}) — off: {off}", size=theme.SMALL_SIZE,
                               color=theme.HIGHLIGHT).next_to(head, DOWN, buff=0.3)
-            target = net.animate
-            for k, m in enumerate(masks):
-                target = target.set_mask(k + 1, m)
-            swap = FadeIn(new_label) if step_label is None else ReplacementTransform(step_label, new_label)
-            self.play(target, swap, run_time=0.7)
+            swap = fade_in(new_label) if step_label is None else ReplacementTransform(step_label, new_label)
+            self.play(*net.mask_animations({k + 1: m for k, m in enumerate(masks)}), swap, run_time=0.7)
             step_label = new_label
             self.play(net.pulse(run_time=0.9))
             self.beat(0.5)
@@ -171,9 +170,9 @@ class Dropout(CnnvizScene):
         z_col = value_vector(d.z, color=theme.INPUT, **kw).move_to([xs[0], rows_y, 0])
         z_head = label("z", color=theme.INPUT).next_to(z_col, UP, buff=0.2)
         layer_name = label(names[1], size=theme.SMALL_SIZE, color=theme.MUTED).move_to([layer.get_x(), z_head.get_y(), 0])
-        self.play(FadeOut(net), FadeOut(layer_names), FadeOut(step_label), FadeOut(note),
-                  ReplacementTransform(net.layers[1].copy(), layer), FadeIn(layer_name), run_time=0.8)
-        self.play(FadeIn(z_col), FadeIn(z_head), run_time=0.6)
+        self.play(fade_out(net), fade_out(layer_names), fade_out(step_label), fade_out(note),
+                  ReplacementTransform(net.layers[1].copy(), layer), fade_in(layer_name), run_time=0.8)
+        self.play(fade_in(z_col), fade_in(z_head), run_time=0.6)
 
         def columns(k):
             m = value_vector(d.masks[k], color=theme.MUTED, **kw).move_to([xs[1], rows_y, 0])
@@ -205,9 +204,9 @@ class Dropout(CnnvizScene):
             ).arrange(DOWN, buff=0.25).move_to([panel_x, 1.0, 0])
             m, a, o = columns(k)
             if cols is None:
-                self.play(FadeIn(new_info), FadeIn(heads[0]), FadeIn(m), *_switch(layer, mask, theme.TEXT), run_time=0.8)
-                self.play(FadeIn(heads[1]), TransformFromCopy(VGroup(z_col, m), a), run_time=0.8)
-                self.play(FadeIn(heads[2]), FadeIn(scale_note), TransformFromCopy(a, o), run_time=0.8)
+                self.play(fade_in(new_info), fade_in(heads[0]), fade_in(m), *_switch(layer, mask, theme.TEXT), run_time=0.8)
+                self.play(fade_in(heads[1]), TransformFromCopy(VGroup(z_col, m), a), run_time=0.8)
+                self.play(fade_in(heads[2]), fade_in(scale_note), TransformFromCopy(a, o), run_time=0.8)
                 self.beat(1.2)
             else:
                 self.play(ReplacementTransform(info, new_info), *_switch(layer, mask, theme.TEXT),
@@ -225,10 +224,10 @@ class Dropout(CnnvizScene):
             who = ("Neuron " if len(d.always_kept) == 1 else "Neurons ") + _ordinal_list(d.always_kept)
             obs = caption(f"{who} stayed on every time, next to different neighbours: it cannot rely on them",
                           size=theme.SMALL_SIZE, color=theme.HIGHLIGHT)
-            self.play(FadeIn(rows), FadeIn(obs), *(Indicate(layer.neurons[i], color=theme.HIGHLIGHT)
+            self.play(fade_in(rows), fade_in(obs), *(Indicate(layer.neurons[i], color=theme.HIGHLIGHT)
                                                     for i in d.always_kept), run_time=0.9)
             self.beat(1.2)
-            self.play(FadeOut(rows), FadeOut(obs), run_time=0.4)
+            self.play(fade_out(rows), fade_out(obs), run_time=0.4)
 
         # ---- 3. test time: every neuron on, no mask, no scaling
         eval_col = value_vector(d.eval_output, color=theme.OUTPUT, **kw).move_to([xs[3], rows_y, 0])
@@ -240,12 +239,12 @@ class Dropout(CnnvizScene):
         ).arrange(DOWN, buff=0.25).move_to([panel_x, 1.0, 0])
         same = label("output = z", size=30, color=theme.OUTPUT).move_to([panel_x, -1.3, 0])
         self.play(ReplacementTransform(info, eval_info), *_switch(layer, np.ones(n, int), theme.TEXT),
-                  FadeOut(VGroup(*cols, heads[0], heads[1], scale_note)),
+                  fade_out(VGroup(*cols, heads[0], heads[1], scale_note)),
                   ReplacementTransform(heads[2], eval_head), run_time=0.9)
-        self.play(TransformFromCopy(z_col, eval_col), FadeIn(same), run_time=0.8)
+        self.play(TransformFromCopy(z_col, eval_col), fade_in(same), run_time=0.8)
         end = caption(f"Training divides by 1 − p = {fmt_num(d.keep)}, so the expected value is already z: "
                       f"(1 − p) · z / (1 − p) = z", size=theme.SMALL_SIZE)
-        self.play(FadeIn(end), run_time=0.5)
+        self.play(fade_in(end), run_time=0.5)
         self.beat(1.6)
         self.clear_all()
 
@@ -336,8 +335,8 @@ class BackpropWeightSharing(CnnvizScene):
                          for t, col, g in (
             ("input X", theme.INPUT, x_grid), ("kernel W", theme.KERNEL, w_grid), ("output Y", theme.OUTPUT, y_grid),
             ("δ = ∂L/∂Y", theme.TEXT, g_grid), ("∇W = ∂L/∂W", theme.KERNEL, dw_grid))))
-        self.play(FadeIn(head), FadeIn(row), FadeIn(heads), run_time=1.0)
-        self.play(FadeIn(g_grid), FadeIn(dw_grid), run_time=0.6)
+        self.play(fade_in(head), fade_in(row), fade_in(heads), run_time=1.0)
+        self.play(fade_in(g_grid), fade_in(dw_grid), run_time=0.6)
         self.beat(0.6)
 
         # ---- 1. weight sharing: w_ab is used at every position of the window
@@ -347,7 +346,7 @@ class BackpropWeightSharing(CnnvizScene):
         x_sub = "x_{ij}" if (a, b) == (0, 0) else f"x_{{i+{a},\\,j+{b}}}"
         used = Formula(rf"y_{{ij}} = {w_tex}\, {x_sub} + \dots \quad\Rightarrow\quad "
                        rf"\frac{{\partial y_{{ij}}}}{{\partial {w_tex}}} = {x_sub}", font_size=32).move_to([0, -1.2, 0])
-        self.play(Create(wbox), Create(window), FadeIn(used), run_time=0.8)
+        self.play(Create(wbox), Create(window), fade_in(used), run_time=0.8)
         x_marks, y_marks = VGroup(), VGroup()
         for k, (i, j, *_rest) in enumerate(d.paths):
             if k:
@@ -358,14 +357,14 @@ class BackpropWeightSharing(CnnvizScene):
             y_marks.add(ym)
         shared = label(f"the same weight, {n_paths} outputs: {n_paths} paths to the loss", color=hl)
         shared.move_to([0, -2.5, 0])
-        self.play(FadeOut(window), FadeIn(shared), run_time=0.5)
+        self.play(fade_out(window), fade_in(shared), run_time=0.5)
         self.beat(1.0)
 
         # ---- 2. the chain rule: ∂L/∂w = Σ δ_ij · x_ij, one term per path
         chain = Formula(rf"\frac{{\partial L}}{{\partial {w_tex}}} = \sum_{{i,j}} "
                         rf"\frac{{\partial L}}{{\partial y_{{ij}}}}\,\frac{{\partial y_{{ij}}}}{{\partial {w_tex}}}"
                         rf" = \sum_{{i,j}} \delta_{{ij}}\, {x_sub}", font_size=32).move_to(used)
-        self.play(FadeOut(shared), ReplacementTransform(used, chain), run_time=0.8)
+        self.play(fade_out(shared), ReplacementTransform(used, chain), run_time=0.8)
         cols = 2 if n_paths <= 4 else 3
         terms = VGroup()
         for i, j, xv, dv, pv in d.paths:
@@ -389,13 +388,13 @@ class BackpropWeightSharing(CnnvizScene):
         self.beat(1.2)
 
         # ---- 3. every weight at once: ∇W = X ⋆ δ, δ sliding over X like a kernel
-        self.play(FadeOut(VGroup(terms, total, x_marks, y_marks, d_marks, wbox)), run_time=0.5)
+        self.play(fade_out(VGroup(terms, total, x_marks, y_marks, d_marks, wbox)), run_time=0.5)
         rule = Formula(r"\nabla W = X \star \delta", font_size=36).move_to([0, -1.0, 0])
         sub = label(f"δ ({core.fmt_shape(d.delta.shape)}) slides over X like a kernel", size=theme.SMALL_SIZE,
                     color=theme.MUTED).next_to(rule, DOWN, buff=0.25)
         dwin = SlidingWindow(x_grid, oh, ow).place(0, 0)
         wcell = w_grid.window(0, 0, 1, 1, color=hl)
-        self.play(FadeIn(rule), FadeIn(sub), Create(dwin), Create(wcell), run_time=0.8)
+        self.play(fade_in(rule), fade_in(sub), Create(dwin), Create(wcell), run_time=0.8)
         line = None
         for k, step in enumerate(d.dw_steps):
             r, cc = step.out_pos
@@ -406,7 +405,7 @@ class BackpropWeightSharing(CnnvizScene):
             new_line = Formula(rf"\frac{{\partial L}}{{\partial w_{{{r + 1}{cc + 1}}}}} = {prods} = "
                                rf"{_tex_num(step.output, paren=False)}", font_size=32, color=theme.KERNEL)
             fit_width(new_line, 13.6).move_to([0, -2.9, 0])
-            swap = FadeIn(new_line) if line is None else ReplacementTransform(line, new_line)
+            swap = fade_in(new_line) if line is None else ReplacementTransform(line, new_line)
             if (r, cc) == (a, b):
                 self.play(swap, Indicate(result, color=hl), run_time=0.6)
             else:
@@ -417,7 +416,7 @@ class BackpropWeightSharing(CnnvizScene):
             self.beat(0.6 if k < 2 else 0.3)
         end = caption(f"Each weight's gradient sums δ·x over all {n_paths} positions it was used at",
                       color=theme.KERNEL)
-        self.play(FadeOut(dwin), FadeOut(wcell), FadeOut(line), FadeIn(end), run_time=0.6)
+        self.play(fade_out(dwin), fade_out(wcell), fade_out(line), fade_in(end), run_time=0.6)
         self.beat(1.5)
         self.clear_all()
 
@@ -532,7 +531,7 @@ class BatchNormStep(CnnvizScene):
             Formula(r"\beta", font_size=30, color=theme.BIAS).next_to(b_row, LEFT, buff=0.2),
         )
         line_y = -3.5
-        self.play(FadeIn(head), FadeIn(x_grid), FadeIn(heads[0]), run_time=1.0)
+        self.play(fade_in(head), fade_in(x_grid), fade_in(heads[0]), run_time=1.0)
         self.beat(0.5)
 
         # ---- 1. μ_B and σ²_B of each feature, over the batch (this batch only)
@@ -544,17 +543,17 @@ class BatchNormStep(CnnvizScene):
                         rf"\,/\,{B} = {_tex_num(d.var[0], paren=False)}", font_size=30, color=theme.HIGHLIGHT)
         for f in (mu_f, var_f):
             fit_width(f, 13.6).move_to([0, line_y, 0])
-        self.play(Create(col), FadeIn(mu_f), FadeIn(row_names[0]), FadeIn(mu_row.cells), run_time=0.8)
+        self.play(Create(col), fade_in(mu_f), fade_in(row_names[0]), fade_in(mu_row.cells), run_time=0.8)
         self.play(TransformFromCopy(mu_f[-len(fmt_num(d.mean[0])):], mu_row.labels[0]), run_time=0.6)
         self.beat(0.8)
-        self.play(ReplacementTransform(mu_f, var_f), FadeIn(row_names[1]), FadeIn(var_row.cells), run_time=0.8)
+        self.play(ReplacementTransform(mu_f, var_f), fade_in(row_names[1]), fade_in(var_row.cells), run_time=0.8)
         self.play(TransformFromCopy(var_f[-len(fmt_num(d.var[0])):], var_row.labels[0]), run_time=0.6)
         self.beat(0.8)
         rest = VGroup(*mu_row.labels[1:], *var_row.labels[1:])
         note = label("the same for every feature: statistics over the batch, one column at a time",
                      size=theme.SMALL_SIZE).move_to([0, line_y, 0])
-        self.play(col.animate.stretch_to_fit_width(D * c).move_to(x_grid), FadeOut(var_f), FadeIn(note),
-                  FadeIn(rest, lag_ratio=0.15), run_time=1.0)
+        self.play(col.animate.stretch_to_fit_width(D * c).move_to(x_grid), fade_out(var_f), fade_in(note),
+                  LaggedStart(*(fade_in(t) for t in rest), lag_ratio=0.15), run_time=1.0)
         self.beat(1.0)
 
         # ---- 2. x̂ = (x − μ_B) / √(σ²_B + ε): each feature centred and scaled
@@ -563,8 +562,8 @@ class BatchNormStep(CnnvizScene):
                        rf"{_tex_num(round(float(d.x_hat[0, 0]), 2), paren=False)}", font_size=30)
         fit_width(xh_f, 13.6).move_to([0, line_y, 0])
         cell0 = x_grid.window(0, 0, 1, 1)
-        self.play(FadeOut(col), FadeOut(note), FadeIn(xh_grid), FadeIn(heads[1]), Create(arrows[0]),
-                  FadeIn(arrow_names[0]), Create(cell0), FadeIn(xh_f), run_time=0.9)
+        self.play(fade_out(col), fade_out(note), fade_in(xh_grid), fade_in(heads[1]), Create(arrows[0]),
+                  fade_in(arrow_names[0]), Create(cell0), fade_in(xh_f), run_time=0.9)
         first = xh_grid.value_label(0, 0, d.x_hat[0, 0])
         self.play(TransformFromCopy(xh_f[-len(fmt_num(d.x_hat[0, 0])):], first), run_time=0.6)
         self.beat(0.8)
@@ -572,8 +571,8 @@ class BatchNormStep(CnnvizScene):
         centred = label(f"every feature now has mean {fmt_num(float(np.abs(d.x_hat_mean).max()))} "
                         f"and variance {fmt_num(float(d.x_hat_var.mean()))}", size=theme.SMALL_SIZE)
         centred.move_to([0, line_y, 0])
-        self.play(FadeOut(cell0), FadeOut(xh_f), FadeIn(others, lag_ratio=0.08), run_time=1.2)
-        self.play(FadeIn(centred), run_time=0.5)
+        self.play(fade_out(cell0), fade_out(xh_f), LaggedStart(*(fade_in(t) for t in others), lag_ratio=0.08), run_time=1.2)
+        self.play(fade_in(centred), run_time=0.5)
         self.beat(1.2)
 
         # ---- 3. y = γ x̂ + β: a learned scale and shift per feature
@@ -581,15 +580,15 @@ class BatchNormStep(CnnvizScene):
                       rf"{_tex_num(d.beta[0])} = {_tex_num(round(float(d.y[0, 0]), 2), paren=False)}",
                       font_size=30, color=theme.OUTPUT)
         fit_width(y_f, 13.6).move_to([0, line_y, 0])
-        self.play(FadeOut(centred), FadeIn(y_grid.cells), FadeIn(heads[2]), Create(arrows[1]), FadeIn(arrow_names[1]),
-                  FadeIn(g_row), FadeIn(b_row), FadeIn(row_names[2:]), run_time=0.9)
-        self.play(FadeIn(y_f), run_time=0.6)
+        self.play(fade_out(centred), fade_in(y_grid.cells), fade_in(heads[2]), Create(arrows[1]), fade_in(arrow_names[1]),
+                  fade_in(g_row), fade_in(b_row), fade_in(row_names[2:]), run_time=0.9)
+        self.play(fade_in(y_f), run_time=0.6)
         y_first = y_grid.value_label(0, 0, d.y[0, 0])
         self.play(TransformFromCopy(y_f[-len(fmt_num(d.y[0, 0])):], y_first), run_time=0.6)
         y_rest = VGroup(*(y_grid.value_label(i, j, d.y[i, j]) for j in range(D) for i in range(B) if (i, j) != (0, 0)))
         learned = label("γ and β are learned: the network picks each feature's scale and shift",
                         size=theme.SMALL_SIZE).move_to([0, line_y, 0])
-        self.play(FadeOut(y_f), FadeIn(y_rest, lag_ratio=0.08), FadeIn(learned), run_time=1.2)
+        self.play(fade_out(y_f), LaggedStart(*(fade_in(t) for t in y_rest), lag_ratio=0.08), fade_in(learned), run_time=1.2)
         self.beat(1.5)
 
         # ---- 4. where it sits: Conv → BN → ReLU; never right before the softmax
@@ -606,11 +605,11 @@ class BatchNormStep(CnnvizScene):
         cross.move_to([mlp.arrows[-1].get_x(), mlp.boxes.get_top()[1] + 0.35, 0])
         mlp_note = label("never right before the softmax: the logits keep their scale between classes",
                          size=theme.BODY_SIZE, color=theme.NEGATIVE).next_to(mlp, DOWN, buff=0.3)
-        self.play(FadeOut(table), FadeIn(where), run_time=0.7)
-        self.play(FadeIn(conv), FadeIn(conv_note), run_time=0.8)
+        self.play(fade_out(table), fade_in(where), run_time=0.7)
+        self.play(fade_in(conv), fade_in(conv_note), run_time=0.8)
         self.beat(1.0)
-        self.play(FadeIn(mlp), run_time=0.7)
-        self.play(FadeIn(cross), FadeIn(mlp_note), Indicate(mlp.arrows[-1], color=theme.NEGATIVE), run_time=0.8)
+        self.play(fade_in(mlp), run_time=0.7)
+        self.play(fade_in(cross), fade_in(mlp_note), Indicate(mlp.arrows[-1], color=theme.NEGATIVE), run_time=0.8)
         self.beat(1.6)
         self.clear_all()
 
@@ -749,10 +748,10 @@ class MiniBatchTraining(CnnvizScene):
         naive_note.next_to(naive, DOWN, buff=0.5)
         cross = Line(naive.get_corner(DOWN + LEFT), naive.get_corner(UP + RIGHT), stroke_color=theme.NEGATIVE,
                      stroke_width=6)
-        self.play(FadeIn(head), FadeIn(naive_head), FadeIn(one), FadeIn(arrow0), FadeIn(chain), run_time=1.0)
-        self.play(FadeIn(naive_note), Create(cross), run_time=0.8)
+        self.play(fade_in(head), fade_in(naive_head), fade_in(one), fade_in(arrow0), fade_in(chain), run_time=1.0)
+        self.play(fade_in(naive_note), Create(cross), run_time=0.8)
         self.beat(1.0)
-        self.play(FadeOut(Group(one, arrow0, chain, naive_head, naive_note, cross)), run_time=0.5)
+        self.play(fade_out(Group(one, arrow0, chain, naive_head, naive_note, cross)), run_time=0.5)
 
         # ---- 2. B images become one (B, C, H, W) tensor
         rgb = d.images if C == 3 else np.repeat(d.images, 3, axis=3)
@@ -767,7 +766,7 @@ class MiniBatchTraining(CnnvizScene):
         grid_head = label(f"{B} images, each {H}×{W}×{C} (random crops of {', '.join(photos)})",
                           color=theme.INPUT).next_to(grid, UP, buff=0.35)
         fit_width(grid_head, 13.4)
-        self.play(FadeIn(grid_raster), FadeIn(grid_head), run_time=1.0)
+        self.play(fade_in(grid_raster), fade_in(grid_head), run_time=1.0)
         self.beat(0.8)
 
         deck_h = 2.1
@@ -782,10 +781,10 @@ class MiniBatchTraining(CnnvizScene):
         legend = label("(B, C, H, W)", size=theme.SMALL_SIZE, color=theme.MUTED)
         VGroup(shape_txt, legend).arrange(DOWN, buff=0.15).next_to(deck, DOWN, buff=0.35).align_to(deck, LEFT)
         stack_note = caption(f"np.stack: {B} arrays of {H}×{W}×{C} → one 4-D tensor", color=theme.INPUT)
-        self.play(*moves, FadeOut(grid_head), run_time=1.2)
+        self.play(*moves, fade_out(grid_head), run_time=1.0)
         self.remove(*pics)
         self.add(deck)
-        self.play(FadeIn(shape_txt), FadeIn(legend), FadeIn(stack_note), run_time=0.6)
+        self.play(fade_in(shape_txt), fade_in(legend), fade_in(stack_note), run_time=0.6)
         self.beat(1.0)
 
         # ---- 3. one vectorised forward: the whole batch through a conv layer at once
@@ -804,21 +803,21 @@ class MiniBatchTraining(CnnvizScene):
                    max_tip_length_to_length_ratio=0.15)
         fwd_note = caption(f"one vectorised call on all {B} images at once, not {B} separate forward passes",
                            color=theme.OUTPUT)
-        self.play(FadeIn(conv), FadeIn(conv_sub), Create(a1), ReplacementTransform(stack_note, fwd_note), run_time=0.8)
-        self.play(Create(a2), FadeIn(out_deck), FadeIn(out_txt), FadeIn(out_legend), run_time=1.2)
+        self.play(fade_in(conv), fade_in(conv_sub), Create(a1), ReplacementTransform(stack_note, fwd_note), run_time=0.8)
+        self.play(Create(a2), fade_in(out_deck), fade_in(out_txt), fade_in(out_legend), run_time=1.2)
         self.beat(1.5)
 
         # ---- 4. steps and epochs
-        self.play(FadeOut(Group(deck, shape_txt, legend, conv, conv_sub, a1, a2, out_deck, out_txt, out_legend,
+        self.play(fade_out(Group(deck, shape_txt, legend, conv, conv_sub, a1, a2, out_deck, out_txt, out_legend,
                                 fwd_note)), run_time=0.6)
         step_f = Formula(rf"\text{{steps per epoch}} = \frac{{N}}{{B}} = \frac{{{s.dataset_size}}}{{{s.batch_size}}}"
                          rf" = {s.steps_per_epoch}", font_size=34).move_to([0, 2.1, 0])
         bar_w = 12.0
         bar = Rectangle(width=bar_w, height=0.45, stroke_color=theme.INPUT, stroke_width=2).move_to([0, 0.9, 0])
-        ticks = VGroup(*(Line(bar.get_corner(DOWN + LEFT) + RIGHT * bar_w * k / s.steps_per_epoch,
-                              bar.get_corner(UP + LEFT) + RIGHT * bar_w * k / s.steps_per_epoch,
-                              stroke_color=theme.GRID_LINE, stroke_width=1)
-                         for k in range(1, s.steps_per_epoch)))
+        ticks = VMobject(stroke_color=theme.GRID_LINE, stroke_width=1)  # one path of many strokes: cheap to draw
+        for k in range(1, s.steps_per_epoch):
+            ticks.start_new_path(bar.get_corner(DOWN + LEFT) + RIGHT * bar_w * k / s.steps_per_epoch)
+            ticks.add_line_to(bar.get_corner(UP + LEFT) + RIGHT * bar_w * k / s.steps_per_epoch)
         fill = Rectangle(width=bar_w, height=0.45, stroke_width=0).set_fill(theme.INPUT, opacity=0.55).move_to(bar)
         ends = VGroup(label("step 1", size=theme.SMALL_SIZE, color=theme.MUTED).next_to(bar, DOWN, buff=0.15)
                       .align_to(bar, LEFT),
@@ -827,8 +826,10 @@ class MiniBatchTraining(CnnvizScene):
         epoch_name = label(f"1 epoch = {fmt_int(s.dataset_size)} images seen once = {fmt_int(s.steps_per_epoch)} "
                            f"updates of {s.batch_size}", size=theme.SMALL_SIZE, color=theme.INPUT)
         epoch_name.next_to(ends, DOWN, buff=0.15)
-        self.play(FadeIn(step_f), FadeIn(bar), FadeIn(ticks), FadeIn(ends), run_time=0.8)
-        self.play(GrowFromEdge(fill, LEFT), FadeIn(epoch_name), run_time=1.5)
+        self.play(fade_in(step_f), fade_in(bar), fade_in(ticks), fade_in(ends), run_time=0.8)
+        fill.stretch_to_fit_width(0.01).align_to(bar, LEFT)  # the epoch fills up from step 1 to the last
+        self.add(fill)
+        self.play(fill.animate.stretch_to_fit_width(bar_w).align_to(bar, LEFT), fade_in(epoch_name), run_time=1.5)
         self.beat(1.0)
 
         e = s.epochs
@@ -840,9 +841,9 @@ class MiniBatchTraining(CnnvizScene):
         total_f = Formula(rf"\text{{updates}} = {s.steps_per_epoch} \times {e} = "
                           rf"\mathbf{{{fmt_int(s.total_updates).replace(',', '{,}')}}}", font_size=38,
                           color=theme.OUTPUT).move_to([0, -2.55, 0])
-        self.play(FadeIn(blocks), FadeIn(ep_label), run_time=0.6)
-        self.play(LaggedStart(*(FadeIn(b) for b in filled), lag_ratio=0.3), run_time=1.6)
-        self.play(FadeIn(total_f), run_time=0.7)
+        self.play(fade_in(blocks), fade_in(ep_label), run_time=0.6)
+        self.play(LaggedStart(*(fade_in(b) for b in filled), lag_ratio=0.3), run_time=1.6)
+        self.play(fade_in(total_f), run_time=0.7)
         self.beat(1.8)
         self.clear_all()
 
@@ -934,7 +935,7 @@ class TrainVsEval(CnnvizScene):
         h_train = label("model.train()", size=30, color=theme.HIGHLIGHT, mono=True).move_to([xl, 2.75, 0])
         h_eval = label("model.eval()", size=30, color=theme.OUTPUT, mono=True).move_to([xr, 2.75, 0])
         divider = Line([0, 2.95, 0], [0, -2.95, 0], stroke_color=theme.GRID_LINE, stroke_width=2)
-        self.play(FadeIn(head), FadeIn(h_train), FadeIn(h_eval), Create(divider), run_time=0.9)
+        self.play(fade_in(head), fade_in(h_train), fade_in(h_eval), Create(divider), run_time=0.9)
 
         # ---- 1. data augmentation: a new random flip and shift each step, or the image itself
         n = len(d.augmented)
@@ -955,11 +956,11 @@ class TrainVsEval(CnnvizScene):
         e_pics, e_notes = row_of(d.evaluated, xr)
         cap1 = caption("Augmentation: a new random flip and shift at every training step; off in evaluation",
                        size=theme.SMALL_SIZE, color=theme.TEXT)
-        self.play(FadeIn(cap1), FadeIn(e_pics), FadeIn(e_notes), run_time=0.8)
+        self.play(fade_in(cap1), fade_in(e_pics), fade_in(e_notes), run_time=0.8)
         for pic, note in zip(a_pics, a_notes):
-            self.play(FadeIn(pic, shift=0.2 * DOWN), FadeIn(note), run_time=0.6)
+            self.play(FadeIn(pic, shift=0.2 * DOWN), fade_in(note), run_time=0.6)
         self.beat(1.5)
-        self.play(FadeOut(Group(a_pics, a_notes, e_pics, e_notes, cap1)), run_time=0.5)
+        self.play(fade_out(Group(a_pics, a_notes, e_pics, e_notes, cap1)), run_time=0.5)
 
         # ---- 2. batch norm: the batch's own statistics, or the running averages saved in training
         B = d.batch.size
@@ -984,14 +985,14 @@ class TrainVsEval(CnnvizScene):
             parts.add(VGroup(x_row, x_name, s_line, y_row, y_name, n_line))
         cap2 = caption("Batch norm: batch statistics in training, the running averages in evaluation",
                        size=theme.SMALL_SIZE, color=theme.TEXT)
-        self.play(FadeIn(cap2), *(FadeIn(VGroup(p[0], p[1])) for p in parts), run_time=0.7)
+        self.play(fade_in(cap2), *(fade_in(VGroup(p[0], p[1])) for p in parts), run_time=0.7)
         self.beat(0.5)
         for p in parts:
-            self.play(FadeIn(p[2]), run_time=0.5)
-            self.play(TransformFromCopy(p[0], p[3]), FadeIn(p[4]), run_time=0.8)
-            self.play(FadeIn(p[5]), run_time=0.4)
+            self.play(fade_in(p[2]), run_time=0.5)
+            self.play(TransformFromCopy(p[0], p[3]), fade_in(p[4]), run_time=0.8)
+            self.play(fade_in(p[5]), run_time=0.4)
         self.beat(1.6)
-        self.play(FadeOut(VGroup(parts, cap2)), run_time=0.5)
+        self.play(fade_out(VGroup(parts, cap2)), run_time=0.5)
 
         # ---- 3. dropout: a random mask and 1/(1 − p), or every neuron and no scaling
         zc = min(1.0, 5.6 / d.z.size)
@@ -1010,12 +1011,12 @@ class TrainVsEval(CnnvizScene):
             drops.add(Group(net, z_row, z_name, o_row, o_name))
         cap3 = caption(f"Dropout (p = {fmt_num(d.p)}): random mask and ÷ (1 − p) in training; "
                        f"all neurons, no scaling, in evaluation", size=theme.SMALL_SIZE, color=theme.TEXT)
-        self.play(FadeIn(cap3), *(FadeIn(Group(g[0], g[1], g[2])) for g in drops), run_time=0.8)
-        self.play(drops[0][0].animate.set_mask(1, d.mask), run_time=0.7)
+        self.play(fade_in(cap3), *(fade_in(Group(g[0], g[1], g[2])) for g in drops), run_time=0.8)
+        self.play(*drops[0][0].mask_animations({1: d.mask}), run_time=0.7)
         self.play(*(drops[k][0].pulse(run_time=0.9) for k in (0, 1)))
-        self.play(*(TransformFromCopy(g[1], g[3]) for g in drops), *(FadeIn(g[4]) for g in drops), run_time=0.8)
+        self.play(*(TransformFromCopy(g[1], g[3]) for g in drops), *(fade_in(g[4]) for g in drops), run_time=0.8)
         self.beat(1.6)
-        self.play(FadeOut(Group(drops, cap3)), run_time=0.5)
+        self.play(fade_out(Group(drops, cap3)), run_time=0.5)
 
         # ---- 4. the notebook's table
         rows = (
@@ -1031,8 +1032,8 @@ class TrainVsEval(CnnvizScene):
                       label(tr, color=theme.HIGHLIGHT).move_to([xs[1], y, 0]),
                       label(ev, color=theme.OUTPUT).move_to([xs[2], y, 0]))
         rule = Line([-6.6, 1.75, 0], [6.6, 1.75, 0], stroke_color=theme.GRID_LINE, stroke_width=2)
-        self.play(FadeOut(divider), h_train.animate.move_to([xs[1], 2.3, 0]), h_eval.animate.move_to([xs[2], 2.3, 0]),
+        self.play(fade_out(divider), h_train.animate.move_to([xs[1], 2.3, 0]), h_eval.animate.move_to([xs[2], 2.3, 0]),
                   Create(rule), run_time=0.6)
-        self.play(LaggedStart(*(FadeIn(t) for t in table), lag_ratio=0.15), run_time=1.5)
+        self.play(LaggedStart(*(fade_in(t) for t in table), lag_ratio=0.15), run_time=1.5)
         self.beat(2.0)
         self.clear_all()

@@ -50,6 +50,17 @@ def test_neuron_network_masks_neurons_and_edges():
     assert net.layers[1].neurons[1].get_fill_color().to_hex().upper() == theme.TEXT.upper()
     with pytest.raises(ValueError, match="layer 1"):
         net.set_mask(1, [1, 0])
+    # the cheap animations: one per neuron or edge that changes, ending in set_mask's picture
+    anims = net.mask_animations({1: [1, 1, 0, 1]})
+    assert len(anims) == 1 + 3 + 2  # neuron 2 off: it and its 3 + 2 edges
+    assert net.masks[1].tolist() == [1, 1, 0, 1]
+    for a in anims:
+        a.mobject.become(a.mobject.target)
+    ref = NeuronNetwork((3, 4, 2), width=6, height=3).set_mask(1, [1, 1, 0, 1])
+    for got, want in zip(net.family_members_with_points(), ref.family_members_with_points()):
+        assert got.get_stroke_opacity() == pytest.approx(want.get_stroke_opacity())
+        assert got.get_fill_color().to_hex() == want.get_fill_color().to_hex()
+    assert net.mask_animations({1: [1, 1, 0, 1]}) == []
 
 
 # ----------------------------------------------------------------- Dropout
@@ -428,3 +439,41 @@ def test_train_vs_eval_layout_with_another_example():
                        z=(1.5, 2.0, 0.5, 3.0), p=0.25, seed=7)
     problems = check_scene(scene, pacing=(5, 40))
     assert not problems, "\n".join(map(str, problems))
+
+
+def test_quick_fade_scales_opacities_and_restores_them():
+    from manim import Group, ImageMobject, tempconfig
+
+    from cnnviz import theme
+    from cnnviz.drawings import CnnvizScene, QuickFade, ValueGrid, fade_in, fade_out, label
+
+    g = ValueGrid(np.array([[1, 2]]))
+    g.cells[0].set_fill(opacity=0.5)
+    before = [(sm.get_fill_opacity(), sm.get_stroke_opacity()) for sm in g.family_members_with_points()]
+    anim = QuickFade(g)
+    anim.begin()
+    assert all(sm.get_fill_opacity() == 0 for sm in g.family_members_with_points())
+    anim.interpolate(0.5)
+    mid = [(sm.get_fill_opacity(), sm.get_stroke_opacity()) for sm in g.family_members_with_points()]
+    np.testing.assert_allclose(mid, np.array(before) * anim.rate_func(0.5))
+    anim.finish()
+    np.testing.assert_allclose([(sm.get_fill_opacity(), sm.get_stroke_opacity())
+                                for sm in g.family_members_with_points()], before)
+    # pictures fall back to Manim's fades; QuickFade refuses them
+    pic = Group(ImageMobject(np.zeros((2, 2, 3), dtype=np.uint8)), label("x"))
+    assert type(fade_in(pic)).__name__ == "FadeIn" and type(fade_out(pic)).__name__ == "FadeOut"
+    with pytest.raises(TypeError):
+        QuickFade(pic)
+
+    class _Fades(CnnvizScene):
+        def construct(self):
+            self.t = label("hello", color=theme.OUTPUT)
+            self.play(fade_in(self.t))
+            self.shown = self.t in self.mobjects
+            self.play(fade_out(self.t))
+
+    with tempconfig({"dry_run": True, "disable_caching": True, "verbosity": "ERROR", "progress_bar": "none"}):
+        scene = _Fades(skip_animations=True)
+        scene.render()
+    assert scene.shown and scene.t not in scene.mobjects
+    assert scene.t.get_fill_opacity() == 1.0  # left the scene with its own opacity, like FadeOut
