@@ -998,7 +998,11 @@ def batch_norm_eval(x: Any, running_mean: Any, running_var: Any, gamma: Any = 1.
     if arr.ndim == 0 or 0 in arr.shape:
         raise ValueError(f"{fn} needs a batch of values, got shape {fmt_shape(arr.shape)}")
     axes = _ch3b_axes(axis, arr.ndim, arr.shape, fn)
-    if isinstance(eps, (bool, np.bool_)) or not isinstance(eps, numbers.Real) or not 0 <= float(eps) < np.inf:
+    try:
+        eps_f = float(eps) if isinstance(eps, numbers.Real) and not isinstance(eps, (bool, np.bool_)) else -1.0
+    except OverflowError:
+        eps_f = np.inf
+    if not 0 <= eps_f < np.inf:
         raise ValueError(f"{fn} eps must be a finite number >= 0, got {eps!r}")
     keep = tuple(1 if a in axes else d for a, d in enumerate(arr.shape))
     stat_shape = tuple(d for a, d in enumerate(arr.shape) if a not in axes)
@@ -1019,7 +1023,7 @@ def batch_norm_eval(x: Any, running_mean: Any, running_var: Any, gamma: Any = 1.
     xf = _ch3b_real_array(arr, "batch", fn)
     if (rv < 0).any():
         raise ValueError(f"{fn}: a running variance cannot be negative")
-    denom = np.sqrt(rv + float(eps))
+    denom = np.sqrt(rv + eps_f)
     if (denom == 0).any():
         raise ValueError(f"{fn}: running variance + eps is 0, nothing to divide by (use eps > 0)")
     with np.errstate(all="ignore"):

@@ -648,14 +648,13 @@ class CnnvizScene(Scene):
         """Fade everything out: the last animation, so the GIF loops back to its empty first frame.
 
         When only the last frame is saved (``-s``, ``--format png``: a poster for
-        slides) the scene keeps its final picture instead. Vector graphics fade with
-        :class:`QuickFade` (the same picture as ``FadeOut``, without copying everything on screen).
+        slides) the scene keeps its final picture instead.
         """
         if config.save_last_frame:
             return
         mobs = [m for m in self.mobjects if m.family_members_with_points()]
         if mobs:
-            self.play(*(fade_out(m) for m in mobs), run_time=run_time)
+            self.play(*(FadeOut(m) for m in mobs), run_time=run_time)
 
 
 __all__ = [
