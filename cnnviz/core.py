@@ -63,16 +63,21 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 __all__ = [
+    "AugmentResult",
     "BatchNormResult",
     "ConvGeometry",
     "ConvGrads",
     "ConvStep",
     "Connection",
+    "RunningStats",
+    "TrainingSchedule",
     "avg_pool",
     "batch_norm",
+    "batch_norm_eval",
     "conv2d",
     "conv2d_backward",
     "conv_connections",
+    "conv2d_batch",
     "conv_geometry",
     "conv_output_shape",
     "conv_param_terms",
@@ -99,8 +104,11 @@ __all__ = [
     "pool_params",
     "pool_windows",
     "position_overlap",
+    "random_flip_crop",
     "relu",
+    "running_stats_update",
     "softmax",
+    "training_schedule",
 ]
 
 
@@ -1543,3 +1551,308 @@ def position_overlap(a: Any, b: Any) -> tuple[int, float]:
     a, b = positions(a, "a"), positions(b, "b")
     count = int(np.intersect1d(a, b).size)
     return count, (count / a.size if a.size else 0.0)
+# Training (Chapter 3 scenes Dropout, BackpropWeightSharing, BatchNormStep,
+# MiniBatchTraining, TrainVsEval): mini-batches, the training schedule,
+# batch norm in evaluation mode and its running statistics, augmentation
+# ----------------------------------------------------------------------------
+
+
+def _ch3b_real_array(value: Any, name: str, context: str) -> np.ndarray:
+    """A finite real array as float64 (NaN, ±inf and values beyond float64 are refused, naming ``name``)."""
+    arr = _as_array(value, name)
+    if arr.dtype.kind == "f" and arr.dtype.itemsize > 8:
+        with np.errstate(over="ignore"):
+            small = arr.astype(np.float64)
+    else:
+        small = arr.astype(np.float64) if arr.dtype.kind != "f" or arr.dtype != np.float64 else arr
+    if not np.isfinite(_ch3b_distinct(small)).all():
+        raise ValueError(f"{context}: the {name} holds NaN, infinity or a value beyond float64")
+    return small
+
+
+def _ch3b_distinct(arr: np.ndarray) -> np.ndarray:
+    """The distinct memory of ``arr``: a broadcast array (stride 0) is read once, not once per view."""
+    return arr[tuple(0 if st == 0 and n > 1 else slice(None) for st, n in zip(arr.strides, arr.shape))]
+
+
+def _ch3b_bool(value: Any, name: str, context: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{context}: {name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def _ch3b_unit(value: Any, name: str, context: str, closed_top: bool = True) -> float:
+    """A real number in [0, 1] (``closed_top=False``: [0, 1))."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{context}: {name} must be a number in [0, 1], got {value!r}")
+    try:
+        f = float(value)
+    except (OverflowError, ValueError):
+        raise ValueError(f"{context}: {name} must be a number in [0, 1], got {value!r}") from None
+    if not (0.0 <= f <= 1.0) or (not closed_top and f == 1.0):
+        raise ValueError(f"{context}: {name} must be a number in [0, 1{']' if closed_top else ')'}, got {value!r}")
+    return f
+
+
+#: Elements an intermediate array of these functions may hold (a 60,000² padded batch would not fit in memory).
+_CH3B_MAX_ELEMENTS = 50_000_000
+
+
+def conv2d_batch(x: Any, w: Any, b: Any = None, stride: int = 1, padding: int = 0) -> np.ndarray:
+    """:func:`conv2d` of a whole mini-batch in one vectorised call (no loop over images).
+
+    ``x``: ``(N, H, W)`` or ``(N, H, W, C)`` — N images, channels last. ``w``, ``b``,
+    ``stride`` and ``padding`` as in :func:`conv2d`. Returns ``(N, H', W', M)`` for a
+    bank of kernels, ``(N, H', W')`` for a single kernel; ``out[n] == conv2d(x[n], ...)``.
+    Integer data give an exact int64 result (refused if it could exceed 2⁵³, where
+    float64 stops being exact); otherwise float64. NaN/inf, or a result beyond float64, are refused.
+    """
+    x_arr = _as_array(x, "input batch")
+    w_arr = _as_array(w, "kernel")
+    if x_arr.ndim not in (3, 4):
+        raise ValueError(f"an input batch must be N×H×W or N×H×W×C, got a {x_arr.ndim}-D array of shape "
+                         f"{fmt_shape(x_arr.shape)}")
+    if x_arr.shape[0] == 0:
+        raise ValueError(f"cannot convolve an empty input batch of shape {fmt_shape(x_arr.shape)}")
+    g = conv_geometry(x_arr.shape[1:], w_arr.shape, stride, padding)
+    n = x_arr.shape[0]
+    ctx = f"cannot convolve a batch of {n} {fmt_shape(x_arr.shape[1:])} inputs with a {fmt_shape(w_arr.shape)} kernel"
+    Hp, Wp = g.padded_shape
+    sizes = {"padded input batch": n * Hp * Wp * g.C, "output": n * g.out_h * g.out_w * g.M,
+             "kernel": g.kh * g.kw * g.C * g.M}
+    for what, size in sizes.items():
+        if size > _CH3B_MAX_ELEMENTS:
+            raise ValueError(f"{ctx} (stride {g.stride}, padding {g.padding}): the {what} would hold {size:,} "
+                             f"numbers, more than {_CH3B_MAX_ELEMENTS:,}")
+    bias = None
+    if b is not None:
+        bias = _ch3b_real_array(_bias_vector(b, g), "bias", ctx)
+    integral = x_arr.dtype.kind in "iu" and w_arr.dtype.kind in "iu" and (
+        b is None or _as_array(b, "bias").dtype.kind in "iub")
+    xf = _ch3b_real_array(x_arr, "input batch", ctx)
+    wf = _ch3b_real_array(w_arr, "kernel", ctx)
+    if integral:  # exact in float64 while every partial sum stays below 2**53
+        bound = float(np.abs(_ch3b_distinct(xf)).max()) * float(np.abs(_ch3b_distinct(wf)).max()) \
+            * g.kh * g.kw * g.C + (float(np.abs(bias).max()) if bias is not None else 0.0)
+        if bound >= 2.0 ** 53:
+            raise ValueError(f"{ctx}: integer input batch, kernel and bias this large could lose exactness "
+                             f"(sums up to {bound:.3g} ≥ 2⁵³)")
+    x4 = xf.reshape(n, g.H, g.W, g.C)
+    w4 = wf.reshape(g.kh, g.kw, g.C, g.M)
+    p = g.padding
+    xp = np.zeros((n, Hp, Wp, g.C))
+    xp[:, p:p + g.H, p:p + g.W, :] = x4
+    last_i = g.stride * (g.out_h - 1) + 1
+    last_j = g.stride * (g.out_w - 1) + 1
+    out = np.zeros((n, g.out_h, g.out_w, g.M))
+    with np.errstate(all="ignore"):
+        for a in range(g.kh):  # loop over kernel offsets, vectorised over images and output pixels
+            for c in range(g.kw):
+                out += xp[:, a:a + last_i:g.stride, c:c + last_j:g.stride, :] @ w4[a, c]
+        if bias is not None:
+            out = out + bias
+    if not np.isfinite(out).all():
+        raise ValueError(f"{ctx}: the result overflows float64 (input batch, kernel or bias too large)")
+    if integral:
+        out = out.astype(np.int64)
+    return out[..., 0] if g.single else out
+
+
+class TrainingSchedule(NamedTuple):
+    """How many weight updates a training run makes (see :func:`training_schedule`)."""
+
+    dataset_size: int
+    batch_size: int
+    epochs: int
+    steps_per_epoch: int   # one step = one mini-batch: forward, backward, update
+    last_batch_size: int   # the size of an epoch's last batch (smaller if B does not divide N)
+    total_updates: int     # steps_per_epoch × epochs
+
+
+def training_schedule(dataset_size: int, batch_size: int, epochs: int = 1,
+                      drop_last: bool = False) -> TrainingSchedule:
+    """Steps per epoch and total updates: ``⌈N / B⌉`` steps per epoch (``⌊N / B⌋`` with
+    ``drop_last``, as PyTorch's DataLoader), times the number of epochs.
+
+    >>> training_schedule(8000, 32, 20).total_updates
+    5000
+    """
+    n = _check_int(dataset_size, "dataset size N", 1)
+    bs = _check_int(batch_size, "batch size B", 1)
+    ep = _check_int(epochs, "number of epochs", 1)
+    drop = _ch3b_bool(drop_last, "drop_last", "training_schedule")
+    if bs > n and drop:
+        raise ValueError(f"a batch size of {bs} with drop_last leaves no batch of a dataset size of {n}")
+    steps = n // bs if drop else -(-n // bs)
+    last = bs if drop or n % bs == 0 else n % bs
+    return TrainingSchedule(n, bs, ep, steps, last, steps * ep)
+
+
+class RunningStats(NamedTuple):
+    """Batch norm's running estimates of the mean and variance (used in evaluation mode)."""
+
+    mean: np.ndarray
+    var: np.ndarray
+
+
+def _ch3b_axes(axis: Any, ndim: int, shape: tuple[int, ...], fn: str) -> tuple[int, ...]:
+    axes = (axis,) if _is_int(axis) else tuple(axis) if isinstance(axis, (tuple, list)) else None
+    if axes is None or not axes or not all(_is_int(a) and -ndim <= a < ndim for a in axes) \
+            or len({a % ndim for a in axes}) != len(axes):
+        raise ValueError(f"{fn} axis {axis!r} is not valid for a batch of shape {fmt_shape(shape)}")
+    return tuple(int(a) % ndim for a in axes)
+
+
+def running_stats_update(running_mean: Any, running_var: Any, batch: Any, momentum: float = 0.1,
+                         axis: int | tuple[int, ...] = 0, unbiased: bool = True) -> RunningStats:
+    """One training step's update of batch norm's running statistics (PyTorch's rule)::
+
+        mean ← (1 − momentum) · mean + momentum · μ_B
+        var  ← (1 − momentum) · var  + momentum · σ²_B
+
+    ``μ_B`` and ``σ²_B`` are taken over ``axis`` of ``batch`` as in :func:`batch_norm`;
+    with ``unbiased`` (PyTorch's choice) the variance that enters the running
+    estimate is the unbiased one, ``σ²_B · n / (n − 1)`` for ``n`` values per feature.
+    PyTorch starts from ``mean = 0``, ``var = 1``.
+    """
+    fn = "running_stats_update"
+    m = _ch3b_unit(momentum, "the momentum", fn)
+    unb = _ch3b_bool(unbiased, "unbiased", fn)
+    x = _ch3b_real_array(batch, "batch", fn)
+    if x.ndim == 0 or 0 in x.shape:
+        raise ValueError(f"{fn} needs a batch of values, got shape {fmt_shape(x.shape)}")
+    axes = _ch3b_axes(axis, x.ndim, x.shape, fn)
+    stat_shape = tuple(d for a, d in enumerate(x.shape) if a not in axes)
+    nvals = int(np.prod([x.shape[a] for a in axes]))
+    if x.size > _CH3B_MAX_ELEMENTS:
+        raise ValueError(f"{fn}: a batch of shape {fmt_shape(x.shape)} holds more than {_CH3B_MAX_ELEMENTS:,} numbers")
+    if unb and nvals < 2:
+        raise ValueError(f"{fn}: an unbiased variance needs at least 2 values per feature, got a batch of shape "
+                         f"{fmt_shape(x.shape)} (axis {axis!r})")
+    rm = _ch3b_real_array(running_mean, "running mean", fn)
+    rv = _ch3b_real_array(running_var, "running variance", fn)
+    for arr, name in ((rm, "running mean"), (rv, "running variance")):
+        if arr.ndim and arr.shape != stat_shape:
+            raise ValueError(f"{fn}: a {name} of shape {fmt_shape(arr.shape)} does not match the statistics of shape "
+                             f"{fmt_shape(stat_shape)} (batch {fmt_shape(x.shape)}, axis {axis!r})")
+    if (rv < 0).any():
+        raise ValueError(f"{fn}: a running variance cannot be negative")
+    with np.errstate(all="ignore"):
+        scale = np.max(np.abs(_ch3b_distinct(x))) or 1.0   # statistics of x / scale: no overflow in the squares
+        xs = x / scale
+        mean_s = xs.mean(axis=axes)
+        var_s = ((xs - np.expand_dims(mean_s, axes)) ** 2).mean(axis=axes)
+        if unb:
+            var_s = var_s * nvals / (nvals - 1)
+        new_mean = (1 - m) * rm + m * (mean_s * scale)
+        new_var = (1 - m) * rv + m * (var_s * scale) * scale
+    if not (np.isfinite(new_mean).all() and np.isfinite(new_var).all()):
+        raise ValueError(f"{fn}: the running mean or running variance overflows float64 (batch too large)")
+    return RunningStats(mean=new_mean, var=new_var)
+
+
+def batch_norm_eval(x: Any, running_mean: Any, running_var: Any, gamma: Any = 1.0, beta: Any = 0.0,
+                    eps: float = 1e-5, axis: int | tuple[int, ...] = 0) -> BatchNormResult:
+    """Batch normalisation in evaluation mode: the saved running statistics replace the batch's.
+
+    ``x_hat = (x − running_mean) / sqrt(running_var + eps)``, ``y = gamma * x_hat + beta``:
+    each sample is normalised on its own, whatever else is in the batch. ``axis`` names the
+    batch axes as in :func:`batch_norm` (the statistics have the shape of the other axes).
+    The result's ``mean``/``var`` are the running statistics used.
+    """
+    fn = "batch_norm_eval"
+    arr = _as_array(x, "batch")
+    if arr.ndim == 0 or 0 in arr.shape:
+        raise ValueError(f"{fn} needs a batch of values, got shape {fmt_shape(arr.shape)}")
+    axes = _ch3b_axes(axis, arr.ndim, arr.shape, fn)
+    try:
+        eps_f = float(eps) if isinstance(eps, numbers.Real) and not isinstance(eps, (bool, np.bool_)) else -1.0
+    except OverflowError:
+        eps_f = np.inf
+    if not 0 <= eps_f < np.inf:
+        raise ValueError(f"{fn} eps must be a finite number >= 0, got {eps!r}")
+    keep = tuple(1 if a in axes else d for a, d in enumerate(arr.shape))
+    stat_shape = tuple(d for a, d in enumerate(arr.shape) if a not in axes)
+
+    def param(value: Any, name: str) -> np.ndarray:
+        p = _ch3b_real_array(value, name, fn)
+        if p.ndim == 0:
+            return p
+        if p.shape == stat_shape:
+            return p.reshape(keep)
+        raise ValueError(f"{fn} {name} of shape {fmt_shape(p.shape)} does not match the statistics "
+                         f"of shape {fmt_shape(stat_shape)} (batch {fmt_shape(arr.shape)}, axis {axis!r})")
+
+    rm, rv = param(running_mean, "running mean"), param(running_var, "running variance")
+    g, b = param(gamma, "gamma"), param(beta, "beta")
+    if arr.size > _CH3B_MAX_ELEMENTS:
+        raise ValueError(f"{fn}: a batch of shape {fmt_shape(arr.shape)} holds more than {_CH3B_MAX_ELEMENTS:,} numbers")
+    xf = _ch3b_real_array(arr, "batch", fn)
+    if (rv < 0).any():
+        raise ValueError(f"{fn}: a running variance cannot be negative")
+    denom = np.sqrt(rv + eps_f)
+    if (denom == 0).any():
+        raise ValueError(f"{fn}: running variance + eps is 0, nothing to divide by (use eps > 0)")
+    with np.errstate(all="ignore"):
+        x_hat = (xf - rm) / denom
+        y = g * x_hat + b
+    if not (np.isfinite(x_hat).all() and np.isfinite(y).all()):
+        raise ValueError(f"{fn}: the result overflows float64 (batch, running mean, running variance, eps, "
+                         f"gamma or beta too extreme)")
+    return BatchNormResult(mean=np.asarray(rm, dtype=np.float64).reshape(stat_shape) if rm.ndim else rm,
+                           var=np.asarray(rv, dtype=np.float64).reshape(stat_shape) if rv.ndim else rv,
+                           x_hat=x_hat, y=y)
+
+
+class AugmentResult(NamedTuple):
+    """One augmented image and what was done to it (see :func:`random_flip_crop`)."""
+
+    image: np.ndarray
+    flipped: bool            # mirrored left ↔ right
+    shift: tuple[int, int]   # (down, right): how far the content moved, in pixels
+
+
+def random_flip_crop(x: Any, pad: int = 4, flip_p: float = 0.5, seed: int | None = None,
+                     rng: np.random.Generator | None = None, training: bool = True) -> AugmentResult:
+    """Data augmentation, the classic recipe: a random horizontal flip (probability ``flip_p``),
+    then zero-pad by ``pad`` pixels on every side and crop back to the original size at a
+    random position — the content moves by up to ``pad`` pixels each way, the image keeps its shape.
+
+    ``x``: ``(H, W)`` or ``(H, W, C)`` (``pad`` at most ``max(H, W)``). Random numbers come from
+    ``rng`` or else ``default_rng(seed)``. Evaluation (``training=False``): the image
+    unchanged (no flip, shift (0, 0)) — augmentation is off.
+    """
+    fn = "random_flip_crop"
+    img = _as_array(x, "image")
+    if img.ndim not in (2, 3) or 0 in img.shape:
+        raise ValueError(f"can only augment an H×W or H×W×C image, got shape {fmt_shape(img.shape)}")
+    if img.dtype.kind == "f" and not np.isfinite(_ch3b_distinct(img)).all():
+        raise ValueError(f"{fn}: the image holds NaN or infinity")
+    if img.size > _CH3B_MAX_ELEMENTS:
+        raise ValueError(f"{fn}: an image of shape {fmt_shape(img.shape)} holds more than {_CH3B_MAX_ELEMENTS:,} numbers")
+    H, W = img.shape[:2]
+    pad = _check_int(pad, "padding", 0, context=f"cannot augment a {fmt_shape(img.shape)} image")
+    if pad > max(H, W):
+        raise ValueError(f"cannot augment a {fmt_shape(img.shape)} image with padding {pad}: at most {max(H, W)} "
+                         f"(a larger shift moves the whole image out)")
+    flip_p = _ch3b_unit(flip_p, "the flip probability flip_p", fn)
+    if seed is not None:
+        _check_int(seed, "seed", 0, context=fn)
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        raise ValueError(f"{fn}: rng must be a numpy.random.Generator (np.random.default_rng()), got {rng!r}")
+    if rng is not None and seed is not None:
+        raise ValueError(f"{fn}: give either a seed or an rng, not both")
+    if not _ch3b_bool(training, "training", fn):
+        return AugmentResult(img.copy(), False, (0, 0))
+    if rng is None:
+        rng = np.random.default_rng(seed)
+    flipped = bool(rng.random() < flip_p)
+    src = img[:, ::-1] if flipped else img
+    dy, dx = (pad - int(v) for v in rng.integers(0, 2 * pad + 1, size=2))
+    out = np.zeros_like(img)
+    # the content moves by (dy, dx); what moves out is lost, what comes in is zero padding
+    r0, r1 = max(0, dy), min(H, H + dy)
+    c0, c1 = max(0, dx), min(W, W + dx)
+    if r0 < r1 and c0 < c1:
+        out[r0:r1, c0:c1] = src[r0 - dy:r1 - dy, c0 - dx:c1 - dx]
+    return AugmentResult(out, flipped, (dy, dx))

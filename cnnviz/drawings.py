@@ -16,6 +16,7 @@ from manim import (
     RIGHT,
     UP,
     Animation,
+    AnimationGroup,
     Arrow,
     Circle,
     FadeIn,
@@ -24,12 +25,16 @@ from manim import (
     ImageMobject,
     Line,
     Mobject,
+    MoveToTarget,
     Rectangle,
     Scene,
+    ShowPassingFlash,
     Square,
+    Succession,
     Text,
     VGroup,
     VMobject,
+    Wait,
     config,
     interpolate_color,
 )
@@ -958,6 +963,131 @@ class PixelCells(VGroup):
                 place(sq, pos[r, c], pos[r, c])
             out.add(copy)
         return out
+# ---------------------------------------------------------------- ch3 training (Dropout, BatchNormStep, TrainVsEval, ...)
+def value_vector(values, vertical: bool = False, **kw) -> ValueGrid:
+    """A vector of numbers as one row of cells (``vertical=True``: one column).
+
+    ``value_vector([10, 20, 30], color=theme.INPUT)`` is a 1×3 :class:`ValueGrid`
+    (``cell(0, k)``/``label_at(0, k)`` is entry k); vertically it is 3×1
+    (``cell(k, 0)``). Every ``ValueGrid`` keyword (cell_size, shade, decimals…)
+    passes through.
+    """
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise ValueError(f"value_vector needs a 1-D array, got shape {arr.shape}")
+    return ValueGrid(arr.reshape(-1, 1) if vertical else arr.reshape(1, -1), **kw)
+
+
+class NeuronNetwork(VGroup):
+    """A dense MLP whose neurons can be switched off (dropout): :class:`NeuronLayer` columns side
+    by side, every pair of neighbouring layers fully connected.
+
+    ``net = NeuronNetwork((3, 5, 5, 2), width=7, height=4)``: ``net.layers[k]`` is layer k,
+    ``net.edges[k]`` the edges between layers k and k + 1 (``net.pairs[k]`` their ``(i, j)``,
+    row-major). ``net.set_mask(k, mask)`` switches off the neurons of layer k whose mask entry
+    is 0 — drawn in ``theme.DROPPED`` — and dims every edge that touches one; a mask of ones
+    switches them back on. It works in place, so ``self.play(net.animate.set_mask(1, m))``
+    animates it. ``net.pulse()`` is a forward pass: a flash along the live edges, layer by layer.
+    Colours: the input layer ``theme.INPUT``, hidden layers ``theme.TEXT``, the output layer
+    ``theme.OUTPUT`` (or one colour per layer in ``colors``).
+    """
+
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        width: float = 7.0,
+        height: float = 4.0,
+        colors: Sequence[str] | None = None,
+        max_radius: float = 0.3,
+        edge_width: float = 1.5,
+        edge_opacity: float = 0.6,
+        fill_opacity: float = 0.45,
+    ):
+        super().__init__()
+        sizes = tuple(int(n) for n in sizes)
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ValueError(f"NeuronNetwork needs at least two layers of at least one neuron, got {sizes}")
+        self.sizes = sizes
+        if colors is None:
+            colors = [theme.INPUT] + [theme.TEXT] * (len(sizes) - 2) + [theme.OUTPUT]
+        self.colors = tuple(colors)
+        self.edge_opacity, self.fill_opacity = edge_opacity, fill_opacity
+        spacing = height / max(max(sizes) - 1, 1)
+        radius = min(max_radius, 0.32 * spacing)
+        self.layers = []
+        for k, n in enumerate(sizes):
+            layer = NeuronLayer(n, radius=radius, spacing=spacing, color=self.colors[k], fill_opacity=fill_opacity)
+            layer.move_to([(k / (len(sizes) - 1) - 0.5) * width, 0, 0])
+            self.layers.append(layer)
+        self.pairs = [[(i, j) for i in range(a) for j in range(b)] for a, b in zip(sizes[:-1], sizes[1:])]
+        self.edges = [connect(self.layers[k], self.layers[k + 1], width=edge_width, opacity=edge_opacity)
+                      for k in range(len(sizes) - 1)]
+        self.masks = [np.ones(n, dtype=np.int64) for n in sizes]
+        self.add(*self.edges, *self.layers)  # edges first: the neurons are drawn over them
+
+    def _checked(self, k: int, mask) -> np.ndarray:
+        mask = np.asarray(mask).reshape(-1)
+        if mask.shape != (self.sizes[k],):
+            raise ValueError(f"a mask of {mask.size} entries for layer {k} of {self.sizes[k]} neurons")
+        return mask.astype(np.int64)
+
+    def _style_neuron(self, neuron: VMobject, k: int, on) -> VMobject:
+        color = self.colors[k] if on else theme.DROPPED
+        return neuron.set_stroke(color, opacity=1.0).set_fill(color, opacity=self.fill_opacity if on else 0.5)
+
+    def _edge_opacity(self, masks, g: int, i: int, j: int) -> float:
+        return self.edge_opacity if masks[g][i] and masks[g + 1][j] else 0.06
+
+    def set_mask(self, k: int, mask) -> "NeuronNetwork":
+        """Switch off the neurons of layer ``k`` where ``mask`` is 0 (and on where it is 1)."""
+        self.masks[k] = self._checked(k, mask)
+        for neuron, on in zip(self.layers[k].neurons, self.masks[k]):
+            self._style_neuron(neuron, k, on)
+        for g in (k - 1, k):
+            if 0 <= g < len(self.edges):
+                for e, (i, j) in zip(self.edges[g], self.pairs[g]):
+                    e.set_stroke(opacity=self._edge_opacity(self.masks, g, i, j))
+        return self
+
+    def mask_animations(self, masks: dict) -> list[Animation]:
+        """Animations to the state ``masks`` (``{layer: mask}``): one per neuron or edge that changes.
+
+        Cheaper than ``net.animate.set_mask(...)`` (which copies the whole network twice); play
+        them with ``self.play(*net.mask_animations({1: m1, 2: m2}))``. ``net.masks`` is updated
+        at once; a mask that changes nothing gives no animation.
+        """
+        old = [m.copy() for m in self.masks]
+        for k, mask in masks.items():
+            self.masks[k] = self._checked(k, mask)
+        anims: list[Animation] = []
+        for k in masks:
+            for neuron, was, now in zip(self.layers[k].neurons, old[k], self.masks[k]):
+                if was != now:
+                    self._style_neuron(neuron.generate_target(), k, now)
+                    anims.append(MoveToTarget(neuron))
+        for g in range(len(self.edges)):
+            for e, (i, j) in zip(self.edges[g], self.pairs[g]):
+                before, after = self._edge_opacity(old, g, i, j), self._edge_opacity(self.masks, g, i, j)
+                if before != after:
+                    e.generate_target().set_stroke(opacity=after)
+                    anims.append(MoveToTarget(e))
+        return anims
+
+    def live_edges(self, g: int) -> list[Line]:
+        """The edges between layers g and g + 1 whose two neurons are both on."""
+        return [e for e, (i, j) in zip(self.edges[g], self.pairs[g]) if self.masks[g][i] and self.masks[g + 1][j]]
+
+    def pulse(self, color: str = theme.HIGHLIGHT, run_time: float = 1.2) -> Animation:
+        """A forward pass: a flash runs along the live edges, one layer after the other."""
+        steps = []
+        for g in range(len(self.edges)):
+            flashes = [ShowPassingFlash(e.copy().set_stroke(color, width=3.5, opacity=1.0), time_width=0.6)
+                       for e in self.live_edges(g)]
+            if flashes:
+                steps.append(AnimationGroup(*flashes))
+        if not steps:
+            return Wait(run_time)
+        return Succession(*steps, run_time=run_time)
 
 
 # ---------------------------------------------------------------- the scene base
@@ -1019,4 +1149,5 @@ __all__ = [
     "PixelZoom",
     # Chapter 1
     "Fade", "ChannelGrid", "color_cells", "sampled_neurons", "MLPDiagram", "PixelCells",
+    "value_vector", "NeuronNetwork",
 ]
