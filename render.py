@@ -26,6 +26,7 @@ from pathlib import Path
 import click
 
 from cnnviz import registry
+from cnnviz.engine import outputs
 from cnnviz.engine import plan as planning
 from cnnviz.engine.manifest import MANIFEST_NAME, Manifest  # noqa: F401  (MANIFEST_NAME: for scripts and tests)
 from cnnviz.engine.plan import QUALITIES
@@ -152,6 +153,12 @@ def render_cmd(names, all_, chapter, quality, fmt, jobs, cluster, memory_limit, 
     except planning.SelectionError as exc:
         raise click.UsageError(str(exc)) from exc
     options = planning.Options(quality=quality, fmt=fmt, layout=layout, transparent=transparent)
+    out = out if out.is_absolute() else Path.cwd() / out
+    if specs:
+        try:  # before anything renders: a usage error naming the directory
+            outputs.check_output_dir(out, [out / planning.output_path(s, options)[0] for s in specs])
+        except outputs.OutputDirError as exc:
+            raise click.UsageError(str(exc)) from exc
     code = run_render(specs, options, jobs=jobs, cluster=cluster, memory_limit=memory_limit, out=out, force=force,
                       verbose=verbose)
     sys.exit(code)
@@ -161,7 +168,14 @@ def _make_console():
     from rich.console import Console
 
     interactive = sys.stdout.isatty()
-    return Console(width=None if interactive else 160, highlight=False)
+    return Console(width=None if interactive else 160, highlight=False, emoji=False)
+
+
+def _esc(text) -> str:
+    """Names, paths and messages are printed as they are, never as rich markup."""
+    from rich.markup import escape
+
+    return escape(str(text))
 
 
 def _display_path(p) -> str:
@@ -169,8 +183,8 @@ def _display_path(p) -> str:
         return ""
     p = Path(p)
     with contextlib.suppress(ValueError):
-        return str(p.relative_to(Path.cwd()))
-    return str(p)
+        p = p.relative_to(Path.cwd())
+    return _esc(p)
 
 
 def _raise_interrupt(signum, frame):  # SIGTERM → the same clean-up as Ctrl-C
@@ -181,22 +195,25 @@ def _raise_interrupt(signum, frame):  # SIGTERM → the same clean-up as Ctrl-C
 
 def run_render(specs, options: planning.Options, *, jobs, cluster, memory_limit, out: Path, force, verbose) -> int:
     console = _make_console()
-    out = out.resolve() if not out.is_absolute() else out
     if not specs:
         console.print("No implemented scenes selected: nothing to render.")
         return EXIT_OK
     out.mkdir(parents=True, exist_ok=True)
+    cleaned = outputs.clean_stale(out)  # what killed runs left behind, whatever this run renders
     manifest = Manifest(out)
     plan = planning.make_plan(specs, options, out, manifest, force=force)
     total = len(plan.tasks)
     done = [total - len(plan.todo)]
     interactive = console.is_terminal and not verbose
     progress = bar = None
-    where = f"-j {jobs or _cpu_count()}" if not cluster else f"--cluster {cluster}"
+    where = f"-j {jobs or _cpu_count()}" if not cluster else f"--cluster {_esc(cluster)}"
+
+    if cleaned:
+        console.print(f"removed {cleaned} leftover temporary file(s) of interrupted runs")
 
     def running_desc() -> str:
         names = [t.spec.name for t in plan.todo if t.status == "running"]
-        return ", ".join(names[:3]) + (" …" if len(names) > 3 else "")
+        return _esc(", ".join(names[:3]) + (" …" if len(names) > 3 else ""))
 
     def on_start(task) -> None:
         if progress is not None:
@@ -207,10 +224,10 @@ def run_render(specs, options: planning.Options, *, jobs, cluster, memory_limit,
         if progress is not None:
             progress.update(bar, completed=done[0], description=running_desc())
             if task.status == "failed":
-                progress.console.print(f"[bold red]failed[/] {task.spec.name} (log: {_display_path(task.log)})")
+                progress.console.print(f"[bold red]failed[/] {_esc(task.spec.name)} (log: {_display_path(task.log)})")
         elif not interactive:
             extra = f" (log: {_display_path(task.log)})" if task.log else ""
-            console.print(f"[{done[0]}/{total}] {task.status:<6} {task.spec.name} {task.seconds:.1f}s{extra}")
+            console.print(f"\\[{done[0]}/{total}] {task.status:<6} {_esc(task.spec.name)} {task.seconds:.1f}s{extra}")
 
     # Ctrl-C must stop the run even when started with SIGINT ignored (e.g. from a script's background job)
     old_int = signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -222,10 +239,12 @@ def run_render(specs, options: planning.Options, *, jobs, cluster, memory_limit,
             from cnnviz.engine import execute
 
             try:
-                with execute.connect(jobs=min(jobs or _cpu_count(), len(plan.todo)), address=cluster, memory_limit=memory_limit, verbose=verbose) as client:
+                n_local = min(jobs or _cpu_count(), len(plan.todo))  # no more workers than scenes to render
+                with execute.connect(jobs=n_local, address=cluster, memory_limit=memory_limit,
+                                     verbose=verbose) as client:
                     n = len(client.scheduler_info().get("workers", {}))
                     workers = f"{n} worker{'s' if n != 1 else ''}"
-                    kind = "local cluster" if client.cnnviz_local else f"cluster {cluster}"
+                    kind = "local cluster" if client.cnnviz_local else f"cluster {_esc(cluster)}"
                     where = f"-j {n}" if client.cnnviz_local else f"{kind} ({workers})"
                     console.print(f"{kind}: {workers}; dashboard: {client.dashboard_link or 'none'}")
                     if interactive:
@@ -240,7 +259,7 @@ def run_render(specs, options: planning.Options, *, jobs, cluster, memory_limit,
                     else:
                         execute.run(plan, manifest, client, verbose=verbose, on_start=on_start, on_done=on_done)
             except execute.ClusterError as exc:
-                console.print(f"[bold red]error[/]: {exc}")
+                console.print(f"[bold red]error[/]: {_esc(exc)}")
                 return EXIT_USAGE
     except KeyboardInterrupt:
         interrupted_code = EXIT_INTERRUPTED
@@ -277,19 +296,20 @@ def _print_summary(console, plan, elapsed: float, where: str, out: Path) -> None
         if t.status in ("pending", "running"):
             t.status = "not started" if t.status == "pending" else "interrupted"
         shown_path = t.output if t.status in ("ok", "skipped") else (t.log or "")
-        table.add_row(t.spec.name, f"[{style.get(t.status, '')}]{t.status}[/]",
+        table.add_row(_esc(t.spec.name), f"[{style.get(t.status, '')}]{t.status}[/]",
                       f"{t.seconds:.1f}" if t.seconds is not None else "",
                       f"{t.peak_rss_mb:.0f}" if t.peak_rss_mb else "",
                       _display_path(shown_path), human_size(t.size) if t.status in ("ok", "skipped") else "")
     console.print(table)
     for note, names in plan.notes.items():
-        console.print(f"note: {', '.join(names)}: {note}" if names else f"note: {note}")
+        console.print(_esc(f"note: {', '.join(names)}: {note}" if names else f"note: {note}"))
     counts = {s: sum(t.status == s for t in plan.tasks) for s in ("ok", "skipped", "failed")}
     console.print(f"{counts['ok']} rendered, {counts['skipped']} skipped (unchanged), {counts['failed']} failed "
                   f"in {elapsed:.1f}s with {where}; outputs under {_display_path(out)}")
     for t in plan.tasks:
         if t.status == "failed":
-            console.print(f"[bold red]FAILED[/] {t.spec.name}: {t.error}  (log: {_display_path(t.log)})")
+            log = f"  (log: {_display_path(t.log)})" if t.log else ""
+            console.print(f"[bold red]FAILED[/] {_esc(t.spec.name)}: {_esc(t.error)}{log}")
 
 
 # ------------------------------------------------------------------------------------------ gallery
@@ -304,7 +324,10 @@ def gallery_cmd(out: Path) -> None:
 
     if not out.is_dir():
         raise click.UsageError(f"{out} does not exist: render something first (cnnviz render --all --out {out}).")
-    index, n = build_gallery(out)
+    try:
+        index, n = build_gallery(out)
+    except OSError as exc:
+        raise click.UsageError(f"cannot write {out / 'index.html'}: {exc.strerror or exc}") from exc
     click.echo(f"{index}: {n} scene(s)")
 
 

@@ -170,11 +170,13 @@ def bench_speed(scenes: list[str], reps: int, jobs: int) -> dict:
                         total += wall
                     baselines[fmt] = (total, per_scene)
             runs = {}
-            for label, cmd, env in (("old", [PY, str(old_render)], old_env(Path(old_dir))),
-                                    ("new", [PY, str(ROOT / "render.py")], bench_env())):
+            # (the old engine's workers run `python -m cnnviz.render_worker`: from its own directory, so that
+            # the current directory does not put today's cnnviz first on sys.path)
+            for label, cmd, env, cwd in (("old", [PY, str(old_render)], old_env(Path(old_dir)), Path(old_dir)),
+                                         ("new", [PY, str(ROOT / "render.py")], bench_env(), ROOT)):
                 with tempfile.TemporaryDirectory(prefix=f"bench-{label}-") as d:
                     wall, _, code, err = run_timed(
-                        [*cmd, "render", *scenes, "-j", str(jobs), "-q", "l", "--force", "--out", d], env=env)
+                        [*cmd, "render", *scenes, "-j", str(jobs), "-q", "l", "--force", "--out", d], env=env, cwd=cwd)
                     if code != 0:
                         raise SystemExit(f"{label} engine failed:\n{err}")
                     manifest = json.loads((Path(d) / ".cnnviz-manifest.json").read_text())["outputs"]

@@ -52,8 +52,8 @@ def find_outputs(out: Path) -> dict[str, dict]:
                 if (out / rel).is_file():
                     add(name, rel, f"{ext.upper()} {res}", spec.chapter, spec.section)
     for rel, e in sorted(manifest.entries.items()):
-        name = e.get("scene")
-        if not name or not (out / rel).is_file():
+        name = e["scene"]  # (the manifest keeps only entries of the right shape)
+        if not (out / rel).is_file():
             continue
         ext = Path(rel).suffix.lstrip(".")
         res = QUALITIES.get(e.get("quality", ""), ("",))[0]

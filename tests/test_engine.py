@@ -156,8 +156,8 @@ def real_cluster(tmp_path):
             time.sleep(0.1)
         address = json.loads(scheduler_file.read_text())["address"]
         for i in range(2):
-            start(f"worker{i}", "worker", address, "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard",
-                  "--name", f"w{i}")
+            start(f"worker{i}", "worker", address, "--nthreads", "1", "--preload", "cnnviz.engine.worker",
+                  "--host", "127.0.0.1", "--no-dashboard", "--name", f"w{i}")
         from distributed import Client
 
         with Client(address, timeout="30s", set_as_default=False) as client:

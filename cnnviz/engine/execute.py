@@ -40,10 +40,11 @@ from pathlib import Path
 
 from cnnviz.engine.manifest import Manifest
 from cnnviz.engine.plan import ROOT, Plan, Task
-from cnnviz.engine.worker import RenderJob, RenderResult, clean_stale_work_dirs, pid_alive, render_scene
-from cnnviz.files import atomic_write_text
+from cnnviz.engine.outputs import sha256_bytes, write_output
+from cnnviz.engine.worker import RenderJob, RenderResult, render_scene
+from cnnviz.files import atomic_write_text, clean_stale_temp_dirs
 
-__all__ = ["DASK_CONFIG", "ClusterError", "Interrupted", "connect", "run", "write_output", "LOG_DIR_NAME"]
+__all__ = ["DASK_CONFIG", "ClusterError", "Interrupted", "connect", "run", "LOG_DIR_NAME"]
 
 LOG_DIR_NAME = "logs"
 
@@ -61,6 +62,11 @@ DASK_CONFIG = {
     "distributed.worker.memory.terminate": 0.95,
     # rendering holds the GIL for a while: no "event loop unresponsive" warnings
     "distributed.admin.tick.limit": "60s",
+    # what makes a dask worker a slow Manim renderer (see cnnviz.engine.worker.dask_setup, which
+    # also undoes them on workers started by hand): the statistical profiler, and the nanny's
+    # MALLOC_TRIM_THRESHOLD_ (NumPy's threads stay at one per single-threaded worker)
+    "distributed.worker.profile.enabled": False,
+    "distributed.nanny.pre-spawn-environ": {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1},
 }
 
 
@@ -174,7 +180,7 @@ def connect(jobs: int | None = None, address: str | None = None, memory_limit: s
         if not verbose:
             logging.getLogger("distributed").setLevel(quiet)
         cluster = None
-        scratch = tempfile.mkdtemp(prefix="cnnviz-dask-")  # the workers' own files, removed at the end
+        scratch = tempfile.mkdtemp(prefix=f"cnnviz-dask-{os.getpid()}-")  # the workers' own files, removed at the end
         try:
             cluster = LocalCluster(
                 n_workers=jobs or os.cpu_count() or 1,
@@ -219,7 +225,7 @@ def connect(jobs: int | None = None, address: str | None = None, memory_limit: s
                     cluster.close(timeout=10)
                 _kill_leftovers()
                 shutil.rmtree(scratch, ignore_errors=True)
-                clean_stale_work_dirs()  # scenes whose worker was killed cannot clean up themselves
+                clean_stale_temp_dirs()  # scenes whose worker was killed cannot clean up themselves
 
 
 def _stop_workers_now(cluster) -> None:
@@ -249,45 +255,36 @@ def _stop_workers_now(cluster) -> None:
 # ------------------------------------------------------------------------------------------ outputs
 
 
-def _clean_stale_parts(target: Path) -> None:
-    """Remove ``.NAME.<pid>.part`` files left by a run that was killed hard (its pid is gone)."""
-    if not target.parent.is_dir():
-        return
-    for p in target.parent.glob(f".{target.name}.*.part"):
-        try:
-            pid = int(p.name[len(target.name) + 2 :].split(".")[0])
-        except ValueError:
-            continue
-        if not pid_alive(pid):
-            with contextlib.suppress(OSError):
-                p.unlink()
-
-
-def write_output(path: Path, data: bytes) -> None:
-    """Write ``data`` at ``path`` through ``.NAME.<pid>.part`` in the same directory, renamed into
-    place once complete: readers see the old file or the new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _clean_stale_parts(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-
-
-def _write_log(plan: Plan, task: Task, lines: list[str]) -> Path:
+def _write_log(plan: Plan, task: Task, lines: list[str]) -> None:
+    """Write ``DIR/logs/<Name>.log``; a log that cannot be written (a full disk) is said in the error."""
     log = plan.out / LOG_DIR_NAME / f"{task.spec.name}.log"
-    atomic_write_text(log, "\n".join(lines) + "\n")
-    return log
+    try:
+        atomic_write_text(log, "\n".join(lines) + "\n")
+        task.log = log
+    except OSError as exc:
+        task.log = None
+        task.error += f"; its log could not be written ({_why(exc)})"
 
 
-def _record_ok(plan: Plan, manifest: Manifest, task: Task, result: RenderResult) -> None:
+def _why(exc: OSError) -> str:
+    return f"[Errno {exc.errno}] {exc.strerror}" if exc.errno and exc.strerror else str(exc)
+
+
+def _display(path: Path) -> str:
+    with contextlib.suppress(ValueError):
+        return str(path.relative_to(Path.cwd()))
+    return str(path)
+
+
+def _record_ok(plan: Plan, manifest: Manifest, task: Task, result: RenderResult, verbose: bool) -> None:
     assert result.data is not None
-    write_output(task.output, result.data)
+    try:
+        write_output(task.output, result.data)
+    except OSError as exc:  # a full disk, a folder that went away, …: this scene fails, the run goes on
+        result.error = f"cannot write {_display(task.output)}: {_why(exc)}"
+        result.traceback = ""
+        _record_failed(plan, task, result, verbose)
+        return
     task.status = "ok"
     task.size = len(result.data)
     with contextlib.suppress(OSError):
@@ -298,6 +295,7 @@ def _record_ok(plan: Plan, manifest: Manifest, task: Task, result: RenderResult)
         "section": task.spec.section,
         "key": task.key,
         "bytes": task.size,
+        "sha256": sha256_bytes(result.data),
         "seconds": task.seconds,
         "peak_rss_mb": task.peak_rss_mb,
         "worker_peak_rss_mb": result.worker_peak_rss_mb,
@@ -307,7 +305,11 @@ def _record_ok(plan: Plan, manifest: Manifest, task: Task, result: RenderResult)
         **plan.options.as_dict(),
         **{k: result.stats[k] for k in ("frames_in", "frames_written", "palette_colors") if k in result.stats},
     })
-    manifest.save()
+    try:
+        manifest.save()
+    except OSError as exc:  # the output is complete; without its entry it is only rendered again next time
+        note = f"the manifest could not be saved ({_why(exc)}): rendered again next run"
+        plan.notes.setdefault(note, []).append(task.spec.name)
 
 
 def _record_failed(plan: Plan, task: Task, result: RenderResult, verbose: bool) -> None:
@@ -319,9 +321,9 @@ def _record_failed(plan: Plan, task: Task, result: RenderResult, verbose: bool) 
         lines += ["Traceback from the worker:", result.traceback.rstrip(), ""]
     if result.output:
         lines += ["Output of the scene:", result.output.rstrip(), ""]
-    task.log = _write_log(plan, task, lines)
-    if not verbose:
-        tail = "\n".join((result.traceback or result.output or task.error).rstrip().splitlines()[-25:])
+    _write_log(plan, task, lines)
+    if not verbose and (result.traceback or result.output):
+        tail = "\n".join((result.traceback or result.output).rstrip().splitlines()[-25:])
         sys.stderr.write(f"--- {task.spec.name} (worker traceback, last lines) ---\n{tail}\n")
         sys.stderr.flush()
 
@@ -404,7 +406,7 @@ def run(plan: Plan, manifest: Manifest, client, *, verbose: bool = False,
                 task.worker = result.host or task.worker
                 with deferred_signals():
                     if result.status == "ok" and result.data is not None:
-                        _record_ok(plan, manifest, task, result)
+                        _record_ok(plan, manifest, task, result, verbose)
                     else:
                         _record_failed(plan, task, result, verbose)
                 on_done(task)

@@ -7,7 +7,9 @@ path) takes milliseconds.
 
 * the manifest (``DIR/.cnnviz-manifest.json``, :mod:`cnnviz.engine.manifest`)
   has an entry for the output path whose **key** equals the key computed now;
-* the output file exists with the size recorded then.
+* the output file exists with the size and the SHA-256 recorded when it was
+  written (a file damaged or replaced in place, even with the same size and
+  timestamps, renders again).
 
 The **key** (:func:`scene_key`) is a SHA-256 over everything that could change
 the output: the scene's module and, transitively, the local modules it imports
@@ -38,7 +40,7 @@ __all__ = [
 #: the project root: the directory holding the ``cnnviz`` package (and ``scenes``)
 ROOT = Path(__file__).resolve().parents[2]
 #: bump when the way outputs are produced changes in a way the key would not see
-PIPELINE_VERSION = "2"
+PIPELINE_VERSION = "2"  # 2: the dask engine; outputs are checked by SHA-256
 
 #: -q flag → (resolution folder, width, height, fps)
 QUALITIES = {
@@ -89,6 +91,7 @@ def select(names: tuple[str, ...] | list[str], all_: bool = False, chapter: int 
         raise SelectionError(str(exc)) from exc
     by_name = {s.name: s for s in implemented}
     catalog_names = {s.name for s in catalog}
+    renderable = sorted(by_name)  # suggestions name only scenes that can be rendered
     chosen: set[str] = set()
     for name in names:
         if name in by_name:
@@ -96,10 +99,11 @@ def select(names: tuple[str, ...] | list[str], all_: bool = False, chapter: int 
         elif name in catalog_names:
             raise SelectionError(f"scene '{name}' is in the catalog but not implemented yet.")
         else:
-            close = difflib.get_close_matches(name, sorted(catalog_names), n=3, cutoff=0.5)
+            close = difflib.get_close_matches(name, renderable, n=3, cutoff=0.5)
             if not close:
-                close = difflib.get_close_matches(name.lower(), sorted(catalog_names), n=3, cutoff=0.3)
-            hint = f"; did you mean: {', '.join(close)}?" if close else "; see `list --planned`."
+                lower = {n.lower(): n for n in renderable}
+                close = [lower[c] for c in difflib.get_close_matches(name.lower(), list(lower), n=3, cutoff=0.3)]
+            hint = f"; did you mean: {', '.join(close)}?" if close else "; see `list`."
             raise SelectionError(f"unknown scene '{name}'{hint}")
     if all_:
         chosen.update(by_name)
@@ -251,11 +255,11 @@ def scene_key(spec: registry.SceneSpec, ctx: KeyContext, options: dict, sources:
 
 def is_unchanged(task: Task, entry: dict | None) -> bool:
     """The one rule: the manifest's entry for this output has today's key, and the file is there
-    with the size recorded when it was written."""
-    if not entry or entry.get("key") != task.key:
+    with the size and content (SHA-256) recorded when it was written."""
+    if not entry or entry.get("key") != task.key or not entry.get("sha256"):
         return False
     try:
-        return task.output.stat().st_size == entry.get("bytes")
+        return task.output.stat().st_size == entry.get("bytes") and sha256_file(task.output) == entry["sha256"]
     except OSError:
         return False
 
