@@ -126,7 +126,7 @@ def test_read_only_out_is_a_usage_error(tmp_path):
 
 @needs_mount
 def test_disk_full_fails_the_affected_scenes_and_the_run_goes_on(tmp_path):
-    # one 4 KB page: room for one log, not for a GIF (CliQuick ≈ 9 KB, CliTiny ≈ 5 KB) nor a second log
+    # one 4 KB page: room for one log, not for a GIF (CliQuick ≈ 9 KB, CliTiny ≈ 14 KB) nor a second log
     r = _in_private_tmpfs(tmp_path, "4k", "", "render", "CliQuick", "CliTiny", "-q", "l", "-j", "2")
     out, listing = r.stdout.split("==LISTING==")
     assert r.returncode == 1, r.stdout + r.stderr

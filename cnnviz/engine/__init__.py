@@ -6,7 +6,9 @@ module             what it answers
 ``plan``           which scenes, where each output goes, and **how it is
                    decided that a scene is unchanged** (the cache key)
 ``manifest``       ``DIR/.cnnviz-manifest.json``: the key each output was
-                   rendered with
+                   rendered with (validated on read, merged on save)
+``outputs``        the files under ``--out``: checked before a run, written
+                   atomically, leftovers of killed runs cleaned
 ``execute``        scenes as tasks on dask.distributed (a local cluster or a
                    remote scheduler); outputs written atomically by the client
 ``worker``         **where a scene is rendered**: ``render_scene(job)``, the

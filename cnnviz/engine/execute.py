@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -182,17 +183,19 @@ def connect(jobs: int | None = None, address: str | None = None, memory_limit: s
         cluster = None
         scratch = tempfile.mkdtemp(prefix=f"cnnviz-dask-{os.getpid()}-")  # the workers' own files, removed at the end
         try:
-            cluster = LocalCluster(
-                n_workers=jobs or os.cpu_count() or 1,
-                threads_per_worker=1,
-                processes=True,
-                memory_limit=memory_limit,
-                host="127.0.0.1",
-                dashboard_address=":8787" if dashboard else None,
-                preload=["cnnviz.engine.worker"],  # workers ignore SIGINT
-                silence_logs=quiet,
-                local_directory=scratch,
-            )
+            with warnings.catch_warnings():  # "Port 8787 is already in use": the link printed is the real one
+                warnings.filterwarnings("ignore", message="Port .* is already in use")
+                cluster = LocalCluster(
+                    n_workers=jobs or os.cpu_count() or 1,
+                    threads_per_worker=1,
+                    processes=True,
+                    memory_limit=memory_limit,
+                    host="127.0.0.1",
+                    dashboard_address=":8787" if dashboard else None,
+                    preload=["cnnviz.engine.worker"],  # workers ignore SIGINT
+                    silence_logs=quiet,
+                    local_directory=scratch,
+                )
             client = Client(cluster, set_as_default=False)
         except BaseException as exc:
             with deferred_signals():

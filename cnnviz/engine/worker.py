@@ -137,6 +137,10 @@ def _reset_peak_rss() -> bool:
         return False
 
 
+#: the largest per-scene peak of this process so far (the kernel's own high-water mark is reset per scene)
+_WORKER_PEAK_MB = 0.0
+
+
 def _lifetime_peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
@@ -380,9 +384,12 @@ def _render_scene(job: RenderJob) -> RenderResult:
         shutil.rmtree(work, ignore_errors=True)
         result.output = captured.getvalue()
         result.seconds = round(time.perf_counter() - start, 3)
+        global _WORKER_PEAK_MB
         hwm = _vm_hwm_mb() if peak_reset else None
-        result.worker_peak_rss_mb = round(_lifetime_peak_mb(), 1)
-        result.peak_rss_mb = round(hwm, 1) if hwm is not None else result.worker_peak_rss_mb
+        peak = hwm if hwm is not None else _lifetime_peak_mb()
+        _WORKER_PEAK_MB = max(_WORKER_PEAK_MB, peak)
+        result.peak_rss_mb = round(peak, 1)
+        result.worker_peak_rss_mb = round(_WORKER_PEAK_MB, 1)
     return result
 
 
