@@ -1,4 +1,4 @@
-"""Small file helpers shared by the CLI, its workers and the formula cache (no Manim import)."""
+"""Small file helpers shared by the engine, its workers and the formula cache (no Manim import)."""
 
 from __future__ import annotations
 
@@ -28,3 +28,35 @@ def atomic_write_text(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (on this machine)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+#: temporary directories named ``<prefix><pid>-…``: a render's Manim files, a local cluster's scratch space
+TEMP_DIR_PREFIXES = ("cnnviz-work-", "cnnviz-dask-")
+
+
+def clean_stale_temp_dirs(tmp: Path | None = None) -> int:
+    """Remove the ``TEMP_DIR_PREFIXES`` directories under ``tmp`` (default: the temporary directory)
+    whose process no longer exists; return how many were removed."""
+    import re
+    import shutil
+
+    pattern = re.compile("^(?:" + "|".join(map(re.escape, TEMP_DIR_PREFIXES)) + r")(\d+)-")
+    removed = 0
+    with contextlib.suppress(OSError):
+        for d in Path(tmp or tempfile.gettempdir()).iterdir():
+            m = pattern.match(d.name)
+            if m and not pid_alive(int(m.group(1))) and d.is_dir():
+                shutil.rmtree(d, ignore_errors=True)
+                removed += not d.exists()
+    return removed

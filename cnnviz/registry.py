@@ -16,6 +16,7 @@ import ast
 import functools
 import importlib
 import importlib.util
+import keyword
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,14 +141,25 @@ def is_implemented(spec: SceneSpec) -> bool:
     return spec.name in _classes_defined(path, path.stat().st_mtime)
 
 
+def _identifier(word: str) -> bool:
+    return word.isidentifier() and not keyword.iskeyword(word)
+
+
 def extra_specs() -> list[SceneSpec]:
-    """Scenes added through ``CNNVIZ_EXTRA_SCENES`` ("module:Name,module:Name")."""
+    """Scenes added through ``CNNVIZ_EXTRA_SCENES`` ("module:Name,module:Name"); ValueError for an
+    entry whose module is not a dotted Python name or whose scene is not a Python identifier."""
     raw = os.environ.get("CNNVIZ_EXTRA_SCENES", "").strip()
     specs = []
     for item in filter(None, (part.strip() for part in raw.split(","))):
         module, sep, name = item.partition(":")
         if not sep or not module or not name:
             raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {item!r} is not 'module:SceneName'")
+        if not all(_identifier(part) for part in module.split(".")):
+            raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {item!r}: {module!r} is not a module name "
+                             "(dotted Python identifiers)")
+        if not _identifier(name):
+            raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {item!r}: {name!r} is not a Python identifier "
+                             "(a scene is a class name)")
         specs.append(SceneSpec(name, 0, "extra", None, module))
     return specs
 

@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -20,11 +19,11 @@ from PIL import Image
 
 import render
 from cnnviz import registry
+from cnnviz.engine import plan as planning
+from cnnviz.engine.manifest import MANIFEST_NAME
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT / "tests" / "fixtures"
-EXTRAS = "cli_scenes:CliQuick,cli_scenes:CliBroken,cli_scenes:CliSlow"
-LOW = (854, 480)
+from helpers import (EXTRAS, FIXTURES, LOW, ROOT, ProcessWatch, assert_looping_gif, assert_no_junk, cli_env,
+                     left_behind, run_cli)
 
 
 def _real_scene(with_notebook_path: bool = True) -> str:
@@ -35,42 +34,6 @@ def _real_scene(with_notebook_path: bool = True) -> str:
         if spec and (spec.notebook_path or not with_notebook_path):
             return name
     pytest.skip("no real scene with a notebook path is implemented yet")
-
-
-def cli_env(tmp_path: Path, **extra: str) -> dict:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(FIXTURES), str(ROOT), env.get("PYTHONPATH", "")]))
-    env["CNNVIZ_EXTRA_SCENES"] = EXTRAS
-    tmp = tmp_path / "tmp"
-    tmp.mkdir(exist_ok=True)
-    env["TMPDIR"] = str(tmp)  # worker temp dirs land here: the tests can check they are cleaned up
-    env.update(extra)
-    return env
-
-
-def run_cli(tmp_path: Path, *args: str, timeout: float = 120, **extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "render.py"), *args],
-        cwd=tmp_path,
-        env=cli_env(tmp_path, **extra),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def assert_no_junk(out: Path, tmp_path: Path) -> None:
-    parts = [p for p in out.rglob("*") if p.name.endswith((".part", ".tmp"))]
-    assert not parts, parts
-    assert not list((tmp_path / "tmp").glob("cnnviz-work-*")), "worker temp dirs left behind"
-
-
-def assert_looping_gif(path: Path, size: tuple[int, int]) -> Image.Image:
-    im = Image.open(path)
-    assert im.format == "GIF" and im.size == size
-    assert im.info.get("loop") == 0
-    assert im.n_frames > 1
-    return im
 
 
 @pytest.fixture()
@@ -150,12 +113,23 @@ def test_unknown_scene_suggests_close_names(runner):
         ["render", "CliQuick", "--bogus"],
         ["render"],  # no names, no --all/--chapter
         ["render", "CliQuick", "--format", "mp4", "--transparent"],
+        ["render", "CliQuick", "--cluster", "tcp://127.0.0.1:8786", "-j", "2"],  # -j is the local cluster's size
+        ["render", "CliQuick", "--cluster", "tcp://127.0.0.1:8786", "--memory-limit", "1GiB"],
     ],
 )
 def test_bad_options_are_usage_errors(runner, args):
     result = runner.invoke(render.cli, args)
     assert result.exit_code == 2, result.output
     assert "Usage:" in result.output
+
+
+def test_unreachable_cluster_is_a_usage_error(tmp_path):
+    out = tmp_path / "out"
+    r = run_cli(tmp_path, "render", "CliQuick", "-q", "l", "--out", str(out), "--cluster", "tcp://127.0.0.1:9")
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "cannot reach the dask scheduler at tcp://127.0.0.1:9" in r.stdout
+    assert "Traceback" not in r.stderr
+    assert not (out / "480p15").exists()
 
 
 def test_planned_scene_is_reported_as_not_implemented(runner, one_planned):
@@ -175,18 +149,18 @@ def test_help_documents_the_layout_fallback(runner):
 
 def test_key_covers_the_scene_module_and_its_local_imports():
     name = _real_scene(with_notebook_path=False)
-    files = {p.relative_to(ROOT).as_posix() for p in render.scene_source_files(registry.get(name))}
+    files = {p.relative_to(ROOT).as_posix() for p in planning.scene_source_files(registry.get(name))}
     assert registry.get(name).module_name.replace(".", "/") + ".py" in files
     assert "cnnviz/drawings.py" in files
-    ctx = render.KeyContext.collect()
-    assert "cnnviz/gifenc.py" in ctx.package_files and "cnnviz/registry.py" in ctx.package_files
+    ctx = planning.KeyContext.collect()
+    assert "cnnviz/engine/gifenc.py" in ctx.package_files and "cnnviz/engine/worker.py" in ctx.package_files and "cnnviz/registry.py" in ctx.package_files
     assert set(ctx.versions) >= {"cnnviz", "manim"}
     spec = registry.get(name)
     opts = {"quality": "l", "format": "gif", "layout": "flat", "transparent": False}
-    key = render.scene_key(spec, ctx, opts)
-    assert key == render.scene_key(spec, ctx, dict(opts))
+    key = planning.scene_key(spec, ctx, opts)
+    assert key == planning.scene_key(spec, ctx, dict(opts))
     for change in ({"quality": "m"}, {"format": "png"}, {"layout": "notebook"}, {"transparent": True}):
-        assert render.scene_key(spec, ctx, {**opts, **change}) != key
+        assert planning.scene_key(spec, ctx, {**opts, **change}) != key
 
 
 # ---------------------------------------------------------------------------------- rendering
@@ -200,7 +174,8 @@ def test_render_real_scene_flat_then_skip_unchanged(tmp_path):
     gif = out / "480p15" / f"{name}.gif"
     assert_looping_gif(gif, LOW)
     assert "ok" in r.stdout and name in r.stdout
-    manifest = json.loads((out / render.MANIFEST_NAME).read_text())
+    assert "local cluster: 1 worker; dashboard: http://" in r.stdout  # one scene: one worker, whatever -j says
+    manifest = json.loads((out / MANIFEST_NAME).read_text())
     assert manifest["outputs"][f"480p15/{name}.gif"]["bytes"] == gif.stat().st_size
     assert_no_junk(out, tmp_path)
 
@@ -212,6 +187,18 @@ def test_render_real_scene_flat_then_skip_unchanged(tmp_path):
     assert "skipped" in r2.stdout and "1 skipped" in r2.stdout
     assert elapsed < 5, f"the nothing-changed path took {elapsed:.1f}s"
     assert (gif.stat().st_mtime_ns, gif.read_bytes()) == before
+    assert "dashboard" not in r2.stdout  # no cluster was started
+
+    # in process: no Manim, no dask, well under a second
+    code = ("import sys, time, render; t = time.perf_counter()\n"
+            f"try: render.cli(['render', {name!r}, '-q', 'l', '--out', {str(out)!r}], standalone_mode=False)\n"
+            "except SystemExit: pass\n"
+            "print('TIME', time.perf_counter() - t, sorted(m for m in ('manim', 'dask', 'distributed') if m in sys.modules))")
+    r3 = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=cli_env(tmp_path), capture_output=True, text=True,
+                        timeout=60)
+    line = r3.stdout.strip().splitlines()[-1]
+    assert line.endswith("[]"), line
+    assert float(line.split()[1]) < 1.0, line
 
 
 def test_force_renders_again(tmp_path):
@@ -254,7 +241,8 @@ def test_render_notebook_layout(tmp_path):
 
 def test_failing_scene_does_not_stop_the_others(tmp_path):
     out = tmp_path / "out"
-    r = run_cli(tmp_path, "render", "CliBroken", "CliQuick", "-q", "l", "--out", str(out), "-j", "2")
+    # -j 1: the same warm worker renders the failing scene, then the good one
+    r = run_cli(tmp_path, "render", "CliBroken", "CliQuick", "-q", "l", "--out", str(out), "-j", "1")
     assert r.returncode == 1
     assert_looping_gif(out / "480p15" / "CliQuick.gif", LOW)
     assert not (out / "480p15" / "CliBroken.gif").exists()
@@ -262,7 +250,7 @@ def test_failing_scene_does_not_stop_the_others(tmp_path):
     text = log.read_text()
     assert "Traceback" in text and "RuntimeError: CliBroken fails on purpose" in text
     assert "failed" in r.stdout and "CliBroken.log" in r.stdout
-    assert "CliBroken fails on purpose" in r.stderr  # the worker's stderr is forwarded
+    assert "CliBroken fails on purpose" in r.stderr  # the worker's traceback is forwarded
     assert_no_junk(out, tmp_path)
 
 
@@ -274,24 +262,29 @@ def test_interrupt_keeps_the_previous_output(tmp_path):
     good = gif.read_bytes()
 
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "render.py"), "render", "CliSlow", "-q", "l", "--out", str(out), "--force"],
+        [sys.executable, str(ROOT / "render.py"), "render", "CliSlow", "CliQuick", "-q", "l", "--out", str(out),
+         "--force", "-j", "2"],
         cwd=tmp_path,
         env=cli_env(tmp_path, CLI_SLOW_SECONDS="120"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+    watch = ProcessWatch(proc.pid)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         work = tmp_path / "tmp"
-        # wait until the worker is rendering (its media dir exists)
-        while time.monotonic() < deadline and not list(work.glob("cnnviz-work-CliSlow-*/media")):
+        # wait until a worker is rendering CliSlow (its media dir exists)
+        while time.monotonic() < deadline and not list(work.glob("cnnviz-work-*-CliSlow-*/media")):
             time.sleep(0.1)
         time.sleep(1.0)
         assert proc.poll() is None
+        workers = watch.seen.copy()
+        assert len(workers) >= 2, "the local cluster's worker processes were not seen"
         proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=20)
+        stdout, stderr = proc.communicate(timeout=30)
     finally:
+        seen = watch.stop()
         if proc.poll() is None:
             proc.kill()
             proc.wait()
@@ -299,15 +292,8 @@ def test_interrupt_keeps_the_previous_output(tmp_path):
     assert "interrupted" in stdout
     assert gif.read_bytes() == good
     assert_no_junk(out, tmp_path)
-    leftover = [p for p in Path("/proc").glob("[0-9]*") if _cmdline_has(p, str(tmp_path))]
-    assert not leftover, "worker processes survived the interrupt"
-
-
-def _cmdline_has(proc_dir: Path, needle: str) -> bool:
-    try:
-        return needle in (proc_dir / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return False
+    assert not left_behind(seen), "worker processes survived the interrupt"
+    assert "Traceback" not in stderr and "Warning" not in stderr, stderr
 
 
 def test_png_is_the_last_frame_at_the_right_size(tmp_path):

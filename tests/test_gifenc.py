@@ -1,4 +1,4 @@
-"""cnnviz.gifenc on its own: round trips through Pillow, merging, timing, transparency, memory."""
+"""cnnviz.engine.gifenc on its own: round trips through Pillow, merging, timing, transparency, memory."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from cnnviz.gifenc import GifPalette, GifWriter, centisecond_delays, encode_frames
+from cnnviz.engine.gifenc import GifPalette, GifWriter, centisecond_delays, encode_frames
 
 COLOURS = np.array(
     [[17, 20, 27], [236, 239, 244], [88, 196, 221], [244, 162, 89], [123, 211, 137], [255, 209, 102]],

@@ -1,0 +1,433 @@
+"""Where a scene is rendered: :func:`render_scene`, the Manim side of one render.
+
+The engine (:mod:`cnnviz.engine.execute`) submits ``render_scene(job)`` as a
+dask task; it is a plain function and runs just as well on its own::
+
+    from cnnviz.engine.worker import RenderJob, render_scene
+    result = render_scene(RenderJob(scene="CliQuick", module="cli_scenes", quality="l", fmt="gif"))
+    Path("CliQuick.gif").write_bytes(result.data)
+
+One call renders one scene in the calling process:
+
+1. checks that this process runs the same code as the client that planned the
+   job (``job.expected_files``: the scene's sources and the ``cnnviz`` package,
+   by SHA-256; ``job.versions``: Manim, NumPy, …) — a remote worker with another
+   checkout, or one still holding modules imported before an edit, fails the
+   scene with a clear message instead of rendering old code under a new key;
+2. renders the scene under ``manim.tempconfig`` (Manim's config is one global
+   per process, so a worker renders one scene at a time: ``--nthreads 1``) into
+   a private temporary directory ``cnnviz-work-<pid>-<Scene>-*``, removed
+   afterwards;
+3. for a GIF, Manim writes a **lossless** QuickTime RLE intermediate (fast to
+   write and decode, none of H.264's noise), which is decoded twice, streaming —
+   once to sample frames for one global palette, once to feed
+   :class:`cnnviz.engine.gifenc.GifWriter` — so memory stays at a few frames;
+   other formats are Manim's own file;
+4. returns a :class:`RenderResult` holding the finished file's **bytes** (the
+   client writes them atomically under ``--out``: workers need no shared disk),
+   timings, the peak RSS of this scene, and on failure the error, traceback and
+   everything the scene printed.  A scene that raises is a result with
+   ``status="failed"``, not an exception, so it is not retried.
+
+The module imports Manim only inside :func:`render_scene`: a worker process pays
+the import once (about a second) and then renders many scenes warm.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import importlib
+import importlib.metadata
+import importlib.util
+import io
+import math
+import os
+import re
+import resource
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from fractions import Fraction
+from pathlib import Path
+
+from cnnviz.files import clean_stale_temp_dirs
+
+__all__ = ["RenderJob", "RenderResult", "render_scene", "video_to_gif", "WORK_PREFIX"]
+
+
+#: the project root as this process sees it (parent of the ``cnnviz`` package)
+ROOT = Path(__file__).resolve().parents[2]
+
+MANIM_QUALITY = {"l": "low_quality", "m": "medium_quality", "h": "high_quality", "k": "fourk_quality"}
+
+#: Frames sampled (evenly spaced) to build the GIF palette, and the montage size cap.
+PALETTE_SAMPLES = 32
+PALETTE_MAX_PIXELS = 2_000_000
+
+#: prefix of the private temporary directory of one render: ``cnnviz-work-<pid>-<Scene>-XXXX``
+WORK_PREFIX = "cnnviz-work-"
+
+
+@dataclasses.dataclass(frozen=True)
+class RenderJob:
+    """Everything a worker needs to render one scene (picklable, no paths on the client's disk)."""
+
+    scene: str
+    module: str
+    quality: str = "m"  # l | m | h | k
+    fmt: str = "gif"  # gif | mp4 | webm | png (png = the last frame)
+    transparent: bool = False
+    verbose: bool = False  # let Manim print to the worker's terminal instead of capturing it
+    #: directories to put on ``sys.path`` first (the client's project root; harmless where absent)
+    sys_path: tuple[str, ...] = ()
+    #: SHA-256 of each file the client planned with: by module name (``cnnviz.core``), or by path
+    #: (with a ``/``: absolute, or relative to the directory holding the ``cnnviz`` package)
+    expected_files: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: distribution → version the client planned with (Manim, NumPy, …)
+    versions: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class RenderResult:
+    scene: str
+    status: str = "failed"  # ok | failed
+    data: bytes | None = None  # the finished file
+    error: str = ""
+    traceback: str = ""
+    output: str = ""  # what the scene and Manim printed (unless verbose)
+    seconds: float = 0.0  # wall time of render_scene
+    import_seconds: float = 0.0  # importing Manim and the scene module (≈0 on a warm worker)
+    render_seconds: float = 0.0
+    encode_seconds: float = 0.0
+    peak_rss_mb: float | None = None  # this scene's peak resident memory
+    worker_peak_rss_mb: float | None = None  # the worker process's peak over its life
+    host: str = ""
+    pid: int = 0
+    stats: dict = dataclasses.field(default_factory=dict)  # frames_in, frames_written, palette_colors, …
+
+
+# --------------------------------------------------------------------------------------------
+# memory
+
+
+def _vm_hwm_mb() -> float | None:
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            m = re.search(r"^VmHWM:\s+(\d+) kB", fh.read(), re.M)
+        return int(m.group(1)) / 1024.0 if m else None
+    except OSError:
+        return None
+
+
+def _reset_peak_rss() -> bool:
+    """Reset the kernel's high-water mark of this process (Linux ≥ 4.0), so that the peak
+    measured after a scene is that scene's own, not the worker's whole life."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+#: the largest per-scene peak of this process so far (the kernel's own high-water mark is reset per scene)
+_WORKER_PEAK_MB = 0.0
+
+
+def _lifetime_peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+# --------------------------------------------------------------------------------------------
+# same code as the client?
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+#: Manim's config is one global per process: a worker started with several threads still renders
+#: one scene at a time (start workers with ``--nthreads 1`` to get the parallelism from processes)
+_ONE_AT_A_TIME = threading.Lock()
+
+#: path → digest when this process first checked it (modules are imported once per process)
+_SEEN: dict[Path, str] = {}
+
+
+def check_same_code(job: RenderJob) -> str:
+    """'' when this process runs the files and versions the job was planned with, else why not."""
+    problems = []
+    for name, want in sorted(job.versions.items()):
+        if name == "pipeline":
+            continue
+        try:
+            have = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            have = "unknown"
+        if have != want:
+            problems.append(f"{name} {have} here, {want} on the client")
+    for name, want in sorted(job.expected_files.items()):
+        path = _expected_path(name)
+        if path is None:
+            problems.append(f"{name} is missing here")
+            continue
+        try:
+            if path not in _SEEN:
+                _SEEN[path] = _sha256_file(path)
+            have = _SEEN[path]
+        except OSError:
+            problems.append(f"{name} is missing here")
+            continue
+        if have != want:
+            problems.append(f"{name} differs from the client's copy (or changed after this worker imported it)")
+    if not problems:
+        return ""
+    shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+    return (f"worker {socket.gethostname()} (pid {os.getpid()}) does not run the client's code: {shown}. "
+            "Install the same checkout on every worker machine and restart its dask workers.")
+
+
+def _expected_path(name: str) -> Path | None:
+    if "/" in name:
+        return Path(name) if os.path.isabs(name) else ROOT / name
+    module = sys.modules.get(name)
+    origin = getattr(module, "__file__", None)
+    if origin is None:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            return None
+        origin = spec.origin if spec is not None else None
+    return Path(origin) if origin else None
+
+
+# --------------------------------------------------------------------------------------------
+# GIF
+
+
+def _count_frames(path: Path) -> int:
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        if stream.frames:
+            return int(stream.frames)
+        return sum(1 for packet in container.demux(stream) if packet.size)
+
+
+def _decode(path: Path, fmt: str):
+    """Yield (ndarray, duration Fraction) for every frame of the first video stream."""
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        rate = stream.average_rate or stream.guessed_rate or Fraction(30)
+        frame_duration = 1 / Fraction(rate)
+        for frame in container.decode(stream):
+            yield frame.to_ndarray(format=fmt), frame_duration
+
+
+def video_to_gif(src: Path, dst: Path, *, transparent: bool = False, samples: int = PALETTE_SAMPLES) -> dict:
+    """Encode the video ``src`` as a looping GIF at ``dst`` (streaming, bounded memory)."""
+    from cnnviz.engine.gifenc import GifPalette, GifWriter
+
+    fmt = "rgba" if transparent else "rgb24"
+    n = _count_frames(src)
+    if n == 0:
+        raise RuntimeError(f"no frames in {src}")
+    wanted = {round(i * (n - 1) / max(samples - 1, 1)) for i in range(min(samples, n))}
+    picked = []
+    step = None
+    t0 = time.perf_counter()
+    for i, (arr, _) in enumerate(_decode(src, fmt)):
+        if step is None:
+            h, w = arr.shape[:2]
+            step = max(1, math.ceil(math.sqrt(len(wanted) * h * w / PALETTE_MAX_PIXELS)))
+        if i in wanted:  # a different sub-grid for each sample, so thin lines are seen too
+            k = len(picked)
+            picked.append(arr[k % step :: step, (k // step) % step :: step].copy())
+    palette = GifPalette.from_frames(picked, max_montage_pixels=PALETTE_MAX_PIXELS)
+    del picked
+    t1 = time.perf_counter()
+    writer = None
+    try:
+        for arr, duration in _decode(src, fmt):
+            if writer is None:
+                height, width = arr.shape[:2]
+                writer = GifWriter(dst, width, height, palette, loop=0, transparent=transparent)
+            writer.add_frame(arr, duration)
+        if writer is None:
+            raise RuntimeError(f"no frames decoded from {src}")
+        writer.close()
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    t2 = time.perf_counter()
+    return {
+        "frames_in": writer.frames_in,
+        "frames_written": writer.frames_written,
+        "frames_merged": writer.frames_merged,
+        "frames_folded": writer.frames_folded,
+        "gif_total_cs": writer.total_cs,
+        "palette_colors": len(palette),
+        "palette_seconds": round(t1 - t0, 3),
+        "gif_seconds": round(t2 - t1, 3),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# one scene
+
+
+def manim_config(job: RenderJob, work: Path) -> dict:
+    """The ``tempconfig`` of one render (key order matters: ``quality`` resets frame rate and size)."""
+    cfg: dict = {"quality": MANIM_QUALITY[job.quality]}
+    cfg.update(
+        {
+            "media_dir": str(work / "media"),
+            "text_dir": str(work / "media" / "texts"),
+            "tex_dir": str(work / "media" / "Tex"),
+            "log_dir": str(work / "media" / "logs"),
+            "disable_caching": True,  # "unchanged" is decided per scene, by the engine
+            "notify_outdated_version": False,
+            "verbosity": "INFO" if job.verbose else "WARNING",
+            "progress_bar": "display" if job.verbose else "none",
+            "preview": False,
+            "show_in_file_browser": False,
+            "write_all": False,
+            "save_sections": False,
+            "transparent": job.transparent,
+            "max_inflight_encoders": 2,
+        }
+    )
+    if job.fmt == "gif":
+        cfg["format"] = "mov"
+        cfg["video_codec"] = "qtrle"
+        cfg["pixel_format"] = "argb" if job.transparent else "rgb24"
+    else:
+        cfg["format"] = job.fmt  # mp4 | webm | png (png = last frame)
+    return cfg
+
+
+def _render_into(job: RenderJob, work: Path, result: RenderResult) -> Path:
+    """Render the scene under ``work``; return the finished file."""
+    t0 = time.perf_counter()
+    from manim import tempconfig
+
+    module = importlib.import_module(job.module)
+    scene_cls = getattr(module, job.scene, None)
+    if scene_cls is None:
+        raise LookupError(f"module {job.module} has no scene {job.scene}")
+    result.import_seconds = round(time.perf_counter() - t0, 3)
+    mismatch = check_same_code(job)
+    if mismatch:
+        raise RuntimeError(mismatch)
+    t1 = time.perf_counter()
+    with tempconfig(manim_config(job, work)):
+        scene = scene_cls()
+        scene.render()
+        produced = getattr(scene.renderer.file_writer, "final_file_path", None)
+    t2 = time.perf_counter()
+    result.render_seconds = round(t2 - t1, 3)
+    if produced is None or not Path(produced).is_file():
+        raise RuntimeError(f"Manim produced no {job.fmt} output for {job.scene} (a scene without animations?)")
+    produced = Path(produced)
+    result.stats["intermediate_bytes"] = produced.stat().st_size
+    if job.fmt == "gif":
+        final = work / f"{job.scene}.gif"
+        result.stats.update(video_to_gif(produced, final, transparent=job.transparent))
+    else:
+        final = produced
+    result.encode_seconds = round(time.perf_counter() - t2, 3)
+    return final
+
+
+def render_scene(job: RenderJob) -> RenderResult:
+    """Render one scene in this process and return the finished file's bytes (see the module doc)."""
+    with _ONE_AT_A_TIME:
+        return _render_scene(job)
+
+
+def _render_scene(job: RenderJob) -> RenderResult:
+    start = time.perf_counter()
+    result = RenderResult(scene=job.scene, host=socket.gethostname(), pid=os.getpid())
+    for extra in job.sys_path:
+        if extra not in sys.path:
+            sys.path.insert(0, extra)
+    peak_reset = _reset_peak_rss()
+    clean_stale_temp_dirs()  # what killed renders left on this machine
+    work = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-{job.scene}-"))
+    captured = io.StringIO()
+    try:
+        capture = contextlib.nullcontext() if job.verbose else _capture_output(captured)
+        with capture:
+            final = _render_into(job, work, result)
+        result.data = final.read_bytes()
+        result.status = "ok"
+    except Exception as exc:  # noqa: BLE001 - the scene's failure is the result
+        result.error = f"{type(exc).__name__}: {exc}"
+        result.traceback = traceback.format_exc()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        result.output = captured.getvalue()
+        result.seconds = round(time.perf_counter() - start, 3)
+        global _WORKER_PEAK_MB
+        hwm = _vm_hwm_mb() if peak_reset else None
+        peak = hwm if hwm is not None else _lifetime_peak_mb()
+        _WORKER_PEAK_MB = max(_WORKER_PEAK_MB, peak)
+        result.peak_rss_mb = round(peak, 1)
+        result.worker_peak_rss_mb = round(_WORKER_PEAK_MB, 1)
+    return result
+
+
+@contextlib.contextmanager
+def _capture_output(buf: io.StringIO):
+    """Send what the scene and Manim print (Manim's rich consoles write to sys.stdout/err
+    at the time of writing) to ``buf``; a worker renders one scene at a time."""
+    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
+        yield
+
+
+# --------------------------------------------------------------------------------------------
+# dask preload: ``LocalCluster(preload=["cnnviz.engine.worker"])``, ``dask worker --preload cnnviz.engine.worker``
+
+
+def dask_setup(worker=None) -> None:
+    """Make a dask worker process a good Manim renderer (runs once, as the worker starts):
+
+    * no statistical profiler: dask samples the running task's stack every 10 ms,
+      which makes Manim's pure-Python drawing about 40 % slower;
+    * glibc's malloc back to adaptive thresholds: the nanny's ``MALLOC_TRIM_THRESHOLD_``
+      turns every frame buffer into an ``mmap`` (renders about 25 % slower);
+    * under a nanny, SIGINT is ignored: Ctrl-C in a terminal reaches the whole process
+      group, and it is the client (or the nanny) that stops the worker.
+    """
+    if worker is not None:
+        for name in ("profile", "profile-cycle"):
+            pc = worker.periodic_callbacks.pop(name, None)
+            if pc is not None:
+                pc.stop()
+    if os.environ.get("MALLOC_TRIM_THRESHOLD_"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            libc = ctypes.CDLL("libc.so.6")
+            m_trim_threshold, m_mmap_threshold = -1, -3
+            libc.mallopt(m_mmap_threshold, 32 * 2**20)
+            libc.mallopt(m_trim_threshold, 64 * 2**20)
+    if worker is None or getattr(worker, "nanny", None):
+        with contextlib.suppress(ValueError):  # not the main thread
+            signal.signal(signal.SIGINT, signal.SIG_IGN)

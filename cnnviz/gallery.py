@@ -1,0 +1,115 @@
+"""The gallery: ``DIR/index.html``, one card per rendered scene found under an output folder.
+
+The page is ``cnnviz/templates/gallery.html`` (HTML and CSS, ``string.Template``
+placeholders ``$count``, ``$built``, ``$body``); this module finds the rendered
+files (either layout, and whatever the manifest knows) and fills in the cards.
+Links are relative and escaped, and the page loads nothing from the network, so
+the folder can be moved or copied next to the notebook.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib.resources
+import itertools
+import string
+import time
+import urllib.parse
+from pathlib import Path
+
+from cnnviz import registry
+from cnnviz.engine.manifest import Manifest
+from cnnviz.engine.plan import FORMATS, QUALITIES, RES_DIRS
+from cnnviz.files import atomic_write_text
+
+__all__ = ["build_gallery", "find_outputs"]
+
+
+def _template() -> string.Template:
+    text = importlib.resources.files("cnnviz").joinpath("templates", "gallery.html").read_text(encoding="utf-8")
+    return string.Template(text)
+
+
+def find_outputs(out: Path) -> dict[str, dict]:
+    """scene name → {"name", "chapter", "section", "files": [(rel, label)]} for every rendered file under ``out``."""
+    specs = {s.name: s for s in registry.all_specs(include_planned=True)}
+    manifest = Manifest(out)
+    found: dict[str, dict] = {}
+
+    def add(name: str, rel: str, label: str, chapter=None, section=None):
+        entry = found.setdefault(name, {"name": name, "files": [], "chapter": chapter, "section": section})
+        if (rel, label) not in entry["files"]:
+            entry["files"].append((rel, label))
+
+    for name, spec in specs.items():
+        if spec.notebook_path and (out / spec.notebook_path).is_file():
+            rel = Path(spec.notebook_path).as_posix()
+            res = QUALITIES.get((manifest.get(rel) or {}).get("quality", ""), ("",))[0]
+            add(name, rel, f"GIF {res} (notebook path)".replace("  ", " "), spec.chapter, spec.section)
+        for res in RES_DIRS:
+            for ext in FORMATS:
+                rel = f"{res}/{name}.{ext}"
+                if (out / rel).is_file():
+                    add(name, rel, f"{ext.upper()} {res}", spec.chapter, spec.section)
+    for rel, e in sorted(manifest.entries.items()):
+        name = e["scene"]  # (the manifest keeps only entries of the right shape)
+        if not (out / rel).is_file():
+            continue
+        ext = Path(rel).suffix.lstrip(".")
+        res = QUALITIES.get(e.get("quality", ""), ("",))[0]
+        label = f"{ext.upper()} {res}".strip() + (" (notebook path)" if e.get("layout") == "notebook" and ext == "gif" else "")
+        if name in found and any(r == rel for r, _ in found[name]["files"]):
+            continue
+        add(name, rel, label, e.get("chapter"), e.get("section"))
+    for name, entry in found.items():
+        spec = specs.get(name)
+        if spec is not None:
+            entry["chapter"], entry["section"] = spec.chapter, spec.section
+    return found
+
+
+def _primary(files: list[tuple[str, str]]) -> str | None:
+    """The image a card shows: the GIF at the notebook's path, else the best flat GIF, else the PNG poster."""
+    order = ["notebook", "720p30", "480p15", "1080p60", "2160p60"]
+    gifs = [(r, label) for r, label in files if r.endswith(".gif")]
+    gifs.sort(key=lambda rl: next((i for i, k in enumerate(order) if k in rl[1]), len(order)))
+    if gifs:
+        return gifs[0][0]
+    pngs = [r for r, _ in files if r.endswith(".png")]
+    return pngs[0] if pngs else None
+
+
+def _card(e: dict, chapter) -> str:
+    esc = html.escape
+    parts = [f'<article class="card" id="{esc(e["name"])}">']
+    prim = _primary(e["files"])
+    if prim:
+        url = esc(urllib.parse.quote(prim))
+        parts.append(f'<a href="{url}"><img src="{url}" alt="{esc(e["name"])}"></a>')
+    links = " ".join(f'<a href="{esc(urllib.parse.quote(rel))}">{esc(label)}</a>' for rel, label in e["files"])
+    parts += ['<div class="meta">', f"<h3>{esc(e['name'])}</h3>",
+              f'<p class="section">Chapter {esc(str(chapter))} &middot; {esc(e["section"] or "")}</p>',
+              f'<p class="links">{links}</p></div></article>']
+    return "\n".join(parts)
+
+
+def build_gallery(out: Path) -> tuple[Path, int]:
+    """Write ``out/index.html``; return its path and the number of scenes shown."""
+    found = find_outputs(out)
+    catalog_order = {s.name: i for i, s in enumerate(registry.all_specs(include_planned=True))}
+    entries = sorted(found.values(), key=lambda e: (e["chapter"] if e["chapter"] is not None else 99,
+                                                     catalog_order.get(e["name"], 10**6), e["name"]))
+    esc = html.escape
+    body: list[str] = []
+    if not entries:
+        body.append('<p class="none">No rendered scenes found here yet: run <code>cnnviz render --all</code>.</p>')
+    for chapter, group in itertools.groupby(entries, key=lambda e: e["chapter"]):
+        title = registry.CHAPTERS.get(chapter, "Other scenes") if chapter is not None else "Other scenes"
+        body.append(f"<h2>{esc(f'Chapter {chapter}: {title}' if chapter else title)}</h2>")
+        body.append('<div class="grid">')
+        body.extend(_card(e, chapter) for e in group)
+        body.append("</div>")
+    page = _template().substitute(count=len(entries), built=esc(time.strftime("%Y-%m-%d %H:%M")), body="\n".join(body))
+    index = out / "index.html"
+    atomic_write_text(index, page)
+    return index, len(entries)
