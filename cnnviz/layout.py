@@ -60,6 +60,21 @@ def _box(m: Mobject) -> np.ndarray:
     return np.array([allp[:, 0].min(), allp[:, 1].min(), allp[:, 0].max(), allp[:, 1].max()])
 
 
+#: Cairo draws a stroke of width w as w × this many scene units (Manim's ``cairo_line_width_multiple``).
+STROKE_UNIT = 0.01
+
+
+def _half_stroke(m: Mobject) -> float:
+    """How far a visible outline reaches past the path it strokes (half the line width), in scene units."""
+    if isinstance(m, VMobject):
+        try:
+            if m.get_stroke_opacity() > 0.01:
+                return m.get_stroke_width() * STROKE_UNIT / 2
+        except IndexError:
+            pass
+    return 0.0
+
+
 def _describe(m: Mobject) -> str:
     if isinstance(m, (Text, MarkupText)):
         return f"{type(m).__name__}({getattr(m, 'original_text', m.text)!r})"
@@ -90,7 +105,7 @@ def inspect(mobjects: list[Mobject], step: str) -> list[Problem]:
     for m in mobjects:
         for sm in m.get_family():
             if not sm.submobjects and len(sm.points) and _visible(sm):
-                x0, y0, x1, y1 = _box(sm)
+                x0, y0, x1, y1 = _box(sm) + _half_stroke(sm) * np.array([-1, -1, 1, 1])
                 if x0 < -hw or x1 > hw or y0 < -hh or y1 > hh:
                     owner = next((t for t in _labels([m]) if sm in t.get_family()), m)
                     problems.append(Problem(step, "out-of-frame",

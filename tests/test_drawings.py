@@ -204,3 +204,18 @@ def test_heat_shading_runs_from_panel_to_highlight():
     g = ValueGrid(np.array([[1, 9]]), shade="heat")
     lo, hi = (g.cell(0, k).get_fill_color().to_hex().upper() for k in (0, 1))
     assert hi == theme.HIGHLIGHT.upper() and lo != hi
+
+
+class _ThickFrameAtTheEdge(CnnvizScene):
+    def construct(self):
+        from manim import Rectangle, config
+        # the path ends 0.01 inside the bottom edge, but its 12-wide stroke reaches 0.06 past it
+        r = Rectangle(width=2, height=1, stroke_width=12)
+        r.move_to([0, -config.frame_height / 2 + 0.5 + 0.01, 0])
+        self.add(r)
+        self.play(FadeIn(label("x")))
+
+
+def test_layout_check_counts_the_stroke_width():
+    problems = check_scene(_ThickFrameAtTheEdge)
+    assert [p.kind for p in problems] == ["out-of-frame"], problems

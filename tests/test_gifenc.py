@@ -291,3 +291,21 @@ def test_palette_survives_a_dominant_colour_replacing_another_dominant_colour():
     palette = GifPalette.from_frames([img])
     cols = {tuple(c) for c in palette.colors.tolist()}
     assert len(palette) <= 255 and set(dominant) <= cols
+
+
+def test_reserved_colours_stay_exact_however_rare():
+    """Small text in a theme colour beside a photo kept its colour only if it covered enough pixels;
+    reserved colours (the worker passes the theme's) are exact whenever they occur at all."""
+    from cnnviz import theme
+    from cnnviz.engine.worker import theme_colours
+
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (200, 300, 3), dtype=np.uint8)  # a photo's worth of colours
+    green = tuple(int(theme.GREEN[i:i + 2], 16) for i in (1, 3, 5))
+    img[5:8, 5:12] = green  # 21 pixels of "G 128"
+    cols = lambda p: {tuple(c) for c in p.colors.tolist()}  # noqa: E731
+    assert green not in cols(GifPalette.from_frames([img]))  # too rare to be snapped in
+    with_theme = GifPalette.from_frames([img], reserved=theme_colours())
+    assert green in cols(with_theme) and len(with_theme) <= 255
+    absent = tuple(int(theme.BIAS[i:i + 2], 16) for i in (1, 3, 5))
+    assert absent in theme_colours() and absent not in cols(with_theme)  # no slot for what is not there

@@ -42,7 +42,7 @@ import io
 import math
 import os
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from fractions import Fraction
 from typing import BinaryIO
 
@@ -191,6 +191,7 @@ class GifPalette:
         max_colors: int = MAX_COLORS,
         max_montage_pixels: int = 8_000_000,
         exact_share: float = 0.0005,
+        reserved: Iterable[Sequence[int]] = (),
     ) -> GifPalette:
         """Build a palette from a sample of frames ((H, W, 3|4) uint8 arrays).
 
@@ -198,8 +199,10 @@ class GifPalette:
         neighbour when large, never blended), quantised by median cut without
         dithering; then every exact colour covering at least ``exact_share`` of
         the montage (backgrounds, fills, text) replaces its nearest palette entry,
-        so large flat areas are reproduced exactly.  Fully transparent pixels
-        (alpha < 128) are ignored.
+        so large flat areas are reproduced exactly.  ``reserved`` colours (RGB
+        triples, e.g. the theme's) are kept exact too, however few pixels they
+        cover, if they occur at all: small coloured text beside a photo keeps its
+        colour.  Fully transparent pixels (alpha < 128) are ignored.
         """
         max_colors = min(int(max_colors), cls.MAX_COLORS)
         frames = list(frames)
@@ -229,6 +232,9 @@ class GifPalette:
         if len(uniq) <= max_colors:
             return cls(unpack(uniq))
 
+        wanted = _pack_rgb(np.array([list(c)[:3] for c in reserved], dtype=np.uint8).reshape(-1, 3))
+        present = [p for p in dict.fromkeys(wanted.tolist()) if np.isin(p, uniq)]  # in order, no repeats
+
         width = 1024
         n = len(pixels)
         pad = (-n) % width
@@ -241,7 +247,9 @@ class GifPalette:
 
         # Snap the dominant exact colours into the palette.
         threshold = max(1, int(exact_share * n))
-        dominant = unpack(uniq[counts >= threshold][:max_colors])
+        skip = set(present)
+        common = [p for p in uniq[counts >= threshold].tolist() if p not in skip]
+        dominant = unpack(np.array((present + common)[:max_colors], dtype=np.int64))
         if len(dominant):
             where = {tuple(p): j for j, p in enumerate(pal.tolist())}  # colour → its palette slot, kept current
             locked = np.zeros(len(pal), dtype=bool)

@@ -239,6 +239,20 @@ def _decode(path: Path, fmt: str):
             yield frame.to_ndarray(format=fmt), frame_duration
 
 
+def theme_colours() -> list[tuple[int, int, int]]:
+    """Every colour of ``cnnviz.theme`` as RGB: GIF palettes keep them exact (small coloured text
+    beside a photo keeps its colour; see ``GifPalette.from_frames(reserved=...)``)."""
+    from cnnviz import theme
+
+    found = []
+    for value in vars(theme).values():
+        items = value.values() if isinstance(value, dict) else value if isinstance(value, (tuple, list)) else (value,)
+        for c in items:
+            if isinstance(c, str) and re.fullmatch(r"#[0-9A-Fa-f]{6}", c):
+                found.append(tuple(int(c[i:i + 2], 16) for i in (1, 3, 5)))
+    return found
+
+
 def video_to_gif(src: Path, dst: Path, *, transparent: bool = False, samples: int = PALETTE_SAMPLES) -> dict:
     """Encode the video ``src`` as a looping GIF at ``dst`` (streaming, bounded memory)."""
     from cnnviz.engine.gifenc import GifPalette, GifWriter
@@ -258,7 +272,7 @@ def video_to_gif(src: Path, dst: Path, *, transparent: bool = False, samples: in
         if i in wanted:  # a different sub-grid for each sample, so thin lines are seen too
             k = len(picked)
             picked.append(arr[k % step :: step, (k // step) % step :: step].copy())
-    palette = GifPalette.from_frames(picked, max_montage_pixels=PALETTE_MAX_PIXELS)
+    palette = GifPalette.from_frames(picked, max_montage_pixels=PALETTE_MAX_PIXELS, reserved=theme_colours())
     del picked
     t1 = time.perf_counter()
     writer = None
