@@ -471,25 +471,7 @@ def cell_center(box: Mobject, rows: int, cols: int, r: float, c: float) -> np.nd
 
 
 # ---------------------------------------------------------------- Chapter 3 (ch3a): layers of neurons, kernels, maps, probabilities
-#: One colour per kernel weight, row-major (w₁, w₂, …): every edge drawn in a
-#: weight's colour uses that weight, so a shared weight reads as a shared colour.
-#: w₁ is the theme's KERNEL colour; the others avoid the input, output, bias and
-#: highlight colours.
-WEIGHT_COLORS = ("#F4A259", "#F06595", "#C0EB75", "#748FFC", "#FFA8A8", "#DA77F2", "#63E6BE", "#FFE8CC", "#A5D8FF")
-
 _SUBSCRIPTS = str.maketrans("0123456789+-()", "₀₁₂₃₄₅₆₇₈₉₊₋₍₎")
-
-
-def weight_color(k: int) -> str:
-    """The colour of kernel weight ``k`` (flat, row-major index): :data:`WEIGHT_COLORS` for the first
-    nine, then hues spread by the golden ratio, so a 5×5 kernel's 25 weights stay distinguishable."""
-    import colorsys
-
-    k = int(k)
-    if k < len(WEIGHT_COLORS):
-        return WEIGHT_COLORS[k]
-    r, g, b = colorsys.hsv_to_rgb((0.11 + k * 0.618034) % 1.0, 0.5, 0.95)
-    return "#%02X%02X%02X" % (round(r * 255), round(g * 255), round(b * 255))
 
 
 def sub(text) -> str:
@@ -498,7 +480,7 @@ def sub(text) -> str:
 
 
 class KernelGrid(ValueGrid):
-    """A kernel whose every cell carries its weight's colour (:func:`weight_color`) and name.
+    """A kernel whose every cell carries its weight's colour (:func:`theme.kernel_color`) and name.
 
     ``KernelGrid([[-1, 2], [1, -2]], name="w")`` draws four cells named w₁…w₄
     (row-major, the notebook's numbering) with their values below the names;
@@ -514,7 +496,7 @@ class KernelGrid(ValueGrid):
                          font_size=font_size if font_size is not None else 26 * cell_size / 0.9)
         self.names = VGroup()
         for k, sq in enumerate(self.cells):
-            col = weight_color(k)
+            col = theme.kernel_color(k)
             sq.set_stroke(col, width=3)
             sq.set_fill(interpolate_color(ManimColor(theme.BACKGROUND), ManimColor(col), 0.22), opacity=1)
             i, j = divmod(k, self.cols)
@@ -1143,7 +1125,7 @@ __all__ = [
     "ShapeArrow", "caption", "CnnvizScene",
     "grid_lines", "cell_center",
     # Chapter 3 (ch3a)
-    "WEIGHT_COLORS", "weight_color", "sub", "KernelGrid", "NeuronColumn", "neuron_labels", "neuron_values",
+    "sub", "KernelGrid", "NeuronColumn", "neuron_labels", "neuron_values",
     "map_pixels", "map_note", "ProbabilityBars", "Pipeline",
 
     "PixelZoom",

@@ -547,7 +547,7 @@ class ArchitectureChoreography:
         N, _, C = d.in_shape
         F, M, O = d.kernel_shape[0], d.bank_shape[3], d.map_shape[0]
         fs = core.fmt_shape
-        f_colors = [theme.FILTERS[k % len(theme.FILTERS)] for k in range(M)]
+        f_colors = [theme.kernel_color(k) for k in range(M)]
         c_colors = [theme.CHANNELS[k] for k in range(C)] if C == 3 else [theme.INPUT] * C
         kind = {1: "Grey input (1 channel)", 3: "RGB input (3 channels)"}.get(C, f"{C}-channel input")
         head = title(f"{kind}, {M} filter{'s' * (M > 1)} → {M} map{'s' * (M > 1)}", size=32)
@@ -828,7 +828,7 @@ class ConvDimensionsSimpleCentered(CnnvizScene):
                        rf"{{\color{{{theme.OUTPUT}}}\mathbf{{{result}}}}}", font_size=34)
         fit_width(inst, config.frame_width - 0.8)
         inst.next_to(legend, DOWN, buff=0.55)
-        f_colors = [theme.FILTERS[k % len(theme.FILTERS)] for k in range(d.m)]
+        f_colors = [theme.kernel_color(k) for k in range(d.m)]
         c_colors = list(theme.CHANNELS) if d.c == 3 else [theme.INPUT]
         inp = TensorStack(d.n, d.n, d.c, unit=0.6, colors=c_colors, max_side=2.8,
                           label_text=f"input {fs(d.in_shape)}")

@@ -66,7 +66,6 @@ from cnnviz.drawings import (
     shade_signed,
     sub,
     title,
-    weight_color,
 )
 from cnnviz.formula import Formula
 
@@ -286,7 +285,7 @@ class ConvView_Final_Title_SharedBias(CnnvizScene):
             slow = k < d.n_explained
             es = by_out[k]
             lines = connect(inputs, outputs, pairs=[(e.in_index, k) for e in es],
-                            colors=[weight_color(e.weight_index) for e in es], width=4, opacity=1.0)
+                            colors=[theme.kernel_color(e.weight_index) for e in es], width=4, opacity=1.0)
             b_line = connect(bias, outputs, pairs=[(0, k)], color=theme.BIAS, width=3, opacity=0.9)
             lit = VGroup(*(inputs.neurons[e.in_index] for e in es))
             target = window.copy().move_to(x_grid.block_center(*step.window_pos, kh, kw))
@@ -358,9 +357,9 @@ class ConvView_Final_Title_SharedBias(CnnvizScene):
         cx, cb, co = theme.INPUT, theme.BIAS, theme.OUTPUT
         xv, wv = d.x.ravel(), d.w.ravel()
         sym_terms = [rf"{{\color{{{cx}}}x_{{{x_names[e.in_index][1:].translate(_UNSUB)}}}}}\,"
-                     rf"{{\color{{{weight_color(e.weight_index)}}}w_{{{e.weight_index + 1}}}}}" for e in es]
+                     rf"{{\color{{{theme.kernel_color(e.weight_index)}}}w_{{{e.weight_index + 1}}}}}" for e in es]
         num_terms = [rf"{{\color{{{cx}}}{_tex_num(xv[e.in_index])}}}\cdot"
-                     rf"{{\color{{{weight_color(e.weight_index)}}}{_tex_num(wv[e.weight_index])}}}" for e in es]
+                     rf"{{\color{{{theme.kernel_color(e.weight_index)}}}{_tex_num(wv[e.weight_index])}}}" for e in es]
         sym = _formula_lines(rf"{{\color{{{co}}}z_{{{k + 1}}}}} = ", sym_terms, rf" + {{\color{{{cb}}}b}}", width)
         num = _formula_lines(r"= ", num_terms,
                              rf" + {{\color{{{cb}}}{_tex_num(step.bias)}}} = {{\color{{{co}}}{fmt_num(step.output)}}}",
@@ -485,7 +484,7 @@ class SparseVsDense(CnnvizScene):
         for o in range(d.n_out):
             es = by_out.get(o, [])
             lines = connect(c_in, c_out, pairs=[(e.in_index, o) for e in es],
-                            colors=[weight_color(e.weight_index) for e in es], width=3, opacity=1.0)
+                            colors=[theme.kernel_color(e.weight_index) for e in es], width=3, opacity=1.0)
             for line, e in zip(lines, es):
                 by_weight.setdefault(e.weight_index, VGroup()).add(line)
             conv_lines.add(lines)
@@ -1072,7 +1071,7 @@ class NeuralNetworkAnimation(CnnvizScene):
         conv_vals = VGroup()
         for k, (i, j) in enumerate(conv_pos):
             pairs = edges_by_conv[k]
-            lines = connect(inputs, convs, pairs=[(a, k) for a, _ in pairs], colors=[weight_color(w) for _, w in pairs],
+            lines = connect(inputs, convs, pairs=[(a, k) for a, _ in pairs], colors=[theme.kernel_color(w) for _, w in pairs],
                             width=2.5, opacity=0.95)
             conv_edges.add(lines)
             v = d.a[i, j, m]
