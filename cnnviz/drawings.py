@@ -360,41 +360,161 @@ class TensorStack(VGroup):
 
 # ---------------------------------------------------------------- neurons & edges
 class NeuronLayer(VGroup):
-    """A vertical column of neurons. With ``ellipsis_after=k`` the column shows
-    the first k and the last ``n_shown - k`` neurons with a "⋮" between, for
-    layers too big to draw (784, 100…)."""
+    """A vertical column of neurons, whole or sampled: a "⋮" stands where neurons are left out.
+
+    ``NeuronLayer(5)`` draws five neurons; ``NeuronLayer(6, ellipsis_after=3)`` three, ⋮, three;
+    ``NeuronLayer([4, 4, 1])`` groups of neurons with a ⋮ between groups (e.g. two image rows, then
+    the last pixel of 784). Across a ⋮ neighbouring neurons are ``spacing·(1 + gap)`` apart (``gap=1``:
+    the ⋮ takes one neuron's place). :meth:`sample` draws a sample of a big layer and remembers which
+    neurons it drew (``indices``)::
+
+        layer = NeuronLayer.sample(784)                      # neurons 0…6, ⋮, 781…783
+        chosen = NeuronLayer.sample(676, shown=[0, 1, 300, 675])   # 0 1 ⋮ 300 ⋮ 675
+        names = layer.labels_beside(["x₁", …], LEFT)         # texts beside the neurons (not added)
+        self.play(*layer.switch([1, 0, 1, …]))               # neurons off (dropout) and back on
+
+    Parts: ``neurons`` (VGroup of circles, top to bottom), ``ellipses`` (the ⋮, top to bottom;
+    ``ellipsis`` is the first or None), ``indices`` (the neuron of the whole layer each circle
+    draws) and ``size`` (the whole layer's size). Works with :func:`connect` (``len`` counts the
+    neurons drawn).
+    """
 
     def __init__(
         self,
-        n_shown: int,
+        neurons: int | Sequence[int],
         radius: float = 0.16,
         spacing: float = 0.45,
         color: str = theme.INPUT,
         ellipsis_after: int | None = None,
         fill_opacity: float = 0.0,
+        gap: float = 1.0,
+        ellipsis_size: float = theme.BODY_SIZE,
     ):
         super().__init__()
-        self.neurons = VGroup()
-        self.ellipsis = None
-        y = 0.0
-        positions = []
-        for k in range(n_shown):
-            if ellipsis_after is not None and k == ellipsis_after:
-                self.ellipsis = label("⋮", size=theme.BODY_SIZE, color=theme.MUTED).move_to([0, y, 0])
-                y -= spacing
-            positions.append(y)
-            y -= spacing
-        for y in positions:
-            c = Circle(radius=radius, stroke_color=color, stroke_width=2.5)
-            c.set_fill(color, opacity=fill_opacity)
-            self.neurons.add(c.move_to([0, y, 0]))
-        self.add(self.neurons)
-        if self.ellipsis is not None:
-            self.add(self.ellipsis)
+        if isinstance(neurons, (int, np.integer)):
+            n = int(neurons)
+            groups = [n] if ellipsis_after is None else [int(ellipsis_after), n - int(ellipsis_after)]
+        else:
+            if ellipsis_after is not None:
+                raise ValueError("ellipsis_after is for a number of neurons, not for groups (the ⋮ go between groups)")
+            groups = [int(g) for g in neurons]
+        if min(groups, default=-1) < 0 or sum(groups) < 1:
+            raise ValueError(f"a layer needs at least one neuron, got groups {groups}")
+        self.color, self.fill_opacity = color, fill_opacity
+        self.neurons, self.ellipses = VGroup(), VGroup()
+        half_gap = spacing * (1 + gap) / 2
+        y, last = 0.0, None  # where the last item went, and what it was ("n" neuron, "e" ellipsis)
+        for g, n in enumerate(groups):
+            if g:  # neighbours across a gap are spacing·(1 + gap) apart, the ⋮ halfway
+                y -= half_gap if last else 0.0
+                self.ellipses.add(label("⋮", size=ellipsis_size, color=theme.MUTED).move_to([0, y, 0]))
+                last = "e"
+            for _ in range(n):
+                y -= 0.0 if last is None else spacing if last == "n" else half_gap
+                c = Circle(radius=radius, stroke_color=color, stroke_width=2.5)
+                c.set_fill(color, opacity=fill_opacity)
+                self.neurons.add(c.move_to([0, y, 0]))
+                last = "n"
+        self.ellipsis = self.ellipses[0] if len(self.ellipses) else None
+        self.size = len(self.neurons)
+        self.indices = list(range(self.size))
+        self.on = np.ones(self.size, dtype=np.int64)
+        self.add(self.neurons, self.ellipses)
         self.move_to(np.zeros(3))
 
-    def __len__(self) -> int:  # the neurons, not the ellipsis
+    def __len__(self) -> int:  # the neurons, not the ellipses
         return len(self.neurons)
+
+    # -------------------------------------------------------- sampling a big layer
+    @staticmethod
+    def sampling(size: int, shown: Sequence[int] | None = None, max_shown: int = 10,
+                 max_ellipses: int | None = None) -> tuple[list[int], list[int]]:
+        """Which neurons of a layer of ``size`` to draw, and in which groups: ``(indices, groups)``.
+
+        ``shown=None``: every neuron if they fit in ``max_shown``, else the first
+        ``max_shown - max_shown // 3`` and the last ``max_shown // 3`` (784 → 0…6 and 781…783, groups
+        [7, 3]). Chosen neurons (``shown``): a ⋮ wherever indices are not consecutive, or only in the
+        ``max_ellipses`` widest such gaps.
+        """
+        size = int(size)
+        if size < 1:
+            raise ValueError(f"a layer needs at least one neuron, got size {size}")
+        if shown is None:
+            if size <= max_shown:
+                return list(range(size)), [size]
+            tail = max(1, max_shown // 3)
+            head = max_shown - tail
+            return list(range(head)) + list(range(size - tail, size)), [head, tail]
+        idx = sorted(int(i) for i in shown)
+        if not idx or idx[0] < 0 or idx[-1] >= size or len(set(idx)) != len(idx):
+            raise ValueError(f"neurons {idx} are not distinct neurons of a layer of {size}")
+        breaks = [k for k in range(1, len(idx)) if idx[k] - idx[k - 1] > 1]  # a ⋮ before idx[k]
+        if max_ellipses is not None:
+            widest = sorted(breaks, key=lambda k: (-(idx[k] - idx[k - 1]), k))[:max_ellipses]
+            breaks = sorted(widest)
+        cuts = [0] + breaks + [len(idx)]
+        return idx, [b - a for a, b in zip(cuts[:-1], cuts[1:])]
+
+    @classmethod
+    def sample(cls, size: int, shown: Sequence[int] | None = None, max_shown: int = 10,
+               max_ellipses: int | None = None, **kw) -> "NeuronLayer":
+        """A layer of ``size`` neurons drawn as the sample of :meth:`sampling` (keywords as for the
+        constructor); ``indices[k]`` is the neuron the k-th circle stands for."""
+        idx, groups = cls.sampling(size, shown, max_shown, max_ellipses)
+        layer = cls(groups, **kw)
+        layer.indices, layer.size = idx, int(size)
+        return layer
+
+    # -------------------------------------------------------- texts beside and inside
+    def labels_beside(self, texts: Sequence[str], side=LEFT, size: float = theme.SMALL_SIZE,
+                      color: str = theme.TEXT, buff: float = 0.12, **kw) -> VGroup:
+        """One label beside each neuron (e.g. x₁₁ … x₃₃ to the left); not added to the layer."""
+        return VGroup(*(label(t, size=size, color=color, **kw).next_to(n, side, buff=buff)
+                        for t, n in zip(texts, self.neurons)))
+
+    def values_inside(self, values, size: float = theme.SMALL_SIZE, color: str | Sequence[str] = theme.TEXT,
+                      decimals: int = 2) -> VGroup:
+        """Each value written inside its neuron, shrunk to the neuron but never below ``theme.MIN_FONT``;
+        ``color``: one colour, or one per value (e.g. black or white, whichever reads on each fill)."""
+        colors = [color] * len(self.neurons) if isinstance(color, str) else list(color)
+        g = VGroup()
+        for v, n, col in zip(values, self.neurons, colors):
+            t = lean(Text(fmt_num(v, decimals), font=theme.MONO, font_size=size, color=col))
+            room = n.width * 0.92
+            if t.width > room:
+                t.scale(max(room / t.width, theme.MIN_FONT / size))
+            g.add(t.move_to(n.get_center()))
+        return g
+
+    # -------------------------------------------------------- neurons switched off (dropout)
+    def _style(self, neuron: VMobject, on) -> VMobject:
+        color = self.color if on else theme.DROPPED
+        return neuron.set_stroke(color, opacity=1.0).set_fill(color, opacity=self.fill_opacity if on else 0.5)
+
+    def _mask(self, mask) -> np.ndarray:
+        mask = np.asarray(mask).reshape(-1)
+        if mask.shape != (len(self.neurons),):
+            raise ValueError(f"a mask of {mask.size} entries for a layer of {len(self.neurons)} neurons drawn")
+        return mask.astype(np.int64)
+
+    def set_on(self, mask) -> "NeuronLayer":
+        """Neurons where ``mask`` (one entry per neuron drawn) is 0 switched off — drawn in
+        ``theme.DROPPED`` — and the others on, in place."""
+        self.on = self._mask(mask)
+        for neuron, on in zip(self.neurons, self.on):
+            self._style(neuron, on)
+        return self
+
+    def switch(self, mask) -> list[Animation]:
+        """Animations to the state ``mask``: one per neuron that changes (``self.play(*layer.switch(m))``)."""
+        new = self._mask(mask)
+        anims: list[Animation] = []
+        for neuron, was, now in zip(self.neurons, self.on, new):
+            if was != now:
+                self._style(neuron.generate_target(), now)
+                anims.append(MoveToTarget(neuron))
+        self.on = new
+        return anims
 
 
 def edge(a: VMobject, b: VMobject, color: str = theme.MUTED, width: float = 1.5, opacity: float = 0.6) -> Line:
@@ -409,7 +529,7 @@ def connect(
     colors: Sequence[str] | None = None,
     **kw,
 ) -> VGroup:
-    """Edges between two layers: all pairs (dense) by default, or the given (i, j) pairs."""
+    """Edges between two layers: all pairs (dense) by default, or the given (i, j) pairs of neurons drawn."""
     if pairs is None:
         pairs = [(i, j) for i in range(len(left)) for j in range(len(right))]
     base = kw.pop("color", theme.MUTED)
@@ -418,6 +538,144 @@ def connect(
         col = colors[k % len(colors)] if colors else base
         g.add(edge(left.neurons[i], right.neurons[j], color=col, **kw))
     return g
+
+
+class MLPDiagram(VGroup):
+    """A fully connected network ``sizes[0] → sizes[1] → …``: big layers sampled, neurons that dropout switches off.
+
+    Each layer is a :class:`NeuronLayer` — every neuron of a small layer, a sample of a big one
+    (:meth:`NeuronLayer.sampling`: ``max_shown`` neurons, or the indices ``shown[k]``, with one ⋮ in
+    the widest gap); neighbouring layers are joined by dense edges between the neurons drawn; each
+    layer's size is written under it (``size_labels``). The drawing fits ``width × height`` (neurons
+    included). Colours: input ``theme.INPUT``, hidden ``theme.TEXT``, output ``theme.OUTPUT`` (or ``colors``)::
+
+        net = MLPDiagram((784, 100, 100, 10), width=9, height=4)   # a sampled MNIST MLP with its sizes
+        drop = MLPDiagram((3, 5, 5, 2), width=10, height=4.9, max_radius=0.3, size_labels=False)
+        self.play(*drop.mask_animations({1: [1, 0, 1, 0, 1]}))     # hidden neurons 2 and 4 off
+        self.play(drop.pulse())                                      # a forward pass on the live edges
+
+    Parts: ``layers`` (left to right), ``edges`` (``edges[k]`` joins layer k to k + 1; ``pairs[k]``
+    their (i, j) neurons drawn, row-major), ``size_labels``, ``shown[k]`` (the neurons of layer k
+    drawn), ``masks[k]`` (one 0/1 per neuron of the whole layer k).
+    """
+
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        width: float = 9.0,
+        height: float = 4.5,
+        max_shown: int = 10,
+        shown: Sequence[Sequence[int] | None] | None = None,
+        colors: Sequence[str] | None = None,
+        max_radius: float = 0.16,
+        fill_opacity: float = 0.0,
+        edge_width: float = 1.0,
+        edge_opacity: float = 0.35,
+        size_labels: bool = True,
+        label_size: float = theme.SMALL_SIZE,
+    ):
+        super().__init__()
+        self.sizes = tuple(int(n) for n in sizes)
+        if len(self.sizes) < 2 or min(self.sizes) < 1:
+            raise ValueError(f"an MLP needs at least two layers of at least one neuron, got sizes {list(sizes)}")
+        self.colors = tuple(colors) if colors else ((theme.INPUT,) + (theme.TEXT,) * (len(self.sizes) - 2)
+                                                    + (theme.OUTPUT,))
+        self.edge_opacity = edge_opacity
+        shown = list(shown or ()) + [None] * (len(self.sizes) - len(shown or ()))
+        one_gap = [None if s is None else 1 for s in shown]  # a chosen sample: one ⋮, in its widest gap
+        samples = [NeuronLayer.sampling(n, s, max_shown, g) for n, s, g in zip(self.sizes, shown, one_gap)]
+        slots = max(sum(groups) + len(groups) - 1 for _, groups in samples)  # a ⋮ takes a neuron's place
+        ratio = 0.34  # radius / spacing
+        if slots == 1:
+            spacing, radius = height, min(max_radius, height / 2)
+        else:
+            spacing = height / (slots - 1 + 2 * ratio)
+            radius = ratio * spacing
+            if radius > max_radius:
+                radius = max_radius
+                spacing = (height - 2 * radius) / (slots - 1)
+        xs = np.linspace(-width / 2 + radius, width / 2 - radius, len(self.sizes))
+        self.layers = VGroup()
+        for k, x in enumerate(xs):
+            layer = NeuronLayer.sample(self.sizes[k], shown[k], max_shown, one_gap[k], radius=radius, spacing=spacing,
+                                       color=self.colors[k % len(self.colors)], fill_opacity=fill_opacity)
+            self.layers.add(layer.move_to([x, 0, 0]))
+        self.shown = [layer.indices for layer in self.layers]
+        self.pairs = [[(i, j) for i in range(len(a)) for j in range(len(b))]
+                      for a, b in zip(self.layers[:-1], self.layers[1:])]
+        self.edges = VGroup(*(connect(a, b, width=edge_width, opacity=edge_opacity)
+                              for a, b in zip(self.layers[:-1], self.layers[1:])))
+        self.masks = [np.ones(n, dtype=np.int64) for n in self.sizes]
+        self.add(self.edges, self.layers)  # edges first: the neurons are drawn over them
+        self.size_labels = VGroup()
+        if size_labels:
+            bottom = min(layer.get_bottom()[1] for layer in self.layers)
+            for n, layer in zip(self.sizes, self.layers):
+                self.size_labels.add(label(fmt_int(n), size=label_size, color=theme.TEXT)
+                                     .move_to([layer.get_x(), bottom - 0.3, 0]))
+            self.add(self.size_labels)
+        self.move_to(np.zeros(3))
+
+    # -------------------------------------------------------- dropout: neurons switched off
+    def _checked(self, k: int, mask) -> np.ndarray:
+        mask = np.asarray(mask).reshape(-1)
+        if mask.shape != (self.sizes[k],):
+            raise ValueError(f"a mask of {mask.size} entries for layer {k} of {self.sizes[k]} neurons")
+        return mask.astype(np.int64)
+
+    def _live(self, masks, g: int, i: int, j: int) -> bool:
+        return bool(masks[g][self.shown[g][i]] and masks[g + 1][self.shown[g + 1][j]])
+
+    def _edge_opacity(self, masks, g: int, i: int, j: int) -> float:
+        return self.edge_opacity if self._live(masks, g, i, j) else 0.06
+
+    def set_mask(self, k: int, mask) -> "MLPDiagram":
+        """Switch off the neurons of layer ``k`` where ``mask`` (one entry per neuron of the whole layer)
+        is 0 — drawn in ``theme.DROPPED`` — and dim every edge that touches one; a mask of ones switches
+        them back on. In place (``self.play(net.animate.set_mask(1, m))`` animates it, at the cost of two
+        copies of the network: :meth:`mask_animations` is cheaper)."""
+        self.masks[k] = self._checked(k, mask)
+        self.layers[k].set_on(self.masks[k][self.shown[k]])
+        for g in (k - 1, k):
+            if 0 <= g < len(self.edges):
+                for e, (i, j) in zip(self.edges[g], self.pairs[g]):
+                    e.set_stroke(opacity=self._edge_opacity(self.masks, g, i, j))
+        return self
+
+    def mask_animations(self, masks: dict) -> list[Animation]:
+        """Animations to the state ``masks`` (``{layer: mask}``): one per neuron or edge that changes.
+
+        Play them with ``self.play(*net.mask_animations({1: m1, 2: m2}))``; ``net.masks`` is updated at
+        once; a mask that changes nothing gives no animation.
+        """
+        old = [m.copy() for m in self.masks]
+        anims: list[Animation] = []
+        for k, mask in masks.items():
+            self.masks[k] = self._checked(k, mask)
+            anims += self.layers[k].switch(self.masks[k][self.shown[k]])
+        for g in range(len(self.edges)):
+            for e, (i, j) in zip(self.edges[g], self.pairs[g]):
+                before, after = self._edge_opacity(old, g, i, j), self._edge_opacity(self.masks, g, i, j)
+                if before != after:
+                    e.generate_target().set_stroke(opacity=after)
+                    anims.append(MoveToTarget(e))
+        return anims
+
+    def live_edges(self, g: int) -> list[Line]:
+        """The edges between layers g and g + 1 whose two neurons are both on."""
+        return [e for e, (i, j) in zip(self.edges[g], self.pairs[g]) if self._live(self.masks, g, i, j)]
+
+    def pulse(self, color: str = theme.HIGHLIGHT, run_time: float = 1.2) -> Animation:
+        """A forward pass: a flash runs along the live edges, one layer after the other."""
+        steps = []
+        for g in range(len(self.edges)):
+            flashes = [ShowPassingFlash(e.copy().set_stroke(color, width=3.5, opacity=1.0), time_width=0.6)
+                       for e in self.live_edges(g)]
+            if flashes:
+                steps.append(AnimationGroup(*flashes))
+        if not steps:
+            return Wait(run_time)
+        return Succession(*steps, run_time=run_time)
 
 
 # ---------------------------------------------------------------- arrows & captions
@@ -510,57 +768,6 @@ class KernelGrid(ValueGrid):
             if show_values:
                 self.labels.add(v)
         self.add(self.names)
-
-
-class NeuronColumn(VGroup):
-    """A column of neurons drawn in groups with a "⋮" between groups, for sampled layers.
-
-    ``NeuronColumn([4, 4, 1])`` draws 4 neurons, ⋮, 4 neurons, ⋮, 1 neuron —
-    e.g. the pixels of two image rows, then the last pixel of 784. Works with
-    :func:`connect` like :class:`NeuronLayer` (``neurons``, ``len``).
-    Across a "⋮" neighbouring neurons are ``spacing·(1 + gap)`` apart (``gap=1``:
-    the ⋮ takes one neuron's place, as in :class:`NeuronLayer`).
-    """
-
-    def __init__(self, groups: Sequence[int], radius: float = 0.16, spacing: float = 0.45,
-                 color: str = theme.INPUT, fill_opacity: float = 0.0, gap: float = 1.0):
-        super().__init__()
-        self.neurons, self.ellipses = VGroup(), VGroup()
-        half_gap = spacing * (1 + gap) / 2
-        y, last = 0.0, None  # where the last item went, and what it was ("n" neuron, "e" ellipsis)
-        for g, n in enumerate(groups):
-            if g:  # neighbours across a gap are spacing·(1 + gap) apart, the ⋮ halfway
-                y -= half_gap if last else 0.0
-                self.ellipses.add(label("⋮", size=theme.SMALL_SIZE, color=theme.MUTED).move_to([0, y, 0]))
-                last = "e"
-            for _ in range(n):
-                y -= 0.0 if last is None else spacing if last == "n" else half_gap
-                c = Circle(radius=radius, stroke_color=color, stroke_width=2.5)
-                c.set_fill(color, opacity=fill_opacity)
-                self.neurons.add(c.move_to([0, y, 0]))
-                last = "n"
-        self.add(self.neurons, self.ellipses)
-        self.move_to(np.zeros(3))
-
-    def __len__(self) -> int:
-        return len(self.neurons)
-
-
-def neuron_labels(layer, texts: Sequence[str], side=LEFT, size: float = theme.SMALL_SIZE,
-                  color: str = theme.TEXT, buff: float = 0.12, **kw) -> VGroup:
-    """One label beside each neuron of ``layer`` (e.g. x₁₁ … x₃₃ to the left); not added to the layer."""
-    return VGroup(*(label(t, size=size, color=color, **kw).next_to(n, side, buff=buff)
-                    for t, n in zip(texts, layer.neurons)))
-
-
-def neuron_values(layer, values, size: float = theme.SMALL_SIZE, color: str = theme.TEXT,
-                  decimals: int = 2) -> VGroup:
-    """Each value written inside its neuron (shrunk to the neuron, never below ``theme.MIN_FONT``)."""
-    g = VGroup()
-    for v, n in zip(values, layer.neurons):
-        t = lean(Text(fmt_num(v, decimals), font=theme.MONO, font_size=size, color=color))
-        g.add(t.move_to(n.get_center()))
-    return g
 
 
 def map_pixels(values, vrange: tuple[float, float] | None = None, signed: bool = False) -> np.ndarray:
@@ -803,73 +1010,6 @@ def color_cells(pixels, cell_size: float = theme.CELL_SIZE, stroke: str = theme.
     return g
 
 
-def sampled_neurons(size: int, max_shown: int = 10) -> tuple[list[int], int | None]:
-    """Which neurons of a layer of ``size`` to draw: all of them if they fit in ``max_shown``,
-    else the first ``max_shown - max_shown // 3`` and the last ``max_shown // 3`` (e.g. 784 →
-    0…6 and 781…783), with an ellipsis after the first group. Returns (indices, ellipsis_after)."""
-    if size <= max_shown:
-        return list(range(size)), None
-    tail = max(1, max_shown // 3)
-    head = max_shown - tail
-    return list(range(head)) + list(range(size - tail, size)), head
-
-
-class MLPDiagram(VGroup):
-    """A fully connected network ``sizes[0] → sizes[1] → …`` drawn with a sample of each layer.
-
-    Each layer is a :class:`NeuronLayer` showing the neurons of :func:`sampled_neurons`, or the
-    indices given in ``shown[k]`` (a "⋮" where some are left out); consecutive layers are joined by dense edges between the drawn
-    neurons; each layer's size is written under it. The drawing fits ``width × height``.
-
-    Attributes: ``layers`` (the NeuronLayers, left to right), ``edges`` (``edges[k]`` joins layer
-    k to k + 1, the lines of :func:`connect`), ``size_labels``, ``shown`` (``shown[k]``: the neuron indices drawn in layer k).
-
-    >>> MLPDiagram((784, 100, 100, 10), width=9, height=4)
-    """
-
-    def __init__(self, sizes: Sequence[int], width: float = 9.0, height: float = 4.5, max_shown: int = 10,
-                 colors: Sequence[str] | None = None, edge_width: float = 1.0, edge_opacity: float = 0.35,
-                 size_labels: bool = True, label_size: float = theme.SMALL_SIZE,
-                 shown: Sequence[Sequence[int] | None] | None = None):
-        super().__init__()
-        self.sizes = tuple(int(n) for n in sizes)
-        if len(self.sizes) < 2 or min(self.sizes) < 1:
-            raise ValueError(f"an MLP needs at least two layers of at least one neuron, got sizes {list(sizes)}")
-        colors = list(colors) if colors else [theme.INPUT] + [theme.TEXT] * (len(self.sizes) - 2) + [theme.OUTPUT]
-        samples = [sampled_neurons(n, max_shown) for n in self.sizes]
-        for k, idx in enumerate(shown or ()):
-            if idx is not None:  # a chosen sample: the ellipsis goes into its widest gap
-                idx = sorted(int(i) for i in idx)
-                if not idx or idx[0] < 0 or idx[-1] >= self.sizes[k] or len(set(idx)) != len(idx):
-                    raise ValueError(f"neurons {idx} are not distinct neurons of a layer of {self.sizes[k]}")
-                gaps = np.diff(idx) if len(idx) > 1 else np.zeros(0)
-                gap = int(np.argmax(gaps)) + 1 if len(idx) < self.sizes[k] and gaps.size else None
-                samples[k] = (idx, gap)
-        slots = max(len(idx) + (gap is not None) for idx, gap in samples)
-        spacing = height / slots
-        radius = min(0.16, spacing * 0.36)
-        xs = np.linspace(-width / 2 + radius, width / 2 - radius, len(self.sizes))
-        self.layers = VGroup()
-        self.shown = []
-        for k, ((idx, gap), x) in enumerate(zip(samples, xs)):
-            layer = NeuronLayer(len(idx), radius=radius, spacing=spacing, color=colors[k % len(colors)],
-                                ellipsis_after=gap)
-            layer.move_to([x, 0, 0])
-            self.layers.add(layer)
-            self.shown.append(idx)
-        self.edges = VGroup(*(connect(a, b, width=edge_width, opacity=edge_opacity)
-                              for a, b in zip(self.layers[:-1], self.layers[1:])))
-        self.add(self.edges, self.layers)
-        self.size_labels = VGroup()
-        if size_labels:
-            bottom = min(layer.get_bottom()[1] for layer in self.layers)
-            for n, layer in zip(self.sizes, self.layers):
-                self.size_labels.add(label(fmt_int(n), size=label_size, color=theme.TEXT)
-                                     .move_to([layer.get_x(), bottom - 0.3, 0]))
-            self.add(self.size_labels)
-        self.move_to(np.zeros(3))
-
-
 class PixelCells(VGroup):
     """A small grayscale image (e.g. a 28×28 digit) as vector cells that can move row by row.
 
@@ -960,118 +1100,6 @@ def value_vector(values, vertical: bool = False, **kw) -> ValueGrid:
     return ValueGrid(arr.reshape(-1, 1) if vertical else arr.reshape(1, -1), **kw)
 
 
-class NeuronNetwork(VGroup):
-    """A dense MLP whose neurons can be switched off (dropout): :class:`NeuronLayer` columns side
-    by side, every pair of neighbouring layers fully connected.
-
-    ``net = NeuronNetwork((3, 5, 5, 2), width=7, height=4)``: ``net.layers[k]`` is layer k,
-    ``net.edges[k]`` the edges between layers k and k + 1 (``net.pairs[k]`` their ``(i, j)``,
-    row-major). ``net.set_mask(k, mask)`` switches off the neurons of layer k whose mask entry
-    is 0 — drawn in ``theme.DROPPED`` — and dims every edge that touches one; a mask of ones
-    switches them back on. It works in place, so ``self.play(net.animate.set_mask(1, m))``
-    animates it. ``net.pulse()`` is a forward pass: a flash along the live edges, layer by layer.
-    Colours: the input layer ``theme.INPUT``, hidden layers ``theme.TEXT``, the output layer
-    ``theme.OUTPUT`` (or one colour per layer in ``colors``).
-    """
-
-    def __init__(
-        self,
-        sizes: Sequence[int],
-        width: float = 7.0,
-        height: float = 4.0,
-        colors: Sequence[str] | None = None,
-        max_radius: float = 0.3,
-        edge_width: float = 1.5,
-        edge_opacity: float = 0.6,
-        fill_opacity: float = 0.45,
-    ):
-        super().__init__()
-        sizes = tuple(int(n) for n in sizes)
-        if len(sizes) < 2 or min(sizes) < 1:
-            raise ValueError(f"NeuronNetwork needs at least two layers of at least one neuron, got {sizes}")
-        self.sizes = sizes
-        if colors is None:
-            colors = [theme.INPUT] + [theme.TEXT] * (len(sizes) - 2) + [theme.OUTPUT]
-        self.colors = tuple(colors)
-        self.edge_opacity, self.fill_opacity = edge_opacity, fill_opacity
-        spacing = height / max(max(sizes) - 1, 1)
-        radius = min(max_radius, 0.32 * spacing)
-        self.layers = []
-        for k, n in enumerate(sizes):
-            layer = NeuronLayer(n, radius=radius, spacing=spacing, color=self.colors[k], fill_opacity=fill_opacity)
-            layer.move_to([(k / (len(sizes) - 1) - 0.5) * width, 0, 0])
-            self.layers.append(layer)
-        self.pairs = [[(i, j) for i in range(a) for j in range(b)] for a, b in zip(sizes[:-1], sizes[1:])]
-        self.edges = [connect(self.layers[k], self.layers[k + 1], width=edge_width, opacity=edge_opacity)
-                      for k in range(len(sizes) - 1)]
-        self.masks = [np.ones(n, dtype=np.int64) for n in sizes]
-        self.add(*self.edges, *self.layers)  # edges first: the neurons are drawn over them
-
-    def _checked(self, k: int, mask) -> np.ndarray:
-        mask = np.asarray(mask).reshape(-1)
-        if mask.shape != (self.sizes[k],):
-            raise ValueError(f"a mask of {mask.size} entries for layer {k} of {self.sizes[k]} neurons")
-        return mask.astype(np.int64)
-
-    def _style_neuron(self, neuron: VMobject, k: int, on) -> VMobject:
-        color = self.colors[k] if on else theme.DROPPED
-        return neuron.set_stroke(color, opacity=1.0).set_fill(color, opacity=self.fill_opacity if on else 0.5)
-
-    def _edge_opacity(self, masks, g: int, i: int, j: int) -> float:
-        return self.edge_opacity if masks[g][i] and masks[g + 1][j] else 0.06
-
-    def set_mask(self, k: int, mask) -> "NeuronNetwork":
-        """Switch off the neurons of layer ``k`` where ``mask`` is 0 (and on where it is 1)."""
-        self.masks[k] = self._checked(k, mask)
-        for neuron, on in zip(self.layers[k].neurons, self.masks[k]):
-            self._style_neuron(neuron, k, on)
-        for g in (k - 1, k):
-            if 0 <= g < len(self.edges):
-                for e, (i, j) in zip(self.edges[g], self.pairs[g]):
-                    e.set_stroke(opacity=self._edge_opacity(self.masks, g, i, j))
-        return self
-
-    def mask_animations(self, masks: dict) -> list[Animation]:
-        """Animations to the state ``masks`` (``{layer: mask}``): one per neuron or edge that changes.
-
-        Cheaper than ``net.animate.set_mask(...)`` (which copies the whole network twice); play
-        them with ``self.play(*net.mask_animations({1: m1, 2: m2}))``. ``net.masks`` is updated
-        at once; a mask that changes nothing gives no animation.
-        """
-        old = [m.copy() for m in self.masks]
-        for k, mask in masks.items():
-            self.masks[k] = self._checked(k, mask)
-        anims: list[Animation] = []
-        for k in masks:
-            for neuron, was, now in zip(self.layers[k].neurons, old[k], self.masks[k]):
-                if was != now:
-                    self._style_neuron(neuron.generate_target(), k, now)
-                    anims.append(MoveToTarget(neuron))
-        for g in range(len(self.edges)):
-            for e, (i, j) in zip(self.edges[g], self.pairs[g]):
-                before, after = self._edge_opacity(old, g, i, j), self._edge_opacity(self.masks, g, i, j)
-                if before != after:
-                    e.generate_target().set_stroke(opacity=after)
-                    anims.append(MoveToTarget(e))
-        return anims
-
-    def live_edges(self, g: int) -> list[Line]:
-        """The edges between layers g and g + 1 whose two neurons are both on."""
-        return [e for e, (i, j) in zip(self.edges[g], self.pairs[g]) if self.masks[g][i] and self.masks[g + 1][j]]
-
-    def pulse(self, color: str = theme.HIGHLIGHT, run_time: float = 1.2) -> Animation:
-        """A forward pass: a flash runs along the live edges, one layer after the other."""
-        steps = []
-        for g in range(len(self.edges)):
-            flashes = [ShowPassingFlash(e.copy().set_stroke(color, width=3.5, opacity=1.0), time_width=0.6)
-                       for e in self.live_edges(g)]
-            if flashes:
-                steps.append(AnimationGroup(*flashes))
-        if not steps:
-            return Wait(run_time)
-        return Succession(*steps, run_time=run_time)
-
-
 # ---------------------------------------------------------------- the scene base
 class CnnvizScene(Scene):
     """Every cnnviz scene: themed background; ``data`` is the scene's pure data function.
@@ -1125,11 +1153,11 @@ __all__ = [
     "ShapeArrow", "caption", "CnnvizScene",
     "grid_lines", "cell_center",
     # Chapter 3 (ch3a)
-    "sub", "KernelGrid", "NeuronColumn", "neuron_labels", "neuron_values",
+    "sub", "KernelGrid",
     "map_pixels", "map_note", "ProbabilityBars", "Pipeline",
 
     "PixelZoom",
     # Chapter 1
-    "Fade", "ChannelGrid", "color_cells", "sampled_neurons", "MLPDiagram", "PixelCells",
-    "value_vector", "NeuronNetwork",
+    "Fade", "ChannelGrid", "color_cells", "MLPDiagram", "PixelCells",
+    "value_vector",
 ]

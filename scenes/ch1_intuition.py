@@ -649,7 +649,7 @@ class MLPParameterCount(CnnvizScene):
         arrow = " → ".join(fmt_int(n) for n in d.sizes)
         head = title(f"Parameters of the MLP {arrow}", size=32)
         fit_width(head, FRAME_W - 0.8)
-        net = MLPDiagram(d.sizes, width=9.0, height=3.2, edge_opacity=0.3).move_to([0, 1.05, 0])
+        net = MLPDiagram(d.sizes, width=9.0, height=3.1, edge_opacity=0.3).move_to([0, 1.05, 0])
         reveal(self, head, net, run_time=0.8)
         self.beat(0.6)
 
@@ -766,8 +766,7 @@ class MLP_Style_NoText_Fixed(CnnvizScene):  # noqa: N801 (the notebook's name)
         strip = digit.flat_layout(d.landing, start=[strip_x, top, 0], length=length, thickness=0.32, direction=DOWN)
         frame = Rectangle(width=0.32, height=length, stroke_color=theme.INPUT, stroke_width=1.5)
         frame.move_to([strip_x, top - length / 2, 0])
-        net = MLPDiagram(d.sizes, width=7.2, height=5.6, shown=[d.input_shown] + [None] * (len(d.sizes) - 1),
-                         edge_opacity=0.25)
+        net = MLPDiagram(d.sizes, width=7.2, height=5.4, shown=[d.input_shown], edge_opacity=0.25)
         net.move_to([2.95, 0.15, 0])
         slot = length / d.vector.size
         feeds = VGroup(*(Line([strip_x + 0.16, top - (k + 0.5) * slot, 0], neuron.get_left(),

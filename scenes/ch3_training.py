@@ -38,8 +38,8 @@ from cnnviz import core, theme
 from cnnviz.drawings import (
     CnnvizScene,
     Fade,
+    MLPDiagram,
     NeuronLayer,
-    NeuronNetwork,
     SlidingWindow,
     ValueGrid,
     caption,
@@ -118,16 +118,6 @@ def dropout_data(
     )
 
 
-def _switch(layer: NeuronLayer, mask, color: str, fill_opacity: float = 0.45) -> list:
-    """Animations that switch the neurons of a lone layer off (mask 0) or on (mask 1), drawn as
-    :class:`NeuronNetwork` draws them."""
-    anims = []
-    for neuron, on in zip(layer.neurons, mask):
-        c = color if on else theme.DROPPED
-        anims.append(neuron.animate.set_stroke(c).set_fill(c, opacity=fill_opacity if on else 0.5))
-    return anims
-
-
 class Dropout(CnnvizScene):
     data = staticmethod(dropout_data)
 
@@ -137,7 +127,8 @@ class Dropout(CnnvizScene):
         head = title("Dropout: random neurons off at every training step", size=30)
 
         # ---- 1. an MLP in training: each step switches off a fresh seeded set of hidden neurons
-        net = NeuronNetwork(d.sizes, width=10.0, height=4.3).move_to([0, -0.15, 0])
+        net = MLPDiagram(d.sizes, width=10.6, height=4.9, max_radius=0.3, fill_opacity=0.45, edge_width=1.5,
+                         edge_opacity=0.6, size_labels=False).move_to([0, -0.15, 0])
         names = ["input"] + [f"hidden {k}" for k in range(1, len(d.sizes) - 1)] + ["output"]
         name_y = net.get_bottom()[1] - 0.3
         layer_names = VGroup(*(label(n, size=theme.SMALL_SIZE, color=theme.MUTED).move_to([layer.get_x(), name_y, 0])
@@ -203,12 +194,12 @@ class Dropout(CnnvizScene):
             ).arrange(DOWN, buff=0.25).move_to([panel_x, 1.0, 0])
             m, a, o = columns(k)
             if cols is None:
-                self.play(Fade(new_info, out=False), Fade(heads[0], out=False), Fade(m, out=False), *_switch(layer, mask, theme.TEXT), run_time=0.8)
+                self.play(Fade(new_info, out=False), Fade(heads[0], out=False), Fade(m, out=False), *layer.switch(mask), run_time=0.8)
                 self.play(Fade(heads[1], out=False), TransformFromCopy(VGroup(z_col, m), a), run_time=0.8)
                 self.play(Fade(heads[2], out=False), Fade(scale_note, out=False), TransformFromCopy(a, o), run_time=0.8)
                 self.beat(1.2)
             else:
-                self.play(ReplacementTransform(info, new_info), *_switch(layer, mask, theme.TEXT),
+                self.play(ReplacementTransform(info, new_info), *layer.switch(mask),
                           Transform(cols[0], m), run_time=0.8)
                 self.play(Transform(cols[1], a), run_time=0.6)
                 self.play(Transform(cols[2], o), run_time=0.6)
@@ -237,7 +228,7 @@ class Dropout(CnnvizScene):
             label("no mask, no scaling", color=theme.TEXT),
         ).arrange(DOWN, buff=0.25).move_to([panel_x, 1.0, 0])
         same = label("output = z", size=30, color=theme.OUTPUT).move_to([panel_x, -1.3, 0])
-        self.play(ReplacementTransform(info, eval_info), *_switch(layer, np.ones(n, int), theme.TEXT),
+        self.play(ReplacementTransform(info, eval_info), *layer.switch(np.ones(n, int)),
                   Fade(VGroup(*cols, heads[0], heads[1], scale_note)),
                   ReplacementTransform(heads[2], eval_head), run_time=0.9)
         self.play(TransformFromCopy(z_col, eval_col), Fade(same, out=False), run_time=0.8)
@@ -999,7 +990,8 @@ class TrainVsEval(CnnvizScene):
         drops = Group()
         for x, mask, out, out_name in ((xl, d.mask, d.drop_train, f"÷ {fmt_num(1 - d.p)}"),
                                        (xr, np.ones_like(d.mask), d.drop_eval, "out")):
-            net = NeuronNetwork(d.sizes, width=3.6, height=1.9).move_to([x, 1.1, 0])
+            net = MLPDiagram(d.sizes, width=3.9, height=2.2, max_radius=0.3, fill_opacity=0.45, edge_width=1.5,
+                             edge_opacity=0.6, size_labels=False).move_to([x, 1.1, 0])
             z_row = value_vector(d.z, color=theme.INPUT, **zkw).move_to([x + 0.3, -0.6, 0])
             z_name = label("z", color=theme.INPUT).next_to(z_row, LEFT, buff=0.25)
             o_row = value_vector(out, color=theme.OUTPUT, **zkw).move_to([x + 0.3, -0.6 - zc - 0.25, 0])

@@ -114,9 +114,9 @@ def test_weight_colours_and_kernel_grid():
 
 
 def test_neuron_column_groups_and_labels():
-    from cnnviz.drawings import NeuronColumn, connect, neuron_labels, neuron_values
+    from cnnviz.drawings import NeuronLayer, connect
 
-    col = NeuronColumn([3, 2, 1], spacing=0.5)
+    col = NeuronLayer([3, 2, 1], spacing=0.5)
     assert len(col) == 6 and len(col.ellipses) == 2
     ys = [n.get_center()[1] for n in col.neurons]
     assert all(a > b for a, b in zip(ys, ys[1:]))
@@ -124,12 +124,12 @@ def test_neuron_column_groups_and_labels():
     e0 = col.ellipses[0].get_center()[1]
     assert ys[2] > e0 > ys[3] and ys[0] - ys[1] == pytest.approx(0.5)
     assert ys[2] - ys[3] == pytest.approx(0.5 * 2) and e0 == pytest.approx((ys[2] + ys[3]) / 2)  # gap=1: one slot
-    names = neuron_labels(col, ["a", "b", "c", "d", "e", "f"])
+    names = col.labels_beside(["a", "b", "c", "d", "e", "f"])
     assert names[0].get_right()[0] < col.neurons[0].get_left()[0]
-    vals = neuron_values(col, [1, 2.5, -3, 0, 0, 9])
+    vals = col.values_inside([1, 2.5, -3, 0, 0, 9])
     assert vals[1].original_text == "2.5"
     np.testing.assert_allclose(vals[2].get_center(), col.neurons[2].get_center(), atol=1e-6)
-    other = NeuronColumn([2]).shift(3 * np.array([1, 0, 0]))
+    other = NeuronLayer([2]).shift(3 * np.array([1, 0, 0]))
     assert len(connect(col, other)) == 12
 
 
