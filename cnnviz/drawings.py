@@ -27,11 +27,13 @@ from manim import (
     Mobject,
     MoveToTarget,
     Rectangle,
+    RoundedRectangle,
     Scene,
     ShowPassingFlash,
     Square,
     Succession,
     Text,
+    Transform,
     VGroup,
     VMobject,
     Wait,
@@ -839,32 +841,51 @@ class ProbabilityBars(VGroup):
 
 
 class Pipeline(VGroup):
-    """A network's stages as one line of words joined by arrows: ``Conv → ReLU → MaxPool → …``.
+    """Stages joined by arrows, left to right: a network's layers, or the steps of a loop.
 
-    ``stages`` (VGroup of Texts) and ``arrows``; :meth:`focus` returns the
-    animation that lights stage ``k`` (HIGHLIGHT) and dims the others, so a
-    scene can show where in the pipeline it is. (Bring the pipeline to the
-    front, ``scene.bring_to_front(p)``, before animating it: Manim redraws
-    every mobject after an animated one on every frame.)
+    ``stages``: names, or ``(name, colour)`` pairs (plain names in ``theme.TEXT``). Plain (the default), a
+    one-line header of words and "→" — ``Pipeline(["Conv", "ReLU", "MaxPool"], size=24)`` — whose
+    :meth:`focus` lights the stage a scene is at; ``boxed=True``, a layer chain: each stage a rounded box
+    of its colour, joined by arrows — ``Pipeline([("Conv2d", theme.KERNEL), ("ReLU", theme.OUTPUT)],
+    boxed=True)``. Parts: ``stages`` (the Texts; when boxed, ``VGroup(box, text)`` each) and ``arrows``
+    (``arrows[k]`` joins stage k to k + 1). (Bring a pipeline to the front, ``scene.bring_to_front(p)``,
+    before animating it: Manim redraws every mobject after an animated one on every frame.)
     """
 
-    def __init__(self, names: Sequence[str], size: float = theme.BODY_SIZE, buff: float = 0.18):
+    def __init__(self, stages: Sequence, size: float = theme.BODY_SIZE, buff: float | None = None,
+                 boxed: bool = False):
         super().__init__()
-        self.stages = VGroup(*(label(n, size=size, color=theme.TEXT) for n in names))
-        self.arrows = VGroup(*(label("→", size=size, color=theme.MUTED) for _ in names[1:]))
-        parts = [self.stages[0]]
-        for a, st in zip(self.arrows, self.stages[1:]):
-            parts += [a, st]
-        VGroup(*parts).arrange(RIGHT, buff=buff)
-        self.add(self.stages, self.arrows)
+        items = [(s, theme.TEXT) if isinstance(s, str) else tuple(s) for s in stages]
+        if not items:
+            raise ValueError("a pipeline needs at least one stage")
+        self.colors = [col for _, col in items]
+        self.boxed = boxed
+        if boxed:
+            self.stages = VGroup()
+            for text, col in items:
+                t = label(text, size=size, color=col)
+                box = RoundedRectangle(corner_radius=0.12, width=t.width + 0.5, height=1.0, stroke_color=col,
+                                       stroke_width=2.5).set_fill(col, opacity=0.12)
+                self.stages.add(VGroup(box, t.move_to(box)))
+            self.stages.arrange(RIGHT, buff=0.6 if buff is None else buff)
+            self.arrows = VGroup(*(Arrow(a.get_right(), b.get_left(), buff=0.05, stroke_width=3, color=theme.MUTED,
+                                         max_tip_length_to_length_ratio=0.35)
+                                   for a, b in zip(self.stages[:-1], self.stages[1:])))
+        else:
+            self.stages = VGroup(*(label(text, size=size, color=col) for text, col in items))
+            self.arrows = VGroup(*(label("→", size=size, color=theme.MUTED) for _ in items[1:]))
+            parts = [self.stages[0]]
+            for a, st in zip(self.arrows, self.stages[1:]):
+                parts += [a, st]
+            VGroup(*parts).arrange(RIGHT, buff=0.18 if buff is None else buff)
+        self.add(self.arrows, self.stages)
 
     def focus(self, k: int | None, run_time: float = 0.4):
-        """Light stage ``k`` (None: all stages plain): one Transform of ``stages``, nothing added to the scene."""
-        from manim import Transform
-
+        """Light stage ``k`` (HIGHLIGHT) and dim the others; ``None``: every stage in its own colour.
+        One Transform of ``stages``: nothing is added to the scene."""
         target = self.stages.copy()
-        for i, st in enumerate(target):
-            st.set_color(theme.HIGHLIGHT if i == k else theme.TEXT if k is None else theme.MUTED)
+        for i, (st, col) in enumerate(zip(target, self.colors)):
+            st.set_color(theme.HIGHLIGHT if i == k else col if k is None else theme.MUTED)
         return Transform(self.stages, target, run_time=run_time)
 
 # ---------------------------------------------------------------- drawings added by ch2b (feature detection)

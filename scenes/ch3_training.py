@@ -27,7 +27,6 @@ from manim import (
     Line,
     Rectangle,
     ReplacementTransform,
-    RoundedRectangle,
     Transform,
     TransformFromCopy,
     VGroup,
@@ -40,6 +39,7 @@ from cnnviz.drawings import (
     Fade,
     MLPDiagram,
     NeuronLayer,
+    Pipeline,
     SlidingWindow,
     ValueGrid,
     caption,
@@ -456,23 +456,6 @@ def _tex_sci(v: float) -> str:
     return power if mant == "1" else rf"{mant} \cdot {power}"
 
 
-def _layer_chain(items, size: float = 30, buff: float = 0.6) -> VGroup:
-    """Layer boxes joined by arrows, left to right: ``items`` = (name, colour) pairs.
-    ``chain.boxes[k]`` is box k (a rectangle and its name), ``chain.arrows[k]`` joins k and k + 1."""
-    boxes = VGroup()
-    for text, col in items:
-        t = label(text, size=size, color=col)
-        r = RoundedRectangle(corner_radius=0.12, width=t.width + 0.5, height=1.0, stroke_color=col, stroke_width=2.5)
-        r.set_fill(col, opacity=0.12)
-        boxes.add(VGroup(r, t.move_to(r)))
-    boxes.arrange(RIGHT, buff=buff)
-    arrows = VGroup(*(Arrow(a.get_right(), b.get_left(), buff=0.05, stroke_width=3, color=theme.MUTED,
-                            max_tip_length_to_length_ratio=0.35) for a, b in zip(boxes[:-1], boxes[1:])))
-    chain = VGroup(arrows, boxes)
-    chain.boxes, chain.arrows = boxes, arrows
-    return chain
-
-
 class BatchNormStep(CnnvizScene):
     data = staticmethod(batch_norm_data)
 
@@ -585,14 +568,14 @@ class BatchNormStep(CnnvizScene):
         table = VGroup(x_grid, xh_grid, y_grid, first, others, y_first, y_rest, mu_row, var_row, g_row, b_row, row_names,
                        arrows, arrow_names, heads, learned)
         where = label("Where the layer sits", size=30, color=theme.HIGHLIGHT).move_to([0, 2.4, 0])
-        conv = _layer_chain([("Conv2d", theme.KERNEL), ("BatchNorm2d", theme.HIGHLIGHT), ("ReLU", theme.OUTPUT),
-                             ("MaxPool", theme.MUTED)]).move_to([0, 1.05, 0])
+        conv = Pipeline([("Conv2d", theme.KERNEL), ("BatchNorm2d", theme.HIGHLIGHT), ("ReLU", theme.OUTPUT),
+                         ("MaxPool", theme.MUTED)], size=30, boxed=True).move_to([0, 1.05, 0])
         conv_note = label("between the convolution and the activation: it normalises z = x ⋆ W + b",
                           size=theme.BODY_SIZE).next_to(conv, DOWN, buff=0.3)
-        mlp = _layer_chain([("Linear", theme.KERNEL), ("BatchNorm1d", theme.HIGHLIGHT), ("ReLU", theme.OUTPUT),
-                            ("Linear", theme.KERNEL), ("Softmax", theme.OUTPUT)]).move_to([0, -1.6, 0])
+        mlp = Pipeline([("Linear", theme.KERNEL), ("BatchNorm1d", theme.HIGHLIGHT), ("ReLU", theme.OUTPUT),
+                        ("Linear", theme.KERNEL), ("Softmax", theme.OUTPUT)], size=30, boxed=True).move_to([0, -1.6, 0])
         cross = label("✗ no BN here", size=theme.BODY_SIZE, color=theme.NEGATIVE)
-        cross.move_to([mlp.arrows[-1].get_x(), mlp.boxes.get_top()[1] + 0.35, 0])
+        cross.move_to([mlp.arrows[-1].get_x(), mlp.stages.get_top()[1] + 0.35, 0])
         mlp_note = label("never right before the softmax: the logits keep their scale between classes",
                          size=theme.BODY_SIZE, color=theme.NEGATIVE).next_to(mlp, DOWN, buff=0.3)
         self.play(Fade(table), Fade(where, out=False), run_time=0.7)
@@ -728,9 +711,10 @@ class MiniBatchTraining(CnnvizScene):
 
         # ---- 1. the naive idea: one image at a time
         one = PixelImage(d.images[0] if C == 3 else d.images[0, :, :, 0], height=1.8)
-        chain = _layer_chain([("forward", theme.OUTPUT), ("backward", theme.KERNEL), ("update", theme.HIGHLIGHT)])
+        chain = Pipeline([("forward", theme.OUTPUT), ("backward", theme.KERNEL), ("update", theme.HIGHLIGHT)], size=30,
+                         boxed=True)
         naive = Group(one, chain).arrange(RIGHT, buff=0.6).move_to([0, 0.8, 0])
-        arrow0 = Arrow(one.get_right(), chain.boxes[0].get_left(), buff=0.1, stroke_width=3, color=theme.MUTED,
+        arrow0 = Arrow(one.get_right(), chain.stages[0].get_left(), buff=0.1, stroke_width=3, color=theme.MUTED,
                        max_tip_length_to_length_ratio=0.3)
         naive_head = label("The naive idea: one image at a time", size=30).next_to(naive, UP, buff=0.6)
         naive_note = label(f"× {fmt_int(s.dataset_size)} images: {fmt_int(s.dataset_size)} noisy updates per epoch, "
@@ -778,7 +762,7 @@ class MiniBatchTraining(CnnvizScene):
         self.beat(1.0)
 
         # ---- 3. one vectorised forward: the whole batch through a conv layer at once
-        conv = _layer_chain([("Conv2d", theme.KERNEL)], size=30).move_to([-0.2, front[1] + 0.55, 0])
+        conv = Pipeline([("Conv2d", theme.KERNEL)], size=30, boxed=True).move_to([-0.2, front[1] + 0.55, 0])
         conv_sub = label(f"{M} filters {core.fmt_shape(d.kernel.shape[:3])}, padding {d.padding}",
                          size=theme.SMALL_SIZE, color=theme.KERNEL).next_to(conv, DOWN, buff=0.2)
         maps = np.repeat(d.feature_maps[..., None], 3, axis=3)
