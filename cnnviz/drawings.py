@@ -19,8 +19,6 @@ from manim import (
     AnimationGroup,
     Arrow,
     Circle,
-    FadeIn,
-    FadeOut,
     Group,
     ImageMobject,
     Line,
@@ -1126,7 +1124,8 @@ class CnnvizScene(Scene):
     """Every cnnviz scene: themed background; ``data`` is the scene's pure data function.
 
     Teaching steps end with :meth:`beat` (never a bare ``wait``), and the scene
-    ends with :meth:`clear_all`.
+    ends with :meth:`clear_all`. Cheap fades of whole pictures: :meth:`reveal` (the opening),
+    :meth:`fade_out_around` (all but what stays), :meth:`clear_all` (the end); :class:`Fade` for the rest.
     """
 
     data = None  # set to staticmethod(<data function>) by each scene
@@ -1146,6 +1145,46 @@ class CnnvizScene(Scene):
         self.wait(hold)
         self.beats.append(self.renderer.time)
 
+    def curtain(self) -> Rectangle:
+        """A whole-frame rectangle of the background colour (not added): fading it in or out over still
+        pictures looks like fading them, but only the curtain is redrawn on each frame."""
+        veil = Rectangle(width=config.frame_width, height=config.frame_height, stroke_width=0)
+        return veil.set_fill(self.camera.background_color, opacity=1)
+
+    def reveal(self, *mobjects: Mobject, run_time: float = theme.NORMAL):
+        """The opening fade-in of a scene's first picture (photos included), drawn cheaply: the mobjects
+        are put under a :meth:`curtain` that fades away. Only for what appears on an empty screen (the
+        curtain covers the whole frame)::
+
+            self.reveal(head, photo, photo_name, run_time=0.7)
+        """
+        veil = self.curtain()
+        self.add(*mobjects, veil)
+        self.play(Fade(veil), run_time=run_time)
+
+    def fade_out_around(self, keep: Sequence[Mobject], top: float | None = None, run_time: float = 0.5):
+        """Fade out everything below ``top`` (default: the frame's top) except the mobjects ``keep``,
+        then remove it from the scene; the kept mobjects stay, untouched.
+
+        Background-coloured sheets fade in around ``keep[0]``'s box (the picture that stays in view) instead
+        of each mobject fading on its own, so the pictures under them stay still (drawn once, not
+        re-composited on every frame). The other kept mobjects must lie above ``top`` (e.g. a header)::
+
+            self.fade_out_around([pooled, pipeline], top=pipeline.get_bottom()[1] - 0.1)
+        """
+        hw, hh = config.frame_width / 2, config.frame_height / 2
+        top = hh if top is None else top
+        (x0, y0, _), (x1, y1, _) = keep[0].get_corner(DOWN + LEFT) - 0.12, keep[0].get_corner(UP + RIGHT) + 0.12
+        strips = [(-hw, x0, -hh, top), (x1, hw, -hh, top), (x0, x1, -hh, y0), (x0, x1, y1, top)]
+        covers = VGroup()
+        for a, b, c, d in strips:
+            if b - a > 1e-3 and d - c > 1e-3:
+                covers.add(Rectangle(width=b - a, height=d - c, stroke_width=0)
+                           .set_fill(self.camera.background_color, 1).move_to([(a + b) / 2, (c + d) / 2, 0]))
+        self.play(Fade(covers, out=False), run_time=run_time)
+        kept = {id(m) for k in keep for m in k.get_family()}
+        self.remove(*(m for m in self.mobjects if id(m) not in kept), covers)
+
     def clear_all(self, run_time: float = 0.5):
         """Fade everything out: the last animation, so the GIF loops back to its empty first frame.
 
@@ -1160,11 +1199,9 @@ class CnnvizScene(Scene):
         if config.transparent:  # nothing to paint over with: fade each mobject itself
             self.play(Fade(*mobs), run_time=run_time)
             return
-        # A curtain of the background colour fades in over everything: the same picture as fading
-        # every mobject out, but only the curtain is redrawn on each frame.
-        veil = Rectangle(width=config.frame_width, height=config.frame_height, stroke_width=0)
-        veil.set_fill(self.camera.background_color, opacity=1)
-        self.play(Fade(veil, out=False), run_time=run_time)
+        # A curtain fades in over everything: the same picture as fading every mobject out, but only
+        # the curtain is redrawn on each frame.
+        self.play(Fade(self.curtain(), out=False), run_time=run_time)
         self.remove(*self.mobjects)
 
 

@@ -10,9 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from manim import (
-    DL,
     DOWN,
-    UR,
     LEFT,
     RIGHT,
     UP,
@@ -28,14 +26,12 @@ from manim import (
     GrowFromEdge,
     Group,
     Line,
-    Rectangle,
     ShowPassingFlash,
     SurroundingRectangle,
     ReplacementTransform,
     TransformFromCopy,
     VGroup,
     VMobject,
-    config,
 )
 
 from cnnviz import core, images, theme
@@ -821,25 +817,8 @@ def tiny_cnn_data(image=None, digit: int = 5, n_filters: int = 4, kernel_size: i
 PIPELINE = ("Conv", "ReLU", "MaxPool", "Flatten", "Dense", "Softmax")
 
 
-def _fade_out_around(scene, keep, top: float, run_time: float = 0.5):
-    """Fade out everything below ``top`` but the mobjects ``keep``, then remove it.
-
-    Background-coloured sheets fade in around ``keep``'s box instead of each
-    mobject fading on its own: the pictures under them stay still (drawn once,
-    not re-composited on every frame).
-    """
-    keep_box = Group(*keep[:1])
-    (x0, y0, _), (x1, y1, _) = keep_box.get_corner(DL) - 0.12, keep_box.get_corner(UR) + 0.12
-    hw, hh = config.frame_width / 2, config.frame_height / 2
-    strips = [(-hw, x0, -hh, top), (x1, hw, -hh, top), (x0, x1, -hh, y0), (x0, x1, y1, top)]
-    covers = VGroup()
-    for a, b, c, d in strips:
-        if b - a > 1e-3 and d - c > 1e-3:
-            covers.add(Rectangle(width=b - a, height=d - c, stroke_width=0).set_fill(theme.BACKGROUND, 1)
-                       .move_to([(a + b) / 2, (c + d) / 2, 0]))
-    scene.play(FadeIn(covers), run_time=run_time)
-    kept = {id(m) for k in keep for m in k.get_family()}
-    scene.remove(*(m for m in scene.mobjects if id(m) not in kept), covers)
+#: TinyCNN_ImageInput's construct calls the scene's fade_out_around by this name (branch ``sizes`` edits that construct).
+_fade_out_around = CnnvizScene.fade_out_around
 
 
 def _focus(scene, pipe, k):

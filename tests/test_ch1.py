@@ -472,14 +472,13 @@ def test_clear_all_and_reveal_curtains():
     from manim import Square, tempconfig
 
     from cnnviz.drawings import CnnvizScene
-    from scenes.ch1_intuition import reveal
 
     seen = {}
 
     class S(CnnvizScene):
         def construct(self):
             sq = Square()
-            reveal(self, sq, run_time=0.5)
+            self.reveal(sq, run_time=0.5)
             seen["after reveal"] = [type(m).__name__ for m in self.mobjects]
             self.clear_all(run_time=0.4)
             seen["after clear"] = list(self.mobjects)
