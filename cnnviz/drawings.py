@@ -84,17 +84,33 @@ def fit_width(mob, max_width: float):
     return mob
 
 
-def shade_gray(v: float, vmin: float = 0, vmax: float = 255) -> ManimColor:
-    """Grey level of a pixel value: vmin → black, vmax → white."""
-    t = 0.0 if vmax == vmin else float(np.clip((v - vmin) / (vmax - vmin), 0, 1))
-    return interpolate_color(ManimColor("#000000"), ManimColor("#FFFFFF"), t)
+def _unit(a, lo: float, hi: float) -> np.ndarray:
+    """(a − lo) / (hi − lo) clipped to 0…1 (0 everywhere when hi == lo)."""
+    a = np.asarray(a, dtype=np.float64)
+    return np.zeros_like(a) if hi == lo else np.clip((a - lo) / (hi - lo), 0.0, 1.0)
+
+
+def _rgb(color: str) -> np.ndarray:
+    return np.array(ManimColor(color).to_rgb(), dtype=np.float64)
+
+
+def _signed_rgb(a, vmax: float) -> np.ndarray:
+    """The diverging shade of each value (…×3 floats 0–1): 0 → panel, a sign's colour from a quarter to full at |vmax|."""
+    a = np.asarray(a, dtype=np.float64)
+    t = np.where(a != 0, 0.25 + 0.75 * _unit(np.abs(a), 0.0, abs(vmax)), 0.0)[..., None]
+    panel = _rgb(theme.PANEL)
+    end = np.where((a < 0)[..., None], _rgb(theme.NEGATIVE), _rgb(theme.POSITIVE))
+    return panel + (end - panel) * t
+
+
+def shade_gray(v: float, vmin: float = 0, vmax: float = 255, tint: str = "#FFFFFF") -> ManimColor:
+    """Grey level of a pixel value: vmin → black, vmax → white (or → ``tint``: a channel's colour)."""
+    return ManimColor.from_rgb(tuple(float(_unit(v, vmin, vmax)) * _rgb(tint)))
 
 
 def shade_signed(v: float, vmax: float) -> ManimColor:
     """Diverging shade: negative → theme NEGATIVE, positive → theme POSITIVE, 0 → panel."""
-    t = 0.0 if vmax == 0 else float(np.clip(abs(v) / vmax, 0, 1))
-    end = theme.NEGATIVE if v < 0 else theme.POSITIVE
-    return interpolate_color(ManimColor(theme.PANEL), ManimColor(end), 0.25 + 0.75 * t if v else 0)
+    return ManimColor.from_rgb(tuple(_signed_rgb(v, vmax)))
 
 
 def shade_heat(v: float, vmin: float, vmax: float) -> ManimColor:
@@ -770,38 +786,59 @@ class KernelGrid(ValueGrid):
         self.add(self.names)
 
 
-def map_pixels(values, vrange: tuple[float, float] | None = None, signed: bool = False) -> np.ndarray:
-    """A real-valued map as uint8 pixels for :class:`PixelImage`, with the theme's shading.
+def map_pixels(values, vrange: tuple[float, float] | None = None, signed: bool = False, magnitude: bool = False,
+               tint: str | None = None) -> np.ndarray:
+    """A real-valued map as uint8 pixels for :class:`PixelImage`, shaded as :class:`ValueGrid` shades cells;
+    :func:`map_note` says how, in words, for the caption.
 
-    Unsigned (``signed=False``): ``vrange = (lo, hi)`` (default: the map's min
-    and max) is stretched linearly to black … white, values outside clipped.
-    Signed: 0 is the panel colour, negatives shade towards NEGATIVE and
-    positives towards POSITIVE, full colour at ``max(|lo|, |hi|)`` (as
-    :func:`shade_signed` does for a cell); an H×W×3 array.
+    * default: ``vrange = (lo, hi)`` (default: the map's min and max) stretched linearly to black … white,
+      values outside clipped: ``round(255 · (v − lo) / (hi − lo))``;
+    * ``magnitude=True``: the same on ``|values|``, from 0 (default ``vrange = (0, max |v|)``): a response
+      whose sign does not matter, its strongest white;
+    * ``tint``: black … that colour instead of black … white (one channel of a colour image); an H×W×3 array;
+    * ``signed=True``: 0 is the panel colour, negatives shade towards NEGATIVE and positives towards
+      POSITIVE, full colour at ``max(|lo|, |hi|)`` (:func:`shade_signed`); an H×W×3 array.
+
+    A stack of maps (…×H×W) is shaded on one scale::
+
+        PixelImage(map_pixels(z, (-zmax, zmax), signed=True), height=2)     # a signed feature map
+        map_pixels(response, magnitude=True)                                 # |response|, max → 255
     """
     a = np.asarray(values, dtype=np.float64)
-    if a.ndim != 2 or 0 in a.shape:
-        raise ValueError(f"map_pixels needs a non-empty 2-D map, got shape {a.shape}")
-    lo, hi = vrange if vrange is not None else (float(a.min()), float(a.max()))
-    if not signed:
-        t = np.zeros_like(a) if hi == lo else np.clip((a - lo) / (hi - lo), 0, 1)
-        return np.round(t * 255).astype(np.uint8)
-    vmax = max(abs(lo), abs(hi))
-    t = np.zeros_like(a) if vmax == 0 else np.clip(np.abs(a) / vmax, 0, 1)
-    t = np.where(a != 0, 0.25 + 0.75 * t, 0.0)[..., None]
-    panel = np.array(ManimColor(theme.PANEL).to_rgb())
-    end = np.where((a < 0)[..., None], np.array(ManimColor(theme.NEGATIVE).to_rgb()),
-                   np.array(ManimColor(theme.POSITIVE).to_rgb()))
-    return np.round((panel + (end - panel) * t) * 255).astype(np.uint8)
-
-
-def map_note(vrange: tuple[float, float], signed: bool = False, decimals: int = 2) -> str:
-    """How :func:`map_pixels` shaded a map, in words for a caption: "black = 0 … white = 1.9"."""
-    lo, hi = vrange
+    if a.ndim < 2 or 0 in a.shape:
+        raise ValueError(f"map_pixels needs a non-empty 2-D map (or a stack of maps), got shape {a.shape}")
+    if magnitude:
+        a = np.abs(a)
+    lo, hi = vrange if vrange is not None else ((0.0 if magnitude else float(a.min())), float(a.max()))
     if signed:
-        vmax = fmt_num(max(abs(lo), abs(hi)), decimals)
+        return np.round(_signed_rgb(a, max(abs(lo), abs(hi))) * 255).astype(np.uint8)
+    levels = np.zeros_like(a) if hi == lo else np.clip(255 * (a - lo) / (hi - lo), 0, 255)
+    if tint is not None:
+        return np.round(levels[..., None] * _rgb(tint)).astype(np.uint8)
+    return np.round(levels).astype(np.uint8)
+
+
+def _fmt_level(v, decimals: int) -> str:
+    """A shading end for a caption: a whole number with thousands commas, else :func:`fmt_num`."""
+    return fmt_int(v) if float(v).is_integer() else fmt_num(v, decimals)
+
+
+def map_note(vrange: tuple[float, float], signed: bool = False, magnitude: bool = False, tinted: bool = False,
+             decimals: int = 2) -> str:
+    """How :func:`map_pixels` shaded a map (same keywords), in words for a caption:
+
+    ``map_note((0, 1.9))`` → "black = 0 … white = 1.9"; ``map_note((0, 1020), magnitude=True)`` →
+    "|value|: 0 black … 1,020 white"; ``signed=True`` → "red = −2.6 … dark = 0 … green = +2.6";
+    ``tinted=True`` (a ``tint``): "full colour" instead of "white".
+    """
+    lo, hi = vrange
+    top = "full colour" if tinted else "white"
+    if signed:
+        vmax = _fmt_level(max(abs(lo), abs(hi)), decimals)
         return f"red = −{vmax} … dark = 0 … green = +{vmax}"
-    return f"black = {fmt_num(lo, decimals)} … white = {fmt_num(hi, decimals)}"
+    if magnitude:
+        return f"|value|: 0 black … {_fmt_level(hi, decimals)} {top}"
+    return f"black = {_fmt_level(lo, decimals)} … {top} = {_fmt_level(hi, decimals)}"
 
 
 class ProbabilityBars(VGroup):
@@ -1008,9 +1045,7 @@ class ChannelGrid(ValueGrid):
         super().__init__(values, shade="tint", **kwargs)
 
     def cell_fill(self, v, fill: str | None = theme.PANEL) -> ManimColor:
-        lo, hi = self.vrange
-        t = 0.0 if hi == lo else float(np.clip((v - lo) / (hi - lo), 0, 1))
-        return interpolate_color(ManimColor("#000000"), ManimColor(self.tint), t)
+        return shade_gray(v, *self.vrange, tint=self.tint)
 
 
 def color_cells(pixels, cell_size: float = theme.CELL_SIZE, stroke: str = theme.GRID_LINE) -> ValueGrid:

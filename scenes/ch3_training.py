@@ -47,6 +47,7 @@ from cnnviz.drawings import (
     fmt_int,
     fmt_num,
     label,
+    map_pixels,
     title,
     value_vector,
 )
@@ -649,8 +650,7 @@ def minibatch_data(
     bias = np.zeros(filters)
     padding = kernel_size // 2
     out = core.conv2d_batch(stacked, kernel, bias, padding=padding)   # (B, H', W', M), one call
-    mag = np.abs(out[..., 0])
-    maps = np.round(255 * mag / (mag.max() or 1.0)).astype(np.uint8)
+    maps = map_pixels(out[..., 0], magnitude=True)   # |response| of filter 0, one scale for the batch
     return MiniBatchData(images=stacked, sources=tuple(sources), batch=batch, kernel=kernel, bias=bias,
                          padding=padding, out=out.transpose(0, 3, 1, 2), feature_maps=maps, schedule=sched)
 
@@ -997,7 +997,7 @@ class TrainVsEval(CnnvizScene):
         rows = (
             ("Augmentation", "ON: random variations", "OFF: the original images"),
             ("Batch norm", "this batch's μ and σ²", "running averages of μ, σ²"),
-            ("Dropout", f"ON: mask, ÷ (1 − p)", "OFF: all neurons, no scaling"),
+            ("Dropout", "ON: mask, ÷ (1 − p)", "OFF: all neurons, no scaling"),
         )
         xs = (-5.2, -1.2, 4.0)
         table = VGroup()
