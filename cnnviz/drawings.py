@@ -19,19 +19,19 @@ from manim import (
     AnimationGroup,
     Arrow,
     Circle,
-    FadeIn,
-    FadeOut,
     Group,
     ImageMobject,
     Line,
     Mobject,
     MoveToTarget,
     Rectangle,
+    RoundedRectangle,
     Scene,
     ShowPassingFlash,
     Square,
     Succession,
     Text,
+    Transform,
     VGroup,
     VMobject,
     Wait,
@@ -84,17 +84,33 @@ def fit_width(mob, max_width: float):
     return mob
 
 
-def shade_gray(v: float, vmin: float = 0, vmax: float = 255) -> ManimColor:
-    """Grey level of a pixel value: vmin → black, vmax → white."""
-    t = 0.0 if vmax == vmin else float(np.clip((v - vmin) / (vmax - vmin), 0, 1))
-    return interpolate_color(ManimColor("#000000"), ManimColor("#FFFFFF"), t)
+def _unit(a, lo: float, hi: float) -> np.ndarray:
+    """(a − lo) / (hi − lo) clipped to 0…1 (0 everywhere when hi == lo)."""
+    a = np.asarray(a, dtype=np.float64)
+    return np.zeros_like(a) if hi == lo else np.clip((a - lo) / (hi - lo), 0.0, 1.0)
+
+
+def _rgb(color: str) -> np.ndarray:
+    return np.array(ManimColor(color).to_rgb(), dtype=np.float64)
+
+
+def _signed_rgb(a, vmax: float) -> np.ndarray:
+    """The diverging shade of each value (…×3 floats 0–1): 0 → panel, a sign's colour from a quarter to full at |vmax|."""
+    a = np.asarray(a, dtype=np.float64)
+    t = np.where(a != 0, 0.25 + 0.75 * _unit(np.abs(a), 0.0, abs(vmax)), 0.0)[..., None]
+    panel = _rgb(theme.PANEL)
+    end = np.where((a < 0)[..., None], _rgb(theme.NEGATIVE), _rgb(theme.POSITIVE))
+    return panel + (end - panel) * t
+
+
+def shade_gray(v: float, vmin: float = 0, vmax: float = 255, tint: str = "#FFFFFF") -> ManimColor:
+    """Grey level of a pixel value: vmin → black, vmax → white (or → ``tint``: a channel's colour)."""
+    return ManimColor.from_rgb(tuple(float(_unit(v, vmin, vmax)) * _rgb(tint)))
 
 
 def shade_signed(v: float, vmax: float) -> ManimColor:
     """Diverging shade: negative → theme NEGATIVE, positive → theme POSITIVE, 0 → panel."""
-    t = 0.0 if vmax == 0 else float(np.clip(abs(v) / vmax, 0, 1))
-    end = theme.NEGATIVE if v < 0 else theme.POSITIVE
-    return interpolate_color(ManimColor(theme.PANEL), ManimColor(end), 0.25 + 0.75 * t if v else 0)
+    return ManimColor.from_rgb(tuple(_signed_rgb(v, vmax)))
 
 
 def shade_heat(v: float, vmin: float, vmax: float) -> ManimColor:
@@ -360,41 +376,161 @@ class TensorStack(VGroup):
 
 # ---------------------------------------------------------------- neurons & edges
 class NeuronLayer(VGroup):
-    """A vertical column of neurons. With ``ellipsis_after=k`` the column shows
-    the first k and the last ``n_shown - k`` neurons with a "⋮" between, for
-    layers too big to draw (784, 100…)."""
+    """A vertical column of neurons, whole or sampled: a "⋮" stands where neurons are left out.
+
+    ``NeuronLayer(5)`` draws five neurons; ``NeuronLayer(6, ellipsis_after=3)`` three, ⋮, three;
+    ``NeuronLayer([4, 4, 1])`` groups of neurons with a ⋮ between groups (e.g. two image rows, then
+    the last pixel of 784). Across a ⋮ neighbouring neurons are ``spacing·(1 + gap)`` apart (``gap=1``:
+    the ⋮ takes one neuron's place). :meth:`sample` draws a sample of a big layer and remembers which
+    neurons it drew (``indices``)::
+
+        layer = NeuronLayer.sample(784)                      # neurons 0…6, ⋮, 781…783
+        chosen = NeuronLayer.sample(676, shown=[0, 1, 300, 675])   # 0 1 ⋮ 300 ⋮ 675
+        names = layer.labels_beside(["x₁", …], LEFT)         # texts beside the neurons (not added)
+        self.play(*layer.switch([1, 0, 1, …]))               # neurons off (dropout) and back on
+
+    Parts: ``neurons`` (VGroup of circles, top to bottom), ``ellipses`` (the ⋮, top to bottom;
+    ``ellipsis`` is the first or None), ``indices`` (the neuron of the whole layer each circle
+    draws) and ``size`` (the whole layer's size). Works with :func:`connect` (``len`` counts the
+    neurons drawn).
+    """
 
     def __init__(
         self,
-        n_shown: int,
+        neurons: int | Sequence[int],
         radius: float = 0.16,
         spacing: float = 0.45,
         color: str = theme.INPUT,
         ellipsis_after: int | None = None,
         fill_opacity: float = 0.0,
+        gap: float = 1.0,
+        ellipsis_size: float = theme.BODY_SIZE,
     ):
         super().__init__()
-        self.neurons = VGroup()
-        self.ellipsis = None
-        y = 0.0
-        positions = []
-        for k in range(n_shown):
-            if ellipsis_after is not None and k == ellipsis_after:
-                self.ellipsis = label("⋮", size=theme.BODY_SIZE, color=theme.MUTED).move_to([0, y, 0])
-                y -= spacing
-            positions.append(y)
-            y -= spacing
-        for y in positions:
-            c = Circle(radius=radius, stroke_color=color, stroke_width=2.5)
-            c.set_fill(color, opacity=fill_opacity)
-            self.neurons.add(c.move_to([0, y, 0]))
-        self.add(self.neurons)
-        if self.ellipsis is not None:
-            self.add(self.ellipsis)
+        if isinstance(neurons, (int, np.integer)):
+            n = int(neurons)
+            groups = [n] if ellipsis_after is None else [int(ellipsis_after), n - int(ellipsis_after)]
+        else:
+            if ellipsis_after is not None:
+                raise ValueError("ellipsis_after is for a number of neurons, not for groups (the ⋮ go between groups)")
+            groups = [int(g) for g in neurons]
+        if min(groups, default=-1) < 0 or sum(groups) < 1:
+            raise ValueError(f"a layer needs at least one neuron, got groups {groups}")
+        self.color, self.fill_opacity = color, fill_opacity
+        self.neurons, self.ellipses = VGroup(), VGroup()
+        half_gap = spacing * (1 + gap) / 2
+        y, last = 0.0, None  # where the last item went, and what it was ("n" neuron, "e" ellipsis)
+        for g, n in enumerate(groups):
+            if g:  # neighbours across a gap are spacing·(1 + gap) apart, the ⋮ halfway
+                y -= half_gap if last else 0.0
+                self.ellipses.add(label("⋮", size=ellipsis_size, color=theme.MUTED).move_to([0, y, 0]))
+                last = "e"
+            for _ in range(n):
+                y -= 0.0 if last is None else spacing if last == "n" else half_gap
+                c = Circle(radius=radius, stroke_color=color, stroke_width=2.5)
+                c.set_fill(color, opacity=fill_opacity)
+                self.neurons.add(c.move_to([0, y, 0]))
+                last = "n"
+        self.ellipsis = self.ellipses[0] if len(self.ellipses) else None
+        self.size = len(self.neurons)
+        self.indices = list(range(self.size))
+        self.on = np.ones(self.size, dtype=np.int64)
+        self.add(self.neurons, self.ellipses)
         self.move_to(np.zeros(3))
 
-    def __len__(self) -> int:  # the neurons, not the ellipsis
+    def __len__(self) -> int:  # the neurons, not the ellipses
         return len(self.neurons)
+
+    # -------------------------------------------------------- sampling a big layer
+    @staticmethod
+    def sampling(size: int, shown: Sequence[int] | None = None, max_shown: int = 10,
+                 max_ellipses: int | None = None) -> tuple[list[int], list[int]]:
+        """Which neurons of a layer of ``size`` to draw, and in which groups: ``(indices, groups)``.
+
+        ``shown=None``: every neuron if they fit in ``max_shown``, else the first
+        ``max_shown - max_shown // 3`` and the last ``max_shown // 3`` (784 → 0…6 and 781…783, groups
+        [7, 3]). Chosen neurons (``shown``): a ⋮ wherever indices are not consecutive, or only in the
+        ``max_ellipses`` widest such gaps.
+        """
+        size = int(size)
+        if size < 1:
+            raise ValueError(f"a layer needs at least one neuron, got size {size}")
+        if shown is None:
+            if size <= max_shown:
+                return list(range(size)), [size]
+            tail = max(1, max_shown // 3)
+            head = max_shown - tail
+            return list(range(head)) + list(range(size - tail, size)), [head, tail]
+        idx = sorted(int(i) for i in shown)
+        if not idx or idx[0] < 0 or idx[-1] >= size or len(set(idx)) != len(idx):
+            raise ValueError(f"neurons {idx} are not distinct neurons of a layer of {size}")
+        breaks = [k for k in range(1, len(idx)) if idx[k] - idx[k - 1] > 1]  # a ⋮ before idx[k]
+        if max_ellipses is not None:
+            widest = sorted(breaks, key=lambda k: (-(idx[k] - idx[k - 1]), k))[:max_ellipses]
+            breaks = sorted(widest)
+        cuts = [0] + breaks + [len(idx)]
+        return idx, [b - a for a, b in zip(cuts[:-1], cuts[1:])]
+
+    @classmethod
+    def sample(cls, size: int, shown: Sequence[int] | None = None, max_shown: int = 10,
+               max_ellipses: int | None = None, **kw) -> "NeuronLayer":
+        """A layer of ``size`` neurons drawn as the sample of :meth:`sampling` (keywords as for the
+        constructor); ``indices[k]`` is the neuron the k-th circle stands for."""
+        idx, groups = cls.sampling(size, shown, max_shown, max_ellipses)
+        layer = cls(groups, **kw)
+        layer.indices, layer.size = idx, int(size)
+        return layer
+
+    # -------------------------------------------------------- texts beside and inside
+    def labels_beside(self, texts: Sequence[str], side=LEFT, size: float = theme.SMALL_SIZE,
+                      color: str = theme.TEXT, buff: float = 0.12, **kw) -> VGroup:
+        """One label beside each neuron (e.g. x₁₁ … x₃₃ to the left); not added to the layer."""
+        return VGroup(*(label(t, size=size, color=color, **kw).next_to(n, side, buff=buff)
+                        for t, n in zip(texts, self.neurons)))
+
+    def values_inside(self, values, size: float = theme.SMALL_SIZE, color: str | Sequence[str] = theme.TEXT,
+                      decimals: int = 2) -> VGroup:
+        """Each value written inside its neuron, shrunk to the neuron but never below ``theme.MIN_FONT``;
+        ``color``: one colour, or one per value (e.g. black or white, whichever reads on each fill)."""
+        colors = [color] * len(self.neurons) if isinstance(color, str) else list(color)
+        g = VGroup()
+        for v, n, col in zip(values, self.neurons, colors):
+            t = lean(Text(fmt_num(v, decimals), font=theme.MONO, font_size=size, color=col))
+            room = n.width * 0.92
+            if t.width > room:
+                t.scale(max(room / t.width, theme.MIN_FONT / size))
+            g.add(t.move_to(n.get_center()))
+        return g
+
+    # -------------------------------------------------------- neurons switched off (dropout)
+    def _style(self, neuron: VMobject, on) -> VMobject:
+        color = self.color if on else theme.DROPPED
+        return neuron.set_stroke(color, opacity=1.0).set_fill(color, opacity=self.fill_opacity if on else 0.5)
+
+    def _mask(self, mask) -> np.ndarray:
+        mask = np.asarray(mask).reshape(-1)
+        if mask.shape != (len(self.neurons),):
+            raise ValueError(f"a mask of {mask.size} entries for a layer of {len(self.neurons)} neurons drawn")
+        return mask.astype(np.int64)
+
+    def set_on(self, mask) -> "NeuronLayer":
+        """Neurons where ``mask`` (one entry per neuron drawn) is 0 switched off — drawn in
+        ``theme.DROPPED`` — and the others on, in place."""
+        self.on = self._mask(mask)
+        for neuron, on in zip(self.neurons, self.on):
+            self._style(neuron, on)
+        return self
+
+    def switch(self, mask) -> list[Animation]:
+        """Animations to the state ``mask``: one per neuron that changes (``self.play(*layer.switch(m))``)."""
+        new = self._mask(mask)
+        anims: list[Animation] = []
+        for neuron, was, now in zip(self.neurons, self.on, new):
+            if was != now:
+                self._style(neuron.generate_target(), now)
+                anims.append(MoveToTarget(neuron))
+        self.on = new
+        return anims
 
 
 def edge(a: VMobject, b: VMobject, color: str = theme.MUTED, width: float = 1.5, opacity: float = 0.6) -> Line:
@@ -409,7 +545,7 @@ def connect(
     colors: Sequence[str] | None = None,
     **kw,
 ) -> VGroup:
-    """Edges between two layers: all pairs (dense) by default, or the given (i, j) pairs."""
+    """Edges between two layers: all pairs (dense) by default, or the given (i, j) pairs of neurons drawn."""
     if pairs is None:
         pairs = [(i, j) for i in range(len(left)) for j in range(len(right))]
     base = kw.pop("color", theme.MUTED)
@@ -418,6 +554,144 @@ def connect(
         col = colors[k % len(colors)] if colors else base
         g.add(edge(left.neurons[i], right.neurons[j], color=col, **kw))
     return g
+
+
+class MLPDiagram(VGroup):
+    """A fully connected network ``sizes[0] → sizes[1] → …``: big layers sampled, neurons that dropout switches off.
+
+    Each layer is a :class:`NeuronLayer` — every neuron of a small layer, a sample of a big one
+    (:meth:`NeuronLayer.sampling`: ``max_shown`` neurons, or the indices ``shown[k]``, with one ⋮ in
+    the widest gap); neighbouring layers are joined by dense edges between the neurons drawn; each
+    layer's size is written under it (``size_labels``). The drawing fits ``width × height`` (neurons
+    included). Colours: input ``theme.INPUT``, hidden ``theme.TEXT``, output ``theme.OUTPUT`` (or ``colors``)::
+
+        net = MLPDiagram((784, 100, 100, 10), width=9, height=4)   # a sampled MNIST MLP with its sizes
+        drop = MLPDiagram((3, 5, 5, 2), width=10, height=4.9, max_radius=0.3, size_labels=False)
+        self.play(*drop.mask_animations({1: [1, 0, 1, 0, 1]}))     # hidden neurons 2 and 4 off
+        self.play(drop.pulse())                                      # a forward pass on the live edges
+
+    Parts: ``layers`` (left to right), ``edges`` (``edges[k]`` joins layer k to k + 1; ``pairs[k]``
+    their (i, j) neurons drawn, row-major), ``size_labels``, ``shown[k]`` (the neurons of layer k
+    drawn), ``masks[k]`` (one 0/1 per neuron of the whole layer k).
+    """
+
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        width: float = 9.0,
+        height: float = 4.5,
+        max_shown: int = 10,
+        shown: Sequence[Sequence[int] | None] | None = None,
+        colors: Sequence[str] | None = None,
+        max_radius: float = 0.16,
+        fill_opacity: float = 0.0,
+        edge_width: float = 1.0,
+        edge_opacity: float = 0.35,
+        size_labels: bool = True,
+        label_size: float = theme.SMALL_SIZE,
+    ):
+        super().__init__()
+        self.sizes = tuple(int(n) for n in sizes)
+        if len(self.sizes) < 2 or min(self.sizes) < 1:
+            raise ValueError(f"an MLP needs at least two layers of at least one neuron, got sizes {list(sizes)}")
+        self.colors = tuple(colors) if colors else ((theme.INPUT,) + (theme.TEXT,) * (len(self.sizes) - 2)
+                                                    + (theme.OUTPUT,))
+        self.edge_opacity = edge_opacity
+        shown = list(shown or ()) + [None] * (len(self.sizes) - len(shown or ()))
+        one_gap = [None if s is None else 1 for s in shown]  # a chosen sample: one ⋮, in its widest gap
+        samples = [NeuronLayer.sampling(n, s, max_shown, g) for n, s, g in zip(self.sizes, shown, one_gap)]
+        slots = max(sum(groups) + len(groups) - 1 for _, groups in samples)  # a ⋮ takes a neuron's place
+        ratio = 0.34  # radius / spacing
+        if slots == 1:
+            spacing, radius = height, min(max_radius, height / 2)
+        else:
+            spacing = height / (slots - 1 + 2 * ratio)
+            radius = ratio * spacing
+            if radius > max_radius:
+                radius = max_radius
+                spacing = (height - 2 * radius) / (slots - 1)
+        xs = np.linspace(-width / 2 + radius, width / 2 - radius, len(self.sizes))
+        self.layers = VGroup()
+        for k, x in enumerate(xs):
+            layer = NeuronLayer.sample(self.sizes[k], shown[k], max_shown, one_gap[k], radius=radius, spacing=spacing,
+                                       color=self.colors[k % len(self.colors)], fill_opacity=fill_opacity)
+            self.layers.add(layer.move_to([x, 0, 0]))
+        self.shown = [layer.indices for layer in self.layers]
+        self.pairs = [[(i, j) for i in range(len(a)) for j in range(len(b))]
+                      for a, b in zip(self.layers[:-1], self.layers[1:])]
+        self.edges = VGroup(*(connect(a, b, width=edge_width, opacity=edge_opacity)
+                              for a, b in zip(self.layers[:-1], self.layers[1:])))
+        self.masks = [np.ones(n, dtype=np.int64) for n in self.sizes]
+        self.add(self.edges, self.layers)  # edges first: the neurons are drawn over them
+        self.size_labels = VGroup()
+        if size_labels:
+            bottom = min(layer.get_bottom()[1] for layer in self.layers)
+            for n, layer in zip(self.sizes, self.layers):
+                self.size_labels.add(label(fmt_int(n), size=label_size, color=theme.TEXT)
+                                     .move_to([layer.get_x(), bottom - 0.3, 0]))
+            self.add(self.size_labels)
+        self.move_to(np.zeros(3))
+
+    # -------------------------------------------------------- dropout: neurons switched off
+    def _checked(self, k: int, mask) -> np.ndarray:
+        mask = np.asarray(mask).reshape(-1)
+        if mask.shape != (self.sizes[k],):
+            raise ValueError(f"a mask of {mask.size} entries for layer {k} of {self.sizes[k]} neurons")
+        return mask.astype(np.int64)
+
+    def _live(self, masks, g: int, i: int, j: int) -> bool:
+        return bool(masks[g][self.shown[g][i]] and masks[g + 1][self.shown[g + 1][j]])
+
+    def _edge_opacity(self, masks, g: int, i: int, j: int) -> float:
+        return self.edge_opacity if self._live(masks, g, i, j) else 0.06
+
+    def set_mask(self, k: int, mask) -> "MLPDiagram":
+        """Switch off the neurons of layer ``k`` where ``mask`` (one entry per neuron of the whole layer)
+        is 0 — drawn in ``theme.DROPPED`` — and dim every edge that touches one; a mask of ones switches
+        them back on. In place (``self.play(net.animate.set_mask(1, m))`` animates it, at the cost of two
+        copies of the network: :meth:`mask_animations` is cheaper)."""
+        self.masks[k] = self._checked(k, mask)
+        self.layers[k].set_on(self.masks[k][self.shown[k]])
+        for g in (k - 1, k):
+            if 0 <= g < len(self.edges):
+                for e, (i, j) in zip(self.edges[g], self.pairs[g]):
+                    e.set_stroke(opacity=self._edge_opacity(self.masks, g, i, j))
+        return self
+
+    def mask_animations(self, masks: dict) -> list[Animation]:
+        """Animations to the state ``masks`` (``{layer: mask}``): one per neuron or edge that changes.
+
+        Play them with ``self.play(*net.mask_animations({1: m1, 2: m2}))``; ``net.masks`` is updated at
+        once; a mask that changes nothing gives no animation.
+        """
+        old = [m.copy() for m in self.masks]
+        anims: list[Animation] = []
+        for k, mask in masks.items():
+            self.masks[k] = self._checked(k, mask)
+            anims += self.layers[k].switch(self.masks[k][self.shown[k]])
+        for g in range(len(self.edges)):
+            for e, (i, j) in zip(self.edges[g], self.pairs[g]):
+                before, after = self._edge_opacity(old, g, i, j), self._edge_opacity(self.masks, g, i, j)
+                if before != after:
+                    e.generate_target().set_stroke(opacity=after)
+                    anims.append(MoveToTarget(e))
+        return anims
+
+    def live_edges(self, g: int) -> list[Line]:
+        """The edges between layers g and g + 1 whose two neurons are both on."""
+        return [e for e, (i, j) in zip(self.edges[g], self.pairs[g]) if self._live(self.masks, g, i, j)]
+
+    def pulse(self, color: str = theme.HIGHLIGHT, run_time: float = 1.2) -> Animation:
+        """A forward pass: a flash runs along the live edges, one layer after the other."""
+        steps = []
+        for g in range(len(self.edges)):
+            flashes = [ShowPassingFlash(e.copy().set_stroke(color, width=3.5, opacity=1.0), time_width=0.6)
+                       for e in self.live_edges(g)]
+            if flashes:
+                steps.append(AnimationGroup(*flashes))
+        if not steps:
+            return Wait(run_time)
+        return Succession(*steps, run_time=run_time)
 
 
 # ---------------------------------------------------------------- arrows & captions
@@ -471,25 +745,7 @@ def cell_center(box: Mobject, rows: int, cols: int, r: float, c: float) -> np.nd
 
 
 # ---------------------------------------------------------------- Chapter 3 (ch3a): layers of neurons, kernels, maps, probabilities
-#: One colour per kernel weight, row-major (w₁, w₂, …): every edge drawn in a
-#: weight's colour uses that weight, so a shared weight reads as a shared colour.
-#: w₁ is the theme's KERNEL colour; the others avoid the input, output, bias and
-#: highlight colours.
-WEIGHT_COLORS = ("#F4A259", "#F06595", "#C0EB75", "#748FFC", "#FFA8A8", "#DA77F2", "#63E6BE", "#FFE8CC", "#A5D8FF")
-
 _SUBSCRIPTS = str.maketrans("0123456789+-()", "₀₁₂₃₄₅₆₇₈₉₊₋₍₎")
-
-
-def weight_color(k: int) -> str:
-    """The colour of kernel weight ``k`` (flat, row-major index): :data:`WEIGHT_COLORS` for the first
-    nine, then hues spread by the golden ratio, so a 5×5 kernel's 25 weights stay distinguishable."""
-    import colorsys
-
-    k = int(k)
-    if k < len(WEIGHT_COLORS):
-        return WEIGHT_COLORS[k]
-    r, g, b = colorsys.hsv_to_rgb((0.11 + k * 0.618034) % 1.0, 0.5, 0.95)
-    return "#%02X%02X%02X" % (round(r * 255), round(g * 255), round(b * 255))
 
 
 def sub(text) -> str:
@@ -498,7 +754,7 @@ def sub(text) -> str:
 
 
 class KernelGrid(ValueGrid):
-    """A kernel whose every cell carries its weight's colour (:func:`weight_color`) and name.
+    """A kernel whose every cell carries its weight's colour (:func:`theme.kernel_color`) and name.
 
     ``KernelGrid([[-1, 2], [1, -2]], name="w")`` draws four cells named w₁…w₄
     (row-major, the notebook's numbering) with their values below the names;
@@ -514,7 +770,7 @@ class KernelGrid(ValueGrid):
                          font_size=font_size if font_size is not None else 26 * cell_size / 0.9)
         self.names = VGroup()
         for k, sq in enumerate(self.cells):
-            col = weight_color(k)
+            col = theme.kernel_color(k)
             sq.set_stroke(col, width=3)
             sq.set_fill(interpolate_color(ManimColor(theme.BACKGROUND), ManimColor(col), 0.22), opacity=1)
             i, j = divmod(k, self.cols)
@@ -530,89 +786,59 @@ class KernelGrid(ValueGrid):
         self.add(self.names)
 
 
-class NeuronColumn(VGroup):
-    """A column of neurons drawn in groups with a "⋮" between groups, for sampled layers.
+def map_pixels(values, vrange: tuple[float, float] | None = None, signed: bool = False, magnitude: bool = False,
+               tint: str | None = None) -> np.ndarray:
+    """A real-valued map as uint8 pixels for :class:`PixelImage`, shaded as :class:`ValueGrid` shades cells;
+    :func:`map_note` says how, in words, for the caption.
 
-    ``NeuronColumn([4, 4, 1])`` draws 4 neurons, ⋮, 4 neurons, ⋮, 1 neuron —
-    e.g. the pixels of two image rows, then the last pixel of 784. Works with
-    :func:`connect` like :class:`NeuronLayer` (``neurons``, ``len``).
-    Across a "⋮" neighbouring neurons are ``spacing·(1 + gap)`` apart (``gap=1``:
-    the ⋮ takes one neuron's place, as in :class:`NeuronLayer`).
-    """
+    * default: ``vrange = (lo, hi)`` (default: the map's min and max) stretched linearly to black … white,
+      values outside clipped: ``round(255 · (v − lo) / (hi − lo))``;
+    * ``magnitude=True``: the same on ``|values|``, from 0 (default ``vrange = (0, max |v|)``): a response
+      whose sign does not matter, its strongest white;
+    * ``tint``: black … that colour instead of black … white (one channel of a colour image); an H×W×3 array;
+    * ``signed=True``: 0 is the panel colour, negatives shade towards NEGATIVE and positives towards
+      POSITIVE, full colour at ``max(|lo|, |hi|)`` (:func:`shade_signed`); an H×W×3 array.
 
-    def __init__(self, groups: Sequence[int], radius: float = 0.16, spacing: float = 0.45,
-                 color: str = theme.INPUT, fill_opacity: float = 0.0, gap: float = 1.0):
-        super().__init__()
-        self.neurons, self.ellipses = VGroup(), VGroup()
-        half_gap = spacing * (1 + gap) / 2
-        y, last = 0.0, None  # where the last item went, and what it was ("n" neuron, "e" ellipsis)
-        for g, n in enumerate(groups):
-            if g:  # neighbours across a gap are spacing·(1 + gap) apart, the ⋮ halfway
-                y -= half_gap if last else 0.0
-                self.ellipses.add(label("⋮", size=theme.SMALL_SIZE, color=theme.MUTED).move_to([0, y, 0]))
-                last = "e"
-            for _ in range(n):
-                y -= 0.0 if last is None else spacing if last == "n" else half_gap
-                c = Circle(radius=radius, stroke_color=color, stroke_width=2.5)
-                c.set_fill(color, opacity=fill_opacity)
-                self.neurons.add(c.move_to([0, y, 0]))
-                last = "n"
-        self.add(self.neurons, self.ellipses)
-        self.move_to(np.zeros(3))
+    A stack of maps (…×H×W) is shaded on one scale::
 
-    def __len__(self) -> int:
-        return len(self.neurons)
-
-
-def neuron_labels(layer, texts: Sequence[str], side=LEFT, size: float = theme.SMALL_SIZE,
-                  color: str = theme.TEXT, buff: float = 0.12, **kw) -> VGroup:
-    """One label beside each neuron of ``layer`` (e.g. x₁₁ … x₃₃ to the left); not added to the layer."""
-    return VGroup(*(label(t, size=size, color=color, **kw).next_to(n, side, buff=buff)
-                    for t, n in zip(texts, layer.neurons)))
-
-
-def neuron_values(layer, values, size: float = theme.SMALL_SIZE, color: str = theme.TEXT,
-                  decimals: int = 2) -> VGroup:
-    """Each value written inside its neuron (shrunk to the neuron, never below ``theme.MIN_FONT``)."""
-    g = VGroup()
-    for v, n in zip(values, layer.neurons):
-        t = lean(Text(fmt_num(v, decimals), font=theme.MONO, font_size=size, color=color))
-        g.add(t.move_to(n.get_center()))
-    return g
-
-
-def map_pixels(values, vrange: tuple[float, float] | None = None, signed: bool = False) -> np.ndarray:
-    """A real-valued map as uint8 pixels for :class:`PixelImage`, with the theme's shading.
-
-    Unsigned (``signed=False``): ``vrange = (lo, hi)`` (default: the map's min
-    and max) is stretched linearly to black … white, values outside clipped.
-    Signed: 0 is the panel colour, negatives shade towards NEGATIVE and
-    positives towards POSITIVE, full colour at ``max(|lo|, |hi|)`` (as
-    :func:`shade_signed` does for a cell); an H×W×3 array.
+        PixelImage(map_pixels(z, (-zmax, zmax), signed=True), height=2)     # a signed feature map
+        map_pixels(response, magnitude=True)                                 # |response|, max → 255
     """
     a = np.asarray(values, dtype=np.float64)
-    if a.ndim != 2 or 0 in a.shape:
-        raise ValueError(f"map_pixels needs a non-empty 2-D map, got shape {a.shape}")
-    lo, hi = vrange if vrange is not None else (float(a.min()), float(a.max()))
-    if not signed:
-        t = np.zeros_like(a) if hi == lo else np.clip((a - lo) / (hi - lo), 0, 1)
-        return np.round(t * 255).astype(np.uint8)
-    vmax = max(abs(lo), abs(hi))
-    t = np.zeros_like(a) if vmax == 0 else np.clip(np.abs(a) / vmax, 0, 1)
-    t = np.where(a != 0, 0.25 + 0.75 * t, 0.0)[..., None]
-    panel = np.array(ManimColor(theme.PANEL).to_rgb())
-    end = np.where((a < 0)[..., None], np.array(ManimColor(theme.NEGATIVE).to_rgb()),
-                   np.array(ManimColor(theme.POSITIVE).to_rgb()))
-    return np.round((panel + (end - panel) * t) * 255).astype(np.uint8)
-
-
-def map_note(vrange: tuple[float, float], signed: bool = False, decimals: int = 2) -> str:
-    """How :func:`map_pixels` shaded a map, in words for a caption: "black = 0 … white = 1.9"."""
-    lo, hi = vrange
+    if a.ndim < 2 or 0 in a.shape:
+        raise ValueError(f"map_pixels needs a non-empty 2-D map (or a stack of maps), got shape {a.shape}")
+    if magnitude:
+        a = np.abs(a)
+    lo, hi = vrange if vrange is not None else ((0.0 if magnitude else float(a.min())), float(a.max()))
     if signed:
-        vmax = fmt_num(max(abs(lo), abs(hi)), decimals)
+        return np.round(_signed_rgb(a, max(abs(lo), abs(hi))) * 255).astype(np.uint8)
+    levels = np.zeros_like(a) if hi == lo else np.clip(255 * (a - lo) / (hi - lo), 0, 255)
+    if tint is not None:
+        return np.round(levels[..., None] * _rgb(tint)).astype(np.uint8)
+    return np.round(levels).astype(np.uint8)
+
+
+def _fmt_level(v, decimals: int) -> str:
+    """A shading end for a caption: a whole number with thousands commas, else :func:`fmt_num`."""
+    return fmt_int(v) if float(v).is_integer() else fmt_num(v, decimals)
+
+
+def map_note(vrange: tuple[float, float], signed: bool = False, magnitude: bool = False, tinted: bool = False,
+             decimals: int = 2) -> str:
+    """How :func:`map_pixels` shaded a map (same keywords), in words for a caption:
+
+    ``map_note((0, 1.9))`` → "black = 0 … white = 1.9"; ``map_note((0, 1020), magnitude=True)`` →
+    "|value|: 0 black … 1,020 white"; ``signed=True`` → "red = −2.6 … dark = 0 … green = +2.6";
+    ``tinted=True`` (a ``tint``): "full colour" instead of "white".
+    """
+    lo, hi = vrange
+    top = "full colour" if tinted else "white"
+    if signed:
+        vmax = _fmt_level(max(abs(lo), abs(hi)), decimals)
         return f"red = −{vmax} … dark = 0 … green = +{vmax}"
-    return f"black = {fmt_num(lo, decimals)} … white = {fmt_num(hi, decimals)}"
+    if magnitude:
+        return f"|value|: 0 black … {_fmt_level(hi, decimals)} {top}"
+    return f"black = {_fmt_level(lo, decimals)} … {top} = {_fmt_level(hi, decimals)}"
 
 
 class ProbabilityBars(VGroup):
@@ -650,32 +876,51 @@ class ProbabilityBars(VGroup):
 
 
 class Pipeline(VGroup):
-    """A network's stages as one line of words joined by arrows: ``Conv → ReLU → MaxPool → …``.
+    """Stages joined by arrows, left to right: a network's layers, or the steps of a loop.
 
-    ``stages`` (VGroup of Texts) and ``arrows``; :meth:`focus` returns the
-    animation that lights stage ``k`` (HIGHLIGHT) and dims the others, so a
-    scene can show where in the pipeline it is. (Bring the pipeline to the
-    front, ``scene.bring_to_front(p)``, before animating it: Manim redraws
-    every mobject after an animated one on every frame.)
+    ``stages``: names, or ``(name, colour)`` pairs (plain names in ``theme.TEXT``). Plain (the default), a
+    one-line header of words and "→" — ``Pipeline(["Conv", "ReLU", "MaxPool"], size=24)`` — whose
+    :meth:`focus` lights the stage a scene is at; ``boxed=True``, a layer chain: each stage a rounded box
+    of its colour, joined by arrows — ``Pipeline([("Conv2d", theme.KERNEL), ("ReLU", theme.OUTPUT)],
+    boxed=True)``. Parts: ``stages`` (the Texts; when boxed, ``VGroup(box, text)`` each) and ``arrows``
+    (``arrows[k]`` joins stage k to k + 1). (Bring a pipeline to the front, ``scene.bring_to_front(p)``,
+    before animating it: Manim redraws every mobject after an animated one on every frame.)
     """
 
-    def __init__(self, names: Sequence[str], size: float = theme.BODY_SIZE, buff: float = 0.18):
+    def __init__(self, stages: Sequence, size: float = theme.BODY_SIZE, buff: float | None = None,
+                 boxed: bool = False):
         super().__init__()
-        self.stages = VGroup(*(label(n, size=size, color=theme.TEXT) for n in names))
-        self.arrows = VGroup(*(label("→", size=size, color=theme.MUTED) for _ in names[1:]))
-        parts = [self.stages[0]]
-        for a, st in zip(self.arrows, self.stages[1:]):
-            parts += [a, st]
-        VGroup(*parts).arrange(RIGHT, buff=buff)
-        self.add(self.stages, self.arrows)
+        items = [(s, theme.TEXT) if isinstance(s, str) else tuple(s) for s in stages]
+        if not items:
+            raise ValueError("a pipeline needs at least one stage")
+        self.colors = [col for _, col in items]
+        self.boxed = boxed
+        if boxed:
+            self.stages = VGroup()
+            for text, col in items:
+                t = label(text, size=size, color=col)
+                box = RoundedRectangle(corner_radius=0.12, width=t.width + 0.5, height=1.0, stroke_color=col,
+                                       stroke_width=2.5).set_fill(col, opacity=0.12)
+                self.stages.add(VGroup(box, t.move_to(box)))
+            self.stages.arrange(RIGHT, buff=0.6 if buff is None else buff)
+            self.arrows = VGroup(*(Arrow(a.get_right(), b.get_left(), buff=0.05, stroke_width=3, color=theme.MUTED,
+                                         max_tip_length_to_length_ratio=0.35)
+                                   for a, b in zip(self.stages[:-1], self.stages[1:])))
+        else:
+            self.stages = VGroup(*(label(text, size=size, color=col) for text, col in items))
+            self.arrows = VGroup(*(label("→", size=size, color=theme.MUTED) for _ in items[1:]))
+            parts = [self.stages[0]]
+            for a, st in zip(self.arrows, self.stages[1:]):
+                parts += [a, st]
+            VGroup(*parts).arrange(RIGHT, buff=0.18 if buff is None else buff)
+        self.add(self.arrows, self.stages)
 
     def focus(self, k: int | None, run_time: float = 0.4):
-        """Light stage ``k`` (None: all stages plain): one Transform of ``stages``, nothing added to the scene."""
-        from manim import Transform
-
+        """Light stage ``k`` (HIGHLIGHT) and dim the others; ``None``: every stage in its own colour.
+        One Transform of ``stages``: nothing is added to the scene."""
         target = self.stages.copy()
-        for i, st in enumerate(target):
-            st.set_color(theme.HIGHLIGHT if i == k else theme.TEXT if k is None else theme.MUTED)
+        for i, (st, col) in enumerate(zip(target, self.colors)):
+            st.set_color(theme.HIGHLIGHT if i == k else col if k is None else theme.MUTED)
         return Transform(self.stages, target, run_time=run_time)
 
 # ---------------------------------------------------------------- drawings added by ch2b (feature detection)
@@ -800,9 +1045,7 @@ class ChannelGrid(ValueGrid):
         super().__init__(values, shade="tint", **kwargs)
 
     def cell_fill(self, v, fill: str | None = theme.PANEL) -> ManimColor:
-        lo, hi = self.vrange
-        t = 0.0 if hi == lo else float(np.clip((v - lo) / (hi - lo), 0, 1))
-        return interpolate_color(ManimColor("#000000"), ManimColor(self.tint), t)
+        return shade_gray(v, *self.vrange, tint=self.tint)
 
 
 def color_cells(pixels, cell_size: float = theme.CELL_SIZE, stroke: str = theme.GRID_LINE) -> ValueGrid:
@@ -819,73 +1062,6 @@ def color_cells(pixels, cell_size: float = theme.CELL_SIZE, stroke: str = theme.
         for j in range(arr.shape[1]):
             g.cell(i, j).set_fill(ManimColor.from_rgb(tuple(int(c) for c in arr[i, j])), opacity=1)
     return g
-
-
-def sampled_neurons(size: int, max_shown: int = 10) -> tuple[list[int], int | None]:
-    """Which neurons of a layer of ``size`` to draw: all of them if they fit in ``max_shown``,
-    else the first ``max_shown - max_shown // 3`` and the last ``max_shown // 3`` (e.g. 784 →
-    0…6 and 781…783), with an ellipsis after the first group. Returns (indices, ellipsis_after)."""
-    if size <= max_shown:
-        return list(range(size)), None
-    tail = max(1, max_shown // 3)
-    head = max_shown - tail
-    return list(range(head)) + list(range(size - tail, size)), head
-
-
-class MLPDiagram(VGroup):
-    """A fully connected network ``sizes[0] → sizes[1] → …`` drawn with a sample of each layer.
-
-    Each layer is a :class:`NeuronLayer` showing the neurons of :func:`sampled_neurons`, or the
-    indices given in ``shown[k]`` (a "⋮" where some are left out); consecutive layers are joined by dense edges between the drawn
-    neurons; each layer's size is written under it. The drawing fits ``width × height``.
-
-    Attributes: ``layers`` (the NeuronLayers, left to right), ``edges`` (``edges[k]`` joins layer
-    k to k + 1, the lines of :func:`connect`), ``size_labels``, ``shown`` (``shown[k]``: the neuron indices drawn in layer k).
-
-    >>> MLPDiagram((784, 100, 100, 10), width=9, height=4)
-    """
-
-    def __init__(self, sizes: Sequence[int], width: float = 9.0, height: float = 4.5, max_shown: int = 10,
-                 colors: Sequence[str] | None = None, edge_width: float = 1.0, edge_opacity: float = 0.35,
-                 size_labels: bool = True, label_size: float = theme.SMALL_SIZE,
-                 shown: Sequence[Sequence[int] | None] | None = None):
-        super().__init__()
-        self.sizes = tuple(int(n) for n in sizes)
-        if len(self.sizes) < 2 or min(self.sizes) < 1:
-            raise ValueError(f"an MLP needs at least two layers of at least one neuron, got sizes {list(sizes)}")
-        colors = list(colors) if colors else [theme.INPUT] + [theme.TEXT] * (len(self.sizes) - 2) + [theme.OUTPUT]
-        samples = [sampled_neurons(n, max_shown) for n in self.sizes]
-        for k, idx in enumerate(shown or ()):
-            if idx is not None:  # a chosen sample: the ellipsis goes into its widest gap
-                idx = sorted(int(i) for i in idx)
-                if not idx or idx[0] < 0 or idx[-1] >= self.sizes[k] or len(set(idx)) != len(idx):
-                    raise ValueError(f"neurons {idx} are not distinct neurons of a layer of {self.sizes[k]}")
-                gaps = np.diff(idx) if len(idx) > 1 else np.zeros(0)
-                gap = int(np.argmax(gaps)) + 1 if len(idx) < self.sizes[k] and gaps.size else None
-                samples[k] = (idx, gap)
-        slots = max(len(idx) + (gap is not None) for idx, gap in samples)
-        spacing = height / slots
-        radius = min(0.16, spacing * 0.36)
-        xs = np.linspace(-width / 2 + radius, width / 2 - radius, len(self.sizes))
-        self.layers = VGroup()
-        self.shown = []
-        for k, ((idx, gap), x) in enumerate(zip(samples, xs)):
-            layer = NeuronLayer(len(idx), radius=radius, spacing=spacing, color=colors[k % len(colors)],
-                                ellipsis_after=gap)
-            layer.move_to([x, 0, 0])
-            self.layers.add(layer)
-            self.shown.append(idx)
-        self.edges = VGroup(*(connect(a, b, width=edge_width, opacity=edge_opacity)
-                              for a, b in zip(self.layers[:-1], self.layers[1:])))
-        self.add(self.edges, self.layers)
-        self.size_labels = VGroup()
-        if size_labels:
-            bottom = min(layer.get_bottom()[1] for layer in self.layers)
-            for n, layer in zip(self.sizes, self.layers):
-                self.size_labels.add(label(fmt_int(n), size=label_size, color=theme.TEXT)
-                                     .move_to([layer.get_x(), bottom - 0.3, 0]))
-            self.add(self.size_labels)
-        self.move_to(np.zeros(3))
 
 
 class PixelCells(VGroup):
@@ -978,124 +1154,13 @@ def value_vector(values, vertical: bool = False, **kw) -> ValueGrid:
     return ValueGrid(arr.reshape(-1, 1) if vertical else arr.reshape(1, -1), **kw)
 
 
-class NeuronNetwork(VGroup):
-    """A dense MLP whose neurons can be switched off (dropout): :class:`NeuronLayer` columns side
-    by side, every pair of neighbouring layers fully connected.
-
-    ``net = NeuronNetwork((3, 5, 5, 2), width=7, height=4)``: ``net.layers[k]`` is layer k,
-    ``net.edges[k]`` the edges between layers k and k + 1 (``net.pairs[k]`` their ``(i, j)``,
-    row-major). ``net.set_mask(k, mask)`` switches off the neurons of layer k whose mask entry
-    is 0 — drawn in ``theme.DROPPED`` — and dims every edge that touches one; a mask of ones
-    switches them back on. It works in place, so ``self.play(net.animate.set_mask(1, m))``
-    animates it. ``net.pulse()`` is a forward pass: a flash along the live edges, layer by layer.
-    Colours: the input layer ``theme.INPUT``, hidden layers ``theme.TEXT``, the output layer
-    ``theme.OUTPUT`` (or one colour per layer in ``colors``).
-    """
-
-    def __init__(
-        self,
-        sizes: Sequence[int],
-        width: float = 7.0,
-        height: float = 4.0,
-        colors: Sequence[str] | None = None,
-        max_radius: float = 0.3,
-        edge_width: float = 1.5,
-        edge_opacity: float = 0.6,
-        fill_opacity: float = 0.45,
-    ):
-        super().__init__()
-        sizes = tuple(int(n) for n in sizes)
-        if len(sizes) < 2 or min(sizes) < 1:
-            raise ValueError(f"NeuronNetwork needs at least two layers of at least one neuron, got {sizes}")
-        self.sizes = sizes
-        if colors is None:
-            colors = [theme.INPUT] + [theme.TEXT] * (len(sizes) - 2) + [theme.OUTPUT]
-        self.colors = tuple(colors)
-        self.edge_opacity, self.fill_opacity = edge_opacity, fill_opacity
-        spacing = height / max(max(sizes) - 1, 1)
-        radius = min(max_radius, 0.32 * spacing)
-        self.layers = []
-        for k, n in enumerate(sizes):
-            layer = NeuronLayer(n, radius=radius, spacing=spacing, color=self.colors[k], fill_opacity=fill_opacity)
-            layer.move_to([(k / (len(sizes) - 1) - 0.5) * width, 0, 0])
-            self.layers.append(layer)
-        self.pairs = [[(i, j) for i in range(a) for j in range(b)] for a, b in zip(sizes[:-1], sizes[1:])]
-        self.edges = [connect(self.layers[k], self.layers[k + 1], width=edge_width, opacity=edge_opacity)
-                      for k in range(len(sizes) - 1)]
-        self.masks = [np.ones(n, dtype=np.int64) for n in sizes]
-        self.add(*self.edges, *self.layers)  # edges first: the neurons are drawn over them
-
-    def _checked(self, k: int, mask) -> np.ndarray:
-        mask = np.asarray(mask).reshape(-1)
-        if mask.shape != (self.sizes[k],):
-            raise ValueError(f"a mask of {mask.size} entries for layer {k} of {self.sizes[k]} neurons")
-        return mask.astype(np.int64)
-
-    def _style_neuron(self, neuron: VMobject, k: int, on) -> VMobject:
-        color = self.colors[k] if on else theme.DROPPED
-        return neuron.set_stroke(color, opacity=1.0).set_fill(color, opacity=self.fill_opacity if on else 0.5)
-
-    def _edge_opacity(self, masks, g: int, i: int, j: int) -> float:
-        return self.edge_opacity if masks[g][i] and masks[g + 1][j] else 0.06
-
-    def set_mask(self, k: int, mask) -> "NeuronNetwork":
-        """Switch off the neurons of layer ``k`` where ``mask`` is 0 (and on where it is 1)."""
-        self.masks[k] = self._checked(k, mask)
-        for neuron, on in zip(self.layers[k].neurons, self.masks[k]):
-            self._style_neuron(neuron, k, on)
-        for g in (k - 1, k):
-            if 0 <= g < len(self.edges):
-                for e, (i, j) in zip(self.edges[g], self.pairs[g]):
-                    e.set_stroke(opacity=self._edge_opacity(self.masks, g, i, j))
-        return self
-
-    def mask_animations(self, masks: dict) -> list[Animation]:
-        """Animations to the state ``masks`` (``{layer: mask}``): one per neuron or edge that changes.
-
-        Cheaper than ``net.animate.set_mask(...)`` (which copies the whole network twice); play
-        them with ``self.play(*net.mask_animations({1: m1, 2: m2}))``. ``net.masks`` is updated
-        at once; a mask that changes nothing gives no animation.
-        """
-        old = [m.copy() for m in self.masks]
-        for k, mask in masks.items():
-            self.masks[k] = self._checked(k, mask)
-        anims: list[Animation] = []
-        for k in masks:
-            for neuron, was, now in zip(self.layers[k].neurons, old[k], self.masks[k]):
-                if was != now:
-                    self._style_neuron(neuron.generate_target(), k, now)
-                    anims.append(MoveToTarget(neuron))
-        for g in range(len(self.edges)):
-            for e, (i, j) in zip(self.edges[g], self.pairs[g]):
-                before, after = self._edge_opacity(old, g, i, j), self._edge_opacity(self.masks, g, i, j)
-                if before != after:
-                    e.generate_target().set_stroke(opacity=after)
-                    anims.append(MoveToTarget(e))
-        return anims
-
-    def live_edges(self, g: int) -> list[Line]:
-        """The edges between layers g and g + 1 whose two neurons are both on."""
-        return [e for e, (i, j) in zip(self.edges[g], self.pairs[g]) if self.masks[g][i] and self.masks[g + 1][j]]
-
-    def pulse(self, color: str = theme.HIGHLIGHT, run_time: float = 1.2) -> Animation:
-        """A forward pass: a flash runs along the live edges, one layer after the other."""
-        steps = []
-        for g in range(len(self.edges)):
-            flashes = [ShowPassingFlash(e.copy().set_stroke(color, width=3.5, opacity=1.0), time_width=0.6)
-                       for e in self.live_edges(g)]
-            if flashes:
-                steps.append(AnimationGroup(*flashes))
-        if not steps:
-            return Wait(run_time)
-        return Succession(*steps, run_time=run_time)
-
-
 # ---------------------------------------------------------------- the scene base
 class CnnvizScene(Scene):
     """Every cnnviz scene: themed background; ``data`` is the scene's pure data function.
 
     Teaching steps end with :meth:`beat` (never a bare ``wait``), and the scene
-    ends with :meth:`clear_all`.
+    ends with :meth:`clear_all`. Cheap fades of whole pictures: :meth:`reveal` (the opening),
+    :meth:`fade_out_around` (all but what stays), :meth:`clear_all` (the end); :class:`Fade` for the rest.
     """
 
     data = None  # set to staticmethod(<data function>) by each scene
@@ -1115,6 +1180,46 @@ class CnnvizScene(Scene):
         self.wait(hold)
         self.beats.append(self.renderer.time)
 
+    def curtain(self) -> Rectangle:
+        """A whole-frame rectangle of the background colour (not added): fading it in or out over still
+        pictures looks like fading them, but only the curtain is redrawn on each frame."""
+        veil = Rectangle(width=config.frame_width, height=config.frame_height, stroke_width=0)
+        return veil.set_fill(self.camera.background_color, opacity=1)
+
+    def reveal(self, *mobjects: Mobject, run_time: float = theme.NORMAL):
+        """The opening fade-in of a scene's first picture (photos included), drawn cheaply: the mobjects
+        are put under a :meth:`curtain` that fades away. Only for what appears on an empty screen (the
+        curtain covers the whole frame)::
+
+            self.reveal(head, photo, photo_name, run_time=0.7)
+        """
+        veil = self.curtain()
+        self.add(*mobjects, veil)
+        self.play(Fade(veil), run_time=run_time)
+
+    def fade_out_around(self, keep: Sequence[Mobject], top: float | None = None, run_time: float = 0.5):
+        """Fade out everything below ``top`` (default: the frame's top) except the mobjects ``keep``,
+        then remove it from the scene; the kept mobjects stay, untouched.
+
+        Background-coloured sheets fade in around ``keep[0]``'s box (the picture that stays in view) instead
+        of each mobject fading on its own, so the pictures under them stay still (drawn once, not
+        re-composited on every frame). The other kept mobjects must lie above ``top`` (e.g. a header)::
+
+            self.fade_out_around([pooled, pipeline], top=pipeline.get_bottom()[1] - 0.1)
+        """
+        hw, hh = config.frame_width / 2, config.frame_height / 2
+        top = hh if top is None else top
+        (x0, y0, _), (x1, y1, _) = keep[0].get_corner(DOWN + LEFT) - 0.12, keep[0].get_corner(UP + RIGHT) + 0.12
+        strips = [(-hw, x0, -hh, top), (x1, hw, -hh, top), (x0, x1, -hh, y0), (x0, x1, y1, top)]
+        covers = VGroup()
+        for a, b, c, d in strips:
+            if b - a > 1e-3 and d - c > 1e-3:
+                covers.add(Rectangle(width=b - a, height=d - c, stroke_width=0)
+                           .set_fill(self.camera.background_color, 1).move_to([(a + b) / 2, (c + d) / 2, 0]))
+        self.play(Fade(covers, out=False), run_time=run_time)
+        kept = {id(m) for k in keep for m in k.get_family()}
+        self.remove(*(m for m in self.mobjects if id(m) not in kept), covers)
+
     def clear_all(self, run_time: float = 0.5):
         """Fade everything out: the last animation, so the GIF loops back to its empty first frame.
 
@@ -1129,11 +1234,9 @@ class CnnvizScene(Scene):
         if config.transparent:  # nothing to paint over with: fade each mobject itself
             self.play(Fade(*mobs), run_time=run_time)
             return
-        # A curtain of the background colour fades in over everything: the same picture as fading
-        # every mobject out, but only the curtain is redrawn on each frame.
-        veil = Rectangle(width=config.frame_width, height=config.frame_height, stroke_width=0)
-        veil.set_fill(self.camera.background_color, opacity=1)
-        self.play(Fade(veil, out=False), run_time=run_time)
+        # A curtain fades in over everything: the same picture as fading every mobject out, but only
+        # the curtain is redrawn on each frame.
+        self.play(Fade(self.curtain(), out=False), run_time=run_time)
         self.remove(*self.mobjects)
 
 
@@ -1143,11 +1246,11 @@ __all__ = [
     "ShapeArrow", "caption", "CnnvizScene",
     "grid_lines", "cell_center",
     # Chapter 3 (ch3a)
-    "WEIGHT_COLORS", "weight_color", "sub", "KernelGrid", "NeuronColumn", "neuron_labels", "neuron_values",
+    "sub", "KernelGrid",
     "map_pixels", "map_note", "ProbabilityBars", "Pipeline",
 
     "PixelZoom",
     # Chapter 1
-    "Fade", "ChannelGrid", "color_cells", "sampled_neurons", "MLPDiagram", "PixelCells",
-    "value_vector", "NeuronNetwork",
+    "Fade", "ChannelGrid", "color_cells", "MLPDiagram", "PixelCells",
+    "value_vector",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import colorsys
+
 # Background and text
 BACKGROUND = "#11141B"
 TEXT = "#ECEFF4"
@@ -51,6 +53,22 @@ PAUSE = 1.2
 PAD_LABEL = "#A3B8FF"
 SYMBOL_COLORS = {"N": INPUT, "F": KERNEL, "P": PAD_LABEL, "S": HIGHLIGHT, "C": INPUT, "M": OUTPUT}
 
-# One colour per filter of a kernel bank, filter 1 in the kernel's colour (cycled beyond five);
-# none of them is a channel's or a role's colour, so "which filter made this map" reads at a glance.
-FILTERS = (KERNEL, "#F06595", "#9775FA", "#CED4DA", "#A9744F")
+# One palette for "which kernel, which weight": colour k is filter k of a kernel bank (the architecture
+# scenes) and weight k of one kernel (row-major, the shared-weights scenes), so "colour k means filter or
+# weight k" holds in every scene. Colour 1 is the kernel's own colour; none is a role's or a channel's colour.
+KERNEL_COLORS = (KERNEL, "#F06595", "#C0EB75", "#748FFC", "#A9744F", "#9775FA", "#FFA8A8", "#FFE8CC", "#A5D8FF")
+
+
+def kernel_color(k: int) -> str:
+    """The colour of filter ``k`` of a bank, or of weight ``k`` (flat, row-major) of a kernel (0-based).
+
+    :data:`KERNEL_COLORS` for the first nine, then hues spread by the golden ratio, so a 5×5 kernel's
+    25 weights (or a bank of 25 filters) stay distinguishable: ``kernel_color(0) == KERNEL``.
+    """
+    k = int(k)
+    if k < 0:
+        raise ValueError(f"kernel_color needs a 0-based index, got {k}")
+    if k < len(KERNEL_COLORS):
+        return KERNEL_COLORS[k]
+    r, g, b = colorsys.hsv_to_rgb((0.11 + k * 0.618034) % 1.0, 0.5, 0.95)
+    return "#%02X%02X%02X" % (round(r * 255), round(g * 255), round(b * 255))

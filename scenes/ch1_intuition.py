@@ -31,7 +31,6 @@ from manim import (
     ReplacementTransform,
     Transform,
     VGroup,
-    config,
 )
 from manim.utils.color import ManimColor
 
@@ -58,17 +57,6 @@ from cnnviz.drawings import (
 
 #: The frame's width in scene units (Manim's default 14.2 × 8 frame), for layouts computed ahead of time.
 FRAME_W = 14.2
-
-
-def reveal(scene: CnnvizScene, *mobjects, run_time: float = 0.6) -> None:
-    """The opening fade-in of a scene's first picture (photos included), drawn cheaply: the mobjects
-    are put under a curtain of the background colour that fades away, so only the curtain is
-    redrawn on each frame (fading a photo itself re-composites it on every frame). Only for
-    what appears on an empty screen: the curtain covers the whole frame."""
-    veil = Rectangle(width=config.frame_width, height=config.frame_height, stroke_width=0)
-    veil.set_fill(scene.camera.background_color, opacity=1)
-    scene.add(*mobjects, veil)
-    scene.play(Fade(veil), run_time=run_time)
 
 
 def readable_cell(values, font_size: float = theme.MIN_FONT) -> float:
@@ -158,7 +146,7 @@ class RealGrayscaleToMatrixV2(CnnvizScene):
         photo_name = label(f"{d.name}.png, {pw}×{ph} pixels", size=theme.SMALL_SIZE, color=theme.MUTED)
         photo_name.next_to(photo, DOWN, buff=0.15)
 
-        reveal(self, head, photo, photo_name, run_time=0.7)
+        self.reveal(head, photo, photo_name, run_time=0.7)
         self.beat(0.8)
 
         # 1. the photo, downsampled: every f×f block of pixels becomes one pixel
@@ -394,7 +382,7 @@ class RGBAbstractTensor(CnnvizScene):
                   color=theme.MUTED),
         ).arrange(DOWN, buff=0.12).next_to(tile, DOWN, buff=0.3)
         fit_width(name, FRAME_W / 2 - 0.3 - (photo.get_right()[0] + 0.3)).set_x(right_x)
-        reveal(self, head, photo, run_time=0.6)
+        self.reveal(head, photo, run_time=0.6)
         self.play(Create(crop), Create(lines), FadeIn(tile), FadeIn(name), run_time=0.8)
         self.beat()
 
@@ -531,7 +519,7 @@ class FlatteningSimple(CnnvizScene):
         lines = zoom_callout(crop, grid)
         gname = label(f"{core.fmt_shape(d.pixels.shape)} image", size=theme.BODY_SIZE, color=theme.INPUT)
         gname.next_to(grid, RIGHT, buff=0.5).align_to(grid, UP)
-        reveal(self, head, photo, run_time=0.5)
+        self.reveal(head, photo, run_time=0.5)
         self.play(Create(crop), Create(lines), Fade(grid, out=False), FadeIn(gname), run_time=0.8)
         self.beat(0.8)
 
@@ -649,8 +637,8 @@ class MLPParameterCount(CnnvizScene):
         arrow = " → ".join(fmt_int(n) for n in d.sizes)
         head = title(f"Parameters of the MLP {arrow}", size=32)
         fit_width(head, FRAME_W - 0.8)
-        net = MLPDiagram(d.sizes, width=9.0, height=3.2, edge_opacity=0.3).move_to([0, 1.05, 0])
-        reveal(self, head, net, run_time=0.8)
+        net = MLPDiagram(d.sizes, width=9.0, height=3.1, edge_opacity=0.3).move_to([0, 1.05, 0])
+        self.reveal(head, net, run_time=0.8)
         self.beat(0.6)
 
         # 1. layer by layer: weights (one per edge) + biases (one per receiving neuron)
@@ -766,8 +754,7 @@ class MLP_Style_NoText_Fixed(CnnvizScene):  # noqa: N801 (the notebook's name)
         strip = digit.flat_layout(d.landing, start=[strip_x, top, 0], length=length, thickness=0.32, direction=DOWN)
         frame = Rectangle(width=0.32, height=length, stroke_color=theme.INPUT, stroke_width=1.5)
         frame.move_to([strip_x, top - length / 2, 0])
-        net = MLPDiagram(d.sizes, width=7.2, height=5.6, shown=[d.input_shown] + [None] * (len(d.sizes) - 1),
-                         edge_opacity=0.25)
+        net = MLPDiagram(d.sizes, width=7.2, height=5.4, shown=[d.input_shown], edge_opacity=0.25)
         net.move_to([2.95, 0.15, 0])
         slot = length / d.vector.size
         feeds = VGroup(*(Line([strip_x + 0.16, top - (k + 0.5) * slot, 0], neuron.get_left(),
@@ -963,7 +950,7 @@ class STRATEGIE1(CnnvizScene):
         panel_w = FRAME_W / 2 - 0.3 - img.get_right()[0] - 0.3
         size = label(f"{core.fmt_shape((h, w))} pixels", size=theme.SMALL_SIZE, color=theme.MUTED)
         size.next_to(img, UP, buff=0.12).align_to(img, LEFT)
-        reveal(self, head, img, size, run_time=0.6)
+        self.reveal(head, img, size, run_time=0.6)
         self.beat(0.5)
 
         def counter(n: int):
@@ -1127,7 +1114,7 @@ class STRATEGIE2(CnnvizScene):
         img.move_to([-6.85 + img.width / 2, -0.35, 0])
         panel_l = img.get_right()[0] + 0.35
         panel_w = FRAME_W / 2 - 0.25 - panel_l
-        reveal(self, head, img, run_time=0.6)
+        self.reveal(head, img, run_time=0.6)
         self.beat(0.4)
 
         bg_box = photo_box(img, d.background_box, d.preview_step, color=theme.MUTED, stroke_width=3)

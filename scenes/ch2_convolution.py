@@ -12,9 +12,14 @@ import textwrap
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from manim import (
     DOWN,
     LEFT,
+    AnimationGroup,
+    ArcBetweenPoints,
+    Group,
+    Succession,
     RIGHT,
     UP,
     Arrow,
@@ -38,9 +43,15 @@ from manim import (
 )
 from manim.utils.color import ManimColor
 
-from cnnviz import core, theme
+from cnnviz import core, images, theme
 from cnnviz.drawings import (
     CnnvizScene,
+    PixelImage,
+    PixelZoom,
+    contrast_text,
+    fmt_int,
+    map_pixels,
+    zoom_callout,
     ShapeArrow,
     SlidingWindow,
     TensorStack,
@@ -547,7 +558,7 @@ class ArchitectureChoreography:
         N, _, C = d.in_shape
         F, M, O = d.kernel_shape[0], d.bank_shape[3], d.map_shape[0]
         fs = core.fmt_shape
-        f_colors = [theme.FILTERS[k % len(theme.FILTERS)] for k in range(M)]
+        f_colors = [theme.kernel_color(k) for k in range(M)]
         c_colors = [theme.CHANNELS[k] for k in range(C)] if C == 3 else [theme.INPUT] * C
         kind = {1: "Grey input (1 channel)", 3: "RGB input (3 channels)"}.get(C, f"{C}-channel input")
         head = title(f"{kind}, {M} filter{'s' * (M > 1)} → {M} map{'s' * (M > 1)}", size=32)
@@ -828,7 +839,7 @@ class ConvDimensionsSimpleCentered(CnnvizScene):
                        rf"{{\color{{{theme.OUTPUT}}}\mathbf{{{result}}}}}", font_size=34)
         fit_width(inst, config.frame_width - 0.8)
         inst.next_to(legend, DOWN, buff=0.55)
-        f_colors = [theme.FILTERS[k % len(theme.FILTERS)] for k in range(d.m)]
+        f_colors = [theme.kernel_color(k) for k in range(d.m)]
         c_colors = list(theme.CHANNELS) if d.c == 3 else [theme.INPUT]
         inp = TensorStack(d.n, d.n, d.c, unit=0.6, colors=c_colors, max_side=2.8,
                           label_text=f"input {fs(d.in_shape)}")
@@ -1003,18 +1014,6 @@ class OutputSizeFormula(CnnvizScene):
 # ==================================================================================================
 # Section III (hyperparameters) and V (feature detection): Stride4x4Comparison, PaddingOneByOneEng,
 # KernelSizeAndDepthClean, FeatureDetectionGray, FeatureDetectionRGB.
-# (Imports of this block kept here so that scenes added above merge cleanly.)
-from manim import (  # noqa: E402
-    LEFT, AnimationGroup, ArcBetweenPoints, Arrow, Group, GrowArrow, LaggedStart, Succession, SurroundingRectangle,
-    Transform, TransformFromCopy, config,
-)
-
-from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402
-
-from cnnviz import images  # noqa: E402
-from cnnviz.drawings import (  # noqa: E402
-    PixelImage, PixelZoom, TensorStack, contrast_text, fit_width, fmt_int, zoom_callout,
-)
 
 
 def _size_formula(case: SizeCase, font_size: float = 30) -> Formula:
@@ -1577,7 +1576,7 @@ class KernelSizeAndDepthClean(CnnvizScene):
                    stroke_color=theme.MUTED, stroke_width=4)
         self.play(FadeIn(head), FadeIn(x_stack), FadeIn(kernels), FadeIn(k_name), GrowArrow(a1), FadeIn(star),
                   run_time=1.0)
-        stack = None
+        stack = last_note = None
         for k in range(m):
             new = out_stack(k + 1)
             kern = kernels[min(k, drawn - 1)]
@@ -1646,13 +1645,6 @@ class FeatureData:
     patch_in: np.ndarray     # the photo pixels they are computed from: (s+F−1)×(s+F−1)(×C)
 
 
-def _to_picture(values: np.ndarray, peak) -> np.ndarray:
-    """|values| as a uint8 picture: 0 → black, ``peak`` → white."""
-    if peak == 0:
-        return np.zeros(values.shape, dtype=np.uint8)
-    return np.round(255 * np.abs(values) / peak).astype(np.uint8)
-
-
 def feature_data(photo: str = "camera", mode: str = "L", box=None, factor: int = 8,
                  directions=("vertical", "horizontal"), kind: str = "sobel", patch=None,
                  patch_size: int = 3) -> FeatureData:
@@ -1675,8 +1667,8 @@ def feature_data(photo: str = "camera", mode: str = "L", box=None, factor: int =
         peak = int(np.abs(response).max())
         channel_peak = int(max(np.abs(r).max() for r in channels))
         maps.append(dict(direction=direction, kernel=kernel, response=response, channel_responses=channels,
-                         peak=peak, display=_to_picture(response, peak), channel_peak=channel_peak,
-                         channel_displays=tuple(_to_picture(r, channel_peak) for r in channels)))
+                         peak=peak, display=map_pixels(response, (0, peak), magnitude=True), channel_peak=channel_peak,
+                         channel_displays=tuple(map_pixels(r, (0, channel_peak), magnitude=True) for r in channels)))
     s = patch_size
     out_h, out_w = maps[0]["response"].shape
     f = maps[0]["kernel"].shape[0]

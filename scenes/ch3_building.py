@@ -10,9 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from manim import (
-    DL,
     DOWN,
-    UR,
     LEFT,
     RIGHT,
     UP,
@@ -28,21 +26,18 @@ from manim import (
     GrowFromEdge,
     Group,
     Line,
-    Rectangle,
     ShowPassingFlash,
     SurroundingRectangle,
     ReplacementTransform,
     TransformFromCopy,
     VGroup,
     VMobject,
-    config,
 )
 
 from cnnviz import core, images, theme
 from cnnviz.drawings import (
     CnnvizScene,
     KernelGrid,
-    NeuronColumn,
     NeuronLayer,
     Pipeline,
     PixelImage,
@@ -60,13 +55,10 @@ from cnnviz.drawings import (
     label,
     map_note,
     map_pixels,
-    neuron_labels,
-    neuron_values,
     shade_gray,
     shade_signed,
     sub,
     title,
-    weight_color,
 )
 from cnnviz.formula import Formula
 
@@ -244,14 +236,12 @@ class ConvView_Final_Title_SharedBias(CnnvizScene):
         outputs.move_to([1.55, inputs.get_center()[1], 0])
         bias = NeuronLayer(1, radius=radius, color=theme.BIAS).move_to(
             [inputs.get_center()[0] + 1.2, inputs.neurons[-1].get_center()[1] - spacing * 0.9, 0])
-        in_names = neuron_labels(inputs, _grid_names("x", d.x.shape), LEFT, size=theme.SMALL_SIZE,
-                                 color=theme.INPUT)
+        in_names = inputs.labels_beside(_grid_names("x", d.x.shape), LEFT, size=theme.SMALL_SIZE, color=theme.INPUT)
         values_fit = radius >= 0.2
-        in_vals = neuron_values(inputs, d.x.ravel()) if values_fit else VGroup()
-        out_names = neuron_labels(outputs, _flat_names("z", n_out), RIGHT, size=theme.BODY_SIZE,
-                                  color=theme.OUTPUT)
+        in_vals = inputs.values_inside(d.x.ravel()) if values_fit else VGroup()
+        out_names = outputs.labels_beside(_flat_names("z", n_out), RIGHT, size=theme.BODY_SIZE, color=theme.OUTPUT)
         b_name = label("b", size=theme.SMALL_SIZE, color=theme.BIAS).next_to(bias, LEFT, buff=0.12)
-        b_val = neuron_values(bias, [d.b]) if values_fit else VGroup()
+        b_val = bias.values_inside([d.b]) if values_fit else VGroup()
 
         # --- right: the output map
         zcell = min(0.95, 2.2 / max(oh, ow))
@@ -286,7 +276,7 @@ class ConvView_Final_Title_SharedBias(CnnvizScene):
             slow = k < d.n_explained
             es = by_out[k]
             lines = connect(inputs, outputs, pairs=[(e.in_index, k) for e in es],
-                            colors=[weight_color(e.weight_index) for e in es], width=4, opacity=1.0)
+                            colors=[theme.kernel_color(e.weight_index) for e in es], width=4, opacity=1.0)
             b_line = connect(bias, outputs, pairs=[(0, k)], color=theme.BIAS, width=3, opacity=0.9)
             lit = VGroup(*(inputs.neurons[e.in_index] for e in es))
             target = window.copy().move_to(x_grid.block_center(*step.window_pos, kh, kw))
@@ -296,7 +286,7 @@ class ConvView_Final_Title_SharedBias(CnnvizScene):
                       Create(lines), Create(b_line), run_time=1.0 if slow else 0.5)
 
             value = z_grid.value_label(i, j, step.output)
-            z_val = neuron_values(outputs, [step.output] * n_out)[k]
+            z_val = outputs.values_inside([step.output] * n_out)[k]
             if slow:
                 sym, num = self.equation(d, step, k, es, x_names, eq_box[1] - eq_box[0])
                 res = num[-1][-len(fmt_num(step.output)):]
@@ -358,9 +348,9 @@ class ConvView_Final_Title_SharedBias(CnnvizScene):
         cx, cb, co = theme.INPUT, theme.BIAS, theme.OUTPUT
         xv, wv = d.x.ravel(), d.w.ravel()
         sym_terms = [rf"{{\color{{{cx}}}x_{{{x_names[e.in_index][1:].translate(_UNSUB)}}}}}\,"
-                     rf"{{\color{{{weight_color(e.weight_index)}}}w_{{{e.weight_index + 1}}}}}" for e in es]
+                     rf"{{\color{{{theme.kernel_color(e.weight_index)}}}w_{{{e.weight_index + 1}}}}}" for e in es]
         num_terms = [rf"{{\color{{{cx}}}{_tex_num(xv[e.in_index])}}}\cdot"
-                     rf"{{\color{{{weight_color(e.weight_index)}}}{_tex_num(wv[e.weight_index])}}}" for e in es]
+                     rf"{{\color{{{theme.kernel_color(e.weight_index)}}}{_tex_num(wv[e.weight_index])}}}" for e in es]
         sym = _formula_lines(rf"{{\color{{{co}}}z_{{{k + 1}}}}} = ", sym_terms, rf" + {{\color{{{cb}}}b}}", width)
         num = _formula_lines(r"= ", num_terms,
                              rf" + {{\color{{{cb}}}{_tex_num(step.bias)}}} = {{\color{{{co}}}{fmt_num(step.output)}}}",
@@ -485,7 +475,7 @@ class SparseVsDense(CnnvizScene):
         for o in range(d.n_out):
             es = by_out.get(o, [])
             lines = connect(c_in, c_out, pairs=[(e.in_index, o) for e in es],
-                            colors=[weight_color(e.weight_index) for e in es], width=3, opacity=1.0)
+                            colors=[theme.kernel_color(e.weight_index) for e in es], width=3, opacity=1.0)
             for line, e in zip(lines, es):
                 by_weight.setdefault(e.weight_index, VGroup()).add(line)
             conv_lines.add(lines)
@@ -827,25 +817,8 @@ def tiny_cnn_data(image=None, digit: int = 5, n_filters: int = 4, kernel_size: i
 PIPELINE = ("Conv", "ReLU", "MaxPool", "Flatten", "Dense", "Softmax")
 
 
-def _fade_out_around(scene, keep, top: float, run_time: float = 0.5):
-    """Fade out everything below ``top`` but the mobjects ``keep``, then remove it.
-
-    Background-coloured sheets fade in around ``keep``'s box instead of each
-    mobject fading on its own: the pictures under them stay still (drawn once,
-    not re-composited on every frame).
-    """
-    keep_box = Group(*keep[:1])
-    (x0, y0, _), (x1, y1, _) = keep_box.get_corner(DL) - 0.12, keep_box.get_corner(UR) + 0.12
-    hw, hh = config.frame_width / 2, config.frame_height / 2
-    strips = [(-hw, x0, -hh, top), (x1, hw, -hh, top), (x0, x1, -hh, y0), (x0, x1, y1, top)]
-    covers = VGroup()
-    for a, b, c, d in strips:
-        if b - a > 1e-3 and d - c > 1e-3:
-            covers.add(Rectangle(width=b - a, height=d - c, stroke_width=0).set_fill(theme.BACKGROUND, 1)
-                       .move_to([(a + b) / 2, (c + d) / 2, 0]))
-    scene.play(FadeIn(covers), run_time=run_time)
-    kept = {id(m) for k in keep for m in k.get_family()}
-    scene.remove(*(m for m in scene.mobjects if id(m) not in kept), covers)
+#: TinyCNN_ImageInput's construct calls the scene's fade_out_around by this name (branch ``sizes`` edits that construct).
+_fade_out_around = CnnvizScene.fade_out_around
 
 
 def _focus(scene, pipe, k):
@@ -1007,21 +980,15 @@ class NeuralNetworkAnimation(CnnvizScene):
         conv_pos = [(r0 + i, c0 + j) for i in range(P) for j in range(P)]
         focus_flat = (r * pw + c) * M + m
         n_flat = d.flat.size
-        pooled_idx = sorted({0, 1, focus_flat, n_flat - 2, n_flat - 1})
-        groups, run = [], 0
-        for k, idx in enumerate(pooled_idx):
-            if k and idx != pooled_idx[k - 1] + 1:
-                groups.append(run)
-                run = 0
-            run += 1
-        groups.append(run)
+        pooled_idx, groups = NeuronLayer.sampling(n_flat, sorted({0, 1, focus_flat, n_flat - 2, n_flat - 1}))
 
         top, bottom = 2.35, -2.45
         in_sp = (top - bottom) / (side * side - 1 + (side - 1) * 1.6)
-        inputs = NeuronColumn([side] * side, radius=min(0.11, in_sp * 0.42), spacing=in_sp, gap=0.6)
-        convs = NeuronColumn([P] * P, radius=0.33, spacing=0.8, color=theme.OUTPUT, gap=0.6)
-        pooled = NeuronColumn(groups, radius=0.33, spacing=min(0.8, (top - bottom) / (len(pooled_idx) + 0.6 * (len(groups) - 1))),
-                              color=theme.OUTPUT, gap=0.6)
+        dots = dict(gap=0.6, ellipsis_size=theme.SMALL_SIZE)  # rows of a patch, runs of the flat vector
+        inputs = NeuronLayer([side] * side, radius=min(0.11, in_sp * 0.42), spacing=in_sp, **dots)
+        convs = NeuronLayer([P] * P, radius=0.33, spacing=0.8, color=theme.OUTPUT, **dots)
+        pooled = NeuronLayer.sample(n_flat, pooled_idx, radius=0.33, color=theme.OUTPUT,
+                                    spacing=min(0.8, (top - bottom) / (len(pooled_idx) + 0.6 * (len(groups) - 1))), **dots)
         out_sp = min(0.48, (top - bottom) / max(n_cls - 1, 1))
         outputs = NeuronLayer(n_cls, radius=min(0.17, out_sp * 0.36), spacing=out_sp, color=theme.OUTPUT)
         for col, x in ((inputs, -3.3), (convs, -0.75), (pooled, 1.75), (outputs, 4.1)):
@@ -1069,17 +1036,14 @@ class NeuralNetworkAnimation(CnnvizScene):
                 edges_by_conv[outs[e.out_index]].append((patch_index[e.in_index], e.weight_index // M))
         self.play(FadeOut(patch_note), FadeIn(legend), FadeIn(legend_head), run_time=0.5)
         conv_edges = VGroup()
-        conv_vals = VGroup()
-        for k, (i, j) in enumerate(conv_pos):
+        c_fill = [shade_gray(d.a[i, j, m], 0, amax) for i, j in conv_pos]
+        conv_vals = convs.values_inside([d.a[i, j, m] for i, j in conv_pos], size=theme.MIN_FONT,
+                                        color=[contrast_text(f) for f in c_fill])
+        for k, (fill, val) in enumerate(zip(c_fill, conv_vals)):
             pairs = edges_by_conv[k]
-            lines = connect(inputs, convs, pairs=[(a, k) for a, _ in pairs], colors=[weight_color(w) for _, w in pairs],
+            lines = connect(inputs, convs, pairs=[(a, k) for a, _ in pairs], colors=[theme.kernel_color(w) for _, w in pairs],
                             width=2.5, opacity=0.95)
             conv_edges.add(lines)
-            v = d.a[i, j, m]
-            fill = shade_gray(v, 0, amax)
-            val = label(fmt_num(v), size=theme.MIN_FONT, mono=True, color=contrast_text(fill))
-            fit_width(val, 0.64).move_to(convs.neurons[k])
-            conv_vals.add(val)
             slow = k == 0
             self.play(Create(lines), run_time=1.0 if slow else 0.5)
             self.play(convs.neurons[k].animate.set_fill(fill, opacity=1), FadeIn(val), run_time=0.5 if slow else 0.3)
@@ -1098,14 +1062,8 @@ class NeuralNetworkAnimation(CnnvizScene):
                                    color=theme.HIGHLIGHT if k == best else theme.MUTED,
                                    width=4 if k == best else 1.5, opacity=1.0 if k == best else 0.5)
                               for k in range(len(conv_pos))))
-        p_vals = VGroup()
-        p_fill = []
-        for k, idx in enumerate(pooled_idx):
-            v = d.flat[idx]
-            fill = shade_gray(v, 0, amax)
-            p_fill.append(fill)
-            val = label(fmt_num(v), size=theme.MIN_FONT, mono=True, color=contrast_text(fill))
-            p_vals.add(fit_width(val, 0.64).move_to(pooled.neurons[k]))
+        p_fill = [shade_gray(d.flat[idx], 0, amax) for idx in pooled_idx]
+        p_vals = pooled.values_inside(d.flat[pooled_idx], size=theme.MIN_FONT, color=[contrast_text(f) for f in p_fill])
         max_note = label(f"max of {len(win)} = {fmt_num(d.p[r, c, m])}", size=theme.SMALL_SIZE, color=theme.HIGHLIGHT)
         max_note.next_to(convs, DOWN, buff=0.25)
         self.play(FadeOut(note), Create(pool_edges), run_time=0.7)

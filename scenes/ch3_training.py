@@ -27,7 +27,6 @@ from manim import (
     Line,
     Rectangle,
     ReplacementTransform,
-    RoundedRectangle,
     Transform,
     TransformFromCopy,
     VGroup,
@@ -38,8 +37,9 @@ from cnnviz import core, theme
 from cnnviz.drawings import (
     CnnvizScene,
     Fade,
+    MLPDiagram,
     NeuronLayer,
-    NeuronNetwork,
+    Pipeline,
     SlidingWindow,
     ValueGrid,
     caption,
@@ -47,6 +47,7 @@ from cnnviz.drawings import (
     fmt_int,
     fmt_num,
     label,
+    map_pixels,
     title,
     value_vector,
 )
@@ -118,16 +119,6 @@ def dropout_data(
     )
 
 
-def _switch(layer: NeuronLayer, mask, color: str, fill_opacity: float = 0.45) -> list:
-    """Animations that switch the neurons of a lone layer off (mask 0) or on (mask 1), drawn as
-    :class:`NeuronNetwork` draws them."""
-    anims = []
-    for neuron, on in zip(layer.neurons, mask):
-        c = color if on else theme.DROPPED
-        anims.append(neuron.animate.set_stroke(c).set_fill(c, opacity=fill_opacity if on else 0.5))
-    return anims
-
-
 class Dropout(CnnvizScene):
     data = staticmethod(dropout_data)
 
@@ -137,7 +128,8 @@ class Dropout(CnnvizScene):
         head = title("Dropout: random neurons off at every training step", size=30)
 
         # ---- 1. an MLP in training: each step switches off a fresh seeded set of hidden neurons
-        net = NeuronNetwork(d.sizes, width=10.0, height=4.3).move_to([0, -0.15, 0])
+        net = MLPDiagram(d.sizes, width=10.6, height=4.9, max_radius=0.3, fill_opacity=0.45, edge_width=1.5,
+                         edge_opacity=0.6, size_labels=False).move_to([0, -0.15, 0])
         names = ["input"] + [f"hidden {k}" for k in range(1, len(d.sizes) - 1)] + ["output"]
         name_y = net.get_bottom()[1] - 0.3
         layer_names = VGroup(*(label(n, size=theme.SMALL_SIZE, color=theme.MUTED).move_to([layer.get_x(), name_y, 0])
@@ -203,12 +195,12 @@ class Dropout(CnnvizScene):
             ).arrange(DOWN, buff=0.25).move_to([panel_x, 1.0, 0])
             m, a, o = columns(k)
             if cols is None:
-                self.play(Fade(new_info, out=False), Fade(heads[0], out=False), Fade(m, out=False), *_switch(layer, mask, theme.TEXT), run_time=0.8)
+                self.play(Fade(new_info, out=False), Fade(heads[0], out=False), Fade(m, out=False), *layer.switch(mask), run_time=0.8)
                 self.play(Fade(heads[1], out=False), TransformFromCopy(VGroup(z_col, m), a), run_time=0.8)
                 self.play(Fade(heads[2], out=False), Fade(scale_note, out=False), TransformFromCopy(a, o), run_time=0.8)
                 self.beat(1.2)
             else:
-                self.play(ReplacementTransform(info, new_info), *_switch(layer, mask, theme.TEXT),
+                self.play(ReplacementTransform(info, new_info), *layer.switch(mask),
                           Transform(cols[0], m), run_time=0.8)
                 self.play(Transform(cols[1], a), run_time=0.6)
                 self.play(Transform(cols[2], o), run_time=0.6)
@@ -237,7 +229,7 @@ class Dropout(CnnvizScene):
             label("no mask, no scaling", color=theme.TEXT),
         ).arrange(DOWN, buff=0.25).move_to([panel_x, 1.0, 0])
         same = label("output = z", size=30, color=theme.OUTPUT).move_to([panel_x, -1.3, 0])
-        self.play(ReplacementTransform(info, eval_info), *_switch(layer, np.ones(n, int), theme.TEXT),
+        self.play(ReplacementTransform(info, eval_info), *layer.switch(np.ones(n, int)),
                   Fade(VGroup(*cols, heads[0], heads[1], scale_note)),
                   ReplacementTransform(heads[2], eval_head), run_time=0.9)
         self.play(TransformFromCopy(z_col, eval_col), Fade(same, out=False), run_time=0.8)
@@ -465,23 +457,6 @@ def _tex_sci(v: float) -> str:
     return power if mant == "1" else rf"{mant} \cdot {power}"
 
 
-def _layer_chain(items, size: float = 30, buff: float = 0.6) -> VGroup:
-    """Layer boxes joined by arrows, left to right: ``items`` = (name, colour) pairs.
-    ``chain.boxes[k]`` is box k (a rectangle and its name), ``chain.arrows[k]`` joins k and k + 1."""
-    boxes = VGroup()
-    for text, col in items:
-        t = label(text, size=size, color=col)
-        r = RoundedRectangle(corner_radius=0.12, width=t.width + 0.5, height=1.0, stroke_color=col, stroke_width=2.5)
-        r.set_fill(col, opacity=0.12)
-        boxes.add(VGroup(r, t.move_to(r)))
-    boxes.arrange(RIGHT, buff=buff)
-    arrows = VGroup(*(Arrow(a.get_right(), b.get_left(), buff=0.05, stroke_width=3, color=theme.MUTED,
-                            max_tip_length_to_length_ratio=0.35) for a, b in zip(boxes[:-1], boxes[1:])))
-    chain = VGroup(arrows, boxes)
-    chain.boxes, chain.arrows = boxes, arrows
-    return chain
-
-
 class BatchNormStep(CnnvizScene):
     data = staticmethod(batch_norm_data)
 
@@ -594,14 +569,14 @@ class BatchNormStep(CnnvizScene):
         table = VGroup(x_grid, xh_grid, y_grid, first, others, y_first, y_rest, mu_row, var_row, g_row, b_row, row_names,
                        arrows, arrow_names, heads, learned)
         where = label("Where the layer sits", size=30, color=theme.HIGHLIGHT).move_to([0, 2.4, 0])
-        conv = _layer_chain([("Conv2d", theme.KERNEL), ("BatchNorm2d", theme.HIGHLIGHT), ("ReLU", theme.OUTPUT),
-                             ("MaxPool", theme.MUTED)]).move_to([0, 1.05, 0])
+        conv = Pipeline([("Conv2d", theme.KERNEL), ("BatchNorm2d", theme.HIGHLIGHT), ("ReLU", theme.OUTPUT),
+                         ("MaxPool", theme.MUTED)], size=30, boxed=True).move_to([0, 1.05, 0])
         conv_note = label("between the convolution and the activation: it normalises z = x ⋆ W + b",
                           size=theme.BODY_SIZE).next_to(conv, DOWN, buff=0.3)
-        mlp = _layer_chain([("Linear", theme.KERNEL), ("BatchNorm1d", theme.HIGHLIGHT), ("ReLU", theme.OUTPUT),
-                            ("Linear", theme.KERNEL), ("Softmax", theme.OUTPUT)]).move_to([0, -1.6, 0])
+        mlp = Pipeline([("Linear", theme.KERNEL), ("BatchNorm1d", theme.HIGHLIGHT), ("ReLU", theme.OUTPUT),
+                        ("Linear", theme.KERNEL), ("Softmax", theme.OUTPUT)], size=30, boxed=True).move_to([0, -1.6, 0])
         cross = label("✗ no BN here", size=theme.BODY_SIZE, color=theme.NEGATIVE)
-        cross.move_to([mlp.arrows[-1].get_x(), mlp.boxes.get_top()[1] + 0.35, 0])
+        cross.move_to([mlp.arrows[-1].get_x(), mlp.stages.get_top()[1] + 0.35, 0])
         mlp_note = label("never right before the softmax: the logits keep their scale between classes",
                          size=theme.BODY_SIZE, color=theme.NEGATIVE).next_to(mlp, DOWN, buff=0.3)
         self.play(Fade(table), Fade(where, out=False), run_time=0.7)
@@ -675,8 +650,7 @@ def minibatch_data(
     bias = np.zeros(filters)
     padding = kernel_size // 2
     out = core.conv2d_batch(stacked, kernel, bias, padding=padding)   # (B, H', W', M), one call
-    mag = np.abs(out[..., 0])
-    maps = np.round(255 * mag / (mag.max() or 1.0)).astype(np.uint8)
+    maps = map_pixels(out[..., 0], magnitude=True)   # |response| of filter 0, one scale for the batch
     return MiniBatchData(images=stacked, sources=tuple(sources), batch=batch, kernel=kernel, bias=bias,
                          padding=padding, out=out.transpose(0, 3, 1, 2), feature_maps=maps, schedule=sched)
 
@@ -737,9 +711,10 @@ class MiniBatchTraining(CnnvizScene):
 
         # ---- 1. the naive idea: one image at a time
         one = PixelImage(d.images[0] if C == 3 else d.images[0, :, :, 0], height=1.8)
-        chain = _layer_chain([("forward", theme.OUTPUT), ("backward", theme.KERNEL), ("update", theme.HIGHLIGHT)])
+        chain = Pipeline([("forward", theme.OUTPUT), ("backward", theme.KERNEL), ("update", theme.HIGHLIGHT)], size=30,
+                         boxed=True)
         naive = Group(one, chain).arrange(RIGHT, buff=0.6).move_to([0, 0.8, 0])
-        arrow0 = Arrow(one.get_right(), chain.boxes[0].get_left(), buff=0.1, stroke_width=3, color=theme.MUTED,
+        arrow0 = Arrow(one.get_right(), chain.stages[0].get_left(), buff=0.1, stroke_width=3, color=theme.MUTED,
                        max_tip_length_to_length_ratio=0.3)
         naive_head = label("The naive idea: one image at a time", size=30).next_to(naive, UP, buff=0.6)
         naive_note = label(f"× {fmt_int(s.dataset_size)} images: {fmt_int(s.dataset_size)} noisy updates per epoch, "
@@ -787,7 +762,7 @@ class MiniBatchTraining(CnnvizScene):
         self.beat(1.0)
 
         # ---- 3. one vectorised forward: the whole batch through a conv layer at once
-        conv = _layer_chain([("Conv2d", theme.KERNEL)], size=30).move_to([-0.2, front[1] + 0.55, 0])
+        conv = Pipeline([("Conv2d", theme.KERNEL)], size=30, boxed=True).move_to([-0.2, front[1] + 0.55, 0])
         conv_sub = label(f"{M} filters {core.fmt_shape(d.kernel.shape[:3])}, padding {d.padding}",
                          size=theme.SMALL_SIZE, color=theme.KERNEL).next_to(conv, DOWN, buff=0.2)
         maps = np.repeat(d.feature_maps[..., None], 3, axis=3)
@@ -999,7 +974,8 @@ class TrainVsEval(CnnvizScene):
         drops = Group()
         for x, mask, out, out_name in ((xl, d.mask, d.drop_train, f"÷ {fmt_num(1 - d.p)}"),
                                        (xr, np.ones_like(d.mask), d.drop_eval, "out")):
-            net = NeuronNetwork(d.sizes, width=3.6, height=1.9).move_to([x, 1.1, 0])
+            net = MLPDiagram(d.sizes, width=3.9, height=2.2, max_radius=0.3, fill_opacity=0.45, edge_width=1.5,
+                             edge_opacity=0.6, size_labels=False).move_to([x, 1.1, 0])
             z_row = value_vector(d.z, color=theme.INPUT, **zkw).move_to([x + 0.3, -0.6, 0])
             z_name = label("z", color=theme.INPUT).next_to(z_row, LEFT, buff=0.25)
             o_row = value_vector(out, color=theme.OUTPUT, **zkw).move_to([x + 0.3, -0.6 - zc - 0.25, 0])
@@ -1021,7 +997,7 @@ class TrainVsEval(CnnvizScene):
         rows = (
             ("Augmentation", "ON: random variations", "OFF: the original images"),
             ("Batch norm", "this batch's μ and σ²", "running averages of μ, σ²"),
-            ("Dropout", f"ON: mask, ÷ (1 − p)", "OFF: all neurons, no scaling"),
+            ("Dropout", "ON: mask, ÷ (1 − p)", "OFF: all neurons, no scaling"),
         )
         xs = (-5.2, -1.2, 4.0)
         table = VGroup()

@@ -248,11 +248,11 @@ def test_mlp_param_layout_other_example():
 
 
 def test_mlp_diagram_samples_big_layers():
-    from cnnviz.drawings import MLPDiagram, sampled_neurons
+    from cnnviz.drawings import MLPDiagram, NeuronLayer
 
-    assert sampled_neurons(10) == (list(range(10)), None)
-    idx, gap = sampled_neurons(784)
-    assert len(idx) == 10 and idx[:gap] == list(range(gap)) and idx[gap:] == list(range(784 - (10 - gap), 784))
+    assert NeuronLayer.sampling(10) == (list(range(10)), [10])
+    idx, (gap, tail) = NeuronLayer.sampling(784)
+    assert len(idx) == 10 and idx[:gap] == list(range(gap)) and idx[gap:] == list(range(784 - tail, 784))
     net = MLPDiagram((784, 100, 100, 10), width=9, height=4)
     assert [len(layer) for layer in net.layers] == [10, 10, 10, 10]
     assert [len(e) for e in net.edges] == [100, 100, 100]
@@ -264,8 +264,8 @@ def test_mlp_diagram_samples_big_layers():
     with pytest.raises(ValueError, match="two layers"):
         MLPDiagram((784,))
     # a chosen sample of input neurons: the ellipsis sits in its widest gap
-    net = MLPDiagram((784, 10), shown=[[100, 101, 102, 400, 401], None])
-    assert net.shown[0] == [100, 101, 102, 400, 401]
+    net = MLPDiagram((784, 10), shown=[[100, 101, 102, 400, 401, 600]])
+    assert net.shown[0] == [100, 101, 102, 400, 401, 600] and len(net.layers[0].ellipses) == 1
     e = net.layers[0].ellipsis.get_y()
     assert net.layers[0].neurons[2].get_y() > e > net.layers[0].neurons[3].get_y()
     with pytest.raises(ValueError, match="not distinct neurons"):
@@ -472,14 +472,13 @@ def test_clear_all_and_reveal_curtains():
     from manim import Square, tempconfig
 
     from cnnviz.drawings import CnnvizScene
-    from scenes.ch1_intuition import reveal
 
     seen = {}
 
     class S(CnnvizScene):
         def construct(self):
             sq = Square()
-            reveal(self, sq, run_time=0.5)
+            self.reveal(sq, run_time=0.5)
             seen["after reveal"] = [type(m).__name__ for m in self.mobjects]
             self.clear_all(run_time=0.4)
             seen["after clear"] = list(self.mobjects)

@@ -98,25 +98,25 @@ def test_ch3a_core_errors_name_the_shapes(call, pattern):
 
 # ----------------------------------------------------------------- shared drawings
 def test_weight_colours_and_kernel_grid():
-    from cnnviz.drawings import WEIGHT_COLORS, KernelGrid, sub, weight_color
+    from cnnviz.drawings import KernelGrid, sub
 
-    assert weight_color(0) == theme.KERNEL and len(set(WEIGHT_COLORS)) == len(WEIGHT_COLORS)
-    roles = {theme.INPUT, theme.OUTPUT, theme.BIAS, theme.HIGHLIGHT}
-    assert not roles & set(WEIGHT_COLORS[1:])
+    assert theme.kernel_color(0) == theme.KERNEL and len(set(theme.KERNEL_COLORS)) == len(theme.KERNEL_COLORS)
+    roles = {theme.INPUT, theme.OUTPUT, theme.BIAS, theme.HIGHLIGHT, theme.POSITIVE, theme.NEGATIVE, *theme.CHANNELS}
+    assert not roles & set(theme.KERNEL_COLORS[1:])
     assert sub("x11") == "x₁₁" and sub(4) == "₄"
     k = KernelGrid([[-1, 2], [1, -2]])
     assert [n.original_text for n in k.names] == ["w₁", "w₂", "w₃", "w₄"]
     assert [t.original_text for t in k.labels] == ["-1", "2", "1", "-2"]
-    assert [c.get_stroke_color().to_hex().upper() for c in k.cells] == [c.upper() for c in WEIGHT_COLORS[:4]]
+    assert [c.get_stroke_color().to_hex().upper() for c in k.cells] == [c.upper() for c in theme.KERNEL_COLORS[:4]]
     # the name sits above the value inside its cell
     assert k.names[0].get_center()[1] > k.labels[0].get_center()[1]
     assert k.cells[0].get_top()[1] > k.names[0].get_top()[1] and k.labels[0].get_bottom()[1] > k.cells[0].get_bottom()[1]
 
 
 def test_neuron_column_groups_and_labels():
-    from cnnviz.drawings import NeuronColumn, connect, neuron_labels, neuron_values
+    from cnnviz.drawings import NeuronLayer, connect
 
-    col = NeuronColumn([3, 2, 1], spacing=0.5)
+    col = NeuronLayer([3, 2, 1], spacing=0.5)
     assert len(col) == 6 and len(col.ellipses) == 2
     ys = [n.get_center()[1] for n in col.neurons]
     assert all(a > b for a, b in zip(ys, ys[1:]))
@@ -124,12 +124,12 @@ def test_neuron_column_groups_and_labels():
     e0 = col.ellipses[0].get_center()[1]
     assert ys[2] > e0 > ys[3] and ys[0] - ys[1] == pytest.approx(0.5)
     assert ys[2] - ys[3] == pytest.approx(0.5 * 2) and e0 == pytest.approx((ys[2] + ys[3]) / 2)  # gap=1: one slot
-    names = neuron_labels(col, ["a", "b", "c", "d", "e", "f"])
+    names = col.labels_beside(["a", "b", "c", "d", "e", "f"])
     assert names[0].get_right()[0] < col.neurons[0].get_left()[0]
-    vals = neuron_values(col, [1, 2.5, -3, 0, 0, 9])
+    vals = col.values_inside([1, 2.5, -3, 0, 0, 9])
     assert vals[1].original_text == "2.5"
     np.testing.assert_allclose(vals[2].get_center(), col.neurons[2].get_center(), atol=1e-6)
-    other = NeuronColumn([2]).shift(3 * np.array([1, 0, 0]))
+    other = NeuronLayer([2]).shift(3 * np.array([1, 0, 0]))
     assert len(connect(col, other)) == 12
 
 
@@ -417,9 +417,7 @@ def test_both_cnn_scenes_share_one_data_function():
 
 
 def test_weight_colours_beyond_nine_stay_distinct():
-    from cnnviz.drawings import weight_color
-
-    cols = [weight_color(k) for k in range(25)]
+    cols = [theme.kernel_color(k) for k in range(25)]
     assert len(set(cols)) == 25 and all(c.startswith("#") and len(c) == 7 for c in cols)
 
 

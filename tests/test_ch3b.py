@@ -30,9 +30,9 @@ def test_value_vector_row_and_column():
 
 def test_neuron_network_masks_neurons_and_edges():
     from cnnviz import theme
-    from cnnviz.drawings import NeuronNetwork
+    from cnnviz.drawings import MLPDiagram
 
-    net = NeuronNetwork((3, 4, 2), width=6, height=3)
+    net = MLPDiagram((3, 4, 2), width=6, height=3, fill_opacity=0.45)
     assert [len(layer) for layer in net.layers] == [3, 4, 2]
     assert [len(g) for g in net.edges] == [12, 8]
     assert net.layers[0].get_x() < net.layers[1].get_x() < net.layers[2].get_x()
@@ -56,7 +56,7 @@ def test_neuron_network_masks_neurons_and_edges():
     assert net.masks[1].tolist() == [1, 1, 0, 1]
     for a in anims:
         a.mobject.become(a.mobject.target)
-    ref = NeuronNetwork((3, 4, 2), width=6, height=3).set_mask(1, [1, 1, 0, 1])
+    ref = MLPDiagram((3, 4, 2), width=6, height=3, fill_opacity=0.45).set_mask(1, [1, 1, 0, 1])
     for got, want in zip(net.family_members_with_points(), ref.family_members_with_points()):
         assert got.get_stroke_opacity() == pytest.approx(want.get_stroke_opacity())
         assert got.get_fill_color().to_hex() == want.get_fill_color().to_hex()
