@@ -12,6 +12,7 @@ import numpy as np
 from manim import (
     DL,
     DOWN,
+    ORIGIN,
     UR,
     LEFT,
     RIGHT,
@@ -679,12 +680,7 @@ class DimensionExamplesSideBySide(CnnvizScene):
         rule = Formula(r"\text{kernel } F \times F \times C_{\text{in}} \times N_{\text{filters}}"
                        r"\qquad \text{biases } N_{\text{filters}}", font_size=30).next_to(head, DOWN, buff=0.25)
         self.play(FadeIn(head), FadeIn(rule), run_time=0.8)
-        width = 14.0 / n
-        rows = [self.fit_row(ex, width) for ex in d.examples]
-        lines_top = min(r[-1].get_bottom()[1] for r in rows) - 0.25  # every example's lines on one level
-        for k, (ex, row) in enumerate(zip(d.examples, rows)):
-            self.show_example(k, ex, row, -7.0 + width * (k + 0.5), width, lines_top)
-        # the channel rule, on the examples with several channels
+        # the channel rule, on the examples with several channels: the last lines, along the bottom
         multi = [ex for ex in d.examples if ex.in_shape[2] > 1]
         end = VGroup(label("kernel depth = input depth: " +
                            ", ".join(f"{ex.kernel_shape[2]} = {ex.in_shape[2]}" for ex in d.examples),
@@ -693,25 +689,35 @@ class DimensionExamplesSideBySide(CnnvizScene):
             end.add(label(f"the {multi[0].in_shape[2]} channel sums make one map, then its one bias is added",
                           size=24, color=theme.HIGHLIGHT))
         for line in end:
-            fit_width(line, 13.6)
+            fit_width(line, config.frame_width - 0.6)
         end.arrange(DOWN, buff=0.12).to_edge(DOWN, buff=0.25)
+
+        # each example: its heading, its volumes, its lines; the volumes get the height the text leaves
+        width = (config.frame_width - 0.4) / n
+        centres = [-config.frame_width / 2 + 0.2 + width * (k + 0.5) for k in range(n)]
+        heads = [label(f"Example {k + 1}: {_channel_words(ex.in_shape[2])}", size=theme.BODY_SIZE)
+                 for k, ex in enumerate(d.examples)]
+        for h, cx in zip(heads, centres):
+            fit_width(h, width - 0.3)
+            h.move_to([cx, rule.get_bottom()[1] - 0.25 - h.height / 2, 0])
+        lines = [self.lines(ex, width) for ex in d.examples]
+        lines_h = max(g.height for g in lines)
+        row_top = min(h.get_bottom()[1] for h in heads) - 0.2
+        row_bottom = end.get_top()[1] + 0.3 + lines_h + 0.25
+        rows = [self.fit_row(ex, width - 0.5, row_top - row_bottom) for ex in d.examples]
+        floor = row_top - max(r[-1].height for r in rows)  # every example's shapes on one line
+        for row, cx in zip(rows, centres):
+            row[-1].set_x(cx).align_to([0, floor, 0], DOWN)
+        lines_top = min(r[-1].get_bottom()[1] for r in rows) - 0.25  # every example's lines on one level
+        for k, (ex, row, g, cx) in enumerate(zip(d.examples, rows, lines, centres)):
+            g.move_to([cx, 0, 0]).align_to([0, lines_top, 0], UP)
+            self.show_example(heads[k], row, g)
         self.play(FadeIn(end), run_time=0.6)
         self.beat(2.5)
         self.clear_all()
 
-    def fit_row(self, ex: DimensionExample, width: float):
-        for side in (1.5, 1.3, 1.1, 0.9, 0.7):  # the largest volumes whose row fits its part of the frame
-            parts = self.volumes(ex, side)
-            if parts[-1].width <= width - 0.3:
-                break
-        return parts
-
-    def show_example(self, k: int, ex: DimensionExample, parts, cx: float, width: float, lines_top: float):
-        C = ex.in_shape[2]
-        sub_head = label(f"Example {k + 1}: {_channel_words(C)}", size=theme.BODY_SIZE).move_to([cx, 2.0, 0])
-        inp, star, filt, times, arrow, out, row = parts
-        row.set_x(cx)
-        fw, fc, fm = ex.f, C, ex.n_filters
+    def lines(self, ex: DimensionExample, width: float) -> VGroup:
+        fw, fc, fm = ex.f, ex.in_shape[2], ex.n_filters
         lines = VGroup(
             label(f"kernel {core.fmt_shape(ex.kernel_shape)}", size=theme.BODY_SIZE, color=theme.KERNEL),
             label(f"biases {ex.biases} (one per filter)", size=theme.BODY_SIZE, color=theme.BIAS),
@@ -719,40 +725,86 @@ class DimensionExamplesSideBySide(CnnvizScene):
             label(f"output {self.size_text(ex)} → {core.fmt_shape(ex.out_shape)}", size=theme.BODY_SIZE,
                   color=theme.OUTPUT),
         )
+        if lines[3].width * theme.SMALL_SIZE / theme.BODY_SIZE > width - 0.4:
+            # a size computation too long even at the small size: the shape it gives on a line of its own
+            lines.remove(lines[3])
+            lines.add(VGroup(label(f"output {self.size_text(ex)}", size=theme.BODY_SIZE, color=theme.OUTPUT),
+                             label(f"→ {core.fmt_shape(ex.out_shape)}", size=theme.BODY_SIZE, color=theme.OUTPUT))
+                      .arrange(DOWN, aligned_edge=LEFT, buff=0.1))
         for line in lines:
             fit_width(line, width - 0.4)
-        lines.arrange(DOWN, aligned_edge=LEFT, buff=0.14).move_to([cx, 0, 0])
-        lines.align_to([0, lines_top, 0], UP)
+        return lines.arrange(DOWN, aligned_edge=LEFT, buff=0.1)
+
+    def fit_row(self, ex: DimensionExample, width: float, height: float):
+        """The volumes as large as ``width`` × ``height`` allows. One trial row gives the parts that do not
+        grow with ``side`` (labels, sheet offsets, the arrow and its load); the row's size as a function of
+        ``side`` follows, and the largest side that fits is found on it, then the row built once."""
+        H, W, _ = ex.in_shape
+        oh, ow, _ = ex.out_shape
+        big = max(H, W)
+        inp, star, filt, times, arrow, out, row = self.volumes(ex, 1.0)
+        off_in, off_out = inp.sheets.height - H / big, out.sheets.height - oh / big   # the sheets' offsets
+        lab_in, lab_out = inp.shape_label.width, out.shape_label.width
+        lab_h = inp.shape_label.height + 0.2
+        above = VGroup(star, filt.sheets, times).get_top()[1] - arrow.get_center()[1]      # the load over the arrow
+        middle = out.get_left()[0] - inp.get_right()[0]                                    # gap, arrow, gap
+
+        def size(side):
+            h_in, h_out = side * H / big + off_in, side * oh / big + off_out
+            w = max(side * W / big + off_in, lab_in) + middle + max(side * ow / big + off_out, lab_out)
+            return w, max(h_in, h_out, side * H / big / 2 + above) + lab_h  # over the front sheets' floor
+
+        lo, hi = 0.3, 2 * height
+        for _ in range(30):  # bisection on the row's size: cheap arithmetic, no drawing
+            mid = (lo + hi) / 2
+            w, h = size(mid)
+            lo, hi = (mid, hi) if w <= width and h <= height else (lo, mid)
+        return self.volumes(ex, lo)
+
+    def show_example(self, sub_head, parts, lines):
+        inp, star, filt, times, arrow, out, row = parts
         self.play(FadeIn(sub_head), FadeIn(inp), run_time=0.6)
-        self.play(FadeIn(star), FadeIn(filt), FadeIn(times), FadeIn(lines[0]), run_time=0.8)
+        self.play(GrowArrow(arrow), FadeIn(star), FadeIn(filt), FadeIn(times), FadeIn(lines[0]), run_time=0.8)
         self.beat(0.6)
         self.play(FadeIn(lines[1]), run_time=0.5)
         self.play(FadeIn(lines[2]), run_time=0.6)
         self.beat(0.6)
-        self.play(FadeIn(arrow), FadeIn(out), FadeIn(lines[3]), run_time=0.8)
+        self.play(FadeIn(out), FadeIn(lines[3]), run_time=0.8)
         self.beat(1.0)
 
     @staticmethod
     def volumes(ex: DimensionExample, side: float):
-        """input ⊛ one filter × M → output, as TensorStacks (input and output to one scale)."""
+        """input —(⊛ one filter × M)→ output: TensorStacks, input and output to one scale, ``side`` the
+        input's larger side; the filter rides on the arrow, its shape under it."""
         H, W, C = ex.in_shape
         oh, ow, M = ex.out_shape
         in_colors = theme.CHANNELS if C == 3 else (theme.INPUT,)
         unit = side / max(H, W)
         inp = TensorStack(H, W, C, unit=unit, colors=in_colors, max_side=side, offset=0.1, max_sheets=6,
                           label_text=core.fmt_shape(ex.in_shape))
-        filt = TensorStack(ex.f, ex.f, C, unit=max(unit, 0.5 / ex.f), colors=in_colors if C == 3 else (theme.KERNEL,),
-                           max_side=0.8, offset=0.09, max_sheets=6, label_text=core.fmt_shape(ex.kernel_shape[:3]))
+        filt = TensorStack(ex.f, ex.f, C, unit=max(unit, 0.6 / ex.f), colors=in_colors if C == 3 else (theme.KERNEL,),
+                           max_side=0.9, offset=0.09, max_sheets=6, label_text=core.fmt_shape(ex.kernel_shape[:3]))
         for sheet in filt.sheets:
             sheet.set_stroke(theme.KERNEL, width=2.5)
-        times = label(f"× {ex.n_filters}", size=theme.BODY_SIZE, color=theme.KERNEL).next_to(filt.sheets, RIGHT, 0.1)
+        times = label(f"× {ex.n_filters}", size=theme.BODY_SIZE, color=theme.KERNEL)
+        star = label("⊛", size=34)
+        load = VGroup(star, filt.sheets, times).arrange(RIGHT, buff=0.12)  # what rides on the arrow
+        length = max(load.width, filt.shape_label.width) + 0.4
         out = TensorStack(oh, ow, M, unit=unit, colors=(theme.OUTPUT,), max_side=side, offset=0.08, max_sheets=6,
                           label_text=core.fmt_shape(ex.out_shape))
-        star, arrow = label("⊛", size=34), label("→", size=34)
-        row = VGroup(inp, star, VGroup(filt, times), arrow, out).arrange(RIGHT, buff=0.2)
-        row.shift(UP * (1.6 - row.get_top()[1]))  # under the example's heading
-        for m in (star, arrow):
-            m.set_y(inp.sheets.get_center()[1])
+        gap = 0.15
+        inp.move_to(ORIGIN, aligned_edge=LEFT)
+        y = inp.front.get_center()[1]
+        x0 = inp.get_right()[0] + gap
+        arrow = Arrow([x0, y, 0], [x0 + length, y, 0], buff=0, stroke_width=4, color=theme.MUTED,
+                      max_tip_length_to_length_ratio=0.12)
+        load.move_to([x0 + length / 2, 0, 0]).align_to([0, y + 0.12, 0], DOWN)
+        star.set_y(filt.sheets.get_center()[1])
+        times.set_y(filt.sheets.get_center()[1])
+        filt.shape_label.move_to([x0 + length / 2, 0, 0]).align_to([0, y - 0.12, 0], UP)
+        # the front sheets on one floor: both shapes on one line
+        out.shift([x0 + length + gap - out.get_left()[0], inp.front.get_bottom()[1] - out.front.get_bottom()[1], 0])
+        row = VGroup(inp, star, filt, times, arrow, out)
         return inp, star, filt, times, arrow, out, row
 
     @staticmethod
