@@ -924,69 +924,104 @@ class TinyCNN_ImageInput(CnnvizScene):
         d = self.data()
         H, W = d.image.shape
         oh, ow, M = d.z.shape
+        ph, pw, _ = d.p.shape
         F = d.kernels.shape[0]
         pipe = Pipeline(PIPELINE, size=24).to_edge(UP, buff=0.3)
         self.play(FadeIn(pipe), run_time=0.6)
 
-        # --- page 1: feature extraction, the real maps as pictures
+        # --- page 1: feature extraction, the real maps as pictures, three stages a page: input → conv → ReLU,
+        # then the row moves on one stage (conv → ReLU → MaxPool). Sizes from the room the text leaves.
         zmax = float(np.abs(d.z).max())
         amax = float(max(d.a.max(), 1e-9))
-        side = 2.8                                   # the input picture's height
-        cols = int(np.ceil(np.sqrt(M)))
-        cell = (side - 0.1 * (cols - 1)) / (cols * max(oh, ow))   # scene units per map pixel
-        img = PixelImage(d.image, height=side * H / max(H, W)).move_to([-5.4, 0.35, 0])
-        conv = _map_block(d.z, cell, (-zmax, zmax), signed=True).move_to([-1.6, 0.35, 0])
-        act = _map_block(d.a, cell, (0, amax), signed=False).move_to([2.2, 0.35, 0])
-        pooled = _map_block(d.p, cell, (0, amax), signed=False).move_to([5.75, 0.35, 0])
-        shapes = [label(core.fmt_shape(t.shape), size=theme.SMALL_SIZE).next_to(b, DOWN, buff=0.2)
-                  for t, b in ((d.x, img), (d.z, conv), (d.a, act), (d.p, pooled))]
-        for s_ in shapes:
-            s_.set_y(min(x.get_y() for x in shapes))
-        names = [label(n, size=theme.SMALL_SIZE, color=c).next_to(b, UP, buff=0.2)
-                 for n, c, b in (("input / 255", theme.INPUT, img), (f"{M} feature maps", theme.OUTPUT, conv),
-                                 ("after ReLU", theme.OUTPUT, act), (f"pooled {d.pool}×{d.pool}", theme.OUTPUT, pooled))]
-        top = max(n.get_y() for n in names)
-        for n in names:
-            n.set_y(top)
-        arrows = [Arrow(a.get_right(), b.get_left(), buff=0.15, stroke_width=4, color=theme.MUTED,
-                        max_tip_length_to_length_ratio=0.25) for a, b in ((img, conv), (conv, act), (act, pooled))]
+        kmax = float(np.abs(d.kernels).max())
         note = VGroup(label(f"maps as pictures, one scale per layer — conv: {map_note((-zmax, zmax), signed=True)}",
                             size=theme.SMALL_SIZE, color=theme.MUTED),
                       label(f"after ReLU and pooling: {map_note((0, amax))}", size=theme.SMALL_SIZE,
-                            color=theme.MUTED)).arrange(DOWN, buff=0.1).to_edge(DOWN, buff=0.25)
+                            color=theme.MUTED)).arrange(DOWN, buff=0.1)
+        fit_width(note, config.frame_width - 0.6).to_edge(DOWN, buff=0.25)
+        k_note = label(f"{M} kernels {F}×{F}:", size=theme.SMALL_SIZE, color=theme.KERNEL)
+        names = [label(n, size=theme.SMALL_SIZE, color=c) for n, c in
+                 (("input / 255", theme.INPUT), (f"{M} feature maps", theme.OUTPUT), ("after ReLU", theme.OUTPUT),
+                  (f"pooled {d.pool}×{d.pool}", theme.OUTPUT))]
+        shapes = [label(core.fmt_shape(t.shape), size=theme.SMALL_SIZE) for t in (d.x, d.z, d.a, d.p)]
+        name_h, shape_h = max(n.height for n in names), max(s.height for s in shapes)
+        arrow_gap, margin, buff = 0.9, 0.3, 0.2
+        slot_w = (config.frame_width - 2 * margin - 2 * arrow_gap) / 3
+        slots = [-config.frame_width / 2 + margin + slot_w / 2 + k * (slot_w + arrow_gap) for k in range(3)]
+        # the kernels' row under the conv maps: M pictures after their name, at most a fifth of a slot each
+        k_side = min(0.9, slot_w / 5, (slot_w + 2 * arrow_gap - k_note.width - 0.2) / M - 0.12)
+        top = pipe.get_bottom()[1] - 0.3 - name_h - buff
+        bottom = note.get_top()[1] + 0.3 + k_side + 0.3 + shape_h + buff
+        y_c = (top + bottom) / 2
+        room = top - bottom
+        cols = int(np.ceil(np.sqrt(M)))
+        rows = int(np.ceil(M / cols))
+
+        def cell_for(h, w):  # scene units per map pixel for a block of M h×w maps in one slot
+            return min((slot_w - 0.1 * (cols - 1)) / (cols * w), (room - 0.1 * (rows - 1)) / (rows * h))
+
+        img = PixelImage(d.image, height=min(room, slot_w * H / W)).move_to([slots[0], y_c, 0])
+        conv = _map_block(d.z, cell_for(oh, ow), (-zmax, zmax), signed=True).move_to([slots[1], y_c, 0])
+        act = _map_block(d.a, cell_for(oh, ow), (0, amax), signed=False).move_to([slots[2], y_c, 0])
+        pooled = _map_block(d.p, cell_for(ph, pw), (0, amax), signed=False).move_to([slots[2], y_c, 0])
+        blocks = (img, conv, act, pooled)
+        for n, s_, b in zip(names, shapes, blocks):
+            n.move_to([b.get_x(), top + buff + name_h / 2, 0])
+            s_.move_to([b.get_x(), bottom - buff - shape_h / 2, 0])
+        arrows = [Arrow(a.get_right(), b.get_left(), buff=0.15, stroke_width=4, color=theme.MUTED,
+                        max_tip_length_to_length_ratio=0.25) for a, b in ((img, conv), (conv, act))]
 
         self.play(FadeIn(img), FadeIn(names[0]), FadeIn(shapes[0]), run_time=0.7)
         self.beat(0.5)
         # conv: the kernels (seeded), a window sweeping the picture, the maps
-        kern = Group(*(PixelImage(map_pixels(d.kernels[:, :, 0, m], signed=True,
-                                             vrange=(-np.abs(d.kernels).max(), np.abs(d.kernels).max())),
-                                  height=0.42, border=theme.KERNEL) for m in range(M)))
-        k_note = label(f"{M} kernels {F}×{F}:", size=theme.SMALL_SIZE, color=theme.KERNEL)
-        Group(k_note, kern.arrange(RIGHT, buff=0.12)).arrange(RIGHT, buff=0.2).next_to(shapes[1], DOWN, buff=0.3)
+        kern = Group(*(PixelImage(map_pixels(d.kernels[:, :, 0, m], signed=True, vrange=(-kmax, kmax)),
+                                  height=k_side, border=theme.KERNEL) for m in range(M)))
+        Group(k_note, kern.arrange(RIGHT, buff=0.12)).arrange(RIGHT, buff=0.2) \
+            .move_to([slots[1], shapes[1].get_bottom()[1] - 0.3 - k_side / 2, 0])
         box = img.box(0, 0, F, F)
         self.play(_focus(self, pipe, 0), GrowArrow(arrows[0]), FadeIn(kern), FadeIn(k_note), Create(box), run_time=0.8)
         self.play(box.animate.move_to(img.box(H - F, W - F, F, F)), FadeIn(conv[0]), run_time=1.2)
         self.play(FadeOut(box), *(FadeIn(m) for m in conv[1:]), FadeIn(names[1]), FadeIn(shapes[1]), FadeIn(note),
                   run_time=0.8)
         self.beat(1.0)
-        self.play(_focus(self, pipe, 1), GrowArrow(arrows[1]), FadeIn(act), FadeIn(names[2]), FadeIn(shapes[2]), run_time=0.9)
-        self.beat(0.8)
-        self.play(_focus(self, pipe, 2), GrowArrow(arrows[2]), FadeIn(pooled), FadeIn(names[3]), FadeIn(shapes[3]),
+        self.play(_focus(self, pipe, 1), GrowArrow(arrows[1]), FadeIn(act), FadeIn(names[2]), FadeIn(shapes[2]),
                   run_time=0.9)
+        self.beat(0.8)
+
+        # max-pool: the row moves on one stage (the input and the kernels have done their work)
+        self.play(FadeOut(Group(img, names[0], shapes[0], arrows[0], kern, k_note)), run_time=0.5)
+        step = slots[0] - slots[1]
+        self.play(_focus(self, pipe, 2), Group(conv, names[1], shapes[1], arrows[1], act, names[2], shapes[2])
+                  .animate.shift(RIGHT * step), run_time=0.8)
+        arrows.append(Arrow(act.get_right(), pooled.get_left(), buff=0.15, stroke_width=4, color=theme.MUTED,
+                            max_tip_length_to_length_ratio=0.25))
+        # the pooling window: a p×p block of a ReLU map → one pixel of its pooled map, over the whole map
+        # (the map of the strongest activation, d.focus: the one with most to see), then every map
+        f = d.focus[0]
+        last = ((ph - 1) * d.pool, (pw - 1) * d.pool)
+        win, pix = act[f].box(0, 0, d.pool, d.pool), pooled[f].box(0, 0, 1, 1)
+        self.play(GrowArrow(arrows[2]), Create(win), Create(pix), FadeIn(names[3]), run_time=0.7)
+        self.play(win.animate.move_to(act[f].box(*last, d.pool, d.pool)),
+                  pix.animate.move_to(pooled[f].box(ph - 1, pw - 1, 1, 1)), FadeIn(pooled[f]), run_time=1.2)
+        self.play(FadeOut(win), FadeOut(pix), *(FadeIn(m) for k, m in enumerate(pooled) if k != f),
+                  FadeIn(shapes[3]), run_time=0.7)
         self.beat(1.2)
 
         # --- page 2: classification
         pooled_group = Group(pooled, names[3], shapes[3])
         _fade_out_around(self, keep=[pooled_group, pipe], top=pipe.get_bottom()[1] - 0.1, run_time=0.5)
-        new_c = np.array([-5.6, 0.2, 0])
-        self.play(pooled.animate.move_to(new_c),
-                  names[3].animate.move_to(new_c + UP * (pooled.height / 2 + 0.2 + names[3].height / 2)),
-                  shapes[3].animate.move_to(new_c + DOWN * (pooled.height / 2 + 0.2 + shapes[3].height / 2)),
-                  run_time=0.6)
         flat_px = map_pixels(d.flat[:, None], (0, amax))
         strip_h = 4.9
         strip = PixelImage(np.repeat(flat_px, max(1, round(0.3 / strip_h * d.flat.size)), axis=1), height=strip_h)
         strip.move_to([-3.75, -0.3, 0])
+        # the pooled maps move left of the strip, as large as the room there allows
+        left, right = -config.frame_width / 2 + 0.3, strip.get_left()[0] - 0.75
+        k = min((right - left) / pooled.width, (strip_h - 2 * (0.2 + shape_h + 0.2)) / pooled.height, 1.0)
+        new_c = np.array([(left + right) / 2, 0.2, 0])
+        self.play(pooled.animate.scale(k).move_to(new_c),
+                  names[3].animate.move_to(new_c + UP * (k * pooled.height / 2 + 0.2 + names[3].height / 2)),
+                  shapes[3].animate.move_to(new_c + DOWN * (k * pooled.height / 2 + 0.2 + shapes[3].height / 2)),
+                  run_time=0.6)
         s_name = label(f"{fmt_int(d.flat.size)} values", size=theme.SMALL_SIZE, color=theme.OUTPUT)
         s_name.next_to(strip, UP, buff=0.15)
         flat_arrow = Arrow(pooled.get_right(), strip.get_left(), buff=0.12, stroke_width=4, color=theme.MUTED,
