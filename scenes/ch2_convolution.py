@@ -1547,38 +1547,102 @@ class KernelSizeAndDepthClean(CnnvizScene):
         f, c, m = ch.f, d.c, d.m
         oh = ch.out_shape[0]
         head = title(f"Number of filters M = {m}: the depth of the output", size=30)
-        unit = 2.4 / d.n
-        x_stack = TensorStack(d.n, d.n, c, unit=unit, colors=theme.CHANNELS, max_side=2.4,
-                              label_text=f"input {core.fmt_shape((d.n, d.n, c))}").move_to([-5.0, 1.0, 0])
+
+        # the parameter block and the moral along the bottom, built first: the volumes get the room above them
+        p_head = label("parameters to learn:", size=theme.BODY_SIZE)
+        general = Formula(r"{\color{%s}F} \cdot {\color{%s}F} \cdot {\color{%s}C} \cdot {\color{%s}M} + {\color{%s}M}"
+                          % (theme.SYMBOL_COLORS["F"], theme.SYMBOL_COLORS["F"], theme.SYMBOL_COLORS["C"],
+                             theme.SYMBOL_COLORS["M"], theme.SYMBOL_COLORS["M"]), font_size=34)
+        p_row = VGroup(p_head, general).arrange(RIGHT, buff=0.3)
+        lines = [_param_formula(k, c, m, font_size=34) for k in d.choices]
+        tags = [label(f"{k.f}×{k.f} kernels:", size=theme.BODY_SIZE, color=theme.KERNEL) for k in d.choices]
+        tag_w = max(t.width for t in tags)
+        rows = VGroup(*(VGroup(t, line) for t, line in zip(tags, lines)))
+        for t, line in rows:  # tags right-aligned in one column, formulas left-aligned after it
+            t.move_to([tag_w - t.width / 2, 0, 0])
+            line.next_to([tag_w, 0, 0], RIGHT, buff=0.35)
+        y = 0.0
+        for row in rows:  # one under the other, keeping the columns
+            row.shift(UP * (y - row.get_top()[1]))
+            y = row.get_bottom()[1] - 0.22
+        moral = caption("more filters: more features, but more parameters to learn", color=theme.TEXT)
+        block = VGroup(p_row, rows).arrange(DOWN, buff=0.3)
+        fit_width(block, config.frame_width - 0.6)
+        block.next_to(moral, UP, buff=0.35)
+        p_row.set_x(0)
+
+        # the volumes: input ⊛ kernels → output, as large as the band between the title and the block allows
+        top, bottom = head.get_bottom()[1] - 0.25, block.get_top()[1] + 0.4
+        room_w = config.frame_width - 0.6
+        nc_in, nc_out = min(c, 8), min(m, 8)  # sheets a TensorStack draws (its max_sheets)
+        lab_h = 0.2 + label("7×7", size=theme.SMALL_SIZE).height  # a shape label under its sheets
+        note_text = f"{m} filters → depth {ch.out_shape[2]}"
+        a2_len = label(note_text, size=theme.BODY_SIZE).width + 0.4
         drawn = min(m, 5)
-        k_unit = min(0.2, ((3.6 - 0.12 * (drawn - 1)) / drawn - 0.16) / f)
+        k_name = label(f"{m} kernels {core.fmt_shape((f, f, c))}" + (f" ({drawn} drawn)" if drawn < m else ""),
+                       size=theme.SMALL_SIZE, color=theme.KERNEL)
+        col_h = top - bottom - k_name.height - 0.2  # the kernels' room, under their name
+        a1_len, buff, k_gap, k_off = 1.0, 0.25, 0.12, (nc_in - 1) * 0.08
+
+        def sizes(cols):  # the input's side and a kernel's unit with the kernels in ``cols`` columns
+            rows = -(-drawn // cols)
+            k_unit = ((col_h - k_gap * (rows - 1)) / rows - k_off) / f
+            fixed_w = (nc_in - 1) * 0.16 + (nc_out - 1) * 0.16 + a1_len + a2_len + 4 * buff \
+                + cols * (f * k_unit + k_off) + (cols - 1) * k_gap
+            side = min(top - bottom - lab_h - (nc_in - 1) * 0.16,                  # the input's height
+                       (top - bottom - lab_h - (nc_out - 1) * 0.16) * d.n / oh,     # the output's height
+                       (room_w - fixed_w) / (1 + oh / d.n))                         # the row's width
+            return side, min(k_unit, side / d.n)  # a kernel never drawn larger than the input's scale
+
+        # as many kernel columns as draw the input and a kernel largest together (the product of their sides)
+        cols = max(range(1, drawn + 1), key=lambda n: max(sizes(n)[0], 0.0) * max(sizes(n)[1], 0.0))
+        side, k_unit = sizes(cols)
+        unit = side / d.n
+        x_stack = TensorStack(d.n, d.n, c, unit=unit, colors=theme.CHANNELS, max_side=side,
+                              label_text=f"input {core.fmt_shape((d.n, d.n, c))}")
         kernels = VGroup(*(TensorStack(f, f, c, unit=k_unit, colors=(theme.KERNEL,), offset=0.08, label_text="")
                            for _ in range(drawn)))
         for k in kernels:  # an empty label keeps its height: drop it
             k.remove(k.shape_label)
-        kernels.arrange(DOWN, buff=0.12).move_to([-1.3, 0.9, 0])
-        k_name = label(f"{m} kernels {core.fmt_shape((f, f, c))}", size=theme.SMALL_SIZE, color=theme.KERNEL)
-        k_name.move_to([kernels.get_x(), 2.95, 0])  # above the column's room, however many kernels are drawn
-        if drawn < m:
-            k_name.become(label(f"{m} kernels {core.fmt_shape((f, f, c))} ({drawn} drawn)", size=theme.SMALL_SIZE,
-                                color=theme.KERNEL).move_to(k_name))
+        kernels.arrange_in_grid(cols=cols, buff=k_gap)
+        left = drawn % cols
+        if left:  # an incomplete last row, centred under the others
+            VGroup(*kernels[drawn - left:]).shift(RIGHT * (cols - left) * (kernels[0].width + k_gap) / 2)
 
         def out_stack(depth):
-            return TensorStack(oh, oh, depth, unit=unit, colors=(theme.OUTPUT,), max_side=2.4,
-                               label_text=f"output {core.fmt_shape((oh, oh, depth))}").move_to([4.2, 1.0, 0]) \
-                .align_to(x_stack, DOWN)
+            return TensorStack(oh, oh, depth, unit=unit, colors=(theme.OUTPUT,), max_side=side,
+                               label_text=f"output {core.fmt_shape((oh, oh, depth))}")
 
+        final = out_stack(m)
+        # one row, centred: input, arrow, kernels, arrow, output (the output's room is its final depth's)
+        widths = [x_stack.width, a1_len, kernels.width, a2_len, final.width]
+        x = -(sum(widths) + 4 * buff) / 2
+        xs = []
+        for w in widths:
+            xs.append(x + w / 2)
+            x += w + buff
+        # the band's spare height (when the row's width decides the size) split above and below
+        used = max(x_stack.height, k_name.height + 0.2 + kernels.height)
+        top -= (top - bottom - used) / 2
+        x_stack.move_to([xs[0], 0, 0]).align_to([0, top, 0], UP)
         y_mid = x_stack.sheets.get_center()[1]
-        a1 = Arrow([x_stack.get_right()[0] + 0.1, y_mid, 0], [kernels.get_left()[0] - 0.2, y_mid, 0], buff=0.1,
+        k_name.move_to([xs[2], top - k_name.height / 2, 0])
+        kernels.next_to(k_name, DOWN, buff=0.2).set_x(xs[2])
+        out_left = xs[4] - final.width / 2
+
+        def place(stack):  # the output's front sheet stays put as the stack deepens
+            return stack.align_to([out_left, 0, 0], LEFT).align_to(x_stack, DOWN)
+
+        a1 = Arrow([xs[1] - a1_len / 2, y_mid, 0], [xs[1] + a1_len / 2, y_mid, 0], buff=0,
                    stroke_color=theme.MUTED, stroke_width=4)
         star = label("⊛", size=36).next_to(a1, UP, buff=0.05)
-        a2 = Arrow([kernels.get_right()[0] + 0.2, y_mid, 0], [4.2 - 1.6, y_mid, 0], buff=0.1,
+        a2 = Arrow([xs[3] - a2_len / 2, y_mid, 0], [xs[3] + a2_len / 2, y_mid, 0], buff=0,
                    stroke_color=theme.MUTED, stroke_width=4)
         self.play(FadeIn(head), FadeIn(x_stack), FadeIn(kernels), FadeIn(k_name), GrowArrow(a1), FadeIn(star),
                   run_time=1.0)
         stack = last_note = None
         for k in range(m):
-            new = out_stack(k + 1)
+            new = place(out_stack(k + 1)) if k < m - 1 else place(final)
             kern = kernels[min(k, drawn - 1)]
             note = label(f"filter {k + 1} → map {k + 1}", size=theme.SMALL_SIZE, color=theme.OUTPUT)
             note.next_to(a2, DOWN, buff=0.15)
@@ -1590,27 +1654,16 @@ class KernelSizeAndDepthClean(CnnvizScene):
                 self.play(Indicate(kern, color=theme.HIGHLIGHT, scale_factor=1.15), ReplacementTransform(stack, new),
                           ReplacementTransform(last_note, note), run_time=0.6 if k < 3 else 0.35)
             stack, last_note = new, note
-        depth = label(f"{m} filters → depth {ch.out_shape[2]}", size=theme.BODY_SIZE, color=theme.OUTPUT)
+        depth = label(note_text, size=theme.BODY_SIZE, color=theme.OUTPUT)
         depth.next_to(a2, DOWN, buff=0.15)
         self.play(ReplacementTransform(note, depth), run_time=0.5)
         self.beat(1.0)
 
         # the parameters of the layer: F·F·C·M weights + M biases, for each kernel size
-        p_head = label("parameters to learn:", size=theme.BODY_SIZE)
-        general = Formula(r"{\color{%s}F} \cdot {\color{%s}F} \cdot {\color{%s}C} \cdot {\color{%s}M} + {\color{%s}M}"
-                          % (theme.SYMBOL_COLORS["F"], theme.SYMBOL_COLORS["F"], theme.SYMBOL_COLORS["C"],
-                             theme.SYMBOL_COLORS["M"], theme.SYMBOL_COLORS["M"]), font_size=32)
-        VGroup(p_head, general).arrange(RIGHT, buff=0.3).move_to([0, -1.5, 0])
         self.play(FadeIn(p_head), Write(general), run_time=0.8)
-        lines = VGroup(*(_param_formula(k, c, m, font_size=34) for k in d.choices))
-        lines.arrange(DOWN, aligned_edge=LEFT, buff=0.2)
-        lines.next_to(VGroup(p_head, general), DOWN, buff=0.25).shift(RIGHT * 0.9)
-        tags = VGroup(*(label(f"{k.f}×{k.f} kernels:", size=theme.SMALL_SIZE, color=theme.KERNEL)
-                        .next_to(line, LEFT, buff=0.35) for k, line in zip(d.choices, lines)))
-        for line, tag in zip(lines, tags):
+        for tag, line in rows:
             self.play(FadeIn(tag), Write(line), run_time=0.9)
             self.beat(0.6)
-        moral = caption("more filters: more features, but more parameters to learn", color=theme.TEXT)
         self.play(FadeIn(moral), run_time=0.5)
         self.beat(1.5)
 

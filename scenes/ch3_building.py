@@ -12,6 +12,7 @@ import numpy as np
 from manim import (
     DOWN,
     LEFT,
+    ORIGIN,
     RIGHT,
     UP,
     Arrow,
@@ -32,6 +33,7 @@ from manim import (
     TransformFromCopy,
     VGroup,
     VMobject,
+    config,
 )
 
 from cnnviz import core, images, theme
@@ -669,12 +671,7 @@ class DimensionExamplesSideBySide(CnnvizScene):
         rule = Formula(r"\text{kernel } F \times F \times C_{\text{in}} \times N_{\text{filters}}"
                        r"\qquad \text{biases } N_{\text{filters}}", font_size=30).next_to(head, DOWN, buff=0.25)
         self.play(FadeIn(head), FadeIn(rule), run_time=0.8)
-        width = 14.0 / n
-        rows = [self.fit_row(ex, width) for ex in d.examples]
-        lines_top = min(r[-1].get_bottom()[1] for r in rows) - 0.25  # every example's lines on one level
-        for k, (ex, row) in enumerate(zip(d.examples, rows)):
-            self.show_example(k, ex, row, -7.0 + width * (k + 0.5), width, lines_top)
-        # the channel rule, on the examples with several channels
+        # the channel rule, on the examples with several channels: the last lines, along the bottom
         multi = [ex for ex in d.examples if ex.in_shape[2] > 1]
         end = VGroup(label("kernel depth = input depth: " +
                            ", ".join(f"{ex.kernel_shape[2]} = {ex.in_shape[2]}" for ex in d.examples),
@@ -683,25 +680,35 @@ class DimensionExamplesSideBySide(CnnvizScene):
             end.add(label(f"the {multi[0].in_shape[2]} channel sums make one map, then its one bias is added",
                           size=24, color=theme.HIGHLIGHT))
         for line in end:
-            fit_width(line, 13.6)
+            fit_width(line, config.frame_width - 0.6)
         end.arrange(DOWN, buff=0.12).to_edge(DOWN, buff=0.25)
+
+        # each example: its heading, its volumes, its lines; the volumes get the height the text leaves
+        width = (config.frame_width - 0.4) / n
+        centres = [-config.frame_width / 2 + 0.2 + width * (k + 0.5) for k in range(n)]
+        heads = [label(f"Example {k + 1}: {_channel_words(ex.in_shape[2])}", size=theme.BODY_SIZE)
+                 for k, ex in enumerate(d.examples)]
+        for h, cx in zip(heads, centres):
+            fit_width(h, width - 0.3)
+            h.move_to([cx, rule.get_bottom()[1] - 0.25 - h.height / 2, 0])
+        lines = [self.lines(ex, width) for ex in d.examples]
+        lines_h = max(g.height for g in lines)
+        row_top = min(h.get_bottom()[1] for h in heads) - 0.2
+        row_bottom = end.get_top()[1] + 0.3 + lines_h + 0.25
+        rows = [self.fit_row(ex, width - 0.5, row_top - row_bottom) for ex in d.examples]
+        floor = row_top - max(r[-1].height for r in rows)  # every example's shapes on one line
+        for row, cx in zip(rows, centres):
+            row[-1].set_x(cx).align_to([0, floor, 0], DOWN)
+        lines_top = min(r[-1].get_bottom()[1] for r in rows) - 0.25  # every example's lines on one level
+        for k, (ex, row, g, cx) in enumerate(zip(d.examples, rows, lines, centres)):
+            g.move_to([cx, 0, 0]).align_to([0, lines_top, 0], UP)
+            self.show_example(heads[k], row, g)
         self.play(FadeIn(end), run_time=0.6)
         self.beat(2.5)
         self.clear_all()
 
-    def fit_row(self, ex: DimensionExample, width: float):
-        for side in (1.5, 1.3, 1.1, 0.9, 0.7):  # the largest volumes whose row fits its part of the frame
-            parts = self.volumes(ex, side)
-            if parts[-1].width <= width - 0.3:
-                break
-        return parts
-
-    def show_example(self, k: int, ex: DimensionExample, parts, cx: float, width: float, lines_top: float):
-        C = ex.in_shape[2]
-        sub_head = label(f"Example {k + 1}: {_channel_words(C)}", size=theme.BODY_SIZE).move_to([cx, 2.0, 0])
-        inp, star, filt, times, arrow, out, row = parts
-        row.set_x(cx)
-        fw, fc, fm = ex.f, C, ex.n_filters
+    def lines(self, ex: DimensionExample, width: float) -> VGroup:
+        fw, fc, fm = ex.f, ex.in_shape[2], ex.n_filters
         lines = VGroup(
             label(f"kernel {core.fmt_shape(ex.kernel_shape)}", size=theme.BODY_SIZE, color=theme.KERNEL),
             label(f"biases {ex.biases} (one per filter)", size=theme.BODY_SIZE, color=theme.BIAS),
@@ -709,40 +716,86 @@ class DimensionExamplesSideBySide(CnnvizScene):
             label(f"output {self.size_text(ex)} → {core.fmt_shape(ex.out_shape)}", size=theme.BODY_SIZE,
                   color=theme.OUTPUT),
         )
+        if lines[3].width * theme.SMALL_SIZE / theme.BODY_SIZE > width - 0.4:
+            # a size computation too long even at the small size: the shape it gives on a line of its own
+            lines.remove(lines[3])
+            lines.add(VGroup(label(f"output {self.size_text(ex)}", size=theme.BODY_SIZE, color=theme.OUTPUT),
+                             label(f"→ {core.fmt_shape(ex.out_shape)}", size=theme.BODY_SIZE, color=theme.OUTPUT))
+                      .arrange(DOWN, aligned_edge=LEFT, buff=0.1))
         for line in lines:
             fit_width(line, width - 0.4)
-        lines.arrange(DOWN, aligned_edge=LEFT, buff=0.14).move_to([cx, 0, 0])
-        lines.align_to([0, lines_top, 0], UP)
+        return lines.arrange(DOWN, aligned_edge=LEFT, buff=0.1)
+
+    def fit_row(self, ex: DimensionExample, width: float, height: float):
+        """The volumes as large as ``width`` × ``height`` allows. One trial row gives the parts that do not
+        grow with ``side`` (labels, sheet offsets, the arrow and its load); the row's size as a function of
+        ``side`` follows, and the largest side that fits is found on it, then the row built once."""
+        H, W, _ = ex.in_shape
+        oh, ow, _ = ex.out_shape
+        big = max(H, W)
+        inp, star, filt, times, arrow, out, row = self.volumes(ex, 1.0)
+        off_in, off_out = inp.sheets.height - H / big, out.sheets.height - oh / big   # the sheets' offsets
+        lab_in, lab_out = inp.shape_label.width, out.shape_label.width
+        lab_h = inp.shape_label.height + 0.2
+        above = VGroup(star, filt.sheets, times).get_top()[1] - arrow.get_center()[1]      # the load over the arrow
+        middle = out.get_left()[0] - inp.get_right()[0]                                    # gap, arrow, gap
+
+        def size(side):
+            h_in, h_out = side * H / big + off_in, side * oh / big + off_out
+            w = max(side * W / big + off_in, lab_in) + middle + max(side * ow / big + off_out, lab_out)
+            return w, max(h_in, h_out, side * H / big / 2 + above) + lab_h  # over the front sheets' floor
+
+        lo, hi = 0.3, 2 * height
+        for _ in range(30):  # bisection on the row's size: cheap arithmetic, no drawing
+            mid = (lo + hi) / 2
+            w, h = size(mid)
+            lo, hi = (mid, hi) if w <= width and h <= height else (lo, mid)
+        return self.volumes(ex, lo)
+
+    def show_example(self, sub_head, parts, lines):
+        inp, star, filt, times, arrow, out, row = parts
         self.play(FadeIn(sub_head), FadeIn(inp), run_time=0.6)
-        self.play(FadeIn(star), FadeIn(filt), FadeIn(times), FadeIn(lines[0]), run_time=0.8)
+        self.play(GrowArrow(arrow), FadeIn(star), FadeIn(filt), FadeIn(times), FadeIn(lines[0]), run_time=0.8)
         self.beat(0.6)
         self.play(FadeIn(lines[1]), run_time=0.5)
         self.play(FadeIn(lines[2]), run_time=0.6)
         self.beat(0.6)
-        self.play(FadeIn(arrow), FadeIn(out), FadeIn(lines[3]), run_time=0.8)
+        self.play(FadeIn(out), FadeIn(lines[3]), run_time=0.8)
         self.beat(1.0)
 
     @staticmethod
     def volumes(ex: DimensionExample, side: float):
-        """input ⊛ one filter × M → output, as TensorStacks (input and output to one scale)."""
+        """input —(⊛ one filter × M)→ output: TensorStacks, input and output to one scale, ``side`` the
+        input's larger side; the filter rides on the arrow, its shape under it."""
         H, W, C = ex.in_shape
         oh, ow, M = ex.out_shape
         in_colors = theme.CHANNELS if C == 3 else (theme.INPUT,)
         unit = side / max(H, W)
         inp = TensorStack(H, W, C, unit=unit, colors=in_colors, max_side=side, offset=0.1, max_sheets=6,
                           label_text=core.fmt_shape(ex.in_shape))
-        filt = TensorStack(ex.f, ex.f, C, unit=max(unit, 0.5 / ex.f), colors=in_colors if C == 3 else (theme.KERNEL,),
-                           max_side=0.8, offset=0.09, max_sheets=6, label_text=core.fmt_shape(ex.kernel_shape[:3]))
+        filt = TensorStack(ex.f, ex.f, C, unit=max(unit, 0.6 / ex.f), colors=in_colors if C == 3 else (theme.KERNEL,),
+                           max_side=0.9, offset=0.09, max_sheets=6, label_text=core.fmt_shape(ex.kernel_shape[:3]))
         for sheet in filt.sheets:
             sheet.set_stroke(theme.KERNEL, width=2.5)
-        times = label(f"× {ex.n_filters}", size=theme.BODY_SIZE, color=theme.KERNEL).next_to(filt.sheets, RIGHT, 0.1)
+        times = label(f"× {ex.n_filters}", size=theme.BODY_SIZE, color=theme.KERNEL)
+        star = label("⊛", size=34)
+        load = VGroup(star, filt.sheets, times).arrange(RIGHT, buff=0.12)  # what rides on the arrow
+        length = max(load.width, filt.shape_label.width) + 0.4
         out = TensorStack(oh, ow, M, unit=unit, colors=(theme.OUTPUT,), max_side=side, offset=0.08, max_sheets=6,
                           label_text=core.fmt_shape(ex.out_shape))
-        star, arrow = label("⊛", size=34), label("→", size=34)
-        row = VGroup(inp, star, VGroup(filt, times), arrow, out).arrange(RIGHT, buff=0.2)
-        row.shift(UP * (1.6 - row.get_top()[1]))  # under the example's heading
-        for m in (star, arrow):
-            m.set_y(inp.sheets.get_center()[1])
+        gap = 0.15
+        inp.move_to(ORIGIN, aligned_edge=LEFT)
+        y = inp.front.get_center()[1]
+        x0 = inp.get_right()[0] + gap
+        arrow = Arrow([x0, y, 0], [x0 + length, y, 0], buff=0, stroke_width=4, color=theme.MUTED,
+                      max_tip_length_to_length_ratio=0.12)
+        load.move_to([x0 + length / 2, 0, 0]).align_to([0, y + 0.12, 0], DOWN)
+        star.set_y(filt.sheets.get_center()[1])
+        times.set_y(filt.sheets.get_center()[1])
+        filt.shape_label.move_to([x0 + length / 2, 0, 0]).align_to([0, y - 0.12, 0], UP)
+        # the front sheets on one floor: both shapes on one line
+        out.shift([x0 + length + gap - out.get_left()[0], inp.front.get_bottom()[1] - out.front.get_bottom()[1], 0])
+        row = VGroup(inp, star, filt, times, arrow, out)
         return inp, star, filt, times, arrow, out, row
 
     @staticmethod
@@ -817,10 +870,6 @@ def tiny_cnn_data(image=None, digit: int = 5, n_filters: int = 4, kernel_size: i
 PIPELINE = ("Conv", "ReLU", "MaxPool", "Flatten", "Dense", "Softmax")
 
 
-#: TinyCNN_ImageInput's construct calls the scene's fade_out_around by this name (branch ``sizes`` edits that construct).
-_fade_out_around = CnnvizScene.fade_out_around
-
-
 def _focus(scene, pipe, k):
     """Light stage k of the pipeline header, moved to the front first: Manim redraws every frame whatever
     follows an animated mobject in ``scene.mobjects``, so the pictures behind the header stay cached."""
@@ -845,69 +894,104 @@ class TinyCNN_ImageInput(CnnvizScene):
         d = self.data()
         H, W = d.image.shape
         oh, ow, M = d.z.shape
+        ph, pw, _ = d.p.shape
         F = d.kernels.shape[0]
         pipe = Pipeline(PIPELINE, size=24).to_edge(UP, buff=0.3)
         self.play(FadeIn(pipe), run_time=0.6)
 
-        # --- page 1: feature extraction, the real maps as pictures
+        # --- page 1: feature extraction, the real maps as pictures, three stages a page: input → conv → ReLU,
+        # then the row moves on one stage (conv → ReLU → MaxPool). Sizes from the room the text leaves.
         zmax = float(np.abs(d.z).max())
         amax = float(max(d.a.max(), 1e-9))
-        side = 2.8                                   # the input picture's height
-        cols = int(np.ceil(np.sqrt(M)))
-        cell = (side - 0.1 * (cols - 1)) / (cols * max(oh, ow))   # scene units per map pixel
-        img = PixelImage(d.image, height=side * H / max(H, W)).move_to([-5.4, 0.35, 0])
-        conv = _map_block(d.z, cell, (-zmax, zmax), signed=True).move_to([-1.6, 0.35, 0])
-        act = _map_block(d.a, cell, (0, amax), signed=False).move_to([2.2, 0.35, 0])
-        pooled = _map_block(d.p, cell, (0, amax), signed=False).move_to([5.75, 0.35, 0])
-        shapes = [label(core.fmt_shape(t.shape), size=theme.SMALL_SIZE).next_to(b, DOWN, buff=0.2)
-                  for t, b in ((d.x, img), (d.z, conv), (d.a, act), (d.p, pooled))]
-        for s_ in shapes:
-            s_.set_y(min(x.get_y() for x in shapes))
-        names = [label(n, size=theme.SMALL_SIZE, color=c).next_to(b, UP, buff=0.2)
-                 for n, c, b in (("input / 255", theme.INPUT, img), (f"{M} feature maps", theme.OUTPUT, conv),
-                                 ("after ReLU", theme.OUTPUT, act), (f"pooled {d.pool}×{d.pool}", theme.OUTPUT, pooled))]
-        top = max(n.get_y() for n in names)
-        for n in names:
-            n.set_y(top)
-        arrows = [Arrow(a.get_right(), b.get_left(), buff=0.15, stroke_width=4, color=theme.MUTED,
-                        max_tip_length_to_length_ratio=0.25) for a, b in ((img, conv), (conv, act), (act, pooled))]
+        kmax = float(np.abs(d.kernels).max())
         note = VGroup(label(f"maps as pictures, one scale per layer — conv: {map_note((-zmax, zmax), signed=True)}",
                             size=theme.SMALL_SIZE, color=theme.MUTED),
                       label(f"after ReLU and pooling: {map_note((0, amax))}", size=theme.SMALL_SIZE,
-                            color=theme.MUTED)).arrange(DOWN, buff=0.1).to_edge(DOWN, buff=0.25)
+                            color=theme.MUTED)).arrange(DOWN, buff=0.1)
+        fit_width(note, config.frame_width - 0.6).to_edge(DOWN, buff=0.25)
+        k_note = label(f"{M} kernels {F}×{F}:", size=theme.SMALL_SIZE, color=theme.KERNEL)
+        names = [label(n, size=theme.SMALL_SIZE, color=c) for n, c in
+                 (("input / 255", theme.INPUT), (f"{M} feature maps", theme.OUTPUT), ("after ReLU", theme.OUTPUT),
+                  (f"pooled {d.pool}×{d.pool}", theme.OUTPUT))]
+        shapes = [label(core.fmt_shape(t.shape), size=theme.SMALL_SIZE) for t in (d.x, d.z, d.a, d.p)]
+        name_h, shape_h = max(n.height for n in names), max(s.height for s in shapes)
+        arrow_gap, margin, buff = 0.9, 0.3, 0.2
+        slot_w = (config.frame_width - 2 * margin - 2 * arrow_gap) / 3
+        slots = [-config.frame_width / 2 + margin + slot_w / 2 + k * (slot_w + arrow_gap) for k in range(3)]
+        # the kernels' row under the conv maps: M pictures after their name, at most a fifth of a slot each
+        k_side = min(0.9, slot_w / 5, (slot_w + 2 * arrow_gap - k_note.width - 0.2) / M - 0.12)
+        top = pipe.get_bottom()[1] - 0.3 - name_h - buff
+        bottom = note.get_top()[1] + 0.3 + k_side + 0.3 + shape_h + buff
+        y_c = (top + bottom) / 2
+        room = top - bottom
+        cols = int(np.ceil(np.sqrt(M)))
+        rows = int(np.ceil(M / cols))
+
+        def cell_for(h, w):  # scene units per map pixel for a block of M h×w maps in one slot
+            return min((slot_w - 0.1 * (cols - 1)) / (cols * w), (room - 0.1 * (rows - 1)) / (rows * h))
+
+        img = PixelImage(d.image, height=min(room, slot_w * H / W)).move_to([slots[0], y_c, 0])
+        conv = _map_block(d.z, cell_for(oh, ow), (-zmax, zmax), signed=True).move_to([slots[1], y_c, 0])
+        act = _map_block(d.a, cell_for(oh, ow), (0, amax), signed=False).move_to([slots[2], y_c, 0])
+        pooled = _map_block(d.p, cell_for(ph, pw), (0, amax), signed=False).move_to([slots[2], y_c, 0])
+        blocks = (img, conv, act, pooled)
+        for n, s_, b in zip(names, shapes, blocks):
+            n.move_to([b.get_x(), top + buff + name_h / 2, 0])
+            s_.move_to([b.get_x(), bottom - buff - shape_h / 2, 0])
+        arrows = [Arrow(a.get_right(), b.get_left(), buff=0.15, stroke_width=4, color=theme.MUTED,
+                        max_tip_length_to_length_ratio=0.25) for a, b in ((img, conv), (conv, act))]
 
         self.play(FadeIn(img), FadeIn(names[0]), FadeIn(shapes[0]), run_time=0.7)
         self.beat(0.5)
         # conv: the kernels (seeded), a window sweeping the picture, the maps
-        kern = Group(*(PixelImage(map_pixels(d.kernels[:, :, 0, m], signed=True,
-                                             vrange=(-np.abs(d.kernels).max(), np.abs(d.kernels).max())),
-                                  height=0.42, border=theme.KERNEL) for m in range(M)))
-        k_note = label(f"{M} kernels {F}×{F}:", size=theme.SMALL_SIZE, color=theme.KERNEL)
-        Group(k_note, kern.arrange(RIGHT, buff=0.12)).arrange(RIGHT, buff=0.2).next_to(shapes[1], DOWN, buff=0.3)
+        kern = Group(*(PixelImage(map_pixels(d.kernels[:, :, 0, m], signed=True, vrange=(-kmax, kmax)),
+                                  height=k_side, border=theme.KERNEL) for m in range(M)))
+        Group(k_note, kern.arrange(RIGHT, buff=0.12)).arrange(RIGHT, buff=0.2) \
+            .move_to([slots[1], shapes[1].get_bottom()[1] - 0.3 - k_side / 2, 0])
         box = img.box(0, 0, F, F)
         self.play(_focus(self, pipe, 0), GrowArrow(arrows[0]), FadeIn(kern), FadeIn(k_note), Create(box), run_time=0.8)
         self.play(box.animate.move_to(img.box(H - F, W - F, F, F)), FadeIn(conv[0]), run_time=1.2)
         self.play(FadeOut(box), *(FadeIn(m) for m in conv[1:]), FadeIn(names[1]), FadeIn(shapes[1]), FadeIn(note),
                   run_time=0.8)
         self.beat(1.0)
-        self.play(_focus(self, pipe, 1), GrowArrow(arrows[1]), FadeIn(act), FadeIn(names[2]), FadeIn(shapes[2]), run_time=0.9)
-        self.beat(0.8)
-        self.play(_focus(self, pipe, 2), GrowArrow(arrows[2]), FadeIn(pooled), FadeIn(names[3]), FadeIn(shapes[3]),
+        self.play(_focus(self, pipe, 1), GrowArrow(arrows[1]), FadeIn(act), FadeIn(names[2]), FadeIn(shapes[2]),
                   run_time=0.9)
+        self.beat(0.8)
+
+        # max-pool: the row moves on one stage (the input and the kernels have done their work)
+        self.play(FadeOut(Group(img, names[0], shapes[0], arrows[0], kern, k_note)), run_time=0.5)
+        step = slots[0] - slots[1]
+        self.play(_focus(self, pipe, 2), Group(conv, names[1], shapes[1], arrows[1], act, names[2], shapes[2])
+                  .animate.shift(RIGHT * step), run_time=0.8)
+        arrows.append(Arrow(act.get_right(), pooled.get_left(), buff=0.15, stroke_width=4, color=theme.MUTED,
+                            max_tip_length_to_length_ratio=0.25))
+        # the pooling window: a p×p block of a ReLU map → one pixel of its pooled map, over the whole map
+        # (the map of the strongest activation, d.focus: the one with most to see), then every map
+        f = d.focus[0]
+        last = ((ph - 1) * d.pool, (pw - 1) * d.pool)
+        win, pix = act[f].box(0, 0, d.pool, d.pool), pooled[f].box(0, 0, 1, 1)
+        self.play(GrowArrow(arrows[2]), Create(win), Create(pix), FadeIn(names[3]), run_time=0.7)
+        self.play(win.animate.move_to(act[f].box(*last, d.pool, d.pool)),
+                  pix.animate.move_to(pooled[f].box(ph - 1, pw - 1, 1, 1)), FadeIn(pooled[f]), run_time=1.2)
+        self.play(FadeOut(win), FadeOut(pix), *(FadeIn(m) for k, m in enumerate(pooled) if k != f),
+                  FadeIn(shapes[3]), run_time=0.7)
         self.beat(1.2)
 
         # --- page 2: classification
         pooled_group = Group(pooled, names[3], shapes[3])
-        _fade_out_around(self, keep=[pooled_group, pipe], top=pipe.get_bottom()[1] - 0.1, run_time=0.5)
-        new_c = np.array([-5.6, 0.2, 0])
-        self.play(pooled.animate.move_to(new_c),
-                  names[3].animate.move_to(new_c + UP * (pooled.height / 2 + 0.2 + names[3].height / 2)),
-                  shapes[3].animate.move_to(new_c + DOWN * (pooled.height / 2 + 0.2 + shapes[3].height / 2)),
-                  run_time=0.6)
+        self.fade_out_around(keep=[pooled_group, pipe], top=pipe.get_bottom()[1] - 0.1, run_time=0.5)
         flat_px = map_pixels(d.flat[:, None], (0, amax))
         strip_h = 4.9
         strip = PixelImage(np.repeat(flat_px, max(1, round(0.3 / strip_h * d.flat.size)), axis=1), height=strip_h)
         strip.move_to([-3.75, -0.3, 0])
+        # the pooled maps move left of the strip, as large as the room there allows
+        left, right = -config.frame_width / 2 + 0.3, strip.get_left()[0] - 0.75
+        k = min((right - left) / pooled.width, (strip_h - 2 * (0.2 + shape_h + 0.2)) / pooled.height, 1.0)
+        new_c = np.array([(left + right) / 2, 0.2, 0])
+        self.play(pooled.animate.scale(k).move_to(new_c),
+                  names[3].animate.move_to(new_c + UP * (k * pooled.height / 2 + 0.2 + names[3].height / 2)),
+                  shapes[3].animate.move_to(new_c + DOWN * (k * pooled.height / 2 + 0.2 + shapes[3].height / 2)),
+                  run_time=0.6)
         s_name = label(f"{fmt_int(d.flat.size)} values", size=theme.SMALL_SIZE, color=theme.OUTPUT)
         s_name.next_to(strip, UP, buff=0.15)
         flat_arrow = Arrow(pooled.get_right(), strip.get_left(), buff=0.12, stroke_width=4, color=theme.MUTED,
