@@ -120,7 +120,7 @@ OLD_ENGINE_FILES = ("render.py", "cnnviz/render_worker.py", "cnnviz/gifenc.py", 
 
 def old_engine(dest: Path) -> Path:
     """A copy of today's project (scenes, drawings, registry) with the previous engine's files
-    checked out from git over it; returns its render.py."""
+    checked out from git over it (and today's GIF encoder); returns its render.py."""
     rev = old_engine_rev()
     for sub in ("cnnviz", "scenes"):
         shutil.copytree(ROOT / sub, dest / sub, ignore=shutil.ignore_patterns("__pycache__"))
@@ -128,6 +128,9 @@ def old_engine(dest: Path) -> Path:
         blob = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:{rel}"], capture_output=True, check=True).stdout
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         (dest / rel).write_bytes(blob)
+    # the GIF encoder did not change with the engine, but it was fixed since (a palette crash on some
+    # photo scenes): the old engine gets today's encoder, so both engines encode the same way
+    shutil.copyfile(ROOT / "cnnviz" / "engine" / "gifenc.py", dest / "cnnviz" / "gifenc.py")
     return dest / "render.py"
 
 
