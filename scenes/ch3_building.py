@@ -98,14 +98,23 @@ class TinyMaxPoolingFixed(CnnvizScene):
         oh, ow = d.max_out.shape
         head = title(f"Pooling: {core.fmt_shape(d.x.shape)} map, {k}×{k} window, stride {d.stride} "
                      f"→ {core.fmt_shape(d.max_out.shape)}", size=30)
-        cell = min(1.0, 4.0 / max(H, W))
-        x_grid = ValueGrid(d.x, color=theme.INPUT, cell_size=cell, font_size=min(30.0, 22 * cell / 0.62))
-        ocell = min(1.2, 3.4 / max(oh, ow))
-        mx = ValueGrid(d.max_out, color=theme.OUTPUT, cell_size=ocell, show_values=False, font_size=26 * ocell / 1.1)
-        av = ValueGrid(d.avg_out, color=theme.OUTPUT, cell_size=ocell, show_values=False, font_size=26 * ocell / 1.1)
-        top = 2.55  # every grid hangs from the same line under the title
-        for g, x in ((x_grid, -4.4), (mx, 1.0), (av, 4.7)):
-            g.move_to([x, 0, 0]).align_to([0, top, 0], UP)
+        # the map as large as the height under the title allows (5 units), the two results side by side on
+        # the right with the formulas under them; every grid hangs from the same line under the title
+        top, left_w, gap = 2.55, 5.2, 0.8
+        cell = min(1.3, 5.2 / max(H, W))
+        x_grid = ValueGrid(d.x, color=theme.INPUT, cell_size=cell, font_size=min(36.0, 22 * cell / 0.62))
+        right_w = config.frame_width - 0.8 - left_w - gap          # the room right of the map
+        ocell = min(1.3, 2.6 / max(oh, ow), (right_w - gap) / (2 * ow))
+        mx = ValueGrid(d.max_out, color=theme.OUTPUT, cell_size=ocell, show_values=False,
+                       font_size=min(34.0, 26 * ocell / 1.1))
+        av = ValueGrid(d.avg_out, color=theme.OUTPUT, cell_size=ocell, show_values=False,
+                       font_size=min(34.0, 26 * ocell / 1.1))
+        x0 = -config.frame_width / 2 + 0.4
+        x_grid.move_to([x0 + left_w / 2, 0, 0])
+        r_mid = x0 + left_w + gap + right_w / 2
+        VGroup(mx, av).arrange(RIGHT, buff=gap).move_to([r_mid, 0, 0])
+        for g in (x_grid, mx, av):
+            g.align_to([0, top, 0], UP)
         names = VGroup(
             x_grid.heading("feature map"), mx.heading("max pooling"), av.heading("average pooling"),
         )
@@ -130,9 +139,9 @@ class TinyMaxPoolingFixed(CnnvizScene):
                             rf"{fmt_num(d.max_out[i, j])}}}", font_size=34)
             f_avg = Formula(rf"\frac{{{' + '.join(fmt_num(v) for v in vals)}}}{{{vals.size}}}"
                             rf" = {{\color{{{theme.OUTPUT}}}{fmt_num(d.avg_out[i, j])}}}", font_size=34)
-            VGroup(f_max, f_avg).arrange(DOWN, buff=0.35).move_to([2.85, 0, 0]).align_to([0, formula_y, 0], UP)
             for f in (f_max, f_avg):
-                fit_width(f, 7.4)
+                fit_width(f, right_w)
+            VGroup(f_max, f_avg).arrange(DOWN, buff=0.35).move_to([r_mid, 0, 0]).align_to([0, formula_y, 0], UP)
             slow = n == 0  # the notebook's window, explained; the others faster
             self.play(FadeIn(f_max), FadeIn(f_avg), run_time=0.8 if slow else 0.4)
             # the result's glyphs (one SVG path per glyph) fly into the output cells
