@@ -104,7 +104,7 @@ class TinyMaxPoolingFixed(CnnvizScene):
         cell = min(1.3, 5.2 / max(H, W))
         x_grid = ValueGrid(d.x, color=theme.INPUT, cell_size=cell, font_size=min(36.0, 22 * cell / 0.62))
         right_w = config.frame_width - 0.8 - left_w - gap          # the room right of the map
-        ocell = min(1.3, 2.6 / max(oh, ow), (right_w - gap) / (2 * ow))
+        ocell = min(1.3, 3.4 / max(oh, ow), (right_w - gap) / (2 * ow))
         mx = ValueGrid(d.max_out, color=theme.OUTPUT, cell_size=ocell, show_values=False,
                        font_size=min(34.0, 26 * ocell / 1.1))
         av = ValueGrid(d.avg_out, color=theme.OUTPUT, cell_size=ocell, show_values=False,
