@@ -30,6 +30,7 @@ import json
 from pathlib import Path
 
 from cnnviz import registry
+from cnnviz.files import sha256_file
 
 __all__ = [
     "QUALITIES", "RES_DIRS", "FORMATS", "LAYOUTS", "NOTEBOOK_RES", "PIPELINE_VERSION",
@@ -56,14 +57,6 @@ NOTEBOOK_RES = "720p30"
 
 #: files of the package that cannot change a rendered output (kept out of the key)
 NOT_IN_KEY = ("cnnviz/gallery.py", "cnnviz/templates/")
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _version(dist: str, fallback: str = "unknown") -> str:

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import importlib
 import importlib.metadata
 import importlib.util
@@ -57,7 +56,7 @@ import traceback
 from fractions import Fraction
 from pathlib import Path
 
-from cnnviz.files import clean_stale_temp_dirs
+from cnnviz.files import clean_stale_temp_dirs, sha256_file
 
 __all__ = ["RenderJob", "RenderResult", "render_scene", "video_to_gif", "WORK_PREFIX"]
 
@@ -149,14 +148,6 @@ def _lifetime_peak_mb() -> float:
 # same code as the client?
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 #: Manim's config is one global per process: a worker started with several threads still renders
 #: one scene at a time (start workers with ``--nthreads 1`` to get the parallelism from processes)
 _ONE_AT_A_TIME = threading.Lock()
@@ -184,7 +175,7 @@ def check_same_code(job: RenderJob) -> str:
             continue
         try:
             if path not in _SEEN:
-                _SEEN[path] = _sha256_file(path)
+                _SEEN[path] = sha256_file(path)
             have = _SEEN[path]
         except OSError:
             problems.append(f"{name} is missing here")
