@@ -12,10 +12,11 @@ QUALITY ?= m
 JOBS ?=
 ARGS ?=
 
-.PHONY: render test sysdeps test-sysdeps venv clean help
+.PHONY: render test fuzz sysdeps test-sysdeps venv clean help
 help:
 	@echo "make render   render every scene: GIFs at the notebook's paths under media/notebook/, and a gallery page"
 	@echo "make test     run the test suite"
+	@echo "make fuzz     the long randomized search of the core (FUZZ=50: 50x the CI examples, new ones every run)"
 	@echo "make clean    remove the venv and media/"
 
 # Also, only when needed: venv/ensurepip, the Python headers and a C compiler (pycairo builds from source).
@@ -57,6 +58,11 @@ render: venv
 
 test: venv test-sysdeps
 	$(PY) -m pytest -q $(ARGS)
+
+# CI runs a fixed set of Hypothesis examples (derandomized, tests/conftest.py); this searches anew every run.
+FUZZ ?= 50
+fuzz: venv
+	CNNVIZ_FUZZ=$(FUZZ) $(PY) -m pytest -q -p no:cacheprovider tests/test_core_hardening.py tests/test_core.py tests/test_gifenc.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) media

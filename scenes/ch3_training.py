@@ -623,7 +623,8 @@ def minibatch_data(
 
     if channels not in (1, 3):
         raise ValueError(f"images have 1 (grey) or 3 (RGB) channels, got {channels!r}")
-    core._check_int(image_size, "image size", 8)
+    if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 8:
+        raise ValueError(f"the image size must be an integer >= 8, got {image_size!r}")
     sched = core.training_schedule(dataset_size, batch_size, epochs)
     mode = "RGB" if channels == 3 else "L"
     rng = np.random.default_rng(seed)

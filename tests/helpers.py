@@ -17,6 +17,12 @@ EXTRAS = ",".join(f"cli_scenes:{n}" for n in (
 LOW = (854, 480)
 
 
+def examples(n: int) -> int:
+    """Hypothesis examples per test: ``n`` in CI (a fixed, derandomized set, see ``conftest.py``);
+    ``n × CNNVIZ_FUZZ`` random new ones under ``make fuzz``."""
+    return n * max(1, int(os.environ.get("CNNVIZ_FUZZ") or 1))
+
+
 def cli_env(tmp_path: Path, **extra: str) -> dict:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(FIXTURES), str(ROOT), env.get("PYTHONPATH", "")]))

@@ -20,11 +20,13 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from cnnviz import core
+from cnnviz.core import checks
+from helpers import examples
 
 GIB_MESSAGE = re.compile(r"it would need [\d.]+ GiB of memory")
 NAN, INF = float("nan"), float("inf")
@@ -318,7 +320,7 @@ def test_hopeless_work_is_refused_quickly(call):
 
 
 def test_the_budget_is_one_shared_helper(monkeypatch):
-    monkeypatch.setattr(core, "_MEMORY_BUDGET", 1000)
+    monkeypatch.setattr(checks, "_MEMORY_BUDGET", 1000)
     with raises(r"cannot pad a 5×5 input with padding 10: it would need 4.9 KiB .*25×25 padded input"):
         core.pad(np.ones((5, 5)), 10)
     with raises("more than the 1000 bytes one cnnviz.core call may use"):
@@ -593,7 +595,7 @@ def has_non_finite(value: Any) -> bool:
     if isinstance(value, (float, np.floating)):
         return not math.isfinite(value)
     if isinstance(value, np.ndarray) and value.dtype.kind == "f":
-        return not np.isfinite(core._distinct(value)).all()
+        return not np.isfinite(checks._distinct(value)).all()
     if isinstance(value, (list, tuple)):
         return any(has_non_finite(v) for v in value)
     return False
@@ -664,8 +666,43 @@ def test_every_junk_value_in_every_argument(name):
     assert not failures, f"{len(failures)} failure(s):\n" + "\n".join(failures)
 
 
+#: Every case the random fuzz ever found, kept as explicit regressions: (function, the perturbed
+#: arguments). ``make fuzz`` searches for new ones (thousands of random examples per function);
+#: add what it prints here (its "Draw" lines name the perturbed arguments and their values).
+FUZZ_REGRESSIONS = [
+    # issue 20: a float16 image against a threshold beyond float16's range warned "overflow in cast"
+    ("lit_positions", {"img": np.zeros((5, 5), np.float16), "threshold": 65520.0}),
+    ("lit_positions", {"img": np.full((5, 5), 65504, np.float16), "threshold": 1e300}),
+    ("lit_positions", {"img": np.full((5, 5), 7, np.uint8), "threshold": -1e30}),
+    ("lit_positions", {"img": np.full((5, 5), 7, np.int8), "threshold": 2**70}),
+]
+
+
+@pytest.mark.parametrize("name, perturbed", FUZZ_REGRESSIONS, ids=[n for n, _ in FUZZ_REGRESSIONS])
+def test_fuzz_regressions(name, perturbed):
+    call = baseline(name)
+    words = tuple(w for p in perturbed for w in call.names[p])
+    check_call(name, getattr(core, name), {**call.kwargs, **perturbed}, sorted(perturbed), words, call.shape_only)
+
+
+def test_lit_positions_compares_exactly_whatever_the_dtype():
+    """The mathematically right answer for thresholds outside the image's dtype, with no warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert core.lit_positions(np.zeros((5, 5), np.float16), 65520.0).size == 0
+        assert core.lit_positions(np.full((2, 2), 65504, np.float16), 65504).tolist() == [0, 1, 2, 3]
+        assert core.lit_positions(np.full((2, 2), 65504, np.float16), 65504.5).size == 0
+        # 2**53 + 1 is no float64: float64(2**53) is below it, 2**53 + 2 above
+        assert core.lit_positions(np.array([[2.0**53, 2.0**53 + 2]]), 2**53 + 1).tolist() == [1]
+        assert core.lit_positions(np.array([[1, 2, 3]], np.uint8), 2.5).tolist() == [2]  # not truncated to 2
+        assert core.lit_positions(np.array([[1, 2, 3]], np.uint8), -300).tolist() == [0, 1, 2]
+        assert core.lit_positions(np.array([[1, 2, 3]], np.int8), 2**70).size == 0
+        assert core.lit_positions(np.array([[2**63 - 1]], np.int64), 2**63 - 1).tolist() == [0]
+        assert core.lit_positions(np.array([[0.3333333333333333, 0.33333334]]), Fraction(1, 3)).tolist() == [1]
+
+
 @pytest.mark.parametrize("name", core.__all__)
-@settings(max_examples=60, deadline=None, database=None,
+@settings(max_examples=examples(60), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
 @given(data=st.data())
 def test_fuzz_every_public_function(name, data):

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from cnnviz.engine.gifenc import GifPalette, GifWriter, centisecond_delays, encode_frames
+from helpers import examples
 
 COLOURS = np.array(
     [[17, 20, 27], [236, 239, 244], [88, 196, 221], [244, 162, 89], [123, 211, 137], [255, 209, 102]],
@@ -242,7 +243,7 @@ def test_memory_does_not_grow_with_frame_count():
     assert large < small + 4 * frame, (small, large)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
         st.tuples(st.integers(0, 20), st.integers(0, 12), st.integers(1, 10), st.integers(1, 8), st.integers(0, 5)),
