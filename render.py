@@ -1,9 +1,11 @@
 """cnnviz's command line: list the scenes, render them on a dask cluster, build a gallery.
 
     python render.py list [--json] [--planned]
+    python render.py params NAME [--json]
     python render.py render NAME... | --all | --chapter N  [-q l|m|h|k] [--format gif|mp4|webm|png]
                             [-j N | --cluster tcp://HOST:8786] [--out DIR] [--layout flat|notebook]
                             [--force] [--transparent] [--memory-limit SIZE] [-v]
+                            [--set NAME=VALUE]... [--photo PATH] [--name NAME] [--params FILE.toml]
     python render.py gallery [--out DIR]
 
 (also installed as the ``cnnviz`` console script).  This module holds only the
@@ -79,6 +81,8 @@ def list_cmd(as_json: bool, planned: bool) -> None:
     rows = [{"name": s.name, "chapter": s.chapter, "section": s.section, "notebook_path": s.notebook_path,
              "module": s.module_name, "implemented": s.name in implemented} for s in _specs(include_planned=planned)]
     if as_json:
+        for r, s in zip(rows, _specs(include_planned=planned)):  # imports the scene modules (and Manim)
+            r["parameters"] = _parameters_json(s) if r["implemented"] else []
         click.echo(json.dumps(rows, indent=2))
         return
     for r in rows:
@@ -86,6 +90,154 @@ def list_cmd(as_json: bool, planned: bool) -> None:
         if not r["implemented"]:
             cols.append("planned")
         click.echo("\t".join(cols))
+
+
+def _parameters_json(spec) -> list[dict] | None:
+    """A scene's parameters for ``list --json`` (None when its module cannot be imported)."""
+    from cnnviz import params
+
+    try:
+        return [p.as_dict() for p in params.scene_params(spec.load()).values()]
+    except Exception:  # noqa: BLE001 - listed without them; `params NAME` says why
+        return None
+
+
+# ------------------------------------------------------------------------------------------ params
+
+
+def _esc_user(text) -> str:
+    """A user-supplied value (a path, a --set value, a message quoting one) made safe to print:
+    control characters (an escape sequence in a file name…) shown as ``\\xNN``, never sent to the
+    terminal.  Printed through rich, it goes through ``_esc`` as well."""
+    return "".join(ch if ch.isprintable() or ch == "\t" else f"\\x{ord(ch):02x}" if ord(ch) < 256
+                   else f"\\u{ord(ch):04x}" for ch in str(text))
+
+
+def _usage_problems(lines: list[str]) -> None:
+    """Say every problem on its own line (stderr) and exit 2: a usage error, found before anything renders."""
+    for line in lines:
+        click.echo(f"error: {_esc_user(line)}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+@cli.command("params")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of objects.")
+def params_cmd(name: str, as_json: bool) -> None:
+    """The parameters of scene NAME: name, type, default (the notebook's example), limits, meaning.
+
+    Give values with `render NAME --set NAME=VALUE` (VALUE: a number, [[rows], [of numbers]],
+    "text" or true/false), `--photo PATH`, or a `--params FILE.toml`.
+    """
+    from cnnviz import api, params
+
+    try:
+        specs = params.scene_params(api.load_scene(api.scene_spec(name)))
+    except params.ParamError as exc:
+        _usage_problems(exc.problems)
+    if as_json:
+        click.echo(json.dumps([p.as_dict() for p in specs.values()], indent=2, ensure_ascii=False))
+        return
+    if not specs:
+        click.echo(f"{name} takes no parameters yet: it renders the notebook's example.")
+        return
+    rows = [(p.name, p.type_text(), params.show_value(p.default, 36) if p.default is not None else "none",
+             p.limits_text() or "-", p.help) for p in specs.values()]
+    head = ("parameter", "type", "default", "limits", "meaning")
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(4)]
+    for r in [head, *rows]:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(r[:4], widths)) + "  " + r[4])
+    example = next(iter(specs))
+    click.echo(f"\nrender with: render.py render {name} --set {example}=VALUE"
+               + (" (or --photo PATH)" if any(p.kind == "photo" for p in specs.values()) else ""))
+
+
+def _parse_sets(sets: tuple[str, ...]) -> tuple[dict, list[str]]:
+    """``--set NAME=VALUE`` options → (name → value, problems); values are literals, never code."""
+    from cnnviz.params import parse_literal, show_value
+
+    raw, problems = {}, []
+    for item in sets:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            problems.append(f"--set {show_value(item)}: write NAME=VALUE, e.g. --set n=7 or --set 'x=[[1, 2], [3, 4]]'")
+            continue
+        try:
+            raw[key] = parse_literal(text)
+        except ValueError as exc:
+            problems.append(f"--set {key}={show_value(text)}: {exc}")
+    return raw, problems
+
+
+def _photo_param(cls) -> tuple[str | None, str]:
+    from cnnviz.params import scene_params
+
+    photos = [p.name for p in scene_params(cls).values() if p.kind == "photo"]
+    if len(photos) == 1:
+        return photos[0], ""
+    if not photos:
+        return None, f"{cls.__name__} takes no photo (--photo): see `render.py params {cls.__name__}`"
+    return None, f"{cls.__name__} takes several photos ({', '.join(photos)}): use --set {photos[0]}=PATH"
+
+
+def _requests(specs, names, sets, photo, name, params_file) -> tuple[list, dict, list[str]]:
+    """What to plan (scenes and Variants), the scene classes imported, and the problems found."""
+    from cnnviz import api
+    from cnnviz.params import ParamError, load_params_file
+
+    problems: list[str] = []
+    items, classes = [], {}
+    raw, set_problems = _parse_sets(sets)
+    problems += set_problems
+    custom = bool(sets or photo or name)
+    for spec in specs:
+        if spec.chapter == 0 and spec.path and spec.name not in classes:  # a teacher's own scene file
+            try:
+                classes[spec.name] = api.load_scene(spec)
+            except ParamError as exc:
+                problems += exc.problems
+                continue
+        if not custom or spec.name not in names:
+            items.append(spec)
+            continue
+        values = dict(raw)
+        try:
+            cls = classes.get(spec.name) or api.load_scene(spec)
+            classes[spec.name] = cls
+            if photo:
+                key, why = _photo_param(cls)
+                if key is None:
+                    problems.append(why)
+                    continue
+                if key in values:
+                    problems.append(f"{spec.name}: --photo and --set {key}= both give the photo: give one")
+                    continue
+                values[key] = photo
+            item, _ = api.prepare(spec, values, name=name)
+            items.append(item)
+        except ParamError as exc:
+            problems += [f"{spec.name}: {line}" for line in exc.problems]
+    if params_file is not None:
+        try:
+            requests = load_params_file(params_file)
+        except ParamError as exc:
+            requests = []
+            problems += exc.problems
+        for req in requests:
+            try:
+                spec = planning.select([req.scene])[0]
+            except planning.SelectionError as exc:
+                problems.append(f"{params_file.name}: {exc}")
+                continue
+            try:
+                item, cls = api.prepare(spec, req.raw, name=req.name, base=req.base)
+                if cls is not None:
+                    classes[spec.name] = cls
+                items.append(item)
+            except ParamError as exc:
+                problems += [f"{params_file.name}: {spec.name}: {line}" for line in exc.problems]
+    return items, classes, problems
 
 
 # ------------------------------------------------------------------------------------------ render
@@ -112,9 +264,20 @@ Unchanged scenes are skipped (key: scene sources, the cnnviz package, assets,
 options, versions; stored in DIR/.cnnviz-manifest.json); --force renders again.
 Failed scenes leave their traceback in DIR/logs/<Name>.log.
 \b
+Your own example: --set NAME=VALUE gives a parameter of the scenes named
+(see `params NAME`); VALUE is a literal: 7, 0.5, [[1, 2], [3, 4]], "text",
+true/false (never evaluated).  --photo PATH gives the scene's photo (a PNG or
+JPEG file, or a built-in name).  --params FILE.toml renders the scenes of a
+file: a table [Scene] of values each (tables [[Scene]] for several renders
+of one scene; name = "..." names one).  A custom render is written as
+DIR/<res>/<Name>@<values>.<ext> (or <Name>@NAME with --name NAME): never
+over the notebook's file.  Values are checked before anything renders: type
+and range, the scene's own refusal, and the layout check with them.
+\b
 Exit codes: 0 all rendered or unchanged; 1 some scene failed; 2 usage error
-(bad option, unknown scene, unusable --out, unreachable cluster); 130 Ctrl-C
-(143 SIGTERM): outputs written so far are kept, no partial file is left.
+(bad option, unknown scene or parameter, a value the scene cannot take,
+unusable --out, unreachable cluster); 130 Ctrl-C (143 SIGTERM): outputs
+written so far are kept, no partial file is left.
 """
 
 
@@ -138,8 +301,15 @@ Exit codes: 0 all rendered or unchanged; 1 some scene failed; 2 usage error
 @click.option("--force", is_flag=True, help="Render even when nothing changed.")
 @click.option("--transparent", is_flag=True, help="Transparent background (png, webm, gif with 1-bit alpha).")
 @click.option("-v", "--verbose", is_flag=True, help="Show Manim's and dask's output and per-frame progress.")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+              help="A parameter of the scenes named (see `params NAME`); VALUE is a literal. Repeatable.")
+@click.option("--photo", metavar="PATH", default=None, help="The scene's photo: a PNG/JPEG file or a built-in name.")
+@click.option("--name", "variant_name", metavar="NAME", default=None,
+              help="Name the custom render's output <Scene>@NAME (default: a suffix made from its values).")
+@click.option("--params", "params_file", type=click.Path(dir_okay=True, path_type=Path), default=None,
+              metavar="FILE.toml", help="Render the scenes of a TOML file with their values (see below).")
 def render_cmd(names, all_, chapter, quality, fmt, jobs, cluster, memory_limit, out, layout, force, transparent,
-               verbose) -> None:
+               verbose, sets=(), photo=None, variant_name=None, params_file=None) -> None:
     """Render scenes (NAMES, --all or --chapter N) on a dask cluster: local by default."""
     if transparent and fmt == "mp4":
         raise click.UsageError("--transparent needs an alpha channel: use --format png, webm or gif (mp4 has none).")
@@ -148,20 +318,38 @@ def render_cmd(names, all_, chapter, quality, fmt, jobs, cluster, memory_limit, 
     if cluster and memory_limit != "auto":
         raise click.UsageError("--memory-limit applies to the local cluster; give remote workers "
                                "`dask worker --memory-limit SIZE` instead.")
+    if (sets or photo or variant_name) and not names:
+        raise click.UsageError("--set, --photo and --name apply to the scenes named on the command line "
+                               "(use --params FILE.toml for several scenes).")
     try:
-        specs = planning.select(names, all_, chapter)
+        specs = planning.select(names, all_, chapter) if (names or all_ or chapter is not None or not params_file) else []
     except planning.SelectionError as exc:
         raise click.UsageError(str(exc)) from exc
+    items, classes, problems = _requests(specs, set(names), sets, photo, variant_name, params_file)
+    if problems:
+        _usage_problems(problems)
     options = planning.Options(quality=quality, fmt=fmt, layout=layout, transparent=transparent)
     out = out if out.is_absolute() else Path.cwd() / out
-    if specs:
+    if items:
         try:  # before anything renders: a usage error naming the directory
-            outputs.check_output_dir(out, [out / planning.output_path(s, options)[0] for s in specs])
+            outputs.check_output_dir(out, [out / _output_rel(i, options) for i in items])
         except outputs.OutputDirError as exc:
             raise click.UsageError(str(exc)) from exc
-    code = run_render(specs, options, jobs=jobs, cluster=cluster, memory_limit=memory_limit, out=out, force=force,
-                      verbose=verbose)
+
+    def check(plan) -> list[str]:  # her values, on the scenes that will render: the data, then the layout
+        from cnnviz import api
+
+        return api.check_plan(plan, classes)
+
+    code = run_render(items, options, jobs=jobs, cluster=cluster, memory_limit=memory_limit, out=out, force=force,
+                      verbose=verbose, check=check)
     sys.exit(code)
+
+
+def _output_rel(item, options: planning.Options) -> str:
+    if isinstance(item, planning.Variant):
+        return planning.output_path(item.spec, options, item.suffix)[0]
+    return planning.output_path(item, options)[0]
 
 
 def _make_console():
@@ -193,15 +381,26 @@ def _raise_interrupt(signum, frame):  # SIGTERM → the same clean-up as Ctrl-C
     raise Interrupted(128 + signum)
 
 
-def run_render(specs, options: planning.Options, *, jobs, cluster, memory_limit, out: Path, force, verbose) -> int:
+def run_render(specs, options: planning.Options, *, jobs, cluster, memory_limit, out: Path, force, verbose,
+               check=None) -> int:
+    """Plan ``specs`` (scenes or Variants) and render what changed; ``check(plan)`` (custom values)
+    returns the problems that stop the run before anything renders (exit 2)."""
     console = _make_console()
     if not specs:
         console.print("No implemented scenes selected: nothing to render.")
         return EXIT_OK
+    manifest = Manifest(out)
+    try:
+        plan = planning.make_plan(specs, options, out, manifest, force=force)
+        problems = check(plan) if check is not None else []
+    except planning.SelectionError as exc:
+        problems = [str(exc)]
+    if problems:
+        for line in problems:
+            click.echo(f"error: {_esc_user(line)}", err=True)
+        return EXIT_USAGE
     out.mkdir(parents=True, exist_ok=True)
     cleaned = outputs.clean_stale(out)  # what killed runs left behind, whatever this run renders
-    manifest = Manifest(out)
-    plan = planning.make_plan(specs, options, out, manifest, force=force)
     total = len(plan.tasks)
     done = [total - len(plan.todo)]
     interactive = console.is_terminal and not verbose
@@ -212,7 +411,7 @@ def run_render(specs, options: planning.Options, *, jobs, cluster, memory_limit,
         console.print(f"removed {cleaned} leftover temporary file(s) of interrupted runs")
 
     def running_desc() -> str:
-        names = [t.spec.name for t in plan.todo if t.status == "running"]
+        names = [t.label for t in plan.todo if t.status == "running"]
         return _esc(", ".join(names[:3]) + (" …" if len(names) > 3 else ""))
 
     def on_start(task) -> None:
@@ -224,10 +423,10 @@ def run_render(specs, options: planning.Options, *, jobs, cluster, memory_limit,
         if progress is not None:
             progress.update(bar, completed=done[0], description=running_desc())
             if task.status == "failed":
-                progress.console.print(f"[bold red]failed[/] {_esc(task.spec.name)} (log: {_display_path(task.log)})")
+                progress.console.print(f"[bold red]failed[/] {_esc(task.label)} (log: {_display_path(task.log)})")
         elif not interactive:
             extra = f" (log: {_display_path(task.log)})" if task.log else ""
-            console.print(f"\\[{done[0]}/{total}] {task.status:<6} {_esc(task.spec.name)} {task.seconds:.1f}s{extra}")
+            console.print(f"\\[{done[0]}/{total}] {task.status:<6} {_esc(task.label)} {task.seconds:.1f}s{extra}")
 
     # Ctrl-C must stop the run even when started with SIGINT ignored (e.g. from a script's background job)
     old_int = signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -296,7 +495,7 @@ def _print_summary(console, plan, elapsed: float, where: str, out: Path) -> None
         if t.status in ("pending", "running"):
             t.status = "not started" if t.status == "pending" else "interrupted"
         shown_path = t.output if t.status in ("ok", "skipped") else (t.log or "")
-        table.add_row(_esc(t.spec.name), f"[{style.get(t.status, '')}]{t.status}[/]",
+        table.add_row(_esc(t.label), f"[{style.get(t.status, '')}]{t.status}[/]",
                       f"{t.seconds:.1f}" if t.seconds is not None else "",
                       f"{t.peak_rss_mb:.0f}" if t.peak_rss_mb else "",
                       _display_path(shown_path), human_size(t.size) if t.status in ("ok", "skipped") else "")
@@ -309,7 +508,7 @@ def _print_summary(console, plan, elapsed: float, where: str, out: Path) -> None
     for t in plan.tasks:
         if t.status == "failed":
             log = f"  (log: {_display_path(t.log)})" if t.log else ""
-            console.print(f"[bold red]FAILED[/] {_esc(t.spec.name)}: {_esc(t.error)}{log}")
+            console.print(f"[bold red]FAILED[/] {_esc(t.label)}: {_esc(t.error)}{log}")
 
 
 # ------------------------------------------------------------------------------------------ gallery

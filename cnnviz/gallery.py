@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import importlib.resources
 import itertools
+import json
 import string
 import time
 import urllib.parse
@@ -31,13 +32,18 @@ def _template() -> string.Template:
 
 
 def find_outputs(out: Path) -> dict[str, dict]:
-    """scene name → {"name", "chapter", "section", "files": [(rel, label)]} for every rendered file under ``out``."""
+    """card → {"name", "chapter", "section", "files": [(rel, label)]} for every rendered file under ``out``.
+
+    A card is a scene (the notebook's example), or a custom render ``Scene@suffix`` whose entry
+    also holds ``scene`` and the ``values`` the manifest recorded.
+    """
     specs = {s.name: s for s in registry.all_specs(include_planned=True)}
     manifest = Manifest(out)
     found: dict[str, dict] = {}
 
-    def add(name: str, rel: str, label: str, chapter=None, section=None):
-        entry = found.setdefault(name, {"name": name, "files": [], "chapter": chapter, "section": section})
+    def add(name: str, rel: str, label: str, chapter=None, section=None, scene=None, values=None):
+        entry = found.setdefault(name, {"name": name, "files": [], "chapter": chapter, "section": section,
+                                        "scene": scene or name, "values": values})
         if (rel, label) not in entry["files"]:
             entry["files"].append((rel, label))
 
@@ -58,11 +64,12 @@ def find_outputs(out: Path) -> dict[str, dict]:
         ext = Path(rel).suffix.lstrip(".")
         res = QUALITIES.get(e.get("quality", ""), ("",))[0]
         label = f"{ext.upper()} {res}".strip() + (" (notebook path)" if e.get("layout") == "notebook" and ext == "gif" else "")
-        if name in found and any(r == rel for r, _ in found[name]["files"]):
+        card = f"{name}@{e['variant']}" if e.get("variant") else name
+        if card in found and any(r == rel for r, _ in found[card]["files"]):
             continue
-        add(name, rel, label, e.get("chapter"), e.get("section"))
-    for name, entry in found.items():
-        spec = specs.get(name)
+        add(card, rel, label, e.get("chapter"), e.get("section"), scene=name, values=e.get("values"))
+    for entry in found.values():
+        spec = specs.get(entry["scene"])
         if spec is not None:
             entry["chapter"], entry["section"] = spec.chapter, spec.section
     return found
@@ -88,9 +95,17 @@ def _card(e: dict, chapter) -> str:
         parts.append(f'<a href="{url}"><img src="{url}" alt="{esc(e["name"])}"></a>')
     links = " ".join(f'<a href="{esc(urllib.parse.quote(rel))}">{esc(label)}</a>' for rel, label in e["files"])
     parts += ['<div class="meta">', f"<h3>{esc(e['name'])}</h3>",
-              f'<p class="section">Chapter {esc(str(chapter))} &middot; {esc(e["section"] or "")}</p>',
-              f'<p class="links">{links}</p></div></article>']
+              f'<p class="section">Chapter {esc(str(chapter))} &middot; {esc(e["section"] or "")}</p>']
+    if e.get("values"):  # a custom render: the values it was made with
+        shown = ", ".join(f"{k} = {_value_text(v)}" for k, v in e["values"].items())
+        parts.append(f'<p class="values">your example: {esc(shown)}</p>')
+    parts += [f'<p class="links">{links}</p></div></article>']
     return "\n".join(parts)
+
+
+def _value_text(v, limit: int = 120) -> str:
+    text = json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def build_gallery(out: Path) -> tuple[Path, int]:
@@ -98,7 +113,7 @@ def build_gallery(out: Path) -> tuple[Path, int]:
     found = find_outputs(out)
     catalog_order = {s.name: i for i, s in enumerate(registry.all_specs(include_planned=True))}
     entries = sorted(found.values(), key=lambda e: (e["chapter"] if e["chapter"] is not None else 99,
-                                                     catalog_order.get(e["name"], 10**6), e["name"]))
+                                                     catalog_order.get(e["scene"], 10**6), e["name"]))
     esc = html.escape
     body: list[str] = []
     if not entries:

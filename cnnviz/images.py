@@ -4,7 +4,8 @@ Pillow + NumPy only (no Manim), so data functions and tests use it freely.
 Every pixel value a scene shows comes from here, and a test can recompute it
 with NumPy straight from the file:
 
-* :func:`photo` crops a photo of ``cnnviz/assets`` and shrinks it by an
+* :func:`photo` crops a photo of ``cnnviz/assets`` (or a teacher's own PNG/JPEG file,
+  checked first by :func:`check_photo_file`) and shrinks it by an
   integer ``factor`` with Pillow's ``Image.reduce`` — each output pixel is the
   rounded mean of a ``factor×factor`` block of the crop (box filter), which
   NumPy reproduces exactly (``block.mean()`` rounded half up);
@@ -28,6 +29,10 @@ PHOTOS = ("chelsea", "camera", "astronaut")  # the files of ASSETS, without ".pn
 MODES = ("L", "RGB")
 
 
+#: the formats a photo file may have (Pillow's names)
+PHOTO_FORMATS = ("PNG", "JPEG")
+
+
 def photo_path(name: str) -> Path:
     """The file of photo ``name`` (one of :data:`PHOTOS`)."""
     if name not in PHOTOS:
@@ -35,14 +40,80 @@ def photo_path(name: str) -> Path:
     return ASSETS / f"{name}.png"
 
 
+def is_builtin(name_or_path) -> bool:
+    """Whether ``name_or_path`` names one of the course's photos (not a file)."""
+    return isinstance(name_or_path, str) and name_or_path in PHOTOS
+
+
+def photo_name(name_or_path) -> str:
+    """How a photo is named on screen: a built-in photo's name, or a file's name without its folder
+    and extension (``/home/ada/cat.png`` → ``cat``)."""
+    return name_or_path if is_builtin(name_or_path) else Path(name_or_path).stem
+
+
+def _open_checked(path: Path) -> Image.Image:
+    """``path`` opened and fully decoded, or one clear ``ValueError``: missing, not a file, not a
+    PNG/JPEG, damaged, or larger than Pillow's pixel limit (a decompression bomb)."""
+    import warnings
+
+    shown = path.name
+    if not path.exists():
+        raise ValueError(f"{shown}: no such file ({path})")
+    if not path.is_file():
+        raise ValueError(f"{shown} is not a file")
+    limit = Image.MAX_IMAGE_PIXELS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(path)
+            try:
+                if im.format not in PHOTO_FORMATS:
+                    raise ValueError(f"{shown} is a {im.format} image: give a PNG or JPEG file")
+                im.load()
+            except BaseException:
+                im.close()
+                raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValueError(f"{shown} has more pixels than Pillow's safety limit of {limit:,} "
+                         "(a decompression bomb?): give a smaller image") from None
+    except ValueError:
+        raise
+    except Image.UnidentifiedImageError:
+        raise ValueError(f"{shown} is not an image (not a PNG or JPEG file Pillow can read)") from None
+    except (OSError, SyntaxError, EOFError) as exc:  # truncated or corrupt data (Pillow raises these)
+        raise ValueError(f"{shown} cannot be decoded as an image ({exc})") from None
+    return im
+
+
+def check_photo_file(path) -> tuple[int, int]:
+    """(width, height) of a PNG/JPEG file a scene may take as its photo; ``ValueError`` (one line)
+    for a missing file, a non-image, a file that does not decode, or a decompression bomb."""
+    with _open_checked(Path(path)) as im:
+        return im.size
+
+
+def photo_size(name_or_path) -> tuple[int, int]:
+    """(width, height) of a built-in photo or of a PNG/JPEG file (checked as :func:`photo` does)."""
+    if is_builtin(name_or_path):
+        with Image.open(photo_path(name_or_path)) as im:
+            return im.size
+    if isinstance(name_or_path, (str, Path)) and (isinstance(name_or_path, Path) or "/" in name_or_path
+                                                   or "." in name_or_path):
+        return check_photo_file(Path(name_or_path).expanduser())
+    photo_path(name_or_path)  # raises: unknown photo
+    raise AssertionError
+
+
 def photo(name: str, mode: str = "L", box: tuple[int, int, int, int] | None = None, factor: int = 1) -> np.ndarray:
     """Photo ``name`` as a uint8 array: converted to ``mode``, cropped to ``box``, shrunk by ``factor``.
 
+    ``name``: one of :data:`PHOTOS`, or a path to a PNG or JPEG file (a teacher's own photo;
+    one clear ``ValueError`` if it is missing, not an image, damaged or a decompression bomb).
     ``box = (left, top, right, bottom)`` in pixels of the original (Pillow's
-    convention; default: the whole photo); its width and height must be
-    multiples of ``factor`` so that every output pixel averages a full
-    ``factor×factor`` block. ``mode``: ``"L"`` (grayscale, ITU-R 601-2 luma,
-    Pillow's conversion) or ``"RGB"``.
+    convention); its width and height must be multiples of ``factor`` so that every output
+    pixel averages a full ``factor×factor`` block.  Without a box: the whole photo, trimmed
+    (centred) to the largest multiple of ``factor`` on each side — at most ``factor − 1``
+    pixels go.  ``mode``: ``"L"`` (grayscale, ITU-R 601-2 luma, Pillow's conversion) or ``"RGB"``.
 
     >>> photo("chelsea", "RGB", box=(150, 60, 310, 220), factor=10).shape
     (16, 16, 3)
@@ -51,17 +122,32 @@ def photo(name: str, mode: str = "L", box: tuple[int, int, int, int] | None = No
         raise ValueError(f"unknown image mode {mode!r}: choose 'L' (grayscale) or 'RGB'")
     if isinstance(factor, bool) or not isinstance(factor, (int, np.integer)) or factor < 1:
         raise ValueError(f"the downsampling factor must be a positive integer, got {factor!r}")
-    with Image.open(photo_path(name)) as im:
+    f = int(factor)
+    if is_builtin(name):
+        opened = Image.open(photo_path(name))
+    elif isinstance(name, (str, Path)) and (isinstance(name, Path) or "/" in name or "." in name):
+        opened = _open_checked(Path(name).expanduser())
+    else:
+        photo_path(name)  # raises: unknown photo
+    shown = photo_name(name)
+    with opened as im:
         im = im.convert(mode)
         W, H = im.size
-        left, top, right, bottom = box if box is not None else (0, 0, W, H)
+        if box is None:
+            if W < f or H < f:
+                raise ValueError(f"the {W}×{H} photo {shown!r} is smaller than one {f}×{f} block")
+            left, top = (W % f) // 2, (H % f) // 2
+            right, bottom = left + W - W % f, top + H - H % f
+        else:
+            if len(box) != 4:
+                raise ValueError(f"a crop box is four numbers (left, top, right, bottom), got {len(box)}")
+            left, top, right, bottom = box
         if not (0 <= left < right <= W and 0 <= top < bottom <= H):
-            raise ValueError(f"crop box {box!r} does not fit the {W}×{H} photo {name!r}")
+            raise ValueError(f"crop box {box!r} does not fit the {W}×{H} photo {shown!r}")
         w, h = right - left, bottom - top
-        if w % factor or h % factor:
-            raise ValueError(f"a {w}×{h} crop of {name!r} does not divide into {factor}×{factor} blocks")
+        if w % f or h % f:
+            raise ValueError(f"a {w}×{h} crop of {shown!r} does not divide into {f}×{f} blocks")
         crop = np.asarray(im.crop((left, top, right, bottom)), dtype=np.int64)
-    f = int(factor)
     sums = crop.reshape(h // f, f, w // f, f, *crop.shape[2:]).sum(axis=(1, 3))
     n = f * f
     return ((2 * sums + n) // (2 * n)).astype(np.uint8)  # round(sum / n), halves up, exactly
@@ -168,4 +254,5 @@ def shift(img: np.ndarray, dx: int = 0, dy: int = 0) -> np.ndarray:
     return out
 
 
-__all__ = ["ASSETS", "PHOTOS", "DIGITS", "photo_path", "photo", "block_mean", "digit", "shift"]
+__all__ = ["ASSETS", "PHOTOS", "PHOTO_FORMATS", "DIGITS", "photo_path", "is_builtin", "photo_name", "check_photo_file",
+           "photo_size", "photo", "block_mean", "digit", "shift"]

@@ -6,18 +6,22 @@ defines a class of that name (read from the module's source with ``ast``, no
 import); the tests import every implemented scene and check that it is a real
 ``manim.Scene`` with a data function.
 
-Extra scenes (used by the CLI tests, or by a user experimenting) are added with
-the environment variable ``CNNVIZ_EXTRA_SCENES="pkg.module:SceneName,..."``.
+Extra scenes (used by the CLI tests, or by a teacher's scene of her own) are added with
+the environment variable ``CNNVIZ_EXTRA_SCENES="pkg.module:SceneName,/path/my_scenes.py:MyScene,..."``:
+an importable module, or a Python file anywhere (its folder need not be on ``sys.path``).
 """
 
 from __future__ import annotations
 
 import ast
 import functools
+import hashlib
 import importlib
 import importlib.util
 import keyword
 import os
+import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +52,9 @@ class SceneSpec:
     #: where the notebook's HTML expects the GIF, relative to the notebook; None for extras
     notebook_path: str | None
     module: str = ""
+    #: an extra scene's Python file (absolute), when it was named by path; its module is then
+    #: imported under :func:`file_module_name` (the file's folder need not be on ``sys.path``)
+    path: str = ""
 
     @property
     def module_name(self) -> str:
@@ -55,8 +62,40 @@ class SceneSpec:
 
     def load(self):
         """Import the scene module and return the Scene class (imports Manim)."""
-        mod = importlib.import_module(self.module_name)
+        if self.path:
+            mod = load_file_module(self.module_name, self.path)
+        else:
+            mod = importlib.import_module(self.module_name)
         return getattr(mod, self.name)
+
+
+def file_module_name(path: str) -> str:
+    """The module name a scene file is imported under: its stem and a digest of its path
+    (``cnnviz_extra_my_scenes_1a2b3c4d``), the same on the client and on every worker."""
+    stem = re.sub(r"\W", "_", Path(path).stem) or "scenes"
+    return f"cnnviz_extra_{stem}_{hashlib.sha256(str(path).encode()).hexdigest()[:8]}"
+
+
+def load_file_module(module: str, path: str):
+    """Import the Python file ``path`` as ``module`` (once per process).  Its folder goes at the
+    end of ``sys.path``, so that the modules beside it import, without shadowing any other."""
+    mod = sys.modules.get(module)
+    if mod is not None and getattr(mod, "__file__", None) == path:
+        return mod
+    folder = str(Path(path).parent)
+    if folder not in sys.path:
+        sys.path.append(folder)
+    spec = importlib.util.spec_from_file_location(module, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}: not a Python file")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[module] = mod
+    try:
+        spec.loader.exec_module(mod)
+    except BaseException:
+        sys.modules.pop(module, None)
+        raise
+    return mod
 
 
 def _nb(name: str) -> str:
@@ -136,6 +175,8 @@ def _classes_defined(path: Path, mtime: float) -> frozenset[str]:
 
 def module_file(spec: SceneSpec) -> Path | None:
     """The source file of the scene's module, or None if it does not exist."""
+    if spec.path:
+        return Path(spec.path) if Path(spec.path).is_file() else None
     return _module_file(spec.module_name)
 
 
@@ -150,21 +191,42 @@ def _identifier(word: str) -> bool:
     return word.isidentifier() and not keyword.iskeyword(word)
 
 
+def _is_path(module: str) -> bool:
+    return module.endswith(".py") or "/" in module or os.sep in module
+
+
 def extra_specs() -> list[SceneSpec]:
-    """Scenes added through ``CNNVIZ_EXTRA_SCENES`` ("module:Name,module:Name"); ValueError for an
-    entry whose module is not a dotted Python name or whose scene is not a Python identifier."""
+    """Scenes added through ``CNNVIZ_EXTRA_SCENES`` ("module:Name,/path/file.py:Name"); ValueError for
+    an entry whose module is not a dotted Python name (nor a ``.py`` file that exists and defines
+    the class) or whose scene is not a Python identifier.  Relative paths are read from the
+    current directory."""
     raw = os.environ.get("CNNVIZ_EXTRA_SCENES", "").strip()
     specs = []
     for item in filter(None, (part.strip() for part in raw.split(","))):
-        module, sep, name = item.partition(":")
+        module, sep, name = item.rpartition(":")
         if not sep or not module or not name:
-            raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {item!r} is not 'module:SceneName'")
-        if not all(_identifier(part) for part in module.split(".")):
-            raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {item!r}: {module!r} is not a module name "
-                             "(dotted Python identifiers)")
+            raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {item!r} is not 'module:SceneName' or 'file.py:SceneName'")
         if not _identifier(name):
             raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {item!r}: {name!r} is not a Python identifier "
                              "(a scene is a class name)")
+        if _is_path(module):
+            path = Path(module).expanduser().resolve()
+            if path.suffix != ".py":
+                raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {item!r}: {module!r} is not a Python file (.py)")
+            if not path.is_file():
+                raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {item!r}: no such file {path}")
+            try:
+                defined = _classes_defined(path, path.stat().st_mtime)
+            except (OSError, SyntaxError, ValueError) as exc:
+                why = f"line {exc.lineno}: {exc.msg}" if isinstance(exc, SyntaxError) else str(exc)
+                raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {item!r}: cannot read {path} ({why})") from None
+            if name not in defined:
+                raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {item!r}: {path} defines no class {name}")
+            specs.append(SceneSpec(name, 0, "extra", None, file_module_name(str(path)), str(path)))
+            continue
+        if not all(_identifier(part) for part in module.split(".")):
+            raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {item!r}: {module!r} is not a module name "
+                             "(dotted Python identifiers) nor a path to a .py file")
         specs.append(SceneSpec(name, 0, "extra", None, module))
     return specs
 

@@ -8,6 +8,7 @@ Render one with ``manim -ql scenes/ch2_features.py FeatureDetectionGray``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated, Literal
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -29,6 +30,7 @@ from manim import (
 )
 
 from cnnviz import core, images, theme
+from cnnviz.params import Param, Photo
 from cnnviz.drawings import (
     CnnvizScene,
     PixelImage,
@@ -62,7 +64,7 @@ class FeatureMap:
 
 @dataclass(frozen=True)
 class FeatureData:
-    photo: str               # which photo of cnnviz/assets
+    photo: str               # how the photo is named on screen: a built-in's name, or a file's name
     mode: str                # "L" (grey) or "RGB"
     box: tuple | None        # crop of the original photo (left, top, right, bottom)
     factor: int              # block size of the downsampling
@@ -73,18 +75,45 @@ class FeatureData:
     patch: tuple             # (row, col) top-left of the zoomed patch, in map coordinates
     patch_size: int          # s: the zoom shows s×s map values
     patch_in: np.ndarray     # the photo pixels they are computed from: (s+F−1)×(s+F−1)(×C)
+    source: str = ""         # the photo as given: a built-in's name or the file's path
 
 
-def feature_data(photo: str = "camera", mode: str = "L", box=None, factor: int = 8,
-                 directions=("vertical", "horizontal"), kind: str = "sobel", patch=None,
-                 patch_size: int = 3) -> FeatureData:
+#: the side (in pixels) a photo is shrunk to when the scene chooses the block size
+FEATURE_SIDE = 64
+
+
+def feature_data(
+    photo: Annotated[Photo, Param("the photo: camera, chelsea, astronaut, or your PNG/JPEG file")] = "camera",
+    mode: str = "L",
+    box: Annotated[tuple[int, ...] | None, Param("crop of the photo in its pixels: left, top, right, bottom "
+                                                 "(default: the whole photo)", min=0, max_shape=(4,))] = None,
+    factor: Annotated[int | None, Param(f"block size of the downsampling (default: the crop's longer side "
+                                        f"÷ {FEATURE_SIDE}, so the photo is about {FEATURE_SIDE} pixels a side)",
+                                        min=1, max=256)] = None,
+    directions=("vertical", "horizontal"),
+    kind: Annotated[Literal["sobel", "prewitt"], Param("the edge kernels: Sobel (centre weighted 2) or "
+                                                       "Prewitt (all weights 1)")] = "sobel",
+    patch=None,
+    patch_size: Annotated[int, Param("the zoomed patch shows this many map values a side", min=1, max=5)] = 3,
+) -> FeatureData:
     """Real edge kernels on a real photo (default: the cameraman, grey, 512×512 → 64×64 by 8×8 block means).
+
+    ``photo`` is a built-in photo's name or a path to a PNG/JPEG file; ``factor=None`` shrinks
+    the photo (or its ``box``) to about ``FEATURE_SIDE`` pixels on its longer side.
 
     ``patch=None`` zooms where the first kernel responds most strongly compared with the others: the s×s
     block of the map with the largest total |response| of the first kernel minus the largest total of any
     other kernel there (with one kernel: its largest total |response|). The zoom stays readable on a slide:
     at most 7×7 photo values for a grey photo, 3×3 per channel for a colour one (``patch_size`` + F − 1).
     """
+    if factor is None:
+        if box is not None:
+            if len(box) != 4:
+                raise ValueError(f"a crop box is four numbers (left, top, right, bottom), got {len(box)}")
+            longer = max(box[2] - box[0], box[3] - box[1])
+        else:
+            longer = max(images.photo_size(photo))
+        factor = max(1, round(longer / FEATURE_SIDE))
     image = images.photo(photo, mode, box=box, factor=factor)
     C = 1 if image.ndim == 2 else image.shape[2]
     maps = []
@@ -119,8 +148,8 @@ def feature_data(photo: str = "camera", mode: str = "L", box=None, factor: int =
     fmaps = tuple(FeatureMap(**m, patch_partials=tuple(ch[r:r + s, c:c + s].copy() for ch in m["channel_responses"]),
                              patch_out=m["response"][r:r + s, c:c + s].copy()) for m in maps)
     H, W = image.shape[:2]
-    return FeatureData(photo, mode, None if box is None else tuple(box), factor, (H * factor, W * factor), image, kind,
-                       fmaps, (r, c), s, patch_in)
+    return FeatureData(images.photo_name(photo), mode, None if box is None else tuple(box), factor,
+                       (H * factor, W * factor), image, kind, fmaps, (r, c), s, patch_in, str(photo))
 
 
 def feature_data_rgb(photo: str = "chelsea", mode: str = "RGB", box=(11, 6, 443, 294), factor: int = 6,

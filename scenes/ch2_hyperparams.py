@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
 from manim import (
@@ -51,6 +52,7 @@ from cnnviz.drawings import (
     title,
 )
 from cnnviz.formula import Formula
+from cnnviz.params import Param
 
 
 # ============================================================ ConvDimensionsSimpleCentered
@@ -200,14 +202,30 @@ class OutputSizeData:
 
 
 def size_case(n: int, f: int, p: int, s: int) -> SizeCase:
+    """One case of the formula: N, F, P, S and everything computed from them (``core.output_size``)."""
     numerator = n - f + 2 * p
     size = core.output_size(n, f, p, s)
     starts = tuple(sorted({c for _, c in core.conv_windows((n, n), (f, f), stride=s, padding=p)}))
     return SizeCase(n, f, p, s, numerator, numerator / s, numerator // s, size, starts)
 
 
-def output_size_data() -> OutputSizeData:
-    return OutputSizeData(size_case(28, 3, 1, 1), size_case(8, 3, 0, 2))
+_CASE = "N, F, P, S: input size, kernel size, padding, stride"
+
+
+def _case(name: str, values) -> SizeCase:
+    if len(values) != 4:
+        raise ValueError(f"{name} is four whole numbers ({_CASE}), got {len(values)}")
+    return size_case(*(int(v) for v in values))
+
+
+def output_size_data(
+    example: Annotated[tuple[int, ...], Param(f"the first case: {_CASE}", min=0, max=999,
+                                              max_shape=(4,))] = (28, 3, 1, 1),
+    floor_case: Annotated[tuple[int, ...], Param(f"the case whose last window does not fit: {_CASE}", min=0,
+                                                 max=999, max_shape=(4,))] = (8, 3, 0, 2),
+) -> OutputSizeData:
+    """The notebook's example (28, 3, 1, 1 → 28) and a case where the floor matters (8, 3, 0, 2 → 3)."""
+    return OutputSizeData(_case("example", example), _case("floor_case", floor_case))
 
 
 def _sub(case: SizeCase) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
 from manim import (
@@ -39,6 +40,7 @@ from manim import (
 from manim.utils.color import ManimColor
 
 from cnnviz import core, theme
+from cnnviz.params import Grid, Param
 from cnnviz.drawings import (
     CnnvizScene,
     ShapeArrow,
@@ -213,10 +215,20 @@ class ConvExampleData:
     n_explained: int         # the first steps shown with all their products
 
 
-def conv_example_data(x=EXAMPLE_INPUT, w=None, n_explained: int = 2) -> ConvExampleData:
+def conv_example_data(
+    x: Annotated[Grid, Param("the input image: rows of numbers", min=-999, max=999, max_shape=(9, 9),
+                             noun="input")] = EXAMPLE_INPUT,
+    w: Annotated[Grid | None, Param("the kernel (default: a 3×3 vertical-edge detector)", min=-99, max=99,
+                                    max_shape=(5, 5), noun="kernel")] = None,
+    n_explained: Annotated[int, Param("how many window positions are explained product by product",
+                                      min=0, max=4)] = 2,
+) -> ConvExampleData:
     """A 5×5 integer image and a vertical-edge kernel (``core.edge_kernel("vertical", "prewitt")``)."""
     x = np.asarray(x)
     w = core.edge_kernel("vertical", "prewitt") if w is None else np.asarray(w)
+    for name, a in (("input", x), ("kernel", w)):  # the scene labels both N×N and F×F
+        if a.ndim == 2 and a.shape[0] != a.shape[1]:
+            raise ValueError(f"this scene draws a square {name}: got {core.fmt_shape(a.shape)}")
     out = core.conv2d(x, w)
     return ConvExampleData(x, w, out, _all_steps(x, w), n_explained)
 

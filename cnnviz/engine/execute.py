@@ -45,7 +45,7 @@ from cnnviz.engine.outputs import sha256_bytes, write_output
 from cnnviz.engine.worker import RenderJob, RenderResult, render_scene
 from cnnviz.files import atomic_write_text, clean_stale_temp_dirs
 
-__all__ = ["DASK_CONFIG", "ClusterError", "Interrupted", "connect", "run", "LOG_DIR_NAME"]
+__all__ = ["DASK_CONFIG", "ClusterError", "Interrupted", "connect", "run", "run_in_process", "LOG_DIR_NAME"]
 
 LOG_DIR_NAME = "logs"
 
@@ -260,7 +260,7 @@ def _stop_workers_now(cluster) -> None:
 
 def _write_log(plan: Plan, task: Task, lines: list[str]) -> None:
     """Write ``DIR/logs/<Name>.log``; a log that cannot be written (a full disk) is said in the error."""
-    log = plan.out / LOG_DIR_NAME / f"{task.spec.name}.log"
+    log = plan.out / LOG_DIR_NAME / f"{task.label}.log"
     try:
         atomic_write_text(log, "\n".join(lines) + "\n")
         task.log = log
@@ -291,7 +291,7 @@ def _record_ok(plan: Plan, manifest: Manifest, task: Task, result: RenderResult,
     task.status = "ok"
     task.size = len(result.data)
     with contextlib.suppress(OSError):
-        (plan.out / LOG_DIR_NAME / f"{task.spec.name}.log").unlink()
+        (plan.out / LOG_DIR_NAME / f"{task.label}.log").unlink()
     manifest.record(task.rel, {
         "scene": task.spec.name,
         "chapter": task.spec.chapter,
@@ -307,12 +307,23 @@ def _record_ok(plan: Plan, manifest: Manifest, task: Task, result: RenderResult,
         "rendered_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         **plan.options.as_dict(),
         **{k: result.stats[k] for k in ("frames_in", "frames_written", "palette_colors") if k in result.stats},
+        **_variant_fields(task),
     })
     try:
         manifest.save()
     except OSError as exc:  # the output is complete; without its entry it is only rendered again next time
         note = f"the manifest could not be saved ({_why(exc)}): rendered again next run"
         plan.notes.setdefault(note, []).append(task.spec.name)
+
+
+def _variant_fields(task: Task) -> dict:
+    """What the manifest records of a custom render: its values, photo files (by SHA-256) and suffix."""
+    if not task.suffix:
+        return {}
+    from cnnviz.params import to_json
+
+    return {"variant": task.suffix, "values": {k: to_json(v) for k, v in task.values.items()},
+            "files": {path: sha256_bytes(data) for path, data in task.files.items()}}
 
 
 def _record_failed(plan: Plan, task: Task, result: RenderResult, verbose: bool) -> None:
@@ -364,6 +375,9 @@ def make_job(plan: Plan, task: Task, verbose: bool) -> RenderJob:
         sys_path=(str(ROOT),),
         expected_files={**plan.ctx.worker_files(), **task.modules},
         versions={k: v for k, v in plan.ctx.versions.items() if k != "pipeline"},
+        values=dict(task.values),
+        files=dict(task.files),
+        module_file=task.spec.path,
     )
 
 
@@ -421,6 +435,33 @@ def run(plan: Plan, manifest: Manifest, client, *, verbose: bool = False,
                 task = futures[fut]
                 task.status = "interrupted" if task.status == "running" else "not started"
         raise
+
+
+def run_in_process(plan: Plan, manifest: Manifest, *, verbose: bool = False, cancel=None,
+                   on_start: Callable[[Task], None] = lambda task: None,
+                   on_done: Callable[[Task], None] = lambda task: None) -> None:
+    """Render ``plan.todo`` one after the other in this process, without dask (the Python and
+    Jupyter API: no cluster to start, Manim imported once).  Same jobs, same worker function,
+    same atomic outputs and manifest as :func:`run`.  ``cancel`` (a ``threading.Event``) stops
+    the scene being rendered at its next animation: that task ends ``cancelled`` (no log)."""
+    started = time.monotonic()
+    for task in plan.todo:
+        if cancel is not None and cancel.is_set():
+            task.status = "cancelled"
+            continue
+        task.status = "running"
+        on_start(task)
+        result = render_scene(make_job(plan, task, verbose), cancel=cancel)
+        task.seconds = result.seconds or round(time.monotonic() - started, 2)
+        task.peak_rss_mb = result.peak_rss_mb
+        task.worker = result.host
+        if result.status != "ok" and result.error == "cancelled":
+            task.status = "cancelled"
+        elif result.status == "ok" and result.data is not None:
+            _record_ok(plan, manifest, task, result, verbose)
+        else:
+            _record_failed(plan, task, result, verbose)
+        on_done(task)
 
 
 def _note_running(client, by_key: dict, on_start) -> None:

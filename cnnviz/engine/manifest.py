@@ -35,6 +35,8 @@ FIELDS: dict[str, tuple[type, ...]] = {
     "transparent": (bool,), "seconds": _NUMBER, "peak_rss_mb": _NUMBER, "worker_peak_rss_mb": _NUMBER,
     "import_seconds": _NUMBER, "worker": (str,), "rendered_at": (str,),
     "frames_in": (int,), "frames_written": (int,), "palette_colors": (int,),
+    # a custom render: the suffix of its file name, its values, its photo files (path → SHA-256)
+    "variant": (str,), "values": (dict,), "files": (dict,),
 }
 REQUIRED = ("scene", "key", "bytes")
 

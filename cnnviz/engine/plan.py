@@ -16,7 +16,13 @@ the output: the scene's module and, transitively, the local modules it imports
 (found with ``ast``, never imported); every file of the ``cnnviz`` package that
 can change a render (its ``.py`` files and ``assets/``; not the gallery); the
 options (quality, format, layout, transparency); the versions of cnnviz, Manim,
-PyAV, Pillow, ziamath and NumPy; and :data:`PIPELINE_VERSION`.
+PyAV, Pillow, ziamath and NumPy; and :data:`PIPELINE_VERSION`.  A custom render
+(a :class:`Variant`: a teacher's own values) adds its values and the SHA-256 of
+every photo file among them (changing the file renders again).
+
+A custom render never writes where the notebook's example goes: its file name
+gets a readable suffix from its values (``ConvExampleExplainedClean@x=6x6-3fa2c1.gif``)
+or the name given to it (``--name``), always in the flat layout.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from cnnviz.files import sha256_file
 
 __all__ = [
     "QUALITIES", "RES_DIRS", "FORMATS", "LAYOUTS", "NOTEBOOK_RES", "PIPELINE_VERSION",
-    "SelectionError", "select", "Options", "Task", "Plan", "make_plan", "output_path",
+    "SelectionError", "select", "Options", "Variant", "Task", "Plan", "make_plan", "output_path",
     "KeyContext", "scene_files", "scene_source_files", "scene_key", "is_unchanged", "sha256_file",
 ]
 
@@ -234,7 +240,8 @@ def scene_sources(spec: registry.SceneSpec) -> dict[str, str]:
     return {rel_to_root(p): sha256_file(p) for p in scene_source_files(spec)}
 
 
-def scene_key(spec: registry.SceneSpec, ctx: KeyContext, options: dict, sources: dict[str, str] | None = None) -> str:
+def scene_key(spec: registry.SceneSpec, ctx: KeyContext, options: dict, sources: dict[str, str] | None = None,
+              variant: Variant | None = None) -> str:
     payload = {
         "scene": spec.name,
         "module": spec.module_name,
@@ -243,6 +250,9 @@ def scene_key(spec: registry.SceneSpec, ctx: KeyContext, options: dict, sources:
         "versions": ctx.versions,
         "options": options,
     }
+    if variant is not None and variant.values:  # the notebook's example keeps the key it always had
+        payload["values"] = variant.json_values()
+        payload["files"] = {path: hashlib.sha256(data).hexdigest() for path, data in sorted(variant.files.items())}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -273,6 +283,34 @@ class Options:
 
 
 @dataclasses.dataclass
+class Variant:
+    """A scene with a teacher's own values (checked by ``cnnviz.params.coerce``), rendered under
+    its own name.
+
+    ``values``: parameter → value, only those that differ from the notebook's example;
+    ``files``: path → content of every photo file among them (the content is keyed, and
+    shipped to the worker: no shared disk needed); ``name``: the ``--name`` given, else the
+    output's suffix comes from the values (:func:`cnnviz.params.variant_suffix`).
+    """
+
+    spec: registry.SceneSpec
+    values: dict = dataclasses.field(default_factory=dict)
+    name: str | None = None
+    files: dict[str, bytes] = dataclasses.field(default_factory=dict)
+
+    @property
+    def suffix(self) -> str:
+        from cnnviz.params import variant_suffix
+
+        return variant_suffix(self.values, self.name)
+
+    def json_values(self) -> dict:
+        from cnnviz.params import to_json
+
+        return {k: to_json(v) for k, v in self.values.items()}
+
+
+@dataclasses.dataclass
 class Task:
     """One output to produce; ``status``: pending | running | ok | skipped | failed | interrupted | not started."""
 
@@ -290,14 +328,30 @@ class Task:
     log: Path | None = None
     error: str = ""
     worker: str = ""
+    #: a custom render's values (parameter → value), its photo files, and its file-name suffix
+    values: dict = dataclasses.field(default_factory=dict)
+    files: dict[str, bytes] = dataclasses.field(default_factory=dict)
+    suffix: str = ""
+
+    @property
+    def label(self) -> str:
+        """How the task is named in messages and logs: the scene, and ``@suffix`` for a custom render."""
+        return f"{self.spec.name}@{self.suffix}" if self.suffix else self.spec.name
 
 
 def flat_rel(name: str, quality: str, fmt: str) -> str:
     return f"{QUALITIES[quality][0]}/{name}.{fmt}"
 
 
-def output_path(spec: registry.SceneSpec, options: Options) -> tuple[str, str]:
-    """(path relative to DIR, note) for one scene."""
+#: the note of a custom render in the notebook layout
+CUSTOM_NOTE = "flat path: a custom example never replaces the notebook's file"
+
+
+def output_path(spec: registry.SceneSpec, options: Options, suffix: str = "") -> tuple[str, str]:
+    """(path relative to DIR, note) for one scene; ``suffix``: a custom render's (flat, ``Name@suffix``)."""
+    if suffix:
+        return flat_rel(f"{spec.name}@{suffix}", options.quality, options.fmt), (
+            CUSTOM_NOTE if options.layout == "notebook" else "")
     if options.layout == "notebook":
         if options.fmt != "gif":
             return (flat_rel(spec.name, options.quality, options.fmt),
@@ -318,25 +372,36 @@ class Plan:
     ctx: KeyContext
 
 
-def make_plan(specs: list[registry.SceneSpec], options: Options, out: Path, manifest, force: bool = False) -> Plan:
-    """Tasks for ``specs`` under ``out``; those unchanged since the manifest's run are ``skipped``."""
+def make_plan(specs: list[registry.SceneSpec | Variant], options: Options, out: Path, manifest,
+              force: bool = False) -> Plan:
+    """Tasks for ``specs`` (scenes, or :class:`Variant` s: scenes with a teacher's values) under
+    ``out``; those unchanged since the manifest's run are ``skipped``.  Two variants that would
+    write one file with different values are a :class:`SelectionError`."""
     ctx = KeyContext.collect()
     opts = options.as_dict()
     tasks: list[Task] = []
-    seen_rel: set[str] = set()
+    seen_rel: dict[str, Task] = {}
     notes: dict[str, list[str]] = {}
-    for spec in specs:
-        rel, note = output_path(spec, options)
+    for item in specs:
+        variant = item if isinstance(item, Variant) else None
+        spec = variant.spec if variant else item
+        suffix = variant.suffix if variant else ""
+        rel, note = output_path(spec, options, suffix)
         if rel in seen_rel:
+            if variant and seen_rel[rel].values != variant.values:
+                raise SelectionError(f"two renders of {spec.name} would both write {rel}: "
+                                     "give them different names (--name, or name = \"…\" in a --params file)")
             continue
-        seen_rel.add(rel)
         files = scene_files(spec)
         digests = {p: sha256_file(p) for p in files}
         sources = {rel_to_root(p): d for p, d in digests.items()}
-        task = Task(spec=spec, output=out / rel, rel=rel, key=scene_key(spec, ctx, opts, sources),
-                    modules={files[p]: d for p, d in digests.items()}, note=note)
+        task = Task(spec=spec, output=out / rel, rel=rel, key=scene_key(spec, ctx, opts, sources, variant),
+                    modules={files[p]: d for p, d in digests.items()}, note=note,
+                    values=dict(variant.values) if variant else {}, files=dict(variant.files) if variant else {},
+                    suffix=suffix)
+        seen_rel[rel] = task
         if note:
-            notes.setdefault(note, []).append(spec.name)
+            notes.setdefault(note, []).append(task.label)
         tasks.append(task)
     if options.layout == "notebook" and options.fmt == "gif" and options.quality != "m":
         notes.setdefault(f"the notebook expects {NOTEBOOK_RES} (-q m); these GIFs are "

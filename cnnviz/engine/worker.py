@@ -91,6 +91,13 @@ class RenderJob:
     expected_files: dict[str, str] = dataclasses.field(default_factory=dict)
     #: distribution → version the client planned with (Manim, NumPy, …)
     versions: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: a custom render: parameter → value (the scene renders ``functools.partial(data, **values)``)
+    values: dict = dataclasses.field(default_factory=dict)
+    #: the photo files among ``values``: the client's path → the file's bytes (written here when
+    #: this machine has no identical copy at that path)
+    files: dict[str, bytes] = dataclasses.field(default_factory=dict)
+    #: an extra scene named by its file (``CNNVIZ_EXTRA_SCENES=/path/my_scenes.py:MyScene``)
+    module_file: str = ""
 
 
 @dataclasses.dataclass
@@ -327,19 +334,79 @@ def manim_config(job: RenderJob, work: Path) -> dict:
     return cfg
 
 
-def _render_into(job: RenderJob, work: Path, result: RenderResult) -> Path:
+class Cancelled(Exception):
+    """The render was cancelled (``render_scene(job, cancel=event)``: the event was set)."""
+
+
+def _job_values(job: RenderJob, work: Path) -> dict:
+    """``job.values`` with each photo file at a path of this machine: the client's own path when
+    the file there has the same content, else a copy under ``work`` (same file name)."""
+    import hashlib
+
+    paths = {}
+    for path, data in job.files.items():
+        digest = hashlib.sha256(data).hexdigest()
+        here = Path(path)
+        try:
+            same = here.is_file() and sha256_file(here) == digest
+        except OSError:
+            same = False
+        if not same:
+            here = work / "inputs" / digest[:16] / Path(path).name
+            here.parent.mkdir(parents=True, exist_ok=True)
+            here.write_bytes(data)
+        paths[path] = str(here)
+    return {k: paths.get(v, v) if isinstance(v, str) else v for k, v in job.values.items()}
+
+
+def _scene_for(scene_cls, job: RenderJob, work: Path, cancel: threading.Event | None):
+    """The class to render: ``scene_cls`` with the job's values (``cnnviz.params.parametrised``),
+    and with ``cancel``, a check before every animation."""
+    if job.values:
+        from cnnviz.params import parametrised
+
+        scene_cls = parametrised(scene_cls, _job_values(job, work))
+    if cancel is None:
+        return scene_cls
+
+    def play(self, *args, **kwargs):
+        if cancel.is_set():
+            raise Cancelled("cancelled")
+        return super(cls, self).play(*args, **kwargs)
+
+    def wait(self, *args, **kwargs):
+        if cancel.is_set():
+            raise Cancelled("cancelled")
+        return super(cls, self).wait(*args, **kwargs)
+
+    cls = type(scene_cls.__name__, (scene_cls,), {"play": play, "wait": wait, "__module__": scene_cls.__module__})
+    return cls
+
+
+def _import_scene(job: RenderJob):
+    if job.module_file:
+        from cnnviz.registry import load_file_module
+
+        module = load_file_module(job.module, job.module_file)
+    else:
+        module = importlib.import_module(job.module)
+    scene_cls = getattr(module, job.scene, None)
+    if scene_cls is None:
+        raise LookupError(f"module {job.module} has no scene {job.scene}")
+    return scene_cls
+
+
+def _render_into(job: RenderJob, work: Path, result: RenderResult, cancel: threading.Event | None = None) -> Path:
     """Render the scene under ``work``; return the finished file."""
     t0 = time.perf_counter()
     from manim import tempconfig
 
-    module = importlib.import_module(job.module)
-    scene_cls = getattr(module, job.scene, None)
-    if scene_cls is None:
-        raise LookupError(f"module {job.module} has no scene {job.scene}")
+    scene_cls = _import_scene(job)
     result.import_seconds = round(time.perf_counter() - t0, 3)
     mismatch = check_same_code(job)
     if mismatch:
         raise RuntimeError(mismatch)
+    scene_cls = _scene_for(scene_cls, job, work, cancel)
     t1 = time.perf_counter()
     with tempconfig(manim_config(job, work)):
         scene = scene_cls()
@@ -360,13 +427,17 @@ def _render_into(job: RenderJob, work: Path, result: RenderResult) -> Path:
     return final
 
 
-def render_scene(job: RenderJob) -> RenderResult:
-    """Render one scene in this process and return the finished file's bytes (see the module doc)."""
+def render_scene(job: RenderJob, cancel: threading.Event | None = None) -> RenderResult:
+    """Render one scene in this process and return the finished file's bytes (see the module doc).
+
+    ``cancel`` (in-process renders, e.g. ``cnnviz.explore``): when set, the scene stops at its
+    next animation and the result fails with ``error="cancelled"``.
+    """
     with _ONE_AT_A_TIME:
-        return _render_scene(job)
+        return _render_scene(job, cancel)
 
 
-def _render_scene(job: RenderJob) -> RenderResult:
+def _render_scene(job: RenderJob, cancel: threading.Event | None = None) -> RenderResult:
     start = time.perf_counter()
     result = RenderResult(scene=job.scene, host=socket.gethostname(), pid=os.getpid())
     for extra in job.sys_path:
@@ -379,9 +450,11 @@ def _render_scene(job: RenderJob) -> RenderResult:
     try:
         capture = contextlib.nullcontext() if job.verbose else _capture_output(captured)
         with capture:
-            final = _render_into(job, work, result)
+            final = _render_into(job, work, result, cancel)
         result.data = final.read_bytes()
         result.status = "ok"
+    except Cancelled:
+        result.error = "cancelled"
     except Exception as exc:  # noqa: BLE001 - the scene's failure is the result
         result.error = f"{type(exc).__name__}: {exc}"
         result.traceback = traceback.format_exc()
