@@ -60,7 +60,7 @@ def _open_checked(path: Path) -> Image.Image:
     if not path.exists():
         raise ValueError(f"{shown}: no such file ({path})")
     if not path.is_file():
-        raise ValueError(f"{shown} is not a file")
+        raise ValueError(f"{path} is not a file (a folder?): give a PNG or JPEG file")
     limit = Image.MAX_IMAGE_PIXELS
     try:
         with warnings.catch_warnings():

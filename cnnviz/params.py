@@ -300,8 +300,10 @@ def scene_params(scene_cls) -> dict[str, ParamSpec]:
 
 _TRUE = {"true": True, "True": True, "false": False, "False": False}
 _NONE = {"None", "none", "null"}
-#: a bare word taken as text: a name, a path, a file name (no brackets, quotes or commas)
-_BARE = re.compile(r"[\w.~/\\:+\- ]+")
+#: a bare word taken as text: a name, a path, a file name (no brackets, quotes, commas or colons)
+_BARE = re.compile(r"[\w.~/\\+\- ]+")
+#: what Python reads as an expression but a person meant as a path: ``cat.png``, ``photos/cat.png``
+_PATHLIKE = re.compile(r"[\w.~/\\+\- ]*([/\\~][\w.~/\\+\- ]*|\.[A-Za-z]\w{0,4})")
 
 
 def _ast_value(node: ast.AST, depth: int, count: list[int]):
@@ -397,7 +399,7 @@ def parse_literal(text: str):
         try:
             value = _ast_value(body, 0, [0])
         except ValueError:
-            if _BARE.fullmatch(s) and not s[0].isdigit() and s[0] not in "+-":
+            if _PATHLIKE.fullmatch(s) and not s[0].isdigit() and s[0] not in "+-":
                 return s  # e.g. photos/cat.png or ~/my-photo.jpg: a path, not an expression
             raise
         return check_literal(value)
@@ -603,9 +605,6 @@ def _unknown(scene: str, name: str, specs: dict[str, ParamSpec]) -> str:
     if not specs:
         return f"unknown parameter '{name}': {scene} takes no parameters yet"
     close = difflib.get_close_matches(name, list(specs), n=3, cutoff=0.5)
-    if not close:
-        lower = {n.lower(): n for n in specs}
-        close = [lower[c] for c in difflib.get_close_matches(name.lower(), list(lower), n=3, cutoff=0.3)]
     hint = f"did you mean: {', '.join(close)}?" if close else f"it takes {', '.join(specs)}"
     return f"unknown parameter '{name}' for {scene}; {hint} (see `render.py params {scene}`)"
 

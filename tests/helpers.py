@@ -13,7 +13,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
 EXTRAS = ",".join(f"cli_scenes:{n}" for n in (
-    "CliQuick", "CliBroken", "CliSlow", "CliTiny", "CliKilledOnce", "CliKilledAlways", "CliMemoryHog"))
+    "CliQuick", "CliBroken", "CliSlow", "CliTiny", "CliKilledOnce", "CliKilledAlways", "CliMemoryHog", "CliParams"))
 LOW = (854, 480)
 
 
