@@ -63,7 +63,8 @@ def find_outputs(out: Path) -> dict[str, dict]:
             continue
         ext = Path(rel).suffix.lstrip(".")
         res = QUALITIES.get(e.get("quality", ""), ("",))[0]
-        label = f"{ext.upper()} {res}".strip() + (" (notebook path)" if e.get("layout") == "notebook" and ext == "gif" else "")
+        at_notebook_path = e.get("layout") == "notebook" and ext == "gif" and not e.get("variant")
+        label = f"{ext.upper()} {res}".strip() + (" (notebook path)" if at_notebook_path else "")
         card = f"{name}@{e['variant']}" if e.get("variant") else name
         if card in found and any(r == rel for r, _ in found[card]["files"]):
             continue

@@ -195,15 +195,15 @@ def _num(v) -> str:
 def data_function(scene_cls_or_fn) -> tuple[Any, dict]:
     """(the underlying function, the keywords bound by ``functools.partial``) of a scene's data.
 
-    Accepts a Scene class (its ``data``), a function or a partial.
+    Accepts a Scene class (its ``data``; ``(None, {})`` without one), a function or a partial.
     """
     fn = scene_cls_or_fn
     if isinstance(fn, type):
         fn = inspect.getattr_static(fn, "data", None)
         if isinstance(fn, staticmethod):
             fn = fn.__func__
-        if fn is None:
-            raise TypeError(f"{scene_cls_or_fn.__name__} has no data function (data = staticmethod(fn))")
+        if fn is None:  # a scene without a data function: no parameters
+            return None, {}
     bound: dict = {}
     positional = 0
     while isinstance(fn, functools.partial):
@@ -292,6 +292,8 @@ def scene_params(scene_cls) -> dict[str, ParamSpec]:
     ``functools.partial`` (``data = staticmethod(partial(fn, c=3))``) are not parameters.
     """
     fn, bound = data_function(scene_cls)
+    if fn is None:
+        return {}
     skip = bound.pop("*positional", 0)
     return dict(_params_of(fn, frozenset(bound), skip))
 
@@ -730,9 +732,14 @@ def check(scene_cls, values: dict, *, spec=None, layout: bool = True) -> list[st
     except Exception as exc:  # noqa: BLE001
         return [f"the scene cannot draw these values ({type(exc).__name__}: {exc}): "
                 "a bug in the scene, please report it"]
-    lines = [f"does not fit the screen with these values: {p.kind}: {p.what} ({p.step})" for p in problems]
-    if len(lines) > 5:
-        lines = lines[:5] + [f"and {len(lines) - 5} more layout problems with these values"]
+    by_kind: dict[str, list] = {}
+    for p in problems:
+        by_kind.setdefault(p.kind, []).append(p)
+    lines = []
+    for kind, found in by_kind.items():  # one line per kind of problem: the first, and how many more
+        first = found[0]
+        more = f" (and {len(found) - 1} more like it)" if len(found) > 1 else ""
+        lines.append(f"does not fit the screen with these values: {kind}: {first.what} ({first.step}){more}")
     return lines
 
 

@@ -216,7 +216,7 @@ class ConvExampleData:
 
 
 def conv_example_data(
-    x: Annotated[Grid, Param("the input image: rows of numbers", min=-999, max=999, max_shape=(9, 9),
+    x: Annotated[Grid, Param("the input image: rows of numbers", min=-999, max=999, max_shape=(6, 6),
                              noun="input")] = EXAMPLE_INPUT,
     w: Annotated[Grid | None, Param("the kernel (default: a 3×3 vertical-edge detector)", min=-99, max=99,
                                     max_shape=(5, 5), noun="kernel")] = None,

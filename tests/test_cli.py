@@ -313,3 +313,273 @@ def test_transparent_gif_has_transparent_background(tmp_path):
     alpha = rgba.getchannel("A")
     assert alpha.getextrema() == (0, 255)
     assert rgba.getpixel((5, 5))[3] == 0  # the corner is background
+
+
+# ---------------------------------------------------------------------------------- your own example (issue 16)
+
+import re  # noqa: E402
+import textwrap  # noqa: E402
+
+from test_params import make_photos  # noqa: E402
+
+
+@pytest.fixture()
+def params_runner(monkeypatch):
+    """The in-process CLI with the fixture scenes importable (CliParams is imported to read its signature)."""
+    monkeypatch.setenv("CNNVIZ_EXTRA_SCENES", EXTRAS)
+    monkeypatch.syspath_prepend(str(FIXTURES))
+    return CliRunner()
+
+
+def _errors(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.startswith("error: ")]
+
+
+def test_params_command_prints_name_type_default_limits_meaning(params_runner):
+    r = params_runner.invoke(render.cli, ["params", "CliParams"])
+    assert r.exit_code == 0, r.output
+    rows = [re.split(r"\s{2,}", line.strip()) for line in r.output.splitlines()[:5]]
+    assert rows[0] == ["parameter", "type", "default", "limits", "meaning"]
+    assert rows[1] == ["n", "int", "3", "1 to 12", "how many squares"]
+    assert rows[2] == ["grid", "grid", "[[1, 2], [3, 4]]", "each -99 to 99; at most 3×3", "numbers whose sum is shown"]
+    assert rows[3][:3] == ["photo", "photo", '"camera"'] and "PNG/JPEG" in rows[3][3]
+    assert rows[4][:3] == ["label", "text", '"cnnviz"']
+    assert "colour" not in r.output  # not annotated: not a parameter
+    data = json.loads(params_runner.invoke(render.cli, ["params", "CliParams", "--json"]).output)
+    assert [d["name"] for d in data] == ["n", "grid", "photo", "label"]
+    assert data[0] == {**data[0], "type": "int", "default": 3, "min": 1, "max": 12, "help": "how many squares"}
+    r = params_runner.invoke(render.cli, ["params", "CliQuick"])
+    assert r.exit_code == 0 and "takes no parameters yet" in r.output
+    r = params_runner.invoke(render.cli, ["params", "CliParam"])
+    assert r.exit_code == 2 and "did you mean: CliParams" in r.output
+
+
+def test_list_json_includes_parameters(params_runner):
+    data = {d["name"]: d for d in json.loads(params_runner.invoke(render.cli, ["list", "--json"]).output)}
+    assert [p["name"] for p in data["CliParams"]["parameters"]] == ["n", "grid", "photo", "label"]
+    assert [p["name"] for p in data["ConvExampleExplainedClean"]["parameters"]] == ["x", "w", "n_explained"]
+    assert data["ConvExampleExplainedClean"]["parameters"][0]["limits"] == "each -999 to 999; at most 6×6"
+    assert data["CliQuick"]["parameters"] == []
+
+
+def test_bad_values_are_one_line_each_exit_2_before_anything_renders(tmp_path):
+    out = tmp_path / "out"
+    r = run_cli(tmp_path, "render", "CliParams", "-q", "l", "--out", str(out),
+                "--set", "n=0", "--set", "grid=[[1, 2], [3]]", "--set", "nn=1", "--set", "grid2=1",
+                "--set", 'label=__import__("os").system("touch PWNED")', "--set", "x=[[1, 2]", "--set", "oops")
+    assert r.returncode == 2, r.stdout + r.stderr
+    errors = _errors(r.stderr)
+    assert errors[0].startswith('error: --set label="__import__(') and errors[0].endswith(
+        ': only numbers, [lists], "text", true/false and none are accepted')
+    assert errors[1:] == [
+        'error: --set x="[[1, 2]": not a value: give a number, [lists of numbers], "text" or true/false',
+        'error: --set "oops": write NAME=VALUE, e.g. --set n=7 or --set \'x=[[1, 2], [3, 4]]\'',
+        "error: CliParams: unknown parameter 'nn' for CliParams; did you mean: n? (see `render.py params CliParams`)",
+        "error: CliParams: unknown parameter 'grid2' for CliParams; did you mean: grid? (see `render.py params "
+        "CliParams`)",
+        "error: CliParams: n is 0: it must be from 1 to 12",
+        "error: CliParams: grid is not rectangular: row 2 has 1 number and row 1 has 2 numbers",
+    ], r.stderr
+    assert "Traceback" not in r.stderr and "dashboard" not in r.stdout
+    assert not out.exists() and not (tmp_path / "PWNED").exists()
+
+
+def test_the_scenes_own_refusal_and_the_layout_check_stop_the_run(tmp_path):
+    out = tmp_path / "out"
+    r = run_cli(tmp_path, "render", "CliParams", "-q", "l", "--out", str(out), "--set", "n=7")
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert _errors(r.stderr) == ["error: CliParams@n=7: seven squares are refused by this scene's data function"]
+    r = run_cli(tmp_path, "render", "CliParams", "-q", "l", "--out", str(out), "--set", "n=12")
+    assert r.returncode == 2, r.stdout + r.stderr
+    errors = _errors(r.stderr)
+    assert len(errors) == 1 and errors[0].startswith(
+        "error: CliParams@n=12: does not fit the screen with these values: out-of-frame: VGroup spans"), errors
+    r = run_cli(tmp_path, "render", "CliParams", "-q", "l", "--out", str(out), "--set", "grid=[[1, 2, 3, 4]]")
+    assert r.returncode == 2
+    assert _errors(r.stderr) == ["error: CliParams: grid: a 1×4 grid is too large: a grid of at most 3×3 fits this "
+                                 "scene at a readable size"]
+    assert "dashboard" not in r.stdout and not (out / "480p15").exists()
+
+
+def test_photos_that_are_not_photos_are_one_line_each(tmp_path):
+    photos = make_photos(tmp_path / "photos")
+    toml = tmp_path / "bad.toml"
+    toml.write_text("".join(f'[[CliParams]]\nphoto = "photos/{photos[k].name}"\n'
+                            for k in ("text", "truncated", "gif", "bomb")), encoding="utf-8")
+    r = run_cli(tmp_path, "render", "--params", str(toml), "-q", "l", "--out", str(tmp_path / "out"))
+    assert r.returncode == 2, r.stdout + r.stderr
+    errors = _errors(r.stderr)
+    assert len(errors) == 4, r.stderr
+    assert errors[0] == ("error: bad.toml: CliParams: photo: notes.png is not an image (not a PNG or JPEG file "
+                         "Pillow can read)")
+    assert errors[1].startswith("error: bad.toml: CliParams: photo: broken.jpg cannot be decoded as an image (")
+    assert errors[2] == "error: bad.toml: CliParams: photo: anim.gif is a GIF image: give a PNG or JPEG file"
+    assert errors[3] == ("error: bad.toml: CliParams: photo: bomb.png has more pixels than Pillow's safety limit of "
+                         "89,478,485 (a decompression bomb?): give a smaller image")
+    r = run_cli(tmp_path, "render", "CliParams", "--photo", str(photos["bomb"]), "-q", "l")
+    assert r.returncode == 2 and len(_errors(r.stderr)) == 1 and "decompression bomb" in r.stderr
+    r = run_cli(tmp_path, "render", "CliQuick", "--photo", str(photos["png"]), "-q", "l")
+    assert r.returncode == 2 and _errors(r.stderr) == [
+        "error: CliQuick takes no photo (--photo): see `render.py params CliQuick`"]
+
+
+def test_custom_render_never_overwrites_the_default_and_the_manifest_records_its_values(tmp_path):
+    out = tmp_path / "out"
+    photos = make_photos(tmp_path / "photos")
+    r = run_cli(tmp_path, "render", "CliParams", "-q", "l", "--out", str(out), "-j", "1")
+    assert r.returncode == 0, r.stdout + r.stderr
+    default = out / "480p15" / "CliParams.gif"
+    before = default.read_bytes()
+
+    r = run_cli(tmp_path, "render", "CliParams", "-q", "l", "--out", str(out), "-j", "1",
+                "--set", "n=2", "--set", "grid=[[5, 6], [7, 8]]", "--photo", "photos/mine.png")
+    assert r.returncode == 0, r.stdout + r.stderr
+    rel = f"480p15/CliParams@n=2,grid=2x2-{_digest([[5, 6], [7, 8]])},photo=mine.gif"
+    custom = out / rel
+    assert_looping_gif(custom, LOW)
+    assert default.read_bytes() == before and custom.read_bytes() != before
+    entry = json.loads((out / MANIFEST_NAME).read_text())["outputs"][rel]
+    mine = str(photos["png"].resolve())
+    assert entry["values"] == {"n": 2, "grid": [[5, 6], [7, 8]], "photo": mine}
+    assert entry["files"] == {mine: _sha(photos["png"])} and entry["variant"] == rel[len("480p15/CliParams@"):-4]
+    assert "CliParams@n=2" in r.stdout
+
+    # the same values: unchanged; the photo file changed: rendered again, at the same path
+    r = run_cli(tmp_path, "render", "CliParams", "-q", "l", "--out", str(out),
+                "--set", "n=2", "--set", "grid=[[5, 6], [7, 8]]", "--photo", "photos/mine.png")
+    assert r.returncode == 0 and "1 skipped" in r.stdout, r.stdout
+    Image.open(photos["jpeg"]).save(photos["png"])  # her PNG, edited
+    r = run_cli(tmp_path, "render", "CliParams", "-q", "l", "--out", str(out), "-j", "1",
+                "--set", "n=2", "--set", "grid=[[5, 6], [7, 8]]", "--photo", "photos/mine.png")
+    assert r.returncode == 0 and "1 rendered, 0 skipped" in r.stdout, r.stdout
+    assert json.loads((out / MANIFEST_NAME).read_text())["outputs"][rel]["files"] == {mine: _sha(photos["png"])}
+
+    # --name; the notebook layout never receives a custom render; a value equal to the default is no value
+    r = run_cli(tmp_path, "render", "CliParams", "-q", "l", "--out", str(out), "-j", "1", "--set", "n=4",
+                "--name", "week3", "--layout", "notebook")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert (out / "480p15" / "CliParams@week3.gif").is_file()
+    assert "a custom example never replaces the notebook's file" in r.stdout
+    r = run_cli(tmp_path, "render", "CliParams", "-q", "l", "--out", str(out), "--set", "n=3")
+    assert r.returncode == 0 and "1 skipped" in r.stdout and "CliParams.gif" in r.stdout
+    assert default.read_bytes() == before
+
+    r = run_cli(tmp_path, "gallery", "--out", str(out))
+    page = (out / "index.html").read_text()
+    assert r.returncode == 0 and 'id="CliParams@week3"' in page
+    assert f"your example: grid = [[5, 6], [7, 8]], n = 2, photo = {mine}</p>" in page
+    assert "your example: n = 4</p>" in page and "(notebook path)" not in page
+
+
+def _sha(path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _digest(value) -> str:
+    import hashlib
+
+    return hashlib.sha256(json.dumps(value).encode()).hexdigest()[:6]
+
+
+def test_params_file_renders_several_scenes_in_one_run(tmp_path):
+    photos = make_photos(tmp_path / "course" / "photos")
+    toml = tmp_path / "course" / "variant.toml"
+    toml.write_text(textwrap.dedent('''
+        # a course variant: three renders of CliParams, and CliQuick as it is
+        [[CliParams]]
+        n = 1
+        label = "week 3"
+        [[CliParams]]
+        photo = "photos/my photo.jpg"
+        name = "photo"
+        [[CliParams]]
+        grid = [[-1, 0, 1]]
+
+        [CliQuick]
+    '''), encoding="utf-8")
+    out = tmp_path / "out"
+    r = run_cli(tmp_path, "render", "--params", str(toml), "-q", "l", "--out", str(out), "-j", "1")
+    assert r.returncode == 0, r.stdout + r.stderr
+    outputs = json.loads((out / MANIFEST_NAME).read_text())["outputs"]
+    assert sorted(outputs) == sorted([
+        "480p15/CliParams@n=1,label=week_3.gif", "480p15/CliParams@photo.gif",
+        f"480p15/CliParams@grid=1x3-{_digest([[-1, 0, 1]])}.gif", "480p15/CliQuick.gif"])
+    assert outputs["480p15/CliParams@photo.gif"]["values"] == {"photo": str(photos["jpeg"].resolve())}
+    assert "4 rendered" in r.stdout
+
+    toml.write_text('[CliParam]\nn = 1\n[CliParams]\nm = 1\n', encoding="utf-8")
+    r = run_cli(tmp_path, "render", "--params", str(toml), "-q", "l", "--out", str(out))
+    assert r.returncode == 2
+    assert _errors(r.stderr) == [
+        "error: variant.toml: unknown scene 'CliParam'; did you mean: CliParams?",
+        "error: variant.toml: CliParams: unknown parameter 'm' for CliParams; it takes n, grid, photo, label (see "
+        "`render.py params CliParams`)"]
+
+
+def test_set_needs_named_scenes(params_runner):
+    r = params_runner.invoke(render.cli, ["render", "--all", "--set", "n=3"])
+    assert r.exit_code == 2 and "--set, --photo and --name apply to the scenes named" in r.output
+
+
+def _readme_recipe() -> tuple[str, str]:
+    """The README's "scene of your own" recipe: its Python file and its command."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(# my_scenes\.py.*?)```", text, re.S).group(1)
+    command = re.search(r"```sh\n(CNNVIZ_EXTRA_SCENES=\S*my_scenes\.py:\S+ [^\n]*)\n```", text).group(1)
+    return code, command
+
+
+def test_readme_recipe_for_a_scene_of_your_own_works_as_written(tmp_path):
+    """A module outside the repository, named by its path: no PYTHONPATH, renders her numbers (not the default)."""
+    code, command = _readme_recipe()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "my_scenes.py").write_text(code, encoding="utf-8")
+    env_part, _, rest = command.partition(" ")
+    entry = env_part.split("=", 1)[1].replace("/path/to/my_scenes.py", str(elsewhere / "my_scenes.py"))
+    scene = entry.rpartition(":")[2]
+    args = rest.split()
+    assert args[:3] == [".venv/bin/python", "render.py", "render"] and args[3] == scene
+    out = tmp_path / "out"
+    env = {"CNNVIZ_EXTRA_SCENES": entry, "PYTHONPATH": ""}
+    r = subprocess.run([sys.executable, str(ROOT / "render.py"), *args[2:], "--format", "png", "--out", str(out),
+                        "-j", "1"], cwd=elsewhere, env={**cli_env(tmp_path), **env}, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    poster = out / "480p15" / f"{scene}.png"
+    assert Image.open(poster).size == LOW
+
+    # her numbers, not the notebook's: the data says so, and the picture differs from the default's
+    from cnnviz.registry import load_file_module
+
+    mod = load_file_module("readme_recipe_check", str(elsewhere / "my_scenes.py"))
+    base = getattr(mod, scene).__mro__[1]
+    assert getattr(mod, scene).data().in_shape != base.data().in_shape
+    r = run_cli(tmp_path, "render", base.__name__, "-q", "l", "--format", "png", "--out", str(out), "-j", "1")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert (out / "480p15" / f"{base.__name__}.png").read_bytes() != poster.read_bytes()
+
+
+def test_the_old_recipe_is_gone_from_the_readme():
+    assert "staticmethod(lambda: data_fn(n=7, f=5))" not in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("source, message", [
+    ("import does_not_exist_anywhere\n", "cannot import scene Mine from {path}: ModuleNotFoundError: No module "
+                                         "named 'does_not_exist_anywhere'"),
+    ("class Other:\n    pass\n", "{path} defines no class Mine"),
+    ("class Mine(:\n", "cannot read {path} (line 1:"),
+    (None, "no such file {path}"),
+])
+def test_a_scene_of_your_own_that_cannot_be_imported_is_a_usage_error(tmp_path, monkeypatch, source, message):
+    path = tmp_path / "mine.py"
+    if source is not None:
+        path.write_text(source if "class Mine" in source or "Other" in source else source + "class Mine:\n    pass\n",
+                        encoding="utf-8")
+    monkeypatch.setenv("CNNVIZ_EXTRA_SCENES", f"{path}:Mine")
+    r = CliRunner().invoke(render.cli, ["render", "Mine", "-q", "l", "--out", str(tmp_path / "out")])
+    assert r.exit_code == 2, r.output
+    assert message.format(path=path) in r.output
+    assert "Traceback" not in r.output and not (tmp_path / "out").exists()
