@@ -18,10 +18,10 @@ _API = ("render", "show", "explore", "parameters")
 
 
 def __getattr__(name: str):
-    if name in _API:
-        from cnnviz import api
+    if name in _API:  # imported by name: the cache key of a scene (which follows imports) does not include the API
+        import importlib
 
-        return getattr(api, name)
+        return getattr(importlib.import_module("cnnviz.api"), name)
     raise AttributeError(f"module 'cnnviz' has no attribute {name!r}")
 
 

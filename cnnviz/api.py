@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import html
+import inspect
 import json
 import threading
 from pathlib import Path
@@ -33,7 +34,7 @@ from cnnviz.engine import outputs
 from cnnviz.engine import plan as planning
 from cnnviz.params import ParamError
 
-__all__ = ["render", "show", "explore", "parameters", "prepare", "check_plan", "RenderError", "Cancelled",
+__all__ = ["render", "show", "explore", "parameters", "prepare", "check", "check_plan", "RenderError", "Cancelled",
            "Explorer", "ParamError"]
 
 
@@ -94,12 +95,71 @@ def prepare(spec: registry.SceneSpec, raw: dict, *, name: str | None = None, bas
     return planning.Variant(spec, custom, name, files), cls
 
 
+def _layout_problems(spec, cls) -> list:
+    """The layout check on ``cls``, with Manim's text cache in a temporary folder (not ./media)."""
+    import tempfile
+
+    from manim import tempconfig
+
+    from cnnviz import layout
+
+    kwargs = {}
+    params = inspect.signature(layout.check_scene).parameters
+    if spec is not None and "min_font" in params and hasattr(registry, "min_font"):
+        kwargs["min_font"] = registry.min_font(spec)
+    with tempfile.TemporaryDirectory(prefix="cnnviz-check-") as tmp:
+        media = Path(tmp) / "media"
+        with tempconfig({"media_dir": str(media), "text_dir": str(media / "texts"), "tex_dir": str(media / "Tex")}):
+            return layout.check_scene(cls, **kwargs)
+
+
+def check(scene_cls, values: dict, *, spec=None, layout: bool = True) -> list[str]:
+    """What stops ``scene_cls`` from rendering ``values`` (already :func:`coerce`-d), one line each:
+
+    1. the scene's data function called with them: a ``ValueError`` is the core's (or the
+       data function's) refusal, reported in its own words;
+    2. with ``layout``, the layout check (:func:`cnnviz.layout.check_scene`) on the scene drawn
+       with them: text too small, out of frame, overlapping, a value not shown.
+
+    An empty list: the values are good.  Anything else the data function or the scene raises
+    is a bug of the scene (not of the values): reported as such, as one line.
+    """
+    if not values:
+        return []
+    cls = P.parametrised(scene_cls, values)
+    try:
+        cls.data()
+    except ValueError as exc:
+        return [str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__]
+    except Exception as exc:  # noqa: BLE001 - a bug, said in one line
+        return [f"the scene's data function failed on these values ({type(exc).__name__}: {exc}): "
+                "a bug in the scene, please report it"]
+    if not layout:
+        return []
+    try:
+        problems = _layout_problems(spec, cls)
+    except ValueError as exc:
+        return [str(exc).strip().splitlines()[0]]
+    except Exception as exc:  # noqa: BLE001
+        return [f"the scene cannot draw these values ({type(exc).__name__}: {exc}): "
+                "a bug in the scene, please report it"]
+    by_kind: dict[str, list] = {}
+    for p in problems:
+        by_kind.setdefault(p.kind, []).append(p)
+    lines = []
+    for kind, found in by_kind.items():  # one line per kind of problem: the first, and how many more
+        first = found[0]
+        more = f" (and {len(found) - 1} more like it)" if len(found) > 1 else ""
+        lines.append(f"does not fit the screen with these values: {kind}: {first.what} ({first.step}){more}")
+    return lines
+
+
 _CHECKED: dict[str, list[str]] = {}  # what check_plan found, by scene, values and code (this process)
 
 
 def check_plan(plan: planning.Plan, classes: dict[str, type]) -> list[str]:
     """The problems (``Scene: line``) of every custom render ``plan`` will render: the data
-    function's refusal and the layout check on her values (:func:`cnnviz.params.check`).
+    function's refusal and the layout check on her values (:func:`check`).
     ``classes``: scene name → class.  Renders that are unchanged were checked when they were made."""
     problems = []
     for task in plan.todo:
@@ -110,7 +170,7 @@ def check_plan(plan: planning.Plan, classes: dict[str, type]) -> list[str]:
                            sorted(task.modules.items()), plan.ctx.package_files], sort_keys=True)
         if memo not in _CHECKED:
             cls = classes.get(task.spec.name) or load_scene(task.spec)
-            _CHECKED[memo] = P.check(cls, task.values, spec=task.spec)
+            _CHECKED[memo] = check(cls, task.values, spec=task.spec)
         problems += [f"{task.label}: {line}" for line in _CHECKED[memo]]
     return problems
 

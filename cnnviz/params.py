@@ -23,8 +23,8 @@ from a second list:
   length, depth and size; **nothing is ever evaluated**;
 * :func:`coerce` — each value checked against its type and limits: one line per problem,
   naming the parameter and the limit (:class:`ParamError`);
-* :func:`check` — then the scene's own data function on those values (the core's refusal in
-  its words) and the layout check on the scene drawn with them;
+* :func:`cnnviz.api.check` — then the scene's own data function on those values (the core's
+  refusal in its words) and the layout check on the scene drawn with them;
 * :func:`parametrised` — the scene class that renders them: a subclass whose ``data`` is
   ``functools.partial(original, **values)``, so scene code keeps calling ``self.data()``.
 
@@ -34,8 +34,9 @@ Value types: ``int``, ``float``, ``bool``, ``str``, ``typing.Literal[...]`` (cho
 ``tuple[float | str | Literal, ...]``), :class:`Photo` (a built-in photo's name or a path to a
 PNG/JPEG; the file's content goes in the cache key) and ``X | None``.
 
-This module imports neither Manim nor the scene modules (:func:`check` imports the layout
-check when it is called).
+This module imports neither Manim nor the scene modules, nor, even inside its functions, any
+module that a render does not need: scene modules import it, and the cache key follows their
+imports.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ from typing import Any, Literal
 __all__ = [
     "Param", "Grid", "Vector", "Tensor3", "Photo", "ParamSpec", "ParamError", "RESERVED",
     "scene_params", "data_function", "coerce", "custom_values", "parse_literal", "check_literal",
-    "check", "parametrised", "photo_files", "variant_suffix", "to_json", "show_value", "Request",
+    "parametrised", "photo_files", "variant_suffix", "to_json", "show_value", "Request",
     "load_params_file",
 ]
 
@@ -682,65 +683,6 @@ def photo_files(scene_cls, values: dict) -> dict[str, bytes]:
     specs = scene_params(scene_cls)
     return {v: Path(v).read_bytes() for k, v in values.items()
             if k in specs and specs[k].kind == "photo" and isinstance(v, str) and not images.is_builtin(v)}
-
-
-def _layout_problems(spec, cls) -> list:
-    """The layout check on ``cls``, with Manim's text cache in a temporary folder (not ./media)."""
-    import tempfile
-
-    from manim import tempconfig
-
-    from cnnviz import layout, registry
-
-    kwargs = {}
-    params = inspect.signature(layout.check_scene).parameters
-    if spec is not None and "min_font" in params and hasattr(registry, "min_font"):
-        kwargs["min_font"] = registry.min_font(spec)
-    with tempfile.TemporaryDirectory(prefix="cnnviz-check-") as tmp:
-        media = Path(tmp) / "media"
-        with tempconfig({"media_dir": str(media), "text_dir": str(media / "texts"), "tex_dir": str(media / "Tex")}):
-            return layout.check_scene(cls, **kwargs)
-
-
-def check(scene_cls, values: dict, *, spec=None, layout: bool = True) -> list[str]:
-    """What stops ``scene_cls`` from rendering ``values`` (already :func:`coerce`-d), one line each:
-
-    1. the scene's data function called with them: a ``ValueError`` is the core's (or the
-       data function's) refusal, reported in its own words;
-    2. with ``layout``, the layout check (:func:`cnnviz.layout.check_scene`) on the scene drawn
-       with them: text too small, out of frame, overlapping, a value not shown.
-
-    An empty list: the values are good.  Anything else the data function or the scene raises
-    is a bug of the scene (not of the values): reported as such, as one line.
-    """
-    if not values:
-        return []
-    cls = parametrised(scene_cls, values)
-    try:
-        cls.data()
-    except ValueError as exc:
-        return [str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__]
-    except Exception as exc:  # noqa: BLE001 - a bug, said in one line
-        return [f"the scene's data function failed on these values ({type(exc).__name__}: {exc}): "
-                "a bug in the scene, please report it"]
-    if not layout:
-        return []
-    try:
-        problems = _layout_problems(spec, cls)
-    except ValueError as exc:
-        return [str(exc).strip().splitlines()[0]]
-    except Exception as exc:  # noqa: BLE001
-        return [f"the scene cannot draw these values ({type(exc).__name__}: {exc}): "
-                "a bug in the scene, please report it"]
-    by_kind: dict[str, list] = {}
-    for p in problems:
-        by_kind.setdefault(p.kind, []).append(p)
-    lines = []
-    for kind, found in by_kind.items():  # one line per kind of problem: the first, and how many more
-        first = found[0]
-        more = f" (and {len(found) - 1} more like it)" if len(found) > 1 else ""
-        lines.append(f"does not fit the screen with these values: {kind}: {first.what} ({first.step}){more}")
-    return lines
 
 
 # ------------------------------------------------------------------------------------------ naming

@@ -421,22 +421,24 @@ def test_conv_example_refuses_what_it_would_mislabel():
 
 
 def test_check_reports_the_cores_refusal_in_its_words():
+    from cnnviz import api
     from scenes.ch2_operator import ConvExampleExplainedClean
 
     values = params.coerce(ConvExampleExplainedClean, {"x": [[1, 2], [3, 4]]})
-    assert params.check(ConvExampleExplainedClean, values) == [
+    assert api.check(ConvExampleExplainedClean, values) == [
         "cannot convolve a 2×2 input with a 3×3 kernel: the 3×3 kernel is larger than the 2×2 padded input "
         "(padding 0)"]
 
 
 def test_check_reports_the_layout_with_her_values():
+    from cnnviz import api
     from scenes.ch2_hyperparams import OutputSizeFormula
 
     values = params.coerce(OutputSizeFormula, {"floor_case": [28, 3, 0, 2]})  # 28 cells: wider than the frame
-    lines = params.check(OutputSizeFormula, values)
+    lines = api.check(OutputSizeFormula, values)
     assert len(lines) == 1 and lines[0].startswith("does not fit the screen with these values: out-of-frame: ")
     assert lines[0].endswith("more like it)")
-    assert params.check(OutputSizeFormula, params.coerce(OutputSizeFormula, {"floor_case": [9, 3, 0, 2]})) == []
+    assert api.check(OutputSizeFormula, params.coerce(OutputSizeFormula, {"floor_case": [9, 3, 0, 2]})) == []
 
 
 def test_readme_table_of_parameters_is_up_to_date():
