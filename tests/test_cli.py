@@ -423,45 +423,63 @@ def test_photos_that_are_not_photos_are_one_line_each(tmp_path):
         "error: CliQuick takes no photo (--photo): see `render.py params CliQuick`"]
 
 
-def test_custom_render_never_overwrites_the_default_and_the_manifest_records_its_values(tmp_path):
+def test_custom_renders_in_one_run_never_overwrite_the_default_and_the_manifest_records_their_values(tmp_path):
+    """A --params file (a course variant): the notebook's example, three custom renders of one scene (a photo
+    given by a relative path with a space, a named one, text in the suffix) and another scene, in one run."""
+    photos = make_photos(tmp_path / "course" / "photos")
+    toml = tmp_path / "course" / "variant.toml"
+    toml.write_text(textwrap.dedent('''
+        # a course variant: CliParams as the notebook has it, three renders of your own, and CliQuick
+        [[CliParams]]
+        [[CliParams]]
+        n = 2
+        grid = [[5, 6], [7, 8]]
+        photo = "photos/my photo.jpg"
+        [[CliParams]]
+        n = 4
+        name = "week3"
+        [[CliParams]]
+        n = 1
+        label = "week 3"
+
+        [CliQuick]
+    '''), encoding="utf-8")
     out = tmp_path / "out"
-    photos = make_photos(tmp_path / "photos")
-    r = run_cli(tmp_path, "render", "CliParams", "-q", "l", "--out", str(out), "-j", "1")
+    r = run_cli(tmp_path, "render", "--params", str(toml), "-q", "l", "--out", str(out), "-j", "1",
+                "--layout", "notebook")
     assert r.returncode == 0, r.stdout + r.stderr
+    assert "5 rendered" in r.stdout and "a custom example never replaces the notebook's file" in r.stdout
+    custom = f"480p15/CliParams@n=2,grid=2x2-{_digest([[5, 6], [7, 8]])},photo=my_photo.gif"
+    outputs = json.loads((out / MANIFEST_NAME).read_text())["outputs"]
+    assert sorted(outputs) == sorted(["480p15/CliParams.gif", custom, "480p15/CliParams@week3.gif",
+                                      "480p15/CliParams@n=1,label=week_3.gif", "480p15/CliQuick.gif"])
+    mine = str(photos["jpeg"].resolve())
+    assert outputs[custom]["values"] == {"n": 2, "grid": [[5, 6], [7, 8]], "photo": mine}
+    assert outputs[custom]["files"] == {mine: _sha(photos["jpeg"])} and outputs[custom]["variant"] == custom[len("480p15/CliParams@"):-4]
+    assert outputs["480p15/CliParams@week3.gif"]["values"] == {"n": 4}
+    assert "values" not in outputs["480p15/CliParams.gif"]
     default = out / "480p15" / "CliParams.gif"
     before = default.read_bytes()
+    assert_looping_gif(out / custom, LOW)
+    assert (out / custom).read_bytes() != before
 
-    r = run_cli(tmp_path, "render", "CliParams", "-q", "l", "--out", str(out), "-j", "1",
-                "--set", "n=2", "--set", "grid=[[5, 6], [7, 8]]", "--photo", "photos/mine.png")
-    assert r.returncode == 0, r.stdout + r.stderr
-    rel = f"480p15/CliParams@n=2,grid=2x2-{_digest([[5, 6], [7, 8]])},photo=mine.gif"
-    custom = out / rel
-    assert_looping_gif(custom, LOW)
-    assert default.read_bytes() == before and custom.read_bytes() != before
-    entry = json.loads((out / MANIFEST_NAME).read_text())["outputs"][rel]
-    mine = str(photos["png"].resolve())
-    assert entry["values"] == {"n": 2, "grid": [[5, 6], [7, 8]], "photo": mine}
-    assert entry["files"] == {mine: _sha(photos["png"])} and entry["variant"] == rel[len("480p15/CliParams@"):-4]
-    assert "CliParams@n=2" in r.stdout
-
-    # the same values: unchanged; the photo file changed: rendered again, at the same path
-    r = run_cli(tmp_path, "render", "CliParams", "-q", "l", "--out", str(out),
-                "--set", "n=2", "--set", "grid=[[5, 6], [7, 8]]", "--photo", "photos/mine.png")
-    assert r.returncode == 0 and "1 skipped" in r.stdout, r.stdout
-    Image.open(photos["jpeg"]).save(photos["png"])  # her PNG, edited
-    r = run_cli(tmp_path, "render", "CliParams", "-q", "l", "--out", str(out), "-j", "1",
-                "--set", "n=2", "--set", "grid=[[5, 6], [7, 8]]", "--photo", "photos/mine.png")
-    assert r.returncode == 0 and "1 rendered, 0 skipped" in r.stdout, r.stdout
-    assert json.loads((out / MANIFEST_NAME).read_text())["outputs"][rel]["files"] == {mine: _sha(photos["png"])}
-
-    # --name; the notebook layout never receives a custom render; a value equal to the default is no value
-    r = run_cli(tmp_path, "render", "CliParams", "-q", "l", "--out", str(out), "-j", "1", "--set", "n=4",
-                "--name", "week3", "--layout", "notebook")
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert (out / "480p15" / "CliParams@week3.gif").is_file()
-    assert "a custom example never replaces the notebook's file" in r.stdout
-    r = run_cli(tmp_path, "render", "CliParams", "-q", "l", "--out", str(out), "--set", "n=3")
+    # the same values from the command line (--set, --photo, --name): unchanged, nothing renders
+    r = run_cli(tmp_path, "render", "CliParams", "-q", "l", "--out", str(out), "--layout", "notebook",
+                "--set", "n=2", "--set", "grid=[[5, 6], [7, 8]]", "--photo", "course/photos/my photo.jpg")
+    assert r.returncode == 0 and "1 skipped" in r.stdout and "dashboard" not in r.stdout, r.stdout + r.stderr
+    r = run_cli(tmp_path, "render", "CliParams", "-q", "l", "--out", str(out), "--layout", "notebook",
+                "--set", "n=4", "--name", "week3")
+    assert r.returncode == 0 and "1 skipped" in r.stdout and "CliParams@week3.gif" in r.stdout, r.stdout
+    r = run_cli(tmp_path, "render", "CliParams", "-q", "l", "--out", str(out), "--layout", "notebook",
+                "--set", "n=3")  # the notebook's value: the notebook's file
     assert r.returncode == 0 and "1 skipped" in r.stdout and "CliParams.gif" in r.stdout
+
+    # her photo changed: rendered again, at the same path; the notebook's file untouched
+    Image.open(photos["png"]).save(photos["jpeg"])
+    r = run_cli(tmp_path, "render", "CliParams", "-q", "l", "--out", str(out), "-j", "1", "--layout", "notebook",
+                "--set", "n=2", "--set", "grid=[[5, 6], [7, 8]]", "--photo", "course/photos/my photo.jpg")
+    assert r.returncode == 0 and "1 rendered, 0 skipped" in r.stdout, r.stdout
+    assert json.loads((out / MANIFEST_NAME).read_text())["outputs"][custom]["files"] == {mine: _sha(photos["jpeg"])}
     assert default.read_bytes() == before
 
     r = run_cli(tmp_path, "gallery", "--out", str(out))
@@ -483,39 +501,17 @@ def _digest(value) -> str:
     return hashlib.sha256(json.dumps(value).encode()).hexdigest()[:6]
 
 
-def test_params_file_renders_several_scenes_in_one_run(tmp_path):
-    photos = make_photos(tmp_path / "course" / "photos")
-    toml = tmp_path / "course" / "variant.toml"
-    toml.write_text(textwrap.dedent('''
-        # a course variant: three renders of CliParams, and CliQuick as it is
-        [[CliParams]]
-        n = 1
-        label = "week 3"
-        [[CliParams]]
-        photo = "photos/my photo.jpg"
-        name = "photo"
-        [[CliParams]]
-        grid = [[-1, 0, 1]]
-
-        [CliQuick]
-    '''), encoding="utf-8")
-    out = tmp_path / "out"
-    r = run_cli(tmp_path, "render", "--params", str(toml), "-q", "l", "--out", str(out), "-j", "1")
-    assert r.returncode == 0, r.stdout + r.stderr
-    outputs = json.loads((out / MANIFEST_NAME).read_text())["outputs"]
-    assert sorted(outputs) == sorted([
-        "480p15/CliParams@n=1,label=week_3.gif", "480p15/CliParams@photo.gif",
-        f"480p15/CliParams@grid=1x3-{_digest([[-1, 0, 1]])}.gif", "480p15/CliQuick.gif"])
-    assert outputs["480p15/CliParams@photo.gif"]["values"] == {"photo": str(photos["jpeg"].resolve())}
-    assert "4 rendered" in r.stdout
-
+def test_params_file_problems_are_usage_errors(tmp_path):
+    toml = tmp_path / "variant.toml"
     toml.write_text('[CliParam]\nn = 1\n[CliParams]\nm = 1\n', encoding="utf-8")
-    r = run_cli(tmp_path, "render", "--params", str(toml), "-q", "l", "--out", str(out))
+    r = run_cli(tmp_path, "render", "--params", str(toml), "-q", "l", "--out", str(tmp_path / "out"))
     assert r.returncode == 2
     assert _errors(r.stderr) == [
         "error: variant.toml: unknown scene 'CliParam'; did you mean: CliParams?",
         "error: variant.toml: CliParams: unknown parameter 'm' for CliParams; it takes n, grid, photo, label (see "
         "`render.py params CliParams`)"]
+    r = run_cli(tmp_path, "render", "--params", str(tmp_path / "nope.toml"), "-q", "l")
+    assert r.returncode == 2 and _errors(r.stderr) == [f"error: nope.toml: no such file ({tmp_path / 'nope.toml'})"]
 
 
 def test_set_needs_named_scenes(params_runner):
@@ -544,22 +540,21 @@ def test_readme_recipe_for_a_scene_of_your_own_works_as_written(tmp_path):
     assert args[:3] == [".venv/bin/python", "render.py", "render"] and args[3] == scene
     out = tmp_path / "out"
     env = {"CNNVIZ_EXTRA_SCENES": entry, "PYTHONPATH": ""}
-    r = subprocess.run([sys.executable, str(ROOT / "render.py"), *args[2:], "--format", "png", "--out", str(out),
+    from cnnviz.registry import load_file_module
+
+    mod = load_file_module("readme_recipe_check", str(elsewhere / "my_scenes.py"))
+    base = getattr(mod, scene).__mro__[1].__name__  # the catalog scene it varies
+    # her scene and the catalog's, one run: posters (the final picture) are quick
+    r = subprocess.run([sys.executable, str(ROOT / "render.py"), *args[2:], base, "--format", "png", "--out", str(out),
                         "-j", "1"], cwd=elsewhere, env={**cli_env(tmp_path), **env}, capture_output=True, text=True,
                        timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
     poster = out / "480p15" / f"{scene}.png"
     assert Image.open(poster).size == LOW
 
-    # her numbers, not the notebook's: the data says so, and the picture differs from the default's
-    from cnnviz.registry import load_file_module
-
-    mod = load_file_module("readme_recipe_check", str(elsewhere / "my_scenes.py"))
-    base = getattr(mod, scene).__mro__[1]
-    assert getattr(mod, scene).data().in_shape != base.data().in_shape
-    r = run_cli(tmp_path, "render", base.__name__, "-q", "l", "--format", "png", "--out", str(out), "-j", "1")
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert (out / "480p15" / f"{base.__name__}.png").read_bytes() != poster.read_bytes()
+    # her numbers, not the notebook's: the data says so, and the picture differs from the catalog scene's
+    assert getattr(mod, scene).data().in_shape != getattr(mod, scene).__mro__[1].data().in_shape
+    assert (out / "480p15" / f"{base}.png").read_bytes() != poster.read_bytes()
 
 
 def test_the_old_recipe_is_gone_from_the_readme():
