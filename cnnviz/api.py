@@ -157,9 +157,9 @@ def check(scene_cls, values: dict, *, spec=None, layout: bool = True) -> list[st
 _CHECKED: dict[str, list[str]] = {}  # what check_plan found, by scene, values and code (this process)
 
 
-def check_plan(plan: planning.Plan, classes: dict[str, type]) -> list[str]:
+def check_plan(plan: planning.Plan, classes: dict[str, type], layout: bool = True) -> list[str]:
     """The problems (``Scene: line``) of every custom render ``plan`` will render: the data
-    function's refusal and the layout check on her values (:func:`check`).
+    function's refusal and (with ``layout``) the layout check on her values (:func:`check`).
     ``classes``: scene name → class.  Renders that are unchanged were checked when they were made."""
     problems = []
     for task in plan.todo:
@@ -167,10 +167,10 @@ def check_plan(plan: planning.Plan, classes: dict[str, type]) -> list[str]:
             continue
         memo = json.dumps([task.spec.name, {k: P.to_json(v) for k, v in task.values.items()},
                            sorted(hashlib.sha256(d).hexdigest() for d in task.files.values()),
-                           sorted(task.modules.items()), plan.ctx.package_files], sort_keys=True)
+                           sorted(task.modules.items()), plan.ctx.package_files, layout], sort_keys=True)
         if memo not in _CHECKED:
             cls = classes.get(task.spec.name) or load_scene(task.spec)
-            _CHECKED[memo] = check(cls, task.values, spec=task.spec)
+            _CHECKED[memo] = check(cls, task.values, spec=task.spec, layout=layout)
         problems += [f"{task.label}: {line}" for line in _CHECKED[memo]]
     return problems
 
@@ -192,7 +192,7 @@ def options_for(quality: str, fmt: str, theme: str | None = None, layout: str = 
 
 
 def _render(name: str, quality: str, fmt: str, theme: str | None, out, force: bool, raw: dict,
-            cancel: threading.Event | None = None) -> Path:
+            cancel: threading.Event | None = None, layout: bool = True) -> Path:
     from cnnviz.engine.manifest import Manifest
 
     spec = scene_spec(name)
@@ -210,7 +210,7 @@ def _render(name: str, quality: str, fmt: str, theme: str | None, out, force: bo
     plan = planning.make_plan([item], options, out, manifest, force=force)
     task = plan.tasks[0]
     if plan.todo:
-        problems = check_plan(plan, {spec.name: cls} if cls is not None else {})
+        problems = check_plan(plan, {spec.name: cls} if cls is not None else {}, layout=layout)
         if problems:
             raise ParamError(problems)
         from cnnviz.engine import execute
@@ -267,7 +267,9 @@ class Explorer:
 
     Made by :func:`explore`; displays itself in Jupyter.  Renders run in a background thread
     of this kernel, one at a time; a change cancels the render in progress (at its next
-    animation) and starts the new one with the poster.  ``wait()`` blocks until idle.
+    animation) and starts the new one with the poster.  The poster comes right after the
+    quick checks (type, range, the scene's own refusal); the layout check runs before the
+    animation, and what it finds is said under the poster.  ``wait()`` blocks until idle.
     """
 
     def __init__(self, name: str, quality: str = "l", out: str | Path = "media", **fixed):
@@ -344,7 +346,7 @@ class Explorer:
             try:
                 self.errors = []
                 self._say(["rendering the poster…"])
-                poster = _render(self.name, self.quality, "png", None, self.out, False, vals, cancel)
+                poster = _render(self.name, self.quality, "png", None, self.out, False, vals, cancel, layout=False)
                 self._show(poster, "png")
                 self._say([f"poster: {poster.name}; rendering the animation…"])
                 anim = _render(self.name, self.quality, "gif", None, self.out, False, vals, cancel)
@@ -396,6 +398,6 @@ def _widget(W, s: P.ParamSpec):
 
 def explore(name: str, quality: str = "l", *, out: str | Path = "media", **fixed) -> Explorer:
     """Controls (ipywidgets) for scene ``name``'s parameters: each change shows a poster (the
-    final picture, a few seconds) and then the animation.  ``**fixed`` values (a photo path, say)
+    final picture, a few seconds), then the animation once the layout check has passed.  ``**fixed`` values (a photo path, say)
     are kept as given.  Returns the :class:`Explorer` (it displays itself)."""
     return Explorer(name, quality, out, **fixed)

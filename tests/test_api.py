@@ -139,6 +139,12 @@ def test_explore_shows_a_poster_then_the_animation_for_each_change(api, tmp_path
         assert ex.errors == ["CliParams@n=7,photo=astronaut: seven squares are refused by this scene's data function"]
         assert "seven squares" in ex.status.value
 
+        slider.value = 12  # too wide for the frame: the poster shows why, the layout check says it, no animation
+        assert ex.wait(timeout=300)
+        assert len(ex.errors) == 1 and "does not fit the screen with these values: out-of-frame" in ex.errors[0]
+        assert ex.image.format == "png" and ex.last.name == "CliParams@n=12,photo=astronaut.png"
+        assert not (tmp_path / "media" / "480p15" / "CliParams@n=12,photo=astronaut.gif").exists()
+
         slider.value = 4
         slider.value = 5  # a newer change: the render of 4 is cancelled or done, 5 is shown
         assert ex.wait(timeout=300)
