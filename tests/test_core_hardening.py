@@ -566,12 +566,12 @@ BASELINES: dict[str, Call | str] = {
                           "lr": ("learning rate", "lr"), "momentum": ("momentum",)}),
     "train_network": Call({"network": "tiny_cnn", "images": TINY_X, "labels": TINY_Y, "epochs": 1, "batch_size": 2,
                            "lr": 0.05, "momentum": 0.9, "seed": 0, "log_every": 1, "val_images": TINY_X[:2],
-                           "val_labels": TINY_Y[:2], "snapshots": 3, "lr_end": 0.01},
+                           "val_labels": TINY_Y[:2], "snapshots": 3},
                           {"network": ("network",), "images": ("images",), "labels": ("labels", "label"),
                            "epochs": ("epochs",), "batch_size": ("batch size",), "lr": ("learning rate", "lr"),
                            "momentum": ("momentum",), "seed": ("seed",), "log_every": ("log_every",),
                            "val_images": ("held-out", "val_images"), "val_labels": ("held-out", "val_labels"),
-                           "snapshots": ("snapshots",), "lr_end": ("lr_end", "learning rate")}),
+                           "snapshots": ("snapshots",)}),
 }
 
 

@@ -5,12 +5,14 @@ subject, each opening with what it computes:
 
 ==================================  ==============================================
 :mod:`~cnnviz.core.conv`            convolution: geometry, forward, one step, backward
-:mod:`~cnnviz.core.pool`            max and average pooling
-:mod:`~cnnviz.core.activations`     ReLU, softmax
-:mod:`~cnnviz.core.dense`           flattening, dense layers, MLPs
-:mod:`~cnnviz.core.regularization`  dropout, batch norm, augmentation
+                                    (one image or a mini-batch)
+:mod:`~cnnviz.core.pool`            max and average pooling, and their backward passes
+:mod:`~cnnviz.core.activations`     ReLU, softmax, softmax with cross-entropy, backward
+:mod:`~cnnviz.core.dense`           flattening, dense layers, MLPs, backward
+:mod:`~cnnviz.core.regularization`  dropout (and its backward pass), batch norm, augmentation
 :mod:`~cnnviz.core.params`          parameter counts
-:mod:`~cnnviz.core.train`           the training schedule
+:mod:`~cnnviz.core.train`           the training schedule; SGD with momentum; the
+                                    TinyCNN and the MLP trained by backpropagation
 :mod:`~cnnviz.core.checks`          the argument checks they share
 ==================================  ==============================================
 

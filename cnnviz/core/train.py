@@ -129,7 +129,11 @@ def _tiny_cnn_params(params: Any) -> TinyCNNParams:
         raise ValueError(f"TinyCNN params must be (kernels, conv_bias, dense_w, dense_b), got "
                          f"{type(params).__name__}")
     names = TinyCNNParams._fields
-    return TinyCNNParams(*(_float64_array(v, f"params' {n}", "TinyCNN") for n, v in zip(names, params)))
+    out = TinyCNNParams(*(_float64_array(v, f"params' {n}", "TinyCNN") for n, v in zip(names, params)))
+    if out.kernels.ndim != 4 or out.kernels.shape[2] != 1:
+        raise ValueError(f"TinyCNN params: the kernels must be a bank F×F×1×M (M kernels over one channel), got "
+                         f"shape {fmt_shape(out.kernels.shape)}")
+    return out
 
 
 def _images(x: Any, what: str, name: str = "images") -> np.ndarray:
@@ -156,8 +160,6 @@ def tiny_cnn_forward(x: Any, params: Any) -> TinyCNNForward:
     pr = _tiny_cnn_params(params)
     try:
         z = conv2d_batch(x4, pr.kernels, pr.conv_bias)
-        if z.ndim == 3:  # a single kernel: keep the channel axis
-            z = z[..., None]
         a = relu(z)
         p = max_pool(a, 2)
         flat = flatten(p, batch=True)
@@ -217,6 +219,20 @@ def _mlp_params(params: Any) -> list[tuple[np.ndarray, np.ndarray]]:
     return out
 
 
+def _mlp_layers(a: np.ndarray, layers: list[tuple[np.ndarray, np.ndarray]], what: str):
+    """The MLP's forward pass on a batch: the pre-activations ``z_l`` of every layer (the last are the
+    logits) and the activations ``[x, a_1, …, a_{L−1}]`` that feed each layer."""
+    zs, acts = [], [a]
+    try:
+        for k, (w, b) in enumerate(layers):
+            zs.append(dense(acts[-1], w, b))
+            if k < len(layers) - 1:
+                acts.append(relu(zs[-1]))
+    except ValueError as exc:
+        raise ValueError(f"{what}: {exc}") from None
+    return zs, acts
+
+
 def mlp_gradients(x: Any, labels: Any, params: Any) -> NetworkGrads:
     """An MLP's loss on a batch of flat inputs ``x`` (``(N, n_in)``) with true classes ``labels``,
     and its gradient w.r.t. every layer's ``(W, b)``, by backpropagation::
@@ -233,12 +249,8 @@ def mlp_gradients(x: Any, labels: Any, params: Any) -> NetworkGrads:
     if a.ndim != 2 or 0 in a.shape:
         raise ValueError(f"{what}: the inputs must be a batch N×n of flat vectors, got shape {fmt_shape(a.shape)}")
     layers = _mlp_params(params)
-    zs, acts = [], [a]
+    zs, acts = _mlp_layers(a, layers, what)
     try:
-        for k, (w, b) in enumerate(layers):
-            zs.append(dense(acts[-1], w, b))
-            if k < len(layers) - 1:
-                acts.append(relu(zs[-1]))
         ce = softmax_cross_entropy(zs[-1], labels)
     except ValueError as exc:
         raise ValueError(f"{what}: {exc}") from None
@@ -352,15 +364,8 @@ def _probs(network: str, params: Any, x: np.ndarray) -> np.ndarray:
     """:func:`classify` of inputs already shaped for the network."""
     if network == "tiny_cnn":
         return tiny_cnn_forward(x, params).probs
-    layers = _mlp_params(params)
-    try:
-        for k, (w, b) in enumerate(layers):
-            x = dense(x, w, b)
-            if k < len(layers) - 1:
-                x = relu(x)
-    except ValueError as exc:
-        raise ValueError(f"cannot classify these images with the MLP and these params: {exc}") from None
-    return softmax(x, axis=-1)
+    zs, _ = _mlp_layers(x, _mlp_params(params), "cannot classify these images with the MLP and these params")
+    return softmax(zs[-1], axis=-1)
 
 
 def _snapshot_steps(total: int, count: int) -> np.ndarray:
@@ -382,8 +387,7 @@ def _sample_work(network: str, x: np.ndarray, params: Any) -> int:
 
 def train_network(network: str, images: Any, labels: Any, epochs: int = 3, batch_size: int = 64,
                   lr: float = 0.05, momentum: float = 0.9, seed: int = 0, log_every: int = 20,
-                  val_images: Any = None, val_labels: Any = None, snapshots: int = 8,
-                  lr_end: float | None = None) -> TrainingRun:
+                  val_images: Any = None, val_labels: Any = None, snapshots: int = 8) -> TrainingRun:
     """Train ``network`` (``"tiny_cnn"`` or ``"mlp"``, the course's sizes) by mini-batch SGD with momentum.
 
     ``images``: ``(N, 28, 28)`` pixel values / 255 (any finite values), ``labels``: their
@@ -395,7 +399,9 @@ def train_network(network: str, images: Any, labels: Any, epochs: int = 3, batch
     records the training loss and accuracy since the previous entry and, with
     ``val_images``/``val_labels``, the held-out accuracy; the TinyCNN's kernels are
     kept at ``snapshots`` steps (see :class:`TrainingLog`). A learning rate so large
-    that the numbers overflow is reported as a ``ValueError``.
+    that the numbers overflow is reported as a ``ValueError``, and so is a run beyond
+    the training budget (about 2³⁶ operations, a few minutes: the course's run is a
+    twentieth of it), before it starts.
     """
     network = _network(network)
     what = f"cannot train the {network} on these images"
@@ -408,9 +414,6 @@ def train_network(network: str, images: Any, labels: Any, epochs: int = 3, batch
     if not lr > 0:
         raise ValueError(f"{what}: the learning rate lr must be > 0, got {lr!r}")
     _check_unit(momentum, "the momentum", what, closed_top=False)
-    lr_end = lr if lr_end is None else _check_real(lr_end, "the final learning rate lr_end", what)
-    if not 0 <= lr_end <= lr:
-        raise ValueError(f"{what}: the final learning rate lr_end must be in [0, lr], got {lr_end!r}")
     x = _inputs(network, images, what)
     n = x.shape[0]
     y = _class_labels(labels, n, MLP_SIZES[-1], what)
@@ -449,8 +452,7 @@ def train_network(network: str, images: Any, labels: Any, epochs: int = 3, batch
             idx = order[lo:lo + schedule.batch_size]
             try:
                 out = grad_fn(x[idx], y[idx], _unflat(network, theta))
-                rate = lr + (lr_end - lr) * step / steps
-                theta, velocity = sgd_momentum(theta, _flat(network, out.grads), velocity, rate, momentum)
+                theta, velocity = sgd_momentum(theta, _flat(network, out.grads), velocity, lr, momentum)
                 step += 1
                 since_loss += out.loss * len(idx)
                 since_right += int((out.probs.argmax(axis=1) == y[idx]).sum())
