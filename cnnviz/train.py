@@ -42,16 +42,29 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "assets" / "trained.npz"
 
 #: The options that made ``cnnviz/assets/trained.npz``: ``python -m cnnviz.train`` with no options.
 DEFAULTS = {
-    "seed": 0,              # the training data, the starting weights and the order of the samples
-    "train_size": 10_000,   # training digits (all four styles of cnnviz.digits)
-    "val_size": 1_000,      # held-out digits, logged during training (seed + 1)
+    "seed": 0,
+    "train_size": 10_000,
+    "val_size": 1_000,
     "epochs": 3,
     "batch_size": 64,
-    "cnn_lr": 0.1,          # the TinyCNN's learning rate
-    "mlp_lr": 0.05,         # the MLP's
+    "cnn_lr": 0.1,
+    "mlp_lr": 0.05,
     "momentum": 0.9,
-    "log_every": 15,        # updates between two log entries
-    "snapshots": 8,         # TinyCNN kernel snapshots, step 0 to the end
+    "log_every": 15,
+    "snapshots": 8,
+}
+
+HELP = {
+    "seed": "the training digits, the starting weights and the order of the samples (held-out digits: seed + 1)",
+    "train_size": "training digits (all four styles of cnnviz.digits)",
+    "val_size": "held-out digits, never trained on, whose accuracy is logged",
+    "epochs": "passes over the training digits",
+    "batch_size": "digits per update",
+    "cnn_lr": "the TinyCNN's learning rate",
+    "mlp_lr": "the MLP's learning rate",
+    "momentum": "SGD's momentum",
+    "log_every": "updates between two entries of the log",
+    "snapshots": "TinyCNN kernel snapshots, from step 0 to the end",
 }
 
 NETWORK_NAMES = {"tiny_cnn": "TinyCNN", "mlp": "MLP"}
@@ -168,10 +181,12 @@ def load(path: Path | str) -> dict[str, np.ndarray]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cnnviz.train", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m cnnviz.train",
+                                     description="Train the course's TinyCNN and MLP on digits made offline and "
+                                                 "store them (weights, training log) for cnnviz.trained.")
     for key, value in DEFAULTS.items():
         parser.add_argument(f"--{key.replace('_', '-')}", type=type(value), default=value,
-                            help=f"(default {value})")
+                            help=f"{HELP[key]} (default {value})")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"the file to write (default {DEFAULT_OUT})")
     parser.add_argument("--check", action="store_true",
                         help="retrain and compare with --out instead of writing it (exit 1 if they differ)")
