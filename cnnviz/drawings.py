@@ -60,6 +60,11 @@ def fmt_num(v, decimals: int = 2) -> str:
     return "0" if s in ("-0", "") else s
 
 
+def fmt_factor(v) -> str:
+    """A factor as written in a product: negatives in parentheses (``3×(-1)``)."""
+    return f"({fmt_num(v)})" if v < 0 else fmt_num(v)
+
+
 def fmt_int(n: int) -> str:
     """Thousands with a comma, as the notebook writes them: 89,610."""
     return f"{int(n):,}"

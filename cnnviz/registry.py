@@ -31,10 +31,10 @@ CHAPTERS = {
     3: "Building the CNN",
 }
 
+#: The module of a chapter's scenes when the catalog entry names none (chapters 2 and 3 have one
+#: module per notebook section: every entry of theirs names its module).
 CHAPTER_MODULES = {
     1: "scenes.ch1_intuition",
-    2: "scenes.ch2_convolution",
-    3: "scenes.ch3_building",
 }
 
 
@@ -67,8 +67,13 @@ def _s(name: str, chapter: int, section: str, path: str | None = "default", modu
     return SceneSpec(name, chapter, section, _nb(name) if path == "default" else path, module)
 
 
-#: Chapter 3 reads better in two modules: the CNN's layers, and how it is trained.
-_TRAINING = "scenes.ch3_training"
+#: One module per notebook section where a chapter is long.
+_OPERATOR = "scenes.ch2_operator"  # 2.I    the convolution operator
+_HYPER = "scenes.ch2_hyperparams"  # 2.II–IV dimensions, padding, stride, kernel size, the size formula
+_FEATURES = "scenes.ch2_features"  # 2.V    feature detection on photos
+_LAYERS = "scenes.ch3_layers"  # 3.II   the convolution as a layer
+_PIPELINE = "scenes.ch3_pipeline"  # 3.III.1–2 pooling and the CNN pipeline
+_TRAINING = "scenes.ch3_training"  # 3.III.3–4 how the CNN is trained
 
 
 CATALOG: tuple[SceneSpec, ...] = (
@@ -83,28 +88,28 @@ CATALOG: tuple[SceneSpec, ...] = (
     _s("STRATEGIE2", 1, "III. Feature detection (strategy 2)", "assets/STRATEGIE2.gif"),
     _s("MLPParameterCount", 1, "II.2 Giant number of parameters", None),
     # Chapter 2 — the convolution operator
-    _s("Architecture_1_Grey_1Filter", 2, "I.1 One channel, one filter"),
-    _s("ConvExampleExplainedClean", 2, "I.1 One channel, one filter"),
-    _s("Architecture_2_Grey_2Filters", 2, "I.2 One channel, two filters"),
-    _s("Conv2FiltersExample", 2, "I.2 One channel, two filters"),
-    _s("Architecture_3_RGB_1Filter", 2, "I.3 Three channels, one filter"),
-    _s("RGBConvStepByStepCentered", 2, "I.3 Three channels, one filter"),
-    _s("FullCNNSequence", 2, "I.4 Three channels, five filters"),
-    _s("ConvDimensionsSimpleCentered", 2, "II. Dimensions of a convolution output"),
-    _s("PaddingOneByOneEng", 2, "III.1 Padding"),
-    _s("Stride4x4Comparison", 2, "III.2 Stride"),
-    _s("KernelSizeAndDepthClean", 2, "III.3 Kernel size and number of filters"),
-    _s("FeatureDetectionGray", 2, "V. Feature detection examples"),
-    _s("FeatureDetectionRGB", 2, "V. Feature detection examples"),
-    _s("OutputSizeFormula", 2, "IV. The final output dimension formula", None),
+    _s("Architecture_1_Grey_1Filter", 2, "I.1 One channel, one filter", "default", _OPERATOR),
+    _s("ConvExampleExplainedClean", 2, "I.1 One channel, one filter", "default", _OPERATOR),
+    _s("Architecture_2_Grey_2Filters", 2, "I.2 One channel, two filters", "default", _OPERATOR),
+    _s("Conv2FiltersExample", 2, "I.2 One channel, two filters", "default", _OPERATOR),
+    _s("Architecture_3_RGB_1Filter", 2, "I.3 Three channels, one filter", "default", _OPERATOR),
+    _s("RGBConvStepByStepCentered", 2, "I.3 Three channels, one filter", "default", _OPERATOR),
+    _s("FullCNNSequence", 2, "I.4 Three channels, five filters", "default", _OPERATOR),
+    _s("ConvDimensionsSimpleCentered", 2, "II. Dimensions of a convolution output", "default", _HYPER),
+    _s("PaddingOneByOneEng", 2, "III.1 Padding", "default", _HYPER),
+    _s("Stride4x4Comparison", 2, "III.2 Stride", "default", _HYPER),
+    _s("KernelSizeAndDepthClean", 2, "III.3 Kernel size and number of filters", "default", _HYPER),
+    _s("FeatureDetectionGray", 2, "V. Feature detection examples", "default", _FEATURES),
+    _s("FeatureDetectionRGB", 2, "V. Feature detection examples", "default", _FEATURES),
+    _s("OutputSizeFormula", 2, "IV. The final output dimension formula", None, _HYPER),
     # Chapter 3 — building the CNN
-    _s("ConvView_Final_Title_SharedBias", 3, "II.2 Convolution as a neural-network layer"),
-    _s("ActivationFunctionStep", 3, "II.3 The activation function"),
-    _s("SparseVsDense", 3, "II.4 Convolution vs. fully connected", "assets/output.gif"),
-    _s("DimensionExamplesSideBySide", 3, "II. Dimension examples"),
-    _s("TinyMaxPoolingFixed", 3, "III.1 Pooling"),
-    _s("TinyCNN_ImageInput", 3, "III.2 The CNN pipeline"),
-    _s("NeuralNetworkAnimation", 3, "III.2 The CNN pipeline"),
+    _s("ConvView_Final_Title_SharedBias", 3, "II.2 Convolution as a neural-network layer", "default", _LAYERS),
+    _s("ActivationFunctionStep", 3, "II.3 The activation function", "default", _LAYERS),
+    _s("SparseVsDense", 3, "II.4 Convolution vs. fully connected", "assets/output.gif", _LAYERS),
+    _s("DimensionExamplesSideBySide", 3, "II. Dimension examples", "default", _LAYERS),
+    _s("TinyMaxPoolingFixed", 3, "III.1 Pooling", "default", _PIPELINE),
+    _s("TinyCNN_ImageInput", 3, "III.2 The CNN pipeline", "default", _PIPELINE),
+    _s("NeuralNetworkAnimation", 3, "III.2 The CNN pipeline", "default", _PIPELINE),
     _s("Dropout", 3, "III.3.4.2 Dropout", "assets/dropout.gif", _TRAINING),
     _s("BatchNormStep", 3, "III.3.4.1 Batch normalization", None, _TRAINING),
     _s("MiniBatchTraining", 3, "III.4 How a CNN learns", None, _TRAINING),

@@ -54,7 +54,7 @@ OTHER_X = np.array([  # a 6×6 example, not the notebook's
 
 
 def test_conv_example_data_is_the_readme_picture():
-    from scenes.ch2_convolution import conv_example_data
+    from scenes.ch2_operator import conv_example_data
 
     d = conv_example_data()
     np.testing.assert_array_equal(d.x, [[3, 0, 1, 2, 7], [1, 5, 8, 9, 3], [2, 7, 2, 5, 1],
@@ -66,7 +66,7 @@ def test_conv_example_data_is_the_readme_picture():
 
 
 def test_conv_example_data_other_example():
-    from scenes.ch2_convolution import conv_example_data
+    from scenes.ch2_operator import conv_example_data
 
     w = np.array([[1, -1], [2, 0]])
     d = conv_example_data(x=OTHER_X, w=w, n_explained=1)
@@ -80,14 +80,14 @@ def test_conv_example_data_other_example():
 
 
 def test_conv_example_layout_other_example():
-    from scenes.ch2_convolution import ConvExampleExplainedClean, conv_example_data
+    from scenes.ch2_operator import ConvExampleExplainedClean, conv_example_data
 
     _layout_ok(ConvExampleExplainedClean,
                functools.partial(conv_example_data, x=OTHER_X, w=[[1, -1], [2, 0]], n_explained=1))
 
 
 def test_two_filters_data():
-    from scenes.ch2_convolution import conv_example_data, two_filters_data
+    from scenes.ch2_operator import conv_example_data, two_filters_data
 
     d = two_filters_data()
     np.testing.assert_array_equal(d.x, conv_example_data().x)  # the same input as the first example
@@ -106,7 +106,7 @@ def test_two_filters_data():
 
 
 def test_two_filters_other_example():
-    from scenes.ch2_convolution import Conv2FiltersExample, two_filters_data
+    from scenes.ch2_operator import Conv2FiltersExample, two_filters_data
 
     kernels = ([[1, -1], [1, -1]], [[1, 1], [-1, -1]])
     x = OTHER_X[:4, :4]
@@ -120,7 +120,7 @@ def test_two_filters_other_example():
 
 
 def test_rgb_conv_data():
-    from scenes.ch2_convolution import rgb_conv_data
+    from scenes.ch2_operator import rgb_conv_data
 
     d = rgb_conv_data()
     assert d.x.shape == (5, 5, 3) and d.w.shape == (3, 3, 3) and d.out.shape == (3, 3)
@@ -142,7 +142,7 @@ def test_rgb_conv_data():
 
 
 def test_rgb_conv_other_example():
-    from scenes.ch2_convolution import RGBConvStepByStepCentered, rgb_conv_data
+    from scenes.ch2_operator import RGBConvStepByStepCentered, rgb_conv_data
 
     rng = np.random.default_rng(7)
     channels = [rng.integers(0, 6, (4, 4)) for _ in range(3)]
@@ -167,7 +167,7 @@ ARCHITECTURES = {  # scene → (C, M), the notebook's four cases
 
 @pytest.mark.parametrize("name", ARCHITECTURES)
 def test_architecture_data(name):
-    import scenes.ch2_convolution as ch2
+    import scenes.ch2_operator as ch2
 
     c, m = ARCHITECTURES[name]
     d = getattr(ch2, name).data()
@@ -190,7 +190,7 @@ def test_architecture_data(name):
 
 
 def test_architecture_is_one_data_function_with_keyword_parameters():
-    import scenes.ch2_convolution as ch2
+    import scenes.ch2_operator as ch2
 
     d = ch2.architecture_data(n=7, f=2, c=4, m=3)
     assert (d.in_shape, d.bank_shape, d.out_shape) == ((7, 7, 4), (2, 2, 4, 3), (6, 6, 3))
@@ -203,7 +203,7 @@ def test_architecture_is_one_data_function_with_keyword_parameters():
 
 
 def test_architecture_layout_other_example():
-    import scenes.ch2_convolution as ch2
+    import scenes.ch2_operator as ch2
 
     _layout_ok(ch2.FullCNNSequence, functools.partial(ch2.architecture_data, n=6, f=2, c=2, m=3))
 
@@ -226,7 +226,7 @@ def test_grid_lines_and_cell_center():
 
 # ----------------------------------------------------------------- ConvDimensionsSimpleCentered
 def test_conv_dimensions_data():
-    from scenes.ch2_convolution import conv_dimensions_data
+    from scenes.ch2_hyperparams import conv_dimensions_data
 
     d = conv_dimensions_data()
     assert (d.n, d.f, d.c, d.m) == (5, 3, 3, 5)
@@ -243,7 +243,7 @@ def test_conv_dimensions_data():
 
 
 def test_conv_dimensions_other_example():
-    from scenes.ch2_convolution import ConvDimensionsSimpleCentered, conv_dimensions_data
+    from scenes.ch2_hyperparams import ConvDimensionsSimpleCentered, conv_dimensions_data
 
     kw = dict(n=9, f=4, c=1, m=3, bad_input=(5, 5, 2), bad_kernel=(3, 3, 4))
     d = conv_dimensions_data(**kw)

@@ -35,7 +35,7 @@ def _windows_by_loops(n, f, s):
 
 
 def test_stride_data_notebook_example():
-    from scenes.ch2_convolution import stride_data
+    from scenes.ch2_hyperparams import stride_data
 
     d = stride_data()
     assert d.x.shape == (4, 4) and d.w.shape == (2, 2) and d.strides == (1, 2)
@@ -52,7 +52,7 @@ def test_stride_data_notebook_example():
 
 
 def test_stride_data_other_example():
-    from scenes.ch2_convolution import stride_data
+    from scenes.ch2_hyperparams import stride_data
 
     rng = np.random.default_rng(3)
     x, w = rng.integers(0, 9, (7, 7)), rng.integers(-1, 2, (3, 3))
@@ -70,7 +70,7 @@ def test_stride_data_other_example():
     dict(x=np.arange(49).reshape(7, 7) % 5, w=((1, 1, 1), (0, 0, 0), (-1, -1, -1)), strides=(1, 3)),
 ], ids=["5x5-k3", "7x7-k3-s3"])
 def test_stride_layout_other_example(example):
-    from scenes.ch2_convolution import Stride4x4Comparison, stride_data
+    from scenes.ch2_hyperparams import Stride4x4Comparison, stride_data
 
     problems = _layout_with(Stride4x4Comparison, stride_data, **example)
     assert not problems, "\n".join(map(str, problems))
@@ -90,7 +90,7 @@ def _coverage_by_loops(n, f, p, s):
 
 
 def test_padding_data_notebook_example():
-    from scenes.ch2_convolution import padding_data
+    from scenes.ch2_hyperparams import padding_data
 
     d = padding_data()
     assert d.x.shape == (5, 5) and d.f == 3 and [st.p for st in d.stages] == [0, 1, 2]
@@ -108,7 +108,7 @@ def test_padding_data_notebook_example():
 
 
 def test_padding_data_other_example():
-    from scenes.ch2_convolution import padding_data
+    from scenes.ch2_hyperparams import padding_data
 
     x = np.arange(36).reshape(6, 6)
     d = padding_data(x=x, f=4, padding=3, stride=2)
@@ -126,7 +126,7 @@ def test_padding_data_other_example():
     dict(x=np.arange(36).reshape(6, 6) % 10, f=5, padding=3, stride=2),
 ], ids=["4x4-k2-p1", "7x7-k3-p1", "6x6-k5-p3-s2"])
 def test_padding_layout_other_example(example):
-    from scenes.ch2_convolution import PaddingOneByOneEng, padding_data
+    from scenes.ch2_hyperparams import PaddingOneByOneEng, padding_data
 
     problems = _layout_with(PaddingOneByOneEng, padding_data, **example)
     assert not problems, "\n".join(map(str, problems))
@@ -145,7 +145,7 @@ def _receptive_field(n, f, out_pixel):
 
 
 def test_kernel_depth_data_notebook_example():
-    from scenes.ch2_convolution import kernel_depth_data
+    from scenes.ch2_hyperparams import kernel_depth_data
 
     d = kernel_depth_data()
     assert (d.n, d.c, d.m) == (7, 3, 5) and [ch.f for ch in d.choices] == [3, 5]
@@ -163,7 +163,7 @@ def test_kernel_depth_data_notebook_example():
 
 
 def test_kernel_depth_data_other_example():
-    from scenes.ch2_convolution import kernel_depth_data
+    from scenes.ch2_hyperparams import kernel_depth_data
 
     d = kernel_depth_data(n=9, sizes=(1, 7), c=1, m=32)
     assert [ch.case.size for ch in d.choices] == [9, 3] and [ch.seen for ch in d.choices] == [1, 49]
@@ -178,7 +178,7 @@ def test_kernel_depth_data_other_example():
     dict(n=6, sizes=(1, 3), c=3, m=2),
 ], ids=["9x9-k3k7-m8", "6x6-k1k3-m2"])
 def test_kernel_depth_layout_other_example(example):
-    from scenes.ch2_convolution import KernelSizeAndDepthClean, kernel_depth_data
+    from scenes.ch2_hyperparams import KernelSizeAndDepthClean, kernel_depth_data
 
     problems = _layout_with(KernelSizeAndDepthClean, kernel_depth_data, **example)
     assert not problems, "\n".join(map(str, problems))
@@ -247,7 +247,7 @@ def _best_patch_by_loops(d):
 
 
 def test_feature_gray_data():
-    from scenes.ch2_convolution import feature_data
+    from scenes.ch2_features import feature_data
 
     d = feature_data()
     assert (d.photo, d.mode, d.factor) == ("camera", "L", 8) and d.image.shape == (64, 64)
@@ -260,7 +260,7 @@ def test_feature_gray_data():
 
 
 def test_feature_rgb_data():
-    from scenes.ch2_convolution import feature_data_rgb
+    from scenes.ch2_features import feature_data_rgb
 
     d = feature_data_rgb()
     assert (d.photo, d.mode) == ("chelsea", "RGB") and d.image.shape == (48, 72, 3)
@@ -276,7 +276,7 @@ def test_feature_rgb_data():
 
 
 def test_feature_data_other_examples_and_errors():
-    from scenes.ch2_convolution import feature_data
+    from scenes.ch2_features import feature_data
 
     d = feature_data(photo="astronaut", mode="RGB", box=(0, 0, 512, 512), factor=16,
                      directions=("horizontal", "vertical"), kind="prewitt", patch=(3, 4), patch_size=1)
@@ -302,7 +302,7 @@ def test_feature_data_other_examples_and_errors():
                                  directions=("vertical", "horizontal"), patch_size=1)),
 ], ids=["grey-cat-one-kernel", "grey-astronaut-patch5", "rgb-astronaut-two-kernels"])
 def test_feature_layout_other_example(scene_name, example):
-    import scenes.ch2_convolution as ch2
+    import scenes.ch2_features as ch2
 
     problems = _layout_with(getattr(ch2, scene_name), ch2.feature_data, **example)
     assert not problems, "\n".join(map(str, problems))

@@ -170,7 +170,7 @@ def test_probability_bars():
 
 # ----------------------------------------------------------------- ConvView_Final_Title_SharedBias
 def test_shared_weights_data_is_the_notebooks_formulas():
-    from scenes.ch3_building import shared_weights_data
+    from scenes.ch3_layers import shared_weights_data
 
     d = shared_weights_data()
     x, w, b = d.x, d.w, d.b
@@ -188,7 +188,7 @@ def test_shared_weights_data_is_the_notebooks_formulas():
 
 
 def _other_shared():
-    from scenes.ch3_building import shared_weights_data
+    from scenes.ch3_layers import shared_weights_data
 
     return shared_weights_data(x=np.arange(16).reshape(4, 4) % 5 - 1, w=((1, 0, -1), (2, 1, 0), (0, -1, 1)), b=-2)
 
@@ -200,7 +200,7 @@ def test_shared_weights_other_example():
 
 
 def test_shared_weights_layout_other_example():
-    from scenes.ch3_building import ConvView_Final_Title_SharedBias
+    from scenes.ch3_layers import ConvView_Final_Title_SharedBias
 
     _layout_ok(ConvView_Final_Title_SharedBias, _other_shared)
 
@@ -221,7 +221,7 @@ def _count_independently(H, W, kh, kw):
 
 @pytest.mark.parametrize("in_shape, k_shape", [((3, 3), (2, 2)), ((4, 4), (3, 3)), ((5, 4), (2, 3))])
 def test_sparse_vs_dense_counts(in_shape, k_shape):
-    from scenes.ch3_building import sparse_vs_dense_data
+    from scenes.ch3_layers import sparse_vs_dense_data
 
     d = sparse_vs_dense_data(in_shape, k_shape)
     dense_edges, n_out, conv_edges = _count_independently(*in_shape, *k_shape)
@@ -235,14 +235,14 @@ def test_sparse_vs_dense_counts(in_shape, k_shape):
 
 
 def test_sparse_vs_dense_layout_other_example():
-    from scenes.ch3_building import SparseVsDense, sparse_vs_dense_data
+    from scenes.ch3_layers import SparseVsDense, sparse_vs_dense_data
 
     _layout_ok(SparseVsDense, lambda: sparse_vs_dense_data((4, 4), (3, 3)))
 
 
 # ----------------------------------------------------------------- ActivationFunctionStep
 def test_activation_data_is_max_0_z_of_the_shared_weights_z():
-    from scenes.ch3_building import activation_data, shared_weights_data
+    from scenes.ch3_layers import activation_data, shared_weights_data
 
     d = activation_data()
     np.testing.assert_array_equal(d.z, shared_weights_data().z)  # the Z the previous scene computed
@@ -252,7 +252,7 @@ def test_activation_data_is_max_0_z_of_the_shared_weights_z():
 
 
 def _other_activation():
-    from scenes.ch3_building import activation_data
+    from scenes.ch3_layers import activation_data
 
     return activation_data(z=[[-1.5, 0.25, 3.0], [12.0, -0.5, 0.0], [-7.25, 2.0, -3.0]])
 
@@ -263,14 +263,14 @@ def test_activation_other_example():
 
 
 def test_activation_layout_other_example():
-    from scenes.ch3_building import ActivationFunctionStep
+    from scenes.ch3_layers import ActivationFunctionStep
 
     _layout_ok(ActivationFunctionStep, _other_activation)
 
 
 # ----------------------------------------------------------------- DimensionExamplesSideBySide
 def test_dimension_examples_are_the_notebooks():
-    from scenes.ch3_building import dimension_examples_data
+    from scenes.ch3_layers import dimension_examples_data
 
     e1, e2 = dimension_examples_data().examples
     # counted by hand-written arithmetic, not by the core
@@ -286,7 +286,7 @@ def _slide_count(n, f, p, s):
 
 
 def _other_dimensions():
-    from scenes.ch3_building import dimension_examples_data
+    from scenes.ch3_layers import dimension_examples_data
 
     return dimension_examples_data(examples=(((64, 64, 3), 16, 3), ((15, 15, 16), 8, 5)), stride=2, padding=1)
 
@@ -298,7 +298,7 @@ def test_dimension_examples_other_example():
 
 
 def test_dimension_examples_layout_other_example():
-    from scenes.ch3_building import DimensionExamplesSideBySide
+    from scenes.ch3_layers import DimensionExamplesSideBySide
 
     _layout_ok(DimensionExamplesSideBySide, _other_dimensions)
 
@@ -354,7 +354,7 @@ def _check_tiny_cnn(d):
 
 def test_tiny_cnn_forward_pass_with_loops():
     from cnnviz import images
-    from scenes.ch3_building import tiny_cnn_data
+    from scenes.ch3_pipeline import tiny_cnn_data
 
     d = tiny_cnn_data()
     np.testing.assert_array_equal(d.image, images.digit(5))
@@ -371,7 +371,7 @@ def test_tiny_cnn_forward_pass_with_loops():
 
 def _other_cnn():
     from cnnviz import images
-    from scenes.ch3_building import tiny_cnn_data
+    from scenes.ch3_pipeline import tiny_cnn_data
 
     photo = images.photo("camera", "L", box=(180, 60, 340, 220), factor=8)  # 20×20
     return tiny_cnn_data(image=photo, n_filters=2, kernel_size=5, pool=2, n_classes=3, seed=3)
@@ -384,7 +384,7 @@ def test_tiny_cnn_other_example():
 
 
 def test_tiny_cnn_image_input_layout_other_example():
-    from scenes.ch3_building import TinyCNN_ImageInput
+    from scenes.ch3_pipeline import TinyCNN_ImageInput
 
     _layout_ok(TinyCNN_ImageInput, _other_cnn)
 
@@ -405,13 +405,13 @@ def test_pipeline_focus_lights_one_stage():
 
 
 def test_neural_network_animation_layout_other_example():
-    from scenes.ch3_building import NeuralNetworkAnimation
+    from scenes.ch3_pipeline import NeuralNetworkAnimation
 
     _layout_ok(NeuralNetworkAnimation, _other_cnn)
 
 
 def test_both_cnn_scenes_share_one_data_function():
-    from scenes.ch3_building import NeuralNetworkAnimation, TinyCNN_ImageInput, tiny_cnn_data
+    from scenes.ch3_pipeline import NeuralNetworkAnimation, TinyCNN_ImageInput, tiny_cnn_data
 
     assert TinyCNN_ImageInput.data is NeuralNetworkAnimation.data is tiny_cnn_data
 
@@ -423,7 +423,7 @@ def test_weight_colours_beyond_nine_stay_distinct():
 
 # ----------------------------------------------------------------- TinyMaxPoolingFixed
 def _other_pooling():
-    from scenes.ch3_building import pooling_data
+    from scenes.ch3_pipeline import pooling_data
 
     x = (np.arange(36).reshape(6, 6) * 37) % 101
     return pooling_data(x=x, size=2)
@@ -436,12 +436,12 @@ def test_pooling_other_example_with_loops():
         for j in range(3):
             block = [d.x[2 * i + a, 2 * j + b] for a in range(2) for b in range(2)]
             assert d.max_out[i, j] == max(block) and d.avg_out[i, j] == pytest.approx(sum(block) / 4)
-    s3 = __import__("scenes.ch3_building", fromlist=["pooling_data"]).pooling_data(x=d.x, size=3, stride=3)
+    s3 = __import__("scenes.ch3_pipeline", fromlist=["pooling_data"]).pooling_data(x=d.x, size=3, stride=3)
     assert s3.max_out.shape == (2, 2) and s3.max_out[1, 1] == d.x[3:6, 3:6].max()
 
 
 def test_pooling_layout_other_example():
-    from scenes.ch3_building import TinyMaxPoolingFixed
+    from scenes.ch3_pipeline import TinyMaxPoolingFixed
 
     _layout_ok(TinyMaxPoolingFixed, _other_pooling)
 

@@ -105,7 +105,7 @@ def test_no_latex_fixture_catches_mathtex(no_latex):
 
 # ----------------------------------------------------------------- scene data
 def test_conv_example_data():
-    from scenes.ch2_convolution import conv_example_data
+    from scenes.ch2_operator import conv_example_data
 
     d = conv_example_data()
     assert d.x.shape == (5, 5) and d.w.shape == (3, 3) and d.out.shape == (3, 3)
@@ -120,7 +120,7 @@ def test_conv_example_data():
 
 
 def test_output_size_data():
-    from scenes.ch2_convolution import output_size_data
+    from scenes.ch2_hyperparams import output_size_data
 
     d = output_size_data()
     nb, fl = d.notebook, d.floor_case
@@ -135,7 +135,7 @@ def test_output_size_data():
 
 
 def test_pooling_data():
-    from scenes.ch3_building import pooling_data
+    from scenes.ch3_pipeline import pooling_data
 
     d = pooling_data()
     assert d.x.shape == (4, 4) and d.max_out.shape == d.avg_out.shape == (2, 2)

@@ -1,0 +1,532 @@
+"""Chapter 2, section V — feature detection: edge kernels on real photos, grey and colour.
+
+Each scene: a pure data function (inputs → every number shown, from ``cnnviz.core``)
+and the choreography that draws it with the shared drawings.
+Render one with ``manim -ql scenes/ch2_features.py FeatureDetectionGray``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from manim import (
+    DOWN,
+    LEFT,
+    Group,
+    RIGHT,
+    UP,
+    Arrow,
+    Create,
+    FadeIn,
+    FadeOut,
+    GrowArrow,
+    ReplacementTransform,
+    TransformFromCopy,
+    VGroup,
+    config,
+)
+
+from cnnviz import core, images, theme
+from cnnviz.drawings import (
+    CnnvizScene,
+    PixelImage,
+    PixelZoom,
+    fmt_int,
+    map_pixels,
+    ValueGrid,
+    caption,
+    fit_width,
+    fmt_factor,
+    fmt_num,
+    label,
+    title,
+)
+
+
+# ============================================================ FeatureDetectionGray / FeatureDetectionRGB
+@dataclass(frozen=True)
+class FeatureMap:
+    direction: str           # "vertical" or "horizontal": what the kernel detects
+    kernel: np.ndarray       # F×F (grey photo) or F×F×C: the 2-D edge kernel on every channel
+    response: np.ndarray     # core.conv2d(photo, kernel): the feature map, signed
+    channel_responses: tuple  # per channel: core.conv2d(channel, its kernel slice); they sum to ``response``
+    peak: int                # the largest |response|: white in ``display``
+    display: np.ndarray      # uint8 picture of the map: round(255·|response| / peak)
+    channel_peak: int        # the largest |channel response|: white in ``channel_displays``
+    channel_displays: tuple  # uint8 pictures of the channel responses, scaled by ``channel_peak``
+    patch_partials: tuple    # per channel: its response on the zoomed patch (s×s)
+    patch_out: np.ndarray    # the feature map on the zoomed patch (s×s): the partials' sum
+
+
+@dataclass(frozen=True)
+class FeatureData:
+    photo: str               # which photo of cnnviz/assets
+    mode: str                # "L" (grey) or "RGB"
+    box: tuple | None        # crop of the original photo (left, top, right, bottom)
+    factor: int              # block size of the downsampling
+    source_shape: tuple      # the crop's size before downsampling (H, W)
+    image: np.ndarray        # the photo as the convolution sees it: H×W or H×W×3, uint8
+    kind: str                # edge kernel family ("sobel" or "prewitt")
+    maps: tuple              # one FeatureMap per direction
+    patch: tuple             # (row, col) top-left of the zoomed patch, in map coordinates
+    patch_size: int          # s: the zoom shows s×s map values
+    patch_in: np.ndarray     # the photo pixels they are computed from: (s+F−1)×(s+F−1)(×C)
+
+
+def feature_data(photo: str = "camera", mode: str = "L", box=None, factor: int = 8,
+                 directions=("vertical", "horizontal"), kind: str = "sobel", patch=None,
+                 patch_size: int = 3) -> FeatureData:
+    """Real edge kernels on a real photo (default: the cameraman, grey, 512×512 → 64×64 by 8×8 block means).
+
+    ``patch=None`` zooms where the first kernel responds most strongly compared with the others: the s×s
+    block of the map with the largest total |response| of the first kernel minus the largest total of any
+    other kernel there (with one kernel: its largest total |response|). The zoom stays readable on a slide:
+    at most 7×7 photo values for a grey photo, 3×3 per channel for a colour one (``patch_size`` + F − 1).
+    """
+    image = images.photo(photo, mode, box=box, factor=factor)
+    C = 1 if image.ndim == 2 else image.shape[2]
+    maps = []
+    for direction in directions:
+        k2 = core.edge_kernel(direction, kind)
+        kernel = k2 if C == 1 else np.stack([k2] * C, axis=-1)
+        response = core.conv2d(image, kernel)
+        channels = ((response,) if C == 1 else
+                    tuple(core.conv2d(image[..., ch], kernel[..., ch]) for ch in range(C)))
+        peak = int(np.abs(response).max())
+        channel_peak = int(max(np.abs(r).max() for r in channels))
+        maps.append(dict(direction=direction, kernel=kernel, response=response, channel_responses=channels,
+                         peak=peak, display=map_pixels(response, (0, peak), magnitude=True), channel_peak=channel_peak,
+                         channel_displays=tuple(map_pixels(r, (0, channel_peak), magnitude=True) for r in channels)))
+    s = patch_size
+    out_h, out_w = maps[0]["response"].shape
+    f = maps[0]["kernel"].shape[0]
+    if not 1 <= s <= min(out_h, out_w):
+        raise ValueError(f"a {s}×{s} patch does not fit the {out_h}×{out_w} feature map")
+    most = 7 if C == 1 else 3
+    if s + f - 1 > most:
+        raise ValueError(f"a {s}×{s} patch needs {s + f - 1}×{s + f - 1} photo values per channel: too many to "
+                         f"read on a slide (at most {most}×{most} for a {'grey' if C == 1 else 'colour'} photo)")
+    if patch is None:
+        sums = [sliding_window_view(np.abs(m["response"]).astype(np.int64), (s, s)).sum(axis=(2, 3)) for m in maps]
+        score = sums[0] - (np.max(sums[1:], axis=0) if len(sums) > 1 else 0)
+        patch = tuple(int(v) for v in np.unravel_index(np.argmax(score), score.shape))
+    r, c = patch
+    if not (0 <= r <= out_h - s and 0 <= c <= out_w - s):
+        raise ValueError(f"a {s}×{s} patch at {patch} does not fit the {out_h}×{out_w} feature map")
+    patch_in = image[r:r + s + f - 1, c:c + s + f - 1].copy()
+    fmaps = tuple(FeatureMap(**m, patch_partials=tuple(ch[r:r + s, c:c + s].copy() for ch in m["channel_responses"]),
+                             patch_out=m["response"][r:r + s, c:c + s].copy()) for m in maps)
+    H, W = image.shape[:2]
+    return FeatureData(photo, mode, None if box is None else tuple(box), factor, (H * factor, W * factor), image, kind,
+                       fmaps, (r, c), s, patch_in)
+
+
+def feature_data_rgb(photo: str = "chelsea", mode: str = "RGB", box=(11, 6, 443, 294), factor: int = 6,
+                     directions=("vertical",), kind: str = "sobel", patch=None, patch_size: int = 1) -> FeatureData:
+    """The colour example: Chelsea the cat (432×288 crop → 72×48), one 3×3×3 kernel: the vertical-edge kernel
+    on each of R, G and B, whose three channel responses sum into one feature map."""
+    return feature_data(photo, mode, box, factor, directions, kind, patch, patch_size)
+
+
+def _cell_for(values, cell: float, font: float = theme.CELL_FONT) -> float:
+    """``cell``, or larger if the longest of ``values`` would not fit a cell at ``font`` (ValueGrid fits 86 %)."""
+    longest = max((fmt_num(v) for v in np.asarray(values).ravel()), key=len)
+    return max(cell, len(longest) * 0.17 * font / 22 / 0.86 + 0.02)  # 0.17: a DejaVu Sans Mono digit at 22
+
+
+def _channel_picture(values: np.ndarray, ch: int) -> np.ndarray:
+    """One channel (H×W uint8) drawn in its own colour: an RGB picture whose other channels are 0."""
+    out = np.zeros(values.shape + (3,), dtype=np.uint8)
+    out[..., ch] = values
+    return out
+
+
+_CHANNEL_NAMES = ("R", "G", "B")
+
+
+class _FeatureDetection:
+    """Edge kernels on a real photo: one choreography, whatever the photo (grey or colour), its size, the
+    kernels and the zoomed patch. The two catalogued scenes differ only in their data (a mixin, so that
+    the module's CnnvizScene classes are exactly the catalogued ones).
+
+    1. the photo (a colour photo splits into its channels);
+    2. the first kernel ⊛ the photo = its feature map, drawn as a picture (the normalisation said on screen);
+       with C channels, each channel's response, and their sum: one map;
+    3. a zoomed patch: the photo's numbers ⊛ the kernel = the map's numbers (per channel, then summed);
+    4. every further kernel on the same patch; 5. the photo and every map side by side.
+    """
+
+    def construct(self):
+        d = self.data()
+        self.C = 1 if d.image.ndim == 2 else d.image.shape[2]
+        self.F = d.maps[0].kernel.shape[0]
+        kernels = "edge kernels" if len(d.maps) > 1 else f"one {core.fmt_shape(d.maps[0].kernel.shape)} kernel"
+        self.head = title(f"Feature detection: {kernels} on a real {'colour' if self.C > 1 else 'grey'} photo",
+                          size=30)
+        photo = self.intro(d)
+        parts = self.overview(d, d.maps[0], photo)
+        parts = self.zoom(d, d.maps[0], parts)
+        for fmap in d.maps[1:]:
+            parts = self.next_kernel(d, fmap, parts)
+        self.summary(d)
+        self.clear_all()
+
+    def play(self, *animations, **kwargs):
+        """Pictures first in the drawing order, so that they stay static unless they move themselves.
+
+        Manim redraws every mobject after the first moving one on every frame, and drawing a picture costs
+        a whole-frame composite (≈25 ms at 720p); nothing is drawn under a picture, so this changes no pixel.
+        """
+        animations = self.compile_animations(*animations, **kwargs)
+        moving: set = set()
+
+        def collect(anims):
+            for a in anims:
+                moving.update(id(m) for m in a.mobject.get_family())
+                collect(getattr(a, "animations", ()))
+
+        collect(animations)
+        pictures = [m for m in self.mobjects if isinstance(m, PixelImage) and id(m) not in moving]
+        if pictures:
+            self.bring_to_back(*pictures)
+        super().play(*animations, **kwargs)
+
+    # ------------------------------------------------------------ helpers
+    def _kernel_grid(self, k2: np.ndarray, cell: float) -> ValueGrid:
+        return ValueGrid(k2, color=theme.KERNEL, shade="signed", cell_size=cell)
+
+    def _symbol(self, text: str, between_a, between_b, size: float = 36):
+        x = (between_a.get_right()[0] + between_b.get_left()[0]) / 2
+        return label(text, size=size).move_to([x, between_b.get_y(), 0])
+
+    @staticmethod
+    def _norm_note(peak: int, what: str = "|value|") -> str:
+        return f"shown: {what}, 0 black … {fmt_int(peak)} white (the largest)"
+
+    # ------------------------------------------------------------ 1. the photo
+    def intro(self, d: FeatureData) -> PixelImage:
+        H, W = d.image.shape[:2]
+        h = min(4.4, 5.0 * H / W)
+        photo = PixelImage(d.image, height=h).move_to([0, -0.1, 0])
+        name = label(f"{d.photo}: {core.fmt_shape(d.image.shape)} pixels", size=theme.SMALL_SIZE, color=theme.INPUT)
+        name.next_to(photo, UP, buff=0.15)
+        how = label(f"{d.factor}×{d.factor} block means of the {d.source_shape[0]}×{d.source_shape[1]} photo",
+                    size=theme.SMALL_SIZE, color=theme.MUTED).next_to(photo, DOWN, buff=0.15)
+        self.play(FadeIn(self.head), FadeIn(photo), FadeIn(name), FadeIn(how), run_time=1.0)
+        self.beat(1.0)
+        self.photo_labels = VGroup(name, how)
+        return photo
+
+    def _move_photo(self, photo: PixelImage, height: float, centre) -> list:
+        """Animations moving/resizing the photo with its two labels (name above, provenance below)."""
+        name, how = self.photo_labels
+        k = height / photo.height
+        centre = np.array(centre, dtype=float)
+        top = centre[1] + height / 2
+        bottom = centre[1] - height / 2
+
+        def x_in_frame(mob):  # a label wider than the photo stays inside the frame
+            half = config.frame_width / 2 - 0.15 - mob.width / 2
+            return float(np.clip(centre[0], -half, half))
+
+        return [photo.animate.scale(k).move_to(centre),
+                name.animate.move_to([x_in_frame(name), top + 0.15 + name.height / 2, 0]),
+                how.animate.move_to([x_in_frame(how), bottom - 0.15 - how.height / 2, 0])]
+
+    # ------------------------------------------------------------ 2. kernel ⊛ photo = feature map
+    def overview(self, d: FeatureData, m: FeatureMap, photo: PixelImage) -> dict:
+        return self._overview_grey(d, m, photo) if self.C == 1 else self._overview_colour(d, m, photo)
+
+    def _overview_grey(self, d: FeatureData, m: FeatureMap, photo: PixelImage) -> dict:
+        H, W = d.image.shape[:2]
+        Ho, Wo = m.display.shape
+        h = min(4.4, 4.6 * H / W)
+        w = h * W / H
+        self.play(*self._move_photo(photo, h, [-6.8 + w / 2, -0.1, 0]), run_time=0.8)
+        pic = PixelImage(m.display, height=h * Ho / H)
+        pic.move_to([6.8 - pic.width / 2, -0.1, 0])
+        kernel = self._kernel_grid(m.kernel, 0.62)
+        kernel.move_to([(photo.get_right()[0] + pic.get_left()[0]) / 2, -0.1, 0])
+        k_name = kernel.heading(f"{m.direction}-edge kernel")
+        star, eq = self._symbol("⊛", photo, kernel), self._symbol("=", kernel, pic)
+        m_name = label(f"{m.direction} edges", size=theme.SMALL_SIZE, color=theme.OUTPUT).next_to(pic, UP, buff=0.15)
+        note = caption(f"the map is drawn as |value|: 0 black … {fmt_int(m.peak)} (the largest) white",
+                       size=theme.SMALL_SIZE, color=theme.OUTPUT)
+        self.play(FadeIn(kernel), FadeIn(k_name), FadeIn(star), run_time=0.7)
+        self.beat(0.6)
+        self.play(FadeIn(eq), FadeIn(pic), FadeIn(m_name), FadeIn(note), run_time=1.0)
+        self.beat(1.5)
+        return dict(photo=photo, kernel=kernel, k_name=k_name, star=star, eq=eq, map=pic, m_name=m_name, note=note)
+
+    def _rows(self, d: FeatureData, m: FeatureMap) -> dict:
+        """Geometry of the per-channel rows (colour photos): one row per channel."""
+        H, W = d.image.shape[:2]
+        pitch = min(1.93, 5.8 / self.C)
+        row_h = pitch - 0.23
+        ys = [2.6 - row_h / 2 - k * pitch for k in range(self.C)]
+        ch_h = min(row_h, 2.35 * H / W)
+        cell = min(0.62, row_h / self.F)
+        return dict(ys=ys, ch_h=ch_h, cell=cell, row_h=row_h)
+
+    def _overview_colour(self, d: FeatureData, m: FeatureMap, photo: PixelImage) -> dict:
+        H, W = d.image.shape[:2]
+        Ho, Wo = m.display.shape
+        g = self._rows(d, m)
+        ys, ch_h, cell = g["ys"], g["ch_h"], g["cell"]
+        # the photo splits into its channels, one row each
+        chans, names = Group(), VGroup()
+        for ch in range(self.C):
+            pic = PixelImage(_channel_picture(d.image[..., ch], ch), height=ch_h)
+            pic.move_to([-6.45 + pic.width / 2, ys[ch], 0])
+            chans.add(pic)
+            names.add(label(_CHANNEL_NAMES[ch % 3], size=theme.SMALL_SIZE, color=theme.CHANNELS[ch % 3])
+                      .next_to(pic, LEFT, buff=0.12))
+        split = caption(f"a colour photo is {self.C} channels: {core.fmt_shape(d.image.shape)}",
+                        size=theme.SMALL_SIZE, color=theme.INPUT)
+        self.play(*(TransformFromCopy(photo, pic) for pic in chans), FadeOut(photo), FadeOut(self.photo_labels),
+                  FadeIn(names), FadeIn(split), run_time=1.2)
+        self.beat(1.0)
+        # one kernel slice per channel ⊛ that channel = the channel's response
+        kernels = VGroup(*(self._kernel_grid(m.kernel[..., ch], cell).move_to(
+            [chans[ch].get_right()[0] + 0.55 + self.F * cell / 2, ys[ch], 0]) for ch in range(self.C)))
+        resp = Group(*(PixelImage(_channel_picture(m.channel_displays[ch], ch), height=ch_h * Ho / H)
+                       for ch in range(self.C)))
+        for ch, pic in enumerate(resp):
+            pic.move_to([kernels[ch].get_right()[0] + 0.55 + pic.width / 2, ys[ch], 0])
+        stars = VGroup(*(self._symbol("⊛", chans[ch], kernels[ch], size=30) for ch in range(self.C)))
+        eqs = VGroup(*(self._symbol("=", kernels[ch], resp[ch], size=30) for ch in range(self.C)))
+        k_name = label(f"kernel {core.fmt_shape(m.kernel.shape)}", size=theme.SMALL_SIZE, color=theme.KERNEL)
+        k_name.next_to(kernels, UP, buff=0.12)
+        k_note = caption(f"the {m.direction}-edge kernel on each of the {self.C} channels",
+                         size=theme.SMALL_SIZE, color=theme.KERNEL)
+        self.play(FadeIn(kernels), FadeIn(stars), FadeIn(k_name), ReplacementTransform(split, k_note), run_time=0.9)
+        self.beat(1.0)
+        r_name = label("responses", size=theme.SMALL_SIZE, color=theme.OUTPUT).next_to(resp, UP, buff=0.12)
+        r_note = caption(f"each response drawn as |value|: 0 black … {fmt_int(m.channel_peak)} white",
+                         size=theme.SMALL_SIZE, color=theme.OUTPUT)
+        self.play(FadeIn(eqs), FadeIn(resp), FadeIn(r_name), ReplacementTransform(k_note, r_note), run_time=0.9)
+        self.beat(1.0)
+        # the responses add up: one feature map
+        pluses = VGroup(*(label("+", size=30).move_to([resp.get_x(), (ys[k] + ys[k + 1]) / 2, 0])
+                          for k in range(self.C - 1)))
+        pic = PixelImage(m.display, height=min(3.0, 4.2 * Ho / Wo))
+        pic.move_to([6.85 - pic.width / 2, ys[self.C // 2] if self.C % 2 else (ys[0] + ys[-1]) / 2, 0])
+        arrow = Arrow([resp.get_right()[0] + 0.05, pic.get_y(), 0], [pic.get_left()[0] - 0.05, pic.get_y(), 0],
+                      buff=0.1, stroke_color=theme.MUTED, stroke_width=4, max_tip_length_to_length_ratio=0.3)
+        m_name = label(f"sum: one {core.fmt_shape(m.response.shape)} map", size=theme.SMALL_SIZE,
+                       color=theme.OUTPUT).next_to(pic, UP, buff=0.15)
+        note = caption(f"the map = {' + '.join(_CHANNEL_NAMES[:self.C])}, drawn as |value|: 0 black … "
+                       f"{fmt_int(m.peak)} white", size=theme.SMALL_SIZE, color=theme.OUTPUT)
+        self.play(FadeIn(pluses), GrowArrow(arrow), FadeIn(pic), FadeIn(m_name), ReplacementTransform(r_note, note),
+                  run_time=1.0)
+        self.beat(1.8)
+        return dict(chans=chans, names=names, kernel=kernels, k_name=k_name, star=stars, eq=eqs, resp=resp,
+                    r_name=r_name, pluses=pluses, arrow=arrow, map=pic, m_name=m_name, note=note)
+
+    # ------------------------------------------------------------ 3. a zoomed patch: the numbers
+    def zoom(self, d: FeatureData, m: FeatureMap, parts: dict) -> dict:
+        return self._zoom_grey(d, m, parts) if self.C == 1 else self._zoom_colour(d, m, parts)
+
+    def _zoom_grey(self, d: FeatureData, m: FeatureMap, parts: dict) -> dict:
+        H, W = d.image.shape[:2]
+        F, s = self.F, d.patch_size
+        n_in = s + F - 1
+        r, c = d.patch
+        photo, pic, kernel = parts["photo"], parts["map"], parts["kernel"]
+        name, how = self.photo_labels
+        # photo and map become thumbnails at the top; the numbers go below them
+        top = 2.75
+        ht = min(2.2, 3.4 * H / W, top + 2.95 - 0.3 - n_in * 0.6)  # leave the numbers room to be readable
+        photo_c = np.array([photo.get_x(), top - ht / 2, 0])
+        pic_h = ht * pic.height / photo.height
+        pic_c = np.array([pic.get_x(), top - pic_h / 2, 0])
+        self.play(FadeOut(how), FadeOut(parts["note"]), FadeOut(parts["star"]), FadeOut(parts["eq"]),
+                  FadeOut(parts["k_name"]),
+                  photo.animate.scale(ht / photo.height).move_to(photo_c),
+                  name.animate.move_to(photo_c + UP * (ht / 2 + 0.15 + name.height / 2)),
+                  pic.animate.scale(pic_h / pic.height).move_to(pic_c),
+                  parts["m_name"].animate.move_to(pic_c + UP * (pic_h / 2 + 0.15 + parts["m_name"].height / 2)),
+                  run_time=1.0)
+        cell = min(0.62, (top - ht - 0.3 - (-2.95)) / n_in)
+        patch = PixelZoom(photo, r, c, n_in, n_in, cell_size=cell, direction=DOWN, buff=0.3)
+        out = PixelZoom(pic, r, c, s, s, values=m.patch_out,
+                        cell_size=_cell_for(np.concatenate([f.patch_out.ravel() for f in d.maps]), cell),
+                        direction=DOWN, buff=0.3, shade="signed", color=theme.OUTPUT, font_size=patch.grid.font_size)
+        out.grid.align_to(patch.grid, UP)
+        for z in (patch, out):  # keep the grids inside the frame
+            x0, x1 = z.grid.get_left()[0], z.grid.get_right()[0]
+            z.grid.shift(RIGHT * (max(0, -6.9 - x0) - max(0, x1 - 6.9)))
+            z.reconnect()
+        k_target = kernel.copy().move_to([(patch.grid.get_right()[0] + out.grid.get_left()[0]) / 2,
+                                          patch.grid.get_y(), 0])
+        k_name = k_target.heading(f"{m.direction}-edge kernel")
+        star, eq = self._symbol("⊛", patch.grid, k_target), self._symbol("=", k_target, out.grid)
+        what = caption("the photo's numbers ⊛ the kernel = the map's numbers (one window per value)",
+                       size=theme.SMALL_SIZE, color=theme.HIGHLIGHT)
+        self.play(Create(patch.box), Create(out.box), kernel.animate.move_to(k_target), FadeIn(k_name),
+                  run_time=0.8)
+        self.play(Create(patch.lines), FadeIn(patch.grid), run_time=0.8)
+        self.play(FadeIn(star), FadeIn(eq), Create(out.lines), FadeIn(out.grid), FadeIn(what), run_time=0.8)
+        self.beat(1.0)
+        # which window gives which value: the F×F window for each of the s×s values
+        win = patch.grid.window(0, 0, F, F)
+        cell_frame = out.grid.window(0, 0, 1, 1)
+        self.play(Create(win), Create(cell_frame), run_time=0.5)
+        self.beat(0.6)
+        for k in range(1, s * s):
+            i, j = divmod(k, s)
+            self.play(win.animate.move_to(patch.grid.block_center(i, j, F, F)),
+                      cell_frame.animate.move_to(out.grid.cell(i, j)), run_time=0.3)
+        self.play(FadeOut(win), FadeOut(cell_frame), run_time=0.3)
+        self.beat(0.8)
+        parts.update(k_name=k_name, star=star, eq=eq, patch=patch, out=out, note=what)
+        return parts
+
+    def _zoom_colour(self, d: FeatureData, m: FeatureMap, parts: dict) -> dict:
+        F, s = self.F, d.patch_size
+        n_in = s + F - 1
+        r, c = d.patch
+        g = self._rows(d, m)
+        ys = g["ys"]
+        cz = min(g["cell"], g["row_h"] / n_in)
+        chans, kernels = parts["chans"], parts["kernel"]
+        zooms = [PixelZoom(chans[ch], r, c, n_in, n_in, values=d.patch_in[..., ch], cell_size=cz, direction=RIGHT,
+                           buff=0.45, shade="gray", vrange=(0, 255), color=theme.CHANNELS[ch % 3])
+                 for ch in range(self.C)]
+        for ch, z in enumerate(zooms):  # the rows stay aligned
+            z.grid.set_y(ys[ch])
+            z.reconnect()
+        k_targets = [kernels[ch].copy().move_to([zooms[ch].grid.get_right()[0] + 0.6 + kernels[ch].width / 2,
+                                                 ys[ch], 0]) for ch in range(self.C)]
+        pz = _cell_for(np.concatenate([p.ravel() for p in m.patch_partials]), cz)
+        partials = VGroup(*(ValueGrid(m.patch_partials[ch], cell_size=pz, shade="signed", color=theme.OUTPUT,
+                                      font_size=theme.CELL_FONT)
+                            .move_to([k_targets[ch].get_right()[0] + 0.5 + s * pz / 2, ys[ch], 0])
+                            for ch in range(self.C)))
+        stars = VGroup(*(self._symbol("⊛", zooms[ch].grid, k_targets[ch], size=30) for ch in range(self.C)))
+        eqs = VGroup(*(self._symbol("=", k_targets[ch], partials[ch], size=30) for ch in range(self.C)))
+        pluses = VGroup(*(label("+", size=30).move_to([partials.get_x(), (ys[k] + ys[k + 1]) / 2, 0])
+                          for k in range(self.C - 1)))
+        pic = parts["map"]
+        out = PixelZoom(pic, r, c, s, s, values=m.patch_out, cell_size=_cell_for(m.patch_out, max(cz, 0.6)),
+                        direction=DOWN, buff=0.3, shade="signed", color=theme.OUTPUT, font_size=theme.CELL_FONT)
+        arrow = Arrow([partials.get_right()[0] + 0.05, pic.get_y(), 0], [pic.get_left()[0] - 0.05, pic.get_y(), 0],
+                      buff=0.1, stroke_color=theme.MUTED, stroke_width=4, max_tip_length_to_length_ratio=0.3)
+        total = self._sum_line(m)
+        k_name = parts["k_name"].copy().next_to(VGroup(*k_targets), UP, buff=0.12)
+        self.play(FadeOut(parts["resp"]), FadeOut(parts["r_name"]), FadeOut(parts["eq"]), FadeOut(parts["star"]),
+                  FadeOut(parts["pluses"]), FadeOut(parts["arrow"]), FadeOut(parts["note"]),
+                  *(kernels[ch].animate.move_to(k_targets[ch]) for ch in range(self.C)),
+                  parts["k_name"].animate.move_to(k_name), *(Create(z.box) for z in zooms), run_time=0.9)
+        self.play(*(Create(z.lines) for z in zooms), *(FadeIn(z.grid) for z in zooms), FadeIn(stars), run_time=0.9)
+        self.beat(0.8)
+        self.play(FadeIn(eqs), FadeIn(partials), FadeIn(pluses), run_time=0.8)
+        self.beat(0.8)
+        self.play(GrowArrow(arrow), Create(out.box), Create(out.lines), FadeIn(out.grid), FadeIn(total),
+                  run_time=1.0)
+        self.beat(2.0)
+        parts.update(zooms=zooms, partials=partials, star=stars, eq=eqs, pluses=pluses, arrow=arrow, out=out,
+                     total=total)
+        return parts
+
+    def _sum_line(self, m: FeatureMap) -> VGroup:
+        """A caption: R + G + B = the map, for the patch's top-left value, each term in its channel's colour."""
+        terms = [label(f"the map's value = {' + '.join(_CHANNEL_NAMES[:self.C])}:", size=theme.BODY_SIZE,
+                       color=theme.HIGHLIGHT)]
+        for ch, part in enumerate(m.patch_partials):
+            if ch:
+                terms.append(label("+", size=theme.BODY_SIZE))
+            terms.append(label(fmt_factor(part[0, 0]), size=theme.BODY_SIZE, color=theme.CHANNELS[ch % 3]))
+        terms += [label("=", size=theme.BODY_SIZE), label(fmt_num(m.patch_out[0, 0]), size=theme.BODY_SIZE,
+                                                            color=theme.OUTPUT)]
+        line = VGroup(*terms).arrange(RIGHT, buff=0.15)
+        fit_width(line, config.frame_width - 0.6)
+        return line.to_edge(DOWN, buff=0.3)
+
+    # ------------------------------------------------------------ 4. the next kernel, on the same patch
+    def next_kernel(self, d: FeatureData, m: FeatureMap, parts: dict) -> dict:
+        prev = parts["fmap"] if "fmap" in parts else d.maps[0]
+        swaps = []
+
+        def swap(old, new):
+            swaps.append(ReplacementTransform(old, new))
+            return new
+
+        kernels = parts["kernel"]
+        if self.C == 1:
+            parts["kernel"] = swap(kernels, self._kernel_grid(m.kernel, kernels.cell_size).move_to(kernels))
+        else:
+            parts["kernel"] = swap(kernels, VGroup(*(self._kernel_grid(m.kernel[..., ch], kernels[ch].cell_size)
+                                                     .move_to(kernels[ch]) for ch in range(self.C))))
+        old_pic = parts["map"]
+        pic = PixelImage(m.display, height=old_pic.height).move_to(old_pic)
+        swaps += [FadeOut(old_pic), FadeIn(pic)]
+        parts["map"] = pic
+        old_name = parts["m_name"]
+        text = f"{m.direction} edges" if self.C == 1 else old_name.original_text
+        parts["m_name"] = swap(old_name, label(text, size=theme.SMALL_SIZE, color=theme.OUTPUT).move_to(old_name))
+        if self.C == 1:
+            old = parts["k_name"]
+            parts["k_name"] = swap(old, label(f"{m.direction}-edge kernel", size=theme.SMALL_SIZE,
+                                              color=theme.KERNEL).move_to(old))
+        out = parts["out"].grid
+        new_out = ValueGrid(m.patch_out, cell_size=out.cell_size, shade="signed", color=theme.OUTPUT,
+                            font_size=out.font_size).move_to(out)
+        parts["out"].grid = swap(out, new_out)
+        if self.C > 1:
+            old = parts["partials"]
+            parts["partials"] = swap(old, VGroup(*(
+                ValueGrid(m.patch_partials[ch], cell_size=old[ch].cell_size, shade="signed", color=theme.OUTPUT,
+                          font_size=old[ch].font_size).move_to(old[ch]) for ch in range(self.C))))
+            parts["total"] = swap(parts["total"], self._sum_line(m))
+        else:
+            a, b = np.abs(prev.patch_out).max(), np.abs(m.patch_out).max()
+            note = caption(f"the same pixels: the {prev.direction} kernel gives up to {fmt_int(a)}, "
+                           f"the {m.direction} one up to {fmt_int(b)}", size=theme.SMALL_SIZE, color=theme.HIGHLIGHT)
+            parts["note"] = swap(parts["note"], note)
+        # what changes goes to the top of the drawing order, so the rest stays static (drawn once per play)
+        self.bring_to_front(*(a.mobject for a in swaps if a.mobject in self.mobjects))
+        self.bring_to_front(parts["out"].box, parts["out"].lines)  # the map's frame stays above the pictures
+        self.play(*swaps, run_time=1.2)
+        self.beat(2.0)
+        parts["fmap"] = m
+        return parts
+
+    # ------------------------------------------------------------ 5. the photo and every map
+    def summary(self, d: FeatureData):
+        self.play(*(FadeOut(mob) for mob in self.mobjects if mob is not self.head), run_time=0.6)
+        H, W = d.image.shape[:2]
+        arrays = [d.image] + [m.display for m in d.maps]
+        gap = 0.5
+        h = min(4.0, (13.6 - gap * (len(arrays) - 1)) / len(arrays) * H / W,
+                (13.6 - gap * (len(arrays) - 1)) / sum(a.shape[1] / H for a in arrays))
+        pics = Group(*(PixelImage(a, height=h * a.shape[0] / H) for a in arrays)).arrange(RIGHT, buff=gap)
+        pics.move_to([0, 0.1, 0])
+        names = VGroup(label(f"{d.photo} {core.fmt_shape(d.image.shape)}", size=theme.SMALL_SIZE, color=theme.INPUT))
+        notes = VGroup(label(f"{d.factor}×{d.factor} block means", size=theme.SMALL_SIZE, color=theme.MUTED))
+        for m in d.maps:
+            names.add(label(f"{m.direction} edges {core.fmt_shape(m.response.shape)}", size=theme.SMALL_SIZE,
+                            color=theme.OUTPUT))
+            notes.add(label(f"|value|, white = {fmt_int(m.peak)}", size=theme.SMALL_SIZE, color=theme.MUTED))
+        for pic, name, note in zip(pics, names, notes):
+            fit_width(name, pic.width + gap - 0.1).next_to(pic, UP, buff=0.15)
+            fit_width(note, pic.width + gap - 0.1).next_to(pic, DOWN, buff=0.15)
+        k = d.maps[0].kernel
+        if self.C == 1:
+            moral = "each kernel lights up where its own feature is: a feature detector"
+        else:
+            moral = (f"{self.C} channels ⊛ a {core.fmt_shape(k.shape)} kernel → one "
+                     f"{core.fmt_shape(d.maps[0].response.shape)} feature map per kernel")
+        self.play(FadeIn(pics), FadeIn(names), FadeIn(notes), run_time=1.0)
+        self.play(FadeIn(caption(moral, size=theme.BODY_SIZE, color=theme.OUTPUT)), run_time=0.6)
+        self.beat(2.0)
+
+
+class FeatureDetectionGray(_FeatureDetection, CnnvizScene):
+    data = staticmethod(feature_data)
+
+
+class FeatureDetectionRGB(_FeatureDetection, CnnvizScene):
+    data = staticmethod(feature_data_rgb)

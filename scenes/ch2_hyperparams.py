@@ -1,0 +1,949 @@
+"""Chapter 2, sections II–IV — the dimensions of a convolution's output and its hyper-parameters: padding, stride, kernel size and number of filters, and the output-size formula.
+
+Each scene: a pure data function (inputs → every number shown, from ``cnnviz.core``)
+and the choreography that draws it with the shared drawings.
+Render one with ``manim -ql scenes/ch2_hyperparams.py PaddingOneByOneEng``.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+
+import numpy as np
+from manim import (
+    DOWN,
+    LEFT,
+    AnimationGroup,
+    ArcBetweenPoints,
+    Succession,
+    RIGHT,
+    UP,
+    Arrow,
+    Create,
+    DashedVMobject,
+    FadeIn,
+    FadeOut,
+    GrowArrow,
+    Indicate,
+    LaggedStart,
+    ReplacementTransform,
+    SurroundingRectangle,
+    Transform,
+    VGroup,
+    Write,
+    config,
+)
+
+from cnnviz import core, theme
+from cnnviz.drawings import (
+    CnnvizScene,
+    contrast_text,
+    fmt_int,
+    zoom_callout,
+    SlidingWindow,
+    TensorStack,
+    ValueGrid,
+    caption,
+    fit_width,
+    fmt_num,
+    label,
+    title,
+)
+from cnnviz.formula import Formula
+
+
+# ============================================================ ConvDimensionsSimpleCentered
+@dataclass(frozen=True)
+class ConvDimensionsData:
+    n: int                   # input size N
+    f: int                   # kernel size F
+    c: int                   # channels C
+    m: int                   # number of filters M
+    in_shape: tuple          # N×N×C
+    bank_shape: tuple        # F×F×C×M
+    out_shape: tuple         # core.conv_output_shape(in_shape, bank_shape)
+    out_size: int            # core.output_size(N, F) = N − F + 1
+    bad_input: tuple         # an input and a kernel whose channels differ …
+    bad_kernel: tuple
+    error: str               # … and the core's own ValueError message about them
+
+
+def conv_dimensions_data(n: int = 5, f: int = 3, c: int = 3, m: int = 5,
+                         bad_input=(3, 3, 1), bad_kernel=(2, 2, 3)) -> ConvDimensionsData:
+    """The size rule (N×N×C) ⊗ (F×F×C×M) → (N−F+1)×(N−F+1)×M with an instance (FullCNNSequence's
+    5×5×3 and five 3×3×3 filters), and the channel rule as the core enforces it: ``core.conv2d``
+    on a 3×3×1 input with a 2×2×3 kernel (the notebook's warning) raises, and its message is kept."""
+    in_shape, bank_shape = (n, n, c), (f, f, c, m)
+    out_shape = core.conv_output_shape(in_shape, bank_shape)
+    try:
+        core.conv2d(np.zeros(bad_input), np.zeros(bad_kernel))
+    except ValueError as exc:
+        error = str(exc)
+    else:
+        raise ValueError(f"conv_dimensions_data: the core accepts a {core.fmt_shape(bad_input)} input with a "
+                         f"{core.fmt_shape(bad_kernel)} kernel, so there is no error to show")
+    return ConvDimensionsData(n, f, c, m, in_shape, bank_shape, out_shape, core.output_size(n, f),
+                              tuple(bad_input), tuple(bad_kernel), error)
+
+
+def _sym(name: str, text=None) -> str:
+    """A formula symbol (or its value) in the symbol's colour."""
+    return rf"{{\color{{{theme.SYMBOL_COLORS[name]}}}{name if text is None else text}}}"
+
+
+class ConvDimensionsSimpleCentered(CnnvizScene):
+    data = staticmethod(conv_dimensions_data)
+
+    def construct(self):
+        d = self.data()
+        fs = core.fmt_shape
+        head = title("The dimensions of a convolution output")
+        N, F, C, M = (_sym(k) for k in "NFCM")
+        rule = Formula(rf"({N} \times {N} \times {C}) \otimes ({F} \times {F} \times {C} \times {M}) \rightarrow "
+                       rf"({N} - {F} + 1) \times ({N} - {F} + 1) \times {M}", font_size=40)
+        fit_width(rule, config.frame_width - 0.8)
+        rule.next_to(head, DOWN, buff=0.5)
+        legend = VGroup(*(label(f"{k}: {what}", size=theme.SMALL_SIZE, color=theme.SYMBOL_COLORS[k])
+                          for k, what in (("N", "input size"), ("F", "kernel size"), ("C", "channels"),
+                                          ("M", "number of filters")))).arrange(RIGHT, buff=0.7, aligned_edge=UP)
+        legend.next_to(rule, DOWN, buff=0.35)
+        self.play(FadeIn(head), Write(rule), run_time=1.4)
+        self.play(FadeIn(legend), run_time=0.6)
+        self.beat(1.0)
+
+        # 1. an instance: every size from the core
+        n, f, c, m = (_sym(k, v) for k, v in zip("NFCM", (d.n, d.f, d.c, d.m)))
+        result = r" \times ".join(str(v) for v in d.out_shape)  # the core's output shape
+        inst = Formula(rf"({n} \times {n} \times {c}) \otimes ({f} \times {f} \times {c} \times {m}) \rightarrow "
+                       rf"({n} - {f} + 1) \times ({n} - {f} + 1) \times {m} = "
+                       rf"{{\color{{{theme.OUTPUT}}}\mathbf{{{result}}}}}", font_size=34)
+        fit_width(inst, config.frame_width - 0.8)
+        inst.next_to(legend, DOWN, buff=0.55)
+        f_colors = [theme.kernel_color(k) for k in range(d.m)]
+        c_colors = list(theme.CHANNELS) if d.c == 3 else [theme.INPUT]
+        inp = TensorStack(d.n, d.n, d.c, unit=0.6, colors=c_colors, max_side=2.8,
+                          label_text=f"input {fs(d.in_shape)}")
+        bank = VGroup(*(TensorStack(d.f, d.f, d.c, unit=0.4, colors=(col,), offset=0.12, max_side=1.2, label_text="")
+                        for col in f_colors[:8]))
+        bank.arrange(RIGHT, buff=0.2)
+        fit_width(bank, 5.0)
+        bank_label = label(f"{d.m} filters: {fs(d.bank_shape)}", size=theme.SMALL_SIZE, color=theme.KERNEL)
+        out = TensorStack(d.out_shape[0], d.out_shape[1], d.m, unit=0.6, colors=f_colors, max_side=2.2,
+                          offset=min(0.16, 1.0 / max(d.m - 1, 1)), label_text=f"output {fs(d.out_shape)}")
+        out.shape_label.set_color(theme.OUTPUT)
+        otimes, arrow = label("⊗", size=36), label("→", size=36)
+        row = VGroup(inp, otimes, bank, arrow, out).arrange(RIGHT, buff=0.5)
+        fit_width(row, config.frame_width - 0.8)
+        row.next_to(inst, DOWN, buff=0.5)
+        bank_label.next_to(bank, DOWN, buff=0.2).align_to(inp.shape_label, DOWN)
+        self.play(Write(inst), run_time=1.4)
+        self.play(FadeIn(inp), FadeIn(otimes), LaggedStart(*(FadeIn(b) for b in bank), lag_ratio=0.2),
+                  FadeIn(bank_label), run_time=1.2)
+        self.play(FadeIn(arrow), FadeIn(out), run_time=0.8)
+        self.beat(2.0)
+        self.play(FadeOut(VGroup(inst, inp, otimes, bank, bank_label, arrow, out)), run_time=0.6)
+
+        # 2. the channel rule, as the core enforces it
+        warn = label("The input and the kernels must have the same number of channels C",
+                     size=theme.BODY_SIZE, color=theme.HIGHLIGHT)
+        fit_width(warn, config.frame_width - 0.8)
+        warn.next_to(legend, DOWN, buff=0.35)
+        bi, bk = d.bad_input, d.bad_kernel
+        b_in = TensorStack(bi[0], bi[1], bi[2] if len(bi) > 2 else 1, unit=0.4, colors=(theme.INPUT,), max_side=1.3,
+                           label_text=f"input {fs(bi)}")
+        b_k = TensorStack(bk[0], bk[1], bk[2] if len(bk) > 2 else 1, unit=0.4, colors=(theme.KERNEL,), max_side=1.3,
+                          label_text=f"kernel {fs(bk)}")
+        cross = label("✗", size=60, color=theme.NEGATIVE)
+        pair = VGroup(b_in, label("⊗", size=36), b_k, cross).arrange(RIGHT, buff=0.6)
+        pair.next_to(warn, DOWN, buff=0.3)
+        counts = VGroup(*(label(f"{k} channel{'s' * (k != 1)}", size=theme.SMALL_SIZE, color=theme.NEGATIVE)
+                          .next_to(stack.shape_label, DOWN, buff=0.12)
+                          for stack, k in ((b_in, b_in.shape[2]), (b_k, b_k.shape[2]))))
+        for t in counts:  # on one line
+            t.set_y(min(u.get_y() for u in counts))
+        pair.add(counts)
+        lines = textwrap.wrap(f"ValueError: {d.error}", width=54)
+        msg = VGroup(*(label(t, size=theme.SMALL_SIZE, mono=True, color=theme.TEXT) for t in lines))
+        msg.arrange(DOWN, aligned_edge=LEFT, buff=0.12)
+        fit_width(msg, config.frame_width - 1.4)
+        said = label("core.conv2d refuses it:", size=theme.SMALL_SIZE, color=theme.MUTED)
+        box = VGroup(said, msg).arrange(DOWN, aligned_edge=LEFT, buff=0.2)
+        frame = SurroundingRectangle(box, color=theme.NEGATIVE, buff=0.25, stroke_width=3)
+        VGroup(box, frame).next_to(pair, DOWN, buff=0.3)
+        self.play(FadeIn(warn), run_time=0.6)
+        self.play(FadeIn(pair[:3]), run_time=0.8)
+        self.play(FadeIn(counts), run_time=0.5)
+        self.play(FadeIn(cross, scale=1.5), Create(frame), FadeIn(box), run_time=1.0)
+        self.beat(3.0)
+        self.clear_all()
+
+
+# ============================================================ OutputSizeFormula
+@dataclass(frozen=True)
+class SizeCase:
+    n: int
+    f: int
+    p: int
+    s: int
+    numerator: int           # N − F + 2P
+    quotient: float          # (N − F + 2P) / S
+    floored: int             # ⌊(N − F + 2P) / S⌋
+    size: int                # the output size
+    windows: tuple           # window start positions along one axis (padded coordinates)
+
+
+@dataclass(frozen=True)
+class OutputSizeData:
+    notebook: SizeCase       # 28, 3, 1, 1 → 28
+    floor_case: SizeCase     # 8, 3, 0, 2 → 3
+
+
+def size_case(n: int, f: int, p: int, s: int) -> SizeCase:
+    numerator = n - f + 2 * p
+    size = core.output_size(n, f, p, s)
+    starts = tuple(sorted({c for _, c in core.conv_windows((n, n), (f, f), stride=s, padding=p)}))
+    return SizeCase(n, f, p, s, numerator, numerator / s, numerator // s, size, starts)
+
+
+def output_size_data() -> OutputSizeData:
+    return OutputSizeData(size_case(28, 3, 1, 1), size_case(8, 3, 0, 2))
+
+
+def _sub(case: SizeCase) -> str:
+    """The formula with the case's numbers substituted, step by step."""
+    c = theme.SYMBOL_COLORS
+    n = rf"{{\color{{{c['N']}}}{case.n}}}"
+    f = rf"{{\color{{{c['F']}}}{case.f}}}"
+    p = rf"{{\color{{{c['P']}}}{case.p}}}"
+    s = rf"{{\color{{{c['S']}}}{case.s}}}"
+    q = fmt_num(case.quotient)
+    return (rf"\left\lfloor \frac{{{n} - {f} + 2 \cdot {p}}}{{{s}}} \right\rfloor + 1"
+            rf" = \left\lfloor \frac{{{case.numerator}}}{{{case.s}}} \right\rfloor + 1"
+            rf" = \lfloor {q} \rfloor + 1 = {case.floored} + 1 = \mathbf{{{case.size}}}")
+
+
+class OutputSizeFormula(CnnvizScene):
+    data = staticmethod(output_size_data)
+
+    def construct(self):
+        d = self.data()
+        head = title("The output size of a convolution")
+        sym = theme.SYMBOL_COLORS
+        general = Formula(r"\text{Output size} = \left\lfloor \frac{{\color{%s}N} - {\color{%s}F} + 2{\color{%s}P}}"
+                          r"{{\color{%s}S}} \right\rfloor + 1"
+                          % (sym["N"], sym["F"], sym["P"], sym["S"]), font_size=40)
+        general.next_to(head, DOWN, buff=0.45)
+        legend = VGroup(
+            *(label(f"{k} {name}", color=sym[k], size=theme.SMALL_SIZE)
+              for k, name in (("N", "input"), ("F", "kernel"), ("P", "padding"), ("S", "stride"))),
+        ).arrange(RIGHT, buff=0.6).next_to(general, DOWN, buff=0.35)
+        self.play(FadeIn(head), Write(general), run_time=1.2)
+        self.play(FadeIn(legend), run_time=0.5)
+
+        # 1. The notebook's example: padding keeps the size
+        c = d.notebook
+        ex1 = label(f"Notebook example: N = {c.n}, F = {c.f}, P = {c.p}, S = {c.s}", size=theme.BODY_SIZE)
+        ex1.move_to([0, 0.2, 0])
+        sub1 = Formula(_sub(c), font_size=34).next_to(ex1, DOWN, buff=0.4)
+        res1 = label(f"{c.n}×{c.n} → {c.size}×{c.size}: padding P = {c.p} keeps the size",
+                     size=theme.BODY_SIZE, color=theme.OUTPUT).next_to(sub1, DOWN, buff=0.4)
+        self.play(FadeIn(ex1), run_time=0.5)
+        self.play(Write(sub1), run_time=1.5)
+        self.play(FadeIn(res1), run_time=0.5)
+        self.beat(1.5)
+        self.play(FadeOut(VGroup(ex1, sub1, res1)), run_time=0.5)
+
+        # 2. Where the floor matters: the last window does not fit
+        c = d.floor_case
+        ex2 = label(f"When the floor matters: N = {c.n}, F = {c.f}, P = {c.p}, S = {c.s}", size=theme.BODY_SIZE)
+        ex2.move_to([0, 0.2, 0])
+        sub2 = Formula(_sub(c), font_size=34).next_to(ex2, DOWN, buff=0.4)
+        self.play(FadeIn(ex2), run_time=0.5)
+        self.play(Write(sub2), run_time=1.5)
+
+        strip = ValueGrid(np.arange(1, c.n + 1).reshape(1, -1), color=theme.INPUT, cell_size=0.6)
+        strip.next_to(sub2, DOWN, buff=0.5)
+        # where the next stride would put the window: past the end of the input
+        nxt = c.windows[-1] + c.s
+        ghost = DashedVMobject(strip.window(0, 0, 1, c.f, color=theme.NEGATIVE), num_dashes=30)
+        ghost.move_to(strip.block_center(0, 0, 1, c.f) + RIGHT * nxt * strip.cell_size)
+        VGroup(strip, ghost).set_x(-0.8)  # strip + overhang centred, the counter to their right
+        self.play(FadeIn(strip), run_time=0.4)
+        win = SlidingWindow(strip, 1, c.f)
+        counter = None
+        for k, start in enumerate(c.windows):
+            new_counter = label(f"window {k + 1}", size=theme.SMALL_SIZE, color=theme.HIGHLIGHT)
+            new_counter.next_to(VGroup(strip, ghost), RIGHT, buff=0.35)
+            if counter is None:
+                win.place(0, start)
+                self.play(Create(win), FadeIn(new_counter), run_time=0.5)
+            else:
+                self.play(win.step_to(0, start), ReplacementTransform(counter, new_counter), run_time=0.5)
+            counter = new_counter
+        miss = label(f"window {len(c.windows) + 1} would need cells {nxt + 1}–{nxt + c.f}: only {c.n} exist",
+                     size=theme.SMALL_SIZE, color=theme.NEGATIVE).next_to(strip, DOWN, buff=0.3)
+        self.play(FadeIn(ghost), FadeIn(miss), run_time=0.6)
+        self.beat(1.0)
+        res2 = caption(f"{c.numerator}/{c.s} = {fmt_num(c.quotient)} → floor {c.floored} → {c.size} windows, "
+                       f"output {c.size}×{c.size}", color=theme.OUTPUT)
+        self.play(FadeOut(ghost), FadeIn(res2), run_time=0.6)
+        self.beat(1.5)
+        self.clear_all()
+
+
+# ==================================================================================================
+# Section III (hyperparameters) and V (feature detection): Stride4x4Comparison, PaddingOneByOneEng,
+# KernelSizeAndDepthClean, FeatureDetectionGray, FeatureDetectionRGB.
+
+
+def _size_formula(case: SizeCase, font_size: float = 30) -> Formula:
+    """``⌊(N − F + 2P)/S⌋ + 1`` with the case's numbers substituted, and the size it gives (short form of _sub)."""
+    c = theme.SYMBOL_COLORS
+    n = rf"{{\color{{{c['N']}}}{case.n}}}"
+    f = rf"{{\color{{{c['F']}}}{case.f}}}"
+    p = rf"{{\color{{{c['P']}}}{case.p}}}"
+    s = rf"{{\color{{{c['S']}}}{case.s}}}"
+    return Formula(rf"\left\lfloor \frac{{{n} - {f} + 2 \cdot {p}}}{{{s}}} \right\rfloor + 1 = "
+                   rf"{{\color{{{theme.OUTPUT}}}{case.size}}}", font_size=font_size)
+
+
+def _cell_size(n_cells: float, room: float, largest: float = 0.8) -> float:
+    """The cell size that fits ``n_cells`` cells in ``room`` scene units, at most ``largest``."""
+    return min(largest, room / n_cells)
+
+
+def _readable(cell: float) -> bool:
+    """Whether numbers in cells of this size are at least theme.MIN_FONT (else draw the grid without them)."""
+    return theme.CELL_FONT * cell / theme.CELL_SIZE >= theme.MIN_FONT
+
+
+_NUMBERS: dict = {}
+
+
+def _number_grid(values, show_values: bool = True, **kw) -> ValueGrid:
+    """A ValueGrid whose numbers are built once per distinct (text, size, colour) and copied: a grid of
+    small counts (a coverage map, the same input drawn twice) costs a few Texts instead of one per cell."""
+    grid = ValueGrid(values, show_values=False, **kw)
+    if not show_values:
+        return grid
+    for i in range(grid.rows):
+        for j in range(grid.cols):
+            cell = grid.cell(i, j)
+            text = fmt_num(grid.values[i, j], grid.decimals)
+            color = contrast_text(cell.get_fill_color()) if grid.shade else theme.TEXT
+            key = (text, round(grid.font_size, 3), color, round(grid.cell_size, 3))
+            if key not in _NUMBERS:
+                _NUMBERS[key] = fit_width(label(text, size=grid.font_size, color=color, mono=True),
+                                          grid.cell_size * 0.86)
+            grid.labels.add(_NUMBERS[key].copy().move_to(cell.get_center()))
+    return grid
+
+
+def _counter(prefix: str, k: int, suffix: str, color: str) -> VGroup:
+    """'prefix k suffix' as three labels: a count that changes rebuilds only its number (see _count)."""
+    return VGroup(label(prefix, size=theme.SMALL_SIZE, color=color), label(str(k), size=theme.SMALL_SIZE, color=color),
+                  label(suffix, size=theme.SMALL_SIZE, color=color)).arrange(RIGHT, buff=0.12)
+
+
+def _count(counter: VGroup, k: int):
+    """The animation turning a :func:`_counter`'s number into ``k`` (in place; the suffix makes room)."""
+    old, suffix = counter[1], counter[2]
+    new = label(str(k), size=theme.SMALL_SIZE, color=old.get_fill_color()).move_to(old, aligned_edge=LEFT)
+    return AnimationGroup(Transform(old, new), suffix.animate.next_to(new, RIGHT, buff=0.12))
+
+
+# ============================================================ Stride4x4Comparison
+@dataclass(frozen=True)
+class StrideData:
+    x: np.ndarray            # N×N input
+    w: np.ndarray            # F×F kernel
+    strides: tuple           # the two strides compared, e.g. (1, 2)
+    cases: tuple             # one SizeCase per stride: the output-size formula's numbers
+    windows: tuple           # per stride: top-left (row, col) of every window, raster order (core.conv_windows)
+    outs: tuple              # per stride: the output map (core.conv2d)
+    common: tuple            # indices of the first stride's windows that the second stride visits too
+
+
+def stride_data(x=((1, 3, 0, 2), (4, 2, 1, 0), (0, 1, 5, 3), (2, 0, 3, 1)),
+                w=((1, 0), (0, 1)), strides=(1, 2)) -> StrideData:
+    """One N×N input and F×F kernel convolved with two strides (the notebook's: 4×4, 2×2, stride 1 vs 2)."""
+    x, w = np.asarray(x), np.asarray(w)
+    if x.ndim != 2 or x.shape[0] != x.shape[1] or w.ndim != 2 or w.shape[0] != w.shape[1]:
+        raise ValueError(f"stride_data needs a square N×N input and F×F kernel, got {core.fmt_shape(x.shape)} "
+                         f"and {core.fmt_shape(w.shape)}")
+    if len(strides) != 2:
+        raise ValueError(f"stride_data compares two strides, got {strides!r}")
+    n, f = x.shape[0], w.shape[0]
+    cases = tuple(size_case(n, f, 0, s) for s in strides)
+    windows = tuple(tuple(core.conv_windows(x.shape, w.shape, stride=s)) for s in strides)
+    outs = tuple(core.conv2d(x, w, stride=s) for s in strides)
+    second = set(windows[1])
+    common = tuple(k for k, pos in enumerate(windows[0]) if pos in second)
+    return StrideData(x, w, tuple(strides), cases, windows, outs, common)
+
+
+class Stride4x4Comparison(CnnvizScene):
+    data = staticmethod(stride_data)
+
+    def construct(self):
+        d = self.data()
+        n, f = d.x.shape[0], d.w.shape[0]
+        s1, s2 = d.strides
+        head = title(f"Stride: the same {core.fmt_shape(d.x.shape)} input and {core.fmt_shape(d.w.shape)} kernel, "
+                     f"stride {s1} vs {s2}", size=30)
+        # the kernel once, under the title; two panels below it, each: input grid → output grid
+        k_cell = max(min(0.6, 2.4 / f), 0.3)
+        k_grid = ValueGrid(d.w, color=theme.KERNEL, cell_size=k_cell, show_values=_readable(k_cell))
+        k_name = k_grid.heading(f"kernel {core.fmt_shape(d.w.shape)}")
+        VGroup(k_grid, k_name).next_to(head, DOWN, buff=0.15).set_x(0)
+        half = config.frame_width / 2
+        gap = 0.9
+        top = k_grid.get_bottom()[1] - 0.2
+        o_max = max(o.shape[0] for o in d.outs)
+        cell = min(_cell_size(n + o_max, half - 0.45 - gap), (top + 2.15) / n)  # formula + caption below
+        show = _readable(cell)
+        panels = []
+        for side, (s, out, case) in zip((-1, 1), zip(d.strides, d.outs, d.cases)):
+            centre = side * (half / 2 + 0.05)
+            x_grid = _number_grid(d.x, color=theme.INPUT, cell_size=cell, show_values=show)
+            o_grid = ValueGrid(out, color=theme.OUTPUT, cell_size=cell, show_values=False, font_size=x_grid.font_size)
+            width = x_grid.width + gap + o_grid.width
+            x_grid.move_to([centre - width / 2 + x_grid.width / 2, top - x_grid.height / 2, 0])
+            o_grid.move_to([centre + width / 2 - o_grid.width / 2, x_grid.get_center()[1], 0])
+            arrow = Arrow(x_grid.get_right(), o_grid.get_left(), buff=0.15, stroke_color=theme.MUTED,
+                          stroke_width=4, max_tip_length_to_length_ratio=0.3)
+            heading = VGroup(
+                label(f"Stride S = {s}: steps of {s} cell{'s' if s > 1 else ''}", size=theme.BODY_SIZE,
+                      color=theme.HIGHLIGHT).move_to([side * (k_grid.width / 2 + half) / 2, k_grid.get_center()[1], 0]),
+                o_grid.heading(f"output {core.fmt_shape(out.shape)}"))
+            panels.append(dict(s=s, out=out, case=case, x=x_grid, o=o_grid, arrow=arrow, heading=heading,
+                               centre=centre))
+        self.play(FadeIn(head), FadeIn(k_grid), FadeIn(k_name),
+                  *(FadeIn(VGroup(p["x"], p["o"], p["arrow"], p["heading"])) for p in panels), run_time=1.0)
+        self.beat(0.5)
+
+        # the windows step in sync: tick k moves every panel to its k-th window
+        for p, wins in zip(panels, d.windows):
+            p["wins"] = wins
+            p["window"] = p["x"].window(0, 0, f, f)  # a plain frame: cheap to animate (no grid to copy)
+            p["target"] = p["o"].window(0, 0, 1, 1)
+            p["counter"] = None
+        ticks = max(len(w) for w in d.windows)
+        n_slow = 3
+        jumps = VGroup()
+        for k in range(ticks):
+            anims, finished = [], []
+            for p in panels:
+                wins, out_w = p["wins"], p["out"].shape[1]
+                if k >= len(wins):
+                    continue
+                r, c = wins[k]
+                i, j = divmod(k, out_w)
+                centre = p["x"].block_center(r, c, f, f)
+                if k == 0:
+                    counter = _counter("window", 1, f"of {len(wins)}", theme.HIGHLIGHT)
+                    counter.next_to(p["o"], DOWN, buff=0.2)
+                    p["window"].move_to(centre)
+                    anims += [Create(p["window"]), Create(p["target"]), FadeIn(counter)]
+                else:
+                    counter = p["counter"]
+                    anims += [p["window"].animate.move_to(centre), p["target"].animate.move_to(p["o"].cell(i, j)),
+                              _count(counter, k + 1)]
+                    if k == 1:  # the first step: how far the window jumps
+                        jumps.add(self._jump(p["x"], wins[0], wins[1], f))
+                if show:
+                    anims.append(FadeIn(p["o"].value_label(i, j, p["out"][i, j]), scale=1.4))
+                p["counter"] = counter
+                if k == len(wins) - 1:
+                    finished.append(p)
+            slow = k < n_slow
+            if k == 1:
+                anims.append(Create(jumps))
+            if k == 2:
+                anims.append(FadeOut(jumps))
+            self.play(*anims, run_time=0.8 if slow else 0.35)
+            if slow:
+                self.beat(0.6)
+            for p in finished:  # this panel has no window left: its size, from the formula
+                formula = _size_formula(p["case"], font_size=30)
+                formula.next_to(p["x"], DOWN, buff=0.2).set_x(p["centre"])
+                p["formula"] = formula
+                self.play(FadeOut(p["window"]), FadeOut(p["target"]), FadeIn(formula), run_time=0.6)
+                self.beat(0.8 if p is panels[1] and len(p["wins"]) < ticks else 0.3)
+
+        a, b = panels
+        sa, sb = core.fmt_shape(a["out"].shape), core.fmt_shape(b["out"].shape)
+        done = caption(f"Stride {s2}: {len(b['wins'])} windows instead of {len(a['wins'])} → "
+                       f"a {sb} output instead of {sa}, fewer computations", color=theme.OUTPUT)
+        self.play(FadeIn(done), run_time=0.6)
+        self.beat(1.5)
+        if show and len(d.common) == len(b["wins"]):  # the larger stride visits a subset of the windows
+            out_w = a["out"].shape[1]
+            marks = VGroup(*(a["o"].window(*divmod(k, out_w), 1, 1, color=theme.HIGHLIGHT) for k in d.common))
+            marks.add(*(b["o"].window(*divmod(k, b["out"].shape[1]), 1, 1) for k in range(len(b["wins"]))))
+            same = caption(f"stride {s2} keeps {len(d.common)} of the stride-{s1} windows: the same values",
+                           color=theme.HIGHLIGHT)
+            self.play(Create(marks), FadeOut(done), FadeIn(same), run_time=0.8)
+            self.beat(1.5)
+        self.clear_all()
+
+    @staticmethod
+    def _jump(grid: ValueGrid, start, end, f: int) -> VGroup:
+        """An arrow over the grid from the first window's centre to the second's: how far one step goes."""
+        a = grid.block_center(*start, f, f)
+        b = grid.block_center(*end, f, f)
+        if start[0] == end[0]:  # a move along the row: an arc just above the grid
+            y = grid.get_top()[1] + 0.12
+            return VGroup(ArcBetweenPoints([a[0], y, 0], [b[0], y, 0], angle=-2.2, stroke_color=theme.HIGHLIGHT,
+                                           stroke_width=5).add_tip(tip_length=0.18, tip_width=0.18))
+        return VGroup(Arrow(a, b, buff=0.1, stroke_color=theme.HIGHLIGHT, stroke_width=5))
+
+
+# ============================================================ PaddingOneByOneEng
+@dataclass(frozen=True)
+class PaddingStage:
+    p: int                   # padding of this stage
+    case: SizeCase           # the output-size formula's numbers
+    padded: np.ndarray       # the input with p rings of zeros (core.pad)
+    coverage: np.ndarray     # H×W: in how many windows each input pixel takes part (core.coverage_map)
+    corner_windows: tuple    # top-left (row, col), padded coordinates, of the windows holding the corner pixel
+    centre_windows: tuple    # the same for the centre pixel
+
+
+@dataclass(frozen=True)
+class PaddingData:
+    x: np.ndarray            # N×N input
+    f: int                   # kernel size F
+    stride: int
+    corner: tuple            # (0, 0)
+    centre: tuple            # (N // 2, N // 2)
+    stages: tuple            # one PaddingStage per padding 0, 1, …, P
+
+
+def _windows_holding(windows, pixel, f: int, p: int) -> tuple:
+    """The windows (top-left, padded coordinates) of an F×F kernel that contain input pixel ``pixel``."""
+    r, c = pixel[0] + p, pixel[1] + p
+    return tuple((a, b) for a, b in windows if a <= r < a + f and b <= c < b + f)
+
+
+def padding_data(x=((3, 0, 1, 2, 7), (1, 5, 8, 9, 3), (2, 7, 2, 5, 1), (0, 1, 3, 1, 7), (4, 2, 1, 6, 2)),
+                 f: int = 3, padding: int = 2, stride: int = 1) -> PaddingData:
+    """ConvExampleExplainedClean's 5×5 input and a 3×3 kernel, padded one ring of zeros at a time up to ``padding``."""
+    x = np.asarray(x)
+    if x.ndim != 2 or x.shape[0] != x.shape[1]:
+        raise ValueError(f"padding_data needs a square N×N input, got {core.fmt_shape(x.shape)}")
+    n = x.shape[0]
+    corner, centre = (0, 0), (n // 2, n // 2)
+    stages = []
+    for p in range(padding + 1):
+        windows = core.conv_windows(x.shape, (f, f), stride=stride, padding=p)
+        stages.append(PaddingStage(
+            p=p, case=size_case(n, f, p, stride), padded=core.pad(x, p),
+            coverage=core.coverage_map(x.shape, (f, f), stride=stride, padding=p),
+            corner_windows=_windows_holding(windows, corner, f, p),
+            centre_windows=_windows_holding(windows, centre, f, p)))
+    return PaddingData(x, f, stride, corner, centre, tuple(stages))
+
+
+def _ring_cells(n: int, k: int) -> list:
+    """The cells of the k-th ring around an N×N grid (input coordinates), clockwise from the top-left corner."""
+    lo, hi = -k, n - 1 + k
+    cells = [(lo, c) for c in range(lo, hi + 1)] + [(r, hi) for r in range(lo + 1, hi + 1)]
+    cells += [(hi, c) for c in range(hi - 1, lo - 1, -1)] + [(r, lo) for r in range(hi - 1, lo, -1)]
+    return cells
+
+
+def _s(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+class PaddingOneByOneEng(CnnvizScene):
+    data = staticmethod(padding_data)
+
+    def construct(self):
+        d = self.data()
+        n, f = d.x.shape[0], d.f
+        last = d.stages[-1]
+        head = title(f"Padding: zeros around a {core.fmt_shape(d.x.shape)} input, {f}×{f} kernel", size=30)
+        # left: the input, with room for every ring; right: the coverage map and the output size
+        left_x, right_x = -3.5, 3.6
+        cell = min(0.8, 5.8 / (n + 2 * last.p))
+        show = _readable(cell)
+        x_grid = _number_grid(d.x, color=theme.INPUT, cell_size=cell, show_values=show)
+        x_grid.move_to([left_x, -0.3, 0])
+        x_name = label(f"input {core.fmt_shape(d.x.shape)}", size=theme.SMALL_SIZE, color=theme.INPUT)
+        x_name.next_to(x_grid, UP, buff=0.12 + last.p * cell)
+
+        c_cell = min(0.75, 3.3 / n)
+        vmin = min(int(s.coverage.min()) for s in d.stages)
+        vmax = max(int(s.coverage.max()) for s in d.stages)
+
+        def coverage_grid(stage):
+            g = _number_grid(stage.coverage, color=theme.HIGHLIGHT, cell_size=c_cell, shade="heat",
+                             vrange=(vmin, vmax), show_values=_readable(c_cell))
+            return g.move_to([right_x, 0.55, 0])
+
+        def stage_texts(stage):
+            name = label(f"P = {stage.p}: " + ("no padding" if stage.p == 0 else _s(stage.p, "ring") + " of zeros"),
+                         size=theme.BODY_SIZE, color=theme.PAD_LABEL)
+            name.move_to([right_x, 2.95, 0])
+            size = _size_formula(stage.case, font_size=30).move_to([right_x, -2.05, 0])
+            out = label(f"output {stage.case.size}×{stage.case.size}"
+                        + (" = the input's size" if stage.case.size == n else ""),
+                        size=theme.SMALL_SIZE, color=theme.OUTPUT).next_to(size, DOWN, buff=0.15)
+            return name, VGroup(size, out)
+
+        cov = coverage_grid(d.stages[0])
+        cov_name = label("windows each pixel is in", size=theme.SMALL_SIZE, color=theme.HIGHLIGHT)
+        cov_name.next_to(cov, UP, buff=0.15)
+        name, size = stage_texts(d.stages[0])
+        self.play(FadeIn(head), FadeIn(x_grid), FadeIn(x_name), FadeIn(name), run_time=0.8)
+        self.play(FadeIn(cov), FadeIn(cov_name), FadeIn(size), run_time=0.8)
+        self.beat(0.8)
+
+        def place(win, top_left, p):  # a window given in padded coordinates of padding p
+            r, c = top_left[0] - p, top_left[1] - p
+            win.move_to(x_grid.cell(0, 0).get_center() + np.array([(c + (f - 1) / 2) * cell,
+                                                                   -(r + (f - 1) / 2) * cell, 0]))
+            return win
+
+        def count_windows(stage, pixel, windows, what, pace):
+            """Step the window over every window holding ``pixel``, counting them; mark the pixel in both grids."""
+            mark = x_grid.window(*pixel, 1, 1, color=theme.NEGATIVE, stroke_width=5)
+            cov_mark = cov.window(*pixel, 1, 1, color=theme.NEGATIVE, stroke_width=5)
+            total = int(stage.coverage[pixel])
+            note = _counter(f"{what} pixel: window", min(1, len(windows)), f"of {total}", theme.NEGATIVE)
+            note.next_to(x_grid, DOWN, buff=0.12 + stage.p * cell)
+            if not windows:  # a large stride can skip a pixel altogether
+                self.play(Create(mark), Create(cov_mark), FadeIn(note), run_time=0.6)
+                self.beat(0.8)
+                self.play(FadeOut(VGroup(mark, cov_mark, note)), run_time=0.4)
+                return
+            win = place(x_grid.window(0, 0, f, f), windows[0], stage.p)
+            self.play(Create(mark), Create(cov_mark), Create(win), FadeIn(note), run_time=0.6)
+            for k, pos in enumerate(windows[1:], start=2):
+                self.play(win.animate.move_to(place(win.copy(), pos, stage.p)), _count(note, k), run_time=pace)
+            self.beat(0.8)
+            self.play(FadeOut(VGroup(mark, cov_mark, win, note)), run_time=0.4)
+
+        # no padding: a corner pixel is in one window, the centre in F·F
+        s0 = d.stages[0]
+        cy, cx = d.corner
+        count_windows(s0, d.corner, s0.corner_windows, "corner", 0.4)
+        count_windows(s0, d.centre, s0.centre_windows, "centre", 0.25)
+
+        # one ring of zeros at a time
+        zero_cache: dict = {}
+        for stage in d.stages[1:]:
+            p = stage.p
+            ring = VGroup()
+            for r, c in _ring_cells(n, p):
+                sq = x_grid.cell(0, 0).copy().set_fill(theme.PADDING, opacity=1).set_stroke(theme.GRID_LINE)
+                sq.shift(np.array([c * cell, -r * cell, 0]))
+                ring.add(sq)
+                if show:
+                    v = stage.padded[r + p, c + p]
+                    if v not in zero_cache:
+                        zero_cache[v] = label(fmt_num(v), size=x_grid.font_size, color=theme.MUTED, mono=True)
+                    ring.add(zero_cache[v].copy().move_to(sq))
+            new_cov = coverage_grid(stage)
+            new_name, new_size = stage_texts(stage)
+            # what changes goes to the top of the drawing order, so the rest stays static (drawn once per play)
+            self.bring_to_front(name, cov, size)
+            self.play(LaggedStart(*(FadeIn(m) for m in ring), lag_ratio=0.08), ReplacementTransform(name, new_name),
+                      run_time=1.6)
+            self.play(ReplacementTransform(cov, new_cov), ReplacementTransform(size, new_size), run_time=1.0)
+            cov, name, size = new_cov, new_name, new_size
+            self.beat(0.6)
+            count_windows(stage, d.corner, stage.corner_windows, "corner",
+                          0.35 if len(stage.corner_windows) < 6 else 0.2)
+
+        # the summary: every stage in one table; the stage that keeps the input's size ("same" padding) framed
+        cols = (-2.5, -1.0, 0.6, 2.2)
+        rows = [(label("P", size=theme.SMALL_SIZE, color=theme.PAD_LABEL),
+                 label("output", size=theme.SMALL_SIZE, color=theme.OUTPUT),
+                 label("corner", size=theme.SMALL_SIZE, color=theme.NEGATIVE),
+                 label("centre", size=theme.SMALL_SIZE, color=theme.NEGATIVE))]
+        for st in d.stages:
+            rows.append((label(str(st.p), size=30, color=theme.PAD_LABEL),
+                         label(f"{st.case.size}×{st.case.size}", size=30, color=theme.OUTPUT),
+                         label(str(int(st.coverage[cy, cx])), size=30), label(str(int(st.coverage[d.centre])), size=30)))
+        pitch = min(0.75, 4.2 / len(rows))
+        table = VGroup()
+        for k, row in enumerate(rows):
+            for x0, t in zip(cols, row):
+                table.add(t.move_to([right_x + x0, 1.9 - k * pitch, 0]))
+        note = label("windows per pixel", size=theme.SMALL_SIZE, color=theme.HIGHLIGHT)
+        note.next_to(VGroup(*rows[0][2:]), UP, buff=0.15)
+        first = d.stages[0]
+        same = next((st for st in d.stages if st.case.size == n and st.p), None)
+        if same is not None:
+            k = d.stages.index(same) + 1
+            box = SurroundingRectangle(VGroup(*rows[k]), color=theme.HIGHLIGHT, buff=0.12)
+            text = (f"P = {same.p} keeps the {n}×{n} size, and the corner pixel is in "
+                    f"{_s(int(same.coverage[cy, cx]), 'window')} instead of {int(first.coverage[cy, cx])}")
+        else:
+            box = VGroup()
+            text = (f"each ring of zeros puts the corner pixel in more windows: "
+                    f"{int(first.coverage[cy, cx])} → {int(last.coverage[cy, cx])}")
+        self.play(FadeOut(VGroup(cov, cov_name, size, name)), FadeIn(table), FadeIn(note), run_time=0.8)
+        done = caption(text, color=theme.OUTPUT)
+        self.play(Create(box), FadeIn(done), run_time=0.6)
+        self.beat(2.0)
+        self.clear_all()
+
+
+# ============================================================ KernelSizeAndDepthClean
+@dataclass(frozen=True)
+class KernelChoice:
+    f: int                   # kernel size F
+    case: SizeCase           # the output size N − F + 1 (the formula's numbers)
+    windows: tuple           # top-left (row, col) of every window, raster order (core.conv_windows)
+    centre_out: tuple        # the centre output pixel (i, j)
+    centre_window: tuple     # the window that computes it: what that one pixel sees
+    seen: int                # input pixels one output pixel sees on one channel: F·F (core.conv_param_terms)
+    out_shape: tuple         # N'×N'×M with M filters on the C-channel input (core.conv_output_shape)
+    terms: tuple             # (F·F·C·M, M): the weights and the biases of the layer (core.conv_param_terms)
+    params: int              # their sum (core.conv_params)
+
+
+@dataclass(frozen=True)
+class KernelDepthData:
+    n: int                   # input N×N (×C)
+    c: int                   # input channels C
+    m: int                   # filters M
+    choices: tuple           # one KernelChoice per kernel size compared
+
+
+def kernel_depth_data(n: int = 7, sizes=(3, 5), c: int = 3, m: int = 5) -> KernelDepthData:
+    """Kernel sizes 3×3 vs 5×5 on one N×N input, then M = 5 filters on N×N×3 (Chapter 2, I.4's 3 channels, 5 filters)."""
+    choices = []
+    for f in sizes:
+        windows = tuple(core.conv_windows((n, n), (f, f)))
+        case = size_case(n, f, 0, 1)
+        centre = (case.size // 2, case.size // 2)
+        choices.append(KernelChoice(
+            f=f, case=case, windows=windows, centre_out=centre,
+            centre_window=windows[centre[0] * case.size + centre[1]],
+            seen=core.conv_param_terms(f, 1, 1)[0],
+            out_shape=core.conv_output_shape((n, n, c), (f, f, c, m)),
+            terms=core.conv_param_terms(f, c, m), params=core.conv_params(f, c, m)))
+    return KernelDepthData(n, c, m, tuple(choices))
+
+
+def _param_formula(ch: KernelChoice, c: int, m: int, font_size: float = 30) -> Formula:
+    """F·F·C·M + M with the numbers substituted, each term computed, and the total."""
+    sym = theme.SYMBOL_COLORS
+
+    def col(key, v):
+        return rf"{{\color{{{sym[key]}}}{v}}}"
+
+    def num(v):
+        return fmt_int(v).replace(",", "{,}")
+
+    w, b = ch.terms
+    return Formula(
+        rf"{col('F', ch.f)} \cdot {col('F', ch.f)} \cdot {col('C', c)} \cdot {col('M', m)} + {col('M', m)}"
+        rf" = {num(w)} + {num(b)} = {{\color{{{theme.HIGHLIGHT}}}{num(ch.params)}}}", font_size=font_size)
+
+
+class KernelSizeAndDepthClean(CnnvizScene):
+    data = staticmethod(kernel_depth_data)
+
+    def construct(self):
+        d = self.data()
+        self.kernel_sizes(d)
+        self.filters_and_parameters(d)
+        self.clear_all()
+
+    # ------------------------------------------------------------ part 1: the receptive field
+    def kernel_sizes(self, d: KernelDepthData):
+        n = d.n
+        names = " vs ".join(f"{ch.f}×{ch.f}" for ch in d.choices)
+        head = title(f"Kernel size: {names} on the same {n}×{n} input", size=30)
+        half = config.frame_width / 2
+        gap = 0.8
+        o_max = max(ch.case.size for ch in d.choices)
+        cell = min(_cell_size(n + o_max, half - 0.45 - gap), 4.4 / n)
+        panels = []
+        for side, ch in zip((-1, 1), d.choices):
+            centre = side * (half / 2 + 0.05)
+            x_grid = ValueGrid(np.zeros((n, n)), color=theme.INPUT, cell_size=cell, show_values=False)
+            o_grid = ValueGrid(np.zeros((ch.case.size,) * 2), color=theme.OUTPUT, cell_size=cell, show_values=False)
+            width = x_grid.width + gap + o_grid.width
+            x_grid.move_to([centre - width / 2 + x_grid.width / 2, 0.55, 0])
+            o_grid.move_to([centre + width / 2 - o_grid.width / 2, 0.55, 0])
+            heading = label(f"{ch.f}×{ch.f} kernel", size=theme.BODY_SIZE, color=theme.KERNEL)
+            heading.next_to(x_grid, UP, buff=0.2)
+            o_name = o_grid.heading(f"output {ch.case.size}×{ch.case.size}")
+            panels.append(dict(ch=ch, x=x_grid, o=o_grid, heading=heading, o_name=o_name, centre=centre))
+        self.play(FadeIn(head), *(FadeIn(VGroup(p["x"], p["o"], p["heading"], p["o_name"])) for p in panels),
+                  run_time=1.0)
+
+        # what the centre output pixel sees
+        shown = []
+        for p in panels:
+            ch = p["ch"]
+            r, c = ch.centre_window
+            field = p["x"].window(r, c, ch.f, ch.f, color=theme.HIGHLIGHT)
+            field.set_fill(theme.KERNEL, opacity=0.45)
+            pixel = p["o"].window(*ch.centre_out, 1, 1, color=theme.HIGHLIGHT)
+            pixel.set_fill(theme.HIGHLIGHT, opacity=0.6)
+            lines = zoom_callout(field, pixel)
+            note = label(f"one output pixel sees {ch.f}×{ch.f} = {ch.seen} pixels", size=theme.SMALL_SIZE,
+                         color=theme.HIGHLIGHT).next_to(VGroup(p["x"], p["o"]), DOWN, buff=0.3).set_x(p["centre"])
+            shown.append(VGroup(field, pixel, lines, note))
+        self.play(*(Create(VGroup(*g[:3])) for g in shown), *(FadeIn(g[3]) for g in shown), run_time=1.2)
+        self.beat(1.5)
+
+        # every window, both sides in the same time: the larger kernel has fewer positions
+        sweeps = []
+        for p in panels:
+            ch = p["ch"]
+            win = p["x"].window(0, 0, ch.f, ch.f)
+            p["win"] = win
+            steps = []
+            for k, (r, c) in enumerate(ch.windows):
+                i, j = divmod(k, ch.case.size)
+                steps.append(AnimationGroup(win.animate.move_to(p["x"].block_center(r, c, ch.f, ch.f)),
+                                            p["o"].cell(i, j).animate.set_fill(theme.OUTPUT, opacity=0.55)))
+            sweeps.append(Succession(*steps))
+        self.play(*(FadeOut(VGroup(*g[:3])) for g in shown), *(Create(p["win"]) for p in panels), run_time=0.5)
+        self.play(*sweeps, run_time=3.0)
+        sizes = [_size_formula(p["ch"].case, font_size=30).next_to(shown[k][3], DOWN, buff=0.2).set_x(p["centre"])
+                 for k, p in enumerate(panels)]
+        self.play(*(FadeOut(p["win"]) for p in panels), *(FadeIn(s) for s in sizes), run_time=0.6)
+        self.beat(1.0)
+        small, large = d.choices[0], d.choices[-1]
+        moral = caption(f"{small.f}×{small.f}: fine details · {large.f}×{large.f}: broader patterns, "
+                        f"and a smaller output", color=theme.KERNEL)
+        self.play(FadeIn(moral), run_time=0.6)
+        self.beat(1.5)
+        self.play(*(FadeOut(m) for m in self.mobjects), run_time=0.5)
+
+    # ------------------------------------------------------------ part 2: M filters, depth M, parameters
+    def filters_and_parameters(self, d: KernelDepthData):
+        ch = d.choices[0]
+        f, c, m = ch.f, d.c, d.m
+        oh = ch.out_shape[0]
+        head = title(f"Number of filters M = {m}: the depth of the output", size=30)
+
+        # the parameter block and the moral along the bottom, built first: the volumes get the room above them
+        p_head = label("parameters to learn:", size=theme.BODY_SIZE)
+        general = Formula(r"{\color{%s}F} \cdot {\color{%s}F} \cdot {\color{%s}C} \cdot {\color{%s}M} + {\color{%s}M}"
+                          % (theme.SYMBOL_COLORS["F"], theme.SYMBOL_COLORS["F"], theme.SYMBOL_COLORS["C"],
+                             theme.SYMBOL_COLORS["M"], theme.SYMBOL_COLORS["M"]), font_size=34)
+        p_row = VGroup(p_head, general).arrange(RIGHT, buff=0.3)
+        lines = [_param_formula(k, c, m, font_size=34) for k in d.choices]
+        tags = [label(f"{k.f}×{k.f} kernels:", size=theme.BODY_SIZE, color=theme.KERNEL) for k in d.choices]
+        tag_w = max(t.width for t in tags)
+        rows = VGroup(*(VGroup(t, line) for t, line in zip(tags, lines)))
+        for t, line in rows:  # tags right-aligned in one column, formulas left-aligned after it
+            t.move_to([tag_w - t.width / 2, 0, 0])
+            line.next_to([tag_w, 0, 0], RIGHT, buff=0.35)
+        y = 0.0
+        for row in rows:  # one under the other, keeping the columns
+            row.shift(UP * (y - row.get_top()[1]))
+            y = row.get_bottom()[1] - 0.22
+        moral = caption("more filters: more features, but more parameters to learn", color=theme.TEXT)
+        block = VGroup(p_row, rows).arrange(DOWN, buff=0.3)
+        fit_width(block, config.frame_width - 0.6)
+        block.next_to(moral, UP, buff=0.35)
+        p_row.set_x(0)
+
+        # the volumes: input ⊛ kernels → output, as large as the band between the title and the block allows
+        top, bottom = head.get_bottom()[1] - 0.25, block.get_top()[1] + 0.4
+        room_w = config.frame_width - 0.6
+        nc_in, nc_out = min(c, 8), min(m, 8)  # sheets a TensorStack draws (its max_sheets)
+        lab_h = 0.2 + label("7×7", size=theme.SMALL_SIZE).height  # a shape label under its sheets
+        note_text = f"{m} filters → depth {ch.out_shape[2]}"
+        a2_len = label(note_text, size=theme.BODY_SIZE).width + 0.4
+        drawn = min(m, 5)
+        k_name = label(f"{m} kernels {core.fmt_shape((f, f, c))}" + (f" ({drawn} drawn)" if drawn < m else ""),
+                       size=theme.SMALL_SIZE, color=theme.KERNEL)
+        col_h = top - bottom - k_name.height - 0.2  # the kernels' room, under their name
+        a1_len, buff, k_gap, k_off = 1.0, 0.25, 0.12, (nc_in - 1) * 0.08
+
+        def sizes(cols):  # the input's side and a kernel's unit with the kernels in ``cols`` columns
+            rows = -(-drawn // cols)
+            k_unit = ((col_h - k_gap * (rows - 1)) / rows - k_off) / f
+            fixed_w = (nc_in - 1) * 0.16 + (nc_out - 1) * 0.16 + a1_len + a2_len + 4 * buff \
+                + cols * (f * k_unit + k_off) + (cols - 1) * k_gap
+            side = min(top - bottom - lab_h - (nc_in - 1) * 0.16,                  # the input's height
+                       (top - bottom - lab_h - (nc_out - 1) * 0.16) * d.n / oh,     # the output's height
+                       (room_w - fixed_w) / (1 + oh / d.n))                         # the row's width
+            return side, min(k_unit, side / d.n)  # a kernel never drawn larger than the input's scale
+
+        # as many kernel columns as draw the input and a kernel largest together (the product of their sides)
+        cols = max(range(1, drawn + 1), key=lambda n: max(sizes(n)[0], 0.0) * max(sizes(n)[1], 0.0))
+        side, k_unit = sizes(cols)
+        unit = side / d.n
+        x_stack = TensorStack(d.n, d.n, c, unit=unit, colors=theme.CHANNELS, max_side=side,
+                              label_text=f"input {core.fmt_shape((d.n, d.n, c))}")
+        kernels = VGroup(*(TensorStack(f, f, c, unit=k_unit, colors=(theme.KERNEL,), offset=0.08, label_text="")
+                           for _ in range(drawn)))
+        for k in kernels:  # an empty label keeps its height: drop it
+            k.remove(k.shape_label)
+        kernels.arrange_in_grid(cols=cols, buff=k_gap)
+        left = drawn % cols
+        if left:  # an incomplete last row, centred under the others
+            VGroup(*kernels[drawn - left:]).shift(RIGHT * (cols - left) * (kernels[0].width + k_gap) / 2)
+
+        def out_stack(depth):
+            return TensorStack(oh, oh, depth, unit=unit, colors=(theme.OUTPUT,), max_side=side,
+                               label_text=f"output {core.fmt_shape((oh, oh, depth))}")
+
+        final = out_stack(m)
+        # one row, centred: input, arrow, kernels, arrow, output (the output's room is its final depth's)
+        widths = [x_stack.width, a1_len, kernels.width, a2_len, final.width]
+        x = -(sum(widths) + 4 * buff) / 2
+        xs = []
+        for w in widths:
+            xs.append(x + w / 2)
+            x += w + buff
+        # the band's spare height (when the row's width decides the size) split above and below
+        used = max(x_stack.height, k_name.height + 0.2 + kernels.height)
+        top -= (top - bottom - used) / 2
+        x_stack.move_to([xs[0], 0, 0]).align_to([0, top, 0], UP)
+        y_mid = x_stack.sheets.get_center()[1]
+        k_name.move_to([xs[2], top - k_name.height / 2, 0])
+        kernels.next_to(k_name, DOWN, buff=0.2).set_x(xs[2])
+        out_left = xs[4] - final.width / 2
+
+        def place(stack):  # the output's front sheet stays put as the stack deepens
+            return stack.align_to([out_left, 0, 0], LEFT).align_to(x_stack, DOWN)
+
+        a1 = Arrow([xs[1] - a1_len / 2, y_mid, 0], [xs[1] + a1_len / 2, y_mid, 0], buff=0,
+                   stroke_color=theme.MUTED, stroke_width=4)
+        star = label("⊛", size=36).next_to(a1, UP, buff=0.05)
+        a2 = Arrow([xs[3] - a2_len / 2, y_mid, 0], [xs[3] + a2_len / 2, y_mid, 0], buff=0,
+                   stroke_color=theme.MUTED, stroke_width=4)
+        self.play(FadeIn(head), FadeIn(x_stack), FadeIn(kernels), FadeIn(k_name), GrowArrow(a1), FadeIn(star),
+                  run_time=1.0)
+        stack = last_note = None
+        for k in range(m):
+            new = place(out_stack(k + 1)) if k < m - 1 else place(final)
+            kern = kernels[min(k, drawn - 1)]
+            note = label(f"filter {k + 1} → map {k + 1}", size=theme.SMALL_SIZE, color=theme.OUTPUT)
+            note.next_to(a2, DOWN, buff=0.15)
+            if stack is None:
+                self.play(Indicate(kern, color=theme.HIGHLIGHT, scale_factor=1.15), GrowArrow(a2), FadeIn(new),
+                          FadeIn(note), run_time=1.0)
+                self.beat(0.6)
+            else:
+                self.play(Indicate(kern, color=theme.HIGHLIGHT, scale_factor=1.15), ReplacementTransform(stack, new),
+                          ReplacementTransform(last_note, note), run_time=0.6 if k < 3 else 0.35)
+            stack, last_note = new, note
+        depth = label(note_text, size=theme.BODY_SIZE, color=theme.OUTPUT)
+        depth.next_to(a2, DOWN, buff=0.15)
+        self.play(ReplacementTransform(note, depth), run_time=0.5)
+        self.beat(1.0)
+
+        # the parameters of the layer: F·F·C·M weights + M biases, for each kernel size
+        self.play(FadeIn(p_head), Write(general), run_time=0.8)
+        for tag, line in rows:
+            self.play(FadeIn(tag), Write(line), run_time=0.9)
+            self.beat(0.6)
+        self.play(FadeIn(moral), run_time=0.5)
+        self.beat(1.5)
