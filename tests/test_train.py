@@ -121,6 +121,7 @@ def test_learned_kernels_are_edge_detectors():
         assert (k > 0.5).any() and (k < -0.5).any()  # positive on one side, negative on the other
 
 
+@pytest.mark.slow  # the whole training again, in a fresh process: 15–45 s
 def test_stored_weights_are_what_the_command_makes(tmp_path):
     """``python -m cnnviz.train`` (its defaults) makes the stored file again.
 
