@@ -89,9 +89,9 @@ def test_coverage_map_with_huge_padding_is_exact_and_fast():
     # the old per-offset loop was O(kh·kw) Python iterations and allocated the padded grid
     counts = core.coverage_map((5, 5), (3, 3), padding=10**20)
     assert counts.tolist() == [[9] * 5] * 5
-    t = time.perf_counter()
+    t = time.process_time()
     assert core.coverage_map((3000, 3000), (3000, 3000)).sum() == 9_000_000
-    assert time.perf_counter() - t < 5
+    assert time.process_time() - t < 5
 
 
 # ----------------------------------------------------------------------------
@@ -297,7 +297,7 @@ SIZE_CASES = [
 
 @pytest.mark.parametrize("name,call,shape", SIZE_CASES, ids=[c[0] for c in SIZE_CASES])
 def test_impossible_sizes_are_refused_quickly(name, call, shape):
-    t = time.perf_counter()
+    t = time.process_time()
     if shape is None:  # conv_step no longer pads the whole input: it just works
         assert call().output == 0
     else:
@@ -305,7 +305,7 @@ def test_impossible_sizes_are_refused_quickly(name, call, shape):
             call()
         msg = str(info.value)
         assert shape in msg and GIB_MESSAGE.search(msg) and "1.0 GiB one cnnviz.core call may use" in msg, msg
-    assert time.perf_counter() - t < 2
+    assert time.process_time() - t < 2
 
 
 @pytest.mark.parametrize("call", [
@@ -313,10 +313,10 @@ def test_impossible_sizes_are_refused_quickly(name, call, shape):
     lambda: core.conv2d(np.zeros((2000, 2000)), np.ones((1000, 1000)), padding=500),
 ], ids=["max_pool 10⁴ window", "conv2d 10³ kernel"])
 def test_hopeless_work_is_refused_quickly(call):
-    t = time.perf_counter()
+    t = time.process_time()
     with raises(r"it would take about [\d.e+]+ operations, more than the 4.29e\+09"):
         call()
-    assert time.perf_counter() - t < 2
+    assert time.process_time() - t < 2
 
 
 def test_the_budget_is_one_shared_helper(monkeypatch):
