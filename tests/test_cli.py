@@ -185,15 +185,16 @@ def test_render_real_scene_flat_then_skip_unchanged(tmp_path):
     elapsed = time.monotonic() - t0
     assert r2.returncode == 0, r2.stdout + r2.stderr
     assert "skipped" in r2.stdout and "1 skipped" in r2.stdout
-    assert elapsed < 5, f"the nothing-changed path took {elapsed:.1f}s"
+    assert elapsed < 30, f"the nothing-changed path took {elapsed:.1f}s"  # wall time: only a hang fails
     assert (gif.stat().st_mtime_ns, gif.read_bytes()) == before
     assert "dashboard" not in r2.stdout  # no cluster was started
 
-    # in process: no Manim, no dask, well under a second
-    code = ("import sys, time, render; t = time.perf_counter()\n"
+    # in process: no Manim, no dask, well under a second of CPU (CPU time, not wall time: a busy
+    # machine slows the wall clock, not the work; the work is what this bounds)
+    code = ("import sys, time, render; t = time.process_time()\n"
             f"try: render.cli(['render', {name!r}, '-q', 'l', '--out', {str(out)!r}], standalone_mode=False)\n"
             "except SystemExit: pass\n"
-            "print('TIME', time.perf_counter() - t, sorted(m for m in ('manim', 'dask', 'distributed') if m in sys.modules))")
+            "print('TIME', time.process_time() - t, sorted(m for m in ('manim', 'dask', 'distributed') if m in sys.modules))")
     r3 = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=cli_env(tmp_path), capture_output=True, text=True,
                         timeout=60)
     line = r3.stdout.strip().splitlines()[-1]

@@ -787,3 +787,254 @@ def test_edge_kernels_respond_to_their_edge_only():
         edge_kernel("diagonal")
     with pytest.raises(ValueError, match="laplace"):
         edge_kernel("vertical", "laplace")
+
+
+# ----------------------------------------------------------------------------
+# Backward passes of every layer (issue 14): finite differences, the forward
+# functions themselves, exact integers, and PyTorch where it is installed
+# ----------------------------------------------------------------------------
+
+
+def check_gradient(forward, backward_result, arr, delta, h=1e-6, tol=1e-6):
+    """``backward_result`` must be ∂/∂arr of L = Σ forward()·delta, by central differences."""
+    f = lambda: float(np.sum(np.asarray(forward(), dtype=float) * delta))  # noqa: E731
+    np.testing.assert_allclose(backward_result, numeric_grad(f, arr, h), rtol=tol, atol=tol)
+
+
+def test_relu_backward_finite_differences_and_zero():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((3, 4, 2))
+    delta = rng.standard_normal(x.shape)
+    check_gradient(lambda: relu(x), core.relu_backward(x, delta), x, delta)
+    # at 0 ReLU has no derivative: the gradient is 0 there (PyTorch's choice); dtype and values kept
+    out = core.relu_backward(np.array([-1, 0, 2]), np.array([5, 6, 7], dtype=np.int8))
+    assert out.tolist() == [0, 0, 7] and out.dtype == np.int8
+    with pytest.raises(ValueError, match=r"delta of shape 2 does not match the 3 input"):
+        core.relu_backward([1.0, 2.0, 3.0], [1.0, 2.0])
+
+
+POOL_CASES = [((4, 4), 2, None), ((5, 7), 2, None), ((6, 6, 3), 3, 2), ((5, 5), 3, 1), ((7, 6, 2), (2, 3), 1),
+              ((2, 6, 6, 3), 2, None), ((3, 5, 5, 2), 2, 1), ((4, 4), 1, 3)]
+
+
+@pytest.mark.parametrize("shape,size,stride", POOL_CASES)
+def test_max_and_avg_pool_backward_finite_differences(shape, size, stride):
+    rng = np.random.default_rng(sum(shape))
+    x = rng.standard_normal(shape)  # no ties: max pooling is differentiable here
+    delta = rng.standard_normal(pool_output_shape(shape, size, stride))
+    check_gradient(lambda: max_pool(x, size, stride), core.max_pool_backward(x, delta, size, stride), x, delta)
+    check_gradient(lambda: avg_pool(x, size, stride), core.avg_pool_backward(shape, delta, size, stride), x, delta)
+
+
+def test_pooling_a_batch_is_pooling_each_image():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((3, 6, 5, 2))
+    delta = rng.standard_normal((3, 3, 2, 2))
+    for n in range(3):
+        np.testing.assert_array_equal(max_pool(x)[n], max_pool(x[n]))
+        np.testing.assert_array_equal(avg_pool(x)[n], avg_pool(x[n]))
+        np.testing.assert_array_equal(core.max_pool_backward(x, delta)[n], core.max_pool_backward(x[n], delta[n]))
+        np.testing.assert_array_equal(core.avg_pool_backward(x.shape, delta)[n],
+                                      core.avg_pool_backward(x[n].shape, delta[n]))
+    assert pool_output_shape((3, 6, 5, 2)) == (3, 3, 2, 2)
+
+
+def test_max_pool_backward_ties_go_to_the_first_maximum_in_raster_order():
+    x = np.array([[1, 7, 7, 0],
+                  [7, 7, 0, 0],
+                  [3, 3, 5, 2],
+                  [3, 3, 2, 5]])
+    dx = core.max_pool_backward(x, [[10, 20], [30, 40]])
+    assert dx.tolist() == [[0, 10, 20, 0],   # window (0,0): 7 at (0,1) before (1,0) and (1,1); (0,1): (0,2)
+                           [0, 0, 0, 0],
+                           [30, 0, 40, 0],   # (1,0): all 3s, the top-left one; (1,1): (2,2) before (3,3)
+                           [0, 0, 0, 0]]
+    # a big window (the argmax path) breaks ties the same way
+    big = np.zeros((5, 5))
+    assert core.max_pool_backward(big, [[1.0]], 5).tolist() == [[1.0] + [0.0] * 4] + [[0.0] * 5] * 4
+
+
+@FAST
+@given(H=st.integers(1, 8), W=st.integers(1, 8), C=st.sampled_from([None, 1, 2]), data=st.data())
+def test_pool_backward_adjoint_identities(H, W, C, data):
+    """Each window sends its δ to one pixel (max) or shares it exactly (average): Σ dx = Σ δ, and
+    Σ avg_pool(x)·δ = Σ x·avg_pool_backward(δ) (the backward pass is the forward's transpose)."""
+    size = data.draw(st.integers(1, min(H, W)))
+    stride = data.draw(st.one_of(st.none(), st.integers(1, 3)))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    shape = (H, W) if C is None else (H, W, C)
+    x = rng.integers(-3, 4, shape)  # small integers: plenty of ties
+    delta = rng.integers(-9, 10, pool_output_shape(shape, size, stride))
+    dx = core.max_pool_backward(x, delta, size, stride)
+    assert dx.dtype == np.int64 and int(dx.sum()) == int(delta.sum())
+    ref = np.zeros(shape, dtype=np.int64).reshape(H, W, -1)  # the loop reference: first max of each window
+    s = size if stride is None else stride
+    d3 = delta.reshape(delta.shape[0], delta.shape[1], -1)
+    for i in range(d3.shape[0]):
+        for j in range(d3.shape[1]):
+            for c in range(ref.shape[2]):
+                win = x.reshape(H, W, -1)[i * s:i * s + size, j * s:j * s + size, c]
+                a, b = np.unravel_index(int(np.argmax(win)), win.shape)
+                ref[i * s + a, j * s + b, c] += d3[i, j, c]
+    np.testing.assert_array_equal(dx, ref.reshape(shape))
+    xf = rng.standard_normal(shape)
+    np.testing.assert_allclose(np.sum(avg_pool(xf, size, stride) * delta),
+                               np.sum(xf * core.avg_pool_backward(shape, delta, size, stride)), rtol=1e-12)
+
+
+def test_pool_backward_integers_stay_exact_or_are_refused():
+    x = np.zeros((3, 3)); x[1, 1] = 1  # every 2×2 window (stride 1) has its max at the centre
+    big = np.array([[2**62, -(2**62)], [2**62, 1]])
+    assert core.max_pool_backward(x, big, 2, 1)[1, 1] == 2**62 + 1  # beyond the int64 bound, exact
+    with pytest.raises(ValueError, match=r"does not fit int64"):
+        core.max_pool_backward(x, np.full((2, 2), 2**62), 2, 1)  # 2**64
+    with pytest.raises(ValueError, match=r"input gradient \(sum of delta\) at index \(1, 1\) overflows float16"):
+        core.max_pool_backward(x, np.full((2, 2), 6e4, np.float16), 2, 1)
+    out = core.avg_pool_backward((3, 3), np.full((2, 2), 6e4, np.float16), 2, 1)
+    assert out.dtype == np.float16 and out[1, 1] == 6e4  # 4 × 6e4/4: no overflow on the way
+
+
+def test_flatten_backward_undoes_flatten():
+    x = np.arange(2 * 3 * 3 * 4).reshape(2, 3, 3, 4)
+    np.testing.assert_array_equal(core.flatten_backward(x.shape, flatten(x)), x)
+    assert flatten(x, batch=True).shape == (2, 36)
+    np.testing.assert_array_equal(flatten(x, batch=True)[1], flatten(x[1]))
+    np.testing.assert_array_equal(core.flatten_backward(x.shape, flatten(x, batch=True)), x)
+    with pytest.raises(ValueError, match=r"flattening a 2×3 input: a delta of shape 5 is not the flattened 6"):
+        core.flatten_backward((2, 3), np.ones(5))
+
+
+@pytest.mark.parametrize("x_shape", [(4,), (5, 4)])
+def test_dense_backward_finite_differences(x_shape):
+    rng = np.random.default_rng(len(x_shape))
+    x = rng.standard_normal(x_shape)
+    w = rng.standard_normal((4, 3))
+    b = rng.standard_normal(3)
+    delta = rng.standard_normal(x_shape[:-1] + (3,))
+    g = core.dense_backward(x, w, delta)
+    assert g.dx.shape == x.shape and g.dW.shape == w.shape and g.db.shape == (3,)
+    for arr, grad in ((x, g.dx), (w, g.dW), (b, g.db)):
+        check_gradient(lambda: core.dense(x, w, b), grad, arr, delta)
+    # the same numbers through the 1×1 convolution (float32 operands take that path)
+    g32 = core.dense_backward(x.astype(np.float32), w.astype(np.float32), delta.astype(np.float32))
+    for a, b32 in zip(g, g32):
+        assert b32.dtype == np.float32
+        np.testing.assert_allclose(a, b32, rtol=1e-5, atol=1e-5)
+
+
+def test_dense_backward_integers_are_exact():
+    x = np.array([[2**40, 3], [-1, 2]])
+    w = np.array([[2**20, 1], [5, -7]])
+    delta = np.array([[1, -2], [3, 4]])
+    g = core.dense_backward(x, w, delta)
+    assert g.dW.dtype == np.int64
+    assert g.dW.tolist() == (np.array(x, dtype=object).T @ np.array(delta, dtype=object)).tolist()
+    assert g.dx.tolist() == (np.array(delta, dtype=object) @ np.array(w, dtype=object).T).tolist()
+    assert g.db.tolist() == [4, 2]
+    with pytest.raises(ValueError, match=r"dense layer .*does not fit int64"):
+        core.dense_backward([[2**62]], [[1]], [[4]])
+
+
+def test_softmax_cross_entropy_loss_and_p_minus_y():
+    rng = np.random.default_rng(3)
+    z = rng.standard_normal((5, 10)) * 3
+    y = rng.integers(0, 10, 5)
+    ce = core.softmax_cross_entropy(z, y)
+    p = softmax(z, axis=1)
+    np.testing.assert_allclose(ce.probs, p, rtol=1e-12)
+    assert ce.loss == pytest.approx(float(np.mean(-np.log(p[np.arange(5), y]))), rel=1e-12)
+    np.testing.assert_allclose(ce.dz, (p - np.eye(10)[y]) / 5, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(ce.dz, numeric_grad(lambda: core.softmax_cross_entropy(z, y).loss, z),
+                               rtol=1e-6, atol=1e-8)
+    one = core.softmax_cross_entropy(z[0], y[0])  # one sample: p − y exactly, no 1/N
+    np.testing.assert_allclose(one.dz, p[0] - np.eye(10)[y[0]], rtol=1e-12, atol=1e-15)
+    # a confident wrong answer: p[y] underflows to 0, the loss stays finite (log-sum-exp)
+    far = core.softmax_cross_entropy([1000.0, 0.0], 1)
+    assert far.loss == pytest.approx(1000.0) and far.dz.tolist() == [1.0, -1.0]
+    with pytest.raises(ValueError, match=r"the label 10 is not a class index 0..9"):
+        core.softmax_cross_entropy(z, [1, 2, 3, 4, 10])
+    with pytest.raises(ValueError, match=r"labels must be integer class indices"):
+        core.softmax_cross_entropy(z, y.astype(float))
+    with pytest.raises(ValueError, match=r"the loss overflows float64"):
+        core.softmax_cross_entropy([1.7e308, -1.7e308], 1)
+
+
+def test_dropout_backward_is_the_same_mask_and_scaling():
+    rng = np.random.default_rng(4)
+    z = rng.standard_normal((3, 5))
+    mask = core.dropout_mask(z.shape, 0.4, seed=7)
+    delta = rng.standard_normal(z.shape)
+    d = core.dropout_backward(delta, mask, 0.4)
+    np.testing.assert_array_equal(d, delta * mask / 0.6)
+    assert (d[mask == 0] == 0).all()
+    check_gradient(lambda: dropout(z, 0.4, mask=mask), d, z, delta)
+    with pytest.raises(ValueError, match=r"mask of shape 2 does not match delta of shape 3"):
+        core.dropout_backward([1.0, 2.0, 3.0], [1, 0], 0.5)
+    with pytest.raises(ValueError, match=r"delta / \(1 − p\) with p = 0.5 .*overflows float64"):
+        core.dropout_backward([1e308], [1], 0.5)
+
+
+@pytest.mark.parametrize("x_shape,w_shape,S,P", [
+    ((3, 6, 6), (3, 3, 1, 4), 1, 0),
+    ((2, 5, 4, 2), (3, 2, 2, 3), 2, 1),
+    ((2, 5, 5), (3, 3), 1, 1),
+    ((1, 7, 6, 3), (2, 3, 3), 3, 2),
+])
+def test_conv2d_batch_backward_finite_differences_and_per_image(x_shape, w_shape, S, P):
+    rng = np.random.default_rng(len(x_shape) + S + P)
+    x = rng.standard_normal(x_shape)
+    w = rng.standard_normal(w_shape)
+    delta = rng.standard_normal(core.conv2d_batch(x, w, stride=S, padding=P).shape)
+    g = core.conv2d_batch_backward(x, w, delta, stride=S, padding=P)
+    assert g.dW.shape == w.shape and g.dX.shape == x.shape
+    check_gradient(lambda: core.conv2d_batch(x, w, stride=S, padding=P), g.dW, w, delta)
+    check_gradient(lambda: core.conv2d_batch(x, w, stride=S, padding=P), g.dX, x, delta)
+    # the same as conv2d_backward image by image, summed over the batch for dW and db
+    per = [conv2d_backward(x[n], w, delta[n], stride=S, padding=P) for n in range(x.shape[0])]
+    np.testing.assert_allclose(g.dW, sum(p.dW for p in per), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(g.db, sum(np.asarray(p.db) for p in per), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(g.dX, np.stack([p.dX for p in per]), rtol=1e-12, atol=1e-12)
+
+
+def test_conv2d_batch_backward_integers_exact_or_refused():
+    rng = np.random.default_rng(5)
+    x = rng.integers(-9, 10, (3, 5, 5, 2))
+    w = rng.integers(-3, 4, (3, 3, 2, 2))
+    delta = rng.integers(-4, 5, (3, 3, 3, 2))
+    g = core.conv2d_batch_backward(x, w, delta)
+    assert g.dW.dtype == g.dX.dtype == np.int64
+    per = [conv2d_backward(x[n], w, delta[n]) for n in range(3)]
+    np.testing.assert_array_equal(g.dW, sum(p.dW for p in per))
+    np.testing.assert_array_equal(g.dX, np.stack([p.dX for p in per]))
+    with pytest.raises(ValueError, match=r"integer input batch and delta this large could lose exactness"):
+        core.conv2d_batch_backward(np.full((1, 3, 3), 2**40), np.ones((3, 3), int), np.full((1, 1, 1), 2**20))
+
+
+def test_backward_passes_agree_with_pytorch():
+    """Optional: the same gradients as PyTorch's autograd (skipped where torch is not installed)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((2, 6, 6, 2))
+    w = rng.standard_normal((3, 3, 2, 3))
+    b = rng.standard_normal(3)
+    tx = torch.tensor(x.transpose(0, 3, 1, 2), requires_grad=True)  # PyTorch is channels first
+    tw = torch.tensor(w.transpose(3, 2, 0, 1), requires_grad=True)
+    tb = torch.tensor(b, requires_grad=True)
+    z = torch.nn.functional.conv2d(tx, tw, tb, padding=1)
+    pooled = torch.nn.functional.max_pool2d(torch.relu(z), 2)
+    logits = pooled.flatten(1)[:, :10]
+    labels = torch.tensor([3, 7])
+    torch.nn.functional.cross_entropy(logits, labels).backward()
+    zc = core.conv2d_batch(x, w, b, padding=1)
+    a = relu(zc)
+    p = max_pool(a)
+    flat_torch_order = np.moveaxis(p, 3, 1).reshape(2, -1)[:, :10]
+    ce = core.softmax_cross_entropy(flat_torch_order, [3, 7])
+    dflat = np.zeros((2, p[0].size))
+    dflat[:, :10] = ce.dz
+    dp = np.moveaxis(dflat.reshape(2, p.shape[3], p.shape[1], p.shape[2]), 1, 3)
+    dz = core.relu_backward(zc, core.max_pool_backward(a, dp))
+    g = core.conv2d_batch_backward(x, w, dz, padding=1)
+    np.testing.assert_allclose(g.dW, tw.grad.numpy().transpose(2, 3, 1, 0), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(g.db, tb.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(g.dX, tx.grad.numpy().transpose(0, 2, 3, 1), rtol=1e-10, atol=1e-12)

@@ -5,12 +5,14 @@ subject, each opening with what it computes:
 
 ==================================  ==============================================
 :mod:`~cnnviz.core.conv`            convolution: geometry, forward, one step, backward
-:mod:`~cnnviz.core.pool`            max and average pooling
-:mod:`~cnnviz.core.activations`     ReLU, softmax
-:mod:`~cnnviz.core.dense`           flattening, dense layers, MLPs
-:mod:`~cnnviz.core.regularization`  dropout, batch norm, augmentation
+                                    (one image or a mini-batch)
+:mod:`~cnnviz.core.pool`            max and average pooling, and their backward passes
+:mod:`~cnnviz.core.activations`     ReLU, softmax, softmax with cross-entropy, backward
+:mod:`~cnnviz.core.dense`           flattening, dense layers, MLPs, backward
+:mod:`~cnnviz.core.regularization`  dropout (and its backward pass), batch norm, augmentation
 :mod:`~cnnviz.core.params`          parameter counts
-:mod:`~cnnviz.core.train`           the training schedule
+:mod:`~cnnviz.core.train`           the training schedule; SGD with momentum; the
+                                    TinyCNN and the MLP trained by backpropagation
 :mod:`~cnnviz.core.checks`          the argument checks they share
 ==================================  ==============================================
 
@@ -76,6 +78,7 @@ from .conv import (
     conv2d,
     conv2d_backward,
     conv2d_batch,
+    conv2d_batch_backward,
     conv_connections,
     conv_geometry,
     conv_output_shape,
@@ -86,9 +89,12 @@ from .conv import (
     output_size,
     pad,
 )
-from .pool import avg_pool, max_pool, pool_output_shape, pool_windows
-from .activations import relu, softmax
-from .dense import dense, flatten, lit_positions, mlp_forward, mlp_init, position_overlap
+from .pool import avg_pool, avg_pool_backward, max_pool, max_pool_backward, pool_output_shape, pool_windows
+from .activations import SoftmaxCrossEntropy, relu, relu_backward, softmax, softmax_cross_entropy
+from .dense import (
+    DenseGrads, dense, dense_backward, flatten, flatten_backward, lit_positions, mlp_forward, mlp_init,
+    position_overlap,
+)
 from .regularization import (
     AugmentResult,
     BatchNormResult,
@@ -96,16 +102,22 @@ from .regularization import (
     batch_norm,
     batch_norm_eval,
     dropout,
+    dropout_backward,
     dropout_mask,
     random_flip_crop,
     running_stats_update,
 )
 from .params import conv_param_terms, conv_params, dense_params, mlp_param_terms, mlp_params, pool_params
-from .train import TrainingSchedule, training_schedule
+from .train import (
+    NetworkGrads, TinyCNNForward, TinyCNNParams, TrainingLog, TrainingRun, TrainingSchedule,
+    classify, mlp_gradients, sgd_momentum, tiny_cnn_forward, tiny_cnn_gradients, tiny_cnn_init, train_network,
+    training_schedule,
+)
 
 __all__ = [
     "AugmentResult",
     "avg_pool",
+    "avg_pool_backward",
     "batch_norm",
     "batch_norm_eval",
     "BatchNormResult",
@@ -113,6 +125,7 @@ __all__ = [
     "conv2d",
     "conv2d_backward",
     "conv2d_batch",
+    "conv2d_batch_backward",
     "conv_connections",
     "conv_geometry",
     "conv_output_shape",
@@ -125,14 +138,19 @@ __all__ = [
     "ConvStep",
     "coverage_map",
     "dense",
+    "dense_backward",
+    "DenseGrads",
     "dense_params",
     "dropout",
+    "dropout_backward",
     "dropout_mask",
     "edge_kernel",
     "flatten",
+    "flatten_backward",
     "fmt_shape",
     "lit_positions",
     "max_pool",
+    "max_pool_backward",
     "mlp_forward",
     "mlp_init",
     "mlp_param_terms",
@@ -145,9 +163,24 @@ __all__ = [
     "position_overlap",
     "random_flip_crop",
     "relu",
+    "relu_backward",
     "running_stats_update",
     "RunningStats",
     "softmax",
+    "softmax_cross_entropy",
+    "SoftmaxCrossEntropy",
+    "sgd_momentum",
+    "classify",
+    "mlp_gradients",
+    "NetworkGrads",
+    "tiny_cnn_forward",
+    "tiny_cnn_gradients",
+    "tiny_cnn_init",
+    "TinyCNNForward",
+    "TinyCNNParams",
+    "train_network",
     "training_schedule",
+    "TrainingLog",
+    "TrainingRun",
     "TrainingSchedule",
 ]

@@ -199,6 +199,14 @@ _MEMORY_BUDGET = 1 << 30  # 1 GiB
 _WORK_BUDGET = 1 << 32
 
 
+#: The most a whole training run may do (its steps are calls, each within the budget above):
+#: a few minutes. A step is counted as its multiply-adds plus ``_STEP_WORK`` for its fixed cost.
+_TRAINING_WORK_BUDGET = 1 << 36
+
+
+_STEP_WORK = 1_000_000
+
+
 #: Bytes per entry of a list of (row, col) tuples, and of an exact Python-int array.
 _LIST_ENTRY_BYTES = 120
 
@@ -226,17 +234,19 @@ def _fmt_bytes(n: int) -> str:
 
 
 def _check_budget(context: str | Callable[[], str], items: Iterable[tuple[str, Sequence[int], int]],
-                  work: int = 0) -> None:
+                  work: int = 0, training: bool = False) -> None:
     """Refuse, before anything is allocated, a call that needs more than the budget.
 
     ``items`` are the arrays or lists the call would create, as ``(what, shape,
-    bytes per entry)``; ``work`` is the number of elementary operations. Raises
+    bytes per entry)``; ``work`` is the number of elementary operations (a whole
+    training run, ``training=True``, has ``_TRAINING_WORK_BUDGET``). Raises
     ``ValueError`` naming the biggest one's shape and the memory (or work) needed,
     after ``context`` (a string, or a function making it, called only on error).
     """
     sizes = [math.prod(shape) * per_entry for _, shape, per_entry in items]
     total = sum(sizes)
-    if total <= _MEMORY_BUDGET and work <= _WORK_BUDGET:
+    work_budget = _TRAINING_WORK_BUDGET if training else _WORK_BUDGET
+    if total <= _MEMORY_BUDGET and work <= work_budget:
         return
     context = context() if callable(context) else context
     if total > _MEMORY_BUDGET:
@@ -246,10 +256,10 @@ def _check_budget(context: str | Callable[[], str], items: Iterable[tuple[str, S
             f"alone is {_fmt_bytes(nbytes)}), more than the {_fmt_bytes(_MEMORY_BUDGET)} one "
             f"cnnviz.core call may use"
         )
-    if work > _WORK_BUDGET:
+    if work > work_budget:
         raise ValueError(
             f"{context}: it would take about {_approx(work)} operations, more than the "
-            f"{_approx(_WORK_BUDGET)} one cnnviz.core call may do"
+            f"{_approx(work_budget)} one cnnviz.core {'training run' if training else 'call'} may do"
         )
 
 
@@ -392,3 +402,21 @@ def _check_axes(axis: Any, ndim: int, shape: tuple[int, ...], fn: str) -> tuple[
             or len({a % ndim for a in axes}) != len(axes):
         raise ValueError(f"{fn} axis {axis!r} is not valid for a batch of shape {fmt_shape(shape)}")
     return tuple(int(a) % ndim for a in axes)
+
+
+def _class_labels(labels: Any, n: int | None, k: int, ctx: str) -> np.ndarray:
+    """Class indices 0..k−1 as int64: one per sample (``n`` of them), or a single one (``n is None``)."""
+    try:
+        arr = np.asarray(labels)
+    except (ValueError, TypeError, OverflowError):
+        raise ValueError(f"{ctx}: the labels are not a rectangular array of class indices") from None
+    if arr.dtype.kind not in "iu":
+        raise ValueError(f"{ctx}: the labels must be integer class indices 0..{k - 1}, got dtype {arr.dtype}")
+    want = () if n is None else (n,)
+    if arr.shape != want:
+        raise ValueError(f"{ctx}: labels of shape {fmt_shape(arr.shape)} do not fit: expected "
+                         f"{'one class index' if n is None else f'{n} class indices, one per sample'}")
+    if arr.size and (int(arr.min()) < 0 or int(arr.max()) >= k):
+        bad = arr.reshape(-1)[int(np.argmax((arr.reshape(-1) < 0) | (arr.reshape(-1) >= k)))]
+        raise ValueError(f"{ctx}: the label {int(bad)} is not a class index 0..{k - 1}")
+    return arr.astype(np.int64)

@@ -17,13 +17,17 @@ gradients given δ = ∂L/∂Z:
     ∂L/∂W[a, b, c, m] = Σ_{i,j} Xp[i·S + a, j·S + b, c] · δ[i, j, m]     (∇W = X ⊛ δ)
     ∂L/∂b[m] = Σ_{i,j} δ[i, j, m]
     ∂L/∂X = the padding cropped from Σ_m (δ[·, ·, m] spread back through W[·, ·, ·, m]).
+
+:func:`conv2d_batch` and :func:`conv2d_batch_backward` do the same for a
+mini-batch of N images at once (the kernel gradients summed over the batch), as
+training needs: one matrix product per kernel offset covers every image.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -35,7 +39,8 @@ from .checks import (
     _scalar, _scaled, _wide, fmt_shape,
 )
 
-__all__ = ['Connection', 'ConvGeometry', 'ConvGrads', 'ConvStep', 'conv2d', 'conv2d_backward', 'conv2d_batch', 'conv_connections', 'conv_geometry', 'conv_output_shape', 'conv_step', 'conv_windows', 'coverage_map', 'edge_kernel', 'output_size', 'pad']
+__all__ = ['Connection', 'ConvGeometry', 'ConvGrads', 'ConvStep', 'conv2d', 'conv2d_backward', 'conv2d_batch',
+           'conv2d_batch_backward', 'conv_connections', 'conv_geometry', 'conv_output_shape', 'conv_step', 'conv_windows', 'coverage_map', 'edge_kernel', 'output_size', 'pad']
 
 
 def output_size(n: int, f: int, p: int = 0, s: int = 1) -> int:
@@ -641,6 +646,76 @@ def conv_connections(in_shape: Sequence[int], k_shape: Sequence[int], stride: in
     return tuple(edges)
 
 
+class _BatchOperands(NamedTuple):
+    """A mini-batch convolution's operands as float64, channels last, with its geometry."""
+
+    n: int
+    x_shape: tuple[int, ...]   # as given: (N, H, W) or (N, H, W, C)
+    g: ConvGeometry
+    xp: np.ndarray             # (N, H + 2P, W + 2P, C), zero-padded
+    w4: np.ndarray             # (kh, kw, C, M)
+    integral: bool             # every operand holds integers: the result is exact int64 (or refused)
+    ctx: str
+
+
+def _batch_operands(x: Any, w: Any, op: str, stride: int, padding: int,
+                    more: Sequence[tuple[str, Any]] = ()) -> tuple[_BatchOperands, list[np.ndarray]]:
+    """Validate a batch ``x`` and a kernel ``w``, pad ``x``; ``more`` are further ``(name, value)``
+    operands (bias, delta), returned as float64 (None stays None) for the caller to check."""
+    x_arr = _as_array(x, "input batch")
+    w_arr = _as_array(w, "kernel")
+    if x_arr.ndim not in (3, 4):
+        raise ValueError(f"an input batch must be N×H×W or N×H×W×C, got a {x_arr.ndim}-D array of shape "
+                         f"{fmt_shape(x_arr.shape)}")
+    if x_arr.shape[0] == 0:
+        raise ValueError(f"cannot {op} an empty input batch of shape {fmt_shape(x_arr.shape)}")
+    g = conv_geometry(x_arr.shape[1:], w_arr.shape, stride, padding)
+    n = x_arr.shape[0]
+    ctx = (f"cannot {op} a batch of {n} {fmt_shape(x_arr.shape[1:])} inputs with a {fmt_shape(w_arr.shape)} "
+           f"kernel (stride {g.stride}, padding {g.padding})")
+    Hp, Wp = g.padded_shape
+    sizes = {"padded input batch": n * Hp * Wp * g.C, "output": n * g.out_h * g.out_w * g.M,
+             "kernel": g.kh * g.kw * g.C * g.M}
+    for what, size in sizes.items():
+        if size > _MAX_BATCH_ELEMENTS:
+            raise ValueError(f"{ctx}: the {what} would hold {size:,} numbers, more than {_MAX_BATCH_ELEMENTS:,}")
+    _check_budget(ctx, [("windows as rows", (n * g.out_h * g.out_w, g.kh * g.kw * g.C), 8),
+                        ("output", (n, g.out_h, g.out_w, g.M), 8)],
+                  work=2 * sizes["output"] * g.kh * g.kw * g.C + g.kh * g.kw * _PYTHON_WORK)
+    arrays = [(name, None if v is None else _as_array(v, name)) for name, v in more]
+    integral = all(a is None or a.dtype.kind in "iu" for a in [x_arr, w_arr] + [a for _, a in arrays])
+    xf = _float64_array(x_arr, "input batch", ctx)
+    wf = _float64_array(w_arr, "kernel", ctx)
+    p = g.padding
+    xp = np.zeros((n, Hp, Wp, g.C))
+    xp[:, p:p + g.H, p:p + g.W, :] = xf.reshape(n, g.H, g.W, g.C)
+    rest = [None if a is None else _float64_array(a, name, ctx) for name, a in arrays]
+    return _BatchOperands(n, x_arr.shape, g, xp, wf.reshape(g.kh, g.kw, g.C, g.M), integral, ctx), rest
+
+
+def _abs_max(arr: np.ndarray) -> float:
+    return float(np.abs(_distinct(arr)).max()) if arr.size else 0.0
+
+
+def _exact_below_2_53(ops: _BatchOperands, bound: Callable[[], float], what: str) -> None:
+    """Integer operands are computed in float64: exact while every partial sum stays below 2⁵³
+    (``bound()``, the largest sum possible, is only worked out for integer operands)."""
+    if ops.integral and (largest := bound()) >= 2.0 ** 53:
+        raise ValueError(f"{ops.ctx}: integer {what} this large could lose exactness (sums up to {largest:.3g} ≥ 2⁵³)")
+
+
+def _columns(ops: _BatchOperands) -> np.ndarray:
+    """The windows of the padded batch as rows (“im2col”): ``(N·H'·W', kh·kw·C)``, row ``(n, i, j)``
+    holding window (i, j) of image n in the kernel's order, so that ``columns @ W.reshape(-1, M)``
+    is the convolution. Built offset by offset into its transpose (long contiguous copies); the
+    transpose is a view that BLAS reads as it is."""
+    g = ops.g
+    rows_t = np.empty((g.kh, g.kw, g.C, ops.n, g.out_h, g.out_w))
+    for a, b, rows, cols in _offsets(g):
+        rows_t[a, b] = np.moveaxis(ops.xp[:, rows, cols, :], 3, 0)
+    return rows_t.reshape(g.kh * g.kw * g.C, -1).T
+
+
 def conv2d_batch(x: Any, w: Any, b: Any = None, stride: int = 1, padding: int = 0) -> np.ndarray:
     """:func:`conv2d` of a whole mini-batch in one vectorised call (no loop over images).
 
@@ -649,53 +724,64 @@ def conv2d_batch(x: Any, w: Any, b: Any = None, stride: int = 1, padding: int = 
     bank of kernels, ``(N, H', W')`` for a single kernel; ``out[n] == conv2d(x[n], ...)``.
     Integer data give an exact int64 result (refused if it could exceed 2⁵³, where
     float64 stops being exact); otherwise float64. NaN/inf, or a result beyond float64, are refused.
+
+    Vectorised as one matrix product: every window of every image as a row
+    (:func:`_columns`, “im2col”) times the kernels as columns.
     """
-    x_arr = _as_array(x, "input batch")
-    w_arr = _as_array(w, "kernel")
-    if x_arr.ndim not in (3, 4):
-        raise ValueError(f"an input batch must be N×H×W or N×H×W×C, got a {x_arr.ndim}-D array of shape "
-                         f"{fmt_shape(x_arr.shape)}")
-    if x_arr.shape[0] == 0:
-        raise ValueError(f"cannot convolve an empty input batch of shape {fmt_shape(x_arr.shape)}")
-    g = conv_geometry(x_arr.shape[1:], w_arr.shape, stride, padding)
-    n = x_arr.shape[0]
-    ctx = f"cannot convolve a batch of {n} {fmt_shape(x_arr.shape[1:])} inputs with a {fmt_shape(w_arr.shape)} kernel"
-    Hp, Wp = g.padded_shape
-    sizes = {"padded input batch": n * Hp * Wp * g.C, "output": n * g.out_h * g.out_w * g.M,
-             "kernel": g.kh * g.kw * g.C * g.M}
-    for what, size in sizes.items():
-        if size > _MAX_BATCH_ELEMENTS:
-            raise ValueError(f"{ctx} (stride {g.stride}, padding {g.padding}): the {what} would hold {size:,} "
-                             f"numbers, more than {_MAX_BATCH_ELEMENTS:,}")
-    bias = None
-    if b is not None:
-        bias = _float64_array(_bias_vector(b, g), "bias", ctx)
-    integral = x_arr.dtype.kind in "iu" and w_arr.dtype.kind in "iu" and (
-        b is None or _as_array(b, "bias").dtype.kind in "iub")
-    xf = _float64_array(x_arr, "input batch", ctx)
-    wf = _float64_array(w_arr, "kernel", ctx)
-    if integral:  # exact in float64 while every partial sum stays below 2**53
-        bound = float(np.abs(_distinct(xf)).max()) * float(np.abs(_distinct(wf)).max()) \
-            * g.kh * g.kw * g.C + (float(np.abs(bias).max()) if bias is not None else 0.0)
-        if bound >= 2.0 ** 53:
-            raise ValueError(f"{ctx}: integer input batch, kernel and bias this large could lose exactness "
-                             f"(sums up to {bound:.3g} ≥ 2⁵³)")
-    x4 = xf.reshape(n, g.H, g.W, g.C)
-    w4 = wf.reshape(g.kh, g.kw, g.C, g.M)
-    p = g.padding
-    xp = np.zeros((n, Hp, Wp, g.C))
-    xp[:, p:p + g.H, p:p + g.W, :] = x4
-    last_i = g.stride * (g.out_h - 1) + 1
-    last_j = g.stride * (g.out_w - 1) + 1
-    out = np.zeros((n, g.out_h, g.out_w, g.M))
+    ops, (bias,) = _batch_operands(x, w, "convolve", stride, padding, [("bias", b)])
+    g = ops.g
+    if bias is not None:
+        bias = _bias_vector(bias, g)
+    _exact_below_2_53(ops, lambda: _abs_max(ops.xp) * _abs_max(ops.w4) * g.kh * g.kw * g.C
+                      + (_abs_max(bias) if bias is not None else 0.0), "input batch, kernel and bias")
     with np.errstate(all="ignore"):
-        for a in range(g.kh):  # loop over kernel offsets, vectorised over images and output pixels
-            for c in range(g.kw):
-                out += xp[:, a:a + last_i:g.stride, c:c + last_j:g.stride, :] @ w4[a, c]
+        out = (_columns(ops) @ ops.w4.reshape(-1, g.M)).reshape(ops.n, g.out_h, g.out_w, g.M)
         if bias is not None:
-            out = out + bias
+            out += bias
     if not np.isfinite(out).all():
-        raise ValueError(f"{ctx}: the result overflows float64 (input batch, kernel or bias too large)")
-    if integral:
+        raise ValueError(f"{ops.ctx}: the result overflows float64 (input batch, kernel or bias too large)")
+    if ops.integral:
         out = out.astype(np.int64)
     return out[..., 0] if g.single else out
+
+
+def conv2d_batch_backward(x: Any, w: Any, delta: Any, stride: int = 1, padding: int = 0) -> ConvGrads:
+    """Backward pass of :func:`conv2d_batch`: the gradients of a loss summed over the mini-batch.
+
+    ``delta`` = ∂L/∂out, shaped like conv2d_batch's output (``(N, H', W')`` for a
+    single kernel, ``(N, H', W', M)`` for a bank). Returns :class:`ConvGrads` with
+    ``dW`` (the kernel's shape) and ``db`` summed over the images —
+    ``dW == Σ_n conv2d_backward(x[n], w, delta[n]).dW`` — and ``dX`` per image
+    (``x``'s shape). As in :func:`conv2d_batch`: float64, or exact int64 for
+    integer operands (refused past 2⁵³); a result beyond float64 is refused.
+    """
+    ops, (d,) = _batch_operands(x, w, "back-propagate through convolving", stride, padding,
+                                [("delta", _as_array(delta, "delta"))])
+    g = ops.g
+    want = (ops.n,) + g.out_shape
+    if d.shape != want:
+        raise ValueError(f"a delta of shape {fmt_shape(np.shape(delta))} does not match the {fmt_shape(want)} "
+                         f"output of convolving a batch of {ops.n} {fmt_shape(g.in_shape)} inputs with a "
+                         f"{fmt_shape(g.k_shape)} {g.kernel_noun} (stride {g.stride}, padding {g.padding})")
+    d4 = d.reshape(ops.n, g.out_h, g.out_w, g.M)
+    n_out = ops.n * g.out_h * g.out_w
+    _exact_below_2_53(ops, lambda: max(_abs_max(ops.xp), 1.0) * _abs_max(d4) * n_out, "input batch and delta")
+    _exact_below_2_53(ops, lambda: _abs_max(ops.w4) * _abs_max(d4) * g.kh * g.kw * g.M, "kernel and delta")
+    d2 = d4.reshape(-1, g.M)
+    dXp = np.zeros(ops.xp.shape)
+    with np.errstate(all="ignore"):
+        dW4 = (_columns(ops).T @ d2).reshape(g.kh, g.kw, g.C, g.M)  # ∇W = X ⋆ δ: windows × δ, summed
+        # each window's share of ∂L/∂X (δ through the kernels), offset by offset, added back where it was read
+        spread = (ops.w4.reshape(-1, g.M) @ d2.T).reshape(g.kh, g.kw, g.C, ops.n, g.out_h, g.out_w)
+        for a, c, rows, cols in _offsets(g):
+            dXp[:, rows, cols, :] += np.moveaxis(spread[a, c], 0, 3)
+        db = d2.sum(axis=0)
+    p = g.padding
+    dX = dXp[:, p:p + g.H, p:p + g.W, :]
+    for name, arr in (("the kernel gradient dW (input batch × delta)", dW4), ("the bias gradient db (sum of delta)", db),
+                      ("the input gradient dX (kernel × delta)", dX)):
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{ops.ctx}: {name} overflows float64")
+    if ops.integral:
+        dW4, db, dX = dW4.astype(np.int64), db.astype(np.int64), dX.astype(np.int64)
+    return ConvGrads(dW=dW4.reshape(g.k_shape), db=db[0] if g.single else db, dX=np.ascontiguousarray(dX).reshape(ops.x_shape))

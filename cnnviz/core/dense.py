@@ -4,47 +4,81 @@
     dense:    y = x·W + b      (x: n_in values, W: n_in×n_out, b: n_out)
     MLP:      a_0 = x,  a_l = ReLU(a_{l−1}·W_l + b_l),  the last layer without ReLU
 
+Backward, given δ = ∂L/∂y (one row per sample of a batch X, N×n_in):
+
+    flatten   ∂L/∂x = δ put back in x's shape (flattening only moves numbers)
+    dense     ∂L/∂X = δ·Wᵀ,   ∂L/∂W = Xᵀ·δ = Σ_n x_nᵀ δ_n,   ∂L/∂b = Σ_n δ_n
+
+A dense layer is a 1×1 convolution with n_out kernels over n_in channels:
+∂L/∂W = Xᵀ·δ is ∇W = X ⋆ δ. Float64 data, the common case, is computed as the
+matrix products above; any other dtype, or a float64 product that overflowed,
+as that convolution (:func:`~cnnviz.core.conv.conv2d`,
+:func:`~cnnviz.core.conv.conv2d_backward`), with its exact integers and
+overflow-safe floats.
+
 :func:`lit_positions` and :func:`position_overlap` measure how a shifted digit
 lights other positions of the flattened vector (no translation invariance).
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
 from .checks import (
-    _as_array, _at_least, _check_budget, _check_int, _check_real, _check_shape_tuple, _fit_float,
-    fmt_shape,
+    _as_array, _at_least, _check_bool, _check_budget, _check_int, _check_real, _check_shape_tuple, _finite,
+    _fit_float, _quiet, fmt_shape,
 )
-from .conv import conv2d
+from .conv import conv2d, conv2d_backward
 from .activations import relu, softmax
 from .params import mlp_param_terms
 
-__all__ = ['dense', 'flatten', 'lit_positions', 'mlp_forward', 'mlp_init', 'position_overlap']
+__all__ = ['DenseGrads', 'dense', 'dense_backward', 'flatten', 'flatten_backward', 'lit_positions', 'mlp_forward', 'mlp_init',
+           'position_overlap']
 
 
-def flatten(x: Any) -> np.ndarray:
-    """Flatten row by row (C order): ``x[r, c]`` of an ``H×W`` map lands at index ``r*W + c``."""
-    x = _as_array(x, "input")
-    _check_budget(lambda: f"cannot flatten a {fmt_shape(x.shape)} input",
-                  [("output", (x.size,), x.dtype.itemsize)], work=x.size)
-    return x.reshape(-1).copy()
+def flatten(x: Any, batch: bool = False) -> np.ndarray:
+    """Flatten row by row (C order): ``x[r, c]`` of an ``H×W`` map lands at index ``r*W + c``.
 
-
-def dense(x: Any, w: Any, b: Any = None) -> np.ndarray:
-    """A fully connected layer: ``x @ w + b``.
-
-    ``x``: ``(n_in,)`` or a batch ``(N, n_in)``; ``w``: ``(n_in, n_out)``;
-    ``b``: None, a scalar or ``(n_out,)``. Returns ``(n_out,)`` or ``(N, n_out)``.
-    It is computed as what it is, a 1×1 convolution with ``n_out`` kernels over
-    ``n_in`` channels, so it inherits :func:`conv2d`'s guarantees (exact
-    integers, no silent overflow, the memory budget).
+    An ``H×W×C`` map gives ``(H·W·C,)`` with the channels of a pixel side by side.
+    With ``batch=True`` the first axis counts images and each is flattened:
+    ``(N, …)`` gives ``(N, size)``.
     """
     x = _as_array(x, "input")
+    batch = _check_bool(batch, "batch", f"cannot flatten a {fmt_shape(x.shape)} input")
+    if batch and (x.ndim < 1 or x.shape[0] == 0):
+        raise ValueError(f"cannot flatten a {fmt_shape(x.shape)} input as a batch: it has no images "
+                         f"(the first axis counts them)")
+    _check_budget(lambda: f"cannot flatten a {fmt_shape(x.shape)} input",
+                  [("output", (x.size,), x.dtype.itemsize)], work=x.size)
+    return x.reshape((x.shape[0], -1) if batch else -1).copy()
+
+
+def flatten_backward(x_shape: Sequence[int], delta: Any) -> np.ndarray:
+    """Backward pass of :func:`flatten`: ``delta`` (∂L/∂flatten(x)) put back in the input's shape.
+
+    ``delta`` is ``(size,)``, or ``(N, size / N)`` for a batch flattened with
+    ``batch=True`` (then ``x_shape`` starts with N). The numbers are not changed.
+    """
+    x_shape = _check_shape_tuple(x_shape, "input shape")
+    delta = _as_array(delta, "delta")
+    size = int(np.prod(x_shape, dtype=object))
+    shapes = [(size,)] + ([(x_shape[0], size // x_shape[0])] if x_shape and x_shape[0] else [])
+    if delta.shape not in shapes:
+        raise ValueError(f"cannot back-propagate through flattening a {fmt_shape(x_shape)} input: a delta of "
+                         f"shape {fmt_shape(delta.shape)} is not the flattened "
+                         f"{' or '.join(fmt_shape(s) for s in shapes)}")
+    _check_budget(lambda: f"cannot back-propagate through flattening a {fmt_shape(x_shape)} input",
+                  [("input gradient", x_shape, delta.dtype.itemsize)], work=size)
+    return delta.reshape(x_shape).copy()
+
+
+def _dense_operands(x: Any, w: Any, ctx_verb: str) -> tuple[np.ndarray, np.ndarray, str]:
+    """``x`` (n_in or N×n_in) and ``w`` (n_in×n_out) checked against each other, and the context."""
+    x = _as_array(x, "input")
     w = _as_array(w, "weights")
-    ctx = f"cannot apply a {fmt_shape(w.shape)} dense layer to a {fmt_shape(x.shape)} input"
+    ctx = f"cannot {ctx_verb} a {fmt_shape(w.shape)} dense layer {'to' if ctx_verb == 'apply' else 'for'} a {fmt_shape(x.shape)} input"
     if w.ndim != 2:
         raise ValueError(f"{ctx}: the weights must be n_in×n_out, not {w.ndim}-D")
     if x.ndim not in (1, 2):
@@ -53,18 +87,80 @@ def dense(x: Any, w: Any, b: Any = None) -> np.ndarray:
         raise ValueError(f"{ctx}: the {'weights have' if 0 in w.shape else 'input has'} an empty dimension")
     if x.shape[-1] != w.shape[0]:
         raise ValueError(f"{ctx}: the input has {x.shape[-1]} value(s), the layer expects {w.shape[0]}")
+    return x, w, ctx
+
+
+def dense(x: Any, w: Any, b: Any = None) -> np.ndarray:
+    """A fully connected layer: ``x @ w + b``.
+
+    ``x``: ``(n_in,)`` or a batch ``(N, n_in)``; ``w``: ``(n_in, n_out)``;
+    ``b``: None, a scalar or ``(n_out,)``. Returns ``(n_out,)`` or ``(N, n_out)``.
+    Float64 data is one matrix product; anything else (or a product that
+    overflowed) is computed as what the layer is, a 1×1 convolution with ``n_out``
+    kernels over ``n_in`` channels, with :func:`conv2d`'s guarantees (exact
+    integers, no silent overflow, the memory budget).
+    """
+    x, w, ctx = _dense_operands(x, w, "apply")
     if b is not None:
         b = _as_array(b, "bias")
         if b.ndim not in (0, 1) or (b.ndim == 1 and b.shape != (w.shape[1],)):
             raise ValueError(f"{ctx}: a bias of shape {fmt_shape(b.shape)} does not match the "
                              f"{w.shape[1]} output(s)")
     n_in, n_out = w.shape
+    if _float64(x, w, b):  # the common case: one matrix product, kept if nothing overflowed
+        _check_budget(ctx, [("output", x.shape[:-1] + (n_out,), 8)], work=x.size * n_out)
+        with _quiet():
+            out = x @ w if b is None else x @ w + b
+        if _finite(out):
+            return out
     batch = x.reshape(-1, 1, n_in)  # N×1 "image" with n_in channels
     try:
         out = conv2d(batch, w.reshape(1, 1, n_in, n_out), b)
     except ValueError as exc:  # overflow or budget: say it of the dense layer
         raise ValueError(f"{ctx}: {exc}") from None
     return out.reshape(x.shape[:-1] + (n_out,))
+
+
+def _float64(*arrays: np.ndarray | None) -> bool:
+    return all(a is None or a.dtype == np.float64 for a in arrays)
+
+
+class DenseGrads(NamedTuple):
+    """Gradients of a loss through a dense layer (see :func:`dense_backward`)."""
+
+    dx: np.ndarray   # ∂L/∂x = δ·Wᵀ, the input's shape
+    dW: np.ndarray   # ∂L/∂W = xᵀ·δ (summed over the batch), n_in×n_out
+    db: np.ndarray   # ∂L/∂b = Σ δ over the batch, (n_out,)
+
+
+def dense_backward(x: Any, w: Any, delta: Any) -> DenseGrads:
+    """Backward pass of :func:`dense`: the gradients w.r.t. the input, the weights and the bias.
+
+    ``x``: the layer's input, ``(n_in,)`` or a batch ``(N, n_in)``; ``w``: ``(n_in, n_out)``;
+    ``delta`` = ∂L/∂(x·w + b): ``(n_out,)`` or ``(N, n_out)``. The weight and bias
+    gradients are summed over the batch. Float64 data is three matrix products;
+    anything else as :func:`conv2d_backward` of the 1×1 convolution that the layer
+    is, with its guarantees (exact integers, no silent overflow, the memory budget).
+    """
+    x, w, ctx = _dense_operands(x, w, "back-propagate through")
+    delta = _as_array(delta, "delta")
+    n_in, n_out = w.shape
+    if delta.shape != x.shape[:-1] + (n_out,):
+        raise ValueError(f"{ctx}: a delta of shape {fmt_shape(delta.shape)} does not match the layer's "
+                         f"{fmt_shape(x.shape[:-1] + (n_out,))} output")
+    if _float64(x, w, delta):  # the common case: three matrix products, kept if nothing overflowed
+        _check_budget(ctx, [("input gradient", x.shape, 8), ("weight gradient", w.shape, 8)],
+                      work=2 * x.size * n_out)
+        x2, d2 = x.reshape(-1, n_in), delta.reshape(-1, n_out)
+        with _quiet():
+            grads = DenseGrads(dx=(d2 @ w.T).reshape(x.shape), dW=x2.T @ d2, db=d2.sum(axis=0))
+        if all(_finite(g) for g in grads):
+            return grads
+    try:
+        grads = conv2d_backward(x.reshape(-1, 1, n_in), w.reshape(1, 1, n_in, n_out), delta.reshape(-1, 1, n_out))
+    except ValueError as exc:  # overflow or budget: say it of the dense layer
+        raise ValueError(f"{ctx}: {exc}") from None
+    return DenseGrads(dx=grads.dX.reshape(x.shape), dW=grads.dW.reshape(n_in, n_out), db=grads.db)
 
 
 def mlp_init(sizes: Sequence[int], seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:

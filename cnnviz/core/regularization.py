@@ -2,6 +2,7 @@
 
     dropout (training)   y = z · m / (1 − p),   m_k ~ Bernoulli(1 − p)   (inverted dropout)
     dropout (evaluation) y = z
+    dropout (backward)   ∂L/∂z = δ · m / (1 − p)    (the same mask, the same scaling)
     batch norm           x̂ = (x − μ_B) / √(σ²_B + ε),   y = γ·x̂ + β
     running statistics   μ ← (1 − momentum)·μ + momentum·μ_B   (the same for σ²)
 
@@ -26,7 +27,8 @@ from .checks import (
 )
 from .conv import pad
 
-__all__ = ['AugmentResult', 'BatchNormResult', 'RunningStats', 'batch_norm', 'batch_norm_eval', 'dropout', 'dropout_mask', 'random_flip_crop', 'running_stats_update']
+__all__ = ['AugmentResult', 'BatchNormResult', 'RunningStats', 'batch_norm', 'batch_norm_eval', 'dropout',
+           'dropout_backward', 'dropout_mask', 'random_flip_crop', 'running_stats_update']
 
 
 def _check_p(p: Any) -> float:
@@ -64,6 +66,28 @@ def dropout_mask(shape: int | Sequence[int], p: float, seed: int | None = None,
     return (rng.random(shape) >= p).astype(np.int64)
 
 
+def _check_mask(mask: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
+    """A dropout mask: 0s and 1s, in the shape of ``what`` (``z`` or ``delta``)."""
+    mask = _as_array(mask, "mask")
+    if mask.shape != shape:
+        raise ValueError(
+            f"a dropout mask of shape {fmt_shape(mask.shape)} does not match {what} of shape "
+            f"{fmt_shape(shape)}"
+        )
+    if not np.isin(mask, (0, 1)).all():
+        raise ValueError(f"a dropout mask (shape {fmt_shape(mask.shape)}) must hold only 0s and 1s")
+    return mask
+
+
+def _masked_scaled(values: np.ndarray, mask: np.ndarray, p: float, ctx: str, name: str) -> np.ndarray:
+    """``values · mask / (1 − p)``, refused if it overflows their float dtype."""
+    with _quiet():
+        out = values * mask / (1.0 - p)
+    if out.dtype.kind == "f" and not _finite(out):
+        out = _fit_float(out, out.dtype, ctx, f"{name} / (1 − p) with p = {p}")
+    return out
+
+
 def dropout(z: Any, p: float, mask: Any = None, seed: int | None = None, training: bool = True,
             rng: np.random.Generator | None = None) -> np.ndarray:
     """Inverted dropout.
@@ -80,24 +104,29 @@ def dropout(z: Any, p: float, mask: Any = None, seed: int | None = None, trainin
     if mask is not None:
         if seed is not None or rng is not None:
             raise ValueError(f"{ctx}: give either a mask or a seed/rng, not both")
-        mask = _as_array(mask, "mask")
-        if mask.shape != z.shape:
-            raise ValueError(
-                f"a dropout mask of shape {fmt_shape(mask.shape)} does not match z of shape "
-                f"{fmt_shape(z.shape)}"
-            )
-        if not np.isin(mask, (0, 1)).all():
-            raise ValueError(f"a dropout mask (shape {fmt_shape(mask.shape)}) must hold only 0s and 1s")
+        mask = _check_mask(mask, z.shape, "z")
     if not training:
         return z
     _check_budget(ctx, [("output", z.shape, 8), ("mask", z.shape, 16)], work=3 * z.size)
     if mask is None:
         mask = dropout_mask(z.shape, p, seed=seed, rng=rng)
-    with _quiet():
-        out = z * mask / (1.0 - p)
-    if out.dtype.kind == "f" and not _finite(out):
-        out = _fit_float(out, out.dtype, ctx, f"z / (1 − p) with p = {p}")
-    return out
+    return _masked_scaled(z, mask, p, ctx, "z")
+
+
+def dropout_backward(delta: Any, mask: Any, p: float) -> np.ndarray:
+    """Backward pass of :func:`dropout` in training: ``delta · mask / (1 − p)``.
+
+    ``delta`` = ∂L/∂dropout(z); ``mask`` is the 0/1 mask the forward pass used
+    (same shape), ``p`` its dropout rate: a dropped unit gets no gradient, a kept
+    one its δ scaled by ``1 / (1 − p)``, exactly as its value was. (In evaluation
+    dropout is the identity, and so is its backward pass.)
+    """
+    p = _check_p(p)
+    delta = _as_array(delta, "delta")
+    mask = _check_mask(mask, delta.shape, "delta")
+    ctx = f"cannot back-propagate through dropout: delta of shape {fmt_shape(delta.shape)}"
+    _check_budget(ctx, [("input gradient", delta.shape, 8)], work=2 * delta.size)
+    return _masked_scaled(delta, mask, p, ctx, "delta")
 
 
 @dataclass(frozen=True, eq=False)
