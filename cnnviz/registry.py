@@ -145,23 +145,42 @@ def _identifier(word: str) -> bool:
     return word.isidentifier() and not keyword.iskeyword(word)
 
 
+#: the longest scene name, in UTF-8 bytes: a name becomes file names (``<Name>.webm``, ``logs/<Name>.log``,
+#: ``.<Name>.log.XXXXXXXX.tmp``, ``cnnviz-work-<pid>-<Name>-XXXXXXXX``), and a file name has at most 255
+MAX_NAME_BYTES = 150
+
+
 def extra_specs() -> list[SceneSpec]:
-    """Scenes added through ``CNNVIZ_EXTRA_SCENES`` ("module:Name,module:Name"); ValueError for an
-    entry whose module is not a dotted Python name or whose scene is not a Python identifier."""
+    """Scenes added through ``CNNVIZ_EXTRA_SCENES`` ("module:Name,module:Name"), each once; ValueError
+    for an entry whose module is not a dotted Python name, whose scene is not a Python identifier
+    of at most :data:`MAX_NAME_BYTES`, or whose name is already another scene's."""
+    from cnnviz.files import printable
+
     raw = os.environ.get("CNNVIZ_EXTRA_SCENES", "").strip()
-    specs = []
+    specs: dict[str, SceneSpec] = {}
+    catalog = {s.name: s for s in CATALOG}
     for item in filter(None, (part.strip() for part in raw.split(","))):
         module, sep, name = item.partition(":")
+        shown = printable(repr(item), limit=80)
         if not sep or not module or not name:
-            raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {item!r} is not 'module:SceneName'")
+            raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {shown} is not 'module:SceneName'")
         if not all(_identifier(part) for part in module.split(".")):
-            raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {item!r}: {module!r} is not a module name "
-                             "(dotted Python identifiers)")
+            raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {shown}: {printable(repr(module), limit=80)} is not a "
+                             "module name (dotted Python identifiers)")
         if not _identifier(name):
-            raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {item!r}: {name!r} is not a Python identifier "
-                             "(a scene is a class name)")
-        specs.append(SceneSpec(name, 0, "extra", None, module))
-    return specs
+            raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {shown}: {printable(repr(name), limit=80)} is not a "
+                             "Python identifier (a scene is a class name)")
+        if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+            raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {shown}: the scene name is {len(name.encode('utf-8')):,} "
+                             f"bytes long; at most {MAX_NAME_BYTES} (it becomes file names)")
+        spec = SceneSpec(name, 0, "extra", None, module)
+        other = catalog.get(name) or specs.get(name)
+        if other is not None and other.module_name != module:
+            raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {shown}: {name} is already the scene of "
+                             f"{other.module_name} (scene names are unique: they name the output files)")
+        if other is None:
+            specs[name] = spec  # the same entry twice is listed once
+    return list(specs.values())
 
 
 def all_specs(include_planned: bool = False) -> list[SceneSpec]:
