@@ -58,7 +58,7 @@ from pathlib import Path
 
 from cnnviz.files import clean_stale_temp_dirs, sha256_file
 
-__all__ = ["RenderJob", "RenderResult", "render_scene", "video_to_gif", "WORK_PREFIX"]
+__all__ = ["RenderJob", "RenderResult", "render_scene", "video_to_gif", "WORK_PREFIX", "ATTEMPT_TOPIC"]
 
 
 #: the project root as this process sees it (parent of the ``cnnviz`` package)
@@ -72,6 +72,10 @@ PALETTE_MAX_PIXELS = 2_000_000
 
 #: prefix of the private temporary directory of one render: ``cnnviz-work-<pid>-<Scene>-XXXX``
 WORK_PREFIX = "cnnviz-work-"
+
+#: the dask event topic on which a worker announces each scene it really starts, and when it ends
+#: (the client counts tries from these: see ``cnnviz.engine.execute``)
+ATTEMPT_TOPIC = "cnnviz-attempt"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -363,7 +367,24 @@ def _render_into(job: RenderJob, work: Path, result: RenderResult) -> Path:
 def render_scene(job: RenderJob) -> RenderResult:
     """Render one scene in this process and return the finished file's bytes (see the module doc)."""
     with _ONE_AT_A_TIME:
-        return _render_scene(job)
+        _announce(job, "start")
+        try:
+            return _render_scene(job)
+        finally:
+            _announce(job, "end")
+
+
+def _announce(job: RenderJob, what: str) -> None:
+    """Under a dask worker, tell the client that this scene really starts (or ended) here: dask's
+    scheduler also counts a task that was only queued on a worker that died."""
+    distributed = sys.modules.get("distributed")  # a dask worker has imported it; nothing else needs to
+    try:
+        worker = distributed.get_worker()
+    except (AttributeError, ValueError):  # not in a dask worker
+        return
+    with contextlib.suppress(Exception):
+        worker.log_event(ATTEMPT_TOPIC, {"key": worker.get_current_task(), "scene": job.scene, "what": what,
+                                         "worker": worker.address, "pid": os.getpid(), "host": socket.gethostname()})
 
 
 def _render_scene(job: RenderJob) -> RenderResult:
@@ -374,7 +395,7 @@ def _render_scene(job: RenderJob) -> RenderResult:
             sys.path.insert(0, extra)
     peak_reset = _reset_peak_rss()
     clean_stale_temp_dirs()  # what killed renders left on this machine
-    work = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-{job.scene}-"))
+    work = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-{job.scene[:100]}-"))
     captured = io.StringIO()
     try:
         capture = contextlib.nullcontext() if job.verbose else _capture_output(captured)
