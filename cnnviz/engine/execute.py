@@ -378,7 +378,6 @@ def connect(jobs: int | None = None, address: str | None = None, memory_limit: s
         except ValueError as exc:
             raise ClusterError(f"--cluster {printable(address, limit=200)}: {exc}") from None
         check_scheduler(address)
-        import dask
         from distributed import Client
 
         try:
