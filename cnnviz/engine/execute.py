@@ -48,6 +48,7 @@ import signal
 import socket
 import sys
 import tempfile
+import threading
 import time
 import uuid
 import warnings
@@ -359,7 +360,25 @@ def check_scheduler(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
             raise ClusterError(f"{address} is {printable(what, limit=40)}, not the scheduler: give the address "
                                "`dask scheduler` printed")
 
-    asyncio.run(probe())
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # the usual case: no event loop here
+        asyncio.run(probe())
+        return
+    # called from a running event loop (a notebook): the probe gets its own, in a thread
+    outcome: list[BaseException] = []
+
+    def in_thread() -> None:
+        try:
+            asyncio.run(probe())
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            outcome.append(exc)
+
+    thread = threading.Thread(target=in_thread, name="cnnviz-check-scheduler", daemon=True)
+    thread.start()
+    thread.join()
+    if outcome:
+        raise outcome[0]
 
 
 @contextlib.contextmanager
@@ -414,6 +433,7 @@ def connect(jobs: int | None = None, address: str | None = None, memory_limit: s
         quiet = logging.CRITICAL + 1 if not verbose else logging.WARNING
         cluster = None
         scratch = tempfile.mkdtemp(prefix=f"cnnviz-dask-{os.getpid()}-")  # the workers' own files, removed at the end
+        before = _clusters()
         try:
             # a signal now would leave dask half started (its tasks failing unseen, an atexit error):
             # held until the cluster is up, then raised here and handled below (a second one goes through)
@@ -437,7 +457,7 @@ def connect(jobs: int | None = None, address: str | None = None, memory_limit: s
                 if cluster is not None:
                     with contextlib.suppress(Exception):
                         cluster.close(timeout=5)
-                _close_half_started_clusters()
+                _close_half_started_clusters(before)
                 _kill_leftovers(grace=0)
                 shutil.rmtree(scratch, ignore_errors=True)
             if isinstance(exc, Exception) and not isinstance(exc, Interrupted):
@@ -464,17 +484,23 @@ def connect(jobs: int | None = None, address: str | None = None, memory_limit: s
                 clean_stale_temp_dirs()  # scenes whose worker was killed cannot clean up themselves
 
 
-def _close_half_started_clusters() -> None:
-    """A ``LocalCluster`` whose start failed was never returned to us, but dask's atexit hook would
-    still try to close it (and fail loudly): close it now, quietly."""
+def _clusters() -> set:
+    """The dask clusters of this process (to tell the one a failed start made from a caller's own)."""
     with contextlib.suppress(Exception):
         from distributed.deploy.spec import SpecCluster
 
-        for cluster in list(SpecCluster._instances):
-            with contextlib.suppress(Exception):
-                cluster.close(timeout=5)
-            with contextlib.suppress(Exception):
-                cluster.shutdown_on_close = False  # nothing left for dask's atexit hook
+        return set(SpecCluster._instances)
+    return set()
+
+
+def _close_half_started_clusters(before: set) -> None:
+    """A ``LocalCluster`` whose start failed was never returned to us, but dask's atexit hook would
+    still try to close it (and fail loudly): close it now, quietly (only one made since ``before``)."""
+    for cluster in _clusters() - before:
+        with contextlib.suppress(Exception):
+            cluster.close(timeout=5)
+        with contextlib.suppress(Exception):
+            cluster.shutdown_on_close = False  # nothing left for dask's atexit hook
 
 
 def _stop_workers_now(cluster) -> None:
