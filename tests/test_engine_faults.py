@@ -15,7 +15,7 @@
 
 The cluster cases use a real ``dask scheduler`` and a real non-dask server on 127.0.0.1 only,
 on free ports; every process a test starts is stopped.  The tests that render frames are marked
-``slow`` (about 40 s together on an idle 2-core machine; the others about 25 s).
+``slow``.
 """
 
 from __future__ import annotations
