@@ -18,6 +18,7 @@ Neither Manim nor dask is imported until there is something to render, so
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.metadata
 import json
 import signal
@@ -32,6 +33,7 @@ from cnnviz.engine import outputs
 from cnnviz.engine import plan as planning
 from cnnviz.engine.manifest import MANIFEST_NAME, Manifest  # noqa: F401  (MANIFEST_NAME: for scripts and tests)
 from cnnviz.engine.plan import QUALITIES
+from cnnviz.files import printable
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -60,7 +62,29 @@ def _specs(include_planned: bool = False) -> list[registry.SceneSpec]:
         raise click.UsageError(str(exc)) from exc
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Cli(click.Group):
+    """The command group.  Click's own error messages quote what the user typed (``No such option:
+    …``, a bad value): like everything cnnviz echoes, they go through :func:`printable`.  Ctrl-C
+    before a command has its own handling exits 130, not click's "Aborted!" 1."""
+
+    def make_context(self, *args, **kwargs):
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.ClickException as exc:
+            exc.message = printable(exc.message)
+            raise
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as exc:
+            exc.message = printable(exc.message)
+            raise
+        except KeyboardInterrupt:
+            sys.exit(EXIT_INTERRUPTED)
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(_version("cnnviz"), prog_name="cnnviz")
 def cli() -> None:
     """cnnviz: render the Manim animations of the CNN course notebook."""
@@ -86,7 +110,7 @@ def list_cmd(as_json: bool, planned: bool) -> None:
         click.echo(json.dumps(rows, indent=2))
         return
     for r in rows:
-        cols = [r["name"], str(r["chapter"]), r["notebook_path"] or "->"]
+        cols = [printable(r["name"]), str(r["chapter"]), printable(r["notebook_path"] or "->")]
         if not r["implemented"]:
             cols.append("planned")
         click.echo("\t".join(cols))
@@ -106,11 +130,9 @@ def _parameters_json(spec) -> list[dict] | None:
 
 
 def _esc_user(text) -> str:
-    """A user-supplied value (a path, a --set value, a message quoting one) made safe to print:
-    control characters (an escape sequence in a file name…) shown as ``\\xNN``, never sent to the
-    terminal.  Printed through rich, it goes through ``_esc`` as well."""
-    return "".join(ch if ch.isprintable() or ch == "\t" else f"\\x{ord(ch):02x}" if ord(ch) < 256
-                   else f"\\u{ord(ch):04x}" for ch in str(text))
+    """A user-supplied value (a path, a --set value, a message quoting one) made safe to print with
+    click: control characters escaped by the one helper, :func:`cnnviz.files.printable`."""
+    return printable(text)
 
 
 def _usage_problems(lines: list[str]) -> None:
@@ -274,11 +296,42 @@ DIR/<res>/<Name>@<values>.<ext> (or <Name>@NAME with --name NAME): never
 over the notebook's file.  Values are checked before anything renders: type
 and range, the scene's own refusal, and the layout check with them.
 \b
+A scene whose worker dies (killed, over --memory-limit) is tried once more on
+another worker; each death and each retry is said as it happens.
+\b
 Exit codes: 0 all rendered or unchanged; 1 some scene failed; 2 usage error
 (bad option, unknown scene or parameter, a value the scene cannot take,
-unusable --out, unreachable cluster); 130 Ctrl-C (143 SIGTERM): outputs
-written so far are kept, no partial file is left.
+unusable --out, a --cluster that is no dask scheduler or does not answer
+within 10 s, a memory limit too small for a worker), found before anything is
+written: nothing changes on disk; 130 Ctrl-C (143 SIGTERM): outputs written so
+far are kept, no partial file is left.
 """
+
+
+def _check_cluster(ctx, param, value):
+    """--cluster: a well-formed tcp:// address, checked before anything connects."""
+    if value is None:
+        return None
+    from cnnviz.engine.execute import parse_address
+
+    try:
+        return parse_address(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{printable(repr(value), limit=200)}: {exc}; give the scheduler's address, "
+                                 "e.g. tcp://127.0.0.1:8786 (or no --cluster for a local cluster)") from None
+
+
+def _check_memory_limit(ctx, param, value):
+    """--memory-limit: a size dask understands, large enough for a worker to start."""
+    if value == "auto":
+        return value
+    from cnnviz.engine.execute import parse_memory_limit
+
+    try:
+        parse_memory_limit(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{printable(repr(value), limit=100)}: {exc}") from None
+    return value
 
 
 @cli.command("render", epilog=RENDER_EPILOG)
@@ -291,10 +344,11 @@ written so far are kept, no partial file is left.
               help="png = the last frame.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Worker processes of the local cluster [default: CPU count].")
-@click.option("--cluster", "cluster", metavar="ADDRESS", default=None,
+@click.option("--cluster", "cluster", metavar="ADDRESS", default=None, callback=_check_cluster,
               help="Render on a running dask scheduler (tcp://HOST:8786) instead of a local cluster.")
-@click.option("--memory-limit", default="auto", show_default=True, metavar="SIZE",
-              help="Per local worker (e.g. 2GiB): a scene going past it is stopped and reported failed.")
+@click.option("--memory-limit", default="auto", show_default=True, metavar="SIZE", callback=_check_memory_limit,
+              help="Per local worker (e.g. 2GiB, at least 100MiB): a scene going past it is stopped and "
+                   "reported failed.")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("media"),
               show_default=True, help="Output directory.")
 @click.option("--layout", type=click.Choice(planning.LAYOUTS), default="flat", show_default=True)
@@ -313,9 +367,9 @@ def render_cmd(names, all_, chapter, quality, fmt, jobs, cluster, memory_limit, 
     """Render scenes (NAMES, --all or --chapter N) on a dask cluster: local by default."""
     if transparent and fmt == "mp4":
         raise click.UsageError("--transparent needs an alpha channel: use --format png, webm or gif (mp4 has none).")
-    if cluster and jobs:
+    if cluster is not None and jobs:
         raise click.UsageError("-j sets the size of the local cluster; with --cluster, the cluster's workers decide.")
-    if cluster and memory_limit != "auto":
+    if cluster is not None and memory_limit != "auto":
         raise click.UsageError("--memory-limit applies to the local cluster; give remote workers "
                                "`dask worker --memory-limit SIZE` instead.")
     if (sets or photo or variant_name) and not names:
@@ -359,11 +413,12 @@ def _make_console():
     return Console(width=None if interactive else 160, highlight=False, emoji=False)
 
 
-def _esc(text) -> str:
-    """Names, paths and messages are printed as they are, never as rich markup."""
+def _esc(text, limit: int | None = None) -> str:
+    """Names, paths and messages are printed as they are, never as rich markup, and with their
+    control characters escaped (:func:`cnnviz.files.printable`)."""
     from rich.markup import escape
 
-    return escape(str(text))
+    return escape(printable(text, limit=limit))
 
 
 def _display_path(p) -> str:
@@ -389,6 +444,34 @@ def run_render(specs, options: planning.Options, *, jobs, cluster, memory_limit,
     if not specs:
         console.print("No implemented scenes selected: nothing to render.")
         return EXIT_OK
+    # Ctrl-C must stop the run even when started with SIGINT ignored (e.g. from a script's background job)
+    old_int = signal.signal(signal.SIGINT, signal.default_int_handler)
+    old_term = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        return _run_render(console, specs, options, jobs=jobs, cluster=cluster, memory_limit=memory_limit, out=out,
+                           force=force, verbose=verbose, check=check)
+    except BaseException as exc:  # before anything started (planning): nothing to stop or to report
+        code = _interrupted_code(exc)
+        if not code:
+            raise
+        console.print("[yellow]interrupted[/]: nothing was rendered.")
+        return code
+    finally:
+        signal.signal(signal.SIGTERM, old_term)
+        signal.signal(signal.SIGINT, old_int)
+
+
+def _interrupted_code(exc: BaseException) -> int:
+    """130 for Ctrl-C, 143 for SIGTERM (the handler's ``execute.Interrupted``), else 0."""
+    if isinstance(exc, KeyboardInterrupt):
+        return EXIT_INTERRUPTED
+    return getattr(exc, "code", 0) if type(exc).__name__ == "Interrupted" else 0  # execute is imported lazily
+
+
+def _run_render(console, specs, options: planning.Options, *, jobs, cluster, memory_limit, out: Path, force,
+                verbose, check=None) -> int:
+    # Nothing changes on disk until the run is sure to render: planning only reads, and --out is
+    # created (leftovers cleaned, an unreadable manifest set aside) once the cluster is up.
     manifest = Manifest(out)
     try:
         plan = planning.make_plan(specs, options, out, manifest, force=force)
@@ -399,16 +482,23 @@ def run_render(specs, options: planning.Options, *, jobs, cluster, memory_limit,
         for line in problems:
             click.echo(f"error: {_esc_user(line)}", err=True)
         return EXIT_USAGE
-    out.mkdir(parents=True, exist_ok=True)
-    cleaned = outputs.clean_stale(out)  # what killed runs left behind, whatever this run renders
     total = len(plan.tasks)
     done = [total - len(plan.todo)]
     interactive = console.is_terminal and not verbose
     progress = bar = None
-    where = f"-j {jobs or _cpu_count()}" if not cluster else f"--cluster {_esc(cluster)}"
+    where = f"-j {jobs or _cpu_count()}" if cluster is None else f"--cluster {_esc(cluster)}"
 
-    if cleaned:
-        console.print(f"removed {cleaned} leftover temporary file(s) of interrupted runs")
+    def say(line: str) -> None:  # a worker died, a scene is retried: one line each, as it happens
+        (progress.console if progress is not None else console).print(_esc(line), soft_wrap=True)
+
+    def prepare() -> None:
+        outputs.create_output_dir(out)
+        cleaned = outputs.clean_stale(out)  # what killed runs left behind, whatever this run renders
+        if cleaned:
+            console.print(f"removed {cleaned} leftover temporary file(s) of interrupted runs")
+        set_aside = manifest.set_aside()
+        if set_aside:
+            console.print(f"[yellow]warning[/]: {_esc(set_aside)}")
 
     def running_desc() -> str:
         names = [t.label for t in plan.todo if t.status == "running"]
@@ -428,24 +518,26 @@ def run_render(specs, options: planning.Options, *, jobs, cluster, memory_limit,
             extra = f" (log: {_display_path(task.log)})" if task.log else ""
             console.print(f"\\[{done[0]}/{total}] {task.status:<6} {_esc(task.label)} {task.seconds:.1f}s{extra}")
 
-    # Ctrl-C must stop the run even when started with SIGINT ignored (e.g. from a script's background job)
-    old_int = signal.signal(signal.SIGINT, signal.default_int_handler)
-    old_term = signal.signal(signal.SIGTERM, _raise_interrupt)
     interrupted_code = 0
     t0 = time.monotonic()
     try:
-        if plan.todo:  # nothing to render: no cluster, no dask import
+        if not plan.todo:  # nothing to render: no cluster, no dask import
+            prepare()
+        else:
             from cnnviz.engine import execute
 
             try:
                 n_local = min(jobs or _cpu_count(), len(plan.todo))  # no more workers than scenes to render
                 with execute.connect(jobs=n_local, address=cluster, memory_limit=memory_limit,
                                      verbose=verbose) as client:
+                    prepare()
                     n = len(client.scheduler_info().get("workers", {}))
                     workers = f"{n} worker{'s' if n != 1 else ''}"
                     kind = "local cluster" if client.cnnviz_local else f"cluster {_esc(cluster)}"
                     where = f"-j {n}" if client.cnnviz_local else f"{kind} ({workers})"
-                    console.print(f"{kind}: {workers}; dashboard: {client.dashboard_link or 'none'}")
+                    console.print(f"{kind}: {workers}; dashboard: {_esc(client.dashboard_link or 'none')}")
+                    run = functools.partial(execute.run, plan, manifest, client, verbose=verbose, on_start=on_start,
+                                            on_done=on_done, on_event=say)
                     if interactive:
                         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -454,21 +546,16 @@ def run_render(specs, options: planning.Options, *, jobs, cluster, memory_limit,
                                             transient=True)
                         with progress:
                             bar = progress.add_task("", total=total, completed=done[0])
-                            execute.run(plan, manifest, client, verbose=verbose, on_start=on_start, on_done=on_done)
+                            run()
                     else:
-                        execute.run(plan, manifest, client, verbose=verbose, on_start=on_start, on_done=on_done)
-            except execute.ClusterError as exc:
+                        run()
+            except (execute.ClusterError, outputs.OutputDirError) as exc:
                 console.print(f"[bold red]error[/]: {_esc(exc)}")
                 return EXIT_USAGE
-    except KeyboardInterrupt:
-        interrupted_code = EXIT_INTERRUPTED
-    except Exception as exc:  # the SIGTERM handler's Interrupted (execute is imported lazily)
-        if type(exc).__name__ != "Interrupted":
+    except BaseException as exc:  # Ctrl-C, SIGTERM
+        interrupted_code = _interrupted_code(exc)
+        if not interrupted_code:
             raise
-        interrupted_code = exc.code
-    finally:
-        signal.signal(signal.SIGTERM, old_term)
-        signal.signal(signal.SIGINT, old_int)
     elapsed = time.monotonic() - t0
     _print_summary(console, plan, elapsed, where, out)
     if interrupted_code:
@@ -522,12 +609,16 @@ def gallery_cmd(out: Path) -> None:
     from cnnviz.gallery import build_gallery
 
     if not out.is_dir():
-        raise click.UsageError(f"{out} does not exist: render something first (cnnviz render --all --out {out}).")
+        raise click.UsageError(f"{printable(out)} does not exist: render something first "
+                               f"(cnnviz render --all --out {printable(out)}).")
+    set_aside = Manifest(out).set_aside()  # an unreadable manifest: said, and kept aside
+    if set_aside:
+        click.echo(f"warning: {printable(set_aside)}", err=True)
     try:
         index, n = build_gallery(out)
     except OSError as exc:
-        raise click.UsageError(f"cannot write {out / 'index.html'}: {exc.strerror or exc}") from exc
-    click.echo(f"{index}: {n} scene(s)")
+        raise click.UsageError(f"cannot write {printable(out / 'index.html')}: {exc.strerror or exc}") from exc
+    click.echo(f"{printable(index)}: {n} scene(s)")
 
 
 def main() -> None:

@@ -1,10 +1,12 @@
-"""Small file helpers shared by the engine, its workers and the formula cache (no Manim import)."""
+"""Small helpers shared by the engine, its workers, the CLI and the formula cache (no Manim import):
+files written atomically, digests, leftovers of dead processes, and :func:`printable` for echoed text."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -70,3 +72,26 @@ def clean_stale_temp_dirs(tmp: Path | None = None) -> int:
                 shutil.rmtree(d, ignore_errors=True)
                 removed += not d.exists()
     return removed
+
+
+#: characters that must never reach a terminal as they are: C0/C1 controls (ESC sequences, BEL,
+#: newlines, carriage returns), DEL, line/paragraph separators and the bidirectional overrides
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: object, limit: int | None = None) -> str:
+    r"""``text`` as it may be echoed to a terminal or a log line: every control character escaped the
+    way Python writes it (``\x1b``, ``\n``, ``\u202e``), so that a user-supplied name, path or value
+    can neither run a terminal escape sequence nor fake another line.  With ``limit``, a longer
+    text is cut to that many characters and says how long it was.  The one helper for everything
+    cnnviz echoes (names, paths, parameter values, cluster addresses)."""
+    text = str(text)
+    if limit is not None and len(text) > limit:
+        text = f"{text[:limit]}… ({len(text):,} characters)"
+    return _UNPRINTABLE.sub(_escape_char, text)
+
+
+def _escape_char(m: re.Match) -> str:
+    c = m.group()
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(c)
+    return named or (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")

@@ -191,44 +191,65 @@ def _identifier(word: str) -> bool:
     return word.isidentifier() and not keyword.iskeyword(word)
 
 
+#: the longest scene name, in UTF-8 bytes: a name becomes file names (``<Name>.webm``, ``logs/<Name>.log``,
+#: ``.<Name>.log.XXXXXXXX.tmp``, ``cnnviz-work-<pid>-<Name>-XXXXXXXX``), and a file name has at most 255
+MAX_NAME_BYTES = 150
+
+
 def _is_path(module: str) -> bool:
     return module.endswith(".py") or "/" in module or os.sep in module
 
 
 def extra_specs() -> list[SceneSpec]:
-    """Scenes added through ``CNNVIZ_EXTRA_SCENES`` ("module:Name,/path/file.py:Name"); ValueError for
-    an entry whose module is not a dotted Python name (nor a ``.py`` file that exists and defines
-    the class) or whose scene is not a Python identifier.  Relative paths are read from the
-    current directory."""
+    """Scenes added through ``CNNVIZ_EXTRA_SCENES`` ("module:Name,/path/file.py:Name"), each once;
+    ValueError for an entry whose module is not a dotted Python name (nor a ``.py`` file that exists
+    and defines the class), whose scene is not a Python identifier of at most :data:`MAX_NAME_BYTES`,
+    or whose name is already another scene's.  Relative paths are read from the current directory."""
+    from cnnviz.files import printable
+
     raw = os.environ.get("CNNVIZ_EXTRA_SCENES", "").strip()
-    specs = []
+    specs: dict[str, SceneSpec] = {}
+    catalog = {s.name: s for s in CATALOG}
     for item in filter(None, (part.strip() for part in raw.split(","))):
         module, sep, name = item.rpartition(":")
+        shown = printable(repr(item), limit=80)
         if not sep or not module or not name:
-            raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {item!r} is not 'module:SceneName' or 'file.py:SceneName'")
+            raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {shown} is not 'module:SceneName' or 'file.py:SceneName'")
         if not _identifier(name):
-            raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {item!r}: {name!r} is not a Python identifier "
-                             "(a scene is a class name)")
+            raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {shown}: {printable(repr(name), limit=80)} is not a "
+                             "Python identifier (a scene is a class name)")
+        if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+            raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {shown}: the scene name is {len(name.encode('utf-8')):,} "
+                             f"bytes long; at most {MAX_NAME_BYTES} (it becomes file names)")
         if _is_path(module):
             path = Path(module).expanduser().resolve()
+            where = printable(str(path), limit=120)
             if path.suffix != ".py":
-                raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {item!r}: {module!r} is not a Python file (.py)")
+                raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {shown}: {printable(repr(module), limit=80)} is not a "
+                                 "Python file (.py)")
             if not path.is_file():
-                raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {item!r}: no such file {path}")
+                raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {shown}: no such file {where}")
             try:
                 defined = _classes_defined(path, path.stat().st_mtime)
             except (OSError, SyntaxError, ValueError) as exc:
                 why = f"line {exc.lineno}: {exc.msg}" if isinstance(exc, SyntaxError) else str(exc)
-                raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {item!r}: cannot read {path} ({why})") from None
+                raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {shown}: cannot read {where} "
+                                 f"({printable(why, limit=120)})") from None
             if name not in defined:
-                raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {item!r}: {path} defines no class {name}")
-            specs.append(SceneSpec(name, 0, "extra", None, file_module_name(str(path)), str(path)))
-            continue
-        if not all(_identifier(part) for part in module.split(".")):
-            raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {item!r}: {module!r} is not a module name "
-                             "(dotted Python identifiers) nor a path to a .py file")
-        specs.append(SceneSpec(name, 0, "extra", None, module))
-    return specs
+                raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {shown}: {where} defines no class {name}")
+            spec = SceneSpec(name, 0, "extra", None, file_module_name(str(path)), str(path))
+        else:
+            if not all(_identifier(part) for part in module.split(".")):
+                raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {shown}: {printable(repr(module), limit=80)} is not a "
+                                 "module name (dotted Python identifiers) nor a path to a .py file")
+            spec = SceneSpec(name, 0, "extra", None, module)
+        other = catalog.get(name) or specs.get(name)
+        if other is not None and other.module_name != spec.module_name:
+            raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {shown}: {name} is already the scene of "
+                             f"{other.module_name} (scene names are unique: they name the output files)")
+        if other is None:
+            specs[name] = spec  # the same entry twice is listed once
+    return list(specs.values())
 
 
 def all_specs(include_planned: bool = False) -> list[SceneSpec]:

@@ -2,7 +2,7 @@
 
 * a worker SIGKILLed in the middle of a scene: the scene is retried once on a
   live worker; killed again, it is reported failed with a log; the other
-  scenes finish; nothing partial is written;
+  scenes finish; nothing partial is written; each death and retry is told;
 * a scene going over the per-worker memory limit is stopped and reported;
 * a real cluster (``dask scheduler`` + two ``dask worker --nthreads 1``
   processes on 127.0.0.1) renders two scenes whose decoded frames equal a
@@ -106,6 +106,14 @@ def test_killed_worker_retries_once_then_reports(tmp_path):
     log = (out / "logs" / "CliKilledAlways.log").read_text()
     assert "died on both tries" in log and "KilledWorker" in log
     assert "FAILED CliKilledAlways: the worker rendering it died on both tries" in r.stdout.replace("\n", " ")
+    # each death and each retry is told as it happens, one line each
+    lines = r.stdout.splitlines()
+    for name in ("CliKilledOnce", "CliKilledAlways"):
+        assert sum(f"died (killed by a signal, or it crashed) while rendering {name} (try 1): it will be retried "
+                   "on another worker" in line for line in lines) == 1, r.stdout
+        assert sum(line.startswith(f"retrying {name} on worker ") and line.endswith("(try 2 of 2)")
+                   for line in lines) == 1, r.stdout
+    assert sum("while rendering CliKilledAlways (try 2): it is not retried again" in line for line in lines) == 1
 
     # the other scene finished; nothing partial anywhere; no process left
     assert_looping_gif(out / "480p15" / "CliQuick.gif", LOW)
@@ -121,6 +129,9 @@ def test_scene_over_the_memory_limit_is_stopped_and_reported(tmp_path):
                    "--out", str(out), CLI_HOG_MB="3000")
     assert r.returncode == 1, r.stdout + r.stderr
     assert "FAILED CliMemoryHog: stopped: its worker went over the memory limit" in r.stdout.replace("\n", " ")
+    told = [line for line in r.stdout.splitlines() if "while rendering CliMemoryHog" in line]
+    assert len(told) == 2 and all("went over the memory limit" in line for line in told), r.stdout
+    assert "killed by a signal" not in r.stdout
     log = (out / "logs" / "CliMemoryHog.log").read_text()
     assert "memory limit" in log and "limit 572 MB" in log
     assert not (out / "480p15" / "CliMemoryHog.gif").exists()

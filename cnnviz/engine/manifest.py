@@ -6,9 +6,13 @@ rendered with and the output's size and SHA-256 (see
 :func:`cnnviz.engine.plan.is_unchanged`), the scene, chapter and section, the
 options, the render time and peak memory.
 
-Reading is forgiving: a missing or unreadable manifest is an empty one, and an
-entry of the wrong shape (not an object, a field of the wrong type, a path
-leaving DIR) is ignored on its own — that output just renders again.  Saving
+Reading is forgiving: a missing manifest is an empty one, and an entry of the
+wrong shape (not an object, a field of the wrong type, a path leaving DIR) is
+ignored on its own — that output just renders again.  A manifest that cannot
+be read as one (not UTF-8, not JSON, nested too deep, not ``{"outputs": {…}}``)
+is an empty one too, and :meth:`Manifest.set_aside` renames it to
+``DIR/.cnnviz-manifest.unreadable-<time>-<pid>.json`` before anything is recorded,
+returning the one line that says so (it is never replaced silently).  Saving
 merges: under a lock (``DIR/.cnnviz-manifest.lock``), the file is read again
 and this run's entries are written over it, so two runs into one DIR keep each
 other's entries.
@@ -18,6 +22,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import time
 from pathlib import Path, PurePosixPath
 
 from cnnviz.files import atomic_write_text
@@ -61,22 +67,70 @@ def valid_entry(rel: object, entry: object) -> bool:
     return entry["bytes"] >= 0
 
 
+class Unreadable(ValueError):
+    """The manifest file exists but is not a manifest (the message says why)."""
+
+
 def _read(path: Path) -> dict[str, dict]:
+    """The valid entries of the manifest at ``path`` ({} if there is none); :class:`Unreadable` if
+    the file is not a manifest at all."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        raw = path.read_bytes()
+    except FileNotFoundError:
         return {}
+    except OSError as exc:
+        raise Unreadable(f"cannot be read ({exc.strerror or exc})") from exc
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise Unreadable("is not UTF-8 text") from exc
+    except RecursionError as exc:  # e.g. 100,000 nested [
+        raise Unreadable("is nested too deeply to be read") from exc
+    except ValueError as exc:
+        raise Unreadable(f"is not valid JSON ({exc})") from exc
     outputs = data.get("outputs") if isinstance(data, dict) else None
     if not isinstance(outputs, dict):
-        return {}
+        raise Unreadable('is not a manifest (no {"outputs": {...}} object)')
     return {rel: entry for rel, entry in outputs.items() if valid_entry(rel, entry)}
 
 
 class Manifest:
     def __init__(self, out: Path):
         self.path = out / MANIFEST_NAME
-        self.entries: dict[str, dict] = _read(self.path)
+        #: why the manifest on disk is not one ('' when it is, or there is none): see :meth:`set_aside`
+        self.problem = ""
+        try:
+            self.entries: dict[str, dict] = _read(self.path)
+        except Unreadable as exc:
+            self.entries, self.problem = {}, str(exc)
         self._mine: dict[str, dict] = {}  # recorded by this run
+        self.notes: list[str] = []  # manifests set aside by save()
+
+    def set_aside(self) -> str:
+        """If the manifest on disk is unreadable, rename it out of the way (so that it is never
+        replaced silently) and return the line that says so; '' if there was nothing to set aside.
+        :meth:`save` does the same for a manifest damaged during the run (its line goes to ``notes``)."""
+        try:
+            _read(self.path)
+            return ""  # the common case: no lock taken, no lock file made (the gallery only reads)
+        except Unreadable:
+            pass
+        with self._locked():
+            return self._set_aside_locked()
+
+    def _set_aside_locked(self) -> str:
+        try:
+            _read(self.path)
+            return ""
+        except Unreadable as exc:
+            why = str(exc)
+        aside = self.path.with_name(f"{self.path.stem}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.json")
+        try:
+            os.replace(self.path, aside)
+        except OSError as exc:
+            return (f"the manifest {self.path} {why}, and could not be set aside "
+                    f"({exc.strerror or exc}); the outputs it recorded render again")
+        return f"the manifest {self.path} {why}: set aside as {aside.name}; the outputs it recorded render again"
 
     def get(self, rel: str) -> dict | None:
         return self.entries.get(rel)
@@ -104,7 +158,11 @@ class Manifest:
     def save(self) -> None:
         """Merge this run's entries into the manifest on disk (under the lock) and write it atomically."""
         with self._locked():
-            merged = _read(self.path)
+            try:
+                merged = _read(self.path)
+            except Unreadable:  # damaged since this run read it: kept aside, not replaced silently
+                self.notes.append(self._set_aside_locked())
+                merged = {}
             merged.update(self._mine)
             atomic_write_text(self.path, json.dumps({"version": 1, "outputs": merged}, indent=1, sort_keys=True))
             self.entries = merged

@@ -1,9 +1,10 @@
 """The files under ``--out``: checked before a run, written atomically, and cleaned after killed runs.
 
-* :func:`check_output_dir` — before anything renders: ``--out`` can be created
-  and written (not under a regular file, not read-only, not without
-  permission), and no planned output's folder is a file.  Raises
-  :class:`OutputDirError` naming the directory.
+* :func:`check_output_dir` — before anything renders, changing nothing on
+  disk: ``--out`` can be created and written (not under a regular file, not
+  read-only, not without permission), and no planned output's folder is a
+  file.  Raises :class:`OutputDirError` naming the directory.
+  :func:`create_output_dir` creates it once the run is sure to render.
 * :func:`write_output` — the client writes a finished file through
   ``.NAME.<pid>.part`` in the same folder, renamed into place once complete:
   readers see the old file or the new one, never a part; a failed write (a
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from cnnviz.files import clean_stale_temp_dirs, pid_alive
 
-__all__ = ["OutputDirError", "check_output_dir", "write_output", "clean_stale", "sha256_bytes"]
+__all__ = ["OutputDirError", "check_output_dir", "create_output_dir", "write_output", "clean_stale", "sha256_bytes"]
 
 _PART = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.part$")
 
@@ -43,28 +44,45 @@ def _why(exc: OSError) -> str:
 
 
 def check_output_dir(out: Path, outputs: list[Path] = ()) -> None:
-    """Create ``out`` if needed and make sure files can be written in it (see the module doc)."""
+    """Make sure files can be written in ``out`` (see the module doc) **without changing anything on
+    disk**: a usage error leaves no empty folder behind.  The run creates ``out`` with
+    :func:`create_output_dir` once it is sure to render."""
     existing = out
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if existing.exists() and not existing.is_dir():
         raise OutputDirError(f"--out {out}: {existing} is a file, not a directory")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputDirError(f"--out {out}: cannot create it: {existing} is not writable ({_why(exc)})") from exc
-    try:
-        fd, probe = tempfile.mkstemp(dir=out, prefix=".cnnviz-probe-")
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise OutputDirError(f"--out {out} is not writable ({_why(exc)})") from exc
+    if existing == out:
+        try:  # the truest test; the probe is removed at once
+            fd, probe = tempfile.mkstemp(dir=out, prefix=".cnnviz-probe-")
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise OutputDirError(f"--out {out} is not writable ({_why(exc)})") from exc
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        why = "Read-only file system" if _read_only(existing) else "Permission denied"
+        raise OutputDirError(f"--out {out}: cannot create it: {existing} is not writable ({why})")
     for path in outputs:
         for parent in path.parents:
             if parent == out or out not in parent.parents:
                 break
             if parent.exists() and not parent.is_dir():
                 raise OutputDirError(f"--out {out}: {parent} is a file, but {path.name} goes in a folder of that name")
+
+
+def _read_only(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def create_output_dir(out: Path) -> None:
+    """Create ``out`` (and its parents) when the run is sure to render; OutputDirError if it cannot."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputDirError(f"--out {out}: cannot create it ({_why(exc)})") from exc
 
 
 def write_output(path: Path, data: bytes) -> None:

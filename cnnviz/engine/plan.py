@@ -36,7 +36,7 @@ import json
 from pathlib import Path
 
 from cnnviz import registry
-from cnnviz.files import sha256_file
+from cnnviz.files import printable, sha256_file
 
 __all__ = [
     "QUALITIES", "RES_DIRS", "FORMATS", "LAYOUTS", "NOTEBOOK_RES", "PIPELINE_VERSION",
@@ -103,7 +103,7 @@ def select(names: tuple[str, ...] | list[str], all_: bool = False, chapter: int 
                 lower = {n.lower(): n for n in renderable}
                 close = [lower[c] for c in difflib.get_close_matches(name.lower(), list(lower), n=3, cutoff=0.3)]
             hint = f"; did you mean: {', '.join(close)}?" if close else "; see `list`."
-            raise SelectionError(f"unknown scene '{name}'{hint}")
+            raise SelectionError(f"unknown scene '{printable(name, limit=100)}'{hint}")
     if all_:
         chosen.update(by_name)
     if chapter is not None:

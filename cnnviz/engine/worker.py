@@ -58,7 +58,7 @@ from pathlib import Path
 
 from cnnviz.files import clean_stale_temp_dirs, sha256_file
 
-__all__ = ["RenderJob", "RenderResult", "render_scene", "video_to_gif", "WORK_PREFIX"]
+__all__ = ["RenderJob", "RenderResult", "render_scene", "video_to_gif", "WORK_PREFIX", "ATTEMPT_TOPIC"]
 
 
 #: the project root as this process sees it (parent of the ``cnnviz`` package)
@@ -72,6 +72,10 @@ PALETTE_MAX_PIXELS = 2_000_000
 
 #: prefix of the private temporary directory of one render: ``cnnviz-work-<pid>-<Scene>-XXXX``
 WORK_PREFIX = "cnnviz-work-"
+
+#: the dask event topic on which a worker announces each scene it really starts, and when it ends
+#: (the client counts tries from these: see ``cnnviz.engine.execute``)
+ATTEMPT_TOPIC = "cnnviz-attempt"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -434,7 +438,24 @@ def render_scene(job: RenderJob, cancel: threading.Event | None = None) -> Rende
     next animation and the result fails with ``error="cancelled"``.
     """
     with _ONE_AT_A_TIME:
-        return _render_scene(job, cancel)
+        _announce(job, "start")
+        try:
+            return _render_scene(job, cancel)
+        finally:
+            _announce(job, "end")
+
+
+def _announce(job: RenderJob, what: str) -> None:
+    """Under a dask worker, tell the client that this scene really starts (or ended) here: dask's
+    scheduler also counts a task that was only queued on a worker that died."""
+    distributed = sys.modules.get("distributed")  # a dask worker has imported it; nothing else needs to
+    try:
+        worker = distributed.get_worker()
+    except (AttributeError, ValueError):  # not in a dask worker
+        return
+    with contextlib.suppress(Exception):
+        worker.log_event(ATTEMPT_TOPIC, {"key": worker.get_current_task(), "scene": job.scene, "what": what,
+                                         "worker": worker.address, "pid": os.getpid(), "host": socket.gethostname()})
 
 
 def _render_scene(job: RenderJob, cancel: threading.Event | None = None) -> RenderResult:
@@ -445,7 +466,7 @@ def _render_scene(job: RenderJob, cancel: threading.Event | None = None) -> Rend
             sys.path.insert(0, extra)
     peak_reset = _reset_peak_rss()
     clean_stale_temp_dirs()  # what killed renders left on this machine
-    work = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-{job.scene}-"))
+    work = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-{job.scene[:100]}-"))
     captured = io.StringIO()
     try:
         capture = contextlib.nullcontext() if job.verbose else _capture_output(captured)
