@@ -167,8 +167,9 @@ def _labels(mobjects: Iterable[Mobject], code: set[int] | None = None) -> list[M
 
 
 def _owner(top: Mobject, leaf: Mobject) -> tuple[str, Mobject]:
-    """The most telling name of ``leaf`` inside ``top``, and that mobject: the text it belongs to, else
-    the innermost cnnviz drawing (ValueGrid, PixelImage…) holding it, else the top-level mobject."""
+    """The most telling name of ``leaf`` inside ``top``, and that mobject: the value grid it belongs to,
+    else its text, else the innermost cnnviz drawing (PixelImage, NeuronLayer…) holding it, else the
+    top-level mobject (named by its first text)."""
     path: list[Mobject] = []
 
     def find(m: Mobject) -> bool:
