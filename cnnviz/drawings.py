@@ -42,22 +42,15 @@ from manim.constants import RESAMPLING_ALGORITHMS
 from manim.mobject.types.image_mobject import AbstractImageMobject
 from manim.utils.color import ManimColor
 
-from . import theme
+from . import notation, theme
 from .formula import lean
 
 
 # ---------------------------------------------------------------- numbers & text
 def fmt_num(v, decimals: int = 2) -> str:
-    """Format a number for display: integers plainly, floats rounded without trailing zeros."""
-    if isinstance(v, (bool, np.bool_)):
-        return str(int(v))
-    if isinstance(v, (int, np.integer)):
-        return str(int(v))
-    f = float(v)
-    if np.isfinite(f) and abs(f - round(f)) < 1e-9:
-        return str(int(round(f)))
-    s = f"{f:.{decimals}f}".rstrip("0").rstrip(".")
-    return "0" if s in ("-0", "") else s
+    """Format a number for display (:func:`cnnviz.notation.fmt_num`): integers with thousands separators,
+    floats rounded without trailing zeros."""
+    return notation.fmt_num(v, decimals)
 
 
 def fmt_factor(v) -> str:
@@ -66,8 +59,8 @@ def fmt_factor(v) -> str:
 
 
 def fmt_int(n: int) -> str:
-    """Thousands with a comma, as the notebook writes them: 89,610."""
-    return f"{int(n):,}"
+    """Thousands with a comma, as the notebook writes them: 89,610 (:func:`cnnviz.notation.fmt_int`)."""
+    return notation.fmt_int(n)
 
 
 def label(text: str, size: float = theme.BODY_SIZE, color: str = theme.TEXT, mono: bool = False, **kw) -> Text:
@@ -131,8 +124,19 @@ def contrast_text(fill: ManimColor) -> str:
 
 
 # ---------------------------------------------------------------- value grid
+_WIDTHS: dict[tuple[str, str], float] = {}
+
+
+def _text_width(text: str, font_size: float, font: str = theme.MONO) -> float:
+    """How wide ``text`` is drawn at ``font_size`` (measured once per text at size 48, then scaled)."""
+    key = (text, font)
+    if key not in _WIDTHS:
+        _WIDTHS[key] = Text(text, font=font, font_size=48).width
+    return _WIDTHS[key] * font_size / 48
+
+
 class ValueGrid(VGroup):
-    """A matrix drawn as square cells with its numbers.
+    """A matrix drawn as cells with its numbers.
 
     ``shade``: None (flat ``fill`` colour), ``"gray"`` (0–255 pixel values,
     0 black, 255 white), ``"signed"`` (negative/positive colours) or
@@ -142,6 +146,15 @@ class ValueGrid(VGroup):
     :meth:`value_label`, e.g. an output map that fills in).
     Submobjects: ``cells`` (VGroup of Squares, row-major) and ``labels``
     (VGroup of Texts, row-major, empty if values are hidden).
+
+    **Numbers fit their cells.** Every number is drawn at ``font_size`` (never shrunk: one size for the
+    whole grid) and takes at most ``theme.CELL_FILL`` (80 %) of its cell's width: where ``values`` at that
+    size need more, the cells widen (``cell_width`` > ``cell_size``; the cells are then rectangles
+    ``cell_width`` wide and ``cell_size`` tall). With ``max_width``, a grid that would be wider than that
+    refuses with a ValueError naming the number, the font size and the room (use a smaller font or fewer
+    columns). ``fit_values=False``: the cells will never show numbers (a grid of colours): no widening::
+
+        ValueGrid([[1, -1419], [3, 4]], cell_size=0.62)   # cells widen so "-1,419" fills at most 80 %
     """
 
     def __init__(
@@ -157,6 +170,8 @@ class ValueGrid(VGroup):
         show_values: bool = True,
         stroke_width: float = 2.0,
         decimals: int = 2,
+        fit_values: bool = True,
+        max_width: float | None = None,
     ):
         super().__init__()
         arr = np.asarray(values)
@@ -172,12 +187,25 @@ class ValueGrid(VGroup):
             vrange = (float(arr.min()), float(arr.max()))
         self.vrange = vrange or (0.0, 1.0)
         self.shade = shade
+        self.cell_width = cell_size
+        if fit_values and arr.size:
+            widest, text = self._widest(arr)
+            if widest > theme.CELL_FILL * cell_size:
+                self.cell_width = widest / theme.CELL_FILL
+            if max_width is not None and self.cols * self.cell_width > max_width + 1e-9:
+                raise ValueError(
+                    f"ValueGrid: {text!r} at font size {self.font_size:.0f} is {widest:.2f} wide, so {self.cols} "
+                    f"columns need {self.cols * self.cell_width:.2f} units (each number at most "
+                    f"{theme.CELL_FILL:.0%} of its cell), more than the {max_width:.2f} allowed: "
+                    "show fewer columns, or a smaller font (not below the scene's minimum)")
+        cw, ch = self.cell_width, cell_size
         self.cells = VGroup()
         for i in range(self.rows):
             for j in range(self.cols):
-                sq = Square(cell_size, stroke_color=color, stroke_width=stroke_width)
+                sq = (Square(cell_size, stroke_color=color, stroke_width=stroke_width) if cw == ch else
+                      Rectangle(width=cw, height=ch, stroke_color=color, stroke_width=stroke_width))
                 sq.set_fill(self.cell_fill(arr[i, j], fill), opacity=fill_opacity if (fill or shade) else 0)
-                sq.move_to(np.array([j * cell_size, -i * cell_size, 0.0]))
+                sq.move_to(np.array([j * cw, -i * ch, 0.0]))
                 self.cells.add(sq)
         self.labels = VGroup()
         self.add(self.cells, self.labels)
@@ -186,6 +214,14 @@ class ValueGrid(VGroup):
                 for j in range(self.cols):
                     self.labels.add(self.value_label(i, j, arr[i, j]))
         self.move_to(np.zeros(3))
+
+    def _widest(self, arr) -> tuple[float, str]:
+        """The widest of the grid's numbers at its font size, and which (measured: the longest few texts;
+        in a monospaced font every character advances the same)."""
+        texts = sorted({fmt_num(v, self.decimals) for v in arr.ravel()}, key=len, reverse=True)
+        longest = [t for t in texts if len(t) == len(texts[0])][:3]
+        widths = [(_text_width(t, self.font_size), t) for t in longest]
+        return max(widths)
 
     def cell_fill(self, v, fill: str | None = theme.PANEL) -> ManimColor:
         if self.shade == "gray":
@@ -203,12 +239,14 @@ class ValueGrid(VGroup):
         return self.labels[i * self.cols + j]
 
     def value_label(self, i: int, j: int, v, color: str | None = None) -> Text:
-        """A number sized and placed for cell (i, j) (not added to the grid)."""
+        """The number ``v`` at the grid's font size, centred in cell (i, j) (not added to the grid).
+
+        Never shrunk: a value the grid was not built for (``values``) may be wider than its cell,
+        which the layout check's ``cell-fit`` rule reports."""
         sq = self.cell(i, j)
         if color is None:
             color = contrast_text(sq.get_fill_color()) if self.shade else theme.TEXT
         t = lean(Text(fmt_num(v, self.decimals), font=theme.MONO, font_size=self.font_size, color=color))
-        fit_width(t, self.cell_size * 0.86)
         return t.move_to(sq.get_center())
 
     def heading(self, text: str) -> Text:
@@ -217,12 +255,12 @@ class ValueGrid(VGroup):
 
     def window(self, i: int, j: int, h: int, w: int, color: str = theme.HIGHLIGHT, stroke_width: float = 6) -> Rectangle:
         """A frame around the h×w block of cells whose top-left cell is (i, j)."""
-        r = Rectangle(width=w * self.cell_size, height=h * self.cell_size, stroke_color=color, stroke_width=stroke_width)
+        r = Rectangle(width=w * self.cell_width, height=h * self.cell_size, stroke_color=color, stroke_width=stroke_width)
         return r.move_to(self.block_center(i, j, h, w))
 
     def block_center(self, i: int, j: int, h: int, w: int) -> np.ndarray:
         tl = self.cell(i, j).get_center()
-        return tl + np.array([(w - 1) * self.cell_size / 2, -(h - 1) * self.cell_size / 2, 0.0])
+        return tl + np.array([(w - 1) * self.cell_width / 2, -(h - 1) * self.cell_size / 2, 0.0])
 
     def block(self, i: int, j: int, h: int, w: int) -> VGroup:
         """The cells (and labels, if any) of the h×w block at (i, j)."""
@@ -495,16 +533,21 @@ class NeuronLayer(VGroup):
 
     def values_inside(self, values, size: float = theme.SMALL_SIZE, color: str | Sequence[str] = theme.TEXT,
                       decimals: int = 2) -> VGroup:
-        """Each value written inside its neuron, shrunk to the neuron but never below ``theme.MIN_FONT``;
-        ``color``: one colour, or one per value (e.g. black or white, whichever reads on each fill)."""
+        """Each value written inside its neuron, all at one size: ``size``, or smaller so that the widest
+        takes at most ``theme.CELL_FILL`` of a neuron's diameter, but never below ``theme.MIN_FONT`` (a
+        value still too wide then is the layout check's ``cell-fit`` problem: larger neurons, or fewer
+        digits). ``color``: one colour, or one per value (e.g. black or white, whichever reads on each fill)."""
         colors = [color] * len(self.neurons) if isinstance(color, str) else list(color)
+        pairs = list(zip(values, self.neurons, colors))
+        texts = [fmt_num(v, decimals) for v, _, _ in pairs]
+        if pairs:
+            room = theme.CELL_FILL * min(n.width for _, n, _ in pairs)
+            widest = max(_text_width(t, size) for t in texts)
+            if widest > room:
+                size = max(size * room / widest, min(size, theme.MIN_FONT))
         g = VGroup()
-        for v, n, col in zip(values, self.neurons, colors):
-            t = lean(Text(fmt_num(v, decimals), font=theme.MONO, font_size=size, color=col))
-            room = n.width * 0.92
-            if t.width > room:
-                t.scale(max(room / t.width, theme.MIN_FONT / size))
-            g.add(t.move_to(n.get_center()))
+        for text, (_, n, col) in zip(texts, pairs):
+            g.add(lean(Text(text, font=theme.MONO, font_size=size, color=col)).move_to(n.get_center()))
         return g
 
     # -------------------------------------------------------- neurons switched off (dropout)
@@ -1062,7 +1105,8 @@ def color_cells(pixels, cell_size: float = theme.CELL_SIZE, stroke: str = theme.
     arr = np.asarray(pixels)
     if arr.ndim != 3 or arr.shape[2] != 3:
         raise ValueError(f"color_cells needs an H×W×3 image, got shape {arr.shape}")
-    g = ValueGrid(arr[:, :, 0], cell_size=cell_size, color=stroke, show_values=False, stroke_width=1.0)
+    g = ValueGrid(arr[:, :, 0], cell_size=cell_size, color=stroke, show_values=False, stroke_width=1.0,
+                  fit_values=False)
     for i in range(arr.shape[0]):
         for j in range(arr.shape[1]):
             g.cell(i, j).set_fill(ManimColor.from_rgb(tuple(int(c) for c in arr[i, j])), opacity=1)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import functools
 import hashlib
+import math
 import importlib
 import importlib.util
 import keyword
@@ -67,6 +68,12 @@ class SceneSpec:
         else:
             mod = importlib.import_module(self.module_name)
         return getattr(mod, self.name)
+
+    @property
+    def notebook_width(self) -> float:
+        """How wide the notebook shows this scene, as a fraction of its text column (its HTML's
+        ``width``: 0.5 side by side in a two-column table, 0.8 alone; 1.0 for scenes it does not show)."""
+        return NOTEBOOK_WIDTHS.get(self.name, 1.0)
 
 
 def file_module_name(path: str) -> str:
@@ -155,6 +162,42 @@ CATALOG: tuple[SceneSpec, ...] = (
     _s("TrainVsEval", 3, "III.3.4 Train vs. eval", None, _TRAINING),
     _s("BackpropWeightSharing", 3, "III.3.3 Training (backward)", None, _TRAINING),
 )
+
+
+#: How wide the notebook's HTML shows each scene (fraction of the text column): the two-column tables put
+#: 14 GIFs side by side at half width, the others are single images at ``width: 80%``. Scenes not listed
+#: (the extras) are taken at full width. ``tests/test_scenes.py`` re-reads the notebook and checks this.
+NOTEBOOK_WIDTHS = {
+    **dict.fromkeys((
+        "RealGrayscaleToMatrixV2", "RGBAbstractTensor", "STRATEGIE1", "STRATEGIE2",
+        "Architecture_1_Grey_1Filter", "ConvExampleExplainedClean", "Architecture_2_Grey_2Filters",
+        "Conv2FiltersExample", "Architecture_3_RGB_1Filter", "RGBConvStepByStepCentered",
+        "FeatureDetectionGray", "FeatureDetectionRGB", "TinyCNN_ImageInput", "NeuralNetworkAnimation",
+    ), 0.5),
+    **dict.fromkeys((
+        "TensorExplanationFastSimple", "MLP_Style_NoText_Fixed", "FlatteningSimple", "DigitShiftBig",
+        "FullCNNSequence", "ConvDimensionsSimpleCentered", "PaddingOneByOneEng", "Stride4x4Comparison",
+        "KernelSizeAndDepthClean", "ConvView_Final_Title_SharedBias", "ActivationFunctionStep", "SparseVsDense",
+        "DimensionExamplesSideBySide", "TinyMaxPoolingFixed", "Dropout",
+    ), 0.8),
+}
+
+
+def min_font(spec: SceneSpec) -> float:
+    """The smallest font size the scene may show: ``theme.MIN_FONT`` (readable at 480p and on a slide),
+    or more where the notebook shows the scene small, so that a digit stays ``theme.MIN_DISPLAY_PX``
+    (11 px) tall as displayed.
+
+    Shown at ``w`` of a ``theme.NOTEBOOK_COLUMN_PX`` (1,000 px) column, the frame's 14.2 units span
+    ``w × 1000`` px, and a digit of font size ``s`` is ``s × theme.DIGIT_HEIGHT`` units tall. Half width
+    (~500 px): 11 px needs ``s ≥ 29.8`` → **30**, 1.5 × ``MIN_FONT`` (a font-20 digit there is 7.4 px);
+    at 80 % (~800 px) 18.6 and at full width 14.9, both under ``MIN_FONT``, which stays.
+    """
+    from . import theme
+
+    px_per_unit = spec.notebook_width * theme.NOTEBOOK_COLUMN_PX / theme.FRAME_WIDTH
+    needed = theme.MIN_DISPLAY_PX / (theme.DIGIT_HEIGHT * px_per_unit)
+    return float(max(theme.MIN_FONT, math.ceil(needed - 1e-9)))
 
 
 def _module_file(module: str) -> Path | None:

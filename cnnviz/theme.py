@@ -72,3 +72,18 @@ def kernel_color(k: int) -> str:
         return KERNEL_COLORS[k]
     r, g, b = colorsys.hsv_to_rgb((0.11 + k * 0.618034) % 1.0, 0.5, 0.95)
     return "#%02X%02X%02X" % (round(r * 255), round(g * 255), round(b * 255))
+
+# ---------------------------------------------------------------- layout rules (cnnviz/layout.py enforces them)
+#: Nothing visible comes closer than this to the frame's edge (scene units; whole-frame backgrounds excepted).
+EDGE_MARGIN = 0.3
+#: A number takes at most this fraction of its cell's width (a ValueGrid cell, or a neuron's diameter).
+CELL_FILL = 0.8
+#: Text stays at least this many pixels tall (a digit's height) where the notebook displays the scene.
+MIN_DISPLAY_PX = 11
+#: How wide the notebook's text column is displayed (px): a half-width cell shows a GIF ~450–550 px wide.
+NOTEBOOK_COLUMN_PX = 1000
+#: Manim's frame width in scene units (8 units tall, 16:9), whatever the resolution.
+FRAME_WIDTH = 8 * 16 / 9
+#: A digit's height in scene units per point of font size (DejaVu Sans: ``Text("0123456789",
+#: font_size=20).height`` = 0.2102; 18.9 px at 720p, where 1 unit = 90 px).
+DIGIT_HEIGHT = 0.01051

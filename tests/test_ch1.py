@@ -1,5 +1,5 @@
-"""Chapter 1 scenes: each data function against an independent computation, and each
-scene's layout with an example other than the notebook's (the scene adapts to the sizes it gets)."""
+"""Chapter 1 scenes: each data function against an independent computation. Each scene's layout with
+an example other than the notebook's: tests/test_scenes.py::test_layout_other_example (tests/layout_examples.py)."""
 
 from __future__ import annotations
 
@@ -24,15 +24,6 @@ def assert_pixels_of_file(pixels, name, mode, box, factor):
     ref = images.block_mean(raw_photo(name, mode, box), factor)
     assert pixels.shape == ref.shape
     assert np.abs(pixels.astype(np.float64) - ref).max() <= 0.5 + 1e-9
-
-
-def check_other_example(scene_cls, data_fn, **kwargs):
-    """The scene's layout with the data function called on another example: no problems."""
-    from cnnviz.layout import check_scene
-
-    other = type(scene_cls.__name__, (scene_cls,), {"data": staticmethod(lambda: data_fn(**kwargs))})
-    problems = check_scene(other, pacing=(5, 40))
-    assert not problems, "\n".join(map(str, problems))
 
 
 # ============================================================ RealGrayscaleToMatrixV2
@@ -61,13 +52,6 @@ def test_grayscale_zoom_patch_has_the_widest_spread():
                for a in range(16 - k + 1) for b in range(16 - k + 1))
     patch = d.pixels[r:r + k, c:c + k]
     assert k == 5 and int(patch.max()) - int(patch.min()) == best
-
-
-def test_grayscale_layout_other_example():
-    """16×16 is too fine for readable numbers: the scene zooms into a patch instead."""
-    from scenes.ch1_intuition import RealGrayscaleToMatrixV2, grayscale_matrix_data
-
-    check_other_example(RealGrayscaleToMatrixV2, grayscale_matrix_data, box=(0, 0, 512, 512), factor=32)
 
 
 # ============================================================ shared drawings added for chapter 1
@@ -129,13 +113,6 @@ def test_tensor_data_is_the_notebooks_example():
     assert d.ndims == (0, 1, 2, 3, 3, 3, 3, 3)  # a 3-D tensor keeps 3 axes whatever C
 
 
-def test_tensor_layout_other_example():
-    from scenes.ch1_intuition import TensorExplanationFastSimple, tensor_data
-
-    check_other_example(TensorExplanationFastSimple, tensor_data, scalar=7, vector=(3, 1, 4, 1, 5),
-                        box=(0, 0, 480, 480), factor=120, channel_counts=(1, 3, 64))
-
-
 # ============================================================ RGBAbstractTensor
 def test_rgb_tensor_values_are_the_photos_pixels():
     from scenes.ch1_intuition import rgb_tensor_data
@@ -154,12 +131,6 @@ def test_rgb_tensor_values_are_the_photos_pixels():
     full = raw_photo("chelsea", "RGB").astype(np.uint8)
     np.testing.assert_array_equal(d.preview, full[::d.preview_step, ::d.preview_step])
     assert d.preview_step == 2 and d.photo_size == (300, 451)
-
-
-def test_rgb_tensor_layout_other_example():
-    from scenes.ch1_intuition import RGBAbstractTensor, rgb_tensor_data
-
-    check_other_example(RGBAbstractTensor, rgb_tensor_data, name="astronaut", box=(160, 80, 260, 180), factor=20)
 
 
 def test_channel_grid_runs_from_black_to_the_channel_colour():
@@ -211,13 +182,12 @@ def test_flattening_lands_each_pixel_at_row_times_width_plus_col():
     assert d.big_shape == (28, 28) and d.big_distance == 28
 
 
-def test_flattening_layout_other_example():
-    """A 5×4 grid (20 positions): the vector shrinks its cells, the numbers stay readable."""
-    from scenes.ch1_intuition import FlatteningSimple, flattening_data
+def test_flattening_data_other_example():
+    """A 5×4 grid (20 positions); its layout: tests/test_scenes.py::test_layout_other_example."""
+    from scenes.ch1_intuition import flattening_data
 
     d = flattening_data(box=(280, 396, 296, 416), factor=4, big_shape=(32, 32))
     assert d.pixels.shape == (5, 4) and d.big_distance == 32
-    check_other_example(FlatteningSimple, flattening_data, box=(280, 396, 296, 416), factor=4, big_shape=(32, 32))
 
 
 # ============================================================ MLPParameterCount
@@ -239,12 +209,11 @@ def test_mlp_param_data_matches_the_notebooks_sum():
     assert d.big_first == 300_000_100 and round(d.ratio) == 3348
 
 
-def test_mlp_param_layout_other_example():
-    from scenes.ch1_intuition import MLPParameterCount, mlp_param_data
+def test_mlp_param_data_other_example():
+    from scenes.ch1_intuition import mlp_param_data
 
     d = mlp_param_data(sizes=(3072, 512, 256, 128, 10), image_shape=(224, 224, 3))
     assert d.total == 3072 * 512 + 512 + 512 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10
-    check_other_example(MLPParameterCount, mlp_param_data, sizes=(3072, 512, 256, 128, 10), image_shape=(224, 224, 3))
 
 
 def test_mlp_diagram_samples_big_layers():
@@ -349,12 +318,6 @@ def test_mlp_flow_data():
     assert core.fmt_shape(d.activations[-1].shape) == "10"
 
 
-def test_mlp_flow_layout_other_example():
-    from scenes.ch1_intuition import MLP_Style_NoText_Fixed, mlp_flow_data
-
-    check_other_example(MLP_Style_NoText_Fixed, mlp_flow_data, value=7, sizes=(784, 64, 32, 16, 10), seed=3)
-
-
 def test_pixel_cells_flatten_to_their_positions():
     from manim import DOWN
 
@@ -396,12 +359,6 @@ def test_digit_shift_overlaps_against_sets():
     assert len(lit[0]) == 105 and d.overlaps == ((46, pytest.approx(46 / 105)), (46, pytest.approx(46 / 105)))
 
 
-def test_digit_shift_layout_other_example():
-    from scenes.ch1_intuition import DigitShiftBig, digit_shift_data
-
-    check_other_example(DigitShiftBig, digit_shift_data, value=3, shifts=(-2, 4), threshold=100)
-
-
 # ============================================================ STRATEGIE1
 def test_scan_counts_every_pixel_in_reading_order():
     from scenes.ch1_intuition import scan_data
@@ -420,13 +377,6 @@ def test_scan_counts_every_pixel_in_reading_order():
         assert s.count == read
     assert [s.count for s in d.steps[:6]] == [1, 2, 3, 4, 5, 45] and d.steps[-1].count == d.total
     assert all(a.count < b.count for a, b in zip(d.steps, d.steps[1:]))  # the counter only goes up
-
-
-def test_scan_layout_other_example():
-    from scenes.ch1_intuition import STRATEGIE1, scan_data
-
-    check_other_example(STRATEGIE1, scan_data, name="astronaut", box=(0, 0, 512, 512), factor=16, first_pixels=3,
-                        first_rows=2)
 
 
 # ============================================================ STRATEGIE2
@@ -456,15 +406,6 @@ def test_feature_detectors_against_scipy():
         assert det.background == pytest.approx(response(CAT_BACKGROUND, name).max())
         assert det.fired == (ref.max() >= 3 * det.background) and det.fired  # every feature is found
     assert d.evidence == 4 and d.preview_step == 2
-
-
-def test_feature_layout_other_example():
-    """Three detectors on the astronaut photo: the panel and the evidence bar adapt."""
-    from scenes.ch1_intuition import STRATEGIE2, feature_data
-
-    regions = (("edges", "the helmet's rim", (150, 30, 250, 110)), ("fur", "the hair", (170, 60, 230, 120)),
-               ("whiskers", "the flag's stripes", (400, 100, 500, 200)))
-    check_other_example(STRATEGIE2, feature_data, name="astronaut", regions=regions, background=(0, 0, 40, 40))
 
 
 def test_clear_all_and_reveal_curtains():

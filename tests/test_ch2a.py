@@ -1,16 +1,14 @@
 """Chapter 2, branch ch2a: the numeric convolution family, the architecture family and
 ConvDimensionsSimpleCentered — each scene's data against an independent computation
-(explicit loops, SciPy), and each family's layout with another example than the notebook's."""
+(explicit loops, SciPy). Each scene's layout with another example than the notebook's:
+tests/test_scenes.py::test_layout_other_example (tests/layout_examples.py)."""
 
 from __future__ import annotations
-
-import functools
 
 import numpy as np
 import pytest
 from scipy.signal import correlate2d
 
-from cnnviz.layout import check_scene
 
 
 def _loop_conv(x, w, b=0):
@@ -31,13 +29,6 @@ def _loop_conv(x, w, b=0):
                         s += int(x[i + a, j + bb, c]) * int(w[a, bb, c])
             out[i, j] = s + b
     return out
-
-
-def _layout_ok(scene_cls, data_fn):
-    """The scene's layout (frame, overlaps, text size, pacing) with another data function."""
-    Other = type(scene_cls.__name__, (scene_cls,), {"data": staticmethod(data_fn)})
-    problems = check_scene(Other, pacing=(5, 40))
-    assert not problems, "\n".join(map(str, problems))
 
 
 # ----------------------------------------------------------------- the numeric family
@@ -79,13 +70,6 @@ def test_conv_example_data_other_example():
         assert step.output == d.out[i, j]
 
 
-def test_conv_example_layout_other_example():
-    from scenes.ch2_operator import ConvExampleExplainedClean, conv_example_data
-
-    _layout_ok(ConvExampleExplainedClean,
-               functools.partial(conv_example_data, x=OTHER_X, w=[[1, -1], [2, 0]], n_explained=1))
-
-
 def test_two_filters_data():
     from scenes.ch2_operator import conv_example_data, two_filters_data
 
@@ -106,7 +90,7 @@ def test_two_filters_data():
 
 
 def test_two_filters_other_example():
-    from scenes.ch2_operator import Conv2FiltersExample, two_filters_data
+    from scenes.ch2_operator import two_filters_data
 
     kernels = ([[1, -1], [1, -1]], [[1, 1], [-1, -1]])
     x = OTHER_X[:4, :4]
@@ -116,7 +100,6 @@ def test_two_filters_other_example():
         np.testing.assert_array_equal(d.out[:, :, m], _loop_conv(x, k))
     with pytest.raises(ValueError, match="names"):
         two_filters_data(kernels=kernels[:1])
-    _layout_ok(Conv2FiltersExample, functools.partial(two_filters_data, x=x, kernels=kernels))
 
 
 def test_rgb_conv_data():
@@ -142,7 +125,7 @@ def test_rgb_conv_data():
 
 
 def test_rgb_conv_other_example():
-    from scenes.ch2_operator import RGBConvStepByStepCentered, rgb_conv_data
+    from scenes.ch2_operator import rgb_conv_data
 
     rng = np.random.default_rng(7)
     channels = [rng.integers(0, 6, (4, 4)) for _ in range(3)]
@@ -152,8 +135,6 @@ def test_rgb_conv_other_example():
     np.testing.assert_array_equal(d.out, _loop_conv(np.stack(channels, -1), np.stack(slices, -1), b=-2))
     with pytest.raises(ValueError, match="channel names"):
         rgb_conv_data(channel_names=("R", "G"))
-    _layout_ok(RGBConvStepByStepCentered,
-               functools.partial(rgb_conv_data, channels=channels, kernel_slices=slices, bias=-2, n_explained=1))
 
 
 # ----------------------------------------------------------------- the architecture family
@@ -202,12 +183,6 @@ def test_architecture_is_one_data_function_with_keyword_parameters():
         ch2.architecture_data(n=2, f=3)
 
 
-def test_architecture_layout_other_example():
-    import scenes.ch2_operator as ch2
-
-    _layout_ok(ch2.FullCNNSequence, functools.partial(ch2.architecture_data, n=6, f=2, c=2, m=3))
-
-
 def test_grid_lines_and_cell_center():
     from manim import Rectangle
 
@@ -243,7 +218,7 @@ def test_conv_dimensions_data():
 
 
 def test_conv_dimensions_other_example():
-    from scenes.ch2_hyperparams import ConvDimensionsSimpleCentered, conv_dimensions_data
+    from scenes.ch2_hyperparams import conv_dimensions_data
 
     kw = dict(n=9, f=4, c=1, m=3, bad_input=(5, 5, 2), bad_kernel=(3, 3, 4))
     d = conv_dimensions_data(**kw)
@@ -252,7 +227,6 @@ def test_conv_dimensions_other_example():
     assert "5×5×2" in d.error and "3×3×4" in d.error
     with pytest.raises(ValueError, match="no error to show"):
         conv_dimensions_data(bad_input=(3, 3, 2), bad_kernel=(2, 2, 2))
-    _layout_ok(ConvDimensionsSimpleCentered, functools.partial(conv_dimensions_data, **kw))
 
 
 def test_sliding_window_copy_shares_its_grid():

@@ -1,5 +1,6 @@
 """Chapter 3 (branch ch3a): the core additions, the shared drawings they brought, and each scene's data
-against an independent computation (explicit loops, SciPy), plus a layout check with another example."""
+against an independent computation (explicit loops, SciPy). Each scene's layout with another example:
+tests/test_scenes.py::test_layout_other_example (tests/layout_examples.py)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,6 @@ from scipy.signal import correlate2d
 
 from cnnviz import core, theme
 from cnnviz.layout import check_scene
-
-
-def _scene_with(scene_cls, data_fn):
-    """``scene_cls`` drawing ``data_fn()`` instead of its default example (rule 1: it adapts to sizes)."""
-    return type(scene_cls.__name__, (scene_cls,), {"data": staticmethod(data_fn)})
-
-
-def _layout_ok(scene_cls, data_fn):
-    problems = check_scene(_scene_with(scene_cls, data_fn), pacing=(5, 40))
-    assert not problems, "\n".join(map(str, problems))
 
 
 # ----------------------------------------------------------------- core: conv_connections, dense
@@ -199,12 +190,6 @@ def test_shared_weights_other_example():
     assert len(d.edges) == 4 * 9 and d.dense_edges == 16 * 4 and d.weights == 9
 
 
-def test_shared_weights_layout_other_example():
-    from scenes.ch3_layers import ConvView_Final_Title_SharedBias
-
-    _layout_ok(ConvView_Final_Title_SharedBias, _other_shared)
-
-
 # ----------------------------------------------------------------- SparseVsDense
 def _count_independently(H, W, kh, kw):
     """Edges and parameters of both wirings, counted with loops over the neurons."""
@@ -234,12 +219,6 @@ def test_sparse_vs_dense_counts(in_shape, k_shape):
         assert (d.dense_weights, d.dense_total, len(d.conv_edges), d.conv_total) == (36, 40, 16, 5)
 
 
-def test_sparse_vs_dense_layout_other_example():
-    from scenes.ch3_layers import SparseVsDense, sparse_vs_dense_data
-
-    _layout_ok(SparseVsDense, lambda: sparse_vs_dense_data((4, 4), (3, 3)))
-
-
 # ----------------------------------------------------------------- ActivationFunctionStep
 def test_activation_data_is_max_0_z_of_the_shared_weights_z():
     from scenes.ch3_layers import activation_data, shared_weights_data
@@ -260,12 +239,6 @@ def _other_activation():
 def test_activation_other_example():
     d = _other_activation()
     assert d.a.tolist() == [[0, 0.25, 3.0], [12.0, 0, 0], [0, 2.0, 0]]
-
-
-def test_activation_layout_other_example():
-    from scenes.ch3_layers import ActivationFunctionStep
-
-    _layout_ok(ActivationFunctionStep, _other_activation)
 
 
 # ----------------------------------------------------------------- DimensionExamplesSideBySide
@@ -295,12 +268,6 @@ def test_dimension_examples_other_example():
     a, b = _other_dimensions().examples
     assert a.out_shape == (_slide_count(64, 3, 1, 2),) * 2 + (16,) and a.total == 3 * 3 * 3 * 16 + 16
     assert b.out_shape == (_slide_count(15, 5, 1, 2),) * 2 + (8,) and b.kernel_shape == (5, 5, 16, 8)
-
-
-def test_dimension_examples_layout_other_example():
-    from scenes.ch3_layers import DimensionExamplesSideBySide
-
-    _layout_ok(DimensionExamplesSideBySide, _other_dimensions)
 
 
 # ----------------------------------------------------------------- the tiny CNN (TinyCNN_ImageInput, NeuralNetworkAnimation)
@@ -383,12 +350,6 @@ def test_tiny_cnn_other_example():
     assert [s for _, s in d.stages] == [(20, 20, 1), (16, 16, 2), (16, 16, 2), (8, 8, 2), (128,), (3,), (3,)]
 
 
-def test_tiny_cnn_image_input_layout_other_example():
-    from scenes.ch3_pipeline import TinyCNN_ImageInput
-
-    _layout_ok(TinyCNN_ImageInput, _other_cnn)
-
-
 def test_pipeline_focus_lights_one_stage():
     from cnnviz.drawings import Pipeline
 
@@ -402,12 +363,6 @@ def test_pipeline_focus_lights_one_stage():
     anim.finish()
     cols = [t.family_members_with_points()[0].get_fill_color().to_hex().upper() for t in p.stages]
     assert cols[1] == theme.HIGHLIGHT.upper() and cols[0] == cols[2] == theme.MUTED.upper()
-
-
-def test_neural_network_animation_layout_other_example():
-    from scenes.ch3_pipeline import NeuralNetworkAnimation
-
-    _layout_ok(NeuralNetworkAnimation, _other_cnn)
 
 
 def test_both_cnn_scenes_share_one_data_function():
@@ -438,12 +393,6 @@ def test_pooling_other_example_with_loops():
             assert d.max_out[i, j] == max(block) and d.avg_out[i, j] == pytest.approx(sum(block) / 4)
     s3 = __import__("scenes.ch3_pipeline", fromlist=["pooling_data"]).pooling_data(x=d.x, size=3, stride=3)
     assert s3.max_out.shape == (2, 2) and s3.max_out[1, 1] == d.x[3:6, 3:6].max()
-
-
-def test_pooling_layout_other_example():
-    from scenes.ch3_pipeline import TinyMaxPoolingFixed
-
-    _layout_ok(TinyMaxPoolingFixed, _other_pooling)
 
 
 # ----------------------------------------------------------------- shared speed-ups (label copies, clear_all)

@@ -1,18 +1,12 @@
 """Chapter 3, training scenes (branch ch3b): Dropout, BackpropWeightSharing, BatchNormStep,
 MiniBatchTraining, TrainVsEval — their data against independent computations, the core
-functions they added, their shared drawings, and each scene's layout with another example."""
+functions they added and their shared drawings. Each scene's layout with another example:
+tests/test_scenes.py::test_layout_other_example (tests/layout_examples.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from cnnviz.layout import check_scene
-
-
-def _with_data(scene_cls, data_fn, **kw):
-    """The scene, drawn with another example (the data function called with ``kw``)."""
-    return type(scene_cls.__name__, (scene_cls,), {"data": staticmethod(lambda: data_fn(**kw))})
 
 
 # ----------------------------------------------------------------- shared drawings
@@ -108,15 +102,6 @@ def test_dropout_data_other_example_and_errors():
         dropout_data(sizes=(3, 4, 2))
 
 
-def test_dropout_layout_with_another_example():
-    from scenes.ch3_training import Dropout, dropout_data
-
-    scene = _with_data(Dropout, dropout_data, z=(4, 8, 12, 16), p=0.5,
-                       masks=((1, 1, 0, 0), (0, 1, 0, 1), (1, 1, 1, 0)), sizes=(4, 4, 6, 3), steps=2, seed=7)
-    problems = check_scene(scene, pacing=(5, 40))
-    assert not problems, "\n".join(map(str, problems))
-
-
 # ----------------------------------------------------------------- BackpropWeightSharing
 def _conv_loops(x, w):
     """Valid cross-correlation with explicit loops (the reference)."""
@@ -182,15 +167,6 @@ def test_backprop_data_other_example():
         backprop_data(x=x, w=w, delta=delta, weight=(3, 0))
 
 
-def test_backprop_layout_with_another_example():
-    from scenes.ch3_training import BackpropWeightSharing, backprop_data
-
-    scene = _with_data(BackpropWeightSharing, backprop_data, x=((1, 0, 2, 1), (0, 3, 1, 2), (2, 1, 0, 1), (1, 2, 3, 0)),
-                       w=((1, 0, -1), (2, 1, 0), (0, -1, 1)), delta=((1, -2), (3, 1)), weight=(1, 1))
-    problems = check_scene(scene, pacing=(5, 40))
-    assert not problems, "\n".join(map(str, problems))
-
-
 # ----------------------------------------------------------------- BatchNormStep
 def test_batch_norm_data_against_the_formula_written_out():
     from scenes.ch3_training import batch_norm_data
@@ -225,15 +201,6 @@ def test_batch_norm_data_other_example():
     assert d.gamma.tolist() == [1.5, 1.5]
     with pytest.raises(ValueError, match="B×D"):
         batch_norm_data(x=[1, 2, 3])
-
-
-def test_batch_norm_layout_with_another_example():
-    from scenes.ch3_training import BatchNormStep, batch_norm_data
-
-    scene = _with_data(BatchNormStep, batch_norm_data, x=((1, 4), (3, 8), (5, 0), (7, 4), (9, 4)), gamma=1.5,
-                       beta=0.5, eps=1e-3)
-    problems = check_scene(scene, pacing=(5, 40))
-    assert not problems, "\n".join(map(str, problems))
 
 
 # ----------------------------------------------------------------- MiniBatchTraining
@@ -315,15 +282,6 @@ def test_minibatch_data_other_example():
     assert (d.schedule.steps_per_epoch, d.schedule.last_batch_size, d.schedule.total_updates) == (84, 4, 252)
     with pytest.raises(ValueError, match="channels"):
         minibatch_data(channels=2)
-
-
-def test_minibatch_layout_with_another_example():
-    from scenes.ch3_training import MiniBatchTraining, minibatch_data
-
-    scene = _with_data(MiniBatchTraining, minibatch_data, dataset_size=1000, batch_size=12, epochs=3, image_size=32,
-                       channels=1, filters=4, kernel_size=5, seed=4)
-    problems = check_scene(scene, pacing=(5, 40))
-    assert not problems, "\n".join(map(str, problems))
 
 
 # ----------------------------------------------------------------- TrainVsEval
@@ -431,11 +389,3 @@ def test_train_vs_eval_data():
     np.testing.assert_array_equal(d.mask, core.dropout_mask(5, 0.5, seed=3))
 
 
-def test_train_vs_eval_layout_with_another_example():
-    from scenes.ch3_training import TrainVsEval, train_vs_eval_data
-
-    scene = _with_data(TrainVsEval, train_vs_eval_data, photo="astronaut", box=(180, 40, 340, 200), factor=4,
-                       pad=6, steps=2, batch_size=4, n_batches=20, feature_mean=20.0, feature_std=5.0,
-                       z=(1.5, 2.0, 0.5, 3.0), p=0.25, seed=7)
-    problems = check_scene(scene, pacing=(5, 40))
-    assert not problems, "\n".join(map(str, problems))

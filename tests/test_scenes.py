@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from dataclasses import is_dataclass
 
@@ -34,6 +35,52 @@ def test_catalog_paths_are_the_notebooks(notebook_text):
             assert f'src="{spec.notebook_path}"' in notebook_text, spec.name
 
 
+def _notebook_widths(text: str) -> dict[str, float]:
+    """Each image of the notebook's HTML → how wide it is shown, as a fraction of the text column: the
+    product of the ``width: N%`` of every table, cell and div around it and of its own."""
+    from html.parser import HTMLParser
+
+    def pct(attrs: dict) -> float:
+        m = re.search(r"(?:^|;)\s*width:\s*([\d.]+)%", attrs.get("style") or "")
+        if m:
+            return float(m.group(1)) / 100
+        return float(attrs["width"].rstrip("%")) / 100 if (attrs.get("width") or "").endswith("%") else 1.0
+
+    class Widths(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.open: list[tuple[str, float]] = []
+            self.found: dict[str, float] = {}
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "img":
+                self.found[attrs["src"]] = float(np.prod([w for _, w in self.open])) * pct(attrs)
+            elif tag in ("table", "td", "th", "div", "p"):
+                self.open.append((tag, pct(attrs)))
+
+        def handle_endtag(self, tag):
+            for k in range(len(self.open) - 1, -1, -1):
+                if self.open[k][0] == tag:
+                    del self.open[k:]
+                    break
+
+    parser = Widths()
+    parser.feed(text)
+    return parser.found
+
+
+def test_notebook_widths_are_the_notebooks(notebook_text):
+    """The registry's width of each scene is the notebook's HTML, re-read: 14 side by side at half width."""
+    shown = _notebook_widths(notebook_text)
+    for spec in registry.CATALOG:
+        if spec.notebook_path:
+            assert spec.notebook_width == pytest.approx(shown[spec.notebook_path]), spec.name
+        else:
+            assert spec.notebook_width == 1.0, spec.name
+    assert sum(1 for s in registry.CATALOG if s.notebook_width == 0.5) == 14
+
+
 @pytest.fixture(scope="session")
 def notebook_text():
     here = os.path.dirname(__file__)
@@ -55,12 +102,73 @@ def test_scene_is_a_manim_scene_with_data(spec):
     assert is_dataclass(data)
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=IDS)
-def test_layout(spec, no_latex):
-    from cnnviz.layout import check_scene
+# ----------------------------------------------------------------- the layout rules on every scene
+# Each scene runs once per example (cached); each rule is one test, an expected failure (strict) while the
+# scene is listed in tests/layout_known.py for it: fixing a scene fails the test until its entry goes.
+_LAYOUT_RULES = ("out-of-frame", "edge", "overlap", "morph", "too-small", "cell-fit", "hidden", "notation", "pacing")
+_LAYOUT_RUNS: dict = {}
 
-    problems = check_scene(spec.load(), pacing=(5, 40))
-    assert not problems, "\n".join(map(str, problems))
+
+def _layout_problems(spec, other: bool):
+    from cnnviz.layout import check_scene
+    from layout_examples import NO_OTHER_EXAMPLE, OTHER_EXAMPLES, with_example
+
+    key = (spec.name, other)
+    if key not in _LAYOUT_RUNS:
+        cls = spec.load()
+        if other:
+            if spec.name in NO_OTHER_EXAMPLE:
+                raise AssertionError(NO_OTHER_EXAMPLE[spec.name])
+            cls = with_example(cls, **OTHER_EXAMPLES[spec.name])
+        _LAYOUT_RUNS[key] = check_scene(cls, pacing=(5, 40))
+    return _LAYOUT_RUNS[key]
+
+
+def _layout_cases(known: dict) -> list:
+    cases = []
+    for spec in SPECS:
+        for rule in _LAYOUT_RULES:
+            marks = ([pytest.mark.xfail(strict=True, reason=f"{spec.name} still breaks {rule!r} (tests/layout_known.py)")]
+                     if rule in known.get(spec.name, ()) else [])
+            cases.append(pytest.param(spec, rule, marks=marks, id=f"{spec.name}-{rule}"))
+    return cases
+
+
+def _assert_rule(problems, rule):
+    hits = [p for p in problems if p.kind == rule]
+    assert not hits, f"{len(hits)} {rule} problem(s):\n" + "\n".join(map(str, hits[:40]))
+
+
+def _known(name):
+    import layout_known
+
+    return getattr(layout_known, name)
+
+
+@pytest.mark.parametrize("spec, rule", _layout_cases(_known("KNOWN")))
+def test_layout(spec, rule, no_latex):
+    """Every rule of the layout check on every scene with the notebook's example."""
+    _assert_rule(_layout_problems(spec, other=False), rule)
+
+
+@pytest.mark.parametrize("spec, rule", _layout_cases(_known("KNOWN_OTHER")))
+def test_layout_other_example(spec, rule, no_latex):
+    """The same with another example (tests/layout_examples.py): the scene adapts to the sizes it gets."""
+    _assert_rule(_layout_problems(spec, other=True), rule)
+
+
+def test_known_layout_problems_name_real_scenes_and_rules():
+    from layout_examples import NO_OTHER_EXAMPLE, OTHER_EXAMPLES
+
+    names = {s.name for s in registry.CATALOG}
+    for table in (_known("KNOWN"), _known("KNOWN_OTHER")):
+        assert set(table) <= names and all(set(rules) <= set(_LAYOUT_RULES) for rules in table.values())
+    assert set(OTHER_EXAMPLES) | set(NO_OTHER_EXAMPLE) == names and not set(OTHER_EXAMPLES) & set(NO_OTHER_EXAMPLE)
+    for name in NO_OTHER_EXAMPLE:  # no example: every rule of it is expected to fail
+        assert set(_known("KNOWN_OTHER")[name]) == set(_LAYOUT_RULES), name
+    from cnnviz.layout import RULES
+
+    assert set(RULES) == set(_LAYOUT_RULES)
 
 
 def test_scenes_end_steps_on_beats_not_bare_waits():
