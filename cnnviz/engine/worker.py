@@ -236,7 +236,9 @@ def theme_colours() -> list[tuple[int, int, int]]:
     from cnnviz import theme
 
     found = []
-    for value in vars(theme).values():
+    for name, value in vars(theme).items():
+        if name.startswith("_") or not name.isupper() or name == "PALETTES":  # the current theme's colours only
+            continue
         items = value.values() if isinstance(value, dict) else value if isinstance(value, (tuple, list)) else (value,)
         for c in items:
             if isinstance(c, str) and re.fullmatch(r"#[0-9A-Fa-f]{6}", c):
