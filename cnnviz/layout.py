@@ -127,11 +127,17 @@ def inspect(mobjects: list[Mobject], step: str) -> list[Problem]:
 
 
 def check_scene(scene_cls: type, max_problems: int = 20,
-                pacing: tuple[float, float] | None = None) -> list[Problem]:
+                pacing: tuple[float, float] | None = None, theme: str | None = None) -> list[Problem]:
     """Run ``scene_cls.construct`` with no frames drawn; return the layout problems found.
 
-    ``pacing=(lo, hi)``: also require a length of lo–hi seconds and at least one beat.
+    ``pacing=(lo, hi)``: also require a length of lo–hi seconds (what the video plays: from the
+    first beat on, see ``CnnvizScene.played_seconds``) and at least one beat.
+    ``theme="light"|"dark"``: check the scene as imported under that theme (``cnnviz.theme.scene_under``).
     """
+    if theme is not None:
+        from .theme import scene_under
+
+        scene_cls = scene_under(scene_cls, theme)
     problems: list[Problem] = []
     counter = {"n": 0}
 
@@ -155,7 +161,8 @@ def check_scene(scene_cls: type, max_problems: int = 20,
         problems.extend(inspect(scene.mobjects, "end"))
         if pacing is not None:
             lo, hi = pacing
-            length = scene.renderer.time
+            played = getattr(scene, "played_seconds", None)
+            length = played() if played is not None else scene.renderer.time
             if not lo <= length <= hi:
                 problems.append(Problem("end", "pacing", f"the scene lasts {length:.1f} s, not {lo:g}–{hi:g} s"))
             if not getattr(scene, "beats", None):

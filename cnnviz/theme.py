@@ -18,6 +18,10 @@ Contrast (WCAG 2): every colour used for text reads at ≥ 4.5:1 on the surfaces
 from __future__ import annotations
 
 import colorsys
+import sys
+import types
+from collections.abc import Iterable
+from pathlib import Path
 
 THEMES = ("dark", "light")
 DEFAULT = "dark"
@@ -155,6 +159,65 @@ def use(name: str) -> None:
     KERNEL_COLORS = (KERNEL, *p["KERNEL_MORE"])
     _KERNEL_SV = p["KERNEL_SV"]
     _current = name
+
+
+#: modules of the package that read the theme when called, never at import: never forgotten by :func:`switch`
+CALL_TIME_MODULES = ("cnnviz", "cnnviz.theme", "cnnviz.formula", "cnnviz.layout", "cnnviz.beats", "cnnviz.images",
+                     "cnnviz.registry", "cnnviz.params", "cnnviz.files", "cnnviz.gallery", "cnnviz.slides",
+                     "cnnviz.notation")
+_ROOT = Path(__file__).resolve().parents[1]
+
+
+def switch(name: str, also: Iterable[str] = ()) -> list[str]:
+    """:func:`use` ``name`` and forget the modules that bound the previous theme's colours at import, so that
+    the next ``import`` binds the new ones; return the names of the modules forgotten ([] if ``name`` is
+    already the current theme).
+
+    Forgotten: ``cnnviz.drawings``, the ``scenes`` package, the modules named in ``also`` (a user's scene
+    module), and every other module of this project (outside ``cnnviz.core``, ``cnnviz.engine`` and
+    :data:`CALL_TIME_MODULES`) that holds the theme, a forgotten module or something defined in one.
+    Objects made before keep the old colours: import the scene classes again after switching.
+    """
+    if name not in PALETTES:
+        raise ValueError(f"unknown theme {name!r}: choose one of {', '.join(THEMES)}")
+    if name == _current:
+        return []
+    use(name)
+    forget = {m for m in sys.modules if m == "cnnviz.drawings" or m == "scenes" or m.startswith("scenes.")}
+    forget |= {m for m in also if m in sys.modules}
+    candidates = {}
+    for m, mod in list(sys.modules.items()):
+        if m in forget or m in CALL_TIME_MODULES or m.startswith(("cnnviz.core", "cnnviz.engine", "test")):
+            continue
+        origin = getattr(mod, "__file__", None)
+        if origin and Path(origin).resolve().is_relative_to(_ROOT) and "/tests/" not in origin:
+            candidates[m] = mod
+    changed = True
+    while changed:
+        changed = False
+        for m, mod in list(candidates.items()):
+            for value in list(vars(mod).values()):
+                owner = value.__name__ if isinstance(value, types.ModuleType) else getattr(value, "__module__", None)
+                if owner in forget or owner == __name__:
+                    forget.add(m)
+                    del candidates[m]
+                    changed = True
+                    break
+    for m in forget:
+        sys.modules.pop(m, None)
+    return sorted(forget)
+
+
+def scene_under(scene_cls: type, name: str) -> type:
+    """``scene_cls`` as imported under the theme ``name`` (switching to it; the class itself when it
+    already is): ``check_scene(scene_under(cls, "light"))``."""
+    import importlib
+
+    module = sys.modules.get(scene_cls.__module__)
+    if name == _current and module is not None and getattr(module, scene_cls.__name__, None) is scene_cls:
+        return scene_cls
+    switch(name, also=[scene_cls.__module__])
+    return getattr(importlib.import_module(scene_cls.__module__), scene_cls.__name__)
 
 
 def current() -> str:
