@@ -35,6 +35,8 @@ FIELDS: dict[str, tuple[type, ...]] = {
     "transparent": (bool,), "seconds": _NUMBER, "peak_rss_mb": _NUMBER, "worker_peak_rss_mb": _NUMBER,
     "import_seconds": _NUMBER, "worker": (str,), "rendered_at": (str,),
     "frames_in": (int,), "frames_written": (int,), "palette_colors": (int,),
+    "theme": (str,), "kind": (str,), "beats": (int,),
+    "files": (dict,),  # a deck: relative path → [bytes, sha256] of each clip and poster beside the entry's file
 }
 REQUIRED = ("scene", "key", "bytes")
 
@@ -56,6 +58,14 @@ def valid_entry(rel: object, entry: object) -> bool:
             return False
         if not isinstance(value, types):
             return False
+    files = entry.get("files")
+    if files is not None:
+        for name, value in files.items():
+            sub = PurePosixPath(name)
+            if (not name or sub.is_absolute() or ".." in sub.parts or "\\" in name or not isinstance(value, list)
+                    or len(value) != 2 or not isinstance(value[0], int) or isinstance(value[0], bool)
+                    or not isinstance(value[1], str)):
+                return False
     return entry["bytes"] >= 0
 
 
