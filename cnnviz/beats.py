@@ -17,7 +17,7 @@ import dataclasses
 
 import numpy as np
 
-__all__ = ["HeldFrames", "held_frames", "background_share"]
+__all__ = ["HeldFrames", "held_frames", "frame_now", "background_share"]
 
 _QUALITY = {"l": "low_quality", "m": "medium_quality", "h": "high_quality", "k": "fourk_quality"}
 
@@ -34,7 +34,8 @@ class HeldFrames:
     background: tuple[int, int, int]
 
 
-def _frame(scene) -> np.ndarray:
+def frame_now(scene) -> np.ndarray:
+    """The picture ``scene`` shows now (RGB), drawn even while its animations are skipped."""
     renderer = scene.renderer
     renderer.static_image = None
     renderer.update_frame(scene)
@@ -59,14 +60,14 @@ def held_frames(scene_cls: type, quality: str = "l", theme: str | None = None) -
     class Captured(scene_cls):  # type: ignore[misc, valid-type]
         def setup(self):
             super().setup()
-            self.on_beat = lambda s: frames.append(_frame(s))
+            self.on_beat = lambda s: frames.append(frame_now(s))
 
     Captured.__name__ = scene_cls.__name__
     with tempconfig({"quality": _QUALITY[quality], "dry_run": True, "disable_caching": True,
                      "notify_outdated_version": False, "verbosity": "ERROR", "progress_bar": "none"}):
         scene = Captured(skip_animations=True)
         scene.render()
-        end = _frame(scene)
+        end = frame_now(scene)
     bg = tuple(int(round(c * 255)) for c in scene.camera.background_color.to_rgb())
     return HeldFrames(scene=scene_cls.__name__, frames=frames, notes=list(scene.notes), times=list(scene.beats),
                       end=end, opening_time=scene.opening_time, seconds=scene.played_seconds(), background=bg)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from cnnviz import registry, theme
-from cnnviz.beats import background_share
+from cnnviz.beats import background_share, frame_now
 from cnnviz.layout import check_scene
 
 SPECS = [s for s in registry.CATALOG if registry.is_implemented(s)]
@@ -25,13 +25,6 @@ def light():
     theme.switch("dark")
 
 
-def _frame(scene) -> np.ndarray:
-    r = scene.renderer
-    r.static_image = None
-    r.update_frame(scene)
-    return r.get_frame()[:, :, :3].copy()
-
-
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_layout_and_frames_in_the_light_theme(spec):
     cls = theme.scene_under(spec.load(), "light")
@@ -40,7 +33,7 @@ def test_layout_and_frames_in_the_light_theme(spec):
     class Captured(cls):  # type: ignore[misc, valid-type]
         def setup(self):
             super().setup()
-            self.on_beat = lambda s: frames.append(_frame(s))
+            self.on_beat = lambda s: frames.append(frame_now(s))
 
     Captured.__name__ = cls.__name__
     problems = check_scene(Captured, pacing=(5, 40))
