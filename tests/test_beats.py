@@ -78,11 +78,20 @@ def test_a_beat_note_must_be_text():
 
 
 def _decoded(path):
+    """Every frame (RGB) and the video's length in seconds (a GIF's frames have their own delays)."""
     import av
 
     with av.open(str(path)) as c:
-        frames = [f.to_ndarray(format="rgb24") for f in c.decode(c.streams.video[0])]
-    return frames
+        decoded = list(c.decode(c.streams.video[0]))
+        frames = [f.to_ndarray(format="rgb24") for f in decoded]
+        end = decoded[-1]
+        seconds = float((end.pts + (end.duration or 0)) * end.time_base) if end.duration else len(decoded) / 15
+    return frames, seconds
+
+
+def _changed(a: np.ndarray, b: np.ndarray) -> float:
+    """The share of pixels that differ visibly (by more than 40 in some channel)."""
+    return float((np.abs(a.astype(int) - b.astype(int)).max(axis=2) > 40).mean())
 
 
 @pytest.mark.slow
@@ -96,12 +105,13 @@ def test_real_render_starts_and_ends_on_held_frames(fmt, tmp_path):
     assert result.status == "ok", result.error + result.traceback
     path = tmp_path / f"out.{fmt}"
     path.write_bytes(result.data)
-    frames = _decoded(path)
+    frames, seconds = _decoded(path)
     h = _held(spec.name)
-    tol = 3 if fmt == "gif" else 12  # GIF palette / H.264 (yuv420p) rounding
-    for got, want, which in ((frames[0], h.frames[0], "first"), (frames[-1], h.frames[-1], "last")):
-        diff = np.abs(got.astype(int) - want.astype(int)).mean()
-        assert diff < tol, f"the {which} frame differs from the held frame by {diff:.1f} on average"
-    # and it is not the other end's picture (the check can fail)
-    assert np.abs(frames[0].astype(int) - h.frames[-1].astype(int)).mean() > tol
-    assert len(frames) / 15 == pytest.approx(h.seconds, abs=0.5)  # the video lasts what is played
+    first, last = frames[0], frames[-1]
+    # the same picture up to the GIF palette / H.264's blur of thin coloured edges: next to no pixel differs
+    # visibly, and far fewer than from the other end's picture (the opening and the summary differ)
+    for got, same, other, which in ((first, h.frames[0], h.frames[-1], "first"), (last, h.frames[-1], h.frames[0], "last")):
+        d_same, d_other = _changed(got, same), _changed(got, other)
+        assert d_same < 0.005 and 2 * d_same < d_other, f"the {which} frame is not its beat's held frame"
+    # the video lasts what is played (whole frames per animation: a little longer than the scene clock says)
+    assert seconds == pytest.approx(h.seconds, rel=0.05)
