@@ -6,6 +6,7 @@
                             [-j N | --cluster tcp://HOST:8786] [--out DIR] [--layout flat|notebook]
                             [--force] [--transparent] [--memory-limit SIZE] [-v]
                             [--set NAME=VALUE]... [--photo PATH] [--name NAME] [--params FILE.toml]
+    python render.py slides NAME... | --all | --chapter N  [--to html|pptx|png] [-q …] [--theme dark|light] [--out DIR]
     python render.py gallery [--out DIR]
 
 (also installed as the ``cnnviz`` console script).  This module holds only the
@@ -273,6 +274,9 @@ Outputs (DIR = --out, default media/):
             image for, the flat path is used (the summary says so).  The notebook
             expects 720p30 (-q m); other qualities are written there with a note.
 \b
+--theme light writes DIR/<res>-light/<Name>.<ext> (flat layout only): the same
+colour roles on a white background, for slides.
+\b
 --format png writes the last frame (a poster).  --transparent works with png,
 webm and gif (1-bit alpha in GIFs); mp4 has no alpha channel.
 \b
@@ -354,6 +358,8 @@ def _check_memory_limit(ctx, param, value):
 @click.option("--layout", type=click.Choice(planning.LAYOUTS), default="flat", show_default=True)
 @click.option("--force", is_flag=True, help="Render even when nothing changed.")
 @click.option("--transparent", is_flag=True, help="Transparent background (png, webm, gif with 1-bit alpha).")
+@click.option("--theme", type=click.Choice(planning.THEMES), default="dark", show_default=True,
+              help="dark = the notebook's look; light = for white slides (written under <res>-light/).")
 @click.option("-v", "--verbose", is_flag=True, help="Show Manim's and dask's output and per-frame progress.")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
               help="A parameter of the scenes named (see `params NAME`); VALUE is a literal. Repeatable.")
@@ -363,8 +369,10 @@ def _check_memory_limit(ctx, param, value):
 @click.option("--params", "params_file", type=click.Path(dir_okay=True, path_type=Path), default=None,
               metavar="FILE.toml", help="Render the scenes of a TOML file with their values (see below).")
 def render_cmd(names, all_, chapter, quality, fmt, jobs, cluster, memory_limit, out, layout, force, transparent,
-               verbose, sets=(), photo=None, variant_name=None, params_file=None) -> None:
+               theme, verbose, sets=(), photo=None, variant_name=None, params_file=None) -> None:
     """Render scenes (NAMES, --all or --chapter N) on a dask cluster: local by default."""
+    if layout == "notebook" and theme != "dark":
+        raise click.UsageError("the notebook's layout is dark: use --layout flat with --theme light.")
     if transparent and fmt == "mp4":
         raise click.UsageError("--transparent needs an alpha channel: use --format png, webm or gif (mp4 has none).")
     if cluster is not None and jobs:
@@ -382,7 +390,7 @@ def render_cmd(names, all_, chapter, quality, fmt, jobs, cluster, memory_limit, 
     items, classes, problems = _requests(specs, set(names), sets, photo, variant_name, params_file)
     if problems:
         _usage_problems(problems)
-    options = planning.Options(quality=quality, fmt=fmt, layout=layout, transparent=transparent)
+    options = planning.Options(quality=quality, fmt=fmt, layout=layout, transparent=transparent, theme=theme)
     out = out if out.is_absolute() else Path.cwd() / out
     if items:
         try:  # before anything renders: a usage error naming the directory
@@ -437,9 +445,10 @@ def _raise_interrupt(signum, frame):  # SIGTERM → the same clean-up as Ctrl-C
 
 
 def run_render(specs, options: planning.Options, *, jobs, cluster, memory_limit, out: Path, force, verbose,
-               check=None) -> int:
+               check=None, on_plan=None) -> int:
     """Plan ``specs`` (scenes or Variants) and render what changed; ``check(plan)`` (custom values)
-    returns the problems that stop the run before anything renders (exit 2)."""
+    returns the problems that stop the run before anything renders (exit 2); ``on_plan(plan, console)``
+    runs after the summary (slides: write the decks) and may fail the run by returning False."""
     console = _make_console()
     if not specs:
         console.print("No implemented scenes selected: nothing to render.")
@@ -449,7 +458,7 @@ def run_render(specs, options: planning.Options, *, jobs, cluster, memory_limit,
     old_term = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         return _run_render(console, specs, options, jobs=jobs, cluster=cluster, memory_limit=memory_limit, out=out,
-                           force=force, verbose=verbose, check=check)
+                           force=force, verbose=verbose, check=check, on_plan=on_plan)
     except BaseException as exc:  # before anything started (planning): nothing to stop or to report
         code = _interrupted_code(exc)
         if not code:
@@ -469,7 +478,7 @@ def _interrupted_code(exc: BaseException) -> int:
 
 
 def _run_render(console, specs, options: planning.Options, *, jobs, cluster, memory_limit, out: Path, force,
-                verbose, check=None) -> int:
+                verbose, check=None, on_plan=None) -> int:
     # Nothing changes on disk until the run is sure to render: planning only reads, and --out is
     # created (leftovers cleaned, an unreadable manifest set aside) once the cluster is up.
     manifest = Manifest(out)
@@ -558,6 +567,8 @@ def _run_render(console, specs, options: planning.Options, *, jobs, cluster, mem
             raise
     elapsed = time.monotonic() - t0
     _print_summary(console, plan, elapsed, where, out)
+    if on_plan is not None and not interrupted_code and on_plan(plan, console) is False:
+        return EXIT_FAILED
     if interrupted_code:
         console.print("[yellow]interrupted[/]: workers stopped; finished outputs kept, no partial file written.")
         return interrupted_code
@@ -596,6 +607,88 @@ def _print_summary(console, plan, elapsed: float, where: str, out: Path) -> None
         if t.status == "failed":
             log = f"  (log: {_display_path(t.log)})" if t.log else ""
             console.print(f"[bold red]FAILED[/] {_esc(t.label)}: {_esc(t.error)}{log}")
+
+
+# ------------------------------------------------------------------------------------------ slides
+
+SLIDES_EPILOG = """\b
+One render per scene, cut into its beats (one beat = what plays from one
+`beat()` to the next, ending on its held frame): DIR/slides/<res>/<Name>/
+holds clips/NN.mp4, posters/NN.png and beats.json (the notes), cached and
+skipped when unchanged like `render` (a --theme light deck: <res>-light).
+\b
+--to html  DIR/slides/<res>/<Name>/index.html: open it in a browser (works
+           from file://, no network). Right arrow, Space, PageDown: next
+           beat (a presentation clicker works); Left, PageUp: back; Home,
+           End; F: full screen; N: the notes; #<Name>/3 opens beat 3.
+           DIR/slides/<res>/index.html lists the decks.
+--to pptx  DIR/slides/<res>/<Name>.pptx: a title slide, then one slide
+           per beat whose clip starts by itself; the beat's held frame is
+           the poster, the note the speaker notes.
+--to png   the posters: DIR/slides/<res>/<Name>/posters/NN.png (handouts).
+\b
+Decks default to 720p30 (-q m).  Exit codes as for `render`.
+"""
+
+
+@cli.command("slides", epilog=SLIDES_EPILOG)
+@click.argument("names", nargs=-1)
+@click.option("--all", "all_", is_flag=True, help="A deck for every implemented scene.")
+@click.option("--chapter", type=click.IntRange(0, max(registry.CHAPTERS)), help="A deck for every scene of chapter N.")
+@click.option("--to", "to", type=click.Choice(["html", "pptx", "png"]), default="html", show_default=True,
+              help="What to write from the scenes' beats.")
+@click.option("-q", "--quality", type=click.Choice(list(QUALITIES)), default="m", show_default=True,
+              help="l=480p15, m=720p30, h=1080p60, k=2160p60.")
+@click.option("--theme", type=click.Choice(planning.THEMES), default="dark", show_default=True,
+              help="dark = the notebook's look; light = for white slides.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes of the local cluster [default: CPU count].")
+@click.option("--cluster", "cluster", metavar="ADDRESS", default=None,
+              help="Render on a running dask scheduler (tcp://HOST:8786) instead of a local cluster.")
+@click.option("--memory-limit", default="auto", show_default=True, metavar="SIZE",
+              help="Per local worker (e.g. 2GiB): a scene going past it is stopped and reported failed.")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("media"),
+              show_default=True, help="Output directory (the decks go under DIR/slides/).")
+@click.option("--force", is_flag=True, help="Render even when nothing changed.")
+@click.option("-v", "--verbose", is_flag=True, help="Show Manim's and dask's output and per-frame progress.")
+def slides_cmd(names, all_, chapter, to, quality, theme, jobs, cluster, memory_limit, out, force, verbose) -> None:
+    """Step-through decks of scenes (NAMES, --all or --chapter N): one slide per beat, HTML by default."""
+    if cluster and jobs:
+        raise click.UsageError("-j sets the size of the local cluster; with --cluster, the cluster's workers decide.")
+    if cluster and memory_limit != "auto":
+        raise click.UsageError("--memory-limit applies to the local cluster; give remote workers "
+                               "`dask worker --memory-limit SIZE` instead.")
+    try:
+        specs = planning.select(names, all_, chapter)
+    except planning.SelectionError as exc:
+        raise click.UsageError(str(exc)) from exc
+    options = planning.Options(quality=quality, fmt="mp4", theme=theme, kind="slides")
+    out = out if out.is_absolute() else Path.cwd() / out
+    if specs:
+        try:
+            outputs.check_output_dir(out, [out / planning.output_path(s, options)[0] for s in specs])
+        except outputs.OutputDirError as exc:
+            raise click.UsageError(str(exc)) from exc
+
+    def write_decks(plan, console) -> None:
+        from cnnviz import slides
+
+        ready = [t for t in plan.tasks if t.status in ("ok", "skipped")]
+        if not ready:
+            return True
+        try:
+            made = slides.write(to, [t.output.parent for t in ready], out / planning.SLIDES_DIR /
+                                planning.res_dir(quality, theme))
+        except (OSError, slides.DeckError) as exc:
+            console.print(f"[bold red]error[/]: {_esc(exc)}")
+            return False
+        for path in made:
+            console.print(f"{to}: {_display_path(path)}")
+        return True
+
+    code = run_render(specs, options, jobs=jobs, cluster=cluster, memory_limit=memory_limit, out=out, force=force,
+                      verbose=verbose, on_plan=write_decks)
+    sys.exit(code)
 
 
 # ------------------------------------------------------------------------------------------ gallery

@@ -101,7 +101,7 @@ def _signed_rgb(a, vmax: float) -> np.ndarray:
     return panel + (end - panel) * t
 
 
-def shade_gray(v: float, vmin: float = 0, vmax: float = 255, tint: str = "#FFFFFF") -> ManimColor:
+def shade_gray(v: float, vmin: float = 0, vmax: float = 255, tint: str = theme.PIXEL_WHITE) -> ManimColor:
     """Grey level of a pixel value: vmin → black, vmax → white (or → ``tint``: a channel's colour)."""
     return ManimColor.from_rgb(tuple(float(_unit(v, vmin, vmax)) * _rgb(tint)))
 
@@ -120,7 +120,7 @@ def shade_heat(v: float, vmin: float, vmax: float) -> ManimColor:
 def contrast_text(fill: ManimColor) -> str:
     """Black or white text, whichever reads on ``fill``."""
     r, g, b = fill.to_rgb()
-    return "#000000" if 0.299 * r + 0.587 * g + 0.114 * b > 0.55 else "#FFFFFF"
+    return theme.INK_DARK if 0.299 * r + 0.587 * g + 0.114 * b > 0.55 else theme.INK_LIGHT
 
 
 # ---------------------------------------------------------------- value grid
@@ -399,7 +399,7 @@ class TensorStack(VGroup):
         for k in reversed(range(n)):
             col = colors[k % len(colors)]
             r = Rectangle(width=sw, height=sh, stroke_color=col, stroke_width=2)
-            r.set_fill(interpolate_color(ManimColor(theme.BACKGROUND), ManimColor(col), 0.45), opacity=fill_opacity)
+            r.set_fill(interpolate_color(ManimColor(theme.BACKGROUND), ManimColor(col), theme.TINT_SHEET), opacity=fill_opacity)
             r.shift(np.array([k * offset, k * offset, 0.0]))
             self.sheets.add(r)  # back to front: the front sheet is drawn last, on top
         self.add(self.sheets)
@@ -820,7 +820,7 @@ class KernelGrid(ValueGrid):
         for k, sq in enumerate(self.cells):
             col = theme.kernel_color(k)
             sq.set_stroke(col, width=3)
-            sq.set_fill(interpolate_color(ManimColor(theme.BACKGROUND), ManimColor(col), 0.22), opacity=1)
+            sq.set_fill(interpolate_color(ManimColor(theme.BACKGROUND), ManimColor(col), theme.TINT_CELL), opacity=1)
             i, j = divmod(k, self.cols)
             v = self.value_label(i, j, self.values[i, j], color=theme.TEXT)
             if show_names:
@@ -1142,7 +1142,7 @@ class PixelCells(VGroup):
         self.cells: dict[tuple[int, int], Square] = {}
         for r in range(self.n_rows):
             y = -(r + 0.5) * s
-            bar = Rectangle(width=self.n_cols * s, height=s, stroke_width=0).set_fill("#000000", opacity=1)
+            bar = Rectangle(width=self.n_cols * s, height=s, stroke_width=0).set_fill(theme.PIXEL_BLACK, opacity=1)
             row = VGroup(bar.move_to([self.n_cols * s / 2, y, 0]))
             for c in range(self.n_cols):
                 if arr[r, c] > threshold:
@@ -1207,27 +1207,72 @@ def value_vector(values, vertical: bool = False, **kw) -> ValueGrid:
 class CnnvizScene(Scene):
     """Every cnnviz scene: themed background; ``data`` is the scene's pure data function.
 
-    Teaching steps end with :meth:`beat` (never a bare ``wait``), and the scene
-    ends with :meth:`clear_all`. Cheap fades of whole pictures: :meth:`reveal` (the opening),
-    :meth:`fade_out_around` (all but what stays), :meth:`clear_all` (the end); :class:`Fade` for the rest.
+    Teaching steps end with :meth:`beat` (never a bare ``wait``): a beat holds the picture and
+    carries the teacher's note for that step. The beats shape every output:
+
+    * **the opening picture** — everything the scene does before its first beat is set up
+      instantly, not played (a Manim section with ``skip_animations``): every GIF, MP4 and
+      WebM starts on the first beat's held frame, so the scene's first beat must hold its
+      opening picture (title + the inputs it starts from);
+    * **the summary** — the scene ends on its last beat's held frame (:meth:`clear_all` no
+      longer fades to an empty screen; a looping GIF cuts from the summary to the opening);
+    * **slides** — one slide per beat: what plays from one beat to the next, ending on its
+      held frame (``render.py slides``).
+
+    Cheap fades of whole pictures: :meth:`reveal`, :meth:`fade_out_around`; :class:`Fade` for the rest.
     """
 
     data = None  # set to staticmethod(<data function>) by each scene
 
     def setup(self):
         self.camera.background_color = ManimColor(theme.BACKGROUND)
+        #: scene time at the end of each beat's hold (seconds, on the scene's own clock)
         self.beats: list[float] = []
+        #: the teacher's note of each beat (same order as :attr:`beats`)
+        self.notes: list[str] = []
+        #: scene time where the played part starts (the first beat's hold); None before the first beat
+        self.opening_time: float | None = None
+        #: called with the scene after each beat's hold (tests capture the held frames with it)
+        self.on_beat = None
+        # the opening is set up, not played: replaces Manim's automatic first section
+        self.next_section("opening", skip_animations=True)
 
-    def beat(self, hold: float = theme.PAUSE):
+    def beat(self, note: str = "", hold: float = theme.PAUSE):
         """The end of a teaching step: hold the picture for ``hold`` seconds.
 
-        Every step of every scene ends here, so the beats are one place to
-        change: a presenter's step-through (e.g. Manim's ``next_section`` per
-        beat, or a slide deck) needs no edit of any scene. ``self.beats`` holds
-        the scene time of each beat.
+        ``note`` is what the teacher says at this step (one or two sentences from the
+        scene's notebook section); it becomes the slide's speaker note. The first beat
+        starts the played part of the scene: what came before it is its opening picture.
+        ``self.beats`` holds the scene time at the end of each beat, ``self.notes`` the notes.
         """
+        if not isinstance(note, str):
+            raise TypeError(f"beat(note, hold): the note is text, got {note!r} (write beat(hold={note!r}))")
+        if self.opening_time is None:
+            self.opening_time = self.renderer.time
+            self.next_section("beat 1")
+        else:
+            self.next_section(f"beat {len(self.beats) + 1}")
         self.wait(hold)
         self.beats.append(self.renderer.time)
+        self.notes.append(note)
+        if self.on_beat is not None:
+            self.on_beat(self)
+
+    def played_seconds(self) -> float:
+        """How long the rendered video lasts: from the first beat's hold to the end."""
+        if self.opening_time is None:
+            return 0.0
+        return self.renderer.time - self.opening_time
+
+    def must_show(self, d) -> list[str]:
+        """The texts (numbers as formatted on screen) this scene must display at some point, given its
+        data ``d`` (the layout check's ``hidden`` rule); every catalog scene overrides it."""
+        return []
+
+    def tear_down(self):
+        if self.opening_time is None and self.renderer.file_writer.output_spec.is_video:
+            raise RuntimeError(f"{type(self).__name__} never calls self.beat(): a cnnviz scene's video starts on "
+                               "its first beat (the opening picture), so it needs at least one")
 
     def curtain(self) -> Rectangle:
         """A whole-frame rectangle of the background colour (not added): fading it in or out over still
@@ -1236,9 +1281,9 @@ class CnnvizScene(Scene):
         return veil.set_fill(self.camera.background_color, opacity=1)
 
     def reveal(self, *mobjects: Mobject, run_time: float = theme.NORMAL):
-        """The opening fade-in of a scene's first picture (photos included), drawn cheaply: the mobjects
+        """The fade-in of a picture on an empty screen (photos included), drawn cheaply: the mobjects
         are put under a :meth:`curtain` that fades away. Only for what appears on an empty screen (the
-        curtain covers the whole frame)::
+        curtain covers the whole frame); before the first beat it is set up instantly like the rest::
 
             self.reveal(head, photo, photo_name, run_time=0.7)
         """
@@ -1269,24 +1314,13 @@ class CnnvizScene(Scene):
         kept = {id(m) for k in keep for m in k.get_family()}
         self.remove(*(m for m in self.mobjects if id(m) not in kept), covers)
 
-    def clear_all(self, run_time: float = 0.5):
-        """Fade everything out: the last animation, so the GIF loops back to its empty first frame.
+    def clear_all(self):
+        """The end of a scene: it keeps its last beat's picture (the summary).
 
-        When only the last frame is saved (``-s``, ``--format png``: a poster for
-        slides) the scene keeps its final picture instead.
+        Nothing fades to an empty screen any more: the last frame of every GIF, MP4 and WebM is
+        the last beat's held frame, and a looping GIF cuts from this summary back to the opening
+        picture. Kept so that every scene still says where it ends.
         """
-        if config.save_last_frame:
-            return
-        mobs = [m for m in self.mobjects if m.family_members_with_points()]
-        if not mobs:
-            return
-        if config.transparent:  # nothing to paint over with: fade each mobject itself
-            self.play(Fade(*mobs), run_time=run_time)
-            return
-        # A curtain fades in over everything: the same picture as fading every mobject out, but only
-        # the curtain is redrawn on each frame.
-        self.play(Fade(self.curtain(), out=False), run_time=run_time)
-        self.remove(*self.mobjects)
 
 
 __all__ = [

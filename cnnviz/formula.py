@@ -37,13 +37,14 @@ def _cache_dir() -> Path:
     return d
 
 
-def formula_svg(latex: str, color: str = theme.TEXT) -> str:
-    """The SVG text of a LaTeX math string (ziamath, SVG 1.1); uncoloured glyphs in ``color``."""
-    return ziamath.Latex(latex, size=_ZM_SIZE, color=color).svg()
+def formula_svg(latex: str, color: str | None = None) -> str:
+    """The SVG text of a LaTeX math string (ziamath, SVG 1.1); uncoloured glyphs in ``color`` (the theme's text)."""
+    return ziamath.Latex(latex, size=_ZM_SIZE, color=color or theme.TEXT).svg()
 
 
-def formula_file(latex: str, color: str = theme.TEXT) -> Path:
+def formula_file(latex: str, color: str | None = None) -> Path:
     """Write the formula's SVG once, content-addressed, and return its path."""
+    color = color or theme.TEXT  # the current theme's (read now, not at import)
     key = f"{ziamath.__version__}|{_ZM_SIZE}|{color}|{latex}"
     path = _cache_dir() / f"{hashlib.sha1(key.encode()).hexdigest()[:20]}.svg"
     if not path.exists():
@@ -58,8 +59,9 @@ class Formula(SVGMobject):
     or with :meth:`set_color` on the whole formula. ``latex`` is kept for tests.
     """
 
-    def __init__(self, latex: str, font_size: float = theme.FORMULA_SIZE, color: str = theme.TEXT, **kwargs):
+    def __init__(self, latex: str, font_size: float = theme.FORMULA_SIZE, color: str | None = None, **kwargs):
         self.latex = latex
+        color = color or theme.TEXT  # the current theme's (read now, not at import)
         super().__init__(
             str(formula_file(latex, color)),
             height=None,

@@ -406,7 +406,8 @@ def notation_problems(labels: list[Mobject], step: str, code: set[int], checked:
 def pacing_problems(scene, lo: float, hi: float) -> list[Problem]:
     """``pacing``: the scene's length and its beats."""
     problems = []
-    length = scene.renderer.time
+    played = getattr(scene, "played_seconds", None)  # what the video plays: from the first beat on
+    length = played() if played is not None else scene.renderer.time
     if not lo <= length <= hi:
         problems.append(Problem("end", "pacing", f"the scene lasts {length:.1f} s, not {lo:g}–{hi:g} s"))
     if not getattr(scene, "beats", None):
@@ -444,11 +445,7 @@ def check_scene(scene_cls: type, *, pacing: tuple[float, float] | None = None, m
     if min_font is None:
         min_font = registry.min_font(spec) if spec is not None else theme_mod.MIN_FONT
     if theme is not None:
-        use = getattr(theme_mod, "use", None)
-        if use is not None:
-            use(theme)
-        elif theme != "dark":
-            raise ValueError(f"unknown theme {theme!r}: this cnnviz has only the dark theme")
+        scene_cls = theme_mod.scene_under(scene_cls, theme)
     limits = Limits(min_font=min_font, rules=tuple(rules) if rules is not None else RULES)
     unknown = set(limits.rules) - set(RULES)
     if unknown:

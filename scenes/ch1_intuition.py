@@ -147,7 +147,7 @@ class RealGrayscaleToMatrixV2(CnnvizScene):
         photo_name.next_to(photo, DOWN, buff=0.15)
 
         self.reveal(head, photo, photo_name, run_time=0.7)
-        self.beat(0.8)
+        self.beat(hold=0.8)
 
         # 1. the photo, downsampled: every f×f block of pixels becomes one pixel
         down = label(f"{d.factor}×{d.factor} blocks averaged → {h}×{w} pixels", size=theme.SMALL_SIZE,
@@ -178,7 +178,7 @@ class RealGrayscaleToMatrixV2(CnnvizScene):
             callout = VGroup(frame, zoom_callout(frame, patch))
             self.play(FadeOut(photo), FadeOut(crop), FadeOut(photo_name), FadeOut(down), run_time=0.4)
             self.play(Create(frame), FadeIn(patch), Create(callout[1]), FadeIn(legend), run_time=1.2)
-        self.beat(2.0)
+        self.beat(hold=2.0)
 
         # 3. 0 = black, 255 = white: the darkest and the brightest pixel of this picture
         marks = VGroup()
@@ -189,7 +189,7 @@ class RealGrayscaleToMatrixV2(CnnvizScene):
         notes.arrange(RIGHT, buff=0.5).next_to(legend, DOWN, buff=0.3)
         fit_width(notes, col_w)
         self.play(*(Create(m) for m in marks), FadeIn(notes), run_time=0.8)
-        self.beat(1.5)
+        self.beat(hold=1.5)
 
         # 4. the shape: H × W × 1 channel
         row_box = grid.window(0, 0, 1, w, color=theme.INPUT, stroke_width=5)
@@ -200,7 +200,7 @@ class RealGrayscaleToMatrixV2(CnnvizScene):
         fit_width(shape, col_w)
         self.play(FadeOut(marks), FadeOut(notes), run_time=0.3)  # the shape takes the notes' place
         self.play(Create(row_box), Create(col_box), FadeIn(shape), FadeIn(sub), run_time=0.7)
-        self.beat(2.0)
+        self.beat(hold=2.0)
         self.clear_all()
 
     @staticmethod
@@ -288,11 +288,11 @@ class TensorExplanationFastSimple(CnnvizScene):
                 fit_width(t, slot_w + 0.3)
             panels.add(VGroup(top, obj, ax, ex))
             self.play(FadeIn(top), FadeIn(obj), FadeIn(ax), FadeIn(ex), run_time=0.6)
-            self.beat(0.7)
+            self.beat(hold=0.7)
         steps = " → ".join(str(n) for n in d.ndims[:4])
         rule = label(f"Each step adds one axis: {steps}", size=theme.BODY_SIZE).to_edge(DOWN, buff=0.45)
         self.play(FadeIn(rule), run_time=0.4)
-        self.beat(1.0)
+        self.beat(hold=1.0)
         panels.add(rule)
 
         # 2. a 3-D tensor keeps three axes, whatever its number of channels
@@ -321,12 +321,12 @@ class TensorExplanationFastSimple(CnnvizScene):
         self.play(FadeIn(sub), run_time=0.4)
         for g in stacks:
             self.play(FadeIn(g, shift=0.2 * UP), run_time=0.5)
-        self.beat(0.6)
+        self.beat(hold=0.6)
         book = label("Like a book: 3 pages or 500, still a 3D object — H × W × C",
                      size=theme.BODY_SIZE).to_edge(DOWN, buff=0.45)
         fit_width(book, FRAME_W - 0.6)
         self.play(FadeIn(book), run_time=0.5)
-        self.beat(2.0)
+        self.beat(hold=2.0)
         self.clear_all()
 
 
@@ -401,7 +401,7 @@ class RGBAbstractTensor(CnnvizScene):
         self.add(*(g.cells for g in grids))
         self.remove(*copies)
         self.play(Fade(*(g.labels for g in grids), out=False), run_time=0.6)
-        self.beat(1.2)
+        self.beat(hold=1.2)
 
         i, j = d.pick
         marks = VGroup(*(g.window(i, j, 1, 1, color=theme.HIGHLIGHT, stroke_width=5) for g in grids))
@@ -411,7 +411,7 @@ class RGBAbstractTensor(CnnvizScene):
         swatch = Rectangle(width=0.45, height=0.45, stroke_color=theme.TEXT, stroke_width=1.5)
         swatch.set_fill(tile.cell(i, j).get_fill_color(), opacity=1).next_to(note, RIGHT, buff=0.25)
         self.play(*(Create(m) for m in marks), FadeIn(note), FadeIn(swatch), run_time=0.7)
-        self.beat(1.5)
+        self.beat(hold=1.5)
 
         # 3. stacked: one H×W×3 tensor
         stack = TensorStack(h, w, c, unit=1.0, colors=theme.CHANNELS, offset=0.45, max_side=3.2,
@@ -430,10 +430,10 @@ class RGBAbstractTensor(CnnvizScene):
         self.play(*(MoveToTarget(g) for g in grids), *(n.animate.next_to(g.target, LEFT, buff=0.2)
                                                            .align_to(g.target, UP) for n, g in zip(names, grids)),
                   run_time=0.9)
-        self.beat(0.6)
+        self.beat(hold=0.6)
         sentence = label(f"{c} matrices stacked: a 3D tensor", size=theme.BODY_SIZE).to_edge(DOWN, buff=0.4)
         self.play(FadeIn(stack.shape_label), FadeIn(sentence), run_time=0.6)
-        self.beat(2.0)
+        self.beat(hold=2.0)
         self.clear_all()
 
 
@@ -521,7 +521,7 @@ class FlatteningSimple(CnnvizScene):
         gname.next_to(grid, RIGHT, buff=0.5).align_to(grid, UP)
         self.reveal(head, photo, run_time=0.5)
         self.play(Create(crop), Create(lines), Fade(grid, out=False), FadeIn(gname), run_time=0.8)
-        self.beat(0.8)
+        self.beat(hold=0.8)
 
         # 1. row by row into one vector: pixel (r, c) lands at r·W + c
         frame = None
@@ -544,7 +544,7 @@ class FlatteningSimple(CnnvizScene):
         vname = label(f"vector of {n}", size=theme.BODY_SIZE, color=theme.INPUT)
         vname.next_to(vec, UP, buff=0.2).align_to(vec, RIGHT)
         self.play(FadeOut(frame), FadeIn(vname), run_time=0.4)
-        self.beat(0.8)
+        self.beat(hold=0.8)
 
         # 2. a vertical stripe of the picture ends up scattered
         c = d.stripe
@@ -554,7 +554,7 @@ class FlatteningSimple(CnnvizScene):
                      size=theme.SMALL_SIZE, color=theme.HIGHLIGHT).to_edge(DOWN, buff=0.35)
         fit_width(note, FRAME_W - 0.6)
         self.play(Create(marks), Create(vmarks), FadeIn(note), run_time=0.9)
-        self.beat(1.2)
+        self.beat(hold=1.2)
 
         # 3. the distances: vertical neighbours W apart, horizontal neighbours 1 apart
         (a, b), (p, q) = d.vertical, d.horizontal
@@ -578,13 +578,13 @@ class FlatteningSimple(CnnvizScene):
         self.play(FadeOut(note), FadeOut(marks), FadeOut(vmarks), FadeIn(touching), Create(g_pair), Create(g_h),
                   run_time=0.6)
         self.play(Create(v_arc), FadeIn(v_txt), Create(h_arc), FadeIn(h_txt), run_time=0.9)
-        self.beat(1.5)
+        self.beat(hold=1.5)
 
         big = d.big_shape
         end = caption(f"A {core.fmt_shape(big)} image: vertical neighbours end up {d.big_distance} positions apart. "
                       f"The geometry is lost.", size=theme.SMALL_SIZE, color=theme.TEXT)
         self.play(FadeIn(end), run_time=0.5)
-        self.beat(2.0)
+        self.beat(hold=2.0)
         self.clear_all()
 
 
@@ -639,7 +639,7 @@ class MLPParameterCount(CnnvizScene):
         fit_width(head, FRAME_W - 0.8)
         net = MLPDiagram(d.sizes, width=9.0, height=3.1, edge_opacity=0.3).move_to([0, 1.05, 0])
         self.reveal(head, net, run_time=0.8)
-        self.beat(0.6)
+        self.beat(hold=0.6)
 
         # 1. layer by layer: weights (one per edge) + biases (one per receiving neuron)
         rows = []
@@ -666,7 +666,7 @@ class MLPParameterCount(CnnvizScene):
             self.bring_to_front(edges, receivers)  # only what changes is redrawn on each frame
             self.play(edges.animate.set_stroke(theme.KERNEL, opacity=0.8),
                       receivers.animate.set_stroke(theme.BIAS), FadeIn(r), run_time=0.7)
-            self.beat(0.8 if k == 0 else 0.5)
+            self.beat(hold=0.8 if k == 0 else 0.5)
             self.play(edges.animate.set_stroke(theme.MUTED, opacity=0.3), run_time=0.25)
 
         # 2. the total
@@ -675,7 +675,7 @@ class MLPParameterCount(CnnvizScene):
         total.move_to([0, ys[-1] - 0.7, 0])
         fit_width(total, FRAME_W - 0.6)
         self.play(FadeIn(total, shift=0.2 * UP), run_time=0.6)
-        self.beat(1.5)
+        self.beat(hold=1.5)
 
         # 3. a realistic photo: the first layer alone
         shape = core.fmt_shape(d.image_shape)
@@ -702,7 +702,7 @@ class MLPParameterCount(CnnvizScene):
         self.play(FadeIn(big[1]), net.edges[0].animate.set_stroke(theme.NEGATIVE, opacity=0.9),
                   ReplacementTransform(net.size_labels[0], n_in), run_time=0.7)
         self.play(FadeIn(big[2]), run_time=0.5)
-        self.beat(2.5)
+        self.beat(hold=2.5)
         self.clear_all()
 
 
@@ -762,16 +762,16 @@ class MLP_Style_NoText_Fixed(CnnvizScene):  # noqa: N801 (the notebook's name)
                          for k, neuron in zip(d.input_shown, net.layers[0].neurons)))
 
         self.play(Fade(digit, out=False), FadeIn(shape), run_time=0.6)
-        self.beat(0.6)
+        self.beat(hold=0.6)
 
         # 1. flattened: the rows, one after the other, become one long vector
         self.play(LaggedStart(*(ReplacementTransform(row.copy(), target) for row, target in zip(digit.rows, strip)),
                               lag_ratio=0.12), Create(frame), run_time=2.0)
-        self.beat(0.6)
+        self.beat(hold=0.6)
 
         # 2. the vector feeds the network's input layer, one neuron per pixel
         self.play(Fade(net, out=False), Create(feeds), run_time=0.8)
-        self.beat(0.4)
+        self.beat(hold=0.4)
 
         # 3. activation flows forward, layer by layer (brightness = the computed activation)
         inputs = net.layers[0].neurons
@@ -789,7 +789,7 @@ class MLP_Style_NoText_Fixed(CnnvizScene):  # noqa: N801 (the notebook's name)
             self.play(edges.animate.set_stroke(theme.MUTED, opacity=0.25),
                       *(n.animate.set_fill(color, opacity=0.1 + 0.9 * act[i] / peak)
                         for i, n in zip(net.shown[k], net.layers[k].neurons)), run_time=0.45)
-        self.beat(1.8)
+        self.beat(hold=1.8)
         self.clear_all()
 
 
@@ -867,7 +867,7 @@ class DigitShiftBig(CnnvizScene):
         self.play(Fade(digits[k0], out=False), FadeIn(counts[0]), run_time=0.6)
         self.play(LaggedStart(*(ReplacementTransform(row.copy(), t) for row, t in zip(digits[k0].rows, strips[0])),
                               lag_ratio=0.08), FadeIn(names[0]), run_time=1.3)
-        self.beat(1.0)
+        self.beat(hold=1.0)
 
         # 2. each shift: its digit, its vector; positions lit in both vs newly lit
         for k in range(1, len(dxs)):
@@ -879,7 +879,7 @@ class DigitShiftBig(CnnvizScene):
             self.play(LaggedStart(*(ReplacementTransform(row.copy(), t) for row, t in zip(pc.rows, strips[k])),
                                   lag_ratio=0.05), FadeIn(names[k]), run_time=1.0)
             self.play(FadeIn(counts[k]), run_time=0.5)
-            self.beat(1.2)
+            self.beat(hold=1.2)
 
         legend = VGroup(
             label("■ lit in both", size=theme.SMALL_SIZE, color=theme.HIGHLIGHT),
@@ -893,9 +893,9 @@ class DigitShiftBig(CnnvizScene):
                     size=theme.SMALL_SIZE).to_edge(DOWN, buff=0.3)
         fit_width(end, FRAME_W - 0.6)
         self.play(FadeIn(legend), run_time=0.5)
-        self.beat(0.8)
+        self.beat(hold=0.8)
         self.play(FadeIn(end), run_time=0.5)
-        self.beat(2.5)
+        self.beat(hold=2.5)
         self.clear_all()
 
 
@@ -951,7 +951,7 @@ class STRATEGIE1(CnnvizScene):
         size = label(f"{core.fmt_shape((h, w))} pixels", size=theme.SMALL_SIZE, color=theme.MUTED)
         size.next_to(img, UP, buff=0.12).align_to(img, LEFT)
         self.reveal(head, img, size, run_time=0.6)
-        self.beat(0.5)
+        self.beat(hold=0.5)
 
         def counter(n: int):
             t = label(f"pixel {fmt_int(n)} / {fmt_int(d.total)}", size=36, color=theme.HIGHLIGHT)
@@ -987,7 +987,7 @@ class STRATEGIE1(CnnvizScene):
                     self.add(new_info)
                     self.play(Transform(cursor, target), run_time=0.35)
                 info = new_info
-                self.beat(0.35 if k == 0 else 0.2)
+                self.beat(hold=0.35 if k == 0 else 0.2)
             else:
                 anims = [Transform(cursor, target)]
                 if info is not None:
@@ -1003,7 +1003,7 @@ class STRATEGIE1(CnnvizScene):
                 self.bring_to_front(cursor)
                 self.play(*anims, run_time={"row": 0.35, "jump": 1.4}[st.kind])
             shown = new
-        self.beat(0.3)
+        self.beat(hold=0.3)
 
         verdict = VGroup(
             label(f"{fmt_int(d.total)} pixels, one at a time:", size=30),
@@ -1012,7 +1012,7 @@ class STRATEGIE1(CnnvizScene):
         ).arrange(DOWN, buff=0.2, aligned_edge=LEFT)
         fit_width(verdict, panel_w).move_to([panel_x, -0.6, 0])
         self.play(FadeIn(verdict), run_time=0.6)
-        self.beat(2.0)
+        self.beat(hold=2.0)
         self.clear_all()
 
 
@@ -1115,7 +1115,7 @@ class STRATEGIE2(CnnvizScene):
         panel_l = img.get_right()[0] + 0.35
         panel_w = FRAME_W / 2 - 0.25 - panel_l
         self.reveal(head, img, run_time=0.6)
-        self.beat(0.4)
+        self.beat(hold=0.4)
 
         bg_box = photo_box(img, d.background_box, d.preview_step, color=theme.MUTED, stroke_width=3)
         bg_name = label("plain background", size=theme.MIN_FONT, color=theme.MUTED)
@@ -1157,12 +1157,12 @@ class STRATEGIE2(CnnvizScene):
             self.play(Create(box), FadeIn(row), run_time=0.6 if slow else 0.4)
             self.play(FadeIn(over), run_time=0.7 if slow else 0.5)  # the detector lights up where its feature is
             self.play(FadeIn(seg), box.animate.set_stroke(theme.OUTPUT), run_time=0.4)
-            self.beat(0.9 if slow else 0.5)
+            self.beat(hold=0.9 if slow else 0.5)
 
         verdict = label(f"{d.evidence} of {n} features found → cat" if d.evidence == n else
                         f"{d.evidence} of {n} features found", size=30, color=theme.OUTPUT)
         verdict.next_to(bar, DOWN, buff=0.3)
         fit_width(verdict, panel_w).set_x(panel_l + panel_w / 2)
         self.play(FadeIn(verdict, scale=1.2), run_time=0.6)
-        self.beat(2.5)
+        self.beat(hold=2.5)
         self.clear_all()

@@ -244,7 +244,7 @@ class _FeatureDetection:
         how = label(f"{d.factor}×{d.factor} block means of the {d.source_shape[0]}×{d.source_shape[1]} photo",
                     size=theme.SMALL_SIZE, color=theme.MUTED).next_to(photo, DOWN, buff=0.15)
         self.play(FadeIn(self.head), FadeIn(photo), FadeIn(name), FadeIn(how), run_time=1.0)
-        self.beat(1.0)
+        self.beat(hold=1.0)
         self.photo_labels = VGroup(name, how)
         return photo
 
@@ -284,9 +284,9 @@ class _FeatureDetection:
         note = caption(f"the map is drawn as |value|: 0 black … {fmt_int(m.peak)} (the largest) white",
                        size=theme.SMALL_SIZE, color=theme.OUTPUT)
         self.play(FadeIn(kernel), FadeIn(k_name), FadeIn(star), run_time=0.7)
-        self.beat(0.6)
+        self.beat(hold=0.6)
         self.play(FadeIn(eq), FadeIn(pic), FadeIn(m_name), FadeIn(note), run_time=1.0)
-        self.beat(1.5)
+        self.beat(hold=1.5)
         return dict(photo=photo, kernel=kernel, k_name=k_name, star=star, eq=eq, map=pic, m_name=m_name, note=note)
 
     def _rows(self, d: FeatureData, m: FeatureMap) -> dict:
@@ -316,7 +316,7 @@ class _FeatureDetection:
                         size=theme.SMALL_SIZE, color=theme.INPUT)
         self.play(*(TransformFromCopy(photo, pic) for pic in chans), FadeOut(photo), FadeOut(self.photo_labels),
                   FadeIn(names), FadeIn(split), run_time=1.2)
-        self.beat(1.0)
+        self.beat(hold=1.0)
         # one kernel slice per channel ⊛ that channel = the channel's response
         kernels = VGroup(*(self._kernel_grid(m.kernel[..., ch], cell).move_to(
             [chans[ch].get_right()[0] + 0.55 + self.F * cell / 2, ys[ch], 0]) for ch in range(self.C)))
@@ -331,12 +331,12 @@ class _FeatureDetection:
         k_note = caption(f"the {m.direction}-edge kernel on each of the {self.C} channels",
                          size=theme.SMALL_SIZE, color=theme.KERNEL)
         self.play(FadeIn(kernels), FadeIn(stars), FadeIn(k_name), ReplacementTransform(split, k_note), run_time=0.9)
-        self.beat(1.0)
+        self.beat(hold=1.0)
         r_name = label("responses", size=theme.SMALL_SIZE, color=theme.OUTPUT).next_to(resp, UP, buff=0.12)
         r_note = caption(f"each response drawn as |value|: 0 black … {fmt_int(m.channel_peak)} white",
                          size=theme.SMALL_SIZE, color=theme.OUTPUT)
         self.play(FadeIn(eqs), FadeIn(resp), FadeIn(r_name), ReplacementTransform(k_note, r_note), run_time=0.9)
-        self.beat(1.0)
+        self.beat(hold=1.0)
         # the responses add up: one feature map
         pluses = VGroup(*(label("+", size=30).move_to([resp.get_x(), (ys[k] + ys[k + 1]) / 2, 0])
                           for k in range(self.C - 1)))
@@ -350,7 +350,7 @@ class _FeatureDetection:
                        f"{fmt_int(m.peak)} white", size=theme.SMALL_SIZE, color=theme.OUTPUT)
         self.play(FadeIn(pluses), GrowArrow(arrow), FadeIn(pic), FadeIn(m_name), ReplacementTransform(r_note, note),
                   run_time=1.0)
-        self.beat(1.8)
+        self.beat(hold=1.8)
         return dict(chans=chans, names=names, kernel=kernels, k_name=k_name, star=stars, eq=eqs, resp=resp,
                     r_name=r_name, pluses=pluses, arrow=arrow, map=pic, m_name=m_name, note=note)
 
@@ -398,18 +398,18 @@ class _FeatureDetection:
                   run_time=0.8)
         self.play(Create(patch.lines), FadeIn(patch.grid), run_time=0.8)
         self.play(FadeIn(star), FadeIn(eq), Create(out.lines), FadeIn(out.grid), FadeIn(what), run_time=0.8)
-        self.beat(1.0)
+        self.beat(hold=1.0)
         # which window gives which value: the F×F window for each of the s×s values
         win = patch.grid.window(0, 0, F, F)
         cell_frame = out.grid.window(0, 0, 1, 1)
         self.play(Create(win), Create(cell_frame), run_time=0.5)
-        self.beat(0.6)
+        self.beat(hold=0.6)
         for k in range(1, s * s):
             i, j = divmod(k, s)
             self.play(win.animate.move_to(patch.grid.block_center(i, j, F, F)),
                       cell_frame.animate.move_to(out.grid.cell(i, j)), run_time=0.3)
         self.play(FadeOut(win), FadeOut(cell_frame), run_time=0.3)
-        self.beat(0.8)
+        self.beat(hold=0.8)
         parts.update(k_name=k_name, star=star, eq=eq, patch=patch, out=out, note=what)
         return parts
 
@@ -450,12 +450,12 @@ class _FeatureDetection:
                   *(kernels[ch].animate.move_to(k_targets[ch]) for ch in range(self.C)),
                   parts["k_name"].animate.move_to(k_name), *(Create(z.box) for z in zooms), run_time=0.9)
         self.play(*(Create(z.lines) for z in zooms), *(FadeIn(z.grid) for z in zooms), FadeIn(stars), run_time=0.9)
-        self.beat(0.8)
+        self.beat(hold=0.8)
         self.play(FadeIn(eqs), FadeIn(partials), FadeIn(pluses), run_time=0.8)
-        self.beat(0.8)
+        self.beat(hold=0.8)
         self.play(GrowArrow(arrow), Create(out.box), Create(out.lines), FadeIn(out.grid), FadeIn(total),
                   run_time=1.0)
-        self.beat(2.0)
+        self.beat(hold=2.0)
         parts.update(zooms=zooms, partials=partials, star=stars, eq=eqs, pluses=pluses, arrow=arrow, out=out,
                      total=total)
         return parts
@@ -519,7 +519,7 @@ class _FeatureDetection:
         self.bring_to_front(*(a.mobject for a in swaps if a.mobject in self.mobjects))
         self.bring_to_front(parts["out"].box, parts["out"].lines)  # the map's frame stays above the pictures
         self.play(*swaps, run_time=1.2)
-        self.beat(2.0)
+        self.beat(hold=2.0)
         parts["fmap"] = m
         return parts
 
@@ -550,7 +550,7 @@ class _FeatureDetection:
                      f"{core.fmt_shape(d.maps[0].response.shape)} feature map per kernel")
         self.play(FadeIn(pics), FadeIn(names), FadeIn(notes), run_time=1.0)
         self.play(FadeIn(caption(moral, size=theme.BODY_SIZE, color=theme.OUTPUT)), run_time=0.6)
-        self.beat(2.0)
+        self.beat(hold=2.0)
 
 
 class FeatureDetectionGray(_FeatureDetection, CnnvizScene):

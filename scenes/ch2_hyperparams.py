@@ -112,7 +112,7 @@ class ConvDimensionsSimpleCentered(CnnvizScene):
         legend.next_to(rule, DOWN, buff=0.35)
         self.play(FadeIn(head), Write(rule), run_time=1.4)
         self.play(FadeIn(legend), run_time=0.6)
-        self.beat(1.0)
+        self.beat(hold=1.0)
 
         # 1. an instance: every size from the core
         n, f, c, m = (_sym(k, v) for k, v in zip("NFCM", (d.n, d.f, d.c, d.m)))
@@ -143,7 +143,7 @@ class ConvDimensionsSimpleCentered(CnnvizScene):
         self.play(FadeIn(inp), FadeIn(otimes), LaggedStart(*(FadeIn(b) for b in bank), lag_ratio=0.2),
                   FadeIn(bank_label), run_time=1.2)
         self.play(FadeIn(arrow), FadeIn(out), run_time=0.8)
-        self.beat(2.0)
+        self.beat(hold=2.0)
         self.play(FadeOut(VGroup(inst, inp, otimes, bank, bank_label, arrow, out)), run_time=0.6)
 
         # 2. the channel rule, as the core enforces it
@@ -177,7 +177,7 @@ class ConvDimensionsSimpleCentered(CnnvizScene):
         self.play(FadeIn(pair[:3]), run_time=0.8)
         self.play(FadeIn(counts), run_time=0.5)
         self.play(FadeIn(cross, scale=1.5), Create(frame), FadeIn(box), run_time=1.0)
-        self.beat(3.0)
+        self.beat(hold=3.0)
         self.clear_all()
 
 
@@ -269,7 +269,7 @@ class OutputSizeFormula(CnnvizScene):
         self.play(FadeIn(ex1), run_time=0.5)
         self.play(Write(sub1), run_time=1.5)
         self.play(FadeIn(res1), run_time=0.5)
-        self.beat(1.5)
+        self.beat(hold=1.5)
         self.play(FadeOut(VGroup(ex1, sub1, res1)), run_time=0.5)
 
         # 2. Where the floor matters: the last window does not fit
@@ -302,11 +302,11 @@ class OutputSizeFormula(CnnvizScene):
         miss = label(f"window {len(c.windows) + 1} would need cells {nxt + 1}–{nxt + c.f}: only {c.n} exist",
                      size=theme.SMALL_SIZE, color=theme.NEGATIVE).next_to(strip, DOWN, buff=0.3)
         self.play(FadeIn(ghost), FadeIn(miss), run_time=0.6)
-        self.beat(1.0)
+        self.beat(hold=1.0)
         res2 = caption(f"{c.numerator}/{c.s} = {fmt_num(c.quotient)} → floor {c.floored} → {c.size} windows, "
                        f"output {c.size}×{c.size}", color=theme.OUTPUT)
         self.play(FadeOut(ghost), FadeIn(res2), run_time=0.6)
-        self.beat(1.5)
+        self.beat(hold=1.5)
         self.clear_all()
 
 
@@ -439,7 +439,7 @@ class Stride4x4Comparison(CnnvizScene):
                                centre=centre))
         self.play(FadeIn(head), FadeIn(k_grid), FadeIn(k_name),
                   *(FadeIn(VGroup(p["x"], p["o"], p["arrow"], p["heading"])) for p in panels), run_time=1.0)
-        self.beat(0.5)
+        self.beat(hold=0.5)
 
         # the windows step in sync: tick k moves every panel to its k-th window
         for p, wins in zip(panels, d.windows):
@@ -482,20 +482,20 @@ class Stride4x4Comparison(CnnvizScene):
                 anims.append(FadeOut(jumps))
             self.play(*anims, run_time=0.8 if slow else 0.35)
             if slow:
-                self.beat(0.6)
+                self.beat(hold=0.6)
             for p in finished:  # this panel has no window left: its size, from the formula
                 formula = _size_formula(p["case"], font_size=30)
                 formula.next_to(p["x"], DOWN, buff=0.2).set_x(p["centre"])
                 p["formula"] = formula
                 self.play(FadeOut(p["window"]), FadeOut(p["target"]), FadeIn(formula), run_time=0.6)
-                self.beat(0.8 if p is panels[1] and len(p["wins"]) < ticks else 0.3)
+                self.beat(hold=0.8 if p is panels[1] and len(p["wins"]) < ticks else 0.3)
 
         a, b = panels
         sa, sb = core.fmt_shape(a["out"].shape), core.fmt_shape(b["out"].shape)
         done = caption(f"Stride {s2}: {len(b['wins'])} windows instead of {len(a['wins'])} → "
                        f"a {sb} output instead of {sa}, fewer computations", color=theme.OUTPUT)
         self.play(FadeIn(done), run_time=0.6)
-        self.beat(1.5)
+        self.beat(hold=1.5)
         if show and len(d.common) == len(b["wins"]):  # the larger stride visits a subset of the windows
             out_w = a["out"].shape[1]
             marks = VGroup(*(a["o"].window(*divmod(k, out_w), 1, 1, color=theme.HIGHLIGHT) for k in d.common))
@@ -503,7 +503,7 @@ class Stride4x4Comparison(CnnvizScene):
             same = caption(f"stride {s2} keeps {len(d.common)} of the stride-{s1} windows: the same values",
                            color=theme.HIGHLIGHT)
             self.play(Create(marks), FadeOut(done), FadeIn(same), run_time=0.8)
-            self.beat(1.5)
+            self.beat(hold=1.5)
         self.clear_all()
 
     @staticmethod
@@ -618,7 +618,7 @@ class PaddingOneByOneEng(CnnvizScene):
         name, size = stage_texts(d.stages[0])
         self.play(FadeIn(head), FadeIn(x_grid), FadeIn(x_name), FadeIn(name), run_time=0.8)
         self.play(FadeIn(cov), FadeIn(cov_name), FadeIn(size), run_time=0.8)
-        self.beat(0.8)
+        self.beat(hold=0.8)
 
         def place(win, top_left, p):  # a window given in padded coordinates of padding p
             r, c = top_left[0] - p, top_left[1] - p
@@ -635,14 +635,14 @@ class PaddingOneByOneEng(CnnvizScene):
             note.next_to(x_grid, DOWN, buff=0.12 + stage.p * cell)
             if not windows:  # a large stride can skip a pixel altogether
                 self.play(Create(mark), Create(cov_mark), FadeIn(note), run_time=0.6)
-                self.beat(0.8)
+                self.beat(hold=0.8)
                 self.play(FadeOut(VGroup(mark, cov_mark, note)), run_time=0.4)
                 return
             win = place(x_grid.window(0, 0, f, f), windows[0], stage.p)
             self.play(Create(mark), Create(cov_mark), Create(win), FadeIn(note), run_time=0.6)
             for k, pos in enumerate(windows[1:], start=2):
                 self.play(win.animate.move_to(place(win.copy(), pos, stage.p)), _count(note, k), run_time=pace)
-            self.beat(0.8)
+            self.beat(hold=0.8)
             self.play(FadeOut(VGroup(mark, cov_mark, win, note)), run_time=0.4)
 
         # no padding: a corner pixel is in one window, the centre in F·F
@@ -673,7 +673,7 @@ class PaddingOneByOneEng(CnnvizScene):
                       run_time=1.6)
             self.play(ReplacementTransform(cov, new_cov), ReplacementTransform(size, new_size), run_time=1.0)
             cov, name, size = new_cov, new_name, new_size
-            self.beat(0.6)
+            self.beat(hold=0.6)
             count_windows(stage, d.corner, stage.corner_windows, "corner",
                           0.35 if len(stage.corner_windows) < 6 else 0.2)
 
@@ -708,7 +708,7 @@ class PaddingOneByOneEng(CnnvizScene):
         self.play(FadeOut(VGroup(cov, cov_name, size, name)), FadeIn(table), FadeIn(note), run_time=0.8)
         done = caption(text, color=theme.OUTPUT)
         self.play(Create(box), FadeIn(done), run_time=0.6)
-        self.beat(2.0)
+        self.beat(hold=2.0)
         self.clear_all()
 
 
@@ -813,7 +813,7 @@ class KernelSizeAndDepthClean(CnnvizScene):
                          color=theme.HIGHLIGHT).next_to(VGroup(p["x"], p["o"]), DOWN, buff=0.3).set_x(p["centre"])
             shown.append(VGroup(field, pixel, lines, note))
         self.play(*(Create(VGroup(*g[:3])) for g in shown), *(FadeIn(g[3]) for g in shown), run_time=1.2)
-        self.beat(1.5)
+        self.beat(hold=1.5)
 
         # every window, both sides in the same time: the larger kernel has fewer positions
         sweeps = []
@@ -832,12 +832,12 @@ class KernelSizeAndDepthClean(CnnvizScene):
         sizes = [_size_formula(p["ch"].case, font_size=30).next_to(shown[k][3], DOWN, buff=0.2).set_x(p["centre"])
                  for k, p in enumerate(panels)]
         self.play(*(FadeOut(p["win"]) for p in panels), *(FadeIn(s) for s in sizes), run_time=0.6)
-        self.beat(1.0)
+        self.beat(hold=1.0)
         small, large = d.choices[0], d.choices[-1]
         moral = caption(f"{small.f}×{small.f}: fine details · {large.f}×{large.f}: broader patterns, "
                         f"and a smaller output", color=theme.KERNEL)
         self.play(FadeIn(moral), run_time=0.6)
-        self.beat(1.5)
+        self.beat(hold=1.5)
         self.play(*(FadeOut(m) for m in self.mobjects), run_time=0.5)
 
     # ------------------------------------------------------------ part 2: M filters, depth M, parameters
@@ -948,7 +948,7 @@ class KernelSizeAndDepthClean(CnnvizScene):
             if stack is None:
                 self.play(Indicate(kern, color=theme.HIGHLIGHT, scale_factor=1.15), GrowArrow(a2), FadeIn(new),
                           FadeIn(note), run_time=1.0)
-                self.beat(0.6)
+                self.beat(hold=0.6)
             else:
                 self.play(Indicate(kern, color=theme.HIGHLIGHT, scale_factor=1.15), ReplacementTransform(stack, new),
                           ReplacementTransform(last_note, note), run_time=0.6 if k < 3 else 0.35)
@@ -956,12 +956,12 @@ class KernelSizeAndDepthClean(CnnvizScene):
         depth = label(note_text, size=theme.BODY_SIZE, color=theme.OUTPUT)
         depth.next_to(a2, DOWN, buff=0.15)
         self.play(ReplacementTransform(note, depth), run_time=0.5)
-        self.beat(1.0)
+        self.beat(hold=1.0)
 
         # the parameters of the layer: F·F·C·M weights + M biases, for each kernel size
         self.play(FadeIn(p_head), Write(general), run_time=0.8)
         for tag, line in rows:
             self.play(FadeIn(tag), Write(line), run_time=0.9)
-            self.beat(0.6)
+            self.beat(hold=0.6)
         self.play(FadeIn(moral), run_time=0.5)
-        self.beat(1.5)
+        self.beat(hold=1.5)

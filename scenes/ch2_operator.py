@@ -159,12 +159,12 @@ class NumericConvChoreography:
         pulse = [Indicate(k.labels, scale_factor=1.1) for k in kernels]
         if expressions:
             self.play(FadeIn(heads), ReplacementTransform(sources, exprs), *pulse, run_time=1.0)
-            self.beat(0.4)
+            self.beat(hold=0.4)
             self.play(ReplacementTransform(exprs, prods), run_time=0.6)
         else:
             self.play(FadeIn(heads), ReplacementTransform(sources, prods), *pulse, run_time=1.0)
         self.play(FadeIn(sums, shift=RIGHT * 0.3), run_time=0.6)
-        self.beat(0.6)
+        self.beat(hold=0.6)
         if C == 1 and bias is None:  # the sum is the output value
             self.play(ReplacementTransform(sums[0], value), FadeOut(prods), FadeOut(heads), run_time=0.8)
             return
@@ -200,7 +200,7 @@ class NumericConvChoreography:
             moves.append(TransformFromCopy(bias.labels[0], numbers[-1]))
         self.play(*moves, FadeIn(ops), FadeIn(names), run_time=0.8)
         self.play(FadeIn(result, shift=RIGHT * 0.3), run_time=0.5)
-        self.beat(0.6)
+        self.beat(hold=0.6)
         self.play(ReplacementTransform(result, value), FadeOut(VGroup(prods, heads, sums, names, *line[:-1])),
                   run_time=0.8)
 
@@ -281,7 +281,7 @@ class ConvExampleExplainedClean(NumericConvChoreography, CnnvizScene):
         done = caption(f"{len(d.steps)} positions → a {core.fmt_shape(d.out.shape)} feature map "
                        f"(N − F + 1 = {n} − {f} + 1 = {core.output_size(n, f)})", color=theme.OUTPUT)
         self.play(FadeOut(window), FadeOut(target), FadeIn(done), run_time=0.6)
-        self.beat(1.5)
+        self.beat(hold=1.5)
         self.clear_all()
 
 
@@ -382,7 +382,7 @@ class Conv2FiltersExample(NumericConvChoreography, CnnvizScene):
         self.play(FadeOut(window), FadeOut(targets), run_time=0.3)
         self.play(*(TransformFromCopy(og.cells, stack.sheet(m)) for m, og in enumerate(o_grids)),
                   FadeIn(stack.shape_label), FadeIn(done), run_time=1.0)
-        self.beat(1.5)
+        self.beat(hold=1.5)
         self.clear_all()
 
 
@@ -494,7 +494,7 @@ class RGBConvStepByStepCentered(NumericConvChoreography, CnnvizScene):
                       label(f"→ ONE {o}×{o} map", color=theme.OUTPUT)).arrange(DOWN, buff=0.15)
         done.move_to([(k_grids[0].get_right()[0] + b_name.get_left()[0]) / 2, sum(rows_y) / C, 0])  # in the middle
         self.play(FadeOut(windows), FadeOut(target), FadeIn(done), run_time=0.6)
-        self.beat(1.5)
+        self.beat(hold=1.5)
         self.clear_all()
 
 
@@ -530,7 +530,7 @@ def architecture_data(n: int = 5, f: int = 3, c: int = 1, m: int = 1) -> Archite
 
 def _sheet_fill(color: str) -> ManimColor:
     """A sheet's fill: its colour over the background, as TensorStack fills its sheets."""
-    return interpolate_color(ManimColor(theme.BACKGROUND), ManimColor(color), 0.45)
+    return interpolate_color(ManimColor(theme.BACKGROUND), ManimColor(color), theme.TINT_SHEET)
 
 
 def _cells(box, rows: int, cols: int, color: str, stroke: str | None = None) -> VGroup:
@@ -615,11 +615,11 @@ class ArchitectureChoreography:
             heading.add(label(f"{M} filters", size=theme.SMALL_SIZE, color=theme.KERNEL).next_to(filters, UP, buff=0.15))
 
         self.play(FadeIn(head), FadeIn(inp), FadeIn(in_lines), run_time=0.8)
-        self.beat(0.6)
+        self.beat(hold=0.6)
         self.play(FadeIn(star), LaggedStart(*(FadeIn(flt) for flt in filters), lag_ratio=0.3), FadeIn(heading),
                   run_time=1.0)
         self.play(Create(arrow), FadeIn(slots), run_time=0.6)
-        self.beat(0.8)
+        self.beat(hold=0.8)
         main = [inp, in_lines, star, filters, heading, arrow, slots]
 
         for k in range(M):
@@ -633,11 +633,11 @@ class ArchitectureChoreography:
             self.play(ReplacementTransform(made, sheet), FadeOut(slots[k]), run_time=0.8 if k == 0 else 0.5)
             if k == 0:
                 self.add(grid_lines(out.front, O, O, color=theme.BACKGROUND, width=2))
-                self.beat(0.5)
+                self.beat(hold=0.5)
 
         done = caption(d.equation, size=30, color=theme.OUTPUT)
         self.play(FadeIn(out.shape_label), FadeIn(done), run_time=0.8)
-        self.beat(2.0)
+        self.beat(hold=2.0)
         self.clear_all()
 
     def sweep(self, d, inp, flt, slot, color, u):
@@ -710,7 +710,7 @@ class ArchitectureChoreography:
                   *(TransformFromCopy(inp.sheet(c), ch[c]) for c in range(C)),
                   *(TransformFromCopy(flt.sheet(c), sl[c]) for c in range(C)),
                   FadeIn(tags), FadeIn(heads), FadeIn(ops), FadeIn(grids), run_time=1.2)
-        self.beat(0.6)
+        self.beat(hold=0.6)
 
         # every channel with its slice at once: one window per channel, one partial map per channel
         centre = lambda s, r, c: cell_center(s, N, N, r + (F - 1) / 2, c + (F - 1) / 2)  # noqa: E731
@@ -722,7 +722,7 @@ class ArchitectureChoreography:
             moves = [windows[c].animate.move_to(centre(ch[c], r, cc)) for c in range(C)] if k else []
             self.play(*moves, *(FadeIn(cells[c][k], scale=1.3) for c in range(C)), run_time=0.35 if k < 2 else 0.18)
         self.play(FadeOut(windows), run_time=0.3)
-        self.beat(0.6)
+        self.beat(hold=0.6)
 
         # the partial maps add up, cell by cell, into ONE map
         side = min(O * us * 1.6, 2.6)
@@ -744,7 +744,7 @@ class ArchitectureChoreography:
         self.play(GrowArrow(plus_arrow), Transform(flying, landing), FadeIn(note), run_time=1.2)
         self.remove(flying)
         self.add(total)
-        self.beat(1.0)
+        self.beat(hold=1.0)
 
         # back to the whole picture, with the one map
         self.play(FadeOut(VGroup(tags, heads, ops, grids, plus_arrow, note, *ch, *sl, *cells)),

@@ -157,7 +157,7 @@ class ConvView_Final_Title_SharedBias(CnnvizScene):
                   FadeIn(b_head), FadeIn(z_grid), FadeIn(z_head), FadeIn(z_cell_names), run_time=1.0)
         self.play(FadeIn(inputs), FadeIn(in_names), FadeIn(in_vals), FadeIn(outputs), FadeIn(out_names),
                   FadeIn(bias), FadeIn(b_name), FadeIn(b_val), run_time=0.8)
-        self.beat(0.6)
+        self.beat(hold=0.6)
 
         by_out: dict[int, list] = {}
         for e in d.edges:
@@ -195,7 +195,7 @@ class ConvView_Final_Title_SharedBias(CnnvizScene):
                     for f in (sym, num):
                         f.move_to([sum(eq_box[:2]) / 2, sum(eq_box[2:]) / 2, 0])
                     self.play(FadeIn(sym), run_time=0.6)
-                    self.beat(0.6)
+                    self.beat(hold=0.6)
                     self.play(FadeOut(sym), FadeIn(num), run_time=0.6)
                     sym = VGroup()
                 self.play(TransformFromCopy(res, z_val), TransformFromCopy(res, value),
@@ -208,11 +208,11 @@ class ConvView_Final_Title_SharedBias(CnnvizScene):
                 note = new_note
                 if k > 0:
                     self.play(Circumscribe(VGroup(k_grid, b_box), color=theme.HIGHLIGHT, buff=0.12), run_time=0.9)
-                self.beat(1.0)
+                self.beat(hold=1.0)
                 self.play(FadeOut(sym), FadeOut(num), run_time=0.3)
             else:
                 self.play(FadeIn(z_val), FadeIn(value), FadeOut(z_cell_names[k]), run_time=0.5)
-                self.beat(0.3)
+                self.beat(hold=0.3)
             self.play(lit.animate.set_fill(theme.INPUT, opacity=0), run_time=0.2)
             for line, e in zip(lines, es):
                 by_weight[e.weight_index].add(line)
@@ -236,7 +236,7 @@ class ConvView_Final_Title_SharedBias(CnnvizScene):
                       f"only {d.weights} weights + {d.biases} bias = {d.weights + d.biases} parameters",
                       color=theme.TEXT)
         self.play(all_edges.animate.set_stroke(width=3, opacity=0.9), FadeIn(end), run_time=0.6)
-        self.beat(2.0)
+        self.beat(hold=2.0)
         self.clear_all()
 
     @staticmethod
@@ -340,7 +340,7 @@ class SparseVsDense(CnnvizScene):
         legend_head = label("kernel", size=theme.SMALL_SIZE, color=theme.KERNEL).next_to(legend, UP, buff=0.15)
         self.play(FadeIn(head), FadeIn(d_head), FadeIn(c_head), FadeIn(d_in), FadeIn(d_out), FadeIn(c_in),
                   FadeIn(c_out), run_time=1.0)
-        self.beat(0.5)
+        self.beat(hold=0.5)
 
         # --- dense: every input to every output, each edge its own weight
         count = None
@@ -359,7 +359,7 @@ class SparseVsDense(CnnvizScene):
         d_sum = label(f"{fmt_int(d.dense_weights)} weights + {d.dense_biases} biases = {fmt_int(d.dense_total)}",
                       size=theme.BODY_SIZE).move_to([-4.05, -2.95, 0])
         self.play(FadeIn(d_bias), FadeIn(d_bname), Create(d_bias_edges), FadeIn(d_sum), run_time=0.8)
-        self.beat(0.8)
+        self.beat(hold=0.8)
 
         # --- convolution: each output sees a window; the edges reuse the kernel's weights
         self.play(FadeIn(legend), FadeIn(legend_head), run_time=0.5)
@@ -382,13 +382,13 @@ class SparseVsDense(CnnvizScene):
             self.play(Create(lines), FadeIn(new) if ccount is None else ReplacementTransform(ccount, new),
                       run_time=0.8 if o < 2 else 0.45)
             if o < 2:
-                self.beat(0.3)
+                self.beat(hold=0.3)
             ccount = new
         c_bias_edges = connect(c_bias, c_out, color=theme.BIAS, width=2, opacity=0.9)
         c_sum = label(f"{d.conv_weights} weights + {d.conv_biases} bias = {fmt_int(d.conv_total)}",
                       size=theme.BODY_SIZE).move_to([2.65, -2.95, 0])
         self.play(FadeIn(c_bias), FadeIn(c_bname), Create(c_bias_edges), FadeIn(c_sum), run_time=0.8)
-        self.beat(0.8)
+        self.beat(hold=0.8)
 
         # --- one colour = one shared weight: each lights up on every output
         self.play(conv_lines.animate.set_stroke(opacity=0.25), run_time=0.4)
@@ -401,7 +401,7 @@ class SparseVsDense(CnnvizScene):
         end = caption(f"{fmt_int(d.dense_total)} parameters vs {fmt_int(d.conv_total)}: "
                       f"sparse, shared connections ({fmt_num(ratio, 1)}× fewer)", color=theme.HIGHLIGHT)
         self.play(FadeIn(end), run_time=0.6)
-        self.beat(2.0)
+        self.beat(hold=2.0)
         self.clear_all()
 
 
@@ -469,7 +469,7 @@ class ActivationFunctionStep(CnnvizScene):
         self.play(FadeIn(head), FadeIn(z_grid), FadeIn(z_head), FadeIn(a_grid), FadeIn(a_head), run_time=0.8)
         self.play(Create(axes), FadeIn(ticks), FadeIn(rule), run_time=0.8)
         self.play(Create(graph), run_time=0.8)
-        self.beat(0.6)
+        self.beat(hold=0.6)
 
         frame_z = z_grid.window(0, 0, 1, 1)
         frame_a = a_grid.window(0, 0, 1, 1)
@@ -497,19 +497,19 @@ class ActivationFunctionStep(CnnvizScene):
                 why = label("negative → 0" if z < 0 else "positive: kept as is" if z > 0 else "zero stays 0",
                             size=theme.BODY_SIZE, color=color).next_to(calc, DOWN, buff=0.25)
                 self.play(FadeIn(why), TransformFromCopy(calc[-len(fmt_num(a)):], value), shade, run_time=0.8)
-                self.beat(0.8)
+                self.beat(hold=0.8)
                 self.play(FadeOut(calc), FadeOut(why), FadeOut(dot), FadeOut(guide), run_time=0.3)
             else:
                 self.play(ReplacementTransform(src, dot), run_time=0.3)
                 self.play(dot.animate.move_to(axes.c2p(z, a)), Create(guide), run_time=0.35)
                 self.play(FadeIn(value), shade, FadeOut(dot), FadeOut(guide), run_time=0.35)
             if not slow:
-                self.beat(0.2)
+                self.beat(hold=0.2)
         n_neg = int((d.z < 0).sum())
         end = caption(f"{n_neg} negative → 0, {d.z.size - n_neg} unchanged: A keeps the shape of Z, "
                       f"{core.fmt_shape(d.a.shape)}", color=theme.TEXT)
         self.play(FadeOut(frame_z), FadeOut(frame_a), FadeIn(end), run_time=0.6)
-        self.beat(2.0)
+        self.beat(hold=2.0)
         self.clear_all()
 
 
@@ -599,7 +599,7 @@ class DimensionExamplesSideBySide(CnnvizScene):
             g.move_to([cx, 0, 0]).align_to([0, lines_top, 0], UP)
             self.show_example(heads[k], row, g)
         self.play(FadeIn(end), run_time=0.6)
-        self.beat(2.5)
+        self.beat(hold=2.5)
         self.clear_all()
 
     def lines(self, ex: DimensionExample, width: float) -> VGroup:
@@ -651,12 +651,12 @@ class DimensionExamplesSideBySide(CnnvizScene):
         inp, star, filt, times, arrow, out, row = parts
         self.play(FadeIn(sub_head), FadeIn(inp), run_time=0.6)
         self.play(GrowArrow(arrow), FadeIn(star), FadeIn(filt), FadeIn(times), FadeIn(lines[0]), run_time=0.8)
-        self.beat(0.6)
+        self.beat(hold=0.6)
         self.play(FadeIn(lines[1]), run_time=0.5)
         self.play(FadeIn(lines[2]), run_time=0.6)
-        self.beat(0.6)
+        self.beat(hold=0.6)
         self.play(FadeIn(out), FadeIn(lines[3]), run_time=0.8)
-        self.beat(1.0)
+        self.beat(hold=1.0)
 
     @staticmethod
     def volumes(ex: DimensionExample, side: float):

@@ -144,16 +144,16 @@ class TinyMaxPoolingFixed(CnnvizScene):
                              f"the average dilutes it to {fmt_num(d.avg_out[i, j])}",
                              size=theme.SMALL_SIZE, color=theme.HIGHLIGHT).to_edge(DOWN, buff=0.45)
                 self.play(FadeIn(note), run_time=0.5)
-                self.beat(1.5)
+                self.beat(hold=1.5)
                 self.play(FadeOut(note), run_time=0.3)
             else:
-                self.beat(0.4)
+                self.beat(hold=0.4)
             self.play(FadeOut(f_max), FadeOut(f_avg), run_time=0.3)
 
         end = caption(f"Pooling learns nothing: {d.params} parameters (no W, no b). "
                       f"{core.fmt_shape(d.x.shape)} → {core.fmt_shape(d.max_out.shape)}", color=theme.TEXT)
         self.play(FadeOut(window), FadeIn(end), run_time=0.6)
-        self.beat(1.5)
+        self.beat(hold=1.5)
         self.clear_all()
 
 
@@ -292,7 +292,7 @@ class TinyCNN_ImageInput(CnnvizScene):
                         max_tip_length_to_length_ratio=0.25) for a, b in ((img, conv), (conv, act))]
 
         self.play(FadeIn(img), FadeIn(names[0]), FadeIn(shapes[0]), run_time=0.7)
-        self.beat(0.5)
+        self.beat(hold=0.5)
         # conv: the kernels (seeded), a window sweeping the picture, the maps
         kern = Group(*(PixelImage(map_pixels(d.kernels[:, :, 0, m], signed=True, vrange=(-kmax, kmax)),
                                   height=k_side, border=theme.KERNEL) for m in range(M)))
@@ -303,10 +303,10 @@ class TinyCNN_ImageInput(CnnvizScene):
         self.play(box.animate.move_to(img.box(H - F, W - F, F, F)), FadeIn(conv[0]), run_time=1.2)
         self.play(FadeOut(box), *(FadeIn(m) for m in conv[1:]), FadeIn(names[1]), FadeIn(shapes[1]), FadeIn(note),
                   run_time=0.8)
-        self.beat(1.0)
+        self.beat(hold=1.0)
         self.play(_focus(self, pipe, 1), GrowArrow(arrows[1]), FadeIn(act), FadeIn(names[2]), FadeIn(shapes[2]),
                   run_time=0.9)
-        self.beat(0.8)
+        self.beat(hold=0.8)
 
         # max-pool: the row moves on one stage (the input and the kernels have done their work)
         self.play(FadeOut(Group(img, names[0], shapes[0], arrows[0], kern, k_note)), run_time=0.5)
@@ -325,7 +325,7 @@ class TinyCNN_ImageInput(CnnvizScene):
                   pix.animate.move_to(pooled[f].box(ph - 1, pw - 1, 1, 1)), FadeIn(pooled[f]), run_time=1.2)
         self.play(FadeOut(win), FadeOut(pix), *(FadeIn(m) for k, m in enumerate(pooled) if k != f),
                   FadeIn(shapes[3]), run_time=0.7)
-        self.beat(1.2)
+        self.beat(hold=1.2)
 
         # --- page 2: classification
         pooled_group = Group(pooled, names[3], shapes[3])
@@ -348,7 +348,7 @@ class TinyCNN_ImageInput(CnnvizScene):
                            max_tip_length_to_length_ratio=0.3)
         self.play(_focus(self, pipe, 3), GrowArrow(flat_arrow), FadeIn(strip, shift=DOWN * 0.3), FadeIn(s_name),
                   run_time=1.0)
-        self.beat(0.8)
+        self.beat(hold=0.8)
 
         # bars to one scale, the longest 4.2 units (the values are printed)
         bars = ProbabilityBars(d.probs, d.classes, bar_length=4.2 / float(d.probs.max()),
@@ -376,7 +376,7 @@ class TinyCNN_ImageInput(CnnvizScene):
         dense_note.move_to([-1.9, -3.05, 0])
         self.play(_focus(self, pipe, 4), Create(fan), FadeIn(dense_note), run_time=1.0)
         self.play(FadeIn(logits, lag_ratio=0.1), FadeIn(l_head), run_time=0.8)
-        self.beat(0.8)
+        self.beat(hold=0.8)
         soft = Arrow([logits.get_right()[0] + 0.1, -0.3, 0], [bars.get_left()[0] - 0.1, -0.3, 0], buff=0,
                      stroke_width=4, color=theme.MUTED, max_tip_length_to_length_ratio=0.3)
         soft_name = label("softmax", size=theme.SMALL_SIZE, color=theme.MUTED).next_to(soft, UP, buff=0.1)
@@ -387,7 +387,7 @@ class TinyCNN_ImageInput(CnnvizScene):
                       f"training tunes the {fmt_int(d.conv_params + d.dense_params)} parameters",
                       size=theme.SMALL_SIZE, color=theme.HIGHLIGHT)
         self.play(_focus(self, pipe, None), FadeIn(end), run_time=0.6)
-        self.beat(2.5)
+        self.beat(hold=2.5)
         self.clear_all()
 
 
@@ -450,7 +450,7 @@ class NeuralNetworkAnimation(CnnvizScene):
                              .set_y(inputs.neurons[i * side: (i + 1) * side].get_y()) for i in range(side)))
         self.play(FadeIn(head), FadeIn(heads), FadeIn(img), FadeIn(inputs), FadeIn(row_names), FadeIn(convs),
                   FadeIn(pooled), FadeIn(outputs), run_time=1.0)
-        self.beat(0.5)
+        self.beat(hold=0.5)
 
         # --- the input: one real patch of the picture
         fills = [shade_gray(d.image[p]) for p in patch]
@@ -459,7 +459,7 @@ class NeuralNetworkAnimation(CnnvizScene):
                            color=theme.HIGHLIGHT).next_to(img, DOWN, buff=0.15)
         self.play(Create(box), Create(patch_frame), FadeIn(patch_note), *(n.animate.set_fill(col, opacity=1)
                                                  for n, col in zip(inputs.neurons, fills)), run_time=1.0)
-        self.beat(0.5)
+        self.beat(hold=0.5)
 
         # --- conv: local edges (9 per neuron), coloured by the kernel weight they use: the same 9 colours everywhere
         outs = {(i * ow + j) * M + m: k for k, (i, j) in enumerate(conv_pos)}
@@ -485,8 +485,8 @@ class NeuralNetworkAnimation(CnnvizScene):
                 note = label(f"{len(pairs)} local inputs,\n{len(pairs)} shared weights", size=theme.SMALL_SIZE,
                              color=theme.HIGHLIGHT).next_to(convs, DOWN, buff=0.25)
                 self.play(FadeIn(note), Circumscribe(legend, color=theme.HIGHLIGHT, buff=0.06), run_time=0.8)
-                self.beat(0.8)
-        self.beat(0.6)
+                self.beat(hold=0.8)
+        self.beat(hold=0.6)
 
         # --- max-pool: the strongest of the window's conv neurons goes through
         win = [d.a[i, j, m] for i, j in conv_pos]
@@ -503,7 +503,7 @@ class NeuralNetworkAnimation(CnnvizScene):
         self.play(FadeOut(note), Create(pool_edges), run_time=0.7)
         self.play(pooled.neurons[f_pos].animate.set_fill(p_fill[f_pos], opacity=1), FadeIn(p_vals[f_pos]),
                   FadeIn(max_note), run_time=0.6)
-        self.beat(0.8)
+        self.beat(hold=0.8)
         others = [k for k in range(len(pooled_idx)) if k != f_pos]
         self.play(FadeOut(max_note), *(pooled.neurons[k].animate.set_fill(p_fill[k], opacity=1) for k in others),
                   *(FadeIn(p_vals[k]) for k in others), run_time=0.6)
@@ -518,7 +518,7 @@ class NeuralNetworkAnimation(CnnvizScene):
         self.play(*(n.animate.set_fill(theme.OUTPUT, opacity=float(0.15 + 0.85 * p / d.probs.max()))
                     for n, p in zip(outputs.neurons, d.probs)), FadeIn(bars.names),
                   *(GrowFromEdge(b, LEFT) for b in bars.bars), FadeIn(bars.values), run_time=1.0)
-        self.beat(0.8)
+        self.beat(hold=0.8)
 
         # --- one forward signal through the whole network
         sig = dict(color=theme.HIGHLIGHT, width=4)
@@ -529,5 +529,5 @@ class NeuralNetworkAnimation(CnnvizScene):
         end = caption(f"conv: {fmt_int(d.z.size)} neurons, {fan_in} local edges each, {d.conv_params} shared parameters"
                       f" · dense: {fmt_int(d.dense_params)} parameters", size=theme.SMALL_SIZE, color=theme.TEXT)
         self.play(FadeIn(end), run_time=0.6)
-        self.beat(2.0)
+        self.beat(hold=2.0)
         self.clear_all()

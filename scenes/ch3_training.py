@@ -137,7 +137,7 @@ class Dropout(CnnvizScene):
         note = caption(f"Training, p = {p}: every hidden neuron is switched off with probability {p}")
         self.play(Fade(head, out=False), Fade(net, out=False), Fade(layer_names, out=False), Fade(note, out=False), run_time=1.0)
         self.play(net.pulse(run_time=1.0))
-        self.beat(0.4)
+        self.beat(hold=0.4)
 
         step_label = None
         for t, (seed, masks) in enumerate(zip(d.seeds, d.net_masks)):
@@ -148,7 +148,7 @@ class Dropout(CnnvizScene):
             self.play(*net.mask_animations({k + 1: m for k, m in enumerate(masks)}), swap, run_time=0.7)
             step_label = new_label
             self.play(net.pulse(run_time=0.9))
-            self.beat(0.5)
+            self.beat(hold=0.5)
 
         # ---- 2. the notebook's numbers: one hidden layer, z, the mask, the scaling
         n = d.z.size
@@ -198,13 +198,13 @@ class Dropout(CnnvizScene):
                 self.play(Fade(new_info, out=False), Fade(heads[0], out=False), Fade(m, out=False), *layer.switch(mask), run_time=0.8)
                 self.play(Fade(heads[1], out=False), TransformFromCopy(VGroup(z_col, m), a), run_time=0.8)
                 self.play(Fade(heads[2], out=False), Fade(scale_note, out=False), TransformFromCopy(a, o), run_time=0.8)
-                self.beat(1.2)
+                self.beat(hold=1.2)
             else:
                 self.play(ReplacementTransform(info, new_info), *layer.switch(mask),
                           Transform(cols[0], m), run_time=0.8)
                 self.play(Transform(cols[1], a), run_time=0.6)
                 self.play(Transform(cols[2], o), run_time=0.6)
-                self.beat(1.0)
+                self.beat(hold=1.0)
                 m, a, o = cols
             cols = (m, a, o)
             info = new_info
@@ -217,7 +217,7 @@ class Dropout(CnnvizScene):
                           size=theme.SMALL_SIZE, color=theme.HIGHLIGHT)
             self.play(Fade(rows, out=False), Fade(obs, out=False), *(Indicate(layer.neurons[i], color=theme.HIGHLIGHT)
                                                     for i in d.always_kept), run_time=0.9)
-            self.beat(1.2)
+            self.beat(hold=1.2)
             self.play(Fade(rows), Fade(obs), run_time=0.4)
 
         # ---- 3. test time: every neuron on, no mask, no scaling
@@ -236,7 +236,7 @@ class Dropout(CnnvizScene):
         end = caption(f"Training divides by 1 − p = {fmt_num(d.keep)}, so the expected value is already z: "
                       f"(1 − p) · z / (1 − p) = z", size=theme.SMALL_SIZE)
         self.play(Fade(end, out=False), run_time=0.5)
-        self.beat(1.6)
+        self.beat(hold=1.6)
         self.clear_all()
 
 
@@ -328,7 +328,7 @@ class BackpropWeightSharing(CnnvizScene):
             ("δ = ∂L/∂Y", theme.TEXT, g_grid), ("∇W = ∂L/∂W", theme.KERNEL, dw_grid))))
         self.play(Fade(head, out=False), Fade(row, out=False), Fade(heads, out=False), run_time=1.0)
         self.play(Fade(g_grid, out=False), Fade(dw_grid, out=False), run_time=0.6)
-        self.beat(0.6)
+        self.beat(hold=0.6)
 
         # ---- 1. weight sharing: w_ab is used at every position of the window
         wbox = w_grid.window(a, b, 1, 1, color=hl)
@@ -349,7 +349,7 @@ class BackpropWeightSharing(CnnvizScene):
         shared = label(f"the same weight, {n_paths} outputs: {n_paths} paths to the loss", color=hl)
         shared.move_to([0, -2.5, 0])
         self.play(Fade(window), Fade(shared, out=False), run_time=0.5)
-        self.beat(1.0)
+        self.beat(hold=1.0)
 
         # ---- 2. the chain rule: ∂L/∂w = Σ δ_ij · x_ij, one term per path
         chain = Formula(rf"\frac{{\partial L}}{{\partial {w_tex}}} = \sum_{{i,j}} "
@@ -376,7 +376,7 @@ class BackpropWeightSharing(CnnvizScene):
         self.play(ReplacementTransform(chain, total), run_time=0.9)
         result = dw_grid.value_label(a, b, d.dw[a, b])
         self.play(TransformFromCopy(total[-len(fmt_num(d.grad_weight)):], result), run_time=0.8)
-        self.beat(1.2)
+        self.beat(hold=1.2)
 
         # ---- 3. every weight at once: ∇W = X ⋆ δ, δ sliding over X like a kernel
         self.play(Fade(VGroup(terms, total, x_marks, y_marks, d_marks, wbox)), run_time=0.5)
@@ -404,11 +404,11 @@ class BackpropWeightSharing(CnnvizScene):
                 self.play(swap, run_time=0.5 if k < 2 else 0.35)
                 self.play(FadeIn(value, scale=1.5), run_time=0.4 if k < 2 else 0.3)
             line = new_line
-            self.beat(0.6 if k < 2 else 0.3)
+            self.beat(hold=0.6 if k < 2 else 0.3)
         end = caption(f"Each weight's gradient sums δ·x over all {n_paths} positions it was used at",
                       color=theme.KERNEL)
         self.play(Fade(dwin), Fade(wcell), Fade(line), Fade(end, out=False), run_time=0.6)
-        self.beat(1.5)
+        self.beat(hold=1.5)
         self.clear_all()
 
 
@@ -506,7 +506,7 @@ class BatchNormStep(CnnvizScene):
         )
         line_y = -3.5
         self.play(Fade(head, out=False), Fade(x_grid, out=False), Fade(heads[0], out=False), run_time=1.0)
-        self.beat(0.5)
+        self.beat(hold=0.5)
 
         # ---- 1. μ_B and σ²_B of each feature, over the batch (this batch only)
         col = x_grid.window(0, 0, B, 1)
@@ -519,16 +519,16 @@ class BatchNormStep(CnnvizScene):
             fit_width(f, 13.6).move_to([0, line_y, 0])
         self.play(Create(col), Fade(mu_f, out=False), Fade(row_names[0], out=False), Fade(mu_row.cells, out=False), run_time=0.8)
         self.play(TransformFromCopy(mu_f[-len(fmt_num(d.mean[0])):], mu_row.labels[0]), run_time=0.6)
-        self.beat(0.8)
+        self.beat(hold=0.8)
         self.play(ReplacementTransform(mu_f, var_f), Fade(row_names[1], out=False), Fade(var_row.cells, out=False), run_time=0.8)
         self.play(TransformFromCopy(var_f[-len(fmt_num(d.var[0])):], var_row.labels[0]), run_time=0.6)
-        self.beat(0.8)
+        self.beat(hold=0.8)
         rest = VGroup(*mu_row.labels[1:], *var_row.labels[1:])
         note = label("the same for every feature: statistics over the batch, one column at a time",
                      size=theme.SMALL_SIZE).move_to([0, line_y, 0])
         self.play(col.animate.stretch_to_fit_width(D * c).move_to(x_grid), Fade(var_f), Fade(note, out=False),
                   LaggedStart(*(Fade(t, out=False) for t in rest), lag_ratio=0.15), run_time=1.0)
-        self.beat(1.0)
+        self.beat(hold=1.0)
 
         # ---- 2. x̂ = (x − μ_B) / √(σ²_B + ε): each feature centred and scaled
         xh_f = Formula(rf"\hat{{x}} = ({_tex_num(d.x[0, 0], paren=False)} - {_tex_num(d.mean[0])})\,/\,"
@@ -540,14 +540,14 @@ class BatchNormStep(CnnvizScene):
                   Fade(arrow_names[0], out=False), Create(cell0), Fade(xh_f, out=False), run_time=0.9)
         first = xh_grid.value_label(0, 0, d.x_hat[0, 0])
         self.play(TransformFromCopy(xh_f[-len(fmt_num(d.x_hat[0, 0])):], first), run_time=0.6)
-        self.beat(0.8)
+        self.beat(hold=0.8)
         others = VGroup(*(xh_grid.value_label(i, j, d.x_hat[i, j]) for j in range(D) for i in range(B) if (i, j) != (0, 0)))
         centred = label(f"every feature now has mean {fmt_num(float(np.abs(d.x_hat_mean).max()))} "
                         f"and variance {fmt_num(float(d.x_hat_var.mean()))}", size=theme.SMALL_SIZE)
         centred.move_to([0, line_y, 0])
         self.play(Fade(cell0), Fade(xh_f), LaggedStart(*(Fade(t, out=False) for t in others), lag_ratio=0.08), run_time=1.2)
         self.play(Fade(centred, out=False), run_time=0.5)
-        self.beat(1.2)
+        self.beat(hold=1.2)
 
         # ---- 3. y = γ x̂ + β: a learned scale and shift per feature
         y_f = Formula(rf"y = {_tex_num(d.gamma[0])} \cdot {_tex_num(round(float(d.x_hat[0, 0]), 2))} + "
@@ -563,7 +563,7 @@ class BatchNormStep(CnnvizScene):
         learned = label("γ and β are learned: the network picks each feature's scale and shift",
                         size=theme.SMALL_SIZE).move_to([0, line_y, 0])
         self.play(Fade(y_f), LaggedStart(*(Fade(t, out=False) for t in y_rest), lag_ratio=0.08), Fade(learned, out=False), run_time=1.2)
-        self.beat(1.5)
+        self.beat(hold=1.5)
 
         # ---- 4. where it sits: Conv → BN → ReLU; never right before the softmax
         table = VGroup(x_grid, xh_grid, y_grid, first, others, y_first, y_rest, mu_row, var_row, g_row, b_row, row_names,
@@ -581,10 +581,10 @@ class BatchNormStep(CnnvizScene):
                          size=theme.BODY_SIZE, color=theme.NEGATIVE).next_to(mlp, DOWN, buff=0.3)
         self.play(Fade(table), Fade(where, out=False), run_time=0.7)
         self.play(Fade(conv, out=False), Fade(conv_note, out=False), run_time=0.8)
-        self.beat(1.0)
+        self.beat(hold=1.0)
         self.play(Fade(mlp, out=False), run_time=0.7)
         self.play(Fade(cross, out=False), Fade(mlp_note, out=False), Indicate(mlp.arrows[-1], color=theme.NEGATIVE), run_time=0.8)
-        self.beat(1.6)
+        self.beat(hold=1.6)
         self.clear_all()
 
 
@@ -725,7 +725,7 @@ class MiniBatchTraining(CnnvizScene):
                      stroke_width=6)
         self.play(Fade(head, out=False), Fade(naive_head, out=False), Fade(one, out=False), Fade(arrow0, out=False), Fade(chain, out=False), run_time=1.0)
         self.play(Fade(naive_note, out=False), Create(cross), run_time=0.8)
-        self.beat(1.0)
+        self.beat(hold=1.0)
         self.play(Fade(Group(one, arrow0, chain, naive_head, naive_note, cross)), run_time=0.5)
 
         # ---- 2. B images become one (B, C, H, W) tensor
@@ -742,7 +742,7 @@ class MiniBatchTraining(CnnvizScene):
                           color=theme.INPUT).next_to(grid, UP, buff=0.35)
         fit_width(grid_head, 13.4)
         self.play(Fade(grid_raster, out=False), Fade(grid_head, out=False), run_time=1.0)
-        self.beat(0.8)
+        self.beat(hold=0.8)
 
         deck_h = 2.1
         front = np.array([-5.4, -0.3, 0.0])
@@ -760,7 +760,7 @@ class MiniBatchTraining(CnnvizScene):
         self.remove(*pics)
         self.add(deck)
         self.play(Fade(shape_txt, out=False), Fade(legend, out=False), Fade(stack_note, out=False), run_time=0.6)
-        self.beat(1.0)
+        self.beat(hold=1.0)
 
         # ---- 3. one vectorised forward: the whole batch through a conv layer at once
         conv = Pipeline([("Conv2d", theme.KERNEL)], size=30, boxed=True).move_to([-0.2, front[1] + 0.55, 0])
@@ -780,7 +780,7 @@ class MiniBatchTraining(CnnvizScene):
                            color=theme.OUTPUT)
         self.play(Fade(conv, out=False), Fade(conv_sub, out=False), Create(a1), ReplacementTransform(stack_note, fwd_note), run_time=0.8)
         self.play(Create(a2), Fade(out_deck, out=False), Fade(out_txt, out=False), Fade(out_legend, out=False), run_time=1.2)
-        self.beat(1.5)
+        self.beat(hold=1.5)
 
         # ---- 4. steps and epochs
         self.play(Fade(Group(deck, shape_txt, legend, conv, conv_sub, a1, a2, out_deck, out_txt, out_legend,
@@ -805,7 +805,7 @@ class MiniBatchTraining(CnnvizScene):
         fill.stretch_to_fit_width(0.01).align_to(bar, LEFT)  # the epoch fills up from step 1 to the last
         self.add(fill)
         self.play(fill.animate.stretch_to_fit_width(bar_w).align_to(bar, LEFT), Fade(epoch_name, out=False), run_time=1.5)
-        self.beat(1.0)
+        self.beat(hold=1.0)
 
         e = s.epochs
         cell_w = min(0.6, (bar_w - 0.05 * (e - 1)) / e)
@@ -819,7 +819,7 @@ class MiniBatchTraining(CnnvizScene):
         self.play(Fade(blocks, out=False), Fade(ep_label, out=False), run_time=0.6)
         self.play(LaggedStart(*(Fade(b, out=False) for b in filled), lag_ratio=0.3), run_time=1.6)
         self.play(Fade(total_f, out=False), run_time=0.7)
-        self.beat(1.8)
+        self.beat(hold=1.8)
         self.clear_all()
 
 
@@ -934,7 +934,7 @@ class TrainVsEval(CnnvizScene):
         self.play(Fade(cap1, out=False), Fade(e_pics, out=False), Fade(e_notes, out=False), run_time=0.8)
         for pic, note in zip(a_pics, a_notes):
             self.play(FadeIn(pic, shift=0.2 * DOWN), Fade(note, out=False), run_time=0.6)
-        self.beat(1.5)
+        self.beat(hold=1.5)
         self.play(Fade(Group(a_pics, a_notes, e_pics, e_notes, cap1)), run_time=0.5)
 
         # ---- 2. batch norm: the batch's own statistics, or the running averages saved in training
@@ -961,12 +961,12 @@ class TrainVsEval(CnnvizScene):
         cap2 = caption("Batch norm: batch statistics in training, the running averages in evaluation",
                        size=theme.SMALL_SIZE, color=theme.TEXT)
         self.play(Fade(cap2, out=False), *(Fade(VGroup(p[0], p[1]), out=False) for p in parts), run_time=0.7)
-        self.beat(0.5)
+        self.beat(hold=0.5)
         for p in parts:
             self.play(Fade(p[2], out=False), run_time=0.5)
             self.play(TransformFromCopy(p[0], p[3]), Fade(p[4], out=False), run_time=0.8)
             self.play(Fade(p[5], out=False), run_time=0.4)
-        self.beat(1.6)
+        self.beat(hold=1.6)
         self.play(Fade(VGroup(parts, cap2)), run_time=0.5)
 
         # ---- 3. dropout: a random mask and 1/(1 − p), or every neuron and no scaling
@@ -991,7 +991,7 @@ class TrainVsEval(CnnvizScene):
         self.play(*drops[0][0].mask_animations({1: d.mask}), run_time=0.7)
         self.play(*(drops[k][0].pulse(run_time=0.9) for k in (0, 1)))
         self.play(*(TransformFromCopy(g[1], g[3]) for g in drops), *(Fade(g[4], out=False) for g in drops), run_time=0.8)
-        self.beat(1.6)
+        self.beat(hold=1.6)
         self.play(Fade(Group(drops, cap3)), run_time=0.5)
 
         # ---- 4. the notebook's table
@@ -1011,5 +1011,5 @@ class TrainVsEval(CnnvizScene):
         self.play(Fade(divider), h_train.animate.move_to([xs[1], 2.3, 0]), h_eval.animate.move_to([xs[2], 2.3, 0]),
                   Create(rule), run_time=0.6)
         self.play(LaggedStart(*(Fade(t, out=False) for t in table), lag_ratio=0.15), run_time=1.5)
-        self.beat(2.0)
+        self.beat(hold=2.0)
         self.clear_all()

@@ -56,7 +56,7 @@ KNOWN_OTHER: dict[str, tuple[str, ...]] = {
     "RGBAbstractTensor": ("overlap", "too-small", "hidden", "notation"),
     "TensorExplanationFastSimple": ("edge", "hidden"),
     "MLP_Style_NoText_Fixed": ("hidden",),
-    "FlatteningSimple": ("overlap", "hidden"),
+    "FlatteningSimple": ("edge", "overlap", "hidden"),
     "DigitShiftBig": ("hidden",),
     "STRATEGIE1": ("edge", "too-small", "hidden"),
     "STRATEGIE2": ("edge", "too-small", "hidden"),

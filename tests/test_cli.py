@@ -394,7 +394,7 @@ def test_the_scenes_own_refusal_and_the_layout_check_stop_the_run(tmp_path):
     assert r.returncode == 2, r.stdout + r.stderr
     errors = _errors(r.stderr)
     assert len(errors) == 1 and errors[0].startswith(
-        "error: CliParams@n=12: does not fit the screen with these values: out-of-frame: VGroup spans"), errors
+        "error: CliParams@n=12: does not fit the screen with these values: out-of-frame: Square of VGroup spans"), errors
     r = run_cli(tmp_path, "render", "CliParams", "-q", "l", "--out", str(out), "--set", "grid=[[1, 2, 3, 4]]")
     assert r.returncode == 2
     assert _errors(r.stderr) == ["error: CliParams: grid: a 1×4 grid is too large: a grid of at most 3×3 fits this "
@@ -456,7 +456,7 @@ def test_custom_renders_in_one_run_never_overwrite_the_default_and_the_manifest_
                                       "480p15/CliParams@n=1,label=week_3.gif", "480p15/CliQuick.gif"])
     mine = str(photos["jpeg"].resolve())
     assert outputs[custom]["values"] == {"n": 2, "grid": [[5, 6], [7, 8]], "photo": mine}
-    assert outputs[custom]["files"] == {mine: _sha(photos["jpeg"])} and outputs[custom]["variant"] == custom[len("480p15/CliParams@"):-4]
+    assert outputs[custom]["photos"] == {mine: _sha(photos["jpeg"])} and outputs[custom]["variant"] == custom[len("480p15/CliParams@"):-4]
     assert outputs["480p15/CliParams@week3.gif"]["values"] == {"n": 4}
     assert "values" not in outputs["480p15/CliParams.gif"]
     default = out / "480p15" / "CliParams.gif"
@@ -480,7 +480,7 @@ def test_custom_renders_in_one_run_never_overwrite_the_default_and_the_manifest_
     r = run_cli(tmp_path, "render", "CliParams", "-q", "l", "--out", str(out), "-j", "1", "--layout", "notebook",
                 "--set", "n=2", "--set", "grid=[[5, 6], [7, 8]]", "--photo", "course/photos/my photo.jpg")
     assert r.returncode == 0 and "1 rendered, 0 skipped" in r.stdout, r.stdout
-    assert json.loads((out / MANIFEST_NAME).read_text())["outputs"][custom]["files"] == {mine: _sha(photos["jpeg"])}
+    assert json.loads((out / MANIFEST_NAME).read_text())["outputs"][custom]["photos"] == {mine: _sha(photos["jpeg"])}
     assert default.read_bytes() == before
 
     r = run_cli(tmp_path, "gallery", "--out", str(out))

@@ -157,8 +157,8 @@ def test_layout_check_catches_small_text_and_missing_beats():
 class _Beats(CnnvizScene):
     def construct(self):
         self.play(FadeIn(label("one")), run_time=1)
-        self.beat(2)
-        self.beat(0.5)
+        self.beat("the first step", hold=2)
+        self.beat("the second", hold=0.5)
 
 
 def test_beats_record_scene_time():
@@ -168,6 +168,8 @@ def test_beats_record_scene_time():
         scene = _Beats(skip_animations=True)
         scene.render()
     assert scene.beats == pytest.approx([3.0, 3.5])
+    assert scene.notes == ["the first step", "the second"]
+    assert scene.opening_time == pytest.approx(1.0) and scene.played_seconds() == pytest.approx(2.5)
 
 
 def test_formula_font_size_follows_scaling():

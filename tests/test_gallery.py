@@ -80,7 +80,14 @@ def test_gallery_html_is_self_contained_and_relative(gallery_dir):
     page = (gallery_dir / "index.html").read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
     assert 'id="CliQuick"' in page
-    assert '<img src="480p15/CliQuick.gif"' in page
+    # the card shows a poster (the animation's first frame, its opening picture) linking to the animation
+    assert '<a href="480p15/CliQuick.gif"><img src="posters/480p15/CliQuick.png"' in page
+    from PIL import Image, ImageChops
+
+    with Image.open(gallery_dir / "480p15" / "CliQuick.gif") as gif:
+        first = gif.convert("RGB")
+    with Image.open(gallery_dir / "posters" / "480p15" / "CliQuick.png") as png:
+        assert ImageChops.difference(first, png.convert("RGB")).getbbox() is None
     assert 'href="480p15/CliQuick.mp4"' in page and 'href="480p15/CliQuick.png"' in page
     assert "Chapter 0" in page and "extra" in page  # chapter and notebook section of the scene
     assert str(gallery_dir) not in page and "file://" not in page

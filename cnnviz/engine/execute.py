@@ -554,6 +554,7 @@ def _display(path: Path) -> str:
 def _record_ok(plan: Plan, manifest: Manifest, task: Task, result: RenderResult, verbose: bool) -> None:
     assert result.data is not None
     try:
+        files = _write_deck_files(task.output.parent, result.files) if result.files else None
         write_output(task.output, result.data)
     except OSError as exc:  # a full disk, a folder that went away, …: this scene fails, the run goes on
         result.error = f"cannot write {_display(task.output)}: {_why(exc)}"
@@ -561,7 +562,7 @@ def _record_ok(plan: Plan, manifest: Manifest, task: Task, result: RenderResult,
         _record_failed(plan, task, result, verbose)
         return
     task.status = "ok"
-    task.size = len(result.data)
+    task.size = len(result.data) + sum(len(d) for d in result.files.values())
     with contextlib.suppress(OSError):
         (plan.out / LOG_DIR_NAME / f"{task.label}.log").unlink()
     manifest.record(task.rel, {
@@ -569,7 +570,7 @@ def _record_ok(plan: Plan, manifest: Manifest, task: Task, result: RenderResult,
         "chapter": task.spec.chapter,
         "section": task.spec.section,
         "key": task.key,
-        "bytes": task.size,
+        "bytes": len(result.data),
         "sha256": sha256_bytes(result.data),
         "seconds": task.seconds,
         "peak_rss_mb": task.peak_rss_mb,
@@ -578,7 +579,8 @@ def _record_ok(plan: Plan, manifest: Manifest, task: Task, result: RenderResult,
         "import_seconds": result.import_seconds,
         "rendered_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         **plan.options.as_dict(),
-        **{k: result.stats[k] for k in ("frames_in", "frames_written", "palette_colors") if k in result.stats},
+        **{k: result.stats[k] for k in ("frames_in", "frames_written", "palette_colors", "beats") if k in result.stats},
+        **({"files": files} if files is not None else {}),
         **_variant_fields(task),
     })
     try:
@@ -590,14 +592,29 @@ def _record_ok(plan: Plan, manifest: Manifest, task: Task, result: RenderResult,
         plan.notes.setdefault(manifest.notes.pop(0), [])
 
 
+def _write_deck_files(folder: Path, files: dict[str, bytes]) -> dict[str, list]:
+    """Write a slides job's clips and posters under ``folder`` (each atomically), remove the clips and
+    posters of an earlier render that this one no longer has; return ``{rel: [bytes, sha256]}``."""
+    written = {}
+    for rel, data in sorted(files.items()):
+        write_output(folder / rel, data)
+        written[rel] = [len(data), sha256_bytes(data)]
+    for sub in {Path(rel).parts[0] for rel in files if len(Path(rel).parts) > 1}:
+        for old in (folder / sub).glob("*"):
+            if old.is_file() and not old.name.startswith(".") and f"{sub}/{old.name}" not in files:
+                with contextlib.suppress(OSError):
+                    old.unlink()
+    return written
+
+
 def _variant_fields(task: Task) -> dict:
-    """What the manifest records of a custom render: its values, photo files (by SHA-256) and suffix."""
+    """What the manifest records of a custom render: its values, photo files (``photos``: by SHA-256) and suffix."""
     if not task.suffix:
         return {}
     from cnnviz.params import to_json
 
     return {"variant": task.suffix, "values": {k: to_json(v) for k, v in task.values.items()},
-            "files": {path: sha256_bytes(data) for path, data in task.files.items()}}
+            "photos": {path: sha256_bytes(data) for path, data in task.files.items()}}
 
 
 def _record_failed(plan: Plan, task: Task, result: RenderResult, verbose: bool, from_worker: bool = True) -> None:
@@ -811,6 +828,8 @@ def make_job(plan: Plan, task: Task, verbose: bool) -> RenderJob:
         fmt=plan.options.fmt,
         transparent=plan.options.transparent,
         verbose=verbose,
+        theme=plan.options.theme,
+        kind=plan.options.kind,
         sys_path=(str(ROOT),),
         expected_files={**plan.ctx.worker_files(), **task.modules},
         versions={k: v for k, v in plan.ctx.versions.items() if k != "pipeline"},

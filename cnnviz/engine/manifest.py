@@ -42,7 +42,9 @@ FIELDS: dict[str, tuple[type, ...]] = {
     "import_seconds": _NUMBER, "worker": (str,), "rendered_at": (str,),
     "frames_in": (int,), "frames_written": (int,), "palette_colors": (int,),
     # a custom render: the suffix of its file name, its values, its photo files (path → SHA-256)
-    "variant": (str,), "values": (dict,), "files": (dict,),
+    "variant": (str,), "values": (dict,), "photos": (dict,),
+    "theme": (str,), "kind": (str,), "beats": (int,),
+    "files": (dict,),  # a deck: relative path → [bytes, sha256] of each clip and poster beside the entry's file
 }
 REQUIRED = ("scene", "key", "bytes")
 
@@ -64,6 +66,14 @@ def valid_entry(rel: object, entry: object) -> bool:
             return False
         if not isinstance(value, types):
             return False
+    files = entry.get("files")
+    if files is not None:
+        for name, value in files.items():
+            sub = PurePosixPath(name)
+            if (not name or sub.is_absolute() or ".." in sub.parts or "\\" in name or not isinstance(value, list)
+                    or len(value) != 2 or not isinstance(value[0], int) or isinstance(value[0], bool)
+                    or not isinstance(value[1], str)):
+                return False
     return entry["bytes"] >= 0
 
 

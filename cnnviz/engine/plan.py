@@ -40,14 +40,15 @@ from cnnviz.files import printable, sha256_file
 
 __all__ = [
     "QUALITIES", "RES_DIRS", "FORMATS", "LAYOUTS", "NOTEBOOK_RES", "PIPELINE_VERSION",
-    "SelectionError", "select", "Options", "Variant", "Task", "Plan", "make_plan", "output_path",
+    "SelectionError", "select", "Options", "Variant", "Task", "Plan", "make_plan", "output_path", "THEMES", "KINDS",
+    "res_dir", "deck_rel", "SLIDES_DIR",
     "KeyContext", "scene_files", "scene_source_files", "scene_key", "is_unchanged", "sha256_file",
 ]
 
 #: the project root: the directory holding the ``cnnviz`` package (and ``scenes``)
 ROOT = Path(__file__).resolve().parents[2]
 #: bump when the way outputs are produced changes in a way the key would not see
-PIPELINE_VERSION = "2"  # 2: the dask engine; outputs are checked by SHA-256
+PIPELINE_VERSION = "3"  # 2: the dask engine; outputs are checked by SHA-256; 3: videos start on the first beat
 
 #: -q flag → (resolution folder, width, height, fps)
 QUALITIES = {
@@ -59,6 +60,10 @@ QUALITIES = {
 RES_DIRS = [q[0] for q in QUALITIES.values()]
 FORMATS = ("gif", "mp4", "webm", "png")
 LAYOUTS = ("flat", "notebook")
+THEMES = ("dark", "light")  # cnnviz.theme.THEMES (no Manim import here either)
+#: what a job makes: one file per scene (video), or a deck's clips and posters (slides)
+KINDS = ("video", "slides")
+SLIDES_DIR = "slides"
 NOTEBOOK_RES = "720p30"
 
 #: files of the package that cannot change a rendered output (kept out of the key)
@@ -258,11 +263,17 @@ def scene_key(spec: registry.SceneSpec, ctx: KeyContext, options: dict, sources:
 
 def is_unchanged(task: Task, entry: dict | None) -> bool:
     """The one rule: the manifest's entry for this output has today's key, and the file is there
-    with the size and content (SHA-256) recorded when it was written."""
+    with the size and content (SHA-256) recorded when it was written (a deck: every file of it)."""
     if not entry or entry.get("key") != task.key or not entry.get("sha256"):
         return False
     try:
-        return task.output.stat().st_size == entry.get("bytes") and sha256_file(task.output) == entry["sha256"]
+        if not (task.output.stat().st_size == entry.get("bytes") and sha256_file(task.output) == entry["sha256"]):
+            return False
+        for rel, (size, digest) in (entry.get("files") or {}).items():
+            path = task.output.parent / rel
+            if path.stat().st_size != size or sha256_file(path) != digest:
+                return False
+        return True
     except OSError:
         return False
 
@@ -276,10 +287,16 @@ class Options:
     fmt: str = "gif"
     layout: str = "flat"
     transparent: bool = False
+    theme: str = "dark"
+    kind: str = "video"
 
     def as_dict(self) -> dict:
         """The options as keyed and recorded in the manifest."""
-        return {"quality": self.quality, "format": self.fmt, "layout": self.layout, "transparent": self.transparent}
+        d = {"quality": self.quality, "format": self.fmt, "layout": self.layout, "transparent": self.transparent,
+             "theme": self.theme}
+        if self.kind != "video":
+            d["kind"] = self.kind
+        return d
 
 
 @dataclasses.dataclass
@@ -339,8 +356,18 @@ class Task:
         return f"{self.spec.name}@{self.suffix}" if self.suffix else self.spec.name
 
 
-def flat_rel(name: str, quality: str, fmt: str) -> str:
-    return f"{QUALITIES[quality][0]}/{name}.{fmt}"
+def res_dir(quality: str, theme: str = "dark") -> str:
+    """The folder of one quality and theme: ``720p30`` (dark, the notebook's), ``720p30-light``."""
+    return QUALITIES[quality][0] + ("" if theme == "dark" else f"-{theme}")
+
+
+def flat_rel(name: str, quality: str, fmt: str, theme: str = "dark") -> str:
+    return f"{res_dir(quality, theme)}/{name}.{fmt}"
+
+
+def deck_rel(name: str, quality: str, theme: str = "dark") -> str:
+    """A scene's slide deck folder relative to DIR: ``slides/720p30/<Name>`` (``slides/720p30-light/<Name>``)."""
+    return f"{SLIDES_DIR}/{res_dir(quality, theme)}/{name}"
 
 
 #: the note of a custom render in the notebook layout
@@ -349,9 +376,14 @@ CUSTOM_NOTE = "flat path: a custom example never replaces the notebook's file"
 
 def output_path(spec: registry.SceneSpec, options: Options, suffix: str = "") -> tuple[str, str]:
     """(path relative to DIR, note) for one scene; ``suffix``: a custom render's (flat, ``Name@suffix``)."""
+    name = f"{spec.name}@{suffix}" if suffix else spec.name
+    if options.kind == "slides":  # the deck's index of beats; its clips and posters lie beside it
+        return f"{deck_rel(name, options.quality, options.theme)}/beats.json", ""
     if suffix:
-        return flat_rel(f"{spec.name}@{suffix}", options.quality, options.fmt), (
+        return flat_rel(name, options.quality, options.fmt, options.theme), (
             CUSTOM_NOTE if options.layout == "notebook" else "")
+    if options.theme != "dark":
+        return flat_rel(spec.name, options.quality, options.fmt, options.theme), ""
     if options.layout == "notebook":
         if options.fmt != "gif":
             return (flat_rel(spec.name, options.quality, options.fmt),

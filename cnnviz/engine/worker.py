@@ -88,6 +88,10 @@ class RenderJob:
     fmt: str = "gif"  # gif | mp4 | webm | png (png = the last frame)
     transparent: bool = False
     verbose: bool = False  # let Manim print to the worker's terminal instead of capturing it
+    #: the colour theme (``cnnviz.theme``): dark (the notebook's) | light
+    theme: str = "dark"
+    #: video = one file (``fmt``); slides = one clip (MP4) and one poster (PNG) per beat, cut from one render
+    kind: str = "video"
     #: directories to put on ``sys.path`` first (the client's project root; harmless where absent)
     sys_path: tuple[str, ...] = ()
     #: SHA-256 of each file the client planned with: by module name (``cnnviz.core``), or by path
@@ -121,6 +125,8 @@ class RenderResult:
     host: str = ""
     pid: int = 0
     stats: dict = dataclasses.field(default_factory=dict)  # frames_in, frames_written, palette_colors, …
+    #: a slides job's other files, by path relative to the folder of ``data`` (the deck's beats.json)
+    files: dict[str, bytes] = dataclasses.field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------------------------
@@ -247,7 +253,9 @@ def theme_colours() -> list[tuple[int, int, int]]:
     from cnnviz import theme
 
     found = []
-    for value in vars(theme).values():
+    for name, value in vars(theme).items():
+        if name.startswith("_") or not name.isupper() or name == "PALETTES":  # the current theme's colours only
+            continue
         items = value.values() if isinstance(value, dict) else value if isinstance(value, (tuple, list)) else (value,)
         for c in items:
             if isinstance(c, str) and re.fullmatch(r"#[0-9A-Fa-f]{6}", c):
@@ -329,7 +337,7 @@ def manim_config(job: RenderJob, work: Path) -> dict:
             "max_inflight_encoders": 2,
         }
     )
-    if job.fmt == "gif":
+    if job.fmt == "gif" or job.kind == "slides":
         cfg["format"] = "mov"
         cfg["video_codec"] = "qtrle"
         cfg["pixel_format"] = "argb" if job.transparent else "rgb24"
@@ -405,6 +413,10 @@ def _render_into(job: RenderJob, work: Path, result: RenderResult, cancel: threa
     t0 = time.perf_counter()
     from manim import tempconfig
 
+    from cnnviz import theme
+
+    if theme.switch(job.theme, also=[job.module]):  # scene modules bind theme colours when imported
+        result.stats["theme_switch"] = job.theme
     scene_cls = _import_scene(job)
     result.import_seconds = round(time.perf_counter() - t0, 3)
     mismatch = check_same_code(job)
@@ -422,7 +434,13 @@ def _render_into(job: RenderJob, work: Path, result: RenderResult, cancel: threa
         raise RuntimeError(f"Manim produced no {job.fmt} output for {job.scene} (a scene without animations?)")
     produced = Path(produced)
     result.stats["intermediate_bytes"] = produced.stat().st_size
-    if job.fmt == "gif":
+    if job.kind == "slides":
+        from cnnviz.engine.slidecut import cut_beats
+
+        final = work / "beats.json"
+        result.files = cut_beats(produced, scene, job, final)
+        result.stats["beats"] = len(result.files) // 2
+    elif job.fmt == "gif":
         final = work / f"{job.scene}.gif"
         result.stats.update(video_to_gif(produced, final, transparent=job.transparent))
     else:
