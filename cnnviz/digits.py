@@ -144,6 +144,14 @@ def _points(stroke: tuple, jitter) -> list[tuple[float, float]]:
     return list(zip((cx + rx * np.cos(angles)).tolist(), (cy + ry * np.sin(angles)).tolist()))
 
 
+def pen_strokes(digit: int) -> list[list[tuple[float, float]]]:
+    """The pen strokes of ``digit``'s first template, unjittered: each a list of (x, y) points in a
+    0..1 box (x right, y down). :func:`cnnviz.images.digit` draws the course's digits from these."""
+    if isinstance(digit, bool) or digit not in _TEMPLATES:
+        raise ValueError(f"no strokes for digit {digit!r}: choose one of 0–9")
+    return [_points(stroke, lambda s: 0.0) for stroke in _TEMPLATES[digit][0]]
+
+
 def _stroke_glyph(digit: int, rng: np.random.Generator) -> np.ndarray:
     """One jittered pen drawing of ``digit``, normalised."""
     templates = _TEMPLATES[digit]

@@ -279,6 +279,27 @@ def image_grid(pixels, height: float, **kw) -> ValueGrid:
 
 
 # ---------------------------------------------------------------- pictures
+def readable_cell(values, font_size: float = theme.MIN_FONT) -> float:
+    """The smallest cell (scene units) in which the widest of ``values`` reads at ``font_size``:
+    a number takes at most ``theme.CELL_FILL`` of its cell's width (the layout check's ``cell-fit``)."""
+    digits = max(len(str(int(v))) for v in np.ravel(values))
+    return label("8" * digits, size=font_size, mono=True).width / theme.CELL_FILL
+
+
+def preview_step(shape, longest: int = 300) -> int:
+    """The stride that shows a whole photo with at most ``longest`` pixels on its long side: a photo
+    drawn a few units wide needs no more, and a smaller raster is cheaper to draw on every frame."""
+    return max(1, -(-max(shape[:2]) // longest))
+
+
+def photo_box(img: "PixelImage", box: tuple, step: int = 1, **kw) -> Rectangle:
+    """The frame of a crop ``box = (left, top, right, bottom)`` (photo pixels) on a preview drawn
+    with every ``step``-th pixel."""
+    left, top, right, bottom = box
+    kw.setdefault("stroke_width", 3)
+    return img.box(top / step, left / step, (bottom - top) / step, (right - left) / step, **kw)
+
+
 class PixelImage(Group):
     """A picture drawn pixel-exact: an H×W (grey) or H×W×3 (RGB) uint8 array, ``height`` units tall.
 
@@ -1324,6 +1345,7 @@ class CnnvizScene(Scene):
 
 
 __all__ = [
+    "readable_cell", "preview_step", "photo_box",
     "fmt_num", "fmt_int", "label", "title", "fit_width", "shade_gray", "shade_signed", "shade_heat", "contrast_text",
     "ValueGrid", "image_grid", "PixelImage", "zoom_callout", "SlidingWindow", "TensorStack", "NeuronLayer", "edge", "connect",
     "ShapeArrow", "caption", "CnnvizScene",

@@ -62,6 +62,16 @@ class Formula(SVGMobject):
     def __init__(self, latex: str, font_size: float = theme.FORMULA_SIZE, color: str | None = None, **kwargs):
         self.latex = latex
         color = color or theme.TEXT  # the current theme's (read now, not at import)
+        try:
+            self._build(latex, color, **kwargs)
+        except FileNotFoundError:  # the cache file vanished (a temp cleaner, another process's purge): write it again
+            formula_file(latex, color).unlink(missing_ok=True)
+            self._build(latex, color, **kwargs)
+        self.scale(font_size / _ZM_SIZE * _UNITS_PER_PX)
+        self._font_size, self._initial_height = font_size, self.height
+        lean(self)
+
+    def _build(self, latex: str, color: str, **kwargs):
         super().__init__(
             str(formula_file(latex, color)),
             height=None,
@@ -76,9 +86,6 @@ class Formula(SVGMobject):
             },
             **kwargs,
         )
-        self.scale(font_size / _ZM_SIZE * _UNITS_PER_PX)
-        self._font_size, self._initial_height = font_size, self.height
-        lean(self)
 
     @property
     def font_size(self) -> float:

@@ -166,25 +166,9 @@ def block_mean(arr: np.ndarray, factor: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- the digit
-#: Strokes of each digit this module can draw, in a 0..1 box (x right, y down):
-#: ("line", x0, y0, x1, y1) or ("arc", cx, cy, r, start_deg, end_deg) — Pillow's
-#: arc angles, clockwise from 3 o'clock.
-_STROKES: dict[int, tuple[tuple, ...]] = {
-    3: (
-        ("arc", 0.47, 0.27, 0.25, 200, 430),
-        ("arc", 0.47, 0.71, 0.28, 270, 520),
-    ),
-    5: (
-        ("line", 0.30, 0.06, 0.80, 0.04),
-        ("line", 0.30, 0.06, 0.25, 0.45),
-        ("arc", 0.48, 0.66, 0.29, 220, 500),
-    ),
-    7: (
-        ("line", 0.15, 0.08, 0.85, 0.06),
-        ("line", 0.85, 0.06, 0.42, 0.96),
-    ),
-}
-DIGITS = tuple(sorted(_STROKES))
+#: The digits :func:`digit` draws: 0–9, from the pen strokes the training digits are drawn from
+#: (:func:`cnnviz.digits.pen_strokes`), so the course's digit is one the trained networks know.
+DIGITS = tuple(range(10))
 
 
 def digit(value: int = 5, size: int = 28, box: int = 20, stroke: float = 0.13, slant: float = 0.12) -> np.ndarray:
@@ -196,8 +180,10 @@ def digit(value: int = 5, size: int = 28, box: int = 20, stroke: float = 0.13, s
     ``stroke`` is the pen width as a fraction of the box; ``slant`` shears the
     top to the right, as handwriting does. Deterministic: same arguments, same pixels.
     """
-    if value not in _STROKES:
-        raise ValueError(f"no strokes for digit {value!r}: choose one of {DIGITS}")
+    from cnnviz.digits import pen_strokes
+
+    if isinstance(value, bool) or value not in DIGITS:
+        raise ValueError(f"no strokes for digit {value!r}: choose one of 0–9")
     if not (isinstance(size, int) and isinstance(box, int) and 4 <= box <= size):
         raise ValueError(f"need integers 4 <= box <= size, got box={box!r}, size={size!r}")
     hi = 16
@@ -211,19 +197,11 @@ def digit(value: int = 5, size: int = 28, box: int = 20, stroke: float = 0.13, s
         x = x + slant * (0.5 - y)  # shear: the top leans right
         return pad + x * (S - 2 * pad), pad + y * (S - 2 * pad)
 
-    for s in _STROKES[value]:
-        if s[0] == "line":
-            draw.line([pt(s[1], s[2]), pt(s[3], s[4])], fill=255, width=width)
-            for x, y in (s[1:3], s[3:5]):  # round caps
-                cx, cy = pt(x, y)
-                draw.ellipse([cx - width / 2, cy - width / 2, cx + width / 2, cy + width / 2], fill=255)
-        else:
-            _, cx, cy, r, a0, a1 = s
-            pts = [pt(cx + r * np.cos(np.radians(a)), cy + r * np.sin(np.radians(a)))
-                   for a in np.linspace(a0, a1, 64)]
-            draw.line(pts, fill=255, width=width, joint="curve")
-            for x, y in (pts[0], pts[-1]):
-                draw.ellipse([x - width / 2, y - width / 2, x + width / 2, y + width / 2], fill=255)
+    for points in pen_strokes(value):
+        pts = [pt(x, y) for x, y in points]
+        draw.line(pts, fill=255, width=width, joint="curve")
+        for x, y in (pts[0], pts[-1]):  # round pen ends
+            draw.ellipse([x - width / 2, y - width / 2, x + width / 2, y + width / 2], fill=255)
     small = np.asarray(canvas.reduce(hi), dtype=np.float64)
     # crop the ink's bounding box, fit it in box×box keeping the aspect ratio
     ys, xs = np.nonzero(small > 0)

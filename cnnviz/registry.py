@@ -36,11 +36,6 @@ CHAPTERS = {
     3: "Building the CNN",
 }
 
-#: The module of a chapter's scenes when the catalog entry names none (chapters 2 and 3 have one
-#: module per notebook section: every entry of theirs names its module).
-CHAPTER_MODULES = {
-    1: "scenes.ch1_intuition",
-}
 
 
 @dataclass(frozen=True)
@@ -59,7 +54,7 @@ class SceneSpec:
 
     @property
     def module_name(self) -> str:
-        return self.module or CHAPTER_MODULES[self.chapter]
+        return self.module
 
     def load(self):
         """Import the scene module and return the Scene class (imports Manim)."""
@@ -114,7 +109,11 @@ def _s(name: str, chapter: int, section: str, path: str | None = "default", modu
 
 
 #: One module per notebook section where a chapter is long.
-_OPERATOR = "scenes.ch2_operator"  # 2.I    the convolution operator
+_IMAGES = "scenes.ch1_images"  # 1.I    images as matrices and tensors
+_MLP = "scenes.ch1_mlp"  # 1.II   the naive approach: an MLP, and its limits
+_STRATEGIES = "scenes.ch1_strategies"  # 1.III  two strategies: pixel by pixel, feature detection
+_ARCHITECTURE = "scenes.ch2_architecture"  # 2.I    the convolution operator, as block diagrams
+_NUMERIC = "scenes.ch2_numeric"  # 2.I    the convolution operator, with numbers
 _HYPER = "scenes.ch2_hyperparams"  # 2.II–IV dimensions, padding, stride, kernel size, the size formula
 _FEATURES = "scenes.ch2_features"  # 2.V    feature detection on photos
 _LAYERS = "scenes.ch3_layers"  # 3.II   the convolution as a layer
@@ -124,23 +123,23 @@ _TRAINING = "scenes.ch3_training"  # 3.III.3–4 how the CNN is trained
 
 CATALOG: tuple[SceneSpec, ...] = (
     # Chapter 1 — the intuition behind CNNs
-    _s("RealGrayscaleToMatrixV2", 1, "I.A Grayscale images"),
-    _s("RGBAbstractTensor", 1, "I.B Color images (RGB)"),
-    _s("TensorExplanationFastSimple", 1, "I.C What is a tensor?"),
-    _s("MLP_Style_NoText_Fixed", 1, "II. The naive approach: MLP"),
-    _s("FlatteningSimple", 1, "II.1 Loss of spatial information"),
-    _s("DigitShiftBig", 1, "II.3 No translation invariance"),
-    _s("STRATEGIE1", 1, "III. Feature detection (strategy 1)", "assets/STRATEGIE1.gif"),
-    _s("STRATEGIE2", 1, "III. Feature detection (strategy 2)", "assets/STRATEGIE2.gif"),
-    _s("MLPParameterCount", 1, "II.2 Giant number of parameters", None),
+    _s("RealGrayscaleToMatrixV2", 1, "I.A Grayscale images", "default", _IMAGES),
+    _s("RGBAbstractTensor", 1, "I.B Color images (RGB)", "default", _IMAGES),
+    _s("TensorExplanationFastSimple", 1, "I.C What is a tensor?", "default", _IMAGES),
+    _s("MLP_Style_NoText_Fixed", 1, "II. The naive approach: MLP", "default", _MLP),
+    _s("FlatteningSimple", 1, "II.1 Loss of spatial information", "default", _MLP),
+    _s("DigitShiftBig", 1, "II.3 No translation invariance", "default", _MLP),
+    _s("STRATEGIE1", 1, "III. Feature detection (strategy 1)", "assets/STRATEGIE1.gif", _STRATEGIES),
+    _s("STRATEGIE2", 1, "III. Feature detection (strategy 2)", "assets/STRATEGIE2.gif", _STRATEGIES),
+    _s("MLPParameterCount", 1, "II.2 Giant number of parameters", None, _MLP),
     # Chapter 2 — the convolution operator
-    _s("Architecture_1_Grey_1Filter", 2, "I.1 One channel, one filter", "default", _OPERATOR),
-    _s("ConvExampleExplainedClean", 2, "I.1 One channel, one filter", "default", _OPERATOR),
-    _s("Architecture_2_Grey_2Filters", 2, "I.2 One channel, two filters", "default", _OPERATOR),
-    _s("Conv2FiltersExample", 2, "I.2 One channel, two filters", "default", _OPERATOR),
-    _s("Architecture_3_RGB_1Filter", 2, "I.3 Three channels, one filter", "default", _OPERATOR),
-    _s("RGBConvStepByStepCentered", 2, "I.3 Three channels, one filter", "default", _OPERATOR),
-    _s("FullCNNSequence", 2, "I.4 Three channels, five filters", "default", _OPERATOR),
+    _s("Architecture_1_Grey_1Filter", 2, "I.1 One channel, one filter", "default", _ARCHITECTURE),
+    _s("ConvExampleExplainedClean", 2, "I.1 One channel, one filter", "default", _NUMERIC),
+    _s("Architecture_2_Grey_2Filters", 2, "I.2 One channel, two filters", "default", _ARCHITECTURE),
+    _s("Conv2FiltersExample", 2, "I.2 One channel, two filters", "default", _NUMERIC),
+    _s("Architecture_3_RGB_1Filter", 2, "I.3 Three channels, one filter", "default", _ARCHITECTURE),
+    _s("RGBConvStepByStepCentered", 2, "I.3 Three channels, one filter", "default", _NUMERIC),
+    _s("FullCNNSequence", 2, "I.4 Three channels, five filters", "default", _ARCHITECTURE),
     _s("ConvDimensionsSimpleCentered", 2, "II. Dimensions of a convolution output", "default", _HYPER),
     _s("PaddingOneByOneEng", 2, "III.1 Padding", "default", _HYPER),
     _s("Stride4x4Comparison", 2, "III.2 Stride", "default", _HYPER),

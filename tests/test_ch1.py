@@ -28,7 +28,7 @@ def assert_pixels_of_file(pixels, name, mode, box, factor):
 
 # ============================================================ RealGrayscaleToMatrixV2
 def test_grayscale_matrix_values_are_the_photos_pixels():
-    from scenes.ch1_intuition import grayscale_matrix_data
+    from scenes.ch1_images import grayscale_matrix_data
 
     d = grayscale_matrix_data()
     assert d.pixels.shape == (12, 12) and d.shape == (12, 12, 1)
@@ -44,7 +44,7 @@ def test_grayscale_matrix_values_are_the_photos_pixels():
 
 
 def test_grayscale_zoom_patch_has_the_widest_spread():
-    from scenes.ch1_intuition import grayscale_matrix_data
+    from scenes.ch1_images import grayscale_matrix_data
 
     d = grayscale_matrix_data(box=(0, 0, 512, 512), factor=32)
     r, c, k = d.zoom
@@ -101,7 +101,7 @@ def test_fade_in_adds_and_fade_out_removes():
 
 # ============================================================ TensorExplanationFastSimple
 def test_tensor_data_is_the_notebooks_example():
-    from scenes.ch1_intuition import tensor_data
+    from scenes.ch1_images import tensor_data
 
     d = tensor_data()
     assert d.scalar.shape == () and d.scalar == 5
@@ -115,7 +115,7 @@ def test_tensor_data_is_the_notebooks_example():
 
 # ============================================================ RGBAbstractTensor
 def test_rgb_tensor_values_are_the_photos_pixels():
-    from scenes.ch1_intuition import rgb_tensor_data
+    from scenes.ch1_images import rgb_tensor_data
 
     d = rgb_tensor_data()
     assert d.shape == (4, 4, 3) and d.box == (228, 208, 292, 272) and d.factor == 16
@@ -158,7 +158,7 @@ def test_color_cells_fill_each_cell_with_its_pixel():
 
 # ============================================================ FlatteningSimple
 def test_flattening_lands_each_pixel_at_row_times_width_plus_col():
-    from scenes.ch1_intuition import flattening_data
+    from scenes.ch1_mlp import flattening_data
 
     d = flattening_data()
     assert d.pixels.shape == (4, 4)
@@ -184,7 +184,7 @@ def test_flattening_lands_each_pixel_at_row_times_width_plus_col():
 
 def test_flattening_data_other_example():
     """A 5×4 grid (20 positions); its layout: tests/test_scenes.py::test_layout_other_example."""
-    from scenes.ch1_intuition import flattening_data
+    from scenes.ch1_mlp import flattening_data
 
     d = flattening_data(box=(280, 396, 296, 416), factor=4, big_shape=(32, 32))
     assert d.pixels.shape == (5, 4) and d.big_distance == 32
@@ -192,7 +192,7 @@ def test_flattening_data_other_example():
 
 # ============================================================ MLPParameterCount
 def test_mlp_param_data_matches_the_notebooks_sum():
-    from scenes.ch1_intuition import mlp_param_data
+    from scenes.ch1_mlp import mlp_param_data
 
     d = mlp_param_data()
     # the notebook's detailed calculation, written out
@@ -210,7 +210,7 @@ def test_mlp_param_data_matches_the_notebooks_sum():
 
 
 def test_mlp_param_data_other_example():
-    from scenes.ch1_intuition import mlp_param_data
+    from scenes.ch1_mlp import mlp_param_data
 
     d = mlp_param_data(sizes=(3072, 512, 256, 128, 10), image_shape=(224, 224, 3))
     assert d.total == 3072 * 512 + 512 + 512 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10
@@ -297,7 +297,7 @@ def test_lit_positions_and_overlap_against_loops():
 # ============================================================ MLP_Style_NoText_Fixed
 def test_mlp_flow_data():
     from cnnviz import core
-    from scenes.ch1_intuition import mlp_flow_data
+    from scenes.ch1_mlp import mlp_flow_data
 
     d = mlp_flow_data()
     np.testing.assert_array_equal(d.digit, images.digit(5))
@@ -339,7 +339,7 @@ def test_pixel_cells_flatten_to_their_positions():
 
 # ============================================================ DigitShiftBig
 def test_digit_shift_overlaps_against_sets():
-    from scenes.ch1_intuition import digit_shift_data
+    from scenes.ch1_mlp import digit_shift_data
 
     d = digit_shift_data()
     assert d.shifts == (-3, 3) and d.threshold == 128
@@ -356,12 +356,12 @@ def test_digit_shift_overlaps_against_sets():
     for k, (count, frac) in enumerate(d.overlaps, start=1):
         assert count == len(lit[0] & lit[k]) and frac == pytest.approx(count / len(lit[0]))
         assert 0 < frac < 0.8  # a small shift changes most lit inputs
-    assert len(lit[0]) == 105 and d.overlaps == ((46, pytest.approx(46 / 105)), (46, pytest.approx(46 / 105)))
+    assert len(lit[0]) == 124 and d.overlaps == ((58, pytest.approx(58 / 124)), (58, pytest.approx(58 / 124)))
 
 
 # ============================================================ STRATEGIE1
 def test_scan_counts_every_pixel_in_reading_order():
-    from scenes.ch1_intuition import scan_data
+    from scenes.ch1_strategies import scan_data
 
     d = scan_data()
     assert d.pixels.shape == (30, 45, 3) and d.total == 30 * 45 == 1350
@@ -384,7 +384,7 @@ def test_feature_detectors_against_scipy():
     from scipy.signal import correlate2d
 
     from cnnviz import core
-    from scenes.ch1_intuition import CAT_BACKGROUND, CAT_REGIONS, LINE_KERNEL, feature_data
+    from scenes.ch1_strategies import CAT_BACKGROUND, CAT_REGIONS, LINE_KERNEL, feature_data
 
     d = feature_data()
     sobel_v = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]])

@@ -45,7 +45,7 @@ OTHER_X = np.array([  # a 6×6 example, not the notebook's
 
 
 def test_conv_example_data_is_the_readme_picture():
-    from scenes.ch2_operator import conv_example_data
+    from scenes.ch2_numeric import conv_example_data
 
     d = conv_example_data()
     np.testing.assert_array_equal(d.x, [[3, 0, 1, 2, 7], [1, 5, 8, 9, 3], [2, 7, 2, 5, 1],
@@ -57,7 +57,7 @@ def test_conv_example_data_is_the_readme_picture():
 
 
 def test_conv_example_data_other_example():
-    from scenes.ch2_operator import conv_example_data
+    from scenes.ch2_numeric import conv_example_data
 
     w = np.array([[1, -1], [2, 0]])
     d = conv_example_data(x=OTHER_X, w=w, n_explained=1)
@@ -71,7 +71,7 @@ def test_conv_example_data_other_example():
 
 
 def test_two_filters_data():
-    from scenes.ch2_operator import conv_example_data, two_filters_data
+    from scenes.ch2_numeric import conv_example_data, two_filters_data
 
     d = two_filters_data()
     np.testing.assert_array_equal(d.x, conv_example_data().x)  # the same input as the first example
@@ -90,7 +90,7 @@ def test_two_filters_data():
 
 
 def test_two_filters_other_example():
-    from scenes.ch2_operator import two_filters_data
+    from scenes.ch2_numeric import two_filters_data
 
     kernels = ([[1, -1], [1, -1]], [[1, 1], [-1, -1]])
     x = OTHER_X[:4, :4]
@@ -103,7 +103,7 @@ def test_two_filters_other_example():
 
 
 def test_rgb_conv_data():
-    from scenes.ch2_operator import rgb_conv_data
+    from scenes.ch2_numeric import rgb_conv_data
 
     d = rgb_conv_data()
     assert d.x.shape == (5, 5, 3) and d.w.shape == (3, 3, 3) and d.out.shape == (3, 3)
@@ -125,7 +125,7 @@ def test_rgb_conv_data():
 
 
 def test_rgb_conv_other_example():
-    from scenes.ch2_operator import rgb_conv_data
+    from scenes.ch2_numeric import rgb_conv_data
 
     rng = np.random.default_rng(7)
     channels = [rng.integers(0, 6, (4, 4)) for _ in range(3)]
@@ -148,7 +148,7 @@ ARCHITECTURES = {  # scene → (C, M), the notebook's four cases
 
 @pytest.mark.parametrize("name", ARCHITECTURES)
 def test_architecture_data(name):
-    import scenes.ch2_operator as ch2
+    import scenes.ch2_architecture as ch2
 
     c, m = ARCHITECTURES[name]
     d = getattr(ch2, name).data()
@@ -171,7 +171,7 @@ def test_architecture_data(name):
 
 
 def test_architecture_is_one_data_function_with_keyword_parameters():
-    import scenes.ch2_operator as ch2
+    import scenes.ch2_architecture as ch2
 
     d = ch2.architecture_data(n=7, f=2, c=4, m=3)
     assert (d.in_shape, d.bank_shape, d.out_shape) == ((7, 7, 4), (2, 2, 4, 3), (6, 6, 3))

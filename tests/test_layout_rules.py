@@ -97,7 +97,7 @@ def test_every_number_of_a_value_grid_counts():
 def test_catalog_scenes_get_their_minimum_from_the_registry():
     """A scene the notebook shows at half width is held to 30, another to theme.MIN_FONT; a subclass
     (another example) keeps its scene's minimum."""
-    from scenes.ch2_operator import Architecture_1_Grey_1Filter
+    from scenes.ch2_architecture import Architecture_1_Grey_1Filter
 
     assert registry.min_font(registry.get("Architecture_1_Grey_1Filter")) == 30
     other = type("Other", (Architecture_1_Grey_1Filter,), {})

@@ -369,7 +369,7 @@ def test_params_file_that_is_missing_or_not_text(tmp_path):
 def test_pilot_scenes_declare_their_parameters():
     from scenes.ch2_features import FeatureDetectionGray, FeatureDetectionRGB
     from scenes.ch2_hyperparams import OutputSizeFormula
-    from scenes.ch2_operator import ConvExampleExplainedClean
+    from scenes.ch2_numeric import ConvExampleExplainedClean
 
     assert list(params.scene_params(ConvExampleExplainedClean)) == ["x", "w", "n_explained"]
     assert list(params.scene_params(OutputSizeFormula)) == ["example", "floor_case"]
@@ -409,7 +409,7 @@ def test_feature_detection_takes_a_photo_file(photos):
 
 
 def test_conv_example_refuses_what_it_would_mislabel():
-    from scenes.ch2_operator import conv_example_data
+    from scenes.ch2_numeric import conv_example_data
 
     with pytest.raises(ValueError, match="this scene draws a square input: got 5×4"):
         conv_example_data(x=np.ones((5, 4), int))
@@ -422,7 +422,7 @@ def test_conv_example_refuses_what_it_would_mislabel():
 
 def test_check_reports_the_cores_refusal_in_its_words():
     from cnnviz import api
-    from scenes.ch2_operator import ConvExampleExplainedClean
+    from scenes.ch2_numeric import ConvExampleExplainedClean
 
     values = params.coerce(ConvExampleExplainedClean, {"x": [[1, 2], [3, 4]]})
     assert api.check(ConvExampleExplainedClean, values) == [

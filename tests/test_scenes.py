@@ -176,7 +176,7 @@ def test_scenes_end_steps_on_beats_not_bare_waits():
     import re
     from pathlib import Path
 
-    for module in sorted(set(registry.CHAPTER_MODULES.values()) | {s.module_name for s in registry.CATALOG}):
+    for module in sorted({s.module_name for s in registry.CATALOG}):
         path = Path(__file__).resolve().parents[1] / (module.replace(".", "/") + ".py")
         if path.exists():
             hits = [n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
@@ -213,7 +213,7 @@ def test_no_latex_fixture_catches_mathtex(no_latex):
 
 # ----------------------------------------------------------------- scene data
 def test_conv_example_data():
-    from scenes.ch2_operator import conv_example_data
+    from scenes.ch2_numeric import conv_example_data
 
     d = conv_example_data()
     assert d.x.shape == (5, 5) and d.w.shape == (3, 3) and d.out.shape == (3, 3)
@@ -263,7 +263,7 @@ def test_every_scene_class_is_in_the_catalog():
     from cnnviz.drawings import CnnvizScene
 
     catalog = {s.name for s in registry.CATALOG}
-    for module in sorted(set(registry.CHAPTER_MODULES.values()) | {s.module_name for s in registry.CATALOG}):
+    for module in sorted({s.module_name for s in registry.CATALOG}):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError:

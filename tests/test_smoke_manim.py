@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_plain_manim_renders_last_frame(tmp_path):
     env = {**os.environ, "PATH": os.path.dirname(sys.executable) + os.pathsep + "/usr/bin:/bin"}
     cmd = [sys.executable, "-m", "manim", "render", "-ql", "-s", "--disable_caching", "--progress_bar", "none",
-           "--media_dir", str(tmp_path), "scenes/ch2_operator.py", "ConvExampleExplainedClean"]
+           "--media_dir", str(tmp_path), "scenes/ch2_numeric.py", "ConvExampleExplainedClean"]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     pngs = list(tmp_path.rglob("ConvExampleExplainedClean*.png"))
