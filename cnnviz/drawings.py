@@ -216,10 +216,12 @@ class ValueGrid(VGroup):
         self.move_to(np.zeros(3))
 
     def _widest(self, arr) -> tuple[float, str]:
-        """The widest of the grid's numbers at its font size, and which (measured: the longest few texts;
-        in a monospaced font every character advances the same)."""
-        texts = sorted({fmt_num(v, self.decimals) for v in arr.ravel()}, key=len, reverse=True)
-        longest = [t for t in texts if len(t) == len(texts[0])][:3]
+        """The widest of the grid's numbers at its font size, and which (measured: every text of the greatest
+        length, up to 40 of them in a fixed order, so the answer never depends on set order or hash seed;
+        a text's ink width varies a little with its glyphs even in a monospaced font)."""
+        texts = {fmt_num(v, self.decimals) for v in arr.ravel()}
+        most = max(map(len, texts))
+        longest = sorted(t for t in texts if len(t) == most)[:40]
         widths = [(_text_width(t, self.font_size), t) for t in longest]
         return max(widths)
 
