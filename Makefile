@@ -59,8 +59,10 @@ render: venv
 	$(PY) render.py render --all --layout notebook --out media/notebook -q $(QUALITY) $(if $(JOBS),-j $(JOBS)) $(ARGS)
 	$(PY) render.py gallery --out media/notebook
 
+# as many pytest processes as cores, at most 4 (each imports Manim: ~0.5 GB); the same hash seed every run
+TEST_JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n)
 test: venv test-sysdeps
-	$(PY) -m pytest -q $(ARGS)
+	PYTHONHASHSEED=0 $(PY) -m pytest -q -n $(TEST_JOBS) --durations=30 $(ARGS)
 
 # CI runs a fixed set of Hypothesis examples (derandomized, tests/conftest.py); this searches anew every run.
 FUZZ ?= 50

@@ -2,7 +2,7 @@
 
     python render.py list [--json] [--planned]
     python render.py params NAME [--json]
-    python render.py render NAME... | --all | --chapter N  [-q l|m|h|k] [--format gif|mp4|webm|png]
+    python render.py render NAME... | --all | --chapter N  [-q l|m|h|k] [--format gif|webp|mp4|webm|png]
                             [-j N | --cluster tcp://HOST:8786] [--out DIR] [--layout flat|notebook]
                             [--force] [--transparent] [--memory-limit SIZE] [-v]
                             [--set NAME=VALUE]... [--photo PATH] [--name NAME] [--params FILE.toml]
@@ -277,8 +277,9 @@ Outputs (DIR = --out, default media/):
 --theme light writes DIR/<res>-light/<Name>.<ext> (flat layout only): the same
 colour roles on a white background, for slides.
 \b
---format png writes the last frame (a poster).  --transparent works with png,
-webm and gif (1-bit alpha in GIFs); mp4 has no alpha channel.
+--format png writes the last frame (a poster); webp an animated WebP in full colour
+(browsers and Jupyter play it; PowerPoint does not).  --transparent works with
+png, webm, webp and gif (1-bit alpha in GIFs); mp4 has no alpha channel.
 \b
 Where scenes render: -j N starts a local dask cluster of N single-threaded
 worker processes (each imports Manim once and renders many scenes);
@@ -345,7 +346,7 @@ def _check_memory_limit(ctx, param, value):
 @click.option("-q", "--quality", type=click.Choice(list(QUALITIES)), default="m", show_default=True,
               help="l=480p15, m=720p30, h=1080p60, k=2160p60.")
 @click.option("--format", "fmt", type=click.Choice(planning.FORMATS), default="gif", show_default=True,
-              help="png = the last frame.")
+              help="png = the last frame; webp = animated WebP, full colour.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Worker processes of the local cluster [default: CPU count].")
 @click.option("--cluster", "cluster", metavar="ADDRESS", default=None, callback=_check_cluster,
@@ -357,7 +358,7 @@ def _check_memory_limit(ctx, param, value):
               show_default=True, help="Output directory.")
 @click.option("--layout", type=click.Choice(planning.LAYOUTS), default="flat", show_default=True)
 @click.option("--force", is_flag=True, help="Render even when nothing changed.")
-@click.option("--transparent", is_flag=True, help="Transparent background (png, webm, gif with 1-bit alpha).")
+@click.option("--transparent", is_flag=True, help="Transparent background (png, webm, webp, gif with 1-bit alpha).")
 @click.option("--theme", type=click.Choice(planning.THEMES), default="dark", show_default=True,
               help="dark = the notebook's look; light = for white slides (written under <res>-light/).")
 @click.option("-v", "--verbose", is_flag=True, help="Show Manim's and dask's output and per-frame progress.")
@@ -374,7 +375,7 @@ def render_cmd(names, all_, chapter, quality, fmt, jobs, cluster, memory_limit, 
     if layout == "notebook" and theme != "dark":
         raise click.UsageError("the notebook's layout is dark: use --layout flat with --theme light.")
     if transparent and fmt == "mp4":
-        raise click.UsageError("--transparent needs an alpha channel: use --format png, webm or gif (mp4 has none).")
+        raise click.UsageError("--transparent needs an alpha channel: use --format png, webm, webp or gif (mp4 has none).")
     if cluster is not None and jobs:
         raise click.UsageError("-j sets the size of the local cluster; with --cluster, the cluster's workers decide.")
     if cluster is not None and memory_limit != "auto":

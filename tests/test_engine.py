@@ -38,6 +38,47 @@ def fixtures_on_path(monkeypatch):
     monkeypatch.syspath_prepend(str(FIXTURES))
 
 
+def test_webp_holds_the_lossless_frames_exactly(tmp_path):
+    """``video_to_webp``: every frame of the lossless intermediate, pixel for pixel, in order, looping."""
+    import av
+    import numpy as np
+    from PIL import Image
+
+    from cnnviz.engine.webpenc import video_to_webp
+
+    rng = np.random.default_rng(7)
+    frames = [rng.integers(0, 256, (48, 64, 3), dtype=np.uint8) for _ in range(5)]
+    frames.insert(2, frames[1].copy())  # an unchanged frame lengthens the one before
+    src = tmp_path / "in.mov"
+    with av.open(str(src), "w") as out:
+        stream = out.add_stream("qtrle", rate=15)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "rgb24"
+        for arr in frames:
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(arr, format="rgb24")))
+        out.mux(stream.encode())
+    stats = video_to_webp(src, tmp_path / "out.webp")
+    im = Image.open(tmp_path / "out.webp")
+    assert im.format == "WEBP" and im.is_animated and im.info.get("loop") == 0
+    assert stats["frames_in"] == len(frames)
+    shown = []  # each source frame, as long as it is shown (in 1/15 s)
+    for i in range(im.n_frames):
+        im.seek(i)
+        shown += [np.asarray(im.convert("RGB"))] * round(im.info["duration"] * 15 / 1000)
+    assert len(shown) == len(frames)
+    for i, (have, want) in enumerate(zip(shown, frames)):
+        assert np.array_equal(have, want), i
+
+
+def test_render_scene_writes_webp(fixtures_on_path, tmp_path):
+    result = render_scene(RenderJob(scene="CliTiny", module="cli_scenes", quality="l", fmt="webp"))
+    assert result.status == "ok", result.traceback
+    (tmp_path / "tiny.webp").write_bytes(result.data)
+    from PIL import Image
+
+    im = Image.open(tmp_path / "tiny.webp")
+    assert im.format == "WEBP" and im.size == (854, 480) and im.n_frames == result.stats["frames_in"] >= 9
+
+
 def test_render_scene_returns_the_finished_file(fixtures_on_path, tmp_path):
     result = render_scene(RenderJob(scene="CliTiny", module="cli_scenes", quality="l", fmt="gif"))
     assert result.status == "ok", result.traceback

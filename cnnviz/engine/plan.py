@@ -58,7 +58,7 @@ QUALITIES = {
     "k": ("2160p60", 3840, 2160, 60),
 }
 RES_DIRS = [q[0] for q in QUALITIES.values()]
-FORMATS = ("gif", "mp4", "webm", "png")
+FORMATS = ("gif", "webp", "mp4", "webm", "png")
 LAYOUTS = ("flat", "notebook")
 THEMES = ("dark", "light")  # cnnviz.theme.THEMES (no Manim import here either)
 #: what a job makes: one file per scene (video), or a deck's clips and posters (slides)

@@ -85,7 +85,7 @@ class RenderJob:
     scene: str
     module: str
     quality: str = "m"  # l | m | h | k
-    fmt: str = "gif"  # gif | mp4 | webm | png (png = the last frame)
+    fmt: str = "gif"  # gif | webp | mp4 | webm | png (png = the last frame)
     transparent: bool = False
     verbose: bool = False  # let Manim print to the worker's terminal instead of capturing it
     #: the colour theme (``cnnviz.theme``): dark (the notebook's) | light
@@ -337,7 +337,7 @@ def manim_config(job: RenderJob, work: Path) -> dict:
             "max_inflight_encoders": 2,
         }
     )
-    if job.fmt == "gif" or job.kind == "slides":
+    if job.fmt in ("gif", "webp") or job.kind == "slides":
         cfg["format"] = "mov"
         cfg["video_codec"] = "qtrle"
         cfg["pixel_format"] = "argb" if job.transparent else "rgb24"
@@ -443,6 +443,11 @@ def _render_into(job: RenderJob, work: Path, result: RenderResult, cancel: threa
     elif job.fmt == "gif":
         final = work / f"{job.scene}.gif"
         result.stats.update(video_to_gif(produced, final, transparent=job.transparent))
+    elif job.fmt == "webp":
+        from cnnviz.engine.webpenc import video_to_webp
+
+        final = work / f"{job.scene}.webp"
+        result.stats.update(video_to_webp(produced, final, transparent=job.transparent))
     else:
         final = produced
     result.encode_seconds = round(time.perf_counter() - t2, 3)
