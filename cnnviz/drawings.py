@@ -1247,6 +1247,12 @@ class CnnvizScene(Scene):
 
     data = None  # set to staticmethod(<data function>) by each scene
 
+    def __init__(self, *args, **kwargs):
+        from .camera import CnnvizCamera
+
+        kwargs.setdefault("camera_class", CnnvizCamera)  # same pixels as Manim's, images drawn for less
+        super().__init__(*args, **kwargs)
+
     def setup(self):
         self.camera.background_color = ManimColor(theme.BACKGROUND)
         #: scene time at the end of each beat's hold (seconds, on the scene's own clock)

@@ -1,0 +1,141 @@
+#!/usr/bin/env python
+"""Benchmark the cost of frames (issue 18): the cached image camera, and 4K MP4 memory.
+
+    .venv/bin/python benchmarks/bench_frames.py camera [--scenes A,B] [--reps 3] [-q m]
+    .venv/bin/python benchmarks/bench_frames.py mp4 [--scene TinyMaxPoolingFixed] [--reps 3] [-q k]
+
+camera  each scene rendered in a fresh process (GIF intermediate, no encoding: Manim's own
+        movie writing off), once with Manim's ``Camera`` and once with ``CnnvizCamera``,
+        alternately; the figure is the CPU seconds of ``scene.render()`` (less sensitive to a
+        shared machine than wall time), and the ratio is taken within each repetition.
+mp4     ``render NAME -q k --format mp4 -j 1 --force`` (this engine: the worker's peak RSS as the
+        engine reports it, and the wall time) against plain ``manim -qk`` on the same scene file
+        (the peak RSS of the manim process: ``RUSAGE_CHILDREN``), alternately.
+
+Medians are printed with the load average; results also go to ``benchmarks/results/frames-*.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+PY = sys.executable
+MANIM = str(Path(sys.executable).with_name("manim"))
+QUALITY = {"l": "low_quality", "m": "medium_quality", "h": "high_quality", "k": "fourk_quality"}
+
+_CHILD = r"""
+import sys, time, json
+from manim import Camera, tempconfig
+from cnnviz import registry
+from cnnviz.camera import CnnvizCamera
+name, which, quality = sys.argv[1:4]
+cls = next(s for s in registry.CATALOG if s.name == name).load()
+cam = {"manim": Camera, "cnnviz": CnnvizCamera}[which]
+with tempconfig({"quality": quality, "disable_caching": True, "write_to_movie": False,
+                 "media_dir": sys.argv[4], "progress_bar": "none", "verbosity": "WARNING"}):
+    scene = cls(camera_class=cam)
+    t = time.process_time()
+    scene.render()
+    print(json.dumps({"cpu": time.process_time() - t}))
+"""
+
+
+def load() -> float:
+    return os.getloadavg()[0]
+
+
+def camera(args) -> dict:
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.scenes.split(","):
+            rows = []
+            for rep in range(args.reps):
+                pair = {}
+                for which in ("manim", "cnnviz"):
+                    r = subprocess.run([PY, "-c", _CHILD, name, which, QUALITY[args.quality], tmp],
+                                       capture_output=True, text=True, cwd=ROOT, check=True)
+                    pair[which] = json.loads(r.stdout.strip().splitlines()[-1])["cpu"]
+                pair["ratio"] = pair["manim"] / pair["cnnviz"]
+                pair["load"] = load()
+                rows.append(pair)
+                print(f"{name} rep {rep + 1}: Manim's camera {pair['manim']:.1f} s CPU, cnnviz's {pair['cnnviz']:.1f} s "
+                      f"(×{pair['ratio']:.2f}), load {pair['load']:.1f}", flush=True)
+            out[name] = {"runs": rows, "median_ratio": statistics.median(r["ratio"] for r in rows),
+                         "median_manim": statistics.median(r["manim"] for r in rows),
+                         "median_cnnviz": statistics.median(r["cnnviz"] for r in rows)}
+            print(f"{name}: median ×{out[name]['median_ratio']:.2f} ({out[name]['median_manim']:.1f} → "
+                  f"{out[name]['median_cnnviz']:.1f} s CPU)", flush=True)
+    return out
+
+
+def _manim_run(spec, quality: str, media: str) -> tuple[float, float]:
+    path = ROOT / (spec.module.replace(".", "/") + ".py")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t = time.perf_counter()
+    subprocess.run([MANIM, f"-q{quality}", "--disable_caching", "--media_dir", media, str(path), spec.name],
+                   cwd=ROOT, check=True, capture_output=True)
+    wall = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest child so far (kB)
+    return wall, peak / 1024 if peak > before else float("nan")
+
+
+def _ours_run(name: str, quality: str, out: str) -> tuple[float, float]:
+    t = time.perf_counter()
+    subprocess.run([PY, "render.py", "render", name, "-q", quality, "--format", "mp4", "-j", "1", "--force",
+                    "--out", out], cwd=ROOT, check=True, capture_output=True)
+    wall = time.perf_counter() - t
+    manifest = json.loads((Path(out) / ".cnnviz-manifest.json").read_text())
+    entry = next(v for v in manifest["outputs"].values() if v.get("scene") == name)
+    return wall, float(entry.get("worker_peak_rss_mb") or entry.get("peak_rss_mb") or "nan")
+
+
+def mp4(args) -> dict:
+    sys.path.insert(0, str(ROOT))
+    from cnnviz import registry
+
+    spec = next(s for s in registry.CATALOG if s.name == args.scene)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for rep in range(args.reps):
+            # plain Manim first: RUSAGE_CHILDREN's peak only grows, so it is read before our run
+            m_wall, m_peak = _manim_run(spec, args.quality, os.path.join(tmp, "manim"))
+            o_wall, o_peak = _ours_run(spec.name, args.quality, os.path.join(tmp, "ours"))
+            row = {"manim_wall": m_wall, "manim_peak_mb": m_peak, "ours_wall": o_wall, "ours_peak_mb": o_peak,
+                   "wall_ratio": o_wall / m_wall, "load": load()}
+            rows.append(row)
+            print(f"rep {rep + 1}: manim -q{args.quality} {m_wall:.1f} s, peak {m_peak:.0f} MB | render -q {args.quality} "
+                  f"--format mp4 {o_wall:.1f} s, worker peak {o_peak:.0f} MB | time ×{row['wall_ratio']:.2f}, "
+                  f"load {row['load']:.1f}", flush=True)
+    med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
+    print("medians: " + ", ".join(f"{k} {v:.2f}" for k, v in med.items()))
+    return {"scene": spec.name, "runs": rows, "medians": med}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("what", choices=["camera", "mp4"])
+    ap.add_argument("--scenes", default="FeatureDetectionGray,STRATEGIE1,MiniBatchTraining")
+    ap.add_argument("--scene", default="TinyMaxPoolingFixed")
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("-q", "--quality", default=None)
+    args = ap.parse_args()
+    args.quality = args.quality or ("m" if args.what == "camera" else "k")
+    result = camera(args) if args.what == "camera" else mp4(args)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    (RESULTS / f"frames-{args.what}-{stamp}.json").write_text(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
