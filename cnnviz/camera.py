@@ -1,4 +1,4 @@
-"""A Manim camera that draws images (photos, digits) with the same pixels, for less.
+"""A Manim camera that draws images (photos, digits) and unchanged shapes with the same pixels, for less.
 
 Manim 0.22's ``Camera.display_image_mobject`` does, for every image on every frame: a perspective
 transform of the image with PIL, a new transparent image as large as the whole frame, a paste,
@@ -24,6 +24,8 @@ __all__ = ["CnnvizCamera"]
 
 #: transformed images kept (each at most the frame's size); a scene rarely shows more at once
 _KEEP = 32
+#: Cairo paths kept (a few hundred bytes each), and point sets remembered as seen once
+_KEEP_PATHS = 20_000
 
 
 class CnnvizCamera(Camera):
@@ -32,6 +34,35 @@ class CnnvizCamera(Camera):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._images: dict[tuple, tuple] = {}
+        self._paths: dict[bytes, object] = {}
+        self._seen: set[bytes] = set()
+
+    def set_cairo_context_path(self, ctx, vmobject):
+        """Manim's path, built once per distinct set of points: a shape that is drawn again unchanged
+        (a static grid above a moving one is redrawn on every frame) replays its Cairo path.
+
+        Cairo keeps paths in device space (24.8 fixed point); ``copy_path`` gives them back in user
+        space and ``append_path`` maps them through the same matrix, so the pixels are the same.
+        A set of points is kept the second time it is drawn: a moving shape never pays the copy."""
+        points = self.transform_points_pre_display(vmobject, vmobject.points)
+        if len(points) == 0:
+            return self
+        key = b"%d|" % vmobject.n_points_per_cubic_curve + np.ascontiguousarray(points).tobytes()
+        path = self._paths.get(key)
+        if path is not None:
+            ctx.new_path()
+            ctx.append_path(path)
+            return self
+        super().set_cairo_context_path(ctx, vmobject)
+        if key in self._seen:
+            if len(self._paths) >= _KEEP_PATHS:
+                self._paths.clear()
+            self._paths[key] = ctx.copy_path()
+        else:
+            if len(self._seen) >= _KEEP_PATHS:
+                self._seen.clear()
+            self._seen.add(key)
+        return self
 
     def _transformed(self, image_mobject, rgba: np.ndarray):
         """(sub-image RGBA array, left, top) exactly as Manim builds it, or None when nothing shows."""

@@ -24,6 +24,8 @@ def _frames(camera_cls, steps):
             cam.reset()
             cam.capture_mobjects(mobjects)
             out.append(cam.pixel_array.copy())
+        if camera_cls is CnnvizCamera and len(steps) > 2 and steps[0] is steps[2]:
+            assert cam._paths, "the third drawing of the same shapes should replay cached paths"
         return out
 
 
@@ -78,3 +80,22 @@ def test_scenes_use_the_camera(scene_name):
     cls = next(s for s in registry.CATALOG if s.name == scene_name).load()
     with tempconfig({"quality": "low_quality", "disable_caching": True, "dry_run": True}):
         assert isinstance(cls().camera, CnnvizCamera)
+
+
+def test_shapes_and_texts_are_drawn_with_manims_pixels():
+    """Paths replayed from the cache (the second and third time the same shapes are drawn) give
+    Manim's pixels: texts, a formula, a value grid, arrows, a moved and a scaled copy."""
+    from manim import Arrow, Text
+
+    from cnnviz.drawings import ValueGrid
+    from cnnviz.formula import Formula
+
+    grid = ValueGrid(np.arange(9).reshape(3, 3), cell_size=0.8).shift([-3, 0, 0])
+    text = Text("feature map 3×3", font_size=30).shift([2, 2, 0])
+    formula = Formula(r"\frac{N-F+2P}{S}+1").shift([2, -1, 0])
+    arrow = Arrow([-1, 0, 0], [1, 0.5, 0])
+    scene = [grid, text, formula, arrow]
+    steps = [scene, scene, scene, [grid.copy().shift([0.37, 0.11, 0]), text.copy().scale(1.3), formula, arrow]]
+    ours, manims = _frames(CnnvizCamera, steps), _frames(Camera, steps)
+    for k, (a, b) in enumerate(zip(ours, manims)):
+        assert np.array_equal(a, b), f"step {k}: {np.count_nonzero(np.any(a != b, axis=-1))} pixels differ"
