@@ -321,8 +321,10 @@ class ArchitectureChoreography:
         column = VGroup(heading, filters)
         if M > 1:
             heading.next_to(filters, UP, buff=0.15)
-        out = TensorStack(oh, ow, M, unit=u, colors=f_colors, offset=off_o, max_side=100, label_text="")
+        # the output: map k lands on the maps before it (map 1 at the back, the last one in front)
+        out = TensorStack(oh, ow, M, unit=u, colors=f_colors[::-1], offset=off_o, max_side=100, label_text="")
         out.remove(out.shape_label)
+        maps = [out.sheet(M - 1 - k) for k in range(M)]
 
         x = -avail / 2 + (avail - (w_in + w_f + w_out + g_op + g_arrow)) / 2
         in_pic.move_to([x + w_in / 2, y_c, 0])
@@ -335,11 +337,11 @@ class ArchitectureChoreography:
         out_label.next_to(out, DOWN, buff=lab_buff)
         star = label("⊛", size=40).move_to([(in_pic.get_right()[0] + column.get_left()[0]) / 2, y_c, 0])
         arrow = ShapeArrow([column.get_right()[0] + 0.15, y_c, 0], [out.get_left()[0] - 0.15, y_c, 0])
-        # the output's M slots, dashed in their filters' colours, drawn back to front: each map lands in its slot
-        slots = VGroup(*(DashedVMobject(out.sheet(k).copy().set_fill(opacity=0).set_stroke(f_colors[k], 2),
-                                        num_dashes=24).set_z_index(-k - 0.5) for k in range(M)))
+        # the output's M slots, dashed in their filters' colours: map k fills in over the maps before it
+        slots = VGroup(*(DashedVMobject(maps[k].copy().set_fill(opacity=0).set_stroke(f_colors[k], 2),
+                                        num_dashes=24).set_z_index(k - 0.5) for k in range(M)))
         for k in range(M):
-            out.sheet(k).set_z_index(-k)
+            maps[k].set_z_index(k)
         main = [setting, in_pic, in_label, star, column, arrow, slots]
 
         # the opening picture: title, stride and padding, the input and every filter
@@ -348,14 +350,14 @@ class ArchitectureChoreography:
         self.beat(note=next(notes), hold=1.0)
 
         for k in range(M):
-            sheet = out.sheet(k)
+            sheet = maps[k]
             if k == 0 and C > 1:
                 made = self.channels_summed(d, inp, filters[0], main, notes)
             else:
                 made = self.sweep(d, pad_box, filters[k], sheet, f_colors[k], u, first=k == 0)
+            made.set_z_index(k)
             self.play(ReplacementTransform(made, sheet), FadeOut(slots[k]), run_time=0.6 if k == 0 else 0.4)
-            if k == 0:
-                self.add(grid_lines(out.front, oh, ow, color=theme.BACKGROUND, width=2))
+            self.add(grid_lines(sheet, oh, ow, color=theme.BACKGROUND, width=2).set_z_index(k + 0.1))
             self.beat(note=next(notes), hold=0.8)
 
         self.play(FadeIn(out_label), FadeIn(sizes), FadeIn(done), run_time=0.8)
@@ -380,8 +382,9 @@ class ArchitectureChoreography:
         centre = lambda r, c: cell_center(box, Hp, Wp, r + (kh - 1) / 2, c + (kw - 1) / 2)  # noqa: E731
         window = Rectangle(width=kw * u, height=kh * u, stroke_color=theme.HIGHLIGHT, stroke_width=5)
         window.move_to(centre(*d.windows[0]))
-        cells = _cells(slot, oh, ow, color)
-        self.play(Indicate(flt.sheets, scale_factor=1.08, color=color), TransformFromCopy(flt.front, window),
+        cells = _cells(slot, oh, ow, color).set_z_index(slot.z_index)
+        outline = flt.front.copy().set_fill(opacity=0)  # the filter's outline becomes the window
+        self.play(Indicate(flt.sheets, scale_factor=1.08, color=color), ReplacementTransform(outline, window),
                   run_time=0.6 if first else 0.4)
         for a, b, dt in _timing(len(d.windows), 3.0 if first else 1.5, longest=0.4 if first else 0.2):
             moves = [window.animate.move_to(centre(*d.windows[b - 1]))] if b > 1 else []
@@ -465,9 +468,11 @@ class ArchitectureChoreography:
 
         # the rest steps aside, then the input and filter 1 come apart into their channels / slices
         self.play(*(FadeOut(m) for m in main), run_time=0.5)
-        self.play(*(TransformFromCopy(inp.sheet(c), ch[c]) for c in range(C)),
-                  *(TransformFromCopy(flt.sheet(c), sl[c]) for c in range(C)),
+        self.play(*(TransformFromCopy(inp.sheet(c), ch[c][1][0]) for c in range(C)),
+                  *(TransformFromCopy(flt.sheet(c), sl[c][0]) for c in range(C)),
+                  *(FadeIn(VGroup(ch[c][1][1:], sl[c][1])) for c in range(C)),
                   FadeIn(tags), *(FadeIn(hd) for hd in heads), FadeIn(ops), Create(one_slot), run_time=1.0)
+        self.add(*ch, *sl)
         self.beat(note=next(notes), hold=0.8)
 
         # every channel with its slice at once: one window per channel, one partial map per channel
@@ -475,7 +480,7 @@ class ArchitectureChoreography:
         windows = VGroup(*(Rectangle(width=kw * us, height=kh * us, stroke_color=theme.HIGHLIGHT, stroke_width=4)
                            .move_to(centre(c, *d.windows[0])) for c in range(C)))
         cells = [_cells(parts[c], oh, ow, c_colors[c]) for c in range(C)]
-        self.play(*(TransformFromCopy(sl[c][0], windows[c]) for c in range(C)), run_time=0.6)
+        self.play(*(ReplacementTransform(sl[c][0].copy().set_fill(opacity=0), windows[c]) for c in range(C)), run_time=0.6)
         for a, b, dt in _timing(len(d.windows), 3.0, longest=0.35):
             moves = [windows[c].animate.move_to(centre(c, *d.windows[b - 1])) for c in range(C)] if b > 1 else []
             self.play(*moves, *(FadeIn(cells[c][q], scale=1.3) for c in range(C) for q in range(a, b)), run_time=dt)
