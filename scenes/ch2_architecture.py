@@ -120,11 +120,11 @@ def architecture_data(n: _N = 5, f: _F = 3, c: _C = 1, m: _M = 1, stride: _STRID
     Hp, Wp = H + 2 * P, W + 2 * P
     if max(Hp, Wp) > MAX_PADDED:
         side = MAX_PADDED - 2 * P
-        raise ValueError(f"n: a {H}×{W} input with padding {P} is too large: an input of at most {side}×{side} "
+        raise ValueError(f"n: the {H}×{W} input with padding {P} is too large: an input of at most {side}×{side} "
                          f"(with padding {P}) fits this scene at a readable size")
     if kh > Hp or kw > Wp:
         which = "f" if kh > Hp else "f_cols"
-        raise ValueError(f"{which}: a {kh}×{kw} kernel is larger than the {Hp}×{Wp} "
+        raise ValueError(f"{which}: the {kh}×{kw} kernel is larger than the {Hp}×{Wp} "
                          f"{'padded ' if P else ''}input: it must fit inside it")
     in_shape, kernel_shape, bank_shape = (H, W, C), (kh, kw, C), (kh, kw, C, M)
     out_shape = core.conv_output_shape(in_shape, bank_shape, S, P)
@@ -158,18 +158,19 @@ def architecture_data(n: _N = 5, f: _F = 3, c: _C = 1, m: _M = 1, stride: _STRID
         if k == 0 and C > 1:
             notes += [f"Filter 1 is taken apart: one {kh}×{kw} slice per channel, "
                       f"{', '.join(names[:-1])} and {names[-1]}; each channel meets its own slice.",
-                      f"Each channel slides under its slice, {steps} per step: {positions} positions, "
+                      f"Each slice slides over its channel, {steps} per step: {positions} positions, "
                       f"so {_plural(C, 'partial map')} of {oh}×{ow}.",
                       f"The {C} partial maps add up, cell by cell, into ONE {oh}×{ow} map: one filter gives one map, "
                       f"however many channels the input has.",
                       f"Filter 1's map takes its place as the first slice of the output."]
         else:
             again = "" if k == 0 else "Another filter, another map: "
-            notes.append(f"{again}Filter {k + 1} slides over the input, {steps} per step: {positions} positions, "
+            notes.append(f"{again}{'f' if k else 'F'}ilter {k + 1} slides over the input, {steps} per step; "
+                         f"at each of the {positions} positions it multiplies and sums (a dot product): "
                          f"one number each, so its map is {oh}×{ow}.")
     formula = ("⌊(N − F + 2P) / S⌋ + 1 = " + (f"{oh}" if (H, kh) == (W, kw) else f"{oh} rows and {ow} columns"))
-    notes.append(f"{_plural(M, 'filter')} give{'s' if M == 1 else ''} {_plural(M, 'map')}, stacked: the output is "
-                 f"{fs(out_shape)}. Its size comes from {formula}.")
+    stacked = "1 filter gives 1 map" if M == 1 else f"{M} filters give {M} maps, stacked"
+    notes.append(f"{stacked}: the output is {fs(out_shape)}. Its size comes from {formula}.")
     return ArchitectureData(in_shape, kernel_shape, bank_shape, out_shape, map_shape, windows, names, equation,
                             S, P, (Hp, Wp), size_lines, heading, setting, tuple(notes))
 
@@ -295,7 +296,8 @@ class ArchitectureChoreography:
         g_op, g_arrow = g_op + min(extra / 2, 0.6), g_arrow + min(extra / 2, 0.9)
         y_c = (band_top + band_bot + lab_h + lab_buff) / 2
 
-        inp = TensorStack(H, W, C, unit=u, colors=c_colors, offset=off, max_side=100, label_text="", label_size=ls)
+        # every channel's sheet at its padded size (the channels behind show past the front one's ring of zeros)
+        inp = TensorStack(Hp, Wp, C, unit=u, colors=c_colors, offset=off, max_side=100, label_text="", label_size=ls)
         inp.remove(inp.shape_label)
         pad_box = Rectangle(width=Wp * u, height=Hp * u, stroke_width=0).move_to(inp.front)
         ring = _ring(pad_box, Hp, Wp, P)
