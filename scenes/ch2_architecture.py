@@ -264,26 +264,30 @@ class ArchitectureChoreography:
         band = band_top - band_bot
         in_label = label(f"input {fs(d.in_shape)}", size=ls)
         out_label = label(f"output {fs(d.out_shape)}", size=ls, color=theme.OUTPUT)
-        labels_right = M > 2
-        f_names = [label(fs(d.kernel_shape) if M > 1 else f"filter {fs(d.kernel_shape)}", size=ls,
-                         color=f_colors[k]) for k in range(M)]
-        heading = label(f"{M} filters", size=ls, color=theme.KERNEL) if M > 1 else VGroup()
+        # one or two filters: each labelled below; more: a grid of filters under one heading (two columns from 4)
+        many = M > 2
+        f_cols = 2 if M > 3 else 1
+        f_rows = math.ceil(M / f_cols)
+        f_names = [] if many else [label(fs(d.kernel_shape) if M > 1 else f"filter {fs(d.kernel_shape)}", size=ls,
+                                         color=f_colors[k]) for k in range(M)]
+        heading = (label(f"{M} filters" + (f" of {fs(d.kernel_shape)}" if many else ""), size=ls, color=theme.KERNEL)
+                   if M > 1 else VGroup())
         lab_h, lab_buff = in_label.height, 0.2
         off = 0.2 if C > 1 else 0
-        off_f = (0.12 if labels_right else 0.2) if C > 1 else 0
+        off_f = (0.12 if many else 0.2) if C > 1 else 0
         off_o = min(0.2, 1.3 / max(M - 1, 1))
         head_h = heading.height + 0.15 if M > 1 else 0
         u = min(1.0, (band - lab_h - lab_buff - (C - 1) * off) / Hp,
                 (band - lab_h - lab_buff - (M - 1) * off_o) / oh)
-        u_f = min(u, ((band - head_h - 0.25 * (M - 1)) / M - (C - 1) * off_f
-                      - (0 if labels_right else lab_h + 0.15)) / kh)
+        u_f = min(u, ((band - head_h - 0.25 * (f_rows - 1)) / f_rows - (C - 1) * off_f
+                      - (0 if many else lab_h + 0.15)) / kh)
         avail = config.frame_width - 0.7
         g_op, g_arrow = 0.9, 1.5
 
         def widths(u, u_f):
             w_in = max(Wp * u + (C - 1) * off, in_label.width)
-            w_f = max(kw * u_f + (C - 1) * off_f + (0.2 + max(t.width for t in f_names) if labels_right else 0),
-                      0 if labels_right else max(t.width for t in f_names), heading.width if M > 1 else 0)
+            w_f = max(f_cols * (kw * u_f + (C - 1) * off_f) + 0.3 * (f_cols - 1),
+                      max((t.width for t in f_names), default=0), heading.width if M > 1 else 0)
             w_out = max(ow * u + (M - 1) * off_o, out_label.width)
             return w_in, w_f, w_out
 
@@ -311,15 +315,15 @@ class ArchitectureChoreography:
                 for c in range(C):
                     flt.sheet(c).set_stroke(c_colors[c])
             flt.add(grid_lines(flt.front, kh, kw, color=theme.BACKGROUND, width=1.5))
-            flt.shape_label = f_names[k]
-            flt.shape_label.next_to(flt.sheets, RIGHT if labels_right else DOWN, buff=0.2 if labels_right else 0.15)
-            flt.add(flt.shape_label)
+            if not many:
+                flt.shape_label = f_names[k]
+                flt.shape_label.next_to(flt.sheets, DOWN, buff=0.15)
+                flt.add(flt.shape_label)
             filters.add(flt)
-        filters.arrange(DOWN, buff=0.25)
-        if labels_right:  # the sheets in one column, their labels beside them
-            x0 = filters.get_left()[0]
-            for flt in filters:
-                flt.shift(RIGHT * (x0 - flt.sheets.get_left()[0]))
+        if many:
+            filters.arrange_in_grid(rows=f_rows, cols=f_cols, buff=(0.3, 0.25))
+        else:
+            filters.arrange(DOWN, buff=0.25)
         column = VGroup(heading, filters)
         if M > 1:
             heading.next_to(filters, UP, buff=0.15)
