@@ -19,7 +19,6 @@ _X6 = np.array([[1, 4, 0, 2, 3, 1], [2, 0, 5, 1, 0, 2], [3, 1, 2, 4, 1, 0],
 _RNG = np.random.default_rng(7)
 _CHANNELS = [_RNG.integers(0, 6, (4, 4)) for _ in range(3)]
 _SLICES = [_RNG.integers(-2, 3, (2, 2)) for _ in range(3)]
-_ARCHITECTURE = dict(n=6, f=2)  # the family's scenes keep their own C and M
 
 OTHER_EXAMPLES: dict[str, dict] = {
     # chapter 1
@@ -36,13 +35,13 @@ OTHER_EXAMPLES: dict[str, dict] = {
         ("whiskers", "the flag's stripes", (400, 100, 500, 200)))),
     "MLPParameterCount": dict(sizes=(3072, 512, 256, 128, 10), image_shape=(224, 224, 3)),
     # chapter 2
-    "Architecture_1_Grey_1Filter": _ARCHITECTURE,
+    "Architecture_1_Grey_1Filter": dict(n=6, f=3, stride=2, padding=1),
     "ConvExampleExplainedClean": dict(x=_X6, w=[[1, -1], [2, 0]], n_explained=1),
-    "Architecture_2_Grey_2Filters": _ARCHITECTURE,
+    "Architecture_2_Grey_2Filters": dict(n=5, n_cols=4, f=2, f_cols=3, padding=1),
     "Conv2FiltersExample": dict(x=_X6[:4, :4], kernels=([[1, -1], [1, -1]], [[1, 1], [-1, -1]])),
-    "Architecture_3_RGB_1Filter": _ARCHITECTURE,
+    "Architecture_3_RGB_1Filter": dict(n=6, f=2, stride=2),
     "RGBConvStepByStepCentered": dict(channels=_CHANNELS, kernel_slices=_SLICES, bias=-2, n_explained=1),
-    "FullCNNSequence": dict(n=6, f=2, c=2, m=3),
+    "FullCNNSequence": dict(n=6, f=2, c=2, m=3, padding=1),
     "ConvDimensionsSimpleCentered": dict(n=9, f=4, c=1, m=3, bad_input=(5, 5, 2), bad_kernel=(3, 3, 4)),
     "PaddingOneByOneEng": dict(x=np.arange(16).reshape(4, 4) % 9, f=2, padding=1),
     "Stride4x4Comparison": dict(x=np.arange(25).reshape(5, 5) % 7, w=((1, 0, -1), (1, 0, -1), (1, 0, -1)),

@@ -100,7 +100,7 @@ def test_catalog_scenes_get_their_minimum_from_the_registry():
     from scenes.ch2_architecture import Architecture_1_Grey_1Filter
 
     assert registry.min_font(registry.get("Architecture_1_Grey_1Filter")) == 30
-    other = type("Other", (Architecture_1_Grey_1Filter,), {})
+    other = type("Other", (Architecture_1_Grey_1Filter,), {"label_size": 22})  # its labels at the full-width size
     small = only(check_scene(other, rules=("too-small",)), "too-small")
     assert small and all("< 30" in p.what for p in small)
 
