@@ -7,6 +7,7 @@ and the choreography that draws it with the shared drawings.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
 from manim import (
@@ -26,7 +27,7 @@ from manim import (
     VGroup,
 )
 
-from cnnviz import core, images, theme
+from cnnviz import core, images, theme, trained
 from cnnviz.drawings import (
     photo_box,
     preview_step,
@@ -40,11 +41,13 @@ from cnnviz.drawings import (
     caption,
     fit_width,
     fmt_int,
+    fmt_num,
     label,
     shade_gray,
     title,
     zoom_callout,
 )
+from cnnviz.params import Param
 
 
 # ============================================================ FlatteningSimple
@@ -207,20 +210,54 @@ class MLPParamData:
     total: int               # core.mlp_params
     image_shape: tuple       # a realistic photo, H×W×C
     big_inputs: int          # its number of values once flattened
-    big_terms: tuple         # (weights, biases) of the first layer for that photo
-    big_first: int           # the first layer alone
-    ratio: float             # big_first / total
+    hidden: int              # the hidden width of the network for that photo
+    big_sizes: tuple         # that network: (big_inputs, hidden, …, hidden, sizes[-1])
+    big_terms: tuple         # (weights, biases) of each of its layers
+    big_totals: tuple        # weights + biases of each of its layers
+    big_total: int           # core.mlp_params(big_sizes)
+    ratio: float             # big_total / total
+    scale_words: str         # big_total in words: "3.0 billion", "12.3 million", ""
 
 
-def mlp_param_data(sizes: tuple = (784, 100, 100, 10), image_shape: tuple = (1000, 1000, 3)) -> MLPParamData:
-    """The notebook's MLP for 28×28 MNIST digits, and its first layer for a 1000×1000 colour photo."""
+def in_words(n: int) -> str:
+    """A large count rounded in words: ``3,001,012,010`` → "3.0 billion", ``12,345,678`` → "12.3 million"; ""
+    below a million."""
+    for size, word in ((10**12, "trillion"), (10**9, "billion"), (10**6, "million")):
+        if n >= size:
+            return f"{fmt_num(round(n / size, 1), 1)} {word}"
+    return ""
+
+
+def mlp_param_data(
+    sizes: Annotated[tuple[int, ...], Param("the MLP's layer sizes, input first (2 to 5 layers)", min=1,
+                                            max=100_000, max_shape=(5,))] = (784, 100, 100, 10),
+    image_shape: Annotated[tuple[int, ...], Param("a realistic photo: height, width, channels", min=1,
+                                                  max=10_000, max_shape=(3,))] = (1000, 1000, 3),
+    hidden: Annotated[int, Param("neurons per hidden layer of the network for that photo", min=1,
+                                 max=100_000)] = 1000,
+) -> MLPParamData:
+    """The notebook's MLP for 28×28 MNIST digits, layer by layer, then the same number of hidden layers,
+    ``hidden`` neurons each, on a flattened 1000×1000 colour photo: billions of parameters."""
+    sizes, image_shape = tuple(sizes), tuple(image_shape)
+    if not 2 <= len(sizes) <= 5:
+        raise ValueError(f"sizes: an MLP of 2 to 5 layers fits this scene, got {len(sizes)}")
+    if len(image_shape) != 3:
+        raise ValueError(f"image_shape: height, width and channels (3 numbers), got {len(image_shape)}")
+    if not 1 <= image_shape[2] <= 4:
+        raise ValueError(f"image_shape: a photo has 1 to 4 channels, got {image_shape[2]}")
     terms = tuple(core.mlp_param_terms(sizes))
-    big_inputs = int(core.flatten(np.zeros(image_shape, dtype=np.uint8)).size)
-    big_terms = core.mlp_param_terms((big_inputs, sizes[1]))[0]
-    big_first = int(sum(big_terms))
-    total = core.mlp_params(sizes)
-    return MLPParamData(tuple(sizes), terms, tuple(w + b for w, b in terms), total, tuple(image_shape), big_inputs,
-                        tuple(big_terms), big_first, big_first / total)
+    big_inputs = int(np.prod(image_shape))
+    big_sizes = (big_inputs,) + (int(hidden),) * (len(sizes) - 2) + (sizes[-1],)
+    big_terms = tuple(core.mlp_param_terms(big_sizes))
+    total, big_total = core.mlp_params(sizes), core.mlp_params(big_sizes)
+    return MLPParamData(sizes, terms, tuple(w + b for w, b in terms), total, image_shape, big_inputs,
+                        int(hidden), big_sizes, big_terms, tuple(w + b for w, b in big_terms), big_total,
+                        big_total / total, in_words(big_total))
+
+
+def shape_text(shape: tuple) -> str:
+    """A shape with thousands separators: ``(1000, 1000, 3)`` → "1,000×1,000×3"."""
+    return "×".join(fmt_int(n) for n in shape)
 
 
 def term_row(cells: list, gap: float = 0.18) -> VGroup:
@@ -239,80 +276,99 @@ def align_columns(rows: list, x0: float, gap: float = 0.18) -> None:
             x += widths[k] + gap
 
 
+def _param_rows(sizes: tuple, terms: tuple, totals: tuple, top: float) -> VGroup:
+    """One row per layer: "layer k   a × b   +   biases   =   total", columns aligned, centred."""
+    rows = []
+    for k, ((_, bias), tot) in enumerate(zip(terms, totals)):
+        rows.append(term_row([
+            label(f"layer {k + 1}", size=theme.BODY_SIZE, color=theme.MUTED),
+            label(f"{fmt_int(sizes[k])} × {fmt_int(sizes[k + 1])}", size=theme.BODY_SIZE, color=theme.KERNEL),
+            label("+", size=theme.BODY_SIZE),
+            label(fmt_int(bias), size=theme.BODY_SIZE, color=theme.BIAS),
+            label("=", size=theme.BODY_SIZE),
+            label(fmt_int(tot), size=theme.BODY_SIZE),
+        ]).set_y(top - 0.5 * k))
+    align_columns(rows, x0=0)
+    table = VGroup(*rows)
+    return table.move_to([0, table.get_y(), 0])
+
+
 class MLPParameterCount(CnnvizScene):
     data = staticmethod(mlp_param_data)
+
+    def must_show(self, d) -> list[str]:
+        out = [fmt_int(n) for n in d.sizes + d.big_sizes + d.layer_totals + d.big_totals]
+        out += [fmt_int(b) for _, b in d.terms + d.big_terms]
+        out += [f"{fmt_int(d.total)} parameters", f"{fmt_int(d.big_total)} parameters", shape_text(d.image_shape)]
+        return out
 
     def construct(self):
         d = self.data()
         arrow = " → ".join(fmt_int(n) for n in d.sizes)
-        head = title(f"Parameters of the MLP {arrow}", size=32)
-        fit_width(head, theme.FRAME_WIDTH - 0.8)
-        net = MLPDiagram(d.sizes, width=9.0, height=3.1, edge_opacity=0.3).move_to([0, 1.05, 0])
-        self.reveal(head, net, run_time=0.8)
-        self.beat(hold=0.6)
-
-        # 1. layer by layer: weights (one per edge) + biases (one per receiving neuron)
-        rows = []
-        for k, ((wts, bias), tot) in enumerate(zip(d.terms, d.layer_totals)):
-            a, b = d.sizes[k], d.sizes[k + 1]
-            rows.append(term_row([
-                label(f"layer {k + 1}", size=theme.BODY_SIZE, color=theme.MUTED),
-                label(f"{fmt_int(a)} × {fmt_int(b)}", size=theme.BODY_SIZE, color=theme.KERNEL),
-                label("+", size=theme.BODY_SIZE),
-                label(fmt_int(bias), size=theme.BODY_SIZE, color=theme.BIAS),
-                label("=", size=theme.BODY_SIZE),
-                label(fmt_int(tot), size=theme.BODY_SIZE),
-            ]))
-        ys = -1.25 - 0.52 * np.arange(len(rows))
-        for r, y in zip(rows, ys):
-            r.set_y(y)
-        align_columns(rows, x0=-4.6)
+        head = fit_width(title(f"Parameters of the MLP {arrow}", size=32), theme.FRAME_WIDTH - 0.8)
+        net = MLPDiagram(d.sizes, width=8.4, height=2.7, edge_opacity=0.3).move_to([-1.3, 1.05, 0])
         legend = VGroup(label("weights: one per edge", size=theme.SMALL_SIZE, color=theme.KERNEL),
                         label("biases: one per neuron", size=theme.SMALL_SIZE, color=theme.BIAS))
-        legend.arrange(DOWN, aligned_edge=LEFT, buff=0.15).next_to(VGroup(*rows), RIGHT, buff=0.7).align_to(rows[0], UP)
-        self.play(FadeIn(legend), run_time=0.4)
+        legend.arrange(DOWN, aligned_edge=LEFT, buff=0.12).move_to([0, 1.05, 0]).to_edge(RIGHT, buff=0.35)
+        self.add(head, net, legend)
+        self.beat(note=f"Let's do the math for this MLP: {fmt_int(d.sizes[0])} inputs, then layers of "
+                       f"{', '.join(fmt_int(n) for n in d.sizes[1:])} neurons. Every parameter is a weight (one per "
+                       f"edge) or a bias (one per neuron).", hold=1.0)
+
+        # 1. layer by layer: weights (one per edge) + biases (one per receiving neuron)
+        top = -1.15
+        rows = _param_rows(d.sizes, d.terms, d.layer_totals, top)
         for k, r in enumerate(rows):
             edges, receivers = net.edges[k], net.layers[k + 1].neurons
+            (wts, bias), tot = d.terms[k], d.layer_totals[k]
             self.bring_to_front(edges, receivers)  # only what changes is redrawn on each frame
             self.play(edges.animate.set_stroke(theme.KERNEL, opacity=0.8),
                       receivers.animate.set_stroke(theme.BIAS), FadeIn(r), run_time=0.7)
-            self.beat(hold=0.8 if k == 0 else 0.5)
+            self.beat(note=f"Layer {k + 1}: {fmt_int(d.sizes[k])} × {fmt_int(d.sizes[k + 1])} = {fmt_int(wts)} "
+                           f"weights, plus {fmt_int(bias)} biases, one per neuron: {fmt_int(tot)}.",
+                      hold=0.8 if k == 0 else 0.5)
             self.play(edges.animate.set_stroke(theme.MUTED, opacity=0.3), run_time=0.25)
 
         # 2. the total
         parts = " + ".join(fmt_int(t) for t in d.layer_totals)
         total = label(f"total: {parts} = {fmt_int(d.total)} parameters", size=30, color=theme.HIGHLIGHT)
-        total.move_to([0, ys[-1] - 0.7, 0])
-        fit_width(total, theme.FRAME_WIDTH - 0.6)
+        if total.width * theme.MIN_FONT / 30 > theme.FRAME_WIDTH - 0.8:  # too long for one readable line
+            total = label(f"total, the sum of the layers: {fmt_int(d.total)} parameters", size=30,
+                          color=theme.HIGHLIGHT)
+        total.move_to([0, rows.get_bottom()[1] - 0.45, 0])
+        fit_width(total, theme.FRAME_WIDTH - 0.8)
         self.play(FadeIn(total, shift=0.2 * UP), run_time=0.6)
-        self.beat(hold=1.5)
+        self.beat(note=f"In total {fmt_int(d.total)} parameters, for an input of just {fmt_int(d.sizes[0])} "
+                       f"values.", hold=1.5)
 
-        # 3. a realistic photo: the first layer alone
-        shape = core.fmt_shape(d.image_shape)
-        bw, bb = d.big_terms
-        big = VGroup(
-            label(f"A {shape} photo, flattened: {fmt_int(d.big_inputs)} inputs", size=theme.BODY_SIZE,
-                  color=theme.INPUT),
-            term_row([label("layer 1 alone:", size=theme.BODY_SIZE, color=theme.MUTED),
-                      label(f"{fmt_int(d.big_inputs)} × {fmt_int(d.sizes[1])}", size=theme.BODY_SIZE,
-                            color=theme.KERNEL),
-                      label("+", size=theme.BODY_SIZE), label(fmt_int(bb), size=theme.BODY_SIZE, color=theme.BIAS),
-                      label("=", size=theme.BODY_SIZE), label(fmt_int(d.big_first), size=theme.BODY_SIZE)]),
-            label(f"{fmt_int(round(d.ratio))} times the whole MNIST network — and it has learnt nothing yet",
-                  size=theme.BODY_SIZE, color=theme.NEGATIVE),
-        ).arrange(DOWN, buff=0.3)
-        big.move_to([0, -2.2, 0])
-        for t in big:
-            fit_width(t, theme.FRAME_WIDTH - 0.6)
-        self.play(Fade(*rows, legend, total), run_time=0.4)
-        self.play(FadeIn(big[0]), run_time=0.5)
-        self.bring_to_front(net.edges[0])
-        n_in = label(fmt_int(d.big_inputs), size=net.size_labels[0].font_size, color=theme.NEGATIVE)
-        n_in.move_to(net.size_labels[0])
-        self.play(FadeIn(big[1]), net.edges[0].animate.set_stroke(theme.NEGATIVE, opacity=0.9),
-                  ReplacementTransform(net.size_labels[0], n_in), run_time=0.7)
-        self.play(FadeIn(big[2]), run_time=0.5)
-        self.beat(hold=2.5)
+        # 3. a realistic photo: the same depth, wider layers; the title follows the diagram
+        big_arrow = " → ".join(fmt_int(n) for n in d.big_sizes)
+        head2 = fit_width(title(f"Parameters of the MLP {big_arrow}", size=32), theme.FRAME_WIDTH - 0.8)
+        photo = label(f"a {shape_text(d.image_shape)} photo, flattened: {fmt_int(d.big_inputs)} inputs",
+                      size=theme.BODY_SIZE, color=theme.NEGATIVE)
+        photo.next_to(head2, DOWN, buff=0.2)
+        fit_width(photo, theme.FRAME_WIDTH - 0.8)
+        new_sizes = VGroup(*(label(fmt_int(n), size=old.font_size, color=theme.NEGATIVE if n != m else theme.TEXT)
+                             .move_to(old) for n, m, old in zip(d.big_sizes, d.sizes, net.size_labels)))
+        changed = [k for k, (n, m) in enumerate(zip(d.big_sizes, d.sizes)) if n != m]
+        self.play(FadeOut(head), FadeOut(rows), FadeOut(total), *(FadeOut(net.size_labels[k]) for k in changed),
+                  run_time=0.5)
+        big_rows = _param_rows(d.big_sizes, d.big_terms, d.big_totals, top)
+        fit_width(big_rows, theme.FRAME_WIDTH - 0.8)
+        words = f" ≈ {d.scale_words}" if d.scale_words else ""
+        big_total = label(f"total: {fmt_int(d.big_total)} parameters{words}", size=30, color=theme.NEGATIVE)
+        big_total.move_to([0, big_rows.get_bottom()[1] - 0.45, 0])
+        fit_width(big_total, theme.FRAME_WIDTH - 0.8)
+        self.bring_to_front(net.edges)
+        self.play(FadeIn(head2), FadeIn(photo), *(FadeIn(new_sizes[k]) for k in changed),
+                  net.edges.animate.set_stroke(theme.NEGATIVE, opacity=0.6), FadeIn(big_rows), run_time=0.8)
+        self.beat(note=f"On a realistic {shape_text(d.image_shape)} colour photo the input is "
+                       f"{fmt_int(d.big_inputs)} values; with {fmt_int(d.hidden)} neurons per hidden layer, "
+                       f"layer 1 alone has {fmt_int(d.big_totals[0])} parameters.", hold=1.5)
+        self.play(FadeIn(big_total, shift=0.2 * UP), run_time=0.6)
+        times = f": {fmt_int(round(d.ratio))} times the small network" if d.ratio >= 2 else ""
+        self.beat(note=f"{fmt_int(d.big_total)} parameters{words}{times}. The more inputs and neurons, the more "
+                       f"parameters: a model this size is impossible to train efficiently.", hold=2.5)
         self.clear_all()
 
 
@@ -323,21 +379,42 @@ class MLPFlowData:
     digit: np.ndarray        # 28×28 uint8, drawn procedurally by cnnviz.images.digit (no file, no download)
     vector: np.ndarray       # core.flatten(digit): the 784 inputs
     landing: np.ndarray      # 28×28: where each pixel lands in the vector
-    sizes: tuple             # the MLP's layer sizes
+    sizes: tuple             # the trained MLP's layer sizes (784, 100, 100, 10)
     input_shown: tuple       # the input neurons drawn: half inked pixels, half background, in vector order
-    activations: tuple       # every layer's activations (core.mlp_forward): inputs in 0..1, ReLU, softmax
-    seed: int
+    activations: tuple       # every layer's activations (core.mlp_forward with the trained weights)
+    probabilities: np.ndarray  # the 10 class probabilities (the last activations)
+    predicted: int           # the most probable class
+    confidence: str          # its probability as written on screen ("> 99.9 %", "87.3 %")
+    verdict: str             # the sentence under the network
 
 
-def mlp_flow_data(value: int = 5, sizes: tuple = (784, 100, 100, 10), seed: int = 0,
-                  n_shown: int = 10) -> MLPFlowData:
-    """The procedural 28×28 digit 5 (``images.digit``) flattened into 784 inputs of an MLP
-    784 → 100 → 100 → 10 with seeded random weights (``core.mlp_init``): an untrained network,
-    shown for the flow of activations, not for a prediction."""
-    img = images.digit(value)
+def percent(p: float) -> str:
+    """A probability as a percentage with one decimal; one that rounds to 100 % is written "> 99.9 %"
+    (it is never exactly certain), one that rounds to 0 % "< 0.1 %"."""
+    pct = 100.0 * float(p)
+    if round(pct, 1) >= 100.0 and pct < 100.0:
+        return "> 99.9 %"
+    if round(pct, 1) <= 0.0 < pct:
+        return "< 0.1 %"
+    return f"{pct:.1f} %"
+
+
+def mlp_flow_data(
+    digit: Annotated[int, Param("the handwritten-style digit drawn and classified", min=0, max=9)] = 5,
+    n_shown: Annotated[int, Param("input neurons drawn (half on inked pixels, half on background)",
+                                  min=2, max=10)] = 10,
+) -> MLPFlowData:
+    """The procedural 28×28 ``digit`` (``images.digit``) flattened into the 784 inputs of the course's
+    **trained** MLP 784 → 100 → 100 → 10 (``cnnviz.trained.mlp``): its activations layer by layer
+    (``core.mlp_forward``), the class it predicts and that class's probability."""
+    if isinstance(digit, bool) or not isinstance(digit, (int, np.integer)) or not 0 <= digit <= 9:
+        raise ValueError(f"digit must be one of 0–9, got {digit!r}")
+    if isinstance(n_shown, bool) or not isinstance(n_shown, (int, np.integer)) or not 2 <= n_shown <= 10:
+        raise ValueError(f"n_shown: from 2 to 10 input neurons fit this scene, got {n_shown!r}")
+    img = images.digit(int(digit))
     vec = core.flatten(img)
-    if vec.size != sizes[0]:
-        raise ValueError(f"a {core.fmt_shape(img.shape)} digit has {vec.size} pixels, not {sizes[0]} inputs")
+    params = trained.mlp()
+    sizes = (int(params[0][0].shape[0]),) + tuple(int(w.shape[1]) for w, _ in params)
     lit = core.lit_positions(img, threshold=1)
     dark = np.setdiff1d(np.arange(lit.min(), lit.max() + 1), lit)
     k_lit = n_shown // 2
@@ -346,42 +423,71 @@ def mlp_flow_data(value: int = 5, sizes: tuple = (784, 100, 100, 10), seed: int 
         return pool[np.round(np.linspace(0, pool.size - 1, k)).astype(int)]
 
     shown = tuple(int(i) for i in np.sort(np.concatenate([pick(lit, k_lit), pick(dark, n_shown - k_lit)])))
-    acts = core.mlp_forward(vec / 255.0, core.mlp_init(sizes, seed))
-    return MLPFlowData(value, img, vec, landing_positions(img.shape), tuple(sizes), shown, tuple(acts), seed)
+    acts = tuple(core.mlp_forward(vec / 255.0, params))
+    probs = acts[-1]
+    pred = int(np.argmax(probs))
+    conf = percent(probs[pred])
+    if pred == digit:
+        verdict = f"The trained MLP reads a {pred}: probability {conf}"
+    else:
+        verdict = f"The trained MLP reads this {digit} as a {pred}: probability {conf}"
+    return MLPFlowData(int(digit), img, vec, landing_positions(img.shape), sizes, shown, acts, probs, pred, conf,
+                       verdict)
 
 
 class MLP_Style_NoText_Fixed(CnnvizScene):  # noqa: N801 (the notebook's name)
     data = staticmethod(mlp_flow_data)
 
+    def must_show(self, d) -> list[str]:
+        return [core.fmt_shape(d.digit.shape), *(fmt_int(n) for n in d.sizes), *(str(k) for k in range(d.sizes[-1])),
+                d.confidence, d.verdict]
+
     def construct(self):
         d = self.data()
+        sizes = " → ".join(fmt_int(n) for n in d.sizes)
+        head = title("An MLP reads the flattened digit", size=32)
 
-        # the digit, left; its vector, a thin vertical bar; the network, right
-        digit = PixelCells(d.digit, height=4.2).move_to([-4.6, 0.3, 0])
+        # the digit, left; its vector, a thin vertical bar; the network, right; the class names beside its outputs
+        digit = PixelCells(d.digit, height=3.9).move_to([-4.75, 0.55, 0])
         shape = label(core.fmt_shape(d.digit.shape), size=theme.SMALL_SIZE, color=theme.MUTED)
         shape.next_to(digit, DOWN, buff=0.2)
-        top, length, strip_x = 3.45, 6.9, -2.0
-        strip = digit.flat_layout(d.landing, start=[strip_x, top, 0], length=length, thickness=0.32, direction=DOWN)
-        frame = Rectangle(width=0.32, height=length, stroke_color=theme.INPUT, stroke_width=1.5)
+        top, length, strip_x = 2.95, 6.35, -2.3
+        strip = digit.flat_layout(d.landing, start=[strip_x, top, 0], length=length, thickness=0.3, direction=DOWN)
+        frame = Rectangle(width=0.3, height=length, stroke_color=theme.INPUT, stroke_width=1.5)
         frame.move_to([strip_x, top - length / 2, 0])
-        net = MLPDiagram(d.sizes, width=7.2, height=5.4, shown=[d.input_shown], edge_opacity=0.25)
-        net.move_to([2.95, 0.15, 0])
+        vname = label(f"{fmt_int(d.vector.size)} inputs", size=theme.SMALL_SIZE, color=theme.INPUT)
+        vname.next_to(frame, LEFT, buff=0.15).align_to(frame, DOWN)
+        net = MLPDiagram(d.sizes, width=5.8, height=4.8, shown=[d.input_shown], edge_opacity=0.25)
+        net.move_to([1.85, 0.45, 0])
         slot = length / d.vector.size
-        feeds = VGroup(*(Line([strip_x + 0.16, top - (k + 0.5) * slot, 0], neuron.get_left(),
+        feeds = VGroup(*(Line([strip_x + 0.15, top - (k + 0.5) * slot, 0], neuron.get_left(),
                               stroke_color=theme.INPUT, stroke_width=1.2, stroke_opacity=0.5)
                          for k, neuron in zip(d.input_shown, net.layers[0].neurons)))
-
-        self.play(Fade(digit, out=False), FadeIn(shape), run_time=0.6)
-        self.beat(hold=0.6)
+        outputs = net.layers[-1]
+        classes = outputs.labels_beside([str(k) for k in outputs.indices], side=RIGHT, color=theme.OUTPUT,
+                                        buff=0.15)
+        best = outputs.neurons[list(outputs.indices).index(d.predicted)]
+        prob = label(d.confidence, size=theme.SMALL_SIZE, color=theme.HIGHLIGHT)
+        prob.next_to(classes[list(outputs.indices).index(d.predicted)], RIGHT, buff=0.25)
+        verdict = label(d.verdict, size=theme.BODY_SIZE, color=theme.HIGHLIGHT)
+        fit_width(verdict, theme.FRAME_WIDTH / 2 - 0.3 - (strip_x + 0.45))
+        verdict.move_to([0, -3.35, 0]).align_to([strip_x + 0.45, 0, 0], LEFT)
+        self.add(head, digit, shape)
+        self.beat(note=f"MNIST digits are {core.fmt_shape(d.digit.shape)} grayscale images, pixel values from 0 "
+                       f"to 255. To classify this {d.value}, the first method that comes to mind is an MLP.",
+                  hold=1.0)
 
         # 1. flattened: the rows, one after the other, become one long vector
         self.play(LaggedStart(*(ReplacementTransform(row.copy(), target) for row, target in zip(digit.rows, strip)),
-                              lag_ratio=0.12), Create(frame), run_time=2.0)
-        self.beat(hold=0.6)
+                              lag_ratio=0.12), Create(frame), FadeIn(vname), run_time=2.0)
+        self.beat(note=f"An MLP expects a flat vector, not a matrix: we flatten the {core.fmt_shape(d.digit.shape)} "
+                       f"image, row after row, into a single vector of {fmt_int(d.vector.size)} pixels.", hold=0.8)
 
         # 2. the vector feeds the network's input layer, one neuron per pixel
-        self.play(Fade(net, out=False), Create(feeds), run_time=0.8)
-        self.beat(hold=0.4)
+        self.play(Fade(net, out=False), Create(feeds), FadeIn(classes), run_time=0.8)
+        self.beat(note=f"Each pixel feeds one input neuron of the MLP {sizes}; every neuron is connected to "
+                       f"every neuron of the next layer. The {d.sizes[-1]} outputs are the classes 0 to "
+                       f"{d.sizes[-1] - 1}.", hold=0.8)
 
         # 3. activation flows forward, layer by layer (brightness = the computed activation)
         inputs = net.layers[0].neurons
@@ -399,7 +505,18 @@ class MLP_Style_NoText_Fixed(CnnvizScene):  # noqa: N801 (the notebook's name)
             self.play(edges.animate.set_stroke(theme.MUTED, opacity=0.25),
                       *(n.animate.set_fill(color, opacity=0.1 + 0.9 * act[i] / peak)
                         for i, n in zip(net.shown[k], net.layers[k].neurons)), run_time=0.45)
-        self.beat(hold=1.8)
+        self.beat(note="The activations flow forward layer by layer: the brighter a neuron, the larger its "
+                       "activation. These weights were learnt on thousands of digits.", hold=1.0)
+
+        # 4. the prediction: the most probable class lights up, with its probability
+        ring = best.copy().set_fill(opacity=0).set_stroke(theme.HIGHLIGHT, width=5).scale(1.35)
+        self.play(best.animate.set_fill(theme.HIGHLIGHT, opacity=1), Create(ring),
+                  classes[list(outputs.indices).index(d.predicted)].animate.set_color(theme.HIGHLIGHT),
+                  FadeIn(prob), FadeIn(verdict), run_time=0.7)
+        second = int(np.argsort(d.probabilities)[-2])
+        self.beat(note=f"The output with the largest probability is the prediction: {d.predicted}, with "
+                       f"{d.confidence}; the next best, {second}, gets {percent(d.probabilities[second])}.",
+                  hold=2.5)
         self.clear_all()
 
 
