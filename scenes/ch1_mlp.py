@@ -27,7 +27,7 @@ from manim import (
     VGroup,
 )
 
-from cnnviz import core, images, theme, trained
+from cnnviz import core, images, notation, theme, trained
 from cnnviz.drawings import (
     photo_box,
     preview_step,
@@ -47,13 +47,18 @@ from cnnviz.drawings import (
     title,
     zoom_callout,
 )
-from cnnviz.params import Param
+from cnnviz.params import Param, Photo
 
 
 # ============================================================ FlatteningSimple
+#: the largest crop the vector shows with readable numbers: 20 cells of 3-digit values at font ≥ 20 fill the
+#: frame's width (2 to 5 rows and columns)
+FLAT_MAX_PIXELS, FLAT_MAX_SIDE = 20, 5
+
+
 @dataclass(frozen=True)
 class FlatteningData:
-    name: str
+    name: str                # the photo: a built-in name or a file's path
     photo_size: tuple
     preview: np.ndarray      # the whole photo as shown: every ``preview_step``-th pixel
     preview_step: int
@@ -61,7 +66,7 @@ class FlatteningData:
     factor: int
     pixels: np.ndarray       # H×W: the grid that is flattened
     vector: np.ndarray       # core.flatten(pixels)
-    landing: np.ndarray      # H×W: where pixel (r, c) lands in the vector
+    landing: np.ndarray      # H×W: where pixel (r, c) lands in the vector (0-based; shown 1-based)
     stripe: int              # the darkest column: a vertical stripe of the picture
     vertical: tuple          # ((r, c), (r + 1, c)): vertical neighbours in the image
     v_distance: int          # how far apart they land in the vector
@@ -81,13 +86,30 @@ def landing_positions(shape: tuple) -> np.ndarray:
     return np.array([[where[int(tags[r, c])] for c in range(w)] for r in range(h)])
 
 
-def flattening_data(name: str = "camera", box: tuple = (280, 400, 296, 416), factor: int = 4,
-                    big_shape: tuple = (28, 28)) -> FlatteningData:
-    """A 4×4 patch of the cameraman's tripod: its pole is a dark vertical stripe (column 2)."""
-    full = images.photo(name, "L")
+def flattening_data(
+    photo: Annotated[Photo, Param("the photo: camera, chelsea, astronaut, or your PNG/JPEG file")] = "camera",
+    box: Annotated[tuple[int, ...], Param("crop of the photo in its pixels: left, top, right, bottom", min=0,
+                                          max_shape=(4,))] = (280, 400, 296, 416),
+    factor: Annotated[int, Param("block size: each grid value is the mean of factor×factor photo pixels",
+                                 min=1, max=256)] = 4,
+    big_shape: Annotated[tuple[int, ...], Param("a larger image (height, width) whose vertical neighbours are "
+                                                "measured too", min=2, max=10_000, max_shape=(2,))] = (28, 28),
+) -> FlatteningData:
+    """A 4×4 patch of the cameraman's tripod: its pole is a dark vertical stripe (column 3)."""
+    if len(box) != 4:
+        raise ValueError(f"box: a crop is four numbers (left, top, right, bottom), got {len(box)}")
+    if len(big_shape) != 2:
+        raise ValueError(f"big_shape: an image's height and width (2 numbers), got {len(big_shape)}")
+    full = images.photo(photo, "L")
     step = preview_step(full.shape)
-    px = images.photo(name, "L", box=box, factor=factor)
+    px = images.photo(photo, "L", box=box, factor=factor)
     h, w = px.shape
+    if h < 2 or w < 2:
+        raise ValueError(f"box: the crop gives a {h}×{w} grid; it needs at least 2×2 (vertical and horizontal "
+                         "neighbours)")
+    if h * w > FLAT_MAX_PIXELS or max(h, w) > FLAT_MAX_SIDE:
+        raise ValueError(f"box: the crop gives a {h}×{w} grid: a grid of at most {FLAT_MAX_PIXELS} pixels "
+                         f"(4×5 or 5×4) fits this scene at a readable size")
     landing = landing_positions((h, w))
     stripe = int(np.argmin(px.mean(axis=0)))
     vert = ((0, stripe), (1, stripe))
@@ -95,13 +117,23 @@ def flattening_data(name: str = "camera", box: tuple = (280, 400, 296, 416), fac
     horiz = ((0, min(stripe, hc)), (0, max(stripe, hc)))
     big = landing_positions(big_shape)
     return FlatteningData(
-        name, full.shape[:2], full[::step, ::step].copy(), step, tuple(box), factor, px, core.flatten(px), landing,
-        stripe, vert, int(landing[vert[1]] - landing[vert[0]]), horiz, int(landing[horiz[1]] - landing[horiz[0]]),
-        tuple(big_shape), int(big[1, 0] - big[0, 0]))
+        str(photo), full.shape[:2], full[::step, ::step].copy(), step, tuple(box), factor, px, core.flatten(px),
+        landing, stripe, vert, int(landing[vert[1]] - landing[vert[0]]), horiz,
+        int(landing[horiz[1]] - landing[horiz[0]]), tuple(big_shape), int(big[1, 0] - big[0, 0]))
+
+
+def _ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 22nd …"""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 class FlatteningSimple(CnnvizScene):
     data = staticmethod(flattening_data)
+
+    def must_show(self, d) -> list[str]:
+        return [*(fmt_int(v) for v in d.vector), core.fmt_shape(d.pixels.shape) + " image",
+                f"vector of {d.vector.size}", f"{d.v_distance} positions apart", f"{d.h_distance} apart"]
 
     def construct(self):
         d = self.data()
@@ -109,16 +141,14 @@ class FlatteningSimple(CnnvizScene):
         n = h * w
         head = title("Flattening: the image is read row by row", size=32)
 
-        # the vector along the bottom, as wide as the frame allows
+        # the vector along the bottom, as wide as the frame allows, its numbers as large as its cells allow
         vcell = min(0.8, (theme.FRAME_WIDTH - 0.8) / n)
-        show_v = vcell >= readable_cell(d.vector)
+        vfont = min(theme.CELL_FONT * 1.2, theme.MIN_FONT * vcell / readable_cell(d.vector))
         vec = ValueGrid(d.vector.reshape(1, -1), cell_size=vcell, shade="gray", vrange=(0, 255),
-                        color=theme.GRID_LINE, stroke_width=1.0, show_values=show_v,
-                        font_size=max(theme.MIN_FONT, theme.CELL_FONT * vcell / theme.CELL_SIZE))
+                        color=theme.GRID_LINE, stroke_width=1.0, font_size=max(theme.MIN_FONT, vfont))
         vec.move_to([0, -1.2, 0])
-        index_size = theme.MIN_FONT if vcell * 0.9 >= label(str(n - 1), size=theme.MIN_FONT).width else None
-        idx = VGroup(*(label(str(k), size=theme.MIN_FONT, color=theme.MUTED).next_to(vec.cell(0, k), DOWN, buff=0.1)
-                       for k in range(n))) if index_size else VGroup()
+        idx = VGroup(*(label(str(k + 1), size=theme.MIN_FONT, color=theme.MUTED)
+                       .next_to(vec.cell(0, k), DOWN, buff=0.1) for k in range(n)))
 
         # the grid, top centre; the photo it comes from, top left
         gcell = min(0.8, 3.1 / h, 4.4 / w)
@@ -132,48 +162,48 @@ class FlatteningSimple(CnnvizScene):
         lines = zoom_callout(crop, grid)
         gname = label(f"{core.fmt_shape(d.pixels.shape)} image", size=theme.BODY_SIZE, color=theme.INPUT)
         gname.next_to(grid, RIGHT, buff=0.5).align_to(grid, UP)
-        self.reveal(head, photo, run_time=0.5)
-        self.play(Create(crop), Create(lines), Fade(grid, out=False), FadeIn(gname), run_time=0.8)
-        self.beat(hold=0.8)
+        self.add(head, photo, crop, lines, grid, gname)
+        self.beat(note=f"An image is not just a random list of numbers: it is a 2D structured object. Here, a "
+                       f"{core.fmt_shape(d.pixels.shape)} patch of {notation.photo_name(d.name)}.", hold=1.0)
 
-        # 1. row by row into one vector: pixel (r, c) lands at r·W + c
+        # 1. row by row into one vector: pixel (r, c) lands at r·W + c (position r·W + c + 1, counted from 1)
         frame = None
         for r in range(h):
             row = grid.window(r, 0, 1, w)
             slots = [int(d.landing[r, c]) for c in range(w)]
-            src = VGroup(*(grid.cell(r, c).copy() for c in range(w)), *(grid.label_at(r, c).copy() for c in range(w)))
-            dst = VGroup(*(vec.cell(0, k) for k in slots), *(vec.label_at(0, k) for k in slots if show_v))
-            if not show_v:
-                src = VGroup(*src[:w])
-            anims = [ReplacementTransform(src, dst)]
-            if idx:
-                anims.append(FadeIn(VGroup(*(idx[k] for k in slots))))
+            src = VGroup(*(grid.cell(r, c).copy() for c in range(w)))  # the cells fly; the numbers never cross
+            dst = VGroup(*(vec.cell(0, k) for k in slots))
+            numbers = VGroup(*(vec.label_at(0, k) for k in slots), *(idx[k] for k in slots))
+            anims = [LaggedStart(ReplacementTransform(src, dst), FadeIn(numbers), lag_ratio=0.7)]
             if frame is None:
                 frame = row
                 anims += [Create(frame), FadeOut(lines)]
             else:
                 anims.append(frame.animate.move_to(row))
-            self.play(*anims, run_time=0.9 if r < 2 else 0.5)
+            self.play(*anims, run_time=1.0 if r < 2 else 0.6)
         vname = label(f"vector of {n}", size=theme.BODY_SIZE, color=theme.INPUT)
         vname.next_to(vec, UP, buff=0.2).align_to(vec, RIGHT)
         self.play(FadeOut(frame), FadeIn(vname), run_time=0.4)
-        self.beat(hold=0.8)
+        self.beat(note=f"To feed an MLP we flatten the image: row 1, then row 2, and so on, one after the other, "
+                       f"into a single vector of {n} values.", hold=0.8)
 
         # 2. a vertical stripe of the picture ends up scattered
         c = d.stripe
         marks = VGroup(*(grid.window(r, c, 1, 1, stroke_width=5) for r in range(h)))
         vmarks = VGroup(*(vec.window(0, int(d.landing[r, c]), 1, 1, stroke_width=5) for r in range(h)))
-        note = label(f"one vertical stripe of the image → every {d.v_distance}th position of the vector",
+        note = label(f"one vertical stripe of the image → every {_ordinal(d.v_distance)} position of the vector",
                      size=theme.SMALL_SIZE, color=theme.HIGHLIGHT).to_edge(DOWN, buff=0.35)
         fit_width(note, theme.FRAME_WIDTH - 0.6)
         self.play(Create(marks), Create(vmarks), FadeIn(note), run_time=0.9)
-        self.beat(hold=1.2)
+        self.beat(note=f"Neighbouring pixels work together to form shapes: the darkest column, "
+                       f"{notation.column_name(c)}, is one stripe of the picture. In the vector it is scattered "
+                       f"over every {_ordinal(d.v_distance)} position.", hold=1.2)
 
         # 3. the distances: vertical neighbours W apart, horizontal neighbours 1 apart
         (a, b), (p, q) = d.vertical, d.horizontal
         ka, kb = int(d.landing[a]), int(d.landing[b])
         kp, kq = int(d.landing[p]), int(d.landing[q])
-        below = (idx if idx else vec).get_bottom()[1] - 0.1
+        below = idx.get_bottom()[1] - 0.1
         v_arc = ArcBetweenPoints(vec.cell(0, ka).get_bottom() * [1, 0, 0] + [0, below, 0],
                                  vec.cell(0, kb).get_bottom() * [1, 0, 0] + [0, below, 0], angle=PI / 2.2,
                                  color=theme.HIGHLIGHT, stroke_width=4)
@@ -191,13 +221,15 @@ class FlatteningSimple(CnnvizScene):
         self.play(FadeOut(note), FadeOut(marks), FadeOut(vmarks), FadeIn(touching), Create(g_pair), Create(g_h),
                   run_time=0.6)
         self.play(Create(v_arc), FadeIn(v_txt), Create(h_arc), FadeIn(h_txt), run_time=0.9)
-        self.beat(hold=1.5)
+        self.beat(note=f"Pixels that touch in the image drift apart: horizontal neighbours stay {d.h_distance} "
+                       f"apart, but vertical neighbours end up {d.v_distance} positions apart.", hold=1.5)
 
         big = d.big_shape
-        end = caption(f"A {core.fmt_shape(big)} image: vertical neighbours end up {d.big_distance} positions apart. "
-                      f"The geometry is lost.", size=theme.SMALL_SIZE, color=theme.TEXT)
+        end = caption(f"A {core.fmt_shape(big)} image: vertical neighbours end up {fmt_int(d.big_distance)} "
+                      f"positions apart. The geometry is lost.", size=theme.SMALL_SIZE, color=theme.TEXT)
         self.play(FadeIn(end), run_time=0.5)
-        self.beat(hold=2.0)
+        self.beat(note=f"In a {core.fmt_shape(big)} image they are {fmt_int(d.big_distance)} positions apart: the "
+                       "network reads the image pixel by pixel, without its geometry.", hold=2.0)
         self.clear_all()
 
 
@@ -529,98 +561,153 @@ class DigitShiftData:
     images: tuple            # the original, then each shifted copy (28×28, procedural digit)
     lit: tuple               # lit positions of each image's flattened 784-vector (core.lit_positions)
     overlaps: tuple          # per shift: (positions lit in both, that count / the original's lit count)
+    newly_lit: tuple         # per shift: positions lit in the copy but not in the original (sorted)
+    gone_dark: tuple         # per shift: positions lit in the original but not in the copy (sorted)
     landing: np.ndarray      # where each pixel lands in the vector
+    max_shift: int           # the largest shift that keeps all the digit's ink inside the image
 
 
-def digit_shift_data(value: int = 5, shifts: tuple = (-3, 3), threshold: int = 128) -> DigitShiftData:
-    """The procedural digit 5 (``images.digit``) moved 3 pixels left and 3 right (``images.shift``)."""
-    base = images.digit(value)
+def digit_shift_data(
+    digit: Annotated[int, Param("the handwritten-style digit that is shifted", min=0, max=9)] = 5,
+    shift: Annotated[int, Param("how many pixels it moves left, and right (at most its blank margin)",
+                                min=1, max=11)] = 3,
+    threshold: Annotated[int, Param("a pixel counts as lit from this value on", min=1, max=255)] = 128,
+) -> DigitShiftData:
+    """The procedural ``digit`` (``images.digit``) moved ``shift`` pixels left and right (``images.shift``):
+    which positions of the flattened 784-vector are lit in both, newly lit, or no longer lit."""
+    for name, v, lo, hi in (("digit", digit, 0, 9), ("shift", shift, 1, 27), ("threshold", threshold, 1, 255)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
+            raise ValueError(f"{name} must be a whole number from {lo} to {hi}, got {v!r}")
+    base = images.digit(int(digit))
+    inked = np.flatnonzero(base.max(axis=0) > 0)
+    margin = int(min(inked.min(), base.shape[1] - 1 - inked.max()))
+    if shift > margin:
+        raise ValueError(f"shift: moving the {digit} by {shift} pixels pushes its ink out of the image: a shift of "
+                         f"at most {margin} keeps the whole {digit}")
+    shifts = (-int(shift), int(shift))
     imgs = (base,) + tuple(images.shift(base, dx=dx) for dx in shifts)
     lit = tuple(core.lit_positions(im, threshold) for im in imgs)
     overlaps = tuple(core.position_overlap(lit[0], l) for l in lit[1:])
-    return DigitShiftData(value, threshold, tuple(shifts), imgs, lit, overlaps, landing_positions(base.shape))
+    newly = tuple(np.setdiff1d(l, lit[0]) for l in lit[1:])
+    gone = tuple(np.setdiff1d(lit[0], l) for l in lit[1:])
+    return DigitShiftData(int(digit), int(threshold), shifts, imgs, lit, overlaps, newly, gone,
+                          landing_positions(base.shape), margin)
 
 
 def _shift_name(dx: int) -> str:
     return "original" if dx == 0 else f"{abs(dx)} px {'left' if dx < 0 else 'right'}"
 
 
+def _pct(frac: float) -> str:
+    return f"{round(100 * frac)} %"
+
+
 class DigitShiftBig(CnnvizScene):
     data = staticmethod(digit_shift_data)
+
+    def must_show(self, d) -> list[str]:
+        n0 = len(d.lit[0])
+        out = [f"original: {fmt_int(n0)} lit pixels"]
+        for dx, (cnt, frac), new, gone in zip(d.shifts, d.overlaps, d.newly_lit, d.gone_dark):
+            out += [f"{fmt_int(cnt)} of {fmt_int(n0)} still lit ({_pct(frac)})",
+                    f"{fmt_int(len(new))} newly lit, {fmt_int(len(gone))} gone dark"]
+        return out
 
     def construct(self):
         d = self.data()
         base_lit = set(d.lit[0].tolist())
         n0 = len(base_lit)
         head = title("The same digit, shifted: other inputs light up", size=32)
-        self.play(FadeIn(head), run_time=0.5)
 
         dxs = (0,) + d.shifts
         order = sorted(range(len(dxs)), key=lambda k: dxs[k])  # left to right on screen
-        xs = np.linspace(-4.6, 4.6, len(dxs)) if len(dxs) > 1 else np.zeros(1)
+        xs = np.linspace(-4.6, 4.6, len(dxs))
         strip_left, strip_len, thick = -5.0, 11.7, 0.34
-        strip_ys = -0.95 - 0.62 * np.arange(len(dxs))
+        strip_ys = -0.75 - 0.75 * np.arange(len(dxs))
         pos = d.landing
+        lit_sets = [set(l.tolist()) for l in d.lit]
+        slot = strip_len / d.images[0].size
 
         def colour(k):
-            """Original: lit = input colour; shifted: lit in both = highlight, newly lit = negative."""
+            """Original: lit = input colour; a copy: lit in both = highlight, newly lit = negative,
+            lit in the original only (gone dark) = bias colour."""
             def f(r, c, v):
-                if v < d.threshold:
-                    return shade_gray(v * 0.6)
+                p = int(pos[r, c])
                 if k == 0:
-                    return theme.INPUT
-                return theme.HIGHLIGHT if int(pos[r, c]) in base_lit else theme.NEGATIVE
+                    return theme.INPUT if v >= d.threshold else shade_gray(v * 0.6)
+                if v >= d.threshold:
+                    return theme.HIGHLIGHT if p in base_lit else theme.NEGATIVE
+                return theme.BIAS if p in base_lit else shade_gray(v * 0.6)
             return f
 
-        digits, strips, names, counts = [], [], [], []
-        for slot, k in enumerate(order):
-            pc = PixelCells(d.images[k], height=2.85, color_of=colour(k)).move_to([xs[slot], 1.6, 0])
-            digits.append(pc)
+        def shown(k):  # the copy's pixels, with the original's lit pixels that went dark kept visible
+            if k == 0:
+                return d.images[0]
+            gone = np.isin(pos, d.gone_dark[k - 1])
+            return np.where(gone, np.maximum(d.images[k], 1), d.images[k])
+
+        def ticks(k):
+            """The changed positions of copy k on its strip, each drawn at least 0.045 wide to be seen."""
+            out = VGroup()
+            for ps, col in ((d.newly_lit[k - 1], theme.NEGATIVE), (d.gone_dark[k - 1], theme.BIAS)):
+                for p in ps:
+                    out.add(Rectangle(width=max(slot, 0.045), height=thick * 1.5, stroke_width=0)
+                            .set_fill(col, opacity=1).move_to([strip_left + (p + 0.5) * slot, strip_ys[k], 0]))
+            return out
+
+        digits = [None] * len(dxs)
+        for slot_k, k in enumerate(order):
+            digits[k] = PixelCells(shown(k), height=2.45, color_of=colour(k)).move_to([xs[slot_k], 1.85, 0])
+        strips, names, counts = [], [], []
         for k in range(len(dxs)):
-            pc = digits[order.index(k)]
+            pc = digits[k]
             strips.append(pc.flat_layout(pos, start=[strip_left, strip_ys[k], 0], length=strip_len, thickness=thick))
-            names.append(label(_shift_name(dxs[k]), size=theme.SMALL_SIZE, color=theme.INPUT if k == 0 else theme.TEXT)
+            names.append(label(_shift_name(dxs[k]), size=theme.SMALL_SIZE,
+                               color=theme.INPUT if k == 0 else theme.TEXT)
                          .next_to([strip_left, strip_ys[k], 0], LEFT, buff=0.2))
             if k == 0:
-                text, col = f"original: {n0} lit pixels", theme.INPUT
+                lines = [(f"original: {fmt_int(n0)} lit pixels", theme.INPUT)]
             else:
                 cnt, frac = d.overlaps[k - 1]
-                text, col = f"{_shift_name(dxs[k])}: {cnt} of {n0} ({round(100 * frac)} %)", theme.HIGHLIGHT
-            counts.append(fit_width(label(text, size=theme.SMALL_SIZE, color=col), xs[1] - xs[0] - 0.2 if len(xs) > 1
-                                    else 6.0).next_to(pc, DOWN, buff=0.18))
+                lines = [(f"{fmt_int(cnt)} of {fmt_int(n0)} still lit ({_pct(frac)})", theme.HIGHLIGHT),
+                         (f"{fmt_int(len(d.newly_lit[k - 1]))} newly lit, {fmt_int(len(d.gone_dark[k - 1]))} "
+                          f"gone dark", theme.NEGATIVE)]
+            txt = VGroup(*(label(t, size=theme.SMALL_SIZE, color=col) for t, col in lines)).arrange(DOWN, buff=0.1)
+            counts.append(fit_width(txt, xs[1] - xs[0] - 0.25).next_to(pc, DOWN, buff=0.15))
+        self.add(head, digits[0], counts[0], names[0], strips[0])
+        self.beat(note=f"To a human, a {d.value} is a {d.value} wherever it is. An MLP looks at each pixel position "
+                       f"separately: this {d.value} lights {n0} of the {fmt_int(d.images[0].size)} inputs.", hold=1.2)
 
-        # 1. the original and its lit positions in the 784-vector
-        k0 = order.index(0)
-        self.play(Fade(digits[k0], out=False), FadeIn(counts[0]), run_time=0.6)
-        self.play(LaggedStart(*(ReplacementTransform(row.copy(), t) for row, t in zip(digits[k0].rows, strips[0])),
-                              lag_ratio=0.08), FadeIn(names[0]), run_time=1.3)
-        self.beat(hold=1.0)
-
-        # 2. each shift: its digit, its vector; positions lit in both vs newly lit
+        # each shift: its digit, its vector; positions lit in both, newly lit, gone dark
         for k in range(1, len(dxs)):
-            pc = digits[order.index(k)]
-            ghost = digits[k0].copy()
+            pc = digits[k]
+            ghost = digits[0].copy()
             self.play(ghost.animate.move_to(pc), run_time=0.5)
             self.add(pc)
             self.remove(ghost)
             self.play(LaggedStart(*(ReplacementTransform(row.copy(), t) for row, t in zip(pc.rows, strips[k])),
                                   lag_ratio=0.05), FadeIn(names[k]), run_time=1.0)
-            self.play(FadeIn(counts[k]), run_time=0.5)
-            self.beat(hold=1.2)
+            marks = ticks(k)
+            self.play(FadeIn(marks), FadeIn(counts[k]), run_time=0.6)
+            cnt, frac = d.overlaps[k - 1]
+            self.beat(note=f"Shifted {_shift_name(dxs[k])}, different input pixels light up: "
+                           f"{len(d.newly_lit[k - 1])} positions are newly lit (red), {len(d.gone_dark[k - 1])} "
+                           f"went dark; only {cnt} of {n0} stay lit.", hold=1.2)
 
         legend = VGroup(
             label("■ lit in both", size=theme.SMALL_SIZE, color=theme.HIGHLIGHT),
             label("■ newly lit", size=theme.SMALL_SIZE, color=theme.NEGATIVE),
+            label("■ gone dark", size=theme.SMALL_SIZE, color=theme.BIAS),
             label("■ lit in the original", size=theme.SMALL_SIZE, color=theme.INPUT),
-        ).arrange(RIGHT, buff=0.6)
-        legend.next_to([0, strip_ys[-1], 0], DOWN, buff=0.35)
-        worst = min(f for _, f in d.overlaps) if d.overlaps else 1.0
-        end = label(f"To an MLP this is a new input: only {round(100 * worst)} % of the {d.value}'s lit pixels "
-                    f"still match",
-                    size=theme.SMALL_SIZE).to_edge(DOWN, buff=0.3)
+        ).arrange(RIGHT, buff=0.5)
+        legend.next_to([0, strip_ys[-1], 0], DOWN, buff=0.45)
+        fit_width(legend, theme.FRAME_WIDTH - 0.8)
+        worst = min(f for _, f in d.overlaps)
+        end = label(f"To an MLP this is a new input: only {_pct(worst)} of the {d.value}'s lit pixels "
+                    f"still match", size=theme.BODY_SIZE).to_edge(DOWN, buff=0.3)
         fit_width(end, theme.FRAME_WIDTH - 0.6)
-        self.play(FadeIn(legend), run_time=0.5)
-        self.beat(hold=0.8)
-        self.play(FadeIn(end), run_time=0.5)
-        self.beat(hold=2.5)
+        self.play(FadeIn(legend), FadeIn(end), run_time=0.6)
+        self.beat(note=f"To the MLP this looks like a completely different input: only {_pct(worst)} of the lit "
+                       f"pixels still match. It has to re-learn what a {d.value} looks like for every position: "
+                       f"no translation invariance.", hold=2.5)
         self.clear_all()
