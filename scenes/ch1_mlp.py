@@ -174,7 +174,7 @@ class FlatteningSimple(CnnvizScene):
             src = VGroup(*(grid.cell(r, c).copy() for c in range(w)))  # the cells fly; the numbers never cross
             dst = VGroup(*(vec.cell(0, k) for k in slots))
             numbers = VGroup(*(vec.label_at(0, k) for k in slots), *(idx[k] for k in slots))
-            anims = [LaggedStart(ReplacementTransform(src, dst), FadeIn(numbers), lag_ratio=0.7)]
+            anims = [LaggedStart(ReplacementTransform(src, dst), FadeIn(numbers), lag_ratio=1.0)]
             if frame is None:
                 frame = row
                 anims += [Create(frame), FadeOut(lines)]
