@@ -88,8 +88,9 @@ def landing_positions(shape: tuple) -> np.ndarray:
 
 def flattening_data(
     photo: Annotated[Photo, Param("the photo: camera, chelsea, astronaut, or your PNG/JPEG file")] = "camera",
-    box: Annotated[tuple[int, ...], Param("crop of the photo in its pixels: left, top, right, bottom", min=0,
-                                          max_shape=(4,))] = (280, 400, 296, 416),
+    box: Annotated[tuple[int, ...], Param("crop of the photo in its pixels: left, top, right, bottom; cut "
+                                          "in factor×factor blocks it gives the grid: 2×2 up to 20 pixels, at "
+                                          "most 5 a side", min=0, max_shape=(4,))] = (280, 400, 296, 416),
     factor: Annotated[int, Param("block size: each grid value is the mean of factor×factor photo pixels",
                                  min=1, max=256)] = 4,
     big_shape: Annotated[tuple[int, ...], Param("a larger image (height, width) whose vertical neighbours are "
@@ -570,7 +571,7 @@ class DigitShiftData:
 def digit_shift_data(
     digit: Annotated[int, Param("the handwritten-style digit that is shifted", min=0, max=9)] = 5,
     shift: Annotated[int, Param("how many pixels it moves left, and right (at most its blank margin)",
-                                min=1, max=11)] = 3,
+                                min=1, max=10)] = 3,
     threshold: Annotated[int, Param("a pixel counts as lit from this value on", min=1, max=255)] = 128,
 ) -> DigitShiftData:
     """The procedural ``digit`` (``images.digit``) moved ``shift`` pixels left and right (``images.shift``):

@@ -243,6 +243,8 @@ def test_digit_shift_limits():
         digit_shift_data(shift=margin + 1)
     assert "digit is 10: it must be from 0 to 9" in refused(DigitShiftBig, {"digit": 10})
     assert "shift is 0" in refused(DigitShiftBig, {"shift": 0})
+    assert "shift is 11: it must be from 1 to 10" in refused(DigitShiftBig, {"shift": 11})  # no digit has more margin
+    assert max(digit_shift_data(digit=k, shift=1).max_shift for k in range(10)) == 10
     with pytest.raises(ValueError, match="threshold"):
         digit_shift_data(threshold=0)
 
