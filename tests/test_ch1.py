@@ -156,66 +156,7 @@ def test_color_cells_fill_each_cell_with_its_pixel():
         color_cells(px[:, :, 0])
 
 
-# ============================================================ FlatteningSimple
-def test_flattening_lands_each_pixel_at_row_times_width_plus_col():
-    from scenes.ch1_mlp import flattening_data
-
-    d = flattening_data()
-    assert d.pixels.shape == (4, 4)
-    assert_pixels_of_file(d.pixels, "camera", "L", d.box, d.factor)
-    # reading the grid row by row with explicit loops gives the vector, and each pixel's place in it
-    order, place = [], {}
-    for r in range(4):
-        for c in range(4):
-            place[(r, c)] = len(order)
-            order.append(int(d.pixels[r, c]))
-    assert d.vector.tolist() == order
-    for (r, c), k in place.items():
-        assert d.landing[r, c] == k and d.vector[k] == d.pixels[r, c]
-    # the tripod's pole: a dark column, the darkest one
-    col_means = [sum(int(d.pixels[r, c]) for r in range(4)) for c in range(4)]
-    assert d.stripe == col_means.index(min(col_means)) == 2
-    assert max(d.pixels[:, 2]) < 100 < min(np.delete(d.pixels, 2, axis=1).ravel())
-    # vertical neighbours W apart, horizontal ones 1 apart; MNIST: 28 apart
-    assert d.vertical == ((0, 2), (1, 2)) and d.v_distance == 4
-    assert d.horizontal == ((0, 2), (0, 3)) and d.h_distance == 1
-    assert d.big_shape == (28, 28) and d.big_distance == 28
-
-
-def test_flattening_data_other_example():
-    """A 5×4 grid (20 positions); its layout: tests/test_scenes.py::test_layout_other_example."""
-    from scenes.ch1_mlp import flattening_data
-
-    d = flattening_data(box=(280, 396, 296, 416), factor=4, big_shape=(32, 32))
-    assert d.pixels.shape == (5, 4) and d.big_distance == 32
-
-
-# ============================================================ MLPParameterCount
-def test_mlp_param_data_matches_the_notebooks_sum():
-    from scenes.ch1_mlp import mlp_param_data
-
-    d = mlp_param_data()
-    # the notebook's detailed calculation, written out
-    assert d.terms == ((784 * 100, 100), (100 * 100, 100), (100 * 10, 10))
-    assert d.layer_totals == (78_500, 10_100, 1_010)
-    assert d.total == 78_400 + 100 + 10_000 + 100 + 1_000 + 10 == 89_610
-    # an independent count: one weight per pair of connected neurons, one bias per receiving neuron
-    count = 0
-    for n_in, n_out in zip(d.sizes[:-1], d.sizes[1:]):
-        for _ in range(n_out):
-            count += n_in + 1
-    assert count == d.total
-    assert d.big_inputs == 1000 * 1000 * 3 and d.big_terms == (300_000_000, 100)
-    assert d.big_first == 300_000_100 and round(d.ratio) == 3348
-
-
-def test_mlp_param_data_other_example():
-    from scenes.ch1_mlp import mlp_param_data
-
-    d = mlp_param_data(sizes=(3072, 512, 256, 128, 10), image_shape=(224, 224, 3))
-    assert d.total == 3072 * 512 + 512 + 512 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10
-
-
+# ============================================================ the MLP drawing (section II's scenes: tests/test_ch1_mlp.py)
 def test_mlp_diagram_samples_big_layers():
     from cnnviz.drawings import MLPDiagram, NeuronLayer
 
@@ -294,30 +235,6 @@ def test_lit_positions_and_overlap_against_loops():
         core.lit_positions(np.zeros(5))
 
 
-# ============================================================ MLP_Style_NoText_Fixed
-def test_mlp_flow_data():
-    from cnnviz import core
-    from scenes.ch1_mlp import mlp_flow_data
-
-    d = mlp_flow_data()
-    np.testing.assert_array_equal(d.digit, images.digit(5))
-    assert d.vector.tolist() == [int(d.digit[r, c]) for r in range(28) for c in range(28)]
-    assert d.landing[5, 7] == 5 * 28 + 7 and d.sizes == (784, 100, 100, 10)
-    # the input neurons drawn: 5 inked pixels and 5 background pixels, in vector order
-    shown = np.array(d.input_shown)
-    assert len(shown) == 10 and (np.diff(shown) > 0).all()
-    assert (d.vector[shown] > 0).sum() == 5 and (d.vector[shown] == 0).sum() == 5
-    # the forward pass, recomputed with the same seeded weights
-    rng = np.random.default_rng(d.seed)
-    a = d.vector / 255.0
-    for k, (n_in, n_out) in enumerate(zip(d.sizes[:-1], d.sizes[1:])):
-        z = a @ rng.normal(0.0, np.sqrt(2 / n_in), size=(n_in, n_out))
-        a = np.maximum(z, 0) if k < 2 else np.exp(z - z.max()) / np.exp(z - z.max()).sum()
-        np.testing.assert_allclose(d.activations[k + 1], a)
-    assert d.activations[1].max() > 0 and d.activations[2].max() > 0  # something flows
-    assert core.fmt_shape(d.activations[-1].shape) == "10"
-
-
 def test_pixel_cells_flatten_to_their_positions():
     from manim import DOWN
 
@@ -335,28 +252,6 @@ def test_pixel_cells_flatten_to_their_positions():
     np.testing.assert_allclose(flat[0][1].get_center(), [0, -1.5, 0], atol=1e-9)
     with pytest.raises(ValueError, match="positions"):
         cells.flat_layout(pos[:1], start=[0, 0, 0], length=1, thickness=1)
-
-
-# ============================================================ DigitShiftBig
-def test_digit_shift_overlaps_against_sets():
-    from scenes.ch1_mlp import digit_shift_data
-
-    d = digit_shift_data()
-    assert d.shifts == (-3, 3) and d.threshold == 128
-    base = images.digit(5)
-    np.testing.assert_array_equal(d.images[0], base)
-    for img, dx in zip(d.images[1:], d.shifts):
-        for r in range(28):  # moved dx columns, zeros shifted in
-            for c in range(28):
-                src = c - dx
-                assert img[r, c] == (base[r, src] if 0 <= src < 28 else 0)
-    lit = [{r * 28 + c for r in range(28) for c in range(28) if img[r, c] >= 128} for img in d.images]
-    for k in range(3):
-        assert d.lit[k].tolist() == sorted(lit[k])
-    for k, (count, frac) in enumerate(d.overlaps, start=1):
-        assert count == len(lit[0] & lit[k]) and frac == pytest.approx(count / len(lit[0]))
-        assert 0 < frac < 0.8  # a small shift changes most lit inputs
-    assert len(lit[0]) == 124 and d.overlaps == ((58, pytest.approx(58 / 124)), (58, pytest.approx(58 / 124)))
 
 
 # ============================================================ STRATEGIE1
