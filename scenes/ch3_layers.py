@@ -70,13 +70,13 @@ class SharedWeightsData:
 
 
 #: the most output neurons the layer view draws readably (their values, names and edges)
-MAX_SHARED_OUTPUTS = 9
+MAX_SHARED_OUTPUTS = 4
 
 
 def shared_weights_data(
-    x: Annotated[Grid, Param("the input map X: rows of numbers (the notebook's x₁₁ … x₃₃)", min=-99, max=99,
+    x: Annotated[Grid, Param("the input map X: rows of numbers (the notebook's x₁₁ … x₃₃)", min=-9, max=9,
                              max_shape=(4, 4), noun="input")] = ((2, 0, 1), (1, 3, 2), (0, 1, 4)),
-    w: Annotated[Grid, Param("the kernel W: rows of weights (the notebook's w₁ … w₄)", min=-99, max=99,
+    w: Annotated[Grid, Param("the kernel W: rows of weights (the notebook's w₁ … w₄)", min=-9, max=9,
                              max_shape=(3, 3), noun="kernel")] = ((-1, 2), (1, -2)),
     b: Annotated[float, Param("the filter's one bias b, shared by every output", min=-99, max=99)] = 1,
     n_explained: Annotated[int, Param("how many outputs are worked out term by term (the rest go faster)",
@@ -164,7 +164,9 @@ class ConvView_Final_Title_SharedBias(CnnvizScene):
         radius = min(0.24, spacing * 0.4)
         inputs = NeuronLayer(n_in, radius=radius, spacing=spacing, color=theme.INPUT)
         inputs.move_to([-1.7, top - (n_in - 1) * spacing / 2, 0])
-        outputs = NeuronLayer(n_out, radius=0.3, spacing=min(1.1, 4.6 / n_out), color=theme.OUTPUT)
+        widest = max(label(fmt_num(v), size=theme.SMALL_SIZE).width for v in d.z.ravel())
+        outputs = NeuronLayer(n_out, radius=max(0.3, widest / (2 * theme.CELL_FILL) + 0.02),
+                              spacing=min(1.1, 4.6 / n_out), color=theme.OUTPUT)
         outputs.move_to([1.55, inputs.get_center()[1], 0])
         bias = NeuronLayer(1, radius=radius, color=theme.BIAS).move_to(
             [inputs.get_center()[0] + 1.2, inputs.neurons[-1].get_center()[1] - spacing * 0.9, 0])
@@ -398,6 +400,8 @@ class SparseVsDense(CnnvizScene):
     def construct(self):
         d = self.data()
         head = title(f"Fully connected vs convolution: the same {d.n_in} → {d.n_out} layer", size=32)
+        fit_width(head, config.frame_width - 2 * theme.EDGE_MARGIN - 0.2)
+        column = 5.0  # each side's lines fit under its network
         top, bottom = 2.3, -1.45
         spacing = min(0.5, (top - bottom) / (d.n_in + 0.2))
         radius = min(0.2, spacing * 0.4)
@@ -437,7 +441,7 @@ class SparseVsDense(CnnvizScene):
                             opacity=0.8)
             dense_edges.add(lines)
             n_edges = sum(len(g) for g in dense_edges)  # the edges drawn so far
-            new = label(f"{fmt_int(n_edges)} weighted edges, {fmt_int(n_edges)} weights", size=24)
+            new = fit_width(label(f"{fmt_int(n_edges)} weighted edges", size=24), column)
             new.move_to([-4.05, -2.4, 0])
             # the old count leaves while the edges grow, then the new one arrives: never one over the other
             self.play(Create(lines), *([FadeOut(count)] if count is not None else []), run_time=0.6 if o == 0 else 0.3)
@@ -445,7 +449,8 @@ class SparseVsDense(CnnvizScene):
             count = new
         d_bias_edges = connect(d_bias, d_out, color=theme.BIAS, width=2, opacity=0.9)
         d_sum = label(f"{fmt_int(d.dense_weights)} weights + {d.dense_biases} biases = {fmt_int(d.dense_total)}",
-                      size=theme.BODY_SIZE).move_to([-4.05, -2.95, 0])
+                      size=theme.BODY_SIZE)
+        fit_width(d_sum, column).move_to([-4.05, -2.95, 0])
         self.play(FadeIn(d_bias), FadeIn(d_bname), Create(d_bias_edges), FadeIn(d_sum), run_time=0.8)
         self.beat(f"Fully connected: every output sees all {fmt_int(d.n_in)} inputs, each edge with its own weight: "
                   f"{fmt_int(d.dense_weights)} weights, plus one bias per output, {fmt_int(d.dense_total)} "
@@ -467,7 +472,8 @@ class SparseVsDense(CnnvizScene):
                 by_weight.setdefault(e.weight_index, VGroup()).add(line)
             conv_lines.add(lines)
             n_edges = sum(len(g) for g in conv_lines)  # the edges drawn so far
-            new = label(f"{fmt_int(n_edges)} weighted edges, {fmt_int(d.conv_weights)} weights", size=24)
+            new = fit_width(label(f"{fmt_int(n_edges)} weighted edges, {fmt_int(d.conv_weights)} weights", size=24),
+                            column)
             new.move_to([2.65, -2.4, 0])
             self.play(Create(lines), *([FadeOut(ccount)] if ccount is not None else []),
                       run_time=0.7 if o < 2 else 0.35)
@@ -521,9 +527,9 @@ MAX_ACTIVATION_SHAPE = (4, 4)
 
 
 def activation_data(
-    x: Annotated[Grid, Param("the input X that gives Z = X ⊛ W + b (used when z is not given)", min=-99, max=99,
+    x: Annotated[Grid, Param("the input X that gives Z = X ⊛ W + b (used when z is not given)", min=-9, max=9,
                              max_shape=(6, 6), noun="input")] = ((2, 0, 1), (1, 3, 2), (0, 1, 4)),
-    w: Annotated[Grid, Param("the kernel W that gives Z = X ⊛ W + b", min=-99, max=99, max_shape=(3, 3),
+    w: Annotated[Grid, Param("the kernel W that gives Z = X ⊛ W + b", min=-9, max=9, max_shape=(3, 3),
                              noun="kernel")] = ((-1, 2), (1, -2)),
     b: Annotated[float, Param("the bias b that gives Z = X ⊛ W + b", min=-99, max=99)] = 1,
     z: Annotated[Grid | None, Param("Z itself, rows of numbers (default: X ⊛ W + b, the previous scene's Z)",
@@ -628,8 +634,11 @@ class ActivationFunctionStep(CnnvizScene):
         axes = Axes(x_range=[-reach, reach, step], y_range=[low, reach, step], x_length=x_len, y_length=y_len,
                     tips=False, axis_config={"include_numbers": False, "color": theme.MUTED, "stroke_width": 2})
         axes.move_to([sum(gap) / 2, -0.1, 0])
+        # every k-th tick is numbered, k the smallest that keeps the numbers apart on a narrow graph
+        widest = max(label(fmt_num(v), size=theme.MIN_FONT).width for v in (-reach, reach))
+        every = next(k for k in range(1, 100) if k * step * x_len / (2 * reach) >= widest + 0.25)
         ticks = VGroup(*(label(fmt_num(v), size=theme.MIN_FONT, color=theme.MUTED).next_to(axes.c2p(v, 0), DOWN, 0.15)
-                         for v in np.arange(-reach, reach + step / 2, step)))
+                         for v in np.arange(-reach, reach + step / 2, step) if round(v / step) % every == 0))
         ticks.add(*(label(fmt_num(v), size=theme.MIN_FONT, color=theme.MUTED).next_to(axes.c2p(0, v), LEFT, 0.12)
                     for v in np.arange(step, reach + step / 2, step)))
         graph = VGroup(Line(axes.c2p(-reach, low), axes.c2p(0, 0)), Line(axes.c2p(0, 0), axes.c2p(reach, reach)))
@@ -727,9 +736,9 @@ _EXAMPLE_HELP = "input height, width, channels, number of filters, kernel size F
 
 
 def dimension_examples_data(
-    first: Annotated[tuple[int, ...], Param(f"the left example: {_EXAMPLE_HELP}", min=1, max=512,
+    first: Annotated[tuple[int, ...], Param(f"the left example: {_EXAMPLE_HELP}", min=1, max=99,
                                             max_shape=(5,), noun="example")] = (28, 28, 1, 32, 3),
-    second: Annotated[tuple[int, ...], Param(f"the right example: {_EXAMPLE_HELP}", min=1, max=512,
+    second: Annotated[tuple[int, ...], Param(f"the right example: {_EXAMPLE_HELP}", min=1, max=99,
                                              max_shape=(5,), noun="example")] = (32, 32, 3, 64, 5),
     stride: Annotated[int, Param("how many pixels the filters move per step (both examples)", min=1, max=4)] = 1,
     padding: Annotated[int, Param("rings of zeros around each input (both examples)", min=0, max=5)] = 0,

@@ -465,8 +465,10 @@ def test_shared_weights_summary_counts_the_drawn_edges():
 def test_shared_weights_refuses_what_it_cannot_draw():
     from scenes.ch3_layers import shared_weights_data
 
-    with pytest.raises(ValueError, match=r"w: a 1×1 kernel on a 4×4 input gives 16 outputs: at most 9 output"):
+    with pytest.raises(ValueError, match=r"w: a 1×1 kernel on a 4×4 input gives 16 outputs: at most 4 output"):
         shared_weights_data(x=np.ones((4, 4)), w=[[1]])
+    with pytest.raises(ValueError, match=r"w: a 2×2 kernel on a 3×4 input gives 6 outputs: at most 4 output"):
+        shared_weights_data(x=np.ones((3, 4)), w=np.ones((2, 2)))
     with pytest.raises(ValueError, match=r"^w: a 3×3 kernel does not fit in the 2×2 input"):
         shared_weights_data(x=[[1, 2], [3, 4]], w=np.ones((3, 3)))
     with pytest.raises(ValueError, match=r"^x: rows of numbers"):
@@ -477,9 +479,14 @@ def test_shared_weights_refuses_what_it_cannot_draw():
 
 
 def test_shared_weights_at_its_limits_is_readable():
-    """The largest layer: a 4×4 input with a 2×2 kernel (9 outputs, the most), 2-digit numbers of both signs."""
-    x = (np.arange(16).reshape(4, 4) * 37 % 199) - 99
-    assert not _layout("ConvView_Final_Title_SharedBias", x=x, w=((-99, 12), (7, 99)), b=-99)
+    """The largest layer: a 4×4 input with a 3×3 kernel (4 outputs, the most), the widest numbers allowed."""
+    x = (np.arange(16).reshape(4, 4) * 7 % 19) - 9
+    w = ((-9, 9, -9), (-9, -9, 9), (-9, -9, -9))
+    d = __import__("scenes.ch3_layers", fromlist=["x"]).shared_weights_data(x=x, w=w, b=-99)
+    assert max(len(f"{v:,}") for v in d.z.ravel()) == 4  # e.g. -162: the widest outputs these limits allow
+    assert not _layout("ConvView_Final_Title_SharedBias", x=x, w=w, b=-99)
+    assert "x holds 10: every number must be from -9 to 9" in _params_error("ConvView_Final_Title_SharedBias",
+                                                                            {"x": [[10, 1], [1, 1]]})
 
 
 def test_sparse_vs_dense_words_and_refusals():
@@ -533,9 +540,9 @@ def test_activation_refuses_what_it_cannot_draw():
 
 
 def test_activation_at_its_limits_is_readable():
-    """The largest Z, 4×4, with the widest numbers the parameters allow, through a leaky ReLU."""
-    z = (np.arange(16).reshape(4, 4) * 53 % 199) - 99
-    assert not _layout("ActivationFunctionStep", z=z, activation="leaky_relu", slope=0.5)
+    """The largest Z, 4×4, with the widest numbers the parameters allow (-98.75), through a leaky ReLU."""
+    z = [[-98.75, 12.5, -0.01, 99], [3, -45.25, 7.5, -1], [0, 88.88, -66.66, 5], [-9, 9, -99, 0.5]]
+    assert not _layout("ActivationFunctionStep", z=z, activation="leaky_relu", slope=0.13)
 
 
 def test_dimension_examples_parameters_and_refusals():
@@ -550,10 +557,11 @@ def test_dimension_examples_parameters_and_refusals():
         dimension_examples_data(first=(28, 28, 1, 32, 13))
     with pytest.raises(ValueError):
         dimension_examples_data(first=(4, 4, 1, 2, 5))  # the core refuses a kernel larger than its input
-    assert "first[1] is 513: it must be from 1 to 512" in _params_error("DimensionExamplesSideBySide",
-                                                                        {"first": [513, 28, 1, 32, 3]})
+    assert "first[1] is 100: it must be from 1 to 99" in _params_error("DimensionExamplesSideBySide",
+                                                                       {"first": [100, 28, 1, 32, 3]})
 
 
 def test_dimension_examples_at_their_limits_are_readable():
-    assert not _layout("DimensionExamplesSideBySide", first=(512, 512, 512, 512, 11), second=(1, 512, 3, 1, 1),
+    """Two-digit sizes everywhere (three-digit shapes such as 128×128×128 do not fit two rows side by side)."""
+    assert not _layout("DimensionExamplesSideBySide", first=(99, 99, 99, 99, 11), second=(1, 99, 3, 1, 1),
                        stride=4, padding=5)
