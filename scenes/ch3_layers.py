@@ -636,7 +636,7 @@ class ActivationFunctionStep(CnnvizScene):
         axes.move_to([sum(gap) / 2, -0.1, 0])
         # every k-th tick is numbered, k the smallest that keeps the numbers apart on a narrow graph
         widest = max(label(fmt_num(v), size=theme.MIN_FONT).width for v in (-reach, reach))
-        every = next(k for k in range(1, 100) if k * step * x_len / (2 * reach) >= widest + 0.25)
+        every = next(k for k in range(1, 100) if k * step * x_len / (2 * reach) >= widest + 0.4)
         ticks = VGroup(*(label(fmt_num(v), size=theme.MIN_FONT, color=theme.MUTED).next_to(axes.c2p(v, 0), DOWN, 0.15)
                          for v in np.arange(-reach, reach + step / 2, step) if round(v / step) % every == 0))
         ticks.add(*(label(fmt_num(v), size=theme.MIN_FONT, color=theme.MUTED).next_to(axes.c2p(0, v), LEFT, 0.12)
