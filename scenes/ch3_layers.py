@@ -7,6 +7,7 @@ and the choreography that draws it with the shared drawings.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated, Literal
 
 import numpy as np
 from manim import (
@@ -31,7 +32,7 @@ from manim import (
     config,
 )
 
-from cnnviz import core, theme
+from cnnviz import core, notation, theme
 from cnnviz.drawings import (
     CnnvizScene,
     KernelGrid,
@@ -50,6 +51,7 @@ from cnnviz.drawings import (
     title,
 )
 from cnnviz.formula import Formula
+from cnnviz.params import Grid, Param
 
 
 # ============================================================ ConvView_Final_Title_SharedBias
@@ -67,20 +69,53 @@ class SharedWeightsData:
     n_explained: int         # outputs explained term by term; the rest go faster
 
 
-def shared_weights_data(x=((2, 0, 1), (1, 3, 2), (0, 1, 4)), w=((-1, 2), (1, -2)), b=1,
-                        n_explained: int = 2) -> SharedWeightsData:
+#: the most output neurons the layer view draws readably (their values, names and edges)
+MAX_SHARED_OUTPUTS = 4
+
+
+def shared_weights_data(
+    x: Annotated[Grid, Param("the input map X: rows of numbers (the notebook's x₁₁ … x₃₃)", min=-9, max=9,
+                             max_shape=(4, 4), noun="input")] = ((2, 0, 1), (1, 3, 2), (0, 1, 4)),
+    w: Annotated[Grid, Param("the kernel W: rows of weights (the notebook's w₁ … w₄)", min=-9, max=9,
+                             max_shape=(3, 3), noun="kernel")] = ((-1, 2), (1, -2)),
+    b: Annotated[float, Param("the filter's one bias b, shared by every output", min=-99, max=99)] = 1,
+    n_explained: Annotated[int, Param("how many outputs are worked out term by term (the rest go faster)",
+                                      min=0, max=4)] = 2,
+) -> SharedWeightsData:
     """The notebook's II.1–II.2 layout (3×3 input, 2×2 kernel, one bias) with small integers.
 
     The notebook names x₁₁…x₃₃, w₁…w₄ and b without values; these give
     z with both signs, which ActivationFunctionStep then passes through ReLU.
     """
-    x, w = np.array(x), np.array(w)
+    x, w = np.asarray(x), np.asarray(w)
+    for name, a in (("x", x), ("w", w)):
+        if a.ndim != 2 or a.size == 0:
+            raise ValueError(f"{name}: rows of numbers of equal length, got shape {core.fmt_shape(a.shape)}")
+    if w.shape[0] > x.shape[0] or w.shape[1] > x.shape[1]:
+        raise ValueError(f"w: a {core.fmt_shape(w.shape)} kernel does not fit in the {core.fmt_shape(x.shape)} input")
+    out_shape = core.conv_output_shape(x.shape, w.shape)
+    if int(np.prod(out_shape)) > MAX_SHARED_OUTPUTS:
+        raise ValueError(f"w: a {core.fmt_shape(w.shape)} kernel on a {core.fmt_shape(x.shape)} input gives "
+                         f"{int(np.prod(out_shape))} outputs: at most {MAX_SHARED_OUTPUTS} output neurons fit this "
+                         "scene at a readable size (use a larger kernel or a smaller input)")
+    if isinstance(b, float) and b.is_integer():
+        b = int(b)
     z = core.conv2d(x, w, b)
     steps = tuple(core.conv_step(x, w, i, j, b=b) for i in range(z.shape[0]) for j in range(z.shape[1]))
     edges = core.conv_connections(x.shape, w.shape)
     n_w, n_b = core.conv_param_terms(w.shape, 1, 1)
     return SharedWeightsData(x, w, b, z, steps, edges, dense_edges=x.size * z.size, weights=n_w, biases=n_b,
                              n_explained=n_explained)
+
+
+def shared_weights_summary(d: SharedWeightsData) -> tuple[str, str]:
+    """The scene's last two lines, from the sizes: the edges drawn (the bias edges counted apart) against a
+    dense layer's, and the parameters the layer learns."""
+    n_out = d.z.size
+    return (f"{fmt_int(len(d.edges))} weighted edges (+{fmt_int(n_out)} bias), "
+            f"not the {fmt_int(d.dense_edges)} of a dense layer",
+            f"only {fmt_int(d.weights)} weights + {fmt_int(d.biases)} bias = "
+            f"{fmt_int(d.weights + d.biases)} parameters")
 
 
 def _grid_names(prefix: str, shape) -> list[str]:
@@ -129,7 +164,9 @@ class ConvView_Final_Title_SharedBias(CnnvizScene):
         radius = min(0.24, spacing * 0.4)
         inputs = NeuronLayer(n_in, radius=radius, spacing=spacing, color=theme.INPUT)
         inputs.move_to([-1.7, top - (n_in - 1) * spacing / 2, 0])
-        outputs = NeuronLayer(n_out, radius=0.3, spacing=min(1.1, 4.6 / n_out), color=theme.OUTPUT)
+        widest = max(label(fmt_num(v), size=theme.SMALL_SIZE).width for v in d.z.ravel())
+        outputs = NeuronLayer(n_out, radius=max(0.3, widest / (2 * theme.CELL_FILL) + 0.02),
+                              spacing=min(1.1, 4.6 / n_out), color=theme.OUTPUT)
         outputs.move_to([1.55, inputs.get_center()[1], 0])
         bias = NeuronLayer(1, radius=radius, color=theme.BIAS).move_to(
             [inputs.get_center()[0] + 1.2, inputs.neurons[-1].get_center()[1] - spacing * 0.9, 0])
@@ -147,9 +184,11 @@ class ConvView_Final_Title_SharedBias(CnnvizScene):
         z_head = z_grid.heading(f"output Z {core.fmt_shape(d.z.shape)}")
         # the equations go under the network, right of the kernel
         low = min(bias.get_bottom()[1], outputs.get_bottom()[1])
-        eq_box = (max(b_box.get_right()[0], k_grid.get_right()[0]) + 0.3, 6.9, low - 0.2, -3.9)
+        edge = config.frame_width / 2 - theme.EDGE_MARGIN - 0.05
+        floor = -config.frame_height / 2 + theme.EDGE_MARGIN + 0.05
+        eq_box = (max(b_box.get_right()[0], k_grid.get_right()[0]) + 0.3, edge, low - 0.2, floor)
         if k_grid.get_bottom()[1] > eq_box[2]:  # the kernel ends above: the whole width is free
-            eq_box = (-6.9, 6.9, min(low, k_grid.get_bottom()[1]) - 0.2, -3.9)
+            eq_box = (-edge, edge, min(low, k_grid.get_bottom()[1]) - 0.2, floor)
         z_cell_names = VGroup(*(label(n, size=theme.SMALL_SIZE, color=theme.MUTED).move_to(z_grid.cells[k])
                                 for k, n in enumerate(_flat_names("z", n_out))))
 
@@ -157,7 +196,8 @@ class ConvView_Final_Title_SharedBias(CnnvizScene):
                   FadeIn(b_head), FadeIn(z_grid), FadeIn(z_head), FadeIn(z_cell_names), run_time=1.0)
         self.play(FadeIn(inputs), FadeIn(in_names), FadeIn(in_vals), FadeIn(outputs), FadeIn(out_names),
                   FadeIn(bias), FadeIn(b_name), FadeIn(b_val), run_time=0.8)
-        self.beat(hold=0.6)
+        self.beat(f"The input X, the kernel W and the one bias b, and the same numbers as a layer of neurons: "
+                  f"{n_in} inputs x, {n_out} outputs z and a bias neuron.", hold=0.6)
 
         by_out: dict[int, list] = {}
         for e in d.edges:
@@ -180,12 +220,12 @@ class ConvView_Final_Title_SharedBias(CnnvizScene):
             moves = [Create(window)] if k == 0 else [window.animate.move_to(target)]
             dim = [all_edges.animate.set_stroke(width=1.5, opacity=0.35)] if len(all_edges) else []
             self.play(*moves, *dim, lit.animate.set_fill(theme.HIGHLIGHT, opacity=0.35),
-                      Create(lines), Create(b_line), run_time=1.0 if slow else 0.5)
+                      Create(lines), Create(b_line), FadeOut(z_cell_names[k]), run_time=1.0 if slow else 0.5)
 
             value = z_grid.value_label(i, j, step.output)
             z_val = outputs.values_inside([step.output] * n_out)[k]
             if slow:
-                sym, num = self.equation(d, step, k, es, x_names, eq_box[1] - eq_box[0])
+                sym, num = self.equation(d, step, k, es, x_names, eq_box[1] - eq_box[0], eq_box[2] - eq_box[3])
                 res = num[-1][-len(fmt_num(step.output)):]
                 if len(sym) == len(num) == 1:  # both fit: names above, numbers below
                     VGroup(sym, num).arrange(DOWN, buff=0.25).move_to([sum(eq_box[:2]) / 2, sum(eq_box[2:]) / 2, 0])
@@ -195,24 +235,33 @@ class ConvView_Final_Title_SharedBias(CnnvizScene):
                     for f in (sym, num):
                         f.move_to([sum(eq_box[:2]) / 2, sum(eq_box[2:]) / 2, 0])
                     self.play(FadeIn(sym), run_time=0.6)
-                    self.beat(hold=0.6)
-                    self.play(FadeOut(sym), FadeIn(num), run_time=0.6)
+                    self.beat(f"z{sub(k + 1)} is a neuron's weighted sum: each of its {len(es)} inputs times its "
+                              "kernel weight, plus the bias b.", hold=0.6)
+                    self.play(FadeOut(sym), run_time=0.3)
+                    self.play(FadeIn(num), run_time=0.5)
                     sym = VGroup()
-                self.play(TransformFromCopy(res, z_val), TransformFromCopy(res, value),
-                          FadeOut(z_cell_names[k]), run_time=0.7)
+                self.play(TransformFromCopy(res, z_val), TransformFromCopy(res, value), run_time=0.7)
                 text = (f"sparse: z{sub(k + 1)} sees only\n{len(es)} of the {n_in} inputs" if k == 0
                         else f"shared: the same\n{d.weights} weights, the same b")
                 new_note = label(text, size=theme.SMALL_SIZE, color=theme.HIGHLIGHT)
                 new_note.next_to(z_grid, DOWN, buff=0.5)
-                self.play(FadeIn(new_note) if note is None else ReplacementTransform(note, new_note), run_time=0.5)
+                if note is not None:  # the old sentence leaves before the new one arrives
+                    self.play(FadeOut(note), run_time=0.3)
+                self.play(FadeIn(new_note), run_time=0.4)
                 note = new_note
                 if k > 0:
                     self.play(Circumscribe(VGroup(k_grid, b_box), color=theme.HIGHLIGHT, buff=0.12), run_time=0.9)
-                self.beat(hold=1.0)
+                    say = (f"z{sub(k + 1)} = {fmt_num(step.output)} looks at another region, but with exactly the same "
+                           f"{d.weights} weights and the same bias b as z₁: this is parameter sharing.")
+                else:
+                    say = (f"z₁ = {fmt_num(step.output)} is connected to only {len(es)} of the {n_in} inputs, the ones "
+                           f"under the kernel: sparse connectivity. A fully connected neuron would see all {n_in}.")
+                self.beat(say, hold=1.0)
                 self.play(FadeOut(sym), FadeOut(num), run_time=0.3)
             else:
-                self.play(FadeIn(z_val), FadeIn(value), FadeOut(z_cell_names[k]), run_time=0.5)
-                self.beat(hold=0.3)
+                self.play(FadeIn(z_val), FadeIn(value), run_time=0.5)
+                self.beat(f"z{sub(k + 1)} = {fmt_num(step.output)}: the same weights and bias on the window at "
+                          f"{notation.row_col(*step.window_pos)}.", hold=0.3)
             self.play(lit.animate.set_fill(theme.INPUT, opacity=0), run_time=0.2)
             for line, e in zip(lines, es):
                 by_weight[e.weight_index].add(line)
@@ -232,15 +281,23 @@ class ConvView_Final_Title_SharedBias(CnnvizScene):
                 anims.append(prev.animate.set_stroke(width=1.5, opacity=0.25))
             self.play(*anims, run_time=0.55)
             prev = g
-        end = caption(f"{len(d.edges)} connections, not {d.dense_edges}; "
-                      f"only {d.weights} weights + {d.biases} bias = {d.weights + d.biases} parameters",
-                      color=theme.TEXT)
+        end = VGroup(*(label(t, size=theme.BODY_SIZE) for t in shared_weights_summary(d)))
+        end.arrange(DOWN, buff=0.12)
+        fit_width(end, config.frame_width - 2 * theme.EDGE_MARGIN - 0.2)
+        end.move_to([0, floor + end.height / 2, 0])
         self.play(all_edges.animate.set_stroke(width=3, opacity=0.9), FadeIn(end), run_time=0.6)
-        self.beat(hold=2.0)
+        self.beat(f"Every weight's colour reaches every output: {fmt_int(len(d.edges))} weighted edges and "
+                  f"{fmt_int(n_out)} bias edges, but only {fmt_int(d.weights)} weights and {fmt_int(d.biases)} bias "
+                  f"to learn. A dense layer between the same neurons would need {fmt_int(d.dense_edges)} weights.",
+                  hold=2.0)
         self.clear_all()
 
+    def must_show(self, d) -> list[str]:
+        nums = [*d.x.ravel(), *d.w.ravel(), d.b, *d.z.ravel()]
+        return [fmt_num(v) for v in nums] + list(shared_weights_summary(d))
+
     @staticmethod
-    def equation(d, step, k, es, x_names, width: float):
+    def equation(d, step, k, es, x_names, width: float, height: float):
         """z_k = Σ x·w + b with names, and with the numbers: each a VGroup of 1–3 lines at most ``width`` wide."""
         cx, cb, co = theme.INPUT, theme.BIAS, theme.OUTPUT
         xv, wv = d.x.ravel(), d.w.ravel()
@@ -248,16 +305,18 @@ class ConvView_Final_Title_SharedBias(CnnvizScene):
                      rf"{{\color{{{theme.kernel_color(e.weight_index)}}}w_{{{e.weight_index + 1}}}}}" for e in es]
         num_terms = [rf"{{\color{{{cx}}}{_tex_num(xv[e.in_index])}}}\cdot"
                      rf"{{\color{{{theme.kernel_color(e.weight_index)}}}{_tex_num(wv[e.weight_index])}}}" for e in es]
-        sym = _formula_lines(rf"{{\color{{{co}}}z_{{{k + 1}}}}} = ", sym_terms, rf" + {{\color{{{cb}}}b}}", width)
+        sym = _formula_lines(rf"{{\color{{{co}}}z_{{{k + 1}}}}} = ", sym_terms, rf" + {{\color{{{cb}}}b}}", width,
+                             height=height)
         num = _formula_lines(r"= ", num_terms,
                              rf" + {{\color{{{cb}}}{_tex_num(step.bias)}}} = {{\color{{{co}}}{fmt_num(step.output)}}}",
-                             width)
+                             width, height=height)
         return sym, num
 
 
 def _formula_lines(head: str, terms: list[str], tail: str, width: float, font_size: float = 34,
-                   min_size: float = 26) -> VGroup:
-    """``head t₁ + t₂ + … tail`` as Formula lines (split between terms) no wider than ``width``.
+                   min_size: float = 22, height: float | None = None) -> VGroup:
+    """``head t₁ + t₂ + … tail`` as Formula lines (split between terms) no wider than ``width`` (and no
+    taller than ``height``).
 
     Uses as few lines as fit at ``font_size``; if even 3 lines do not, the 3
     lines are shrunk, never below ``min_size``.
@@ -270,9 +329,10 @@ def _formula_lines(head: str, terms: list[str], tail: str, width: float, font_si
             text = (head if c == 0 else r"+\; ") + " + ".join(chunk) + (tail if c == len(chunks) - 1 else "")
             lines.add(Formula(text, font_size=font_size))
         lines.arrange(DOWN, aligned_edge=LEFT, buff=0.2)
-        if lines.width <= width:
+        if lines.width <= width and (height is None or lines.height <= height):
             return lines
-    return lines.scale(max(width / lines.width, min_size / font_size))
+    room = min(width / lines.width, 1.0 if height is None else height / lines.height)
+    return lines.scale(max(room, min_size / font_size))
 
 
 _UNSUB = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
@@ -295,9 +355,29 @@ class SparseDenseData:
     conv_total: int          # core.conv_params
 
 
-def sparse_vs_dense_data(in_shape=(3, 3), kernel_shape=(2, 2)) -> SparseDenseData:
+#: the most output neurons drawn (each with its edges) beside the input column
+MAX_SPARSE_OUTPUTS = 16
+
+
+def sparse_vs_dense_data(
+    in_shape: Annotated[tuple[int, ...], Param("the input map's size: rows, columns", min=1, max=5,
+                                               max_shape=(2,), noun="input size")] = (3, 3),
+    kernel_shape: Annotated[tuple[int, ...], Param("the kernel's size: rows, columns", min=1, max=5,
+                                                   max_shape=(2,), noun="kernel size")] = (2, 2),
+) -> SparseDenseData:
     """The same layer of neurons, n_in → n_out, wired densely and as a convolution (the notebook's II.4)."""
-    in_shape, kernel_shape = tuple(in_shape), tuple(kernel_shape)
+    in_shape, kernel_shape = tuple(int(v) for v in in_shape), tuple(int(v) for v in kernel_shape)
+    for name, shape in (("in_shape", in_shape), ("kernel_shape", kernel_shape)):
+        if len(shape) != 2 or min(shape) < 1:
+            raise ValueError(f"{name}: two sizes (rows, columns), each at least 1, got {list(shape)}")
+    if kernel_shape[0] > in_shape[0] or kernel_shape[1] > in_shape[1]:
+        raise ValueError(f"kernel_shape: a {core.fmt_shape(kernel_shape)} kernel does not fit in the "
+                         f"{core.fmt_shape(in_shape)} input")
+    n_out = (in_shape[0] - kernel_shape[0] + 1) * (in_shape[1] - kernel_shape[1] + 1)
+    if n_out > MAX_SPARSE_OUTPUTS:
+        raise ValueError(f"kernel_shape: a {core.fmt_shape(kernel_shape)} kernel on a {core.fmt_shape(in_shape)} input "
+                         f"gives {n_out} outputs: at most {MAX_SPARSE_OUTPUTS} output neurons fit this scene at a "
+                         "readable size (use a larger kernel or a smaller input)")
     out_shape = core.conv_output_shape(in_shape, kernel_shape)
     n_in, n_out = int(np.prod(in_shape)), int(np.prod(out_shape))
     (dense_w, dense_b), = core.mlp_param_terms([n_in, n_out])
@@ -308,21 +388,30 @@ def sparse_vs_dense_data(in_shape=(3, 3), kernel_shape=(2, 2)) -> SparseDenseDat
                            conv_w, conv_b, core.conv_params(kernel_shape[:2], channels, 1))
 
 
+def sparse_dense_summary(d: SparseDenseData) -> str:
+    """The last line: both parameter counts and their ratio."""
+    return (f"{fmt_int(d.dense_total)} parameters vs {fmt_int(d.conv_total)}: "
+            f"sparse, shared connections ({fmt_num(d.dense_total / d.conv_total, 1)}× fewer)")
+
+
 class SparseVsDense(CnnvizScene):
     data = staticmethod(sparse_vs_dense_data)
 
     def construct(self):
         d = self.data()
         head = title(f"Fully connected vs convolution: the same {d.n_in} → {d.n_out} layer", size=32)
+        fit_width(head, config.frame_width - 2 * theme.EDGE_MARGIN - 0.2)
+        column = 5.0  # each side's lines fit under its network
         top, bottom = 2.3, -1.45
         spacing = min(0.5, (top - bottom) / (d.n_in + 0.2))
         radius = min(0.2, spacing * 0.4)
         out_spacing = min(0.95, (top - bottom) / max(d.n_out, 1))
+        out_radius = min(0.28, out_spacing * 0.4)
 
         def network(x_in: float, x_out: float, bias_name: str):
             ins = NeuronLayer(d.n_in, radius=radius, spacing=spacing, color=theme.INPUT)
             ins.move_to([x_in, top - (d.n_in - 1) * spacing / 2, 0])
-            outs = NeuronLayer(d.n_out, radius=0.28, spacing=out_spacing, color=theme.OUTPUT)
+            outs = NeuronLayer(d.n_out, radius=out_radius, spacing=out_spacing, color=theme.OUTPUT)
             outs.move_to([x_out, ins.get_center()[1], 0])
             bias = NeuronLayer(1, radius=radius, color=theme.BIAS)
             bias.move_to([x_in + 1.0, ins.neurons[-1].get_center()[1] - spacing * 1.1, 0])
@@ -340,7 +429,9 @@ class SparseVsDense(CnnvizScene):
         legend_head = label("kernel", size=theme.SMALL_SIZE, color=theme.KERNEL).next_to(legend, UP, buff=0.15)
         self.play(FadeIn(head), FadeIn(d_head), FadeIn(c_head), FadeIn(d_in), FadeIn(d_out), FadeIn(c_in),
                   FadeIn(c_out), run_time=1.0)
-        self.beat(hold=0.5)
+        self.beat(f"The same layer twice: {fmt_int(d.n_in)} input neurons (a {core.fmt_shape(d.in_shape)} map) and "
+                  f"{fmt_int(d.n_out)} output neurons, wired fully connected on the left and as a convolution with "
+                  f"a {core.fmt_shape(d.kernel_shape)} kernel on the right.", hold=0.5)
 
         # --- dense: every input to every output, each edge its own weight
         count = None
@@ -349,17 +440,21 @@ class SparseVsDense(CnnvizScene):
             lines = connect(d_in, d_out, pairs=[(i, o) for i in range(d.n_in)], color=theme.MUTED, width=2,
                             opacity=0.8)
             dense_edges.add(lines)
-            n_edges = (o + 1) * d.n_in
-            new = label(f"{n_edges} connections, {n_edges} weights", size=24)
+            n_edges = sum(len(g) for g in dense_edges)  # the edges drawn so far
+            new = fit_width(label(f"{fmt_int(n_edges)} weighted edges", size=24), column)
             new.move_to([-4.05, -2.4, 0])
-            self.play(Create(lines), FadeIn(new) if count is None else ReplacementTransform(count, new),
-                      run_time=0.7 if o == 0 else 0.4)
+            # the old count leaves while the edges grow, then the new one arrives: never one over the other
+            self.play(Create(lines), *([FadeOut(count)] if count is not None else []), run_time=0.6 if o == 0 else 0.3)
+            self.play(FadeIn(new), run_time=0.2)
             count = new
         d_bias_edges = connect(d_bias, d_out, color=theme.BIAS, width=2, opacity=0.9)
         d_sum = label(f"{fmt_int(d.dense_weights)} weights + {d.dense_biases} biases = {fmt_int(d.dense_total)}",
-                      size=theme.BODY_SIZE).move_to([-4.05, -2.95, 0])
+                      size=theme.BODY_SIZE)
+        fit_width(d_sum, column).move_to([-4.05, -2.95, 0])
         self.play(FadeIn(d_bias), FadeIn(d_bname), Create(d_bias_edges), FadeIn(d_sum), run_time=0.8)
-        self.beat(hold=0.8)
+        self.beat(f"Fully connected: every output sees all {fmt_int(d.n_in)} inputs, each edge with its own weight: "
+                  f"{fmt_int(d.dense_weights)} weights, plus one bias per output, {fmt_int(d.dense_total)} "
+                  "parameters.", hold=0.8)
 
         # --- convolution: each output sees a window; the edges reuse the kernel's weights
         self.play(FadeIn(legend), FadeIn(legend_head), run_time=0.5)
@@ -376,19 +471,26 @@ class SparseVsDense(CnnvizScene):
             for line, e in zip(lines, es):
                 by_weight.setdefault(e.weight_index, VGroup()).add(line)
             conv_lines.add(lines)
-            n_edges = sum(len(by_out.get(k, [])) for k in range(o + 1))
-            new = label(f"{n_edges} connections, {d.conv_weights} weights", size=24)
+            n_edges = sum(len(g) for g in conv_lines)  # the edges drawn so far
+            new = fit_width(label(f"{fmt_int(n_edges)} weighted edges, {fmt_int(d.conv_weights)} weights", size=24),
+                            column)
             new.move_to([2.65, -2.4, 0])
-            self.play(Create(lines), FadeIn(new) if ccount is None else ReplacementTransform(ccount, new),
-                      run_time=0.8 if o < 2 else 0.45)
-            if o < 2:
-                self.beat(hold=0.3)
+            self.play(Create(lines), *([FadeOut(ccount)] if ccount is not None else []),
+                      run_time=0.7 if o < 2 else 0.35)
+            self.play(FadeIn(new), run_time=0.2)
+            if o == 0:
+                self.beat(f"With the convolution, the first output is connected only to the {len(es)} inputs under "
+                          "the kernel: sparse connectivity.", hold=0.3)
+            elif o == 1:
+                self.beat(f"The next output sees another window but reuses the same {fmt_int(d.conv_weights)} "
+                          "weights, the same colours: parameter sharing.", hold=0.3)
             ccount = new
         c_bias_edges = connect(c_bias, c_out, color=theme.BIAS, width=2, opacity=0.9)
         c_sum = label(f"{d.conv_weights} weights + {d.conv_biases} bias = {fmt_int(d.conv_total)}",
                       size=theme.BODY_SIZE).move_to([2.65, -2.95, 0])
         self.play(FadeIn(c_bias), FadeIn(c_bname), Create(c_bias_edges), FadeIn(c_sum), run_time=0.8)
-        self.beat(hold=0.8)
+        self.beat(f"The convolution draws {fmt_int(len(d.conv_edges))} weighted edges, but they share only "
+                  f"{fmt_int(d.conv_weights)} weights and one bias: {fmt_int(d.conv_total)} parameters.", hold=0.8)
 
         # --- one colour = one shared weight: each lights up on every output
         self.play(conv_lines.animate.set_stroke(opacity=0.25), run_time=0.4)
@@ -397,31 +499,92 @@ class SparseVsDense(CnnvizScene):
                       Circumscribe(legend.cells[m], color=theme.HIGHLIGHT, buff=0.03), run_time=0.5)
             self.play(by_weight[m].animate.set_stroke(width=3, opacity=0.25), run_time=0.2)
         self.play(conv_lines.animate.set_stroke(opacity=1.0), run_time=0.4)
-        ratio = d.dense_total / d.conv_total
-        end = caption(f"{fmt_int(d.dense_total)} parameters vs {fmt_int(d.conv_total)}: "
-                      f"sparse, shared connections ({fmt_num(ratio, 1)}× fewer)", color=theme.HIGHLIGHT)
+        end = caption(sparse_dense_summary(d), color=theme.HIGHLIGHT)
         self.play(FadeIn(end), run_time=0.6)
-        self.beat(hold=2.0)
+        self.beat(f"Each colour is one weight, used by every output. {fmt_int(d.dense_total)} parameters against "
+                  f"{fmt_int(d.conv_total)}: the convolution is a layer with sparse, shared connections.", hold=2.0)
         self.clear_all()
+
+    def must_show(self, d) -> list[str]:
+        return [f"{fmt_int(d.n_in)} → {fmt_int(d.n_out)}", f"{fmt_int(d.n_in * d.n_out)} weighted edges",
+                f"{fmt_int(len(d.conv_edges))} weighted edges", f"= {fmt_int(d.dense_total)}",
+                f"= {fmt_int(d.conv_total)}", sparse_dense_summary(d)]
 
 
 # ============================================================ ActivationFunctionStep
 @dataclass(frozen=True)
 class ActivationData:
     z: np.ndarray            # the linear map Z (both signs)
-    a: np.ndarray            # A = ReLU(Z), same shape
+    a: np.ndarray            # A = f(Z), same shape
     n_explained: int         # entries explained one by one; the rest go faster
     from_conv: bool          # Z was computed here as X ⊛ W + b (not given)
+    activation: str          # "relu" or "leaky_relu"
+    slope: float             # leaky ReLU's slope for negative z (0 for ReLU)
 
 
-def activation_data(x=((2, 0, 1), (1, 3, 2), (0, 1, 4)), w=((-1, 2), (1, -2)), b=1, z=None,
-                    n_explained: int = 2) -> ActivationData:
-    """A = ReLU(Z) for the Z of ConvView_Final_Title_SharedBias (X ⋆ W + b), or for a given ``z``."""
+#: the largest Z whose numbers stay at a readable size beside the graph
+MAX_ACTIVATION_SHAPE = (4, 4)
+
+
+def activation_data(
+    x: Annotated[Grid, Param("the input X that gives Z = X ⊛ W + b (used when z is not given)", min=-9, max=9,
+                             max_shape=(6, 6), noun="input")] = ((2, 0, 1), (1, 3, 2), (0, 1, 4)),
+    w: Annotated[Grid, Param("the kernel W that gives Z = X ⊛ W + b", min=-9, max=9, max_shape=(3, 3),
+                             noun="kernel")] = ((-1, 2), (1, -2)),
+    b: Annotated[float, Param("the bias b that gives Z = X ⊛ W + b", min=-99, max=99)] = 1,
+    z: Annotated[Grid | None, Param("Z itself, rows of numbers (default: X ⊛ W + b, the previous scene's Z)",
+                                    min=-99, max=99, max_shape=MAX_ACTIVATION_SHAPE, noun="map Z")] = None,
+    activation: Annotated[Literal["relu", "leaky_relu"],
+                          Param("the activation: ReLU, max(0, z), or leaky ReLU, max(slope·z, z)")] = "relu",
+    slope: Annotated[float, Param("leaky ReLU's slope for negative z (ReLU ignores it)", min=0.01,
+                                  max=0.5)] = 0.1,
+    n_explained: Annotated[int, Param("how many entries are explained one by one (the rest go faster)",
+                                      min=0, max=4)] = 2,
+) -> ActivationData:
+    """A = ReLU(Z) (or leaky ReLU) for the Z of ConvView_Final_Title_SharedBias (X ⊛ W + b), or for a given ``z``."""
+    if activation not in ("relu", "leaky_relu"):
+        raise ValueError(f"activation: 'relu' or 'leaky_relu', got {activation!r}")
     from_conv = z is None
-    z = core.conv2d(np.array(x), np.array(w), b) if from_conv else np.array(z)
-    if z.ndim != 2:
-        raise ValueError(f"Z must be a 2-D map, got shape {core.fmt_shape(z.shape)}")
-    return ActivationData(z, core.relu(z), n_explained, from_conv)
+    if from_conv:
+        x, w = np.asarray(x), np.asarray(w)
+        for name, arr in (("x", x), ("w", w)):
+            if arr.ndim != 2 or arr.size == 0:
+                raise ValueError(f"{name}: rows of numbers of equal length, got shape {core.fmt_shape(arr.shape)}")
+        if w.shape[0] > x.shape[0] or w.shape[1] > x.shape[1]:
+            raise ValueError(f"w: a {core.fmt_shape(w.shape)} kernel does not fit in the "
+                             f"{core.fmt_shape(x.shape)} input")
+        z = core.conv2d(x, w, b)
+    else:
+        z = np.asarray(z)
+    if z.ndim != 2 or z.size == 0:
+        raise ValueError(f"z: Z must be a 2-D map, got shape {core.fmt_shape(z.shape)}")
+    if z.shape[0] > MAX_ACTIVATION_SHAPE[0] or z.shape[1] > MAX_ACTIVATION_SHAPE[1]:
+        raise ValueError(f"x: Z = X ⊛ W + b is {core.fmt_shape(z.shape)}: a Z of at most "
+                         f"{core.fmt_shape(MAX_ACTIVATION_SHAPE)} fits this scene at a readable size")
+    if activation == "relu":
+        a, slope = core.relu(z), 0.0
+    else:
+        a = np.where(z > 0, z, slope * z)
+    return ActivationData(z, a, n_explained, from_conv, activation, float(slope))
+
+
+def activation_words(d: ActivationData) -> dict[str, str]:
+    """What the scene writes about ``d``'s activation: its name, its rule, what a negative z becomes,
+    and the last line, counted from ``d.z``."""
+    n_neg = int((d.z < 0).sum())
+    if d.activation == "relu":
+        name, rule, neg, said = "ReLU", r"\max(0,\, z)", "negative → 0", "max(0, z)"
+    else:
+        name, rule, neg = "LeakyReLU", rf"\max({fmt_num(d.slope)}\, z,\, z)", f"negative → ×{fmt_num(d.slope)}"
+        said = f"max({fmt_num(d.slope)}·z, z)"
+    end = (f"{n_neg} negative → {'0' if d.activation == 'relu' else '×' + fmt_num(d.slope)}, "
+           f"{d.z.size - n_neg} unchanged: A keeps the shape of Z, {core.fmt_shape(d.a.shape)}")
+    return {"name": name, "rule": rule, "negative": neg, "end": end, "said": said}
+
+
+def _sign_color(v) -> str:
+    """A number's text colour by its sign (theme roles, readable on a panel in both themes)."""
+    return theme.NEGATIVE if v < 0 else theme.POSITIVE if v > 0 else theme.MUTED
 
 
 def _nice_step(span: float, max_ticks: int = 3) -> float:
@@ -438,38 +601,53 @@ class ActivationFunctionStep(CnnvizScene):
 
     def construct(self):
         d = self.data()
+        words = activation_words(d)
         rows, cols = d.z.shape
-        head = title("The activation: A = ReLU(Z), entry by entry", size=32)
+        head = title(f"The activation: A = {words['name']}(Z), entry by entry", size=32)
         vmax = float(max(np.abs(d.z).max(), 1))
         cell = min(1.1, 2.8 / max(rows, cols))
-        z_grid = ValueGrid(d.z, color=theme.OUTPUT, cell_size=cell, shade="signed", vrange=(-vmax, vmax),
-                           font_size=30 * cell / 1.1).move_to([-5.25, 0.1, 0])
-        a_grid = ValueGrid(d.a, color=theme.OUTPUT, cell_size=cell, font_size=z_grid.font_size,
-                           show_values=False).move_to([5.25, 0.1, 0])  # cells take their shade as values arrive
+        font = max(theme.MIN_FONT + 2, 30 * cell / 1.1)
+        # plain panel cells, every number in its sign's colour: one rule for the whole grid, in both themes
+        z_grid = ValueGrid(d.z, color=theme.OUTPUT, cell_size=cell, font_size=font)
+        for (i, j), v in np.ndenumerate(d.z):
+            z_grid.label_at(i, j).set_color(_sign_color(v))
+        a_grid = ValueGrid(d.a, color=theme.OUTPUT, cell_size=cell, font_size=font, show_values=False)
         z_head = z_grid.heading(f"{'Z = X ⊛ W + b' if d.from_conv else 'Z'}  {core.fmt_shape(d.z.shape)}")
-        a_head = a_grid.heading(f"A = ReLU(Z)  {core.fmt_shape(d.a.shape)}")
+        a_head = a_grid.heading(f"A = {words['name']}(Z)  {core.fmt_shape(d.a.shape)}")
         for h in (z_head, a_head):
             h.set_color(theme.TEXT)
+        edge = config.frame_width / 2 - theme.EDGE_MARGIN - 0.1
+        left, right = VGroup(z_grid, z_head), VGroup(a_grid, a_head)
+        left.shift([-edge - left.get_left()[0], 0.1 - z_grid.get_center()[1], 0])
+        right.shift([edge - right.get_right()[0], 0.1 - a_grid.get_center()[1], 0])
 
-        # the ReLU graph, equal scales on both axes so the positive part rises at 45°
+        # the graph, equal scales on both axes so the positive part rises at 45°, between the two grids
         step = _nice_step(vmax)
         reach = step * np.ceil(vmax / step)
-        x_len = 6.6
-        axes = Axes(x_range=[-reach, reach, step], y_range=[0, reach, step], x_length=x_len, y_length=x_len / 2,
+        low = -d.slope * reach
+        gap = (left.get_right()[0] + 0.7, right.get_left()[0] - 0.5)
+        rule = Formula(rf"\mathrm{{{words['name']}}}(z) = {words['rule']}", font_size=34)
+        rule.next_to(head, DOWN, buff=0.35).set_x(sum(gap) / 2)
+        tall = 2 * (rule.get_bottom()[1] - 0.4 + 0.1)  # the axes (centred at y = -0.1) stay under the rule
+        x_len = min(6.6, gap[1] - gap[0], tall * 2 * reach / (reach - low))
+        y_len = x_len / 2 * (reach - low) / reach
+        axes = Axes(x_range=[-reach, reach, step], y_range=[low, reach, step], x_length=x_len, y_length=y_len,
                     tips=False, axis_config={"include_numbers": False, "color": theme.MUTED, "stroke_width": 2})
-        axes.move_to([0, -0.1, 0])
+        axes.move_to([sum(gap) / 2, -0.1, 0])
+        # every k-th tick is numbered, k the smallest that keeps the numbers apart on a narrow graph
+        widest = max(label(fmt_num(v), size=theme.MIN_FONT).width for v in (-reach, reach))
+        every = next(k for k in range(1, 100) if k * step * x_len / (2 * reach) >= widest + 0.4)
         ticks = VGroup(*(label(fmt_num(v), size=theme.MIN_FONT, color=theme.MUTED).next_to(axes.c2p(v, 0), DOWN, 0.15)
-                         for v in np.arange(-reach, reach + step / 2, step)))
+                         for v in np.arange(-reach, reach + step / 2, step) if round(v / step) % every == 0))
         ticks.add(*(label(fmt_num(v), size=theme.MIN_FONT, color=theme.MUTED).next_to(axes.c2p(0, v), LEFT, 0.12)
                     for v in np.arange(step, reach + step / 2, step)))
-        graph = VGroup(Line(axes.c2p(-reach, 0), axes.c2p(0, 0)), Line(axes.c2p(0, 0), axes.c2p(reach, reach)))
+        graph = VGroup(Line(axes.c2p(-reach, low), axes.c2p(0, 0)), Line(axes.c2p(0, 0), axes.c2p(reach, reach)))
         graph.set_stroke(theme.HIGHLIGHT, width=5)
-        rule = Formula(r"\mathrm{ReLU}(z) = \max(0,\, z)", font_size=34).next_to(axes, UP, buff=0.45)
 
-        self.play(FadeIn(head), FadeIn(z_grid), FadeIn(z_head), FadeIn(a_grid), FadeIn(a_head), run_time=0.8)
-        self.play(Create(axes), FadeIn(ticks), FadeIn(rule), run_time=0.8)
-        self.play(Create(graph), run_time=0.8)
-        self.beat(hold=0.6)
+        self.add(head, z_grid, z_head, a_grid, a_head, axes, ticks, rule, graph)
+        self.beat(f"The linear map Z{' = X ⊛ W + b from the convolution' if d.from_conv else ''} has both signs. "
+                  f"The activation {words['name']}(z) = {words['said']} is applied to each "
+                  "entry on its own, like in an MLP.", hold=0.6)
 
         frame_z = z_grid.window(0, 0, 1, 1)
         frame_a = a_grid.window(0, 0, 1, 1)
@@ -484,33 +662,37 @@ class ActivationFunctionStep(CnnvizScene):
                 self.play(frame_z.animate.move_to(z_grid.cell(i, j)), frame_a.animate.move_to(a_grid.cell(i, j)),
                           run_time=0.3)
             dot = Dot(axes.c2p(z, 0), radius=0.1, color=theme.HIGHLIGHT)
-            src = z_grid.label_at(i, j).copy()
-            value = a_grid.value_label(i, j, a, color=contrast_text(shade_signed(a, vmax)))
-            shade = a_grid.cell(i, j).animate.set_fill(shade_signed(a, vmax), opacity=1)
-            color = theme.NEGATIVE if z < 0 else theme.POSITIVE if z > 0 else theme.MUTED
+            value = a_grid.value_label(i, j, a, color=_sign_color(a))
+            color = _sign_color(z)
             guide = DashedLine(axes.c2p(z, 0), axes.c2p(z, a), color=color, stroke_width=3) if a else VGroup()
             if slow:
-                calc = Formula(rf"\max(0,\, {{\color{{{color}}}{fmt_num(z)}}}) = {fmt_num(a)}", font_size=34)
+                inner = (f"0,\\, {{\\color{{{color}}}{fmt_num(z)}}}" if d.activation == "relu" else
+                         f"{fmt_num(d.slope)}\\cdot{{\\color{{{color}}}{_tex_num(z)}}},\\, {{\\color{{{color}}}{fmt_num(z)}}}")
+                calc = Formula(rf"\max({inner}) = {fmt_num(a)}", font_size=34)
                 calc.next_to(ticks, DOWN, buff=0.35).set_x(axes.get_center()[0])
-                self.play(ReplacementTransform(src, dot), run_time=rt)
+                self.play(FadeIn(dot, scale=2.5), run_time=rt)
                 self.play(dot.animate.move_to(axes.c2p(z, a)), Create(guide), FadeIn(calc), run_time=rt)
-                why = label("negative → 0" if z < 0 else "positive: kept as is" if z > 0 else "zero stays 0",
+                why = label(words["negative"] if z < 0 else "positive: kept as is" if z > 0 else "zero stays 0",
                             size=theme.BODY_SIZE, color=color).next_to(calc, DOWN, buff=0.25)
-                self.play(FadeIn(why), TransformFromCopy(calc[-len(fmt_num(a)):], value), shade, run_time=0.8)
-                self.beat(hold=0.8)
+                self.play(FadeIn(why), FadeIn(value), run_time=0.8)
+                self.beat(f"z = {fmt_num(z)} at {notation.row_col(i, j)} is "
+                          f"{'negative' if z < 0 else 'positive' if z > 0 else 'zero'}: "
+                          f"{words['name']} gives {fmt_num(a)}"
+                          f"{' (the slope times z)' if z < 0 and d.activation != 'relu' else ''}.", hold=0.8)
                 self.play(FadeOut(calc), FadeOut(why), FadeOut(dot), FadeOut(guide), run_time=0.3)
             else:
-                self.play(ReplacementTransform(src, dot), run_time=0.3)
+                self.play(FadeIn(dot, scale=2.5), run_time=0.3)
                 self.play(dot.animate.move_to(axes.c2p(z, a)), Create(guide), run_time=0.35)
-                self.play(FadeIn(value), shade, FadeOut(dot), FadeOut(guide), run_time=0.35)
-            if not slow:
-                self.beat(hold=0.2)
-        n_neg = int((d.z < 0).sum())
-        end = caption(f"{n_neg} negative → 0, {d.z.size - n_neg} unchanged: A keeps the shape of Z, "
-                      f"{core.fmt_shape(d.a.shape)}", color=theme.TEXT)
+                self.play(FadeIn(value), FadeOut(dot), FadeOut(guide), run_time=0.35)
+                self.beat(f"z = {fmt_num(z)} gives {fmt_num(a)}.", hold=0.2)
+        end = caption(words["end"], color=theme.TEXT)
         self.play(FadeOut(frame_z), FadeOut(frame_a), FadeIn(end), run_time=0.6)
-        self.beat(hold=2.0)
+        self.beat(f"Entry by entry: {words['end'].replace(':', ';')}. The negative entries are the only ones "
+                  f"{'set to 0' if d.activation == 'relu' else 'scaled down'}.", hold=2.0)
         self.clear_all()
+
+    def must_show(self, d) -> list[str]:
+        return [fmt_num(v) for v in (*d.z.ravel(), *d.a.ravel())] + [activation_words(d)["end"]]
 
 
 # ============================================================ DimensionExamplesSideBySide
@@ -526,6 +708,10 @@ class DimensionExample:
     biases: int              # M: one per filter
     total: int               # core.conv_params
     out_shape: tuple         # H'×W'×M
+
+
+#: the largest kernel side drawn beside its arrow
+MAX_KERNEL_SIDE = 11
 
 
 @dataclass(frozen=True)
@@ -546,10 +732,29 @@ def dimension_example(in_shape, n_filters: int, f: int, stride: int = 1, padding
                             core.conv_output_shape(in_shape, kernel_shape, stride, padding))
 
 
-def dimension_examples_data(examples=(((28, 28, 1), 32, 3), ((32, 32, 3), 64, 5)), stride: int = 1,
-                            padding: int = 0) -> DimensionData:
-    """The notebook's two examples: ``(input H×W×C, number of filters, kernel size)`` each."""
-    return DimensionData(tuple(dimension_example(s, m, f, stride, padding) for s, m, f in examples))
+_EXAMPLE_HELP = "input height, width, channels, number of filters, kernel size F"
+
+
+def dimension_examples_data(
+    first: Annotated[tuple[int, ...], Param(f"the left example: {_EXAMPLE_HELP}", min=1, max=99,
+                                            max_shape=(5,), noun="example")] = (28, 28, 1, 32, 3),
+    second: Annotated[tuple[int, ...], Param(f"the right example: {_EXAMPLE_HELP}", min=1, max=99,
+                                             max_shape=(5,), noun="example")] = (32, 32, 3, 64, 5),
+    stride: Annotated[int, Param("how many pixels the filters move per step (both examples)", min=1, max=4)] = 1,
+    padding: Annotated[int, Param("rings of zeros around each input (both examples)", min=0, max=5)] = 0,
+) -> DimensionData:
+    """The notebook's two examples: input H×W×C, number of filters, kernel size F each."""
+    examples = []
+    for name, ex in (("first", first), ("second", second)):
+        ex = tuple(int(v) for v in ex)
+        if len(ex) != 5 or min(ex) < 1:
+            raise ValueError(f"{name}: five whole numbers, each at least 1 ({_EXAMPLE_HELP}), got {list(ex)}")
+        h, w, c, m, f = ex
+        if f > MAX_KERNEL_SIDE:
+            raise ValueError(f"{name}: a kernel of at most {MAX_KERNEL_SIDE}×{MAX_KERNEL_SIDE} fits this scene "
+                             f"at a readable size, got {f}×{f}")
+        examples.append(dimension_example((h, w, c), m, f, stride, padding))
+    return DimensionData(tuple(examples))
 
 
 def _channel_words(c: int) -> str:
@@ -565,7 +770,6 @@ class DimensionExamplesSideBySide(CnnvizScene):
         head = title("Dimension examples: kernel shape and biases", size=32)
         rule = Formula(r"\text{kernel } F \times F \times C_{\text{in}} \times N_{\text{filters}}"
                        r"\qquad \text{biases } N_{\text{filters}}", font_size=30).next_to(head, DOWN, buff=0.25)
-        self.play(FadeIn(head), FadeIn(rule), run_time=0.8)
         # the channel rule, on the examples with several channels: the last lines, along the bottom
         multi = [ex for ex in d.examples if ex.in_shape[2] > 1]
         end = VGroup(label("kernel depth = input depth: " +
@@ -576,7 +780,7 @@ class DimensionExamplesSideBySide(CnnvizScene):
                           size=24, color=theme.HIGHLIGHT))
         for line in end:
             fit_width(line, config.frame_width - 0.6)
-        end.arrange(DOWN, buff=0.12).to_edge(DOWN, buff=0.25)
+        end.arrange(DOWN, buff=0.12).to_edge(DOWN, buff=theme.EDGE_MARGIN + 0.05)
 
         # each example: its heading, its volumes, its lines; the volumes get the height the text leaves
         width = (config.frame_width - 0.4) / n
@@ -595,12 +799,30 @@ class DimensionExamplesSideBySide(CnnvizScene):
         for row, cx in zip(rows, centres):
             row[-1].set_x(cx).align_to([0, floor, 0], DOWN)
         lines_top = min(r[-1].get_bottom()[1] for r in rows) - 0.25  # every example's lines on one level
-        for k, (ex, row, g, cx) in enumerate(zip(d.examples, rows, lines, centres)):
+        for g, cx in zip(lines, centres):
             g.move_to([cx, 0, 0]).align_to([0, lines_top, 0], UP)
-            self.show_example(heads[k], row, g)
+        # the opening picture: the rule, and each example's input
+        self.add(head, rule, *heads, *(row[0] for row in rows))
+        self.beat("We write a layer's kernel as F × F × input channels × number of filters, and it has one bias "
+                  "per filter. " + " ".join(f"Example {k + 1}: a {core.fmt_shape(ex.in_shape)} input, "
+                                            f"{ex.n_filters} filters of {ex.f}×{ex.f}."
+                                            for k, ex in enumerate(d.examples)), hold=0.6)
+        for k, (ex, row, g) in enumerate(zip(d.examples, rows, lines)):
+            self.show_example(k, ex, row, g)
         self.play(FadeIn(end), run_time=0.6)
-        self.beat(hold=2.5)
+        say = ("The kernel's depth always equals the input's depth. " +
+               (f"With {multi[0].in_shape[2]} channels, the {multi[0].in_shape[2]} channel sums are added into one "
+                "map before its single bias is added: the bias is per filter, not per channel."
+                if multi else "Each filter's one bias is added to its whole output map."))
+        self.beat(say, hold=2.5)
         self.clear_all()
+
+    def must_show(self, d) -> list[str]:
+        shown = []
+        for ex in d.examples:
+            shown += [f"kernel {core.fmt_shape(ex.kernel_shape)}", f"biases {fmt_int(ex.biases)}",
+                      f"= {fmt_int(ex.total)}", core.fmt_shape(ex.out_shape)]
+        return shown
 
     def lines(self, ex: DimensionExample, width: float) -> VGroup:
         fw, fc, fm = ex.f, ex.in_shape[2], ex.n_filters
@@ -647,16 +869,19 @@ class DimensionExamplesSideBySide(CnnvizScene):
             lo, hi = (mid, hi) if w <= width and h <= height else (lo, mid)
         return self.volumes(ex, lo)
 
-    def show_example(self, sub_head, parts, lines):
+    def show_example(self, k: int, ex: DimensionExample, parts, lines):
         inp, star, filt, times, arrow, out, row = parts
-        self.play(FadeIn(sub_head), FadeIn(inp), run_time=0.6)
+        fw, c, m = ex.f, ex.in_shape[2], ex.n_filters
         self.play(GrowArrow(arrow), FadeIn(star), FadeIn(filt), FadeIn(times), FadeIn(lines[0]), run_time=0.8)
-        self.beat(hold=0.6)
+        self.beat(f"Example {k + 1}: each of the {m} filters is {fw}×{fw} and as deep as the input, {c} "
+                  f"channel{'s' if c != 1 else ''}, so the kernel is {core.fmt_shape(ex.kernel_shape)}.", hold=0.6)
         self.play(FadeIn(lines[1]), run_time=0.5)
         self.play(FadeIn(lines[2]), run_time=0.6)
-        self.beat(hold=0.6)
+        self.beat(f"One bias per filter: {fmt_int(ex.biases)} biases, so the layer learns {fw}·{fw}·{c}·{m} + {m} "
+                  f"= {fmt_int(ex.total)} parameters.", hold=0.6)
         self.play(FadeIn(out), FadeIn(lines[3]), run_time=0.8)
-        self.beat(hold=1.0)
+        self.beat(f"Each filter makes one output map, so the output is {core.fmt_shape(ex.out_shape)}: "
+                  f"{self.size_text(ex)} a side, one map per filter.", hold=1.0)
 
     @staticmethod
     def volumes(ex: DimensionExample, side: float):

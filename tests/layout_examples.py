@@ -54,9 +54,10 @@ OTHER_EXAMPLES: dict[str, dict] = {
     # chapter 3
     "ConvView_Final_Title_SharedBias": dict(x=np.arange(16).reshape(4, 4) % 5 - 1,
                                             w=((1, 0, -1), (2, 1, 0), (0, -1, 1)), b=-2),
-    "ActivationFunctionStep": dict(z=[[-1.5, 0.25, 3.0], [12.0, -0.5, 0.0], [-7.25, 2.0, -3.0]]),
+    "ActivationFunctionStep": dict(z=[[-1.5, 0.25, 3.0], [12.0, -0.5, 0.0], [-7.25, 2.0, -3.0]],
+                                   activation="leaky_relu", slope=0.2),
     "SparseVsDense": dict(in_shape=(4, 4), kernel_shape=(3, 3)),
-    "DimensionExamplesSideBySide": dict(examples=(((64, 64, 3), 16, 3), ((15, 15, 16), 8, 5)), stride=2, padding=1),
+    "DimensionExamplesSideBySide": dict(first=(64, 64, 3, 16, 3), second=(15, 15, 16, 8, 5), stride=2, padding=1),
     "TinyMaxPoolingFixed": dict(x=(np.arange(36).reshape(6, 6) * 37) % 101, size=2),
     "TinyCNN_ImageInput": dict(image=images.photo("camera", "L", box=(180, 60, 340, 220), factor=8), n_filters=2,
                                kernel_size=5, pool=2, n_classes=3, seed=3),

@@ -15,7 +15,6 @@ NOTES_MISSING = {
     "PaddingOneByOneEng", "Stride4x4Comparison", "KernelSizeAndDepthClean", "FeatureDetectionGray",
     "FeatureDetectionRGB", "OutputSizeFormula",
     # chapter 3
-    "ConvView_Final_Title_SharedBias", "ActivationFunctionStep", "SparseVsDense", "DimensionExamplesSideBySide",
     "TinyMaxPoolingFixed", "TinyCNN_ImageInput", "NeuralNetworkAnimation", "Dropout", "BatchNormStep",
     "MiniBatchTraining", "TrainVsEval", "BackpropWeightSharing",
 }

@@ -261,7 +261,7 @@ def _slide_count(n, f, p, s):
 def _other_dimensions():
     from scenes.ch3_layers import dimension_examples_data
 
-    return dimension_examples_data(examples=(((64, 64, 3), 16, 3), ((15, 15, 16), 8, 5)), stride=2, padding=1)
+    return dimension_examples_data(first=(64, 64, 3, 16, 3), second=(15, 15, 16, 8, 5), stride=2, padding=1)
 
 
 def test_dimension_examples_other_example():
@@ -425,3 +425,143 @@ def test_clear_all_keeps_the_summary():
         scene.render()
     assert [type(m).__name__ for m in scene.mobjects if m.family_members_with_points()] == ["Text", "PixelImage"]
     assert check_scene(_Scene) == []
+
+
+# ----------------------------------------------------------------- chapter 3 section II: parameters, words, limits
+def _params_error(scene_name, raw):
+    from cnnviz import params, registry
+
+    with pytest.raises(params.ParamError) as err:
+        params.coerce(registry.get(scene_name).load(), raw)
+    return " ".join(err.value.problems)
+
+
+def _layout(scene_name, **kwargs):
+    """Every layout problem of the scene drawn with ``kwargs`` (the limits' tests)."""
+    import functools
+
+    from cnnviz import registry
+
+    cls = registry.get(scene_name).load()
+    other = type(cls.__name__, (cls,), {"data": staticmethod(functools.partial(cls.data, **kwargs))})
+    return check_scene(other, pacing=(5, 40))
+
+
+def test_shared_weights_summary_counts_the_drawn_edges():
+    """The last lines count what is drawn: the weighted edges (a loop over windows and kernel cells), the bias
+    edges apart (one per output), against a dense layer's weights."""
+    from scenes.ch3_layers import shared_weights_data, shared_weights_summary
+
+    assert shared_weights_summary(shared_weights_data()) == (
+        "16 weighted edges (+4 bias), not the 36 of a dense layer", "only 4 weights + 1 bias = 5 parameters")
+    d = _other_shared()
+    (H, W), (kh, kw) = d.x.shape, d.w.shape
+    weighted = sum(1 for _i in range(H - kh + 1) for _j in range(W - kw + 1) for _a in range(kh) for _b in range(kw))
+    n_out = (H - kh + 1) * (W - kw + 1)
+    assert shared_weights_summary(d) == (f"{weighted} weighted edges (+{n_out} bias), not the {H * W * n_out} of a "
+                                         "dense layer", f"only {kh * kw} weights + 1 bias = {kh * kw + 1} parameters")
+
+
+def test_shared_weights_refuses_what_it_cannot_draw():
+    from scenes.ch3_layers import shared_weights_data
+
+    with pytest.raises(ValueError, match=r"w: a 1×1 kernel on a 4×4 input gives 16 outputs: at most 4 output"):
+        shared_weights_data(x=np.ones((4, 4)), w=[[1]])
+    with pytest.raises(ValueError, match=r"w: a 2×2 kernel on a 3×4 input gives 6 outputs: at most 4 output"):
+        shared_weights_data(x=np.ones((3, 4)), w=np.ones((2, 2)))
+    with pytest.raises(ValueError, match=r"^w: a 3×3 kernel does not fit in the 2×2 input"):
+        shared_weights_data(x=[[1, 2], [3, 4]], w=np.ones((3, 3)))
+    with pytest.raises(ValueError, match=r"^x: rows of numbers"):
+        shared_weights_data(x=[1, 2, 3])
+    assert "an input of at most 4×4 fits this scene at a readable size" in _params_error(
+        "ConvView_Final_Title_SharedBias", {"x": [[1] * 5] * 5})
+    assert "a kernel of at most 3×3 fits" in _params_error("ConvView_Final_Title_SharedBias", {"w": [[1] * 4] * 4})
+
+
+def test_shared_weights_at_its_limits_is_readable():
+    """The largest layer: a 4×4 input with a 3×3 kernel (4 outputs, the most), the widest numbers allowed."""
+    x = (np.arange(16).reshape(4, 4) * 7 % 19) - 9
+    w = ((-9, 9, -9), (-9, -9, 9), (-9, -9, -9))
+    d = __import__("scenes.ch3_layers", fromlist=["x"]).shared_weights_data(x=x, w=w, b=-99)
+    assert max(len(f"{v:,}") for v in d.z.ravel()) == 4  # e.g. -162: the widest outputs these limits allow
+    assert not _layout("ConvView_Final_Title_SharedBias", x=x, w=w, b=-99)
+    assert "x holds 10: every number must be from -9 to 9" in _params_error("ConvView_Final_Title_SharedBias",
+                                                                            {"x": [[10, 1], [1, 1]]})
+
+
+def test_sparse_vs_dense_words_and_refusals():
+    from scenes.ch3_layers import sparse_dense_summary, sparse_vs_dense_data
+
+    assert sparse_dense_summary(sparse_vs_dense_data()) == "40 parameters vs 5: sparse, shared connections (8× fewer)"
+    dense, n_out, conv = _count_independently(5, 4, 2, 3)
+    total_dense, total_conv = dense + n_out, len(set(conv.values())) + 1
+    assert sparse_dense_summary(sparse_vs_dense_data((5, 4), (2, 3))) == (
+        f"{total_dense} parameters vs {total_conv}: sparse, shared connections "
+        f"({round(total_dense / total_conv, 1):g}× fewer)")
+    with pytest.raises(ValueError, match=r"^kernel_shape: a 4×4 kernel does not fit in the 3×3 input"):
+        sparse_vs_dense_data((3, 3), (4, 4))
+    with pytest.raises(ValueError, match=r"^kernel_shape: a 1×1 kernel on a 5×5 input gives 25 outputs: at most 16"):
+        sparse_vs_dense_data((5, 5), (1, 1))
+    with pytest.raises(ValueError, match=r"^in_shape: two sizes"):
+        sparse_vs_dense_data((3,), (2, 2))
+    assert "in_shape[1] is 6: it must be from 1 to 5" in _params_error("SparseVsDense", {"in_shape": [6, 5]})
+    assert "at most 2 fit" in _params_error("SparseVsDense", {"kernel_shape": [2, 2, 2]})
+
+
+def test_sparse_vs_dense_at_its_limits_is_readable():
+    """The largest layer: 25 inputs, 16 outputs (a 5×5 input, a 2×2 kernel)."""
+    assert not _layout("SparseVsDense", in_shape=(5, 5), kernel_shape=(2, 2))
+
+
+def test_leaky_relu_with_loops_and_its_words():
+    from scenes.ch3_layers import activation_data, activation_words
+
+    z = [[-1.5, 0.25, 3.0], [12.0, -0.5, 0.0], [-7.25, 2.0, -3.0]]
+    d = activation_data(z=z, activation="leaky_relu", slope=0.2)
+    expected = [[v if v > 0 else 0.2 * v for v in row] for row in z]
+    np.testing.assert_allclose(d.a, expected)
+    n_neg = sum(v < 0 for row in z for v in row)
+    assert activation_words(d)["end"] == f"{n_neg} negative → ×0.2, {9 - n_neg} unchanged: A keeps the shape of Z, 3×3"
+    assert activation_words(activation_data())["end"] == "2 negative → 0, 2 unchanged: A keeps the shape of Z, 2×2"
+    assert activation_words(_other_activation())["end"].startswith("4 negative → 0, 5 unchanged")
+
+
+def test_activation_refuses_what_it_cannot_draw():
+    from scenes.ch3_layers import activation_data
+
+    with pytest.raises(ValueError, match=r"^x: Z = X ⊛ W \+ b is 5×5: a Z of at most 4×4 fits"):
+        activation_data(x=np.ones((6, 6)))
+    with pytest.raises(ValueError, match=r"^z: Z must be a 2-D map"):
+        activation_data(z=[1, 2, 3])
+    with pytest.raises(ValueError, match=r"^activation: 'relu' or 'leaky_relu'"):
+        activation_data(activation="tanh")
+    assert "a map Z of at most 4×4 fits this scene" in _params_error("ActivationFunctionStep", {"z": [[1] * 5] * 5})
+    assert "slope is 0.9: it must be from 0.01 to 0.5" in _params_error("ActivationFunctionStep", {"slope": 0.9})
+
+
+def test_activation_at_its_limits_is_readable():
+    """The largest Z, 4×4, with the widest numbers the parameters allow (-98.75), through a leaky ReLU."""
+    z = [[-98.75, 12.5, -0.01, 99], [3, -45.25, 7.5, -1], [0, 88.88, -66.66, 5], [-9, 9, -99, 0.5]]
+    assert not _layout("ActivationFunctionStep", z=z, activation="leaky_relu", slope=0.13)
+
+
+def test_dimension_examples_parameters_and_refusals():
+    from scenes.ch3_layers import dimension_examples_data
+
+    a, b = dimension_examples_data(first=(7, 5, 2, 4, 3), second=(9, 9, 3, 2, 1), stride=2, padding=1).examples
+    assert a.out_shape == (_slide_count(7, 3, 1, 2), _slide_count(5, 3, 1, 2), 4) and a.total == 3 * 3 * 2 * 4 + 4
+    assert b.out_shape == (_slide_count(9, 1, 1, 2),) * 2 + (2,) == (6, 6, 2) and b.kernel_shape == (1, 1, 3, 2)
+    with pytest.raises(ValueError, match=r"^second: five whole numbers"):
+        dimension_examples_data(second=(32, 32, 3, 64))
+    with pytest.raises(ValueError, match=r"^first: a kernel of at most 11×11 fits"):
+        dimension_examples_data(first=(28, 28, 1, 32, 13))
+    with pytest.raises(ValueError):
+        dimension_examples_data(first=(4, 4, 1, 2, 5))  # the core refuses a kernel larger than its input
+    assert "first[1] is 100: it must be from 1 to 99" in _params_error("DimensionExamplesSideBySide",
+                                                                       {"first": [100, 28, 1, 32, 3]})
+
+
+def test_dimension_examples_at_their_limits_are_readable():
+    """Two-digit sizes everywhere (three-digit shapes such as 128×128×128 do not fit two rows side by side)."""
+    assert not _layout("DimensionExamplesSideBySide", first=(99, 99, 99, 99, 11), second=(1, 99, 3, 1, 1),
+                       stride=4, padding=5)
