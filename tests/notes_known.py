@@ -11,9 +11,9 @@ NOTES_MISSING = {
     "FlatteningSimple", "DigitShiftBig", "STRATEGIE1", "STRATEGIE2", "MLPParameterCount",
     # chapter 2
     "Architecture_1_Grey_1Filter", "ConvExampleExplainedClean", "Architecture_2_Grey_2Filters", "Conv2FiltersExample",
-    "Architecture_3_RGB_1Filter", "RGBConvStepByStepCentered", "FullCNNSequence", "ConvDimensionsSimpleCentered",
-    "PaddingOneByOneEng", "Stride4x4Comparison", "KernelSizeAndDepthClean", "FeatureDetectionGray",
-    "FeatureDetectionRGB", "OutputSizeFormula",
+    "Architecture_3_RGB_1Filter", "RGBConvStepByStepCentered", "FullCNNSequence",
+    "Stride4x4Comparison", "KernelSizeAndDepthClean", "FeatureDetectionGray",
+    "FeatureDetectionRGB",
     # chapter 3
     "ConvView_Final_Title_SharedBias", "ActivationFunctionStep", "SparseVsDense", "DimensionExamplesSideBySide",
     "TinyMaxPoolingFixed", "TinyCNN_ImageInput", "NeuralNetworkAnimation", "Dropout", "BatchNormStep",
