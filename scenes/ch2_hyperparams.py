@@ -36,7 +36,7 @@ from manim import (
     config,
 )
 
-from cnnviz import core, theme
+from cnnviz import core, notation, theme
 from cnnviz.drawings import (
     CnnvizScene,
     contrast_text,
@@ -484,26 +484,68 @@ class StrideData:
     common: tuple            # indices of the first stride's windows that the second stride visits too
 
 
-def stride_data(x=((1, 3, 0, 2), (4, 2, 1, 0), (0, 1, 5, 3), (2, 0, 3, 1)),
-                w=((1, 0), (0, 1)), strides=(1, 2)) -> StrideData:
+STRIDE_MAX_INPUT = 5     # two input grids and their outputs side by side stay readable up to 5×5
+STRIDE_MAX_KERNEL = 3
+
+
+def stride_data(
+    x: Annotated[Grid, Param("the input image: rows of numbers (a square N×N grid)", min=0, max=9,
+                             max_shape=(STRIDE_MAX_INPUT, STRIDE_MAX_INPUT), noun="input")]
+        = ((1, 3, 0, 2), (4, 2, 1, 0), (0, 1, 5, 3), (2, 0, 3, 1)),
+    w: Annotated[Grid, Param("the kernel: rows of numbers (a square F×F grid)", min=-1, max=1,
+                             max_shape=(STRIDE_MAX_KERNEL, STRIDE_MAX_KERNEL), noun="kernel")] = ((1, 0), (0, 1)),
+    strides: Annotated[tuple[int, ...], Param("the two strides compared, side by side", min=1, max=3,
+                                              max_shape=(2,))] = (1, 2),
+) -> StrideData:
     """One N×N input and F×F kernel convolved with two strides (the notebook's: 4×4, 2×2, stride 1 vs 2)."""
     x, w = np.asarray(x), np.asarray(w)
     if x.ndim != 2 or x.shape[0] != x.shape[1] or w.ndim != 2 or w.shape[0] != w.shape[1]:
-        raise ValueError(f"stride_data needs a square N×N input and F×F kernel, got {core.fmt_shape(x.shape)} "
-                         f"and {core.fmt_shape(w.shape)}")
-    if len(strides) != 2:
-        raise ValueError(f"stride_data compares two strides, got {strides!r}")
+        raise ValueError(f"x and w: stride_data needs a square N×N input and F×F kernel, got "
+                         f"{core.fmt_shape(x.shape)} and {core.fmt_shape(w.shape)}")
+    strides = tuple(int(v) for v in strides)
+    if len(strides) != 2 or strides[0] == strides[1] or min(strides) < 1:
+        raise ValueError(f"strides: two different strides of at least 1 are compared, got {strides!r}")
+    if w.shape[0] > x.shape[0]:
+        raise ValueError(f"w: a {core.fmt_shape(w.shape)} kernel does not fit the {core.fmt_shape(x.shape)} input")
     n, f = x.shape[0], w.shape[0]
     cases = tuple(size_case(n, f, 0, s) for s in strides)
     windows = tuple(tuple(core.conv_windows(x.shape, w.shape, stride=s)) for s in strides)
     outs = tuple(core.conv2d(x, w, stride=s) for s in strides)
     second = set(windows[1])
     common = tuple(k for k, pos in enumerate(windows[0]) if pos in second)
-    return StrideData(x, w, tuple(strides), cases, windows, outs, common)
+    return StrideData(x, w, strides, cases, windows, outs, common)
+
+
+def _stride_words(d: StrideData) -> tuple:
+    """The summary's sentence (the larger stride against the smaller) and, when the larger stride's windows
+    are all among the smaller's, the sentence about the values they share (else None)."""
+    (s1, s2), (w1, w2) = d.strides, (len(d.windows[0]), len(d.windows[1]))
+    sa, sb = (core.fmt_shape(o.shape) for o in d.outs)
+    if s2 > s1:
+        fewer = "fewer" if w2 < w1 else "as many"
+        done = (f"Stride {s2}: {_s(w2, 'window')} instead of {w1} → a {sb} output instead of {sa}, "
+                f"{fewer} computations")
+    else:
+        more = "more" if w2 > w1 else "as many"
+        done = (f"Stride {s2}: {_s(w2, 'window')} instead of {w1} → a {sb} output instead of {sa}, "
+                f"{more} computations")
+    small, large = (0, 1) if s1 < s2 else (1, 0)
+    kept = [pos for pos in d.windows[large] if pos in set(d.windows[small])]
+    same = None
+    if len(kept) == len(d.windows[large]) and s1 < s2:
+        same = f"stride {s2} keeps {len(kept)} of the stride-{s1} windows: the same values"
+    return done, same
 
 
 class Stride4x4Comparison(CnnvizScene):
     data = staticmethod(stride_data)
+
+    def must_show(self, d):
+        done, same = _stride_words(d)
+        shown = [done] + ([same] if same else [])
+        for out in d.outs:
+            shown += [f"output {core.fmt_shape(out.shape)}", *sorted({fmt_num(v) for v in out.ravel()})]
+        return shown + sorted({fmt_num(v) for v in d.x.ravel()}) + sorted({fmt_num(v) for v in d.w.ravel()})
 
     def construct(self):
         d = self.data()
@@ -512,20 +554,21 @@ class Stride4x4Comparison(CnnvizScene):
         head = title(f"Stride: the same {core.fmt_shape(d.x.shape)} input and {core.fmt_shape(d.w.shape)} kernel, "
                      f"stride {s1} vs {s2}", size=30)
         # the kernel once, under the title; two panels below it, each: input grid → output grid
-        k_cell = max(min(0.6, 2.4 / f), 0.3)
-        k_grid = ValueGrid(d.w, color=theme.KERNEL, cell_size=k_cell, show_values=_readable(k_cell))
+        k_cell = 0.6 if f < 3 else 0.57
+        k_grid = ValueGrid(d.w, color=theme.KERNEL, cell_size=k_cell)
         k_name = k_grid.heading(f"kernel {core.fmt_shape(d.w.shape)}")
         VGroup(k_grid, k_name).next_to(head, DOWN, buff=0.15).set_x(0)
         half = config.frame_width / 2
         gap = 0.9
-        top = k_grid.get_bottom()[1] - 0.2
+        top = min(k_grid.get_bottom()[1] - 0.2, k_grid.get_center()[1] - 0.8)  # under the panels' headings
         o_max = max(o.shape[0] for o in d.outs)
-        cell = min(_cell_size(n + o_max, half - 0.45 - gap), (top + 2.15) / n)  # formula + caption below
-        show = _readable(cell)
+        room = half - theme.EDGE_MARGIN - 0.2  # a panel's width: from the frame's margin to near the middle
+        below = 2.15 - (0.4 if o_max == n else 0.0)  # formula + caption below (and the counter, as low as the input)
+        cell = min(_cell_size(n + o_max, room - 0.15 - gap), (top + below) / n)
         panels = []
         for side, (s, out, case) in zip((-1, 1), zip(d.strides, d.outs, d.cases)):
-            centre = side * (half / 2 + 0.05)
-            x_grid = _number_grid(d.x, color=theme.INPUT, cell_size=cell, show_values=show)
+            centre = side * (half - theme.EDGE_MARGIN - 0.05 + 0.15) / 2
+            x_grid = _number_grid(d.x, color=theme.INPUT, cell_size=cell)
             o_grid = ValueGrid(out, color=theme.OUTPUT, cell_size=cell, show_values=False, font_size=x_grid.font_size)
             width = x_grid.width + gap + o_grid.width
             x_grid.move_to([centre - width / 2 + x_grid.width / 2, top - x_grid.height / 2, 0])
@@ -533,14 +576,14 @@ class Stride4x4Comparison(CnnvizScene):
             arrow = Arrow(x_grid.get_right(), o_grid.get_left(), buff=0.15, stroke_color=theme.MUTED,
                           stroke_width=4, max_tip_length_to_length_ratio=0.3)
             heading = VGroup(
-                label(f"Stride S = {s}: steps of {s} cell{'s' if s > 1 else ''}", size=theme.BODY_SIZE,
+                label(f"Stride S = {s}: steps of {_s(s, 'cell')}", size=theme.BODY_SIZE,
                       color=theme.HIGHLIGHT).move_to([side * (k_grid.width / 2 + half) / 2, k_grid.get_center()[1], 0]),
                 o_grid.heading(f"output {core.fmt_shape(out.shape)}"))
             panels.append(dict(s=s, out=out, case=case, x=x_grid, o=o_grid, arrow=arrow, heading=heading,
                                centre=centre))
-        self.play(FadeIn(head), FadeIn(k_grid), FadeIn(k_name),
-                  *(FadeIn(VGroup(p["x"], p["o"], p["arrow"], p["heading"])) for p in panels), run_time=1.0)
-        self.beat(hold=0.5)
+        self.add(head, k_grid, k_name, *(VGroup(p["x"], p["o"], p["arrow"], p["heading"]) for p in panels))
+        self.beat(note=f"The same {n}×{n} input and {f}×{f} kernel, twice: on the left the window moves "
+                       f"{_s(s1, 'cell')} at a time, on the right {_s(s2, 'cell')}.", hold=0.5)
 
         # the windows step in sync: tick k moves every panel to its k-th window
         for p, wins in zip(panels, d.windows):
@@ -552,7 +595,7 @@ class Stride4x4Comparison(CnnvizScene):
         n_slow = 3
         jumps = VGroup()
         for k in range(ticks):
-            anims, finished = [], []
+            anims, finished, said = [], [], []
             for p in panels:
                 wins, out_w = p["wins"], p["out"].shape[1]
                 if k >= len(wins):
@@ -571,8 +614,9 @@ class Stride4x4Comparison(CnnvizScene):
                               _count(counter, k + 1)]
                     if k == 1:  # the first step: how far the window jumps
                         jumps.add(self._jump(p["x"], wins[0], wins[1], f))
-                if show:
-                    anims.append(FadeIn(p["o"].value_label(i, j, p["out"][i, j]), scale=1.4))
+                anims.append(FadeIn(p["o"].value_label(i, j, p["out"][i, j]), scale=1.4))
+                said.append(f"stride {p['s']}: window {k + 1} at {notation.row_col(r, c)} gives "
+                            f"{fmt_num(p['out'][i, j])}")
                 p["counter"] = counter
                 if k == len(wins) - 1:
                     finished.append(p)
@@ -583,28 +627,35 @@ class Stride4x4Comparison(CnnvizScene):
                 anims.append(FadeOut(jumps))
             self.play(*anims, run_time=0.8 if slow else 0.35)
             if slow:
-                self.beat(hold=0.6)
+                lead = ("Each window's sum of products is one output value. " if k == 0 else
+                        "The first step: the window jumps by the stride. " if k == 1 else "")
+                self.beat(note=lead + "; ".join(said).capitalize() + ".", hold=0.6)
             for p in finished:  # this panel has no window left: its size, from the formula
                 formula = _size_formula(p["case"], font_size=30)
-                formula.next_to(p["x"], DOWN, buff=0.2).set_x(p["centre"])
+                formula.next_to(VGroup(p["x"], p["counter"]), DOWN, buff=0.2).set_x(p["centre"])
                 p["formula"] = formula
                 self.play(FadeOut(p["window"]), FadeOut(p["target"]), FadeIn(formula), run_time=0.6)
-                self.beat(hold=0.8 if p is panels[1] and len(p["wins"]) < ticks else 0.3)
+                cs = p["case"]
+                self.beat(note=f"With stride {cs.s}, ⌊({cs.n} − {cs.f}) / {cs.s}⌋ + 1 = {cs.size}: "
+                               f"{_s(len(p['wins']), 'window')}, a {cs.size}×{cs.size} output.",
+                          hold=0.8 if p is panels[1] and len(p["wins"]) < ticks else 0.3)
 
         a, b = panels
-        sa, sb = core.fmt_shape(a["out"].shape), core.fmt_shape(b["out"].shape)
-        done = caption(f"Stride {s2}: {len(b['wins'])} windows instead of {len(a['wins'])} → "
-                       f"a {sb} output instead of {sa}, fewer computations", color=theme.OUTPUT)
+        done_text, same_text = _stride_words(d)
+        done = caption(done_text, color=theme.OUTPUT)
+        fit_width(done, config.frame_width - 0.8)
         self.play(FadeIn(done), run_time=0.6)
-        self.beat(hold=1.5)
-        if show and len(d.common) == len(b["wins"]):  # the larger stride visits a subset of the windows
+        self.beat(note=done_text + ": a larger stride makes a smaller output, with less computation.", hold=1.5)
+        if same_text:  # the larger stride visits a subset of the windows
             out_w = a["out"].shape[1]
             marks = VGroup(*(a["o"].window(*divmod(k, out_w), 1, 1, color=theme.HIGHLIGHT) for k in d.common))
             marks.add(*(b["o"].window(*divmod(k, b["out"].shape[1]), 1, 1) for k in range(len(b["wins"]))))
-            same = caption(f"stride {s2} keeps {len(d.common)} of the stride-{s1} windows: the same values",
-                           color=theme.HIGHLIGHT)
-            self.play(Create(marks), FadeOut(done), FadeIn(same), run_time=0.8)
-            self.beat(hold=1.5)
+            same = caption(same_text, color=theme.HIGHLIGHT)
+            fit_width(same, config.frame_width - 0.8)
+            self.play(FadeOut(done), run_time=0.4)  # one caption leaves before the next arrives
+            self.play(Create(marks), FadeIn(same), run_time=0.8)
+            self.beat(note=f"The stride-{s2} windows are among the stride-{s1} ones: the larger stride keeps "
+                           f"{len(d.common)} of their values and skips the others.", hold=1.5)
         self.clear_all()
 
     @staticmethod
