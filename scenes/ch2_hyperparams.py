@@ -931,8 +931,22 @@ class KernelDepthData:
     choices: tuple           # one KernelChoice per kernel size compared
 
 
-def kernel_depth_data(n: int = 7, sizes=(3, 5), c: int = 3, m: int = 5) -> KernelDepthData:
+def kernel_depth_data(
+    n: Annotated[int, Param("the input size N (an N×N input, N×N×C in the second part)", min=2, max=12)] = 7,
+    sizes: Annotated[tuple[int, ...], Param("the two kernel sizes compared, smaller first (each at most N)", min=1,
+                                            max=12, max_shape=(2,))] = (3, 5),
+    c: Annotated[int, Param("the input's channels C (and every kernel's)", min=1, max=8)] = 3,
+    m: Annotated[int, Param("the number of filters M: the output's depth", min=1, max=16)] = 5,
+) -> KernelDepthData:
     """Kernel sizes 3×3 vs 5×5 on one N×N input, then M = 5 filters on N×N×3 (Chapter 2, I.4's 3 channels, 5 filters)."""
+    n, c, m = int(n), int(c), int(m)
+    sizes = tuple(int(f) for f in sizes)
+    if len(sizes) != 2 or sizes[0] >= sizes[1]:
+        raise ValueError(f"sizes: the scene compares two kernel sizes, the smaller first (like (3, 5)), got {sizes!r}")
+    if sizes[0] < 1 or sizes[1] > n:
+        raise ValueError(f"sizes: each kernel size is from 1 to the input size N = {n}, got {sizes!r}")
+    if n < 2 or c < 1 or m < 1:
+        raise ValueError(f"n, c and m: N is at least 2, C and M at least 1, got n = {n}, c = {c}, m = {m}")
     choices = []
     for f in sizes:
         windows = tuple(core.conv_windows((n, n), (f, f)))
@@ -963,8 +977,20 @@ def _param_formula(ch: KernelChoice, c: int, m: int, font_size: float = 30) -> F
         rf" = {num(w)} + {num(b)} = {{\color{{{theme.HIGHLIGHT}}}{num(ch.params)}}}", font_size=font_size)
 
 
+def _kernel_moral(d: KernelDepthData) -> str:
+    small, large = d.choices[0], d.choices[-1]
+    return f"{small.f}×{small.f}: fine details · {large.f}×{large.f}: broader patterns, and a smaller output"
+
+
 class KernelSizeAndDepthClean(CnnvizScene):
     data = staticmethod(kernel_depth_data)
+
+    def must_show(self, d):
+        shown = [_kernel_moral(d), f"{d.m} filters → depth {d.m}"]
+        for ch in d.choices:
+            shown += [f"{ch.f}×{ch.f} kernel", f"output {ch.case.size}×{ch.case.size}",
+                      f"one output pixel sees {ch.f}×{ch.f} = {ch.seen} pixels"]
+        return shown
 
     def construct(self):
         d = self.data()
@@ -980,10 +1006,11 @@ class KernelSizeAndDepthClean(CnnvizScene):
         half = config.frame_width / 2
         gap = 0.8
         o_max = max(ch.case.size for ch in d.choices)
-        cell = min(_cell_size(n + o_max, half - 0.45 - gap), 4.4 / n)
+        room = half - theme.EDGE_MARGIN - 0.2  # a panel's width: from the frame's margin to near the middle
+        cell = min(_cell_size(n + o_max, room - 0.15 - gap), 4.4 / n)
         panels = []
         for side, ch in zip((-1, 1), d.choices):
-            centre = side * (half / 2 + 0.05)
+            centre = side * (half - theme.EDGE_MARGIN - 0.05 + 0.15) / 2
             x_grid = ValueGrid(np.zeros((n, n)), color=theme.INPUT, cell_size=cell, show_values=False)
             o_grid = ValueGrid(np.zeros((ch.case.size,) * 2), color=theme.OUTPUT, cell_size=cell, show_values=False)
             width = x_grid.width + gap + o_grid.width
@@ -993,8 +1020,10 @@ class KernelSizeAndDepthClean(CnnvizScene):
             heading.next_to(x_grid, UP, buff=0.2)
             o_name = o_grid.heading(f"output {ch.case.size}×{ch.case.size}")
             panels.append(dict(ch=ch, x=x_grid, o=o_grid, heading=heading, o_name=o_name, centre=centre))
-        self.play(FadeIn(head), *(FadeIn(VGroup(p["x"], p["o"], p["heading"], p["o_name"])) for p in panels),
-                  run_time=1.0)
+        self.add(head, *(VGroup(p["x"], p["o"], p["heading"], p["o_name"]) for p in panels))
+        a, b = d.choices
+        self.beat(note=f"The same {n}×{n} input with a {a.f}×{a.f} kernel and with a {b.f}×{b.f} kernel: "
+                       f"the outputs are {a.case.size}×{a.case.size} and {b.case.size}×{b.case.size}.", hold=0.6)
 
         # what the centre output pixel sees
         shown = []
@@ -1010,7 +1039,8 @@ class KernelSizeAndDepthClean(CnnvizScene):
                          color=theme.HIGHLIGHT).next_to(VGroup(p["x"], p["o"]), DOWN, buff=0.3).set_x(p["centre"])
             shown.append(VGroup(field, pixel, lines, note))
         self.play(*(Create(VGroup(*g[:3])) for g in shown), *(FadeIn(g[3]) for g in shown), run_time=1.2)
-        self.beat(hold=1.5)
+        self.beat(note=f"One output pixel sees a {a.f}×{a.f} patch ({a.seen} pixels) with the small kernel, "
+                       f"a {b.f}×{b.f} patch ({b.seen} pixels) with the large one: its receptive field.", hold=1.5)
 
         # every window, both sides in the same time: the larger kernel has fewer positions
         sweeps = []
@@ -1029,12 +1059,13 @@ class KernelSizeAndDepthClean(CnnvizScene):
         sizes = [_size_formula(p["ch"].case, font_size=30).next_to(shown[k][3], DOWN, buff=0.2).set_x(p["centre"])
                  for k, p in enumerate(panels)]
         self.play(*(FadeOut(p["win"]) for p in panels), *(FadeIn(s) for s in sizes), run_time=0.6)
-        self.beat(hold=1.0)
-        small, large = d.choices[0], d.choices[-1]
-        moral = caption(f"{small.f}×{small.f}: fine details · {large.f}×{large.f}: broader patterns, "
-                        f"and a smaller output", color=theme.KERNEL)
+        self.beat(note=f"The larger kernel fits fewer positions: {len(a.windows)} windows give "
+                       f"{a.case.size}×{a.case.size}, {len(b.windows)} give {b.case.size}×{b.case.size}.", hold=1.0)
+        moral = caption(_kernel_moral(d), color=theme.KERNEL)
+        fit_width(moral, config.frame_width - 0.8)
         self.play(FadeIn(moral), run_time=0.6)
-        self.beat(hold=1.5)
+        self.beat(note="Small kernels capture fine details, large kernels broader patterns, and they shrink "
+                       "the output more.", hold=1.5)
         self.play(*(FadeOut(m) for m in self.mobjects), run_time=0.5)
 
     # ------------------------------------------------------------ part 2: M filters, depth M, parameters
@@ -1145,20 +1176,26 @@ class KernelSizeAndDepthClean(CnnvizScene):
             if stack is None:
                 self.play(Indicate(kern, color=theme.HIGHLIGHT, scale_factor=1.15), GrowArrow(a2), FadeIn(new),
                           FadeIn(note), run_time=1.0)
-                self.beat(hold=0.6)
-            else:
-                self.play(Indicate(kern, color=theme.HIGHLIGHT, scale_factor=1.15), ReplacementTransform(stack, new),
-                          ReplacementTransform(last_note, note), run_time=0.6 if k < 3 else 0.35)
+                self.beat(note=f"Filter 1, a {f}×{f}×{c} kernel, slides over the input and makes one "
+                               f"{oh}×{oh} map.", hold=0.6)
+            else:  # the sheets deepen; the texts that change leave before their replacements arrive
+                self.play(Indicate(kern, color=theme.HIGHLIGHT, scale_factor=1.15),
+                          ReplacementTransform(stack.sheets, new.sheets),
+                          Succession(FadeOut(VGroup(stack.shape_label, last_note)), FadeIn(VGroup(new.shape_label, note))),
+                          run_time=0.6 if k < 3 else 0.35)
             stack, last_note = new, note
         depth = label(note_text, size=theme.BODY_SIZE, color=theme.OUTPUT)
         depth.next_to(a2, DOWN, buff=0.15)
-        self.play(ReplacementTransform(note, depth), run_time=0.5)
-        self.beat(hold=1.0)
+        self.play(Succession(FadeOut(note), FadeIn(depth)), run_time=0.5)
+        self.beat(note=f"Each filter makes its own map: {m} filters give an output of depth {m}, "
+                       f"{core.fmt_shape(ch.out_shape)}.", hold=1.0)
 
         # the parameters of the layer: F·F·C·M weights + M biases, for each kernel size
         self.play(FadeIn(p_head), Write(general), run_time=0.8)
-        for tag, line in rows:
+        for (tag, line), k in zip(rows, d.choices):
             self.play(FadeIn(tag), Write(line), run_time=0.9)
-            self.beat(hold=0.6)
+            self.beat(note=f"With {k.f}×{k.f} kernels: {k.f}·{k.f}·{c}·{m} = {fmt_int(k.terms[0])} weights "
+                           f"plus {m} biases, {fmt_int(k.params)} parameters to learn.", hold=0.6)
         self.play(FadeIn(moral), run_time=0.5)
-        self.beat(hold=1.5)
+        self.beat(note="More filters detect more features, but every filter adds F·F·C weights and a bias "
+                       "to learn.", hold=1.5)

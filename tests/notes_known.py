@@ -12,7 +12,7 @@ NOTES_MISSING = {
     # chapter 2
     "Architecture_1_Grey_1Filter", "ConvExampleExplainedClean", "Architecture_2_Grey_2Filters", "Conv2FiltersExample",
     "Architecture_3_RGB_1Filter", "RGBConvStepByStepCentered", "FullCNNSequence",
-    "KernelSizeAndDepthClean", "FeatureDetectionGray",
+    "FeatureDetectionGray",
     "FeatureDetectionRGB",
     # chapter 3
     "ConvView_Final_Title_SharedBias", "ActivationFunctionStep", "SparseVsDense", "DimensionExamplesSideBySide",

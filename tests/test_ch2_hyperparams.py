@@ -144,3 +144,65 @@ def test_padding_layout_at_its_limits(kw):
 
     problems = _layout(PaddingOneByOneEng, **kw)
     assert not problems, "\n".join(map(str, problems))
+
+
+# ----------------------------------------------------------------- Stride4x4Comparison
+def test_stride_words_follow_the_strides():
+    from scenes.ch2_hyperparams import _stride_words, stride_data
+
+    done, same = _stride_words(stride_data())
+    assert done == "Stride 2: 4 windows instead of 9 → a 2×2 output instead of 3×3, fewer computations"
+    assert same == "stride 2 keeps 4 of the stride-1 windows: the same values"
+    x = np.arange(25).reshape(5, 5) % 10
+    d = stride_data(x=x, w=((1, 0, -1),) * 3, strides=(3, 1))  # the larger stride first: 1 window vs 9
+    assert [o.shape for o in d.outs] == [(1, 1), (3, 3)]
+    np.testing.assert_array_equal(d.outs[1], correlate2d(x, np.array(((1, 0, -1),) * 3), mode="valid"))
+    done, same = _stride_words(d)
+    assert done == "Stride 1: 9 windows instead of 1 → a 3×3 output instead of 1×1, more computations"
+    assert same is None
+
+
+def test_stride_limits():
+    from scenes.ch2_hyperparams import Stride4x4Comparison, stride_data
+
+    with pytest.raises(params.ParamError, match="at most 5×5 fits this scene at a readable size"):
+        params.coerce(Stride4x4Comparison, {"x": np.ones((6, 6), int).tolist()})
+    with pytest.raises(params.ParamError, match="at most 3×3 fits this scene at a readable size"):
+        params.coerce(Stride4x4Comparison, {"w": np.ones((4, 4), int).tolist()})
+    with pytest.raises(ValueError, match="^w: a 3×3 kernel does not fit the 2×2 input"):
+        stride_data(x=((1, 2), (3, 4)), w=np.ones((3, 3), int))
+    with pytest.raises(ValueError, match="^strides: two different strides"):
+        stride_data(strides=(1,))
+
+
+@pytest.mark.parametrize("kw", [
+    dict(x=np.full((5, 5), 9), w=-np.ones((3, 3), int), strides=(1, 2)),  # the limit, the widest outputs
+    dict(x=((1, 2), (3, 4)), w=((1,),), strides=(3, 1)),
+], ids=["5x5-k3-limit", "2x2-k1-s3s1"])
+def test_stride_layout_at_its_limits(kw):
+    from scenes.ch2_hyperparams import Stride4x4Comparison
+
+    problems = _layout(Stride4x4Comparison, **kw)
+    assert not problems, "\n".join(map(str, problems))
+
+
+# ----------------------------------------------------------------- KernelSizeAndDepthClean
+def test_kernel_sizes_are_two_and_the_words_follow_them():
+    from scenes.ch2_hyperparams import _kernel_moral, kernel_depth_data
+
+    assert _kernel_moral(kernel_depth_data()) == "3×3: fine details · 5×5: broader patterns, and a smaller output"
+    assert _kernel_moral(kernel_depth_data(n=9, sizes=(1, 7))).startswith("1×1: fine details · 7×7: broader")
+    for sizes in ((3,), (3, 5, 7), (5, 3), (3, 3)):
+        with pytest.raises(ValueError, match=r"^sizes: the scene compares two kernel sizes, the smaller first"):
+            kernel_depth_data(sizes=sizes)
+    with pytest.raises(ValueError, match=r"^sizes: each kernel size is from 1 to the input size N = 7"):
+        kernel_depth_data(sizes=(3, 9))
+
+
+def test_kernel_depth_layout_at_its_limits():
+    from scenes.ch2_hyperparams import KernelSizeAndDepthClean
+
+    problems = _layout(KernelSizeAndDepthClean, n=12, sizes=(1, 12), c=8, m=16)
+    assert not problems, "\n".join(map(str, problems))
+    with pytest.raises(params.ParamError, match="m"):
+        params.coerce(KernelSizeAndDepthClean, {"m": 17})
