@@ -793,14 +793,14 @@ class PaddingOneByOneEng(CnnvizScene):
         x_name = label(f"input {core.fmt_shape(d.x.shape)}", size=theme.SMALL_SIZE, color=theme.INPUT)
         x_name.next_to(x_grid, UP, buff=0.12 + last.p * cell)
 
-        c_cell = min(0.75, 3.6 / n)
+        c_cell = min(0.75, 3.5 / n)
         vmin = min(int(s.coverage.min()) for s in d.stages)
         vmax = max(int(s.coverage.max()) for s in d.stages)
 
         def coverage_grid(stage):
             g = _number_grid(stage.coverage, color=theme.HIGHLIGHT, cell_size=c_cell, shade="heat",
                              vrange=(vmin, vmax))
-            return g.move_to([right_x, 0.45, 0])
+            return g.move_to([right_x, 0.35, 0])
 
         def stage_texts(stage):
             name = label(_stage_name(stage.p), size=theme.BODY_SIZE, color=theme.PAD_LABEL)
