@@ -36,7 +36,7 @@ from manim import (
     config,
 )
 
-from cnnviz import core, theme
+from cnnviz import core, notation, theme
 from cnnviz.drawings import (
     CnnvizScene,
     contrast_text,
@@ -52,7 +52,8 @@ from cnnviz.drawings import (
     title,
 )
 from cnnviz.formula import Formula
-from cnnviz.params import Param
+from cnnviz.notation import CONV
+from cnnviz.params import Grid, Param
 
 
 # ============================================================ ConvDimensionsSimpleCentered
@@ -68,25 +69,58 @@ class ConvDimensionsData:
     out_size: int            # core.output_size(N, F) = N − F + 1
     bad_input: tuple         # an input and a kernel whose channels differ …
     bad_kernel: tuple
-    error: str               # … and the core's own ValueError message about them
+    error: str               # … the core's own ValueError message about them (not shown: code words) …
+    refusal: tuple           # … and the refusal on screen, in the course's words (one line each)
 
 
-def conv_dimensions_data(n: int = 5, f: int = 3, c: int = 3, m: int = 5,
-                         bad_input=(3, 3, 1), bad_kernel=(2, 2, 3)) -> ConvDimensionsData:
-    """The size rule (N×N×C) ⊗ (F×F×C×M) → (N−F+1)×(N−F+1)×M with an instance (FullCNNSequence's
+_SHAPE3 = "three whole numbers: height, width, channels"
+
+
+def _shape3(name: str, shape) -> tuple:
+    shape = tuple(int(v) for v in shape)
+    if len(shape) != 3 or min(shape) < 1:
+        raise ValueError(f"{name} is {_SHAPE3} (each at least 1), got {shape!r}")
+    return shape
+
+
+def _channels(k: int) -> str:
+    return f"{k} channel{'s' * (k != 1)}"
+
+
+def conv_dimensions_data(
+    n: Annotated[int, Param("the input size N (an N×N×C input)", min=1, max=999)] = 5,
+    f: Annotated[int, Param("the kernel size F (F×F×C kernels), at most N", min=1, max=999)] = 3,
+    c: Annotated[int, Param("the channels C of the input and of every kernel", min=1, max=8)] = 3,
+    m: Annotated[int, Param("the number of filters M (the output's depth)", min=1, max=8)] = 5,
+    bad_input: Annotated[tuple[int, ...], Param(f"the refused pair's input: {_SHAPE3}", min=1, max=99,
+                                                max_shape=(3,))] = (3, 3, 1),
+    bad_kernel: Annotated[tuple[int, ...], Param(f"the refused pair's kernel, with other channels: {_SHAPE3}",
+                                                 min=1, max=99, max_shape=(3,))] = (2, 2, 3),
+) -> ConvDimensionsData:
+    """The size rule (N×N×C) ⊛ (F×F×C×M) → (N−F+1)×(N−F+1)×M with an instance (FullCNNSequence's
     5×5×3 and five 3×3×3 filters), and the channel rule as the core enforces it: ``core.conv2d``
-    on a 3×3×1 input with a 2×2×3 kernel (the notebook's warning) raises, and its message is kept."""
+    on a 3×3×1 input with a 2×2×3 kernel (the notebook's warning) raises; the screen says why in words."""
+    if not 1 <= f <= n:
+        raise ValueError(f"f: a {f}×{f} kernel does not fit in a {n}×{n} input (F is at most N = {n})")
+    bad_input, bad_kernel = _shape3("bad_input", bad_input), _shape3("bad_kernel", bad_kernel)
+    if bad_input[2] == bad_kernel[2]:
+        raise ValueError(f"bad_input and bad_kernel: both have {_channels(bad_input[2])}, so the core accepts "
+                         "them and there is no error to show: give them different channel counts")
     in_shape, bank_shape = (n, n, c), (f, f, c, m)
     out_shape = core.conv_output_shape(in_shape, bank_shape)
     try:
         core.conv2d(np.zeros(bad_input), np.zeros(bad_kernel))
     except ValueError as exc:
         error = str(exc)
-    else:
+    else:  # pragma: no cover - the core refuses every channel mismatch
         raise ValueError(f"conv_dimensions_data: the core accepts a {core.fmt_shape(bad_input)} input with a "
                          f"{core.fmt_shape(bad_kernel)} kernel, so there is no error to show")
+    ci, ck = bad_input[2], bad_kernel[2]
+    refusal = (f"Refused: the input has {_channels(ci)}, the kernel {_channels(ck)}.",
+               f"Each kernel slice meets one input channel, so C must be the same for both "
+               f"({ci} ≠ {ck}).")
     return ConvDimensionsData(n, f, c, m, in_shape, bank_shape, out_shape, core.output_size(n, f),
-                              tuple(bad_input), tuple(bad_kernel), error)
+                              bad_input, bad_kernel, error, refusal)
 
 
 def _sym(name: str, text=None) -> str:
@@ -97,12 +131,17 @@ def _sym(name: str, text=None) -> str:
 class ConvDimensionsSimpleCentered(CnnvizScene):
     data = staticmethod(conv_dimensions_data)
 
+    def must_show(self, d):
+        fs = core.fmt_shape
+        return [f"input {fs(d.in_shape)}", f"{d.m} filters: {fs(d.bank_shape)}", f"output {fs(d.out_shape)}",
+                f"input {fs(d.bad_input)}", f"kernel {fs(d.bad_kernel)}", *d.refusal]
+
     def construct(self):
         d = self.data()
         fs = core.fmt_shape
         head = title("The dimensions of a convolution output")
         N, F, C, M = (_sym(k) for k in "NFCM")
-        rule = Formula(rf"({N} \times {N} \times {C}) \otimes ({F} \times {F} \times {C} \times {M}) \rightarrow "
+        rule = Formula(rf"({N} \times {N} \times {C}) \circledast ({F} \times {F} \times {C} \times {M}) \rightarrow "
                        rf"({N} - {F} + 1) \times ({N} - {F} + 1) \times {M}", font_size=40)
         fit_width(rule, config.frame_width - 0.8)
         rule.next_to(head, DOWN, buff=0.5)
@@ -110,74 +149,79 @@ class ConvDimensionsSimpleCentered(CnnvizScene):
                           for k, what in (("N", "input size"), ("F", "kernel size"), ("C", "channels"),
                                           ("M", "number of filters")))).arrange(RIGHT, buff=0.7, aligned_edge=UP)
         legend.next_to(rule, DOWN, buff=0.35)
-        self.play(FadeIn(head), Write(rule), run_time=1.4)
-        self.play(FadeIn(legend), run_time=0.6)
-        self.beat(hold=1.0)
+        self.add(head, rule, legend)
+        self.beat(note="An N×N×C input convolved with M kernels of size F×F×C gives an output of "
+                       "(N − F + 1)×(N − F + 1)×M: one map per filter.", hold=1.0)
 
         # 1. an instance: every size from the core
         n, f, c, m = (_sym(k, v) for k, v in zip("NFCM", (d.n, d.f, d.c, d.m)))
         result = r" \times ".join(str(v) for v in d.out_shape)  # the core's output shape
-        inst = Formula(rf"({n} \times {n} \times {c}) \otimes ({f} \times {f} \times {c} \times {m}) \rightarrow "
+        inst = Formula(rf"({n} \times {n} \times {c}) \circledast ({f} \times {f} \times {c} \times {m}) \rightarrow "
                        rf"({n} - {f} + 1) \times ({n} - {f} + 1) \times {m} = "
                        rf"{{\color{{{theme.OUTPUT}}}\mathbf{{{result}}}}}", font_size=34)
         fit_width(inst, config.frame_width - 0.8)
         inst.next_to(legend, DOWN, buff=0.55)
         f_colors = [theme.kernel_color(k) for k in range(d.m)]
         c_colors = list(theme.CHANNELS) if d.c == 3 else [theme.INPUT]
-        inp = TensorStack(d.n, d.n, d.c, unit=0.6, colors=c_colors, max_side=2.8,
+        off = min(0.16, 0.6 / max(d.c - 1, 1))  # many channels: the sheets closer together
+        inp = TensorStack(d.n, d.n, d.c, unit=0.6, colors=c_colors, max_side=2.8, offset=off,
                           label_text=f"input {fs(d.in_shape)}")
-        bank = VGroup(*(TensorStack(d.f, d.f, d.c, unit=0.4, colors=(col,), offset=0.12, max_side=1.2, label_text="")
+        bank = VGroup(*(TensorStack(d.f, d.f, d.c, unit=0.4, colors=(col,), offset=off * 0.75, max_side=1.2,
+                                    label_text="")
                         for col in f_colors[:8]))
+        for k in bank:  # an empty label keeps its height: drop it
+            k.remove(k.shape_label)
         bank.arrange(RIGHT, buff=0.2)
         fit_width(bank, 5.0)
         bank_label = label(f"{d.m} filters: {fs(d.bank_shape)}", size=theme.SMALL_SIZE, color=theme.KERNEL)
         out = TensorStack(d.out_shape[0], d.out_shape[1], d.m, unit=0.6, colors=f_colors, max_side=2.2,
                           offset=min(0.16, 1.0 / max(d.m - 1, 1)), label_text=f"output {fs(d.out_shape)}")
         out.shape_label.set_color(theme.OUTPUT)
-        otimes, arrow = label("⊗", size=36), label("→", size=36)
-        row = VGroup(inp, otimes, bank, arrow, out).arrange(RIGHT, buff=0.5)
+        conv, arrow = label(CONV, size=36), label("→", size=36)
+        row = VGroup(inp, conv, bank, arrow, out).arrange(RIGHT, buff=0.5)
         fit_width(row, config.frame_width - 0.8)
         row.next_to(inst, DOWN, buff=0.5)
         bank_label.next_to(bank, DOWN, buff=0.2).align_to(inp.shape_label, DOWN)
         self.play(Write(inst), run_time=1.4)
-        self.play(FadeIn(inp), FadeIn(otimes), LaggedStart(*(FadeIn(b) for b in bank), lag_ratio=0.2),
+        self.play(FadeIn(inp), FadeIn(conv), LaggedStart(*(FadeIn(b) for b in bank), lag_ratio=0.2),
                   FadeIn(bank_label), run_time=1.2)
         self.play(FadeIn(arrow), FadeIn(out), run_time=0.8)
-        self.beat(hold=2.0)
-        self.play(FadeOut(VGroup(inst, inp, otimes, bank, bank_label, arrow, out)), run_time=0.6)
+        depth = "one map" if d.m == 1 else f"{d.m} maps"
+        self.beat(note=f"With N = {d.n}, F = {d.f}, C = {d.c} and M = {d.m}: {d.n} − {d.f} + 1 = {d.out_size}, "
+                       f"so the output is {fs(d.out_shape)}, {depth} of {d.out_size}×{d.out_size}.", hold=2.0)
+        self.play(FadeOut(VGroup(inst, inp, conv, bank, bank_label, arrow, out)), run_time=0.6)
 
-        # 2. the channel rule, as the core enforces it
+        # 2. the channel rule, as the core enforces it (said in words)
         warn = label("The input and the kernels must have the same number of channels C",
                      size=theme.BODY_SIZE, color=theme.HIGHLIGHT)
         fit_width(warn, config.frame_width - 0.8)
         warn.next_to(legend, DOWN, buff=0.35)
         bi, bk = d.bad_input, d.bad_kernel
-        b_in = TensorStack(bi[0], bi[1], bi[2] if len(bi) > 2 else 1, unit=0.4, colors=(theme.INPUT,), max_side=1.3,
-                           label_text=f"input {fs(bi)}")
-        b_k = TensorStack(bk[0], bk[1], bk[2] if len(bk) > 2 else 1, unit=0.4, colors=(theme.KERNEL,), max_side=1.3,
-                          label_text=f"kernel {fs(bk)}")
+        b_in = TensorStack(bi[0], bi[1], bi[2], unit=0.4, colors=(theme.INPUT,), max_side=1.3,
+                           offset=min(0.16, 0.5 / max(bi[2] - 1, 1)), label_text=f"input {fs(bi)}")
+        b_k = TensorStack(bk[0], bk[1], bk[2], unit=0.4, colors=(theme.KERNEL,), max_side=1.3,
+                          offset=min(0.16, 0.5 / max(bk[2] - 1, 1)), label_text=f"kernel {fs(bk)}")
         cross = label("✗", size=60, color=theme.NEGATIVE)
-        pair = VGroup(b_in, label("⊗", size=36), b_k, cross).arrange(RIGHT, buff=0.6)
+        pair = VGroup(b_in, label(CONV, size=36), b_k, cross).arrange(RIGHT, buff=0.6)
         pair.next_to(warn, DOWN, buff=0.3)
-        counts = VGroup(*(label(f"{k} channel{'s' * (k != 1)}", size=theme.SMALL_SIZE, color=theme.NEGATIVE)
+        counts = VGroup(*(label(_channels(k), size=theme.SMALL_SIZE, color=theme.NEGATIVE)
                           .next_to(stack.shape_label, DOWN, buff=0.12)
-                          for stack, k in ((b_in, b_in.shape[2]), (b_k, b_k.shape[2]))))
+                          for stack, k in ((b_in, bi[2]), (b_k, bk[2]))))
         for t in counts:  # on one line
             t.set_y(min(u.get_y() for u in counts))
         pair.add(counts)
-        lines = textwrap.wrap(f"ValueError: {d.error}", width=54)
-        msg = VGroup(*(label(t, size=theme.SMALL_SIZE, mono=True, color=theme.TEXT) for t in lines))
-        msg.arrange(DOWN, aligned_edge=LEFT, buff=0.12)
+        msg = VGroup(*(label(t, size=theme.SMALL_SIZE, color=theme.TEXT) for t in d.refusal))
+        msg.arrange(DOWN, aligned_edge=LEFT, buff=0.15)
         fit_width(msg, config.frame_width - 1.4)
-        said = label("core.conv2d refuses it:", size=theme.SMALL_SIZE, color=theme.MUTED)
-        box = VGroup(said, msg).arrange(DOWN, aligned_edge=LEFT, buff=0.2)
-        frame = SurroundingRectangle(box, color=theme.NEGATIVE, buff=0.25, stroke_width=3)
-        VGroup(box, frame).next_to(pair, DOWN, buff=0.3)
+        frame = SurroundingRectangle(msg, color=theme.NEGATIVE, buff=0.22, stroke_width=3)
+        VGroup(msg, frame).next_to(pair, DOWN, buff=0.3)
         self.play(FadeIn(warn), run_time=0.6)
         self.play(FadeIn(pair[:3]), run_time=0.8)
         self.play(FadeIn(counts), run_time=0.5)
-        self.play(FadeIn(cross, scale=1.5), Create(frame), FadeIn(box), run_time=1.0)
-        self.beat(hold=3.0)
+        self.play(FadeIn(cross, scale=1.5), Create(frame), FadeIn(msg), run_time=1.0)
+        self.beat(note=f"A {fs(bi)} input cannot be convolved with a {fs(bk)} kernel: the input has "
+                       f"{_channels(bi[2])}, the kernel {_channels(bk[2])}; the channel counts must match.",
+                  hold=3.0)
         self.clear_all()
 
 
@@ -197,8 +241,17 @@ class SizeCase:
 
 @dataclass(frozen=True)
 class OutputSizeData:
-    notebook: SizeCase       # 28, 3, 1, 1 → 28
-    floor_case: SizeCase     # 8, 3, 0, 2 → 3
+    notebook: SizeCase       # the first case: the notebook's 28, 3, 1, 1 → 28 by default
+    floor_case: SizeCase     # the second: 8, 3, 0, 2 → 3 by default, where the floor drops a window
+    is_notebook: bool        # the first case is the notebook's own example
+    ex_heading: str          # the first case's heading and its result, in words that follow its numbers
+    ex_result: str
+    floor_heading: str       # the second case's heading, its missing window and its result
+    floor_miss: str
+    floor_result: str
+
+
+NOTEBOOK_CASE = (28, 3, 1, 1)
 
 
 def size_case(n: int, f: int, p: int, s: int) -> SizeCase:
@@ -215,17 +268,45 @@ _CASE = "N, F, P, S: input size, kernel size, padding, stride"
 def _case(name: str, values) -> SizeCase:
     if len(values) != 4:
         raise ValueError(f"{name} is four whole numbers ({_CASE}), got {len(values)}")
-    return size_case(*(int(v) for v in values))
+    n, f, p, s = (int(v) for v in values)
+    if n < 1 or f < 1 or s < 1:
+        raise ValueError(f"{name}: N, F and S are at least 1 ({_CASE}), got {tuple(values)}")
+    return size_case(n, f, p, s)
+
+
+def _size_change(c: SizeCase) -> str:
+    """What the case does to the size, in words that follow its numbers."""
+    sizes = f"{c.n}×{c.n} → {c.size}×{c.size}"
+    if c.size == c.n:
+        return f"{sizes}: padding P = {c.p} keeps the size" if c.p else f"{sizes}: the size is kept"
+    if c.size < c.n:
+        return f"{sizes}: the output is {c.n - c.size} smaller"
+    return f"{sizes}: the output is {c.size - c.n} larger"
 
 
 def output_size_data(
     example: Annotated[tuple[int, ...], Param(f"the first case: {_CASE}", min=0, max=999,
-                                              max_shape=(4,))] = (28, 3, 1, 1),
-    floor_case: Annotated[tuple[int, ...], Param(f"the case whose last window does not fit: {_CASE}", min=0,
+                                              max_shape=(4,))] = NOTEBOOK_CASE,
+    floor_case: Annotated[tuple[int, ...], Param(f"the case whose windows are counted on a strip: {_CASE}", min=0,
                                                  max=999, max_shape=(4,))] = (8, 3, 0, 2),
 ) -> OutputSizeData:
-    """The notebook's example (28, 3, 1, 1 → 28) and a case where the floor matters (8, 3, 0, 2 → 3)."""
-    return OutputSizeData(_case("example", example), _case("floor_case", floor_case))
+    """The notebook's example (28, 3, 1, 1 → 28) and a case where the floor matters (8, 3, 0, 2 → 3);
+    every sentence on screen is built here from the cases' numbers."""
+    ex, fl = _case("example", example), _case("floor_case", floor_case)
+    is_nb = (ex.n, ex.f, ex.p, ex.s) == NOTEBOOK_CASE
+    values = f"N = {ex.n}, F = {ex.f}, P = {ex.p}, S = {ex.s}"
+    ex_heading = f"Notebook example: {values}" if is_nb else f"Example: {values}"
+    floors = fl.numerator % fl.s != 0
+    fl_values = f"N = {fl.n}, F = {fl.f}, P = {fl.p}, S = {fl.s}"
+    floor_heading = (f"When the floor matters: {fl_values}" if floors
+                     else f"A case where the windows fit exactly: {fl_values}")
+    cells = fl.n + 2 * fl.p
+    nxt = fl.windows[-1] + fl.s
+    where = f"only {cells} exist" if not fl.p else f"the padded strip has {cells}"
+    floor_miss = f"window {len(fl.windows) + 1} would need cells {nxt + 1}–{nxt + fl.f}: {where}"
+    floor_result = (f"{fl.numerator}/{fl.s} = {fmt_num(fl.quotient)} → floor {fl.floored} → "
+                    f"{_s(fl.size, 'window')}, output {fl.size}×{fl.size}")
+    return OutputSizeData(ex, fl, is_nb, ex_heading, _size_change(ex), floor_heading, floor_miss, floor_result)
 
 
 def _sub(case: SizeCase) -> str:
@@ -244,6 +325,10 @@ def _sub(case: SizeCase) -> str:
 class OutputSizeFormula(CnnvizScene):
     data = staticmethod(output_size_data)
 
+    def must_show(self, d):
+        fl = d.floor_case
+        return [d.ex_heading, d.ex_result, d.floor_heading, d.floor_miss, d.floor_result, str(len(fl.windows))]
+
     def construct(self):
         d = self.data()
         head = title("The output size of a convolution")
@@ -256,57 +341,66 @@ class OutputSizeFormula(CnnvizScene):
             *(label(f"{k} {name}", color=sym[k], size=theme.SMALL_SIZE)
               for k, name in (("N", "input"), ("F", "kernel"), ("P", "padding"), ("S", "stride"))),
         ).arrange(RIGHT, buff=0.6).next_to(general, DOWN, buff=0.35)
-        self.play(FadeIn(head), Write(general), run_time=1.2)
-        self.play(FadeIn(legend), run_time=0.5)
+        self.add(head, general, legend)
+        self.beat(note="The output size is ⌊(N − F + 2P) / S⌋ + 1: the input size N, the kernel size F, "
+                       "the padding P and the stride S decide it.", hold=1.0)
 
-        # 1. The notebook's example: padding keeps the size
+        # 1. the first case (the notebook's example by default)
         c = d.notebook
-        ex1 = label(f"Notebook example: N = {c.n}, F = {c.f}, P = {c.p}, S = {c.s}", size=theme.BODY_SIZE)
+        ex1 = label(d.ex_heading, size=theme.BODY_SIZE)
         ex1.move_to([0, 0.2, 0])
         sub1 = Formula(_sub(c), font_size=34).next_to(ex1, DOWN, buff=0.4)
-        res1 = label(f"{c.n}×{c.n} → {c.size}×{c.size}: padding P = {c.p} keeps the size",
-                     size=theme.BODY_SIZE, color=theme.OUTPUT).next_to(sub1, DOWN, buff=0.4)
+        fit_width(sub1, config.frame_width - 0.8)
+        res1 = label(d.ex_result, size=theme.BODY_SIZE, color=theme.OUTPUT).next_to(sub1, DOWN, buff=0.4)
         self.play(FadeIn(ex1), run_time=0.5)
         self.play(Write(sub1), run_time=1.5)
         self.play(FadeIn(res1), run_time=0.5)
-        self.beat(hold=1.5)
+        self.beat(note=f"{'In the notebook' if d.is_notebook else 'Here'}: ({c.n} − {c.f} + 2·{c.p}) / {c.s} + 1 "
+                       f"= {c.size}, so {d.ex_result.split(': ', 1)[1]}.", hold=1.5)
         self.play(FadeOut(VGroup(ex1, sub1, res1)), run_time=0.5)
 
-        # 2. Where the floor matters: the last window does not fit
+        # 2. the windows on a strip: where the floor matters, the last window does not fit
         c = d.floor_case
-        ex2 = label(f"When the floor matters: N = {c.n}, F = {c.f}, P = {c.p}, S = {c.s}", size=theme.BODY_SIZE)
+        ex2 = label(d.floor_heading, size=theme.BODY_SIZE)
+        fit_width(ex2, config.frame_width - 0.8)
         ex2.move_to([0, 0.2, 0])
         sub2 = Formula(_sub(c), font_size=34).next_to(ex2, DOWN, buff=0.4)
+        fit_width(sub2, config.frame_width - 0.8)
         self.play(FadeIn(ex2), run_time=0.5)
         self.play(Write(sub2), run_time=1.5)
 
-        strip = ValueGrid(np.arange(1, c.n + 1).reshape(1, -1), color=theme.INPUT, cell_size=0.6)
+        cells = np.concatenate([np.zeros(c.p, int), np.arange(1, c.n + 1), np.zeros(c.p, int)]).reshape(1, -1)
+        strip = ValueGrid(cells, color=theme.INPUT, cell_size=0.6)
+        for k in (*range(c.p), *range(c.p + c.n, 2 * c.p + c.n)):  # the padding's zeros
+            strip.cell(0, k).set_fill(theme.PADDING, opacity=1)
+            strip.label_at(0, k).set_color(theme.MUTED)
         strip.next_to(sub2, DOWN, buff=0.5)
-        # where the next stride would put the window: past the end of the input
+        # where the next stride would put the window: past the end of the (padded) input
         nxt = c.windows[-1] + c.s
         ghost = DashedVMobject(strip.window(0, 0, 1, c.f, color=theme.NEGATIVE), num_dashes=30)
         ghost.move_to(strip.block_center(0, 0, 1, c.f) + RIGHT * nxt * strip.cell_size)
         VGroup(strip, ghost).set_x(-0.8)  # strip + overhang centred, the counter to their right
         self.play(FadeIn(strip), run_time=0.4)
         win = SlidingWindow(strip, 1, c.f)
-        counter = None
+        counter = _counter("window", 1, "", theme.HIGHLIGHT)
+        counter.next_to(VGroup(strip, ghost), RIGHT, buff=0.35)
         for k, start in enumerate(c.windows):
-            new_counter = label(f"window {k + 1}", size=theme.SMALL_SIZE, color=theme.HIGHLIGHT)
-            new_counter.next_to(VGroup(strip, ghost), RIGHT, buff=0.35)
-            if counter is None:
+            if k == 0:
                 win.place(0, start)
-                self.play(Create(win), FadeIn(new_counter), run_time=0.5)
+                self.play(Create(win), FadeIn(counter), run_time=0.5)
             else:
-                self.play(win.step_to(0, start), ReplacementTransform(counter, new_counter), run_time=0.5)
-            counter = new_counter
-        miss = label(f"window {len(c.windows) + 1} would need cells {nxt + 1}–{nxt + c.f}: only {c.n} exist",
-                     size=theme.SMALL_SIZE, color=theme.NEGATIVE).next_to(strip, DOWN, buff=0.3)
+                self.play(win.step_to(0, start), _count(counter, k + 1), run_time=0.5)
+        miss = label(d.floor_miss, size=theme.SMALL_SIZE, color=theme.NEGATIVE).next_to(strip, DOWN, buff=0.3)
+        fit_width(miss, config.frame_width - 0.8)
         self.play(FadeIn(ghost), FadeIn(miss), run_time=0.6)
-        self.beat(hold=1.0)
-        res2 = caption(f"{c.numerator}/{c.s} = {fmt_num(c.quotient)} → floor {c.floored} → {c.size} windows, "
-                       f"output {c.size}×{c.size}", color=theme.OUTPUT)
+        self.beat(note=f"The window moves {c.s} cell{'s' * (c.s != 1)} at a time; after window {len(c.windows)} "
+                       f"the next one would need cells {nxt + 1} to {nxt + c.f}, past the end, so it is not counted.",
+                  hold=1.0)
+        res2 = caption(d.floor_result, color=theme.OUTPUT)
         self.play(FadeOut(ghost), FadeIn(res2), run_time=0.6)
-        self.beat(hold=1.5)
+        self.beat(note=(f"{c.numerator} / {c.s} = {fmt_num(c.quotient)}: the floor keeps {c.floored} whole steps, "
+                        if c.numerator % c.s else f"{c.numerator} / {c.s} = {c.floored} whole steps, ")
+                  + f"plus the first window: {_s(c.size, 'window')}, an output of {c.size}×{c.size}.", hold=1.5)
         self.clear_all()
 
 
@@ -359,16 +453,23 @@ def _number_grid(values, show_values: bool = True, **kw) -> ValueGrid:
 
 
 def _counter(prefix: str, k: int, suffix: str, color: str) -> VGroup:
-    """'prefix k suffix' as three labels: a count that changes rebuilds only its number (see _count)."""
-    return VGroup(label(prefix, size=theme.SMALL_SIZE, color=color), label(str(k), size=theme.SMALL_SIZE, color=color),
-                  label(suffix, size=theme.SMALL_SIZE, color=color)).arrange(RIGHT, buff=0.12)
+    """'prefix k suffix' as labels: a count that changes rebuilds only its number (see _count)."""
+    parts = [label(prefix, size=theme.SMALL_SIZE, color=color), label(str(k), size=theme.SMALL_SIZE, color=color)]
+    if suffix:
+        parts.append(label(suffix, size=theme.SMALL_SIZE, color=color))
+    return VGroup(*parts).arrange(RIGHT, buff=0.12)
 
 
 def _count(counter: VGroup, k: int):
-    """The animation turning a :func:`_counter`'s number into ``k`` (in place; the suffix makes room)."""
-    old, suffix = counter[1], counter[2]
+    """The animation turning a :func:`_counter`'s number into ``k`` in place: the old number fades out
+    in the first half, the new one fades in in the second (never one text morphing into another)."""
+    old = counter[1]
     new = label(str(k), size=theme.SMALL_SIZE, color=old.get_fill_color()).move_to(old, aligned_edge=LEFT)
-    return AnimationGroup(Transform(old, new), suffix.animate.next_to(new, RIGHT, buff=0.12))
+    counter.submobjects[1] = new
+    anims = [Succession(FadeOut(old), FadeIn(new))]
+    if len(counter) > 2:
+        anims.append(counter[2].animate.next_to(new, RIGHT, buff=0.12))
+    return AnimationGroup(*anims)
 
 
 # ============================================================ Stride4x4Comparison
@@ -383,26 +484,68 @@ class StrideData:
     common: tuple            # indices of the first stride's windows that the second stride visits too
 
 
-def stride_data(x=((1, 3, 0, 2), (4, 2, 1, 0), (0, 1, 5, 3), (2, 0, 3, 1)),
-                w=((1, 0), (0, 1)), strides=(1, 2)) -> StrideData:
+STRIDE_MAX_INPUT = 5     # two input grids and their outputs side by side stay readable up to 5×5
+STRIDE_MAX_KERNEL = 3
+
+
+def stride_data(
+    x: Annotated[Grid, Param("the input image: rows of numbers (a square N×N grid)", min=0, max=9,
+                             max_shape=(STRIDE_MAX_INPUT, STRIDE_MAX_INPUT), noun="input")]
+        = ((1, 3, 0, 2), (4, 2, 1, 0), (0, 1, 5, 3), (2, 0, 3, 1)),
+    w: Annotated[Grid, Param("the kernel: rows of numbers (a square F×F grid)", min=-1, max=1,
+                             max_shape=(STRIDE_MAX_KERNEL, STRIDE_MAX_KERNEL), noun="kernel")] = ((1, 0), (0, 1)),
+    strides: Annotated[tuple[int, ...], Param("the two strides compared, side by side", min=1, max=3,
+                                              max_shape=(2,))] = (1, 2),
+) -> StrideData:
     """One N×N input and F×F kernel convolved with two strides (the notebook's: 4×4, 2×2, stride 1 vs 2)."""
     x, w = np.asarray(x), np.asarray(w)
     if x.ndim != 2 or x.shape[0] != x.shape[1] or w.ndim != 2 or w.shape[0] != w.shape[1]:
-        raise ValueError(f"stride_data needs a square N×N input and F×F kernel, got {core.fmt_shape(x.shape)} "
-                         f"and {core.fmt_shape(w.shape)}")
-    if len(strides) != 2:
-        raise ValueError(f"stride_data compares two strides, got {strides!r}")
+        raise ValueError(f"x and w: stride_data needs a square N×N input and F×F kernel, got "
+                         f"{core.fmt_shape(x.shape)} and {core.fmt_shape(w.shape)}")
+    strides = tuple(int(v) for v in strides)
+    if len(strides) != 2 or strides[0] == strides[1] or min(strides) < 1:
+        raise ValueError(f"strides: two different strides of at least 1 are compared, got {strides!r}")
+    if w.shape[0] > x.shape[0]:
+        raise ValueError(f"w: a {core.fmt_shape(w.shape)} kernel does not fit the {core.fmt_shape(x.shape)} input")
     n, f = x.shape[0], w.shape[0]
     cases = tuple(size_case(n, f, 0, s) for s in strides)
     windows = tuple(tuple(core.conv_windows(x.shape, w.shape, stride=s)) for s in strides)
     outs = tuple(core.conv2d(x, w, stride=s) for s in strides)
     second = set(windows[1])
     common = tuple(k for k, pos in enumerate(windows[0]) if pos in second)
-    return StrideData(x, w, tuple(strides), cases, windows, outs, common)
+    return StrideData(x, w, strides, cases, windows, outs, common)
+
+
+def _stride_words(d: StrideData) -> tuple:
+    """The summary's sentence (the larger stride against the smaller) and, when the larger stride's windows
+    are all among the smaller's, the sentence about the values they share (else None)."""
+    (s1, s2), (w1, w2) = d.strides, (len(d.windows[0]), len(d.windows[1]))
+    sa, sb = (core.fmt_shape(o.shape) for o in d.outs)
+    if s2 > s1:
+        fewer = "fewer" if w2 < w1 else "as many"
+        done = (f"Stride {s2}: {_s(w2, 'window')} instead of {w1} → a {sb} output instead of {sa}, "
+                f"{fewer} computations")
+    else:
+        more = "more" if w2 > w1 else "as many"
+        done = (f"Stride {s2}: {_s(w2, 'window')} instead of {w1} → a {sb} output instead of {sa}, "
+                f"{more} computations")
+    small, large = (0, 1) if s1 < s2 else (1, 0)
+    kept = [pos for pos in d.windows[large] if pos in set(d.windows[small])]
+    same = None
+    if len(kept) == len(d.windows[large]) and s1 < s2:
+        same = f"stride {s2} keeps {len(kept)} of the stride-{s1} windows: the same values"
+    return done, same
 
 
 class Stride4x4Comparison(CnnvizScene):
     data = staticmethod(stride_data)
+
+    def must_show(self, d):
+        done, same = _stride_words(d)
+        shown = [done] + ([same] if same else [])
+        for out in d.outs:
+            shown += [f"output {core.fmt_shape(out.shape)}", *sorted({fmt_num(v) for v in out.ravel()})]
+        return shown + sorted({fmt_num(v) for v in d.x.ravel()}) + sorted({fmt_num(v) for v in d.w.ravel()})
 
     def construct(self):
         d = self.data()
@@ -411,20 +554,21 @@ class Stride4x4Comparison(CnnvizScene):
         head = title(f"Stride: the same {core.fmt_shape(d.x.shape)} input and {core.fmt_shape(d.w.shape)} kernel, "
                      f"stride {s1} vs {s2}", size=30)
         # the kernel once, under the title; two panels below it, each: input grid → output grid
-        k_cell = max(min(0.6, 2.4 / f), 0.3)
-        k_grid = ValueGrid(d.w, color=theme.KERNEL, cell_size=k_cell, show_values=_readable(k_cell))
+        k_cell = 0.6 if f < 3 else 0.57
+        k_grid = ValueGrid(d.w, color=theme.KERNEL, cell_size=k_cell)
         k_name = k_grid.heading(f"kernel {core.fmt_shape(d.w.shape)}")
         VGroup(k_grid, k_name).next_to(head, DOWN, buff=0.15).set_x(0)
         half = config.frame_width / 2
         gap = 0.9
-        top = k_grid.get_bottom()[1] - 0.2
+        top = min(k_grid.get_bottom()[1] - 0.2, k_grid.get_center()[1] - 0.8)  # under the panels' headings
         o_max = max(o.shape[0] for o in d.outs)
-        cell = min(_cell_size(n + o_max, half - 0.45 - gap), (top + 2.15) / n)  # formula + caption below
-        show = _readable(cell)
+        room = half - theme.EDGE_MARGIN - 0.2  # a panel's width: from the frame's margin to near the middle
+        below = 2.15 - (0.4 if o_max == n else 0.0)  # formula + caption below (and the counter, as low as the input)
+        cell = min(_cell_size(n + o_max, room - 0.15 - gap), (top + below) / n)
         panels = []
         for side, (s, out, case) in zip((-1, 1), zip(d.strides, d.outs, d.cases)):
-            centre = side * (half / 2 + 0.05)
-            x_grid = _number_grid(d.x, color=theme.INPUT, cell_size=cell, show_values=show)
+            centre = side * (half - theme.EDGE_MARGIN - 0.05 + 0.15) / 2
+            x_grid = _number_grid(d.x, color=theme.INPUT, cell_size=cell)
             o_grid = ValueGrid(out, color=theme.OUTPUT, cell_size=cell, show_values=False, font_size=x_grid.font_size)
             width = x_grid.width + gap + o_grid.width
             x_grid.move_to([centre - width / 2 + x_grid.width / 2, top - x_grid.height / 2, 0])
@@ -432,14 +576,14 @@ class Stride4x4Comparison(CnnvizScene):
             arrow = Arrow(x_grid.get_right(), o_grid.get_left(), buff=0.15, stroke_color=theme.MUTED,
                           stroke_width=4, max_tip_length_to_length_ratio=0.3)
             heading = VGroup(
-                label(f"Stride S = {s}: steps of {s} cell{'s' if s > 1 else ''}", size=theme.BODY_SIZE,
+                label(f"Stride S = {s}: steps of {_s(s, 'cell')}", size=theme.BODY_SIZE,
                       color=theme.HIGHLIGHT).move_to([side * (k_grid.width / 2 + half) / 2, k_grid.get_center()[1], 0]),
                 o_grid.heading(f"output {core.fmt_shape(out.shape)}"))
             panels.append(dict(s=s, out=out, case=case, x=x_grid, o=o_grid, arrow=arrow, heading=heading,
                                centre=centre))
-        self.play(FadeIn(head), FadeIn(k_grid), FadeIn(k_name),
-                  *(FadeIn(VGroup(p["x"], p["o"], p["arrow"], p["heading"])) for p in panels), run_time=1.0)
-        self.beat(hold=0.5)
+        self.add(head, k_grid, k_name, *(VGroup(p["x"], p["o"], p["arrow"], p["heading"]) for p in panels))
+        self.beat(note=f"The same {n}×{n} input and {f}×{f} kernel, twice: on the left the window moves "
+                       f"{_s(s1, 'cell')} at a time, on the right {_s(s2, 'cell')}.", hold=0.5)
 
         # the windows step in sync: tick k moves every panel to its k-th window
         for p, wins in zip(panels, d.windows):
@@ -451,7 +595,7 @@ class Stride4x4Comparison(CnnvizScene):
         n_slow = 3
         jumps = VGroup()
         for k in range(ticks):
-            anims, finished = [], []
+            anims, finished, said = [], [], []
             for p in panels:
                 wins, out_w = p["wins"], p["out"].shape[1]
                 if k >= len(wins):
@@ -470,8 +614,9 @@ class Stride4x4Comparison(CnnvizScene):
                               _count(counter, k + 1)]
                     if k == 1:  # the first step: how far the window jumps
                         jumps.add(self._jump(p["x"], wins[0], wins[1], f))
-                if show:
-                    anims.append(FadeIn(p["o"].value_label(i, j, p["out"][i, j]), scale=1.4))
+                anims.append(FadeIn(p["o"].value_label(i, j, p["out"][i, j]), scale=1.4))
+                said.append(f"stride {p['s']}: window {k + 1} at {notation.row_col(r, c)} gives "
+                            f"{fmt_num(p['out'][i, j])}")
                 p["counter"] = counter
                 if k == len(wins) - 1:
                     finished.append(p)
@@ -482,28 +627,35 @@ class Stride4x4Comparison(CnnvizScene):
                 anims.append(FadeOut(jumps))
             self.play(*anims, run_time=0.8 if slow else 0.35)
             if slow:
-                self.beat(hold=0.6)
+                lead = ("Each window's sum of products is one output value. " if k == 0 else
+                        "The first step: the window jumps by the stride. " if k == 1 else "")
+                self.beat(note=lead + "; ".join(said).capitalize() + ".", hold=0.6)
             for p in finished:  # this panel has no window left: its size, from the formula
                 formula = _size_formula(p["case"], font_size=30)
-                formula.next_to(p["x"], DOWN, buff=0.2).set_x(p["centre"])
+                formula.next_to(VGroup(p["x"], p["counter"]), DOWN, buff=0.2).set_x(p["centre"])
                 p["formula"] = formula
                 self.play(FadeOut(p["window"]), FadeOut(p["target"]), FadeIn(formula), run_time=0.6)
-                self.beat(hold=0.8 if p is panels[1] and len(p["wins"]) < ticks else 0.3)
+                cs = p["case"]
+                self.beat(note=f"With stride {cs.s}, ⌊({cs.n} − {cs.f}) / {cs.s}⌋ + 1 = {cs.size}: "
+                               f"{_s(len(p['wins']), 'window')}, a {cs.size}×{cs.size} output.",
+                          hold=0.8 if p is panels[1] and len(p["wins"]) < ticks else 0.3)
 
         a, b = panels
-        sa, sb = core.fmt_shape(a["out"].shape), core.fmt_shape(b["out"].shape)
-        done = caption(f"Stride {s2}: {len(b['wins'])} windows instead of {len(a['wins'])} → "
-                       f"a {sb} output instead of {sa}, fewer computations", color=theme.OUTPUT)
+        done_text, same_text = _stride_words(d)
+        done = caption(done_text, color=theme.OUTPUT)
+        fit_width(done, config.frame_width - 0.8)
         self.play(FadeIn(done), run_time=0.6)
-        self.beat(hold=1.5)
-        if show and len(d.common) == len(b["wins"]):  # the larger stride visits a subset of the windows
+        self.beat(note=done_text + ": a larger stride makes a smaller output, with less computation.", hold=1.5)
+        if same_text:  # the larger stride visits a subset of the windows
             out_w = a["out"].shape[1]
             marks = VGroup(*(a["o"].window(*divmod(k, out_w), 1, 1, color=theme.HIGHLIGHT) for k in d.common))
             marks.add(*(b["o"].window(*divmod(k, b["out"].shape[1]), 1, 1) for k in range(len(b["wins"]))))
-            same = caption(f"stride {s2} keeps {len(d.common)} of the stride-{s1} windows: the same values",
-                           color=theme.HIGHLIGHT)
-            self.play(Create(marks), FadeOut(done), FadeIn(same), run_time=0.8)
-            self.beat(hold=1.5)
+            same = caption(same_text, color=theme.HIGHLIGHT)
+            fit_width(same, config.frame_width - 0.8)
+            self.play(FadeOut(done), run_time=0.4)  # one caption leaves before the next arrives
+            self.play(Create(marks), FadeIn(same), run_time=0.8)
+            self.beat(note=f"The stride-{s2} windows are among the stride-{s1} ones: the larger stride keeps "
+                           f"{len(d.common)} of their values and skips the others.", hold=1.5)
         self.clear_all()
 
     @staticmethod
@@ -545,13 +697,34 @@ def _windows_holding(windows, pixel, f: int, p: int) -> tuple:
     return tuple((a, b) for a, b in windows if a <= r < a + f and b <= c < b + f)
 
 
-def padding_data(x=((3, 0, 1, 2, 7), (1, 5, 8, 9, 3), (2, 7, 2, 5, 1), (0, 1, 3, 1, 7), (4, 2, 1, 6, 2)),
-                 f: int = 3, padding: int = 2, stride: int = 1) -> PaddingData:
+PAD_MAX_INPUT = 6        # the coverage map's numbers stay readable up to a 6×6 input
+PAD_MAX_PADDED = 10      # the padded input's numbers stay readable up to 10×10 (N + 2P ≤ 10)
+
+
+def padding_data(
+    x: Annotated[Grid, Param("the input image: rows of numbers (a square N×N grid)", min=-9, max=99,
+                             max_shape=(PAD_MAX_INPUT, PAD_MAX_INPUT), noun="input")]
+        = ((3, 0, 1, 2, 7), (1, 5, 8, 9, 3), (2, 7, 2, 5, 1), (0, 1, 3, 1, 7), (4, 2, 1, 6, 2)),
+    f: Annotated[int, Param("the kernel size F (an F×F window)", min=1, max=5)] = 3,
+    padding: Annotated[int, Param("the rings of zeros added, one at a time, from 0 up to P", min=0, max=3)] = 2,
+    stride: Annotated[int, Param("how many pixels the window moves per step", min=1, max=3)] = 1,
+) -> PaddingData:
     """ConvExampleExplainedClean's 5×5 input and a 3×3 kernel, padded one ring of zeros at a time up to ``padding``."""
     x = np.asarray(x)
     if x.ndim != 2 or x.shape[0] != x.shape[1]:
-        raise ValueError(f"padding_data needs a square N×N input, got {core.fmt_shape(x.shape)}")
+        raise ValueError(f"x: padding_data needs a square N×N input, got {core.fmt_shape(x.shape)}")
+    f, padding, stride = int(f), int(padding), int(stride)
+    if padding < 0:
+        raise ValueError(f"padding: the rings of zeros are 0 or more, got {padding}")
+    if f < 1 or stride < 1:
+        raise ValueError(f"f and stride: the kernel size and the stride are at least 1, got f = {f}, stride = {stride}")
     n = x.shape[0]
+    if n + 2 * padding > PAD_MAX_PADDED:
+        raise ValueError(f"padding: a {n}×{n} input with {padding} rings of zeros is {n + 2 * padding}×"
+                         f"{n + 2 * padding}: a padded input of at most {PAD_MAX_PADDED}×{PAD_MAX_PADDED} fits "
+                         "this scene at a readable size")
+    if f > n:
+        raise ValueError(f"f: a {f}×{f} kernel does not fit the {n}×{n} input without padding (F is at most N = {n})")
     corner, centre = (0, 0), (n // 2, n // 2)
     stages = []
     for p in range(padding + 1):
@@ -576,8 +749,36 @@ def _s(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
+def _padding_summary(d: PaddingData) -> tuple:
+    """The summary's stage (the one that keeps the input's size, else the last) and its sentence."""
+    n = d.x.shape[0]
+    cy, cx = d.corner
+    first, last = d.stages[0], d.stages[-1]
+    same = next((st for st in d.stages if st.case.size == n and st.p), None)
+    if same is not None:
+        return same, (f"P = {same.p} keeps the {n}×{n} size, and the corner pixel is in "
+                      f"{_s(int(same.coverage[cy, cx]), 'window')} instead of {int(first.coverage[cy, cx])}")
+    if last.p == 0:
+        return last, (f"without padding the corner pixel is in {_s(int(last.coverage[cy, cx]), 'window')}, "
+                      f"the centre one in {int(last.coverage[d.centre])}")
+    return last, (f"each ring of zeros puts the corner pixel in more windows: "
+                  f"{int(first.coverage[cy, cx])} → {int(last.coverage[cy, cx])}")
+
+
+def _stage_name(p: int) -> str:
+    return f"P = {p}: " + ("no padding" if p == 0 else _s(p, "ring") + " of zeros")
+
+
 class PaddingOneByOneEng(CnnvizScene):
     data = staticmethod(padding_data)
+
+    def must_show(self, d):
+        n = d.x.shape[0]
+        shown = [f"input {n}×{n}", _padding_summary(d)[1]]
+        for st in d.stages:
+            shown += [_stage_name(st.p), f"{st.case.size}×{st.case.size}"]
+        shown += sorted({fmt_num(v) for v in d.x.ravel()})
+        return shown
 
     def construct(self):
         d = self.data()
@@ -587,24 +788,22 @@ class PaddingOneByOneEng(CnnvizScene):
         # left: the input, with room for every ring; right: the coverage map and the output size
         left_x, right_x = -3.5, 3.6
         cell = min(0.8, 5.8 / (n + 2 * last.p))
-        show = _readable(cell)
-        x_grid = _number_grid(d.x, color=theme.INPUT, cell_size=cell, show_values=show)
+        x_grid = _number_grid(d.x, color=theme.INPUT, cell_size=cell)
         x_grid.move_to([left_x, -0.3, 0])
         x_name = label(f"input {core.fmt_shape(d.x.shape)}", size=theme.SMALL_SIZE, color=theme.INPUT)
         x_name.next_to(x_grid, UP, buff=0.12 + last.p * cell)
 
-        c_cell = min(0.75, 3.3 / n)
+        c_cell = min(0.75, 3.5 / n)
         vmin = min(int(s.coverage.min()) for s in d.stages)
         vmax = max(int(s.coverage.max()) for s in d.stages)
 
         def coverage_grid(stage):
             g = _number_grid(stage.coverage, color=theme.HIGHLIGHT, cell_size=c_cell, shade="heat",
-                             vrange=(vmin, vmax), show_values=_readable(c_cell))
-            return g.move_to([right_x, 0.55, 0])
+                             vrange=(vmin, vmax))
+            return g.move_to([right_x, 0.35, 0])
 
         def stage_texts(stage):
-            name = label(f"P = {stage.p}: " + ("no padding" if stage.p == 0 else _s(stage.p, "ring") + " of zeros"),
-                         size=theme.BODY_SIZE, color=theme.PAD_LABEL)
+            name = label(_stage_name(stage.p), size=theme.BODY_SIZE, color=theme.PAD_LABEL)
             name.move_to([right_x, 2.95, 0])
             size = _size_formula(stage.case, font_size=30).move_to([right_x, -2.05, 0])
             out = label(f"output {stage.case.size}×{stage.case.size}"
@@ -614,11 +813,13 @@ class PaddingOneByOneEng(CnnvizScene):
 
         cov = coverage_grid(d.stages[0])
         cov_name = label("windows each pixel is in", size=theme.SMALL_SIZE, color=theme.HIGHLIGHT)
-        cov_name.next_to(cov, UP, buff=0.15)
+        cov_name.next_to(cov, UP, buff=0.12)
         name, size = stage_texts(d.stages[0])
-        self.play(FadeIn(head), FadeIn(x_grid), FadeIn(x_name), FadeIn(name), run_time=0.8)
-        self.play(FadeIn(cov), FadeIn(cov_name), FadeIn(size), run_time=0.8)
-        self.beat(hold=0.8)
+        self.add(head, x_grid, x_name, name, cov, cov_name, size)
+        s0 = d.stages[0]
+        self.beat(note=f"Without padding, a {f}×{f} window slides over the {n}×{n} input: the map on the right "
+                       f"counts the windows each pixel is in, and the output is {s0.case.size}×{s0.case.size}.",
+                  hold=0.8)
 
         def place(win, top_left, p):  # a window given in padded coordinates of padding p
             r, c = top_left[0] - p, top_left[1] - p
@@ -633,26 +834,27 @@ class PaddingOneByOneEng(CnnvizScene):
             total = int(stage.coverage[pixel])
             note = _counter(f"{what} pixel: window", min(1, len(windows)), f"of {total}", theme.NEGATIVE)
             note.next_to(x_grid, DOWN, buff=0.12 + stage.p * cell)
+            said = (f"With P = {stage.p}, the {what} pixel is in {_s(total, 'window')}"
+                    + (": a pixel that few windows see weighs less in the output." if total < f * f else "."))
             if not windows:  # a large stride can skip a pixel altogether
                 self.play(Create(mark), Create(cov_mark), FadeIn(note), run_time=0.6)
-                self.beat(hold=0.8)
+                self.beat(note=said, hold=0.8)
                 self.play(FadeOut(VGroup(mark, cov_mark, note)), run_time=0.4)
                 return
             win = place(x_grid.window(0, 0, f, f), windows[0], stage.p)
             self.play(Create(mark), Create(cov_mark), Create(win), FadeIn(note), run_time=0.6)
             for k, pos in enumerate(windows[1:], start=2):
                 self.play(win.animate.move_to(place(win.copy(), pos, stage.p)), _count(note, k), run_time=pace)
-            self.beat(hold=0.8)
+            self.beat(note=said, hold=0.8)
             self.play(FadeOut(VGroup(mark, cov_mark, win, note)), run_time=0.4)
 
         # no padding: a corner pixel is in one window, the centre in F·F
-        s0 = d.stages[0]
         cy, cx = d.corner
         count_windows(s0, d.corner, s0.corner_windows, "corner", 0.4)
         count_windows(s0, d.centre, s0.centre_windows, "centre", 0.25)
 
         # one ring of zeros at a time
-        zero_cache: dict = {}
+        rings = []
         for stage in d.stages[1:]:
             p = stage.p
             ring = VGroup()
@@ -660,24 +862,23 @@ class PaddingOneByOneEng(CnnvizScene):
                 sq = x_grid.cell(0, 0).copy().set_fill(theme.PADDING, opacity=1).set_stroke(theme.GRID_LINE)
                 sq.shift(np.array([c * cell, -r * cell, 0]))
                 ring.add(sq)
-                if show:
-                    v = stage.padded[r + p, c + p]
-                    if v not in zero_cache:
-                        zero_cache[v] = label(fmt_num(v), size=x_grid.font_size, color=theme.MUTED, mono=True)
-                    ring.add(zero_cache[v].copy().move_to(sq))
+                ring.add(label(fmt_num(stage.padded[r + p, c + p]), size=x_grid.font_size, color=theme.MUTED,
+                               mono=True).move_to(sq))
+            rings.append(ring)
             new_cov = coverage_grid(stage)
             new_name, new_size = stage_texts(stage)
-            # what changes goes to the top of the drawing order, so the rest stays static (drawn once per play)
-            self.bring_to_front(name, cov, size)
-            self.play(LaggedStart(*(FadeIn(m) for m in ring), lag_ratio=0.08), ReplacementTransform(name, new_name),
+            # a text that changes leaves before its replacement arrives
+            self.play(LaggedStart(*(FadeIn(m) for m in ring), lag_ratio=0.08),
+                      Succession(FadeOut(name, run_time=0.5), FadeIn(new_name, run_time=0.5), run_time=1.6),
                       run_time=1.6)
-            self.play(ReplacementTransform(cov, new_cov), ReplacementTransform(size, new_size), run_time=1.0)
+            self.play(Succession(FadeOut(VGroup(cov, size)), FadeIn(VGroup(new_cov, new_size))), run_time=1.0)
             cov, name, size = new_cov, new_name, new_size
-            self.beat(hold=0.6)
+            self.beat(note=f"Padding P = {p} adds {_s(p, 'ring')} of zeros: the padded input is "
+                           f"{n + 2 * p}×{n + 2 * p} and the output {stage.case.size}×{stage.case.size}.", hold=0.6)
             count_windows(stage, d.corner, stage.corner_windows, "corner",
                           0.35 if len(stage.corner_windows) < 6 else 0.2)
 
-        # the summary: every stage in one table; the stage that keeps the input's size ("same" padding) framed
+        # the summary: every stage in one table; the grid back to the stage the caption is about
         cols = (-2.5, -1.0, 0.6, 2.2)
         rows = [(label("P", size=theme.SMALL_SIZE, color=theme.PAD_LABEL),
                  label("output", size=theme.SMALL_SIZE, color=theme.OUTPUT),
@@ -694,21 +895,17 @@ class PaddingOneByOneEng(CnnvizScene):
                 table.add(t.move_to([right_x + x0, 1.9 - k * pitch, 0]))
         note = label("windows per pixel", size=theme.SMALL_SIZE, color=theme.HIGHLIGHT)
         note.next_to(VGroup(*rows[0][2:]), UP, buff=0.15)
-        first = d.stages[0]
-        same = next((st for st in d.stages if st.case.size == n and st.p), None)
-        if same is not None:
-            k = d.stages.index(same) + 1
-            box = SurroundingRectangle(VGroup(*rows[k]), color=theme.HIGHLIGHT, buff=0.12)
-            text = (f"P = {same.p} keeps the {n}×{n} size, and the corner pixel is in "
-                    f"{_s(int(same.coverage[cy, cx]), 'window')} instead of {int(first.coverage[cy, cx])}")
-        else:
-            box = VGroup()
-            text = (f"each ring of zeros puts the corner pixel in more windows: "
-                    f"{int(first.coverage[cy, cx])} → {int(last.coverage[cy, cx])}")
-        self.play(FadeOut(VGroup(cov, cov_name, size, name)), FadeIn(table), FadeIn(note), run_time=0.8)
+        shown, text = _padding_summary(d)
+        k = d.stages.index(shown) + 1
+        box = SurroundingRectangle(VGroup(*rows[k]), color=theme.HIGHLIGHT, buff=0.12)
+        extra = VGroup(*rings[shown.p:])  # the rings beyond the framed stage leave: the grid shows its P
+        self.play(FadeOut(VGroup(cov, cov_name, size, name)), run_time=0.5)
+        self.play(FadeIn(table), FadeIn(note), *([FadeOut(extra)] if len(extra) else []), run_time=0.8)
         done = caption(text, color=theme.OUTPUT)
+        fit_width(done, config.frame_width - 0.8)
         self.play(Create(box), FadeIn(done), run_time=0.6)
-        self.beat(hold=2.0)
+        self.beat(note=text[0].upper() + text[1:] + ": padding lets the border pixels count as much as the others.",
+                  hold=2.0)
         self.clear_all()
 
 
@@ -734,8 +931,22 @@ class KernelDepthData:
     choices: tuple           # one KernelChoice per kernel size compared
 
 
-def kernel_depth_data(n: int = 7, sizes=(3, 5), c: int = 3, m: int = 5) -> KernelDepthData:
+def kernel_depth_data(
+    n: Annotated[int, Param("the input size N (an N×N input, N×N×C in the second part)", min=2, max=12)] = 7,
+    sizes: Annotated[tuple[int, ...], Param("the two kernel sizes compared, smaller first (each at most N)", min=1,
+                                            max=12, max_shape=(2,))] = (3, 5),
+    c: Annotated[int, Param("the input's channels C (and every kernel's)", min=1, max=8)] = 3,
+    m: Annotated[int, Param("the number of filters M: the output's depth", min=1, max=16)] = 5,
+) -> KernelDepthData:
     """Kernel sizes 3×3 vs 5×5 on one N×N input, then M = 5 filters on N×N×3 (Chapter 2, I.4's 3 channels, 5 filters)."""
+    n, c, m = int(n), int(c), int(m)
+    sizes = tuple(int(f) for f in sizes)
+    if len(sizes) != 2 or sizes[0] >= sizes[1]:
+        raise ValueError(f"sizes: the scene compares two kernel sizes, the smaller first (like (3, 5)), got {sizes!r}")
+    if sizes[0] < 1 or sizes[1] > n:
+        raise ValueError(f"sizes: each kernel size is from 1 to the input size N = {n}, got {sizes!r}")
+    if n < 2 or c < 1 or m < 1:
+        raise ValueError(f"n, c and m: N is at least 2, C and M at least 1, got n = {n}, c = {c}, m = {m}")
     choices = []
     for f in sizes:
         windows = tuple(core.conv_windows((n, n), (f, f)))
@@ -766,8 +977,20 @@ def _param_formula(ch: KernelChoice, c: int, m: int, font_size: float = 30) -> F
         rf" = {num(w)} + {num(b)} = {{\color{{{theme.HIGHLIGHT}}}{num(ch.params)}}}", font_size=font_size)
 
 
+def _kernel_moral(d: KernelDepthData) -> str:
+    small, large = d.choices[0], d.choices[-1]
+    return f"{small.f}×{small.f}: fine details · {large.f}×{large.f}: broader patterns, and a smaller output"
+
+
 class KernelSizeAndDepthClean(CnnvizScene):
     data = staticmethod(kernel_depth_data)
+
+    def must_show(self, d):
+        shown = [_kernel_moral(d), f"{d.m} filters → depth {d.m}"]
+        for ch in d.choices:
+            shown += [f"{ch.f}×{ch.f} kernel", f"output {ch.case.size}×{ch.case.size}",
+                      f"one output pixel sees {ch.f}×{ch.f} = {ch.seen} pixels"]
+        return shown
 
     def construct(self):
         d = self.data()
@@ -783,10 +1006,11 @@ class KernelSizeAndDepthClean(CnnvizScene):
         half = config.frame_width / 2
         gap = 0.8
         o_max = max(ch.case.size for ch in d.choices)
-        cell = min(_cell_size(n + o_max, half - 0.45 - gap), 4.4 / n)
+        room = half - theme.EDGE_MARGIN - 0.2  # a panel's width: from the frame's margin to near the middle
+        cell = min(_cell_size(n + o_max, room - 0.15 - gap), 4.4 / n)
         panels = []
         for side, ch in zip((-1, 1), d.choices):
-            centre = side * (half / 2 + 0.05)
+            centre = side * (half - theme.EDGE_MARGIN - 0.05 + 0.15) / 2
             x_grid = ValueGrid(np.zeros((n, n)), color=theme.INPUT, cell_size=cell, show_values=False)
             o_grid = ValueGrid(np.zeros((ch.case.size,) * 2), color=theme.OUTPUT, cell_size=cell, show_values=False)
             width = x_grid.width + gap + o_grid.width
@@ -796,8 +1020,10 @@ class KernelSizeAndDepthClean(CnnvizScene):
             heading.next_to(x_grid, UP, buff=0.2)
             o_name = o_grid.heading(f"output {ch.case.size}×{ch.case.size}")
             panels.append(dict(ch=ch, x=x_grid, o=o_grid, heading=heading, o_name=o_name, centre=centre))
-        self.play(FadeIn(head), *(FadeIn(VGroup(p["x"], p["o"], p["heading"], p["o_name"])) for p in panels),
-                  run_time=1.0)
+        self.add(head, *(VGroup(p["x"], p["o"], p["heading"], p["o_name"]) for p in panels))
+        a, b = d.choices
+        self.beat(note=f"The same {n}×{n} input with a {a.f}×{a.f} kernel and with a {b.f}×{b.f} kernel: "
+                       f"the outputs are {a.case.size}×{a.case.size} and {b.case.size}×{b.case.size}.", hold=0.6)
 
         # what the centre output pixel sees
         shown = []
@@ -813,7 +1039,8 @@ class KernelSizeAndDepthClean(CnnvizScene):
                          color=theme.HIGHLIGHT).next_to(VGroup(p["x"], p["o"]), DOWN, buff=0.3).set_x(p["centre"])
             shown.append(VGroup(field, pixel, lines, note))
         self.play(*(Create(VGroup(*g[:3])) for g in shown), *(FadeIn(g[3]) for g in shown), run_time=1.2)
-        self.beat(hold=1.5)
+        self.beat(note=f"One output pixel sees a {a.f}×{a.f} patch ({a.seen} pixels) with the small kernel, "
+                       f"a {b.f}×{b.f} patch ({b.seen} pixels) with the large one: its receptive field.", hold=1.5)
 
         # every window, both sides in the same time: the larger kernel has fewer positions
         sweeps = []
@@ -832,12 +1059,13 @@ class KernelSizeAndDepthClean(CnnvizScene):
         sizes = [_size_formula(p["ch"].case, font_size=30).next_to(shown[k][3], DOWN, buff=0.2).set_x(p["centre"])
                  for k, p in enumerate(panels)]
         self.play(*(FadeOut(p["win"]) for p in panels), *(FadeIn(s) for s in sizes), run_time=0.6)
-        self.beat(hold=1.0)
-        small, large = d.choices[0], d.choices[-1]
-        moral = caption(f"{small.f}×{small.f}: fine details · {large.f}×{large.f}: broader patterns, "
-                        f"and a smaller output", color=theme.KERNEL)
+        self.beat(note=f"The larger kernel fits fewer positions: {len(a.windows)} windows give "
+                       f"{a.case.size}×{a.case.size}, {len(b.windows)} give {b.case.size}×{b.case.size}.", hold=1.0)
+        moral = caption(_kernel_moral(d), color=theme.KERNEL)
+        fit_width(moral, config.frame_width - 0.8)
         self.play(FadeIn(moral), run_time=0.6)
-        self.beat(hold=1.5)
+        self.beat(note="Small kernels capture fine details, large kernels broader patterns, and they shrink "
+                       "the output more.", hold=1.5)
         self.play(*(FadeOut(m) for m in self.mobjects), run_time=0.5)
 
     # ------------------------------------------------------------ part 2: M filters, depth M, parameters
@@ -948,20 +1176,26 @@ class KernelSizeAndDepthClean(CnnvizScene):
             if stack is None:
                 self.play(Indicate(kern, color=theme.HIGHLIGHT, scale_factor=1.15), GrowArrow(a2), FadeIn(new),
                           FadeIn(note), run_time=1.0)
-                self.beat(hold=0.6)
-            else:
-                self.play(Indicate(kern, color=theme.HIGHLIGHT, scale_factor=1.15), ReplacementTransform(stack, new),
-                          ReplacementTransform(last_note, note), run_time=0.6 if k < 3 else 0.35)
+                self.beat(note=f"Filter 1, a {f}×{f}×{c} kernel, slides over the input and makes one "
+                               f"{oh}×{oh} map.", hold=0.6)
+            else:  # the sheets deepen; the texts that change leave before their replacements arrive
+                self.play(Indicate(kern, color=theme.HIGHLIGHT, scale_factor=1.15),
+                          ReplacementTransform(stack.sheets, new.sheets),
+                          Succession(FadeOut(VGroup(stack.shape_label, last_note)), FadeIn(VGroup(new.shape_label, note))),
+                          run_time=0.6 if k < 3 else 0.35)
             stack, last_note = new, note
         depth = label(note_text, size=theme.BODY_SIZE, color=theme.OUTPUT)
         depth.next_to(a2, DOWN, buff=0.15)
-        self.play(ReplacementTransform(note, depth), run_time=0.5)
-        self.beat(hold=1.0)
+        self.play(Succession(FadeOut(note), FadeIn(depth)), run_time=0.5)
+        self.beat(note=f"Each filter makes its own map: {m} filters give an output of depth {m}, "
+                       f"{core.fmt_shape(ch.out_shape)}.", hold=1.0)
 
         # the parameters of the layer: F·F·C·M weights + M biases, for each kernel size
         self.play(FadeIn(p_head), Write(general), run_time=0.8)
-        for tag, line in rows:
+        for (tag, line), k in zip(rows, d.choices):
             self.play(FadeIn(tag), Write(line), run_time=0.9)
-            self.beat(hold=0.6)
+            self.beat(note=f"With {k.f}×{k.f} kernels: {k.f}·{k.f}·{c}·{m} = {fmt_int(k.terms[0])} weights "
+                           f"plus {m} biases, {fmt_int(k.params)} parameters to learn.", hold=0.6)
         self.play(FadeIn(moral), run_time=0.5)
-        self.beat(hold=1.5)
+        self.beat(note="More filters detect more features, but every filter adds F·F·C weights and a bias "
+                       "to learn.", hold=1.5)

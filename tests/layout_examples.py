@@ -47,6 +47,7 @@ OTHER_EXAMPLES: dict[str, dict] = {
     "Stride4x4Comparison": dict(x=np.arange(25).reshape(5, 5) % 7, w=((1, 0, -1), (1, 0, -1), (1, 0, -1)),
                                 strides=(1, 2)),
     "KernelSizeAndDepthClean": dict(n=9, sizes=(3, 7), c=1, m=8),
+    "OutputSizeFormula": dict(example=(32, 5, 2, 2), floor_case=(10, 3, 1, 3)),
     "FeatureDetectionGray": dict(photo="astronaut", mode="L", factor=16, directions=("vertical", "horizontal"),
                                  patch_size=5),
     "FeatureDetectionRGB": dict(photo="astronaut", mode="RGB", box=None, factor=8,
@@ -76,8 +77,6 @@ OTHER_EXAMPLES: dict[str, dict] = {
 
 #: Scenes whose data function cannot take a second example yet, and why (the test is an expected failure).
 NO_OTHER_EXAMPLE: dict[str, str] = {
-    "OutputSizeFormula": "TODO: output_size_data() takes no parameter (issue 16): give it its two cases "
-                         "(the notebook's and one where the floor matters) as parameters",
 }
 
 

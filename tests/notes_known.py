@@ -10,10 +10,6 @@ NOTES_MISSING = {
     "RealGrayscaleToMatrixV2", "RGBAbstractTensor", "TensorExplanationFastSimple",
     "STRATEGIE1", "STRATEGIE2",
     # chapter 2
-    "ConvExampleExplainedClean", "Conv2FiltersExample",
-    "RGBConvStepByStepCentered", "ConvDimensionsSimpleCentered",
-    "PaddingOneByOneEng", "Stride4x4Comparison", "KernelSizeAndDepthClean", "FeatureDetectionGray",
-    "FeatureDetectionRGB", "OutputSizeFormula",
     # chapter 3
     "TinyMaxPoolingFixed", "TinyCNN_ImageInput", "NeuralNetworkAnimation", "Dropout", "BatchNormStep",
     "MiniBatchTraining", "TrainVsEval", "BackpropWeightSharing",
