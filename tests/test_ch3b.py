@@ -59,7 +59,7 @@ def test_neuron_network_masks_neurons_and_edges():
 
 # ----------------------------------------------------------------- Dropout
 def test_dropout_data_is_the_notebooks_example():
-    from scenes.ch3_training import dropout_data
+    from scenes.ch3_regularization import dropout_data
 
     d = dropout_data()
     assert d.z.tolist() == [10, 20, 30, 40, 50] and d.p == 0.4
@@ -76,7 +76,7 @@ def test_dropout_data_is_the_notebooks_example():
 
 
 def test_dropout_network_masks_are_seeded_bernoulli():
-    from scenes.ch3_training import dropout_data
+    from scenes.ch3_regularization import dropout_data
 
     d = dropout_data()
     assert d.sizes == (3, 5, 5, 2) and d.seeds == (1, 2, 3)
@@ -92,7 +92,7 @@ def test_dropout_network_masks_are_seeded_bernoulli():
 
 
 def test_dropout_data_other_example_and_errors():
-    from scenes.ch3_training import dropout_data
+    from scenes.ch3_regularization import dropout_data
 
     d = dropout_data(z=(4, 8, 12, 16), p=0.5, masks=((1, 1, 0, 0), (0, 1, 0, 1), (1, 1, 1, 0)), steps=2, seed=7)
     assert d.sizes == (3, 4, 4, 2) and len(d.net_masks) == 2
@@ -169,7 +169,7 @@ def test_backprop_data_other_example():
 
 # ----------------------------------------------------------------- BatchNormStep
 def test_batch_norm_data_against_the_formula_written_out():
-    from scenes.ch3_training import batch_norm_data
+    from scenes.ch3_regularization import batch_norm_data
 
     d = batch_norm_data()
     B, D = d.x.shape
@@ -192,7 +192,7 @@ def test_batch_norm_data_against_the_formula_written_out():
 
 
 def test_batch_norm_data_other_example():
-    from scenes.ch3_training import batch_norm_data
+    from scenes.ch3_regularization import batch_norm_data
 
     x = np.array([[1.0, 4.0], [3.0, 8.0], [5.0, 0.0], [7.0, 4.0], [9.0, 4.0]])
     d = batch_norm_data(x=x, gamma=1.5, beta=0.5, eps=1e-3)
@@ -363,7 +363,7 @@ def test_random_flip_crop_moves_pixels_as_it_says():
 
 def test_train_vs_eval_data():
     from cnnviz import core, images
-    from scenes.ch3_training import train_vs_eval_data
+    from scenes.ch3_regularization import train_vs_eval_data
 
     d = train_vs_eval_data()
     assert d.image.shape == (48, 48, 3)
