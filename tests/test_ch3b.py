@@ -75,31 +75,73 @@ def test_dropout_data_is_the_notebooks_example():
     assert d.always_kept == (2,)  # neuron 3 (value 30), the notebook's key observation
 
 
-def test_dropout_network_masks_are_seeded_bernoulli():
+def test_dropout_one_story_network_and_numbers_share_the_masks():
+    """Hidden layer 1 of the network gets the very masks whose numbers the scene shows (issue 15: "neuron 3
+    stayed on" next to "off: hidden 1: 3 and 5" told two stories); hidden layer 2's are seeded Bernoulli."""
     from scenes.ch3_regularization import dropout_data
 
     d = dropout_data()
-    assert d.sizes == (3, 5, 5, 2) and d.seeds == (1, 2, 3)
-    for seed, masks in zip(d.seeds, d.net_masks):
-        u = np.random.default_rng(seed).random(10)  # independent: Bernoulli(1 − p) from the same stream
-        np.testing.assert_array_equal(np.concatenate(masks), (u >= 0.4).astype(int))
-    # a new set every step, never a whole layer off
-    flat = [np.concatenate(m).tolist() for m in d.net_masks]
-    assert len({tuple(f) for f in flat}) == len(flat)
-    assert all(m.sum() > 0 for ms in d.net_masks for m in ms)
+    assert d.sizes == (3, 5, 5, 2) and len(d.net_masks) == len(d.masks) == 2
+    for t, (first, second) in enumerate(d.net_masks):
+        assert first.tolist() == d.masks[t].tolist()
+        rng = np.random.default_rng(1 + t)  # independent: Bernoulli(1 − p) from the same stream
+        u = rng.random(10)
+        np.testing.assert_array_equal(second, (u[5:] >= 0.4).astype(int))
+    # the words, 1-based, from the masks: the notebook's "neurons 2 and 4", "neurons 1 and 5", neuron 3 kept
+    assert d.off_texts[0].startswith("hidden 1: neurons 2 and 4; hidden 2: ")
+    assert d.off_texts[1].startswith("hidden 1: neurons 1 and 5; hidden 2: ")
+    off2 = [str(i + 1) for i in np.flatnonzero(d.net_masks[0][1] == 0)]
+    assert all(k in d.off_texts[0].split("hidden 2: ")[1] for k in off2)
+    assert d.always_kept == (2,)
     again = dropout_data()
     assert all(np.array_equal(a, b) for x, y in zip(d.net_masks, again.net_masks) for a, b in zip(x, y))
+
+
+def test_dropout_factor_and_the_notebooks_rounding():
+    from scenes.ch3_regularization import dropout_data
+
+    d = dropout_data()
+    assert d.notebook and d.keep_text == "0.6" and d.scale_text == "1.666…"
+    # the notebook writes 50.1 and 83.5: 30 and 50 times the factor rounded to 1.67; exactly 50 and 83.33
+    assert d.rounding == ("The notebook rounds the factor to × 1.67: 30 × 1.67 = 50.1 and 50 × 1.67 = 83.5; "
+                          "the exact × 1.666… gives 50 and 83.33")
+    assert 30 * 1.67 == pytest.approx(50.1) and 50 * 1.67 == pytest.approx(83.5)
+    e = dropout_data(p=0.5, masks=((1, 1, 0, 1, 0),))
+    assert e.scale_text == "2" and e.rounding == "" and not e.notebook
+    f = dropout_data(z=(3, 6, 9), p=0.25, masks=((1, 1, 1), (0, 1, 1)))
+    assert f.scale_text == "1.333…" and f.keep_text == "0.75"
+    assert f.rounding.startswith("Rounding the factor to × 1.33: 6 × 1.33 = 7.98 and 9 × 1.33 = 11.97;")
+    assert f.rounding.endswith("gives 8 and 12")
+    assert dropout_data(p=0.2, masks=((1, 0, 1, 0, 1),)).scale_text == "1.25"
 
 
 def test_dropout_data_other_example_and_errors():
     from scenes.ch3_regularization import dropout_data
 
-    d = dropout_data(z=(4, 8, 12, 16), p=0.5, masks=((1, 1, 0, 0), (0, 1, 0, 1), (1, 1, 1, 0)), steps=2, seed=7)
-    assert d.sizes == (3, 4, 4, 2) and len(d.net_masks) == 2
+    d = dropout_data(z=(4, 8, 12, 16), p=0.5, masks=((1, 1, 0, 0), (0, 1, 0, 1), (1, 1, 1, 0)), hidden=6, seed=7)
+    assert d.sizes == (3, 4, 6, 2) and len(d.net_masks) == 3
     np.testing.assert_allclose(d.outputs[1], [0, 16, 0, 32])
-    assert d.always_kept == (1,)
-    with pytest.raises(ValueError, match="one neuron per value"):
-        dropout_data(sizes=(3, 4, 2))
+    assert d.always_kept == (1,) and d.off_texts[2].startswith("hidden 1: neuron 4; ")
+    r = dropout_data(masks=None, iterations=3, seed=5, p=0.5)  # drawn: Bernoulli(1 − p) with seed + t
+    for t, m in enumerate(r.masks):
+        np.testing.assert_array_equal(m, (np.random.default_rng(5 + t).random(5) >= 0.5).astype(int))
+    with pytest.raises(ValueError, match="one 0/1 entry per value of z"):
+        dropout_data(masks=((1, 0, 1),))
+    with pytest.raises(ValueError, match="only hold 0"):
+        dropout_data(masks=((1, 0, 2, 1, 1),))
+
+
+def test_dropout_parameters_are_declared_with_limits():
+    from cnnviz import params
+    from scenes.ch3_regularization import Dropout
+
+    specs = params.scene_params(Dropout)
+    assert {"z", "p", "masks", "iterations", "hidden", "seed"} <= set(specs)
+    params.coerce(Dropout, {"z": [1, 2, 3, 4, 5, 6, 7]})
+    with pytest.raises(params.ParamError, match="at most 7 numbers"):
+        params.coerce(Dropout, {"z": [1, 2, 3, 4, 5, 6, 7, 8]})
+    with pytest.raises(params.ParamError, match="p is 0.9"):
+        params.coerce(Dropout, {"p": 0.9})
 
 
 # ----------------------------------------------------------------- BackpropWeightSharing
@@ -201,6 +243,36 @@ def test_batch_norm_data_other_example():
     assert d.gamma.tolist() == [1.5, 1.5]
     with pytest.raises(ValueError, match="B×D"):
         batch_norm_data(x=[1, 2, 3])
+
+
+def test_batch_norm_sentence_follows_the_data():
+    """Issue 16: a constant feature said "every feature now has variance 0.67"; its variance is 0."""
+    from scenes.ch3_regularization import batch_norm_data
+
+    assert batch_norm_data().summary == "every feature now has mean 0 and variance 1"
+    x = [[1, 4, 7], [3, 8, 7], [5, 0, 7], [7, 4, 7], [9, 4, 7]]
+    d = batch_norm_data(x=x, gamma=(1.5, 1, 2), beta=(0.5, 0, -1), eps=1e-3)
+    col = np.array(x, float)
+    xh_var = [((c - c.mean()) ** 2).mean() / (((c - c.mean()) ** 2).mean() + 1e-3) for c in col.T]
+    assert [round(v, 2) for v in xh_var] == [1.0, 1.0, 0.0]
+    assert d.summary == "the features now have mean 0 and variances 1, 1 and 0 (feature 3: constant, nothing to scale)"
+
+
+def test_batch_norm_refuses_a_wrong_gamma_and_too_large_a_batch():
+    from cnnviz import params
+    from scenes.ch3_regularization import BATCH_NORM_MAX, BatchNormStep, batch_norm_data
+
+    with pytest.raises(ValueError, match=r"^gamma must hold one number per feature: the mini-batch has 3 features "
+                                         r"\(shape 4×3\), gamma has 2 numbers$"):
+        batch_norm_data(gamma=(1.0, 2.0))
+    with pytest.raises(ValueError, match="^beta must hold one number per feature"):
+        batch_norm_data(beta=(1.0, 2.0, 3.0, 4.0))
+    assert BATCH_NORM_MAX == (7, 4)
+    params.coerce(BatchNormStep, {"x": [[1, 2, 3, 4]] * 7, "gamma": [1, 1, 1, 1], "beta": [0, 0, 0, 0]})
+    with pytest.raises(params.ParamError, match="at most 7×4 fits this scene at a readable size"):
+        params.coerce(BatchNormStep, {"x": [[1, 2, 3]] * 8})
+    with pytest.raises(params.ParamError, match="at most 7×4 fits this scene at a readable size"):
+        params.coerce(BatchNormStep, {"x": [[1, 2, 3, 4, 5]] * 4})
 
 
 # ----------------------------------------------------------------- MiniBatchTraining
