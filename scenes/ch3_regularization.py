@@ -60,7 +60,7 @@ from scenes.ch3_training import _tex_num
 
 # ============================================================ BatchNormStep
 #: the largest mini-batch this scene draws readably (samples × features): measured with the layout check
-BATCH_NORM_MAX = (7, 4)
+BATCH_NORM_MAX = (7, 3)
 
 
 @dataclass(frozen=True)
@@ -128,9 +128,46 @@ def batch_norm_data(
     if const:
         summary += (f" (feature{'s' if len(const) > 1 else ''} {_listed([str(j + 1) for j in const])}: "
                     f"constant, nothing to scale)")
+    _batch_norm_fits(x, bn, gamma, beta)
     return BatchNormData(x=x, gamma=gamma, beta=beta, eps=eps, mean=bn.mean, var=bn.var,
                          std=np.sqrt(bn.var + eps), x_hat=bn.x_hat, y=bn.y,
                          x_hat_mean=stats.mean, x_hat_var=stats.var, summary=summary)
+
+
+def _batch_norm_gap() -> tuple[float, float]:
+    """The room between BatchNormStep's grids (their arrows and names) and left of the batch (the row names)."""
+    names = (label("normalise", size=theme.SMALL_SIZE), label("scale, shift", size=theme.SMALL_SIZE))
+    return max(1.4, *(n.width + 0.3 for n in names)), 0.95
+
+
+def _batch_norm_cell(b: int) -> float:
+    """The cells' height (and least width) for a batch of ``b`` samples: the batch and its two rows of statistics
+    fill the room between the headings and the bottom line."""
+    return min(0.9, 5.05 / (b + 2))
+
+
+#: how wide the three grids of BatchNormStep may be together (the frame less the gaps and margins)
+_BN_WIDTH = 13.58
+
+
+def _batch_norm_fits(x, bn, gamma, beta) -> None:
+    """Refuse a mini-batch whose numbers, at the smallest readable font, make the three grids (batch with μ_B
+    and σ²_B under it, x̂, y with γ and β under it) wider than the frame — measured as ValueGrid draws them."""
+    from cnnviz.drawings import _text_width
+
+    gap, margin = _batch_norm_gap()
+    d = x.shape[1]
+    groups = (("x, μ_B and σ²_B", (x, bn.mean, bn.var)), ("x̂", (bn.x_hat,)), ("y, γ and β", (bn.y, gamma, beta)))
+    widths, widest = [], []
+    for name, arrays in groups:
+        texts = {fmt_num(v) for a in arrays for v in np.ravel(a)}
+        w, t = max((_text_width(t, theme.MIN_FONT), t) for t in texts)
+        widths.append(d * max(_batch_norm_cell(x.shape[0]), w / theme.CELL_FILL))
+        widest.append(f"{t!r} ({name})")
+    if sum(widths) + 2 * gap + margin > _BN_WIDTH:
+        raise ValueError(f"x: the numbers of this mini-batch are too wide to draw its {d} features three times side "
+                         f"by side at a readable size (the widest: {', '.join(widest)}): use fewer features or "
+                         "smaller values")
 
 
 def _tex_sci(v: float) -> str:
@@ -156,11 +193,10 @@ class BatchNormStep(CnnvizScene):
         head = title("Batch normalisation: one mini-batch, feature by feature", size=30)
 
         # ---- the batch, x̂ and y side by side across the frame; the statistics under the batch, γ and β under y
-        c = min(0.9, 5.05 / (B + 2))
+        c = _batch_norm_cell(B)
         arrow_names = VGroup(label("normalise", size=theme.SMALL_SIZE, color=theme.MUTED),
                              label("scale, shift", size=theme.SMALL_SIZE, color=theme.MUTED))
-        gap = max(1.4, arrow_names[0].width + 0.3, arrow_names[1].width + 0.3)
-        margin = 0.95  # room for the row names left of μ_B and σ²_B
+        gap, margin = _batch_norm_gap()  # margin: room for the row names left of μ_B and σ²_B
 
         def build(fs):
             kw = dict(cell_size=c, font_size=fs, decimals=2)
@@ -182,7 +218,7 @@ class BatchNormStep(CnnvizScene):
         # the largest font (at most 26, at least the minimum) at which the three grids fit across the frame
         fs = max(float(theme.MIN_FONT), min(26.0, 26 * c / 0.9))
         (x_grid, xh_grid, y_grid, mu_row, var_row, g_row, b_row), total = build(fs)
-        while total > 13.3 and fs > theme.MIN_FONT:
+        while total > _BN_WIDTH and fs > theme.MIN_FONT:
             fs = max(float(theme.MIN_FONT), fs - 1)
             (x_grid, xh_grid, y_grid, mu_row, var_row, g_row, b_row), total = build(fs)
         left = -total / 2 + margin
@@ -225,8 +261,12 @@ class BatchNormStep(CnnvizScene):
         v = d.x[:, 0]
         mu_f = bottom(Formula(rf"\mu_B = ({' + '.join(_tex_num(a, paren=False) for a in v)})\,/\,{B} = "
                               rf"{_tex_num(d.mean[0], paren=False)}", font_size=30, color=theme.HIGHLIGHT))
-        var_f = bottom(Formula(rf"\sigma^2_B = ({' + '.join(f'({_tex_num(a, paren=False)} - {_tex_num(d.mean[0])})^2' for a in v)})"
-                               rf"\,/\,{B} = {_tex_num(d.var[0], paren=False)}", font_size=30, color=theme.HIGHLIGHT))
+        var_f = Formula(rf"\sigma^2_B = ({' + '.join(f'({_tex_num(a, paren=False)} - {_tex_num(d.mean[0])})^2' for a in v)})"
+                        rf"\,/\,{B} = {_tex_num(d.var[0], paren=False)}", font_size=30, color=theme.HIGHLIGHT)
+        if var_f.width > 13.4 * 30 / theme.MIN_FONT:  # every term would be too small: the sum, written short
+            var_f = Formula(rf"\sigma^2_B = \text{{mean of }} (x_i - {_tex_num(d.mean[0])})^2 = "
+                            rf"{_tex_num(d.var[0], paren=False)}", font_size=30, color=theme.HIGHLIGHT)
+        var_f = bottom(var_f)
         self.play(Create(col), Fade(mu_f, out=False), Fade(row_names[0], out=False), Fade(mu_row.cells, out=False),
                   run_time=0.8)
         mu0 = mu_row.value_label(0, 0, d.mean[0])
@@ -612,21 +652,28 @@ class TrainVsEvalData:
 
 
 def train_vs_eval_data(
-    photo: str = "chelsea",
-    box: tuple[int, int, int, int] = (78, 6, 366, 294),
-    factor: int = 6,
-    pad: int = 6,
-    flip_p: float = 0.5,
-    steps: int = 3,
-    batch_size: int = 5,
-    n_batches: int = 50,
-    feature_mean: float = 5.0,
-    feature_std: float = 2.0,
-    momentum: float = 0.1,
-    eps: float = 1e-5,
-    z: Sequence[float] = (10, 20, 30, 40, 50),
-    p: float = 0.5,
-    seed: int = 3,
+    photo: Annotated[Photo, Param("the input photo: a built-in name or a PNG/JPEG file")] = "chelsea",
+    box: Annotated[tuple[int, ...] | None, Param("the crop (left, top, right, bottom) in the photo's pixels; "
+                                                 "none: the whole photo", min=0, max=100_000, max_shape=(4,))]
+    = (78, 6, 366, 294),
+    factor: Annotated[int, Param("the crop is shrunk by this factor (each pixel averages factor×factor)",
+                                 min=1, max=64)] = 6,
+    pad: Annotated[int, Param("augmentation: the largest shift, in pixels of the shrunk image", min=0, max=16)] = 6,
+    flip_p: Annotated[float, Param("augmentation: the probability of a horizontal flip", min=0, max=1)] = 0.5,
+    steps: Annotated[int, Param("how many training steps of augmentation are shown", min=1, max=3)] = 3,
+    batch_size: Annotated[int, Param("the samples of one batch-norm mini-batch", min=2, max=5)] = 5,
+    n_batches: Annotated[int, Param("training batches that update the running statistics", min=1,
+                                    max=1_000)] = 50,
+    feature_mean: Annotated[float, Param("the feature's mean over the training data", min=-99, max=99)] = 5.0,
+    feature_std: Annotated[float, Param("the feature's spread over the training data", min=0.1, max=30)] = 2.0,
+    momentum: Annotated[float, Param("batch norm's momentum: the weight of each new batch in the running "
+                                     "averages", min=0.01, max=1)] = 0.1,
+    eps: Annotated[float, Param("ε, added to the variance before the square root", min=1e-8, max=1.0)] = 1e-5,
+    z: Annotated[Vector, Param("dropout: the activations entering it (after ReLU: ≥ 0)", min=0, max=99,
+                               max_shape=(5,), noun="layer")] = (10, 20, 30, 40, 50),
+    p: Annotated[float, Param("dropout: the rate", min=0.05, max=0.5)] = 0.5,
+    seed: Annotated[int, Param("the random seed (augmentation, batches, dropout mask)", min=0,
+                               max=10_000)] = 3,
 ) -> TrainVsEvalData:
     """III.4.5: what ``model.train()`` and ``model.eval()`` change, on the same inputs.
 
@@ -660,28 +707,52 @@ def train_vs_eval_data(
     )
 
 
-def _shift_text(shift) -> str:
+def _shift_lines(shift) -> list[str]:
+    """Where augmentation moved the content, in words, rows first: ["4 px down", "3 px right"], ["not moved"]."""
     dy, dx = shift
-    return f"shift ({dy:+d}, {dx:+d})" if (dy, dx) != (0, 0) else "shift (0, 0)"
+    parts = ([f"{abs(dy)} px {'down' if dy > 0 else 'up'}"] if dy else []) + \
+            ([f"{abs(dx)} px {'right' if dx > 0 else 'left'}"] if dx else [])
+    return parts or ["not moved"]
+
+
+def _shift_text(shift) -> str:
+    """The same in one line: "moved 4 px down, 3 px right", "not moved"."""
+    parts = _shift_lines(shift)
+    return "not moved" if parts == ["not moved"] else "moved " + ", ".join(parts)
 
 
 class TrainVsEval(CnnvizScene):
     data = staticmethod(train_vs_eval_data)
 
+    def must_show(self, d) -> list[str]:
+        shown = [t for r in d.augmented for t in _shift_lines(r.shift)] + [fmt_num(v) for v in d.batch]
+        shown += [fmt_num(v) for v in d.bn_train.x_hat] + [fmt_num(v) for v in d.bn_eval.x_hat]
+        shown += [fmt_num(float(d.bn_train.mean)), fmt_num(float(d.running.mean))]
+        return shown + [fmt_num(v, 1) for v in d.drop_train] + [fmt_num(v, 1) for v in d.z]
+
     def construct(self):
         from cnnviz.drawings import PixelImage
 
         d = self.data()
-        head = title("train() vs eval(): the same input, two behaviours", size=30)
-        xl, xr = -3.6, 3.6
-        h_train = label("model.train()", size=30, color=theme.HIGHLIGHT, mono=True).move_to([xl, 2.75, 0])
-        h_eval = label("model.eval()", size=30, color=theme.OUTPUT, mono=True).move_to([xr, 2.75, 0])
+        head = title("Training vs evaluation: the same input, two behaviours", size=30)
+        xl, xr = -3.55, 3.55
+        h_train = as_code(label("model.train()", size=30, color=theme.HIGHLIGHT, mono=True)).move_to([xl, 2.75, 0])
+        h_eval = as_code(label("model.eval()", size=30, color=theme.OUTPUT, mono=True)).move_to([xr, 2.75, 0])
         divider = Line([0, 2.95, 0], [0, -2.95, 0], stroke_color=theme.GRID_LINE, stroke_width=2)
-        self.play(Fade(head, out=False), Fade(h_train, out=False), Fade(h_eval, out=False), Create(divider), run_time=0.9)
+
+        # ---- the opening: the same input photo on both sides
+        n = len(d.augmented)
+        hs = min(2.1, (6.4 - 0.3 * (n - 1)) / n)
+        inputs = Group(*(PixelImage(d.image, height=2.1).move_to([x, 0.85, 0]) for x in (xl, xr)))
+        in_names = VGroup(*(label("the input", size=theme.SMALL_SIZE, color=theme.MUTED).next_to(pic, DOWN, buff=0.25)
+                            for pic in inputs))
+        cap0 = caption("One network, two modes: what changes between training and evaluation",
+                       size=theme.SMALL_SIZE, color=theme.TEXT)
+        self.add(head, h_train, h_eval, divider, inputs, in_names, cap0)
+        self.beat(note="The same network has two modes: model.train() while it learns, model.eval() when it "
+                       "predicts. Three layers behave differently: augmentation, batch norm and dropout.", hold=1.0)
 
         # ---- 1. data augmentation: a new random flip and shift each step, or the image itself
-        n = len(d.augmented)
-        hs = min(2.1, (6.6 - 0.3 * (n - 1)) / n)
         def row_of(results, x):
             pics = Group(*(PixelImage(r.image, height=hs) for r in results)).arrange(RIGHT, buff=0.3)
             pics.move_to([x, 0.85, 0])
@@ -689,7 +760,7 @@ class TrainVsEval(CnnvizScene):
             for t, (pic, r) in enumerate(zip(pics, results)):
                 lines = VGroup(label(f"step {t + 1}", size=theme.SMALL_SIZE, color=theme.MUTED),
                                label("flipped" if r.flipped else "not flipped", size=theme.SMALL_SIZE),
-                               label(_shift_text(r.shift), size=theme.SMALL_SIZE))
+                               *(label(t, size=theme.SMALL_SIZE) for t in _shift_lines(r.shift)))
                 lines.arrange(DOWN, buff=0.12).next_to(pic, DOWN, buff=0.25)
                 notes.add(lines)
             return pics, notes
@@ -698,16 +769,20 @@ class TrainVsEval(CnnvizScene):
         e_pics, e_notes = row_of(d.evaluated, xr)
         cap1 = caption("Augmentation: a new random flip and shift at every training step; off in evaluation",
                        size=theme.SMALL_SIZE, color=theme.TEXT)
+        self.play(Fade(inputs), Fade(in_names), Fade(cap0), run_time=0.5)
         self.play(Fade(cap1, out=False), Fade(e_pics, out=False), Fade(e_notes, out=False), run_time=0.8)
         for pic, note in zip(a_pics, a_notes):
             self.play(FadeIn(pic, shift=0.2 * DOWN), Fade(note, out=False), run_time=0.6)
-        self.beat(hold=1.5)
+        flips = sum(r.flipped for r in d.augmented)
+        self.beat(note=f"Augmentation: in training each step sees the photo randomly flipped ({flips} of {n} here) "
+                       f"and moved by up to {d.pad} pixels (what moves out is lost, zeros come in). In evaluation the "
+                       "image passes unchanged.", hold=1.8)
         self.play(Fade(Group(a_pics, a_notes, e_pics, e_notes, cap1)), run_time=0.5)
 
         # ---- 2. batch norm: the batch's own statistics, or the running averages saved in training
         B = d.batch.size
         c = min(1.05, 6.0 / B)
-        kw = dict(cell_size=c, font_size=22 * c / 1.05, decimals=2)
+        kw = dict(cell_size=c, font_size=max(float(theme.MIN_FONT), 22 * c / 1.05), decimals=2)
         nb = d.batches.shape[0]
         m = fmt_num(d.momentum)
         parts = VGroup()
@@ -728,25 +803,27 @@ class TrainVsEval(CnnvizScene):
         cap2 = caption("Batch norm: batch statistics in training, the running averages in evaluation",
                        size=theme.SMALL_SIZE, color=theme.TEXT)
         self.play(Fade(cap2, out=False), *(Fade(VGroup(p[0], p[1]), out=False) for p in parts), run_time=0.7)
-        self.beat(hold=0.5)
+        self.beat(note=f"Batch norm gets the same mini-batch of {B} values of one feature in both modes.", hold=0.8)
         for p in parts:
             self.play(Fade(p[2], out=False), run_time=0.5)
-            self.play(TransformFromCopy(p[0], p[3]), Fade(p[4], out=False), run_time=0.8)
+            self.play(Fade(p[3], out=False), Fade(p[4], out=False), run_time=0.6)
             self.play(Fade(p[5], out=False), run_time=0.4)
-        self.beat(hold=1.6)
+        self.beat(note=f"Training normalises with this batch's own mean {fmt_num(float(d.bn_train.mean))}; "
+                       f"evaluation uses the running mean {fmt_num(float(d.running.mean))} saved over {nb} training "
+                       "batches, so one image's result no longer depends on the others.", hold=1.8)
         self.play(Fade(VGroup(parts, cap2)), run_time=0.5)
 
         # ---- 3. dropout: a random mask and 1/(1 − p), or every neuron and no scaling
-        zc = min(1.0, 5.6 / d.z.size)
-        zkw = dict(cell_size=zc, font_size=24 * zc, decimals=1)
+        zc = min(0.9, 5.0 / d.z.size)
+        zkw = dict(cell_size=zc, font_size=max(float(theme.MIN_FONT), 24 * zc / 0.9), decimals=1)
         drops = Group()
         for x, mask, out, out_name in ((xl, d.mask, d.drop_train, f"÷ {fmt_num(1 - d.p)}"),
                                        (xr, np.ones_like(d.mask), d.drop_eval, "out")):
             net = MLPDiagram(d.sizes, width=3.9, height=2.2, max_radius=0.3, fill_opacity=0.45, edge_width=1.5,
                              edge_opacity=0.6, size_labels=False).move_to([x, 1.1, 0])
-            z_row = value_vector(d.z, color=theme.INPUT, **zkw).move_to([x + 0.3, -0.6, 0])
+            z_row = value_vector(d.z, color=theme.INPUT, **zkw).move_to([x + 0.4, -0.6, 0])
             z_name = label("z", color=theme.INPUT).next_to(z_row, LEFT, buff=0.25)
-            o_row = value_vector(out, color=theme.OUTPUT, **zkw).move_to([x + 0.3, -0.6 - zc - 0.25, 0])
+            o_row = value_vector(out, color=theme.OUTPUT, **zkw).move_to([x + 0.4, -0.6 - zc - 0.25, 0])
             for cell_sq, on in zip(o_row.cells, mask):
                 if not on:
                     cell_sq.set_fill(theme.DROPPED, opacity=1)
@@ -757,8 +834,11 @@ class TrainVsEval(CnnvizScene):
         self.play(Fade(cap3, out=False), *(Fade(Group(g[0], g[1], g[2]), out=False) for g in drops), run_time=0.8)
         self.play(*drops[0][0].mask_animations({1: d.mask}), run_time=0.7)
         self.play(*(drops[k][0].pulse(run_time=0.9) for k in (0, 1)))
-        self.play(*(TransformFromCopy(g[1], g[3]) for g in drops), *(Fade(g[4], out=False) for g in drops), run_time=0.8)
-        self.beat(hold=1.6)
+        self.play(*(Fade(g[3], out=False) for g in drops), *(Fade(g[4], out=False) for g in drops), run_time=0.8)
+        off = np.flatnonzero(d.mask == 0)
+        self.beat(note=f"Dropout: in training a random mask switches off {_neurons(off)} and the others are divided "
+                       f"by 1 − p = {fmt_num(1 - d.p)}; in evaluation every neuron is on and nothing is scaled.",
+                  hold=1.8)
         self.play(Fade(Group(drops, cap3)), run_time=0.5)
 
         # ---- 4. the notebook's table
@@ -778,5 +858,6 @@ class TrainVsEval(CnnvizScene):
         self.play(Fade(divider), h_train.animate.move_to([xs[1], 2.3, 0]), h_eval.animate.move_to([xs[2], 2.3, 0]),
                   Create(rule), run_time=0.6)
         self.play(LaggedStart(*(Fade(t, out=False) for t in table), lag_ratio=0.15), run_time=1.5)
-        self.beat(hold=2.0)
+        self.beat(note="The notebook's table: before evaluating, always switch to model.eval(); forgetting it leaves "
+                       "augmentation, batch statistics and dropout on, and the predictions noisy.", hold=2.0)
         self.clear_all()

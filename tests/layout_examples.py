@@ -71,7 +71,7 @@ OTHER_EXAMPLES: dict[str, dict] = {
     "TrainVsEval": dict(photo="astronaut", box=(180, 40, 340, 200), factor=4, pad=6, steps=2, batch_size=4,
                         n_batches=20, feature_mean=20.0, feature_std=5.0, z=(1.5, 2.0, 0.5, 3.0), p=0.25, seed=7),
     "BackpropWeightSharing": dict(x=((1, 0, 2, 1), (0, 3, 1, 2), (2, 1, 0, 1), (1, 2, 3, 0)),
-                                  w=((1, 0, -1), (2, 1, 0), (0, -1, 1)), delta=((1, -2), (3, 1)), weight=(1, 1)),
+                                  w=((1, 0, -1), (2, 1, 0), (0, -1, 1)), delta=((1, -2), (3, 1)), weight=(2, 2)),
 }
 
 #: Scenes whose data function cannot take a second example yet, and why (the test is an expected failure).

@@ -16,6 +16,5 @@ NOTES_MISSING = {
     "FeatureDetectionRGB", "OutputSizeFormula",
     # chapter 3
     "ConvView_Final_Title_SharedBias", "ActivationFunctionStep", "SparseVsDense", "DimensionExamplesSideBySide",
-    "TinyMaxPoolingFixed", "TinyCNN_ImageInput", "NeuralNetworkAnimation", "Dropout", "BatchNormStep",
-    "MiniBatchTraining", "TrainVsEval", "BackpropWeightSharing",
+    "TinyMaxPoolingFixed", "TinyCNN_ImageInput", "NeuralNetworkAnimation",
 }

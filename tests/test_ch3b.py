@@ -201,12 +201,26 @@ def test_backprop_data_other_example():
 
     rng = np.random.default_rng(3)
     x, w, delta = rng.integers(-3, 4, (4, 4)), rng.integers(-2, 3, (3, 3)), rng.integers(-2, 3, (2, 2))
-    d = backprop_data(x=x, w=w, delta=delta, weight=(1, 2))
+    d = backprop_data(x=x, w=w, delta=delta, weight=(2, 3))  # w₂₃: rows and columns from 1
     np.testing.assert_allclose(d.dw, _finite_difference_grad(x, w, delta), atol=1e-6)
     assert len(d.paths) == 4 and d.grad_weight == pytest.approx(d.dw[1, 2])
     assert all(xv == x[i + 1, j + 2] for i, j, xv, *_ in d.paths)
     with pytest.raises(ValueError, match="not in the 3×3 kernel"):
-        backprop_data(x=x, w=w, delta=delta, weight=(3, 0))
+        backprop_data(x=x, w=w, delta=delta, weight=(4, 1))
+    with pytest.raises(ValueError, match=r"^delta must have the shape of the output Y = X ⊛ W: 2×2 \(X 4×4, W 3×3\), got 3×3$"):
+        backprop_data(x=x, w=w, delta=np.ones((3, 3)))
+
+
+def test_backprop_parameters_and_limits():
+    from cnnviz import params
+    from scenes.ch3_training import BackpropWeightSharing
+
+    assert {"x", "w", "delta", "weight"} <= set(params.scene_params(BackpropWeightSharing))
+    params.coerce(BackpropWeightSharing, {"x": [[1] * 4] * 4, "w": [[1] * 3] * 3})
+    with pytest.raises(params.ParamError, match="at most 4×4 fits this scene at a readable size"):
+        params.coerce(BackpropWeightSharing, {"x": [[1] * 5] * 5})
+    with pytest.raises(params.ParamError, match="at most 3×3 fits this scene at a readable size"):
+        params.coerce(BackpropWeightSharing, {"w": [[1] * 4] * 4})
 
 
 # ----------------------------------------------------------------- BatchNormStep
@@ -267,12 +281,15 @@ def test_batch_norm_refuses_a_wrong_gamma_and_too_large_a_batch():
         batch_norm_data(gamma=(1.0, 2.0))
     with pytest.raises(ValueError, match="^beta must hold one number per feature"):
         batch_norm_data(beta=(1.0, 2.0, 3.0, 4.0))
-    assert BATCH_NORM_MAX == (7, 4)
-    params.coerce(BatchNormStep, {"x": [[1, 2, 3, 4]] * 7, "gamma": [1, 1, 1, 1], "beta": [0, 0, 0, 0]})
-    with pytest.raises(params.ParamError, match="at most 7×4 fits this scene at a readable size"):
+    assert BATCH_NORM_MAX == (7, 3)
+    params.coerce(BatchNormStep, {"x": [[1, 2, 3]] * 7})
+    with pytest.raises(params.ParamError, match="at most 7×3 fits this scene at a readable size"):
         params.coerce(BatchNormStep, {"x": [[1, 2, 3]] * 8})
-    with pytest.raises(params.ParamError, match="at most 7×4 fits this scene at a readable size"):
-        params.coerce(BatchNormStep, {"x": [[1, 2, 3, 4, 5]] * 4})
+    with pytest.raises(params.ParamError, match="at most 7×3 fits this scene at a readable size"):
+        params.coerce(BatchNormStep, {"x": [[1, 2, 3, 4]] * 4})
+    # numbers too wide for three grids across the frame, at the smallest readable font: refused by name
+    with pytest.raises(ValueError, match=r"^x: the numbers of this mini-batch are too wide .* '124,118.42'"):
+        batch_norm_data(x=[[-999.5, 1, 2]] + [[i * 37.25 - 100, 2 * i, -i] for i in range(6)])
 
 
 # ----------------------------------------------------------------- MiniBatchTraining
@@ -461,3 +478,34 @@ def test_train_vs_eval_data():
     np.testing.assert_array_equal(d.mask, core.dropout_mask(5, 0.5, seed=3))
 
 
+
+def test_train_vs_eval_shift_says_rows_and_columns():
+    """Issue 15: "shift (+4, +3)" did not say which number is rows; the words come from where the pixels went."""
+    from scenes.ch3_regularization import _shift_text, train_vs_eval_data
+
+    d = train_vs_eval_data()
+    for a in d.augmented:
+        src = d.image[:, ::-1] if a.flipped else d.image
+        dy, dx = a.shift
+        # independent: the augmented image is the source moved dy rows down and dx columns right (zeros come in)
+        H, W = src.shape[:2]
+        moved = np.zeros_like(src)
+        moved[max(dy, 0):H + min(dy, 0), max(dx, 0):W + min(dx, 0)] = \
+            src[max(-dy, 0):H - max(dy, 0), max(-dx, 0):W - max(dx, 0)]
+        np.testing.assert_array_equal(a.image, moved)
+    assert [_shift_text(a.shift) for a in d.augmented][0] == "moved 4 px down, 3 px right"
+    assert _shift_text((-2, 0)) == "moved 2 px up" and _shift_text((0, -5)) == "moved 5 px left"
+    assert _shift_text((0, 0)) == "not moved"
+
+
+def test_train_vs_eval_parameters_and_limits():
+    from cnnviz import params
+    from scenes.ch3_regularization import TrainVsEval
+
+    specs = params.scene_params(TrainVsEval)
+    assert {"photo", "box", "factor", "pad", "steps", "batch_size", "z", "p", "seed"} <= set(specs)
+    params.coerce(TrainVsEval, {"batch_size": 5, "z": [1, 2, 3, 4, 5]})
+    with pytest.raises(params.ParamError, match="batch_size is 6"):
+        params.coerce(TrainVsEval, {"batch_size": 6})
+    with pytest.raises(params.ParamError, match="at most 5 numbers"):
+        params.coerce(TrainVsEval, {"z": [1, 2, 3, 4, 5, 6]})
