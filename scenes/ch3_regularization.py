@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Annotated, Sequence
+from typing import Annotated
 
 import numpy as np
 from manim import (
@@ -26,12 +26,7 @@ from manim import (
     Indicate,
     LaggedStart,
     Line,
-    Rectangle,
-    ReplacementTransform,
-    Transform,
-    TransformFromCopy,
     VGroup,
-    VMobject,
 )
 
 from cnnviz import core, theme
@@ -43,14 +38,12 @@ from cnnviz.drawings import (
     MLPDiagram,
     NeuronLayer,
     Pipeline,
-    SlidingWindow,
     ValueGrid,
     caption,
     fit_width,
     fmt_int,
     fmt_num,
     label,
-    map_pixels,
     title,
     value_vector,
 )

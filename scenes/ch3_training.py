@@ -10,7 +10,7 @@ Render one with ``python render.py render MiniBatchTraining -q l``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Sequence
+from typing import Annotated
 
 import numpy as np
 from manim import (
@@ -26,9 +26,6 @@ from manim import (
     LaggedStart,
     Line,
     Rectangle,
-    ReplacementTransform,
-    Transform,
-    TransformFromCopy,
     VGroup,
     VMobject,
 )
@@ -39,8 +36,6 @@ from cnnviz.params import Grid, Param
 from cnnviz.drawings import (
     CnnvizScene,
     Fade,
-    MLPDiagram,
-    NeuronLayer,
     Pipeline,
     SlidingWindow,
     ValueGrid,
@@ -51,7 +46,6 @@ from cnnviz.drawings import (
     label,
     map_pixels,
     title,
-    value_vector,
 )
 from cnnviz.formula import Formula
 
@@ -270,10 +264,10 @@ def minibatch_data(
     dataset_size: Annotated[int, Param("N, the images in the training set", min=1, max=1_000_000)] = 8000,
     batch_size: Annotated[int, Param("B, the images in one mini-batch", min=1, max=64)] = 32,
     epochs: Annotated[int, Param("how many times the training set is seen", min=1, max=100)] = 20,
-    image_size: Annotated[int, Param("H = W, the side of each image in pixels", min=8, max=128)] = 64,
+    image_size: Annotated[int, Param("H = W, the side of each image in pixels", min=8, max=64)] = 64,
     channels: Annotated[int, Param("C, 3 for RGB or 1 for grey", choices=(1, 3))] = 3,
-    filters: Annotated[int, Param("M, the conv layer's filters", min=1, max=64)] = 8,
-    kernel_size: Annotated[int, Param("F, the side of each filter (odd: 'same' padding)", choices=(1, 3, 5, 7))] = 3,
+    filters: Annotated[int, Param("M, the conv layer's filters", min=1, max=16)] = 8,
+    kernel_size: Annotated[int, Param("F, the side of each filter (odd: 'same' padding)", choices=(1, 3, 5))] = 3,
     seed: Annotated[int, Param("the random seed of the crops and the filters", min=0, max=10_000)] = 0,
 ) -> MiniBatchData:
     """The notebook's III.4 example: 32 RGB 64×64 images become one (32, 3, 64, 64) tensor;
