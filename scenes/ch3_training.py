@@ -69,7 +69,7 @@ def backprop_data(
     = ((1, 2, 0), (3, 1, 2), (2, 0, 1)),
     w: Annotated[Grid, Param("the kernel W", min=-9, max=9, max_shape=(3, 3), noun="kernel")] = ((1, -1), (2, 0)),
     delta: Annotated[Grid, Param("the upstream gradient δ = ∂L/∂Y, in the shape of the output Y", min=-9, max=9,
-                                 max_shape=(3, 3), noun="gradient")] = ((2, -1), (1, 3)),
+                                 max_shape=(2, 2), noun="gradient")] = ((2, -1), (1, 3)),
     weight: Annotated[tuple[int, ...], Param("(row, column) of the weight followed through its paths, from 1: "
                                              "(1, 1) is w₁₁", min=1, max=3, max_shape=(2,))] = (1, 1),
 ) -> BackpropData:
@@ -137,16 +137,24 @@ class BackpropWeightSharing(CnnvizScene):
         # ---- the setting: X ⋆ W = Y, the upstream δ, an empty ∇W
         cells = d.x.shape[1] + 2 * kw + 2 * ow
         c = min(0.95, (13.4 - 2.9) / cells)
-        fs = 30 * c / 0.95
-        x_grid = ValueGrid(d.x, cell_size=c, font_size=fs, color=theme.INPUT)
-        w_grid = ValueGrid(d.w, cell_size=c, font_size=fs, color=theme.KERNEL)
-        y_grid = ValueGrid(d.y, cell_size=c, font_size=fs, color=theme.OUTPUT)
         vmax = float(np.abs(d.delta).max()) or 1.0
-        g_grid = ValueGrid(d.delta, cell_size=c, font_size=fs, color=theme.TEXT, shade="signed", vrange=(-vmax, vmax))
-        dw_grid = ValueGrid(d.dw, cell_size=c, font_size=fs, color=theme.KERNEL, show_values=False)
-        star, eq = label(CONV, size=40), label("=", size=40)
-        row = VGroup(x_grid, star, w_grid, eq, y_grid).arrange(RIGHT, buff=0.25)
-        VGroup(row, g_grid, dw_grid).arrange(RIGHT, buff=0.65).move_to([0, 1.2, 0])
+        dw_head = label("∇W = ∂L/∂W", size=theme.SMALL_SIZE)
+        while True:  # the largest cells (font at least the minimum) at which the five grids fit across the frame
+            fs = max(float(theme.MIN_FONT), 30 * c / 0.95)
+            x_grid = ValueGrid(d.x, cell_size=c, font_size=fs, color=theme.INPUT)
+            w_grid = ValueGrid(d.w, cell_size=c, font_size=fs, color=theme.KERNEL)
+            y_grid = ValueGrid(d.y, cell_size=c, font_size=fs, color=theme.OUTPUT)
+            g_grid = ValueGrid(d.delta, cell_size=c, font_size=fs, color=theme.TEXT, shade="signed",
+                               vrange=(-vmax, vmax))
+            dw_grid = ValueGrid(d.dw, cell_size=c, font_size=fs, color=theme.KERNEL, show_values=False)  # fills in
+            star, eq = label(CONV, size=40), label("=", size=40)
+            row = VGroup(x_grid, star, w_grid, eq, y_grid).arrange(RIGHT, buff=0.25)
+            whole = VGroup(row, g_grid, dw_grid).arrange(RIGHT, buff=0.65)
+            width = whole.width + max(0.0, (dw_head.width - dw_grid.width) / 2)
+            if width <= 13.4 or fs <= theme.MIN_FONT:
+                break
+            c = max(c - 0.03, 0.95 * theme.MIN_FONT / 30)
+        whole.move_to([-max(0.0, (dw_head.width - dw_grid.width) / 4), 1.2, 0])
         for g in (w_grid, y_grid, g_grid, dw_grid):
             g.set_y(x_grid.get_y())
         top = x_grid.get_top()[1] + 0.4  # the headings' tops, level whatever their letters
@@ -393,7 +401,7 @@ class MiniBatchTraining(CnnvizScene):
         naive_head = label("The naive idea: one image at a time", size=30).next_to(naive, UP, buff=0.6)
         naive_note = label(f"× {fmt_int(s.dataset_size)} images: {fmt_int(s.dataset_size)} noisy updates per epoch, "
                            f"one after the other", color=theme.NEGATIVE)
-        naive_note.next_to(naive, DOWN, buff=0.5)
+        fit_width(naive_note, 13.4).next_to(naive, DOWN, buff=0.5)
         cross = Line(naive.get_corner(DOWN + LEFT), naive.get_corner(UP + RIGHT), stroke_color=theme.NEGATIVE,
                      stroke_width=6)
         self.add(head, naive_head, one, arrow0, chain)
@@ -408,9 +416,9 @@ class MiniBatchTraining(CnnvizScene):
         rgb = d.images if C == 3 else np.repeat(d.images, 3, axis=3)
         cols = int(np.ceil(np.sqrt(2 * B)))
         rows = int(np.ceil(B / cols))
-        thumb = min(1.0, 12.5 / cols - 0.12, 5.0 / rows - 0.12)
+        thumb = min(1.0, 12.5 / cols - 0.12, 4.6 / rows - 0.12)
         pics = [PixelImage(img, height=thumb) for img in rgb]
-        grid = Group(*pics).arrange_in_grid(rows=rows, cols=cols, buff=0.12).move_to([0, -0.1, 0])
+        grid = Group(*pics).arrange_in_grid(rows=rows, cols=cols, buff=0.12).move_to([0, -0.3, 0])
         # drawn as one raster while it stands still; the B pictures only while they fly
         grid_raster = _montage(rgb, [p.get_center() for p in pics], thumb)
         photos = [photo_name(p) for p in sorted({src[0] for src in d.sources})]

@@ -221,6 +221,8 @@ def test_backprop_parameters_and_limits():
         params.coerce(BackpropWeightSharing, {"x": [[1] * 5] * 5})
     with pytest.raises(params.ParamError, match="at most 3×3 fits this scene at a readable size"):
         params.coerce(BackpropWeightSharing, {"w": [[1] * 4] * 4})
+    with pytest.raises(params.ParamError, match="at most 2×2 fits this scene at a readable size"):  # 9 paths: too many
+        params.coerce(BackpropWeightSharing, {"delta": [[1] * 3] * 3})
 
 
 # ----------------------------------------------------------------- BatchNormStep
@@ -509,3 +511,23 @@ def test_train_vs_eval_parameters_and_limits():
         params.coerce(TrainVsEval, {"batch_size": 6})
     with pytest.raises(params.ParamError, match="at most 5 numbers"):
         params.coerce(TrainVsEval, {"z": [1, 2, 3, 4, 5, 6]})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scene, values", [
+    ("BatchNormStep", dict(x=[[1, 2, 3]] * 3 + [[5, 6, 7.5]] * 4)),                      # the largest batch, 7×3
+    ("Dropout", dict(z=(-999, 250.5, 999, 12, 7, 3, 100), p=0.3, masks=None, iterations=4, hidden=7)),  # 7 values
+    ("BackpropWeightSharing", dict(x=[[-9, 8, -7, 6]] * 4, w=[[9, -9, 9]] * 3, delta=[[-9, 9], [9, -9]],
+                                   weight=(3, 3))),                      # 4×4 ⊛ 3×3, the widest numbers
+    ("MiniBatchTraining", dict(batch_size=64, image_size=8, channels=1, dataset_size=1_000_000, epochs=100,
+                               filters=16, kernel_size=5)),
+])
+def test_training_scenes_at_their_limits_pass_the_layout_check(scene, values):
+    """The largest values each scene accepts still render readably (the next size is refused: the tests above)."""
+    from layout_examples import with_example
+
+    from cnnviz import registry
+    from cnnviz.layout import check_scene
+
+    problems = check_scene(with_example(registry.get(scene).load(), **values), pacing=(5, 40))
+    assert not problems, "\n".join(map(str, problems[:20]))
