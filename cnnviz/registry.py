@@ -118,7 +118,8 @@ _HYPER = "scenes.ch2_hyperparams"  # 2.II–IV dimensions, padding, stride, kern
 _FEATURES = "scenes.ch2_features"  # 2.V    feature detection on photos
 _LAYERS = "scenes.ch3_layers"  # 3.II   the convolution as a layer
 _PIPELINE = "scenes.ch3_pipeline"  # 3.III.1–2 pooling and the CNN pipeline
-_TRAINING = "scenes.ch3_training"  # 3.III.3–4 how the CNN is trained
+_TRAINING = "scenes.ch3_training"  # 3.III.3.3, III.4 how the CNN learns (backward, mini-batches)
+_REGULARIZATION = "scenes.ch3_regularization"  # 3.III.3.4, III.4.5 batch norm, dropout, train vs eval
 
 
 CATALOG: tuple[SceneSpec, ...] = (
@@ -155,10 +156,10 @@ CATALOG: tuple[SceneSpec, ...] = (
     _s("TinyMaxPoolingFixed", 3, "III.1 Pooling", "default", _PIPELINE),
     _s("TinyCNN_ImageInput", 3, "III.2 The CNN pipeline", "default", _PIPELINE),
     _s("NeuralNetworkAnimation", 3, "III.2 The CNN pipeline", "default", _PIPELINE),
-    _s("Dropout", 3, "III.3.4.2 Dropout", "assets/dropout.gif", _TRAINING),
-    _s("BatchNormStep", 3, "III.3.4.1 Batch normalization", None, _TRAINING),
+    _s("Dropout", 3, "III.3.4.2 Dropout", "assets/dropout.gif", _REGULARIZATION),
+    _s("BatchNormStep", 3, "III.3.4.1 Batch normalization", None, _REGULARIZATION),
     _s("MiniBatchTraining", 3, "III.4 How a CNN learns", None, _TRAINING),
-    _s("TrainVsEval", 3, "III.3.4 Train vs. eval", None, _TRAINING),
+    _s("TrainVsEval", 3, "III.3.4 Train vs. eval", None, _REGULARIZATION),
     _s("BackpropWeightSharing", 3, "III.3.3 Training (backward)", None, _TRAINING),
 )
 

@@ -64,15 +64,15 @@ OTHER_EXAMPLES: dict[str, dict] = {
                                kernel_size=5, pool=2, n_classes=3, seed=3),
     "NeuralNetworkAnimation": dict(image=images.photo("camera", "L", box=(180, 60, 340, 220), factor=8), n_filters=2,
                                    kernel_size=5, pool=2, n_classes=3, seed=3),
-    "Dropout": dict(z=(4, 8, 12, 16), p=0.5, masks=((1, 1, 0, 0), (0, 1, 0, 1), (1, 1, 1, 0)), sizes=(4, 4, 6, 3),
-                    steps=2, seed=7),
-    "BatchNormStep": dict(x=((1, 4), (3, 8), (5, 0), (7, 4), (9, 4)), gamma=1.5, beta=0.5, eps=1e-3),
+    "Dropout": dict(z=(4, 8, 12, 16), p=0.5, masks=((1, 1, 0, 0), (0, 1, 0, 1), (1, 1, 1, 0)), hidden=6, seed=7),
+    "BatchNormStep": dict(x=((1, 4, 7), (3, 8, 7), (5, 0, 7), (7, 4, 7), (9, 4, 7)), gamma=(1.5, 1, 2), beta=(0.5, 0, -1),
+                          eps=1e-3),
     "MiniBatchTraining": dict(dataset_size=1000, batch_size=12, epochs=3, image_size=32, channels=1, filters=4,
                               kernel_size=5, seed=4),
     "TrainVsEval": dict(photo="astronaut", box=(180, 40, 340, 200), factor=4, pad=6, steps=2, batch_size=4,
                         n_batches=20, feature_mean=20.0, feature_std=5.0, z=(1.5, 2.0, 0.5, 3.0), p=0.25, seed=7),
     "BackpropWeightSharing": dict(x=((1, 0, 2, 1), (0, 3, 1, 2), (2, 1, 0, 1), (1, 2, 3, 0)),
-                                  w=((1, 0, -1), (2, 1, 0), (0, -1, 1)), delta=((1, -2), (3, 1)), weight=(1, 1)),
+                                  w=((1, 0, -1), (2, 1, 0), (0, -1, 1)), delta=((1, -2), (3, 1)), weight=(2, 2)),
 }
 
 #: Scenes whose data function cannot take a second example yet, and why (the test is an expected failure).

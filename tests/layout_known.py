@@ -25,11 +25,6 @@ KNOWN: dict[str, tuple[str, ...]] = {
     "TinyMaxPoolingFixed": ("overlap", "hidden"),
     "TinyCNN_ImageInput": ("edge", "too-small", "hidden"),
     "NeuralNetworkAnimation": ("edge", "overlap", "too-small", "cell-fit", "hidden"),
-    "Dropout": ("overlap", "morph", "hidden", "notation"),
-    "BatchNormStep": ("out-of-frame", "edge", "overlap", "morph", "hidden", "notation"),
-    "MiniBatchTraining": ("morph", "hidden", "notation"),
-    "TrainVsEval": ("edge", "overlap", "morph", "hidden", "notation"),
-    "BackpropWeightSharing": ("overlap", "morph", "hidden", "notation"),
 }
 
 #: scene → the rules it still breaks with its other example (tests/layout_examples.py); every rule for a
@@ -48,11 +43,6 @@ KNOWN_OTHER: dict[str, tuple[str, ...]] = {
     "TinyMaxPoolingFixed": ("edge", "hidden"),
     "TinyCNN_ImageInput": ("edge", "too-small", "hidden"),
     "NeuralNetworkAnimation": ("out-of-frame", "overlap", "too-small", "cell-fit", "hidden"),
-    "Dropout": ("overlap", "morph", "hidden", "notation"),
-    "BatchNormStep": ("edge", "overlap", "morph", "hidden", "notation"),
-    "MiniBatchTraining": ("morph", "hidden", "notation"),
-    "TrainVsEval": ("overlap", "morph", "hidden", "notation"),
-    "BackpropWeightSharing": ("overlap", "morph", "hidden", "notation"),
 }
 
 

@@ -11,6 +11,5 @@ NOTES_MISSING = {
     "STRATEGIE1", "STRATEGIE2",
     # chapter 2
     # chapter 3
-    "TinyMaxPoolingFixed", "TinyCNN_ImageInput", "NeuralNetworkAnimation", "Dropout", "BatchNormStep",
-    "MiniBatchTraining", "TrainVsEval", "BackpropWeightSharing",
+    "TinyMaxPoolingFixed", "TinyCNN_ImageInput", "NeuralNetworkAnimation",
 }

@@ -59,7 +59,7 @@ def test_neuron_network_masks_neurons_and_edges():
 
 # ----------------------------------------------------------------- Dropout
 def test_dropout_data_is_the_notebooks_example():
-    from scenes.ch3_training import dropout_data
+    from scenes.ch3_regularization import dropout_data
 
     d = dropout_data()
     assert d.z.tolist() == [10, 20, 30, 40, 50] and d.p == 0.4
@@ -75,31 +75,73 @@ def test_dropout_data_is_the_notebooks_example():
     assert d.always_kept == (2,)  # neuron 3 (value 30), the notebook's key observation
 
 
-def test_dropout_network_masks_are_seeded_bernoulli():
-    from scenes.ch3_training import dropout_data
+def test_dropout_one_story_network_and_numbers_share_the_masks():
+    """Hidden layer 1 of the network gets the very masks whose numbers the scene shows (issue 15: "neuron 3
+    stayed on" next to "off: hidden 1: 3 and 5" told two stories); hidden layer 2's are seeded Bernoulli."""
+    from scenes.ch3_regularization import dropout_data
 
     d = dropout_data()
-    assert d.sizes == (3, 5, 5, 2) and d.seeds == (1, 2, 3)
-    for seed, masks in zip(d.seeds, d.net_masks):
-        u = np.random.default_rng(seed).random(10)  # independent: Bernoulli(1 − p) from the same stream
-        np.testing.assert_array_equal(np.concatenate(masks), (u >= 0.4).astype(int))
-    # a new set every step, never a whole layer off
-    flat = [np.concatenate(m).tolist() for m in d.net_masks]
-    assert len({tuple(f) for f in flat}) == len(flat)
-    assert all(m.sum() > 0 for ms in d.net_masks for m in ms)
+    assert d.sizes == (3, 5, 5, 2) and len(d.net_masks) == len(d.masks) == 2
+    for t, (first, second) in enumerate(d.net_masks):
+        assert first.tolist() == d.masks[t].tolist()
+        rng = np.random.default_rng(1 + t)  # independent: Bernoulli(1 − p) from the same stream
+        u = rng.random(10)
+        np.testing.assert_array_equal(second, (u[5:] >= 0.4).astype(int))
+    # the words, 1-based, from the masks: the notebook's "neurons 2 and 4", "neurons 1 and 5", neuron 3 kept
+    assert d.off_texts[0].startswith("hidden 1: neurons 2 and 4; hidden 2: ")
+    assert d.off_texts[1].startswith("hidden 1: neurons 1 and 5; hidden 2: ")
+    off2 = [str(i + 1) for i in np.flatnonzero(d.net_masks[0][1] == 0)]
+    assert all(k in d.off_texts[0].split("hidden 2: ")[1] for k in off2)
+    assert d.always_kept == (2,)
     again = dropout_data()
     assert all(np.array_equal(a, b) for x, y in zip(d.net_masks, again.net_masks) for a, b in zip(x, y))
 
 
-def test_dropout_data_other_example_and_errors():
-    from scenes.ch3_training import dropout_data
+def test_dropout_factor_and_the_notebooks_rounding():
+    from scenes.ch3_regularization import dropout_data
 
-    d = dropout_data(z=(4, 8, 12, 16), p=0.5, masks=((1, 1, 0, 0), (0, 1, 0, 1), (1, 1, 1, 0)), steps=2, seed=7)
-    assert d.sizes == (3, 4, 4, 2) and len(d.net_masks) == 2
+    d = dropout_data()
+    assert d.notebook and d.keep_text == "0.6" and d.scale_text == "1.666…"
+    # the notebook writes 50.1 and 83.5: 30 and 50 times the factor rounded to 1.67; exactly 50 and 83.33
+    assert d.rounding == ("The notebook rounds the factor to × 1.67: 30 × 1.67 = 50.1 and 50 × 1.67 = 83.5; "
+                          "the exact × 1.666… gives 50 and 83.33")
+    assert 30 * 1.67 == pytest.approx(50.1) and 50 * 1.67 == pytest.approx(83.5)
+    e = dropout_data(p=0.5, masks=((1, 1, 0, 1, 0),))
+    assert e.scale_text == "2" and e.rounding == "" and not e.notebook
+    f = dropout_data(z=(3, 6, 9), p=0.25, masks=((1, 1, 1), (0, 1, 1)))
+    assert f.scale_text == "1.333…" and f.keep_text == "0.75"
+    assert f.rounding.startswith("Rounding the factor to × 1.33: 6 × 1.33 = 7.98 and 9 × 1.33 = 11.97;")
+    assert f.rounding.endswith("gives 8 and 12")
+    assert dropout_data(p=0.2, masks=((1, 0, 1, 0, 1),)).scale_text == "1.25"
+
+
+def test_dropout_data_other_example_and_errors():
+    from scenes.ch3_regularization import dropout_data
+
+    d = dropout_data(z=(4, 8, 12, 16), p=0.5, masks=((1, 1, 0, 0), (0, 1, 0, 1), (1, 1, 1, 0)), hidden=6, seed=7)
+    assert d.sizes == (3, 4, 6, 2) and len(d.net_masks) == 3
     np.testing.assert_allclose(d.outputs[1], [0, 16, 0, 32])
-    assert d.always_kept == (1,)
-    with pytest.raises(ValueError, match="one neuron per value"):
-        dropout_data(sizes=(3, 4, 2))
+    assert d.always_kept == (1,) and d.off_texts[2].startswith("hidden 1: neuron 4; ")
+    r = dropout_data(masks=None, iterations=3, seed=5, p=0.5)  # drawn: Bernoulli(1 − p) with seed + t
+    for t, m in enumerate(r.masks):
+        np.testing.assert_array_equal(m, (np.random.default_rng(5 + t).random(5) >= 0.5).astype(int))
+    with pytest.raises(ValueError, match="one 0/1 entry per value of z"):
+        dropout_data(masks=((1, 0, 1),))
+    with pytest.raises(ValueError, match="only hold 0"):
+        dropout_data(masks=((1, 0, 2, 1, 1),))
+
+
+def test_dropout_parameters_are_declared_with_limits():
+    from cnnviz import params
+    from scenes.ch3_regularization import Dropout
+
+    specs = params.scene_params(Dropout)
+    assert {"z", "p", "masks", "iterations", "hidden", "seed"} <= set(specs)
+    params.coerce(Dropout, {"z": [1, 2, 3, 4, 5, 6, 7]})
+    with pytest.raises(params.ParamError, match="at most 7 numbers"):
+        params.coerce(Dropout, {"z": [1, 2, 3, 4, 5, 6, 7, 8]})
+    with pytest.raises(params.ParamError, match="p is 0.9"):
+        params.coerce(Dropout, {"p": 0.9})
 
 
 # ----------------------------------------------------------------- BackpropWeightSharing
@@ -159,17 +201,33 @@ def test_backprop_data_other_example():
 
     rng = np.random.default_rng(3)
     x, w, delta = rng.integers(-3, 4, (4, 4)), rng.integers(-2, 3, (3, 3)), rng.integers(-2, 3, (2, 2))
-    d = backprop_data(x=x, w=w, delta=delta, weight=(1, 2))
+    d = backprop_data(x=x, w=w, delta=delta, weight=(2, 3))  # w₂₃: rows and columns from 1
     np.testing.assert_allclose(d.dw, _finite_difference_grad(x, w, delta), atol=1e-6)
     assert len(d.paths) == 4 and d.grad_weight == pytest.approx(d.dw[1, 2])
     assert all(xv == x[i + 1, j + 2] for i, j, xv, *_ in d.paths)
     with pytest.raises(ValueError, match="not in the 3×3 kernel"):
-        backprop_data(x=x, w=w, delta=delta, weight=(3, 0))
+        backprop_data(x=x, w=w, delta=delta, weight=(4, 1))
+    with pytest.raises(ValueError, match=r"^delta must have the shape of the output Y = X ⊛ W: 2×2 \(X 4×4, W 3×3\), got 3×3$"):
+        backprop_data(x=x, w=w, delta=np.ones((3, 3)))
+
+
+def test_backprop_parameters_and_limits():
+    from cnnviz import params
+    from scenes.ch3_training import BackpropWeightSharing
+
+    assert {"x", "w", "delta", "weight"} <= set(params.scene_params(BackpropWeightSharing))
+    params.coerce(BackpropWeightSharing, {"x": [[1] * 4] * 4, "w": [[1] * 3] * 3})
+    with pytest.raises(params.ParamError, match="at most 4×4 fits this scene at a readable size"):
+        params.coerce(BackpropWeightSharing, {"x": [[1] * 5] * 5})
+    with pytest.raises(params.ParamError, match="at most 3×3 fits this scene at a readable size"):
+        params.coerce(BackpropWeightSharing, {"w": [[1] * 4] * 4})
+    with pytest.raises(params.ParamError, match="at most 2×2 fits this scene at a readable size"):  # 9 paths: too many
+        params.coerce(BackpropWeightSharing, {"delta": [[1] * 3] * 3})
 
 
 # ----------------------------------------------------------------- BatchNormStep
 def test_batch_norm_data_against_the_formula_written_out():
-    from scenes.ch3_training import batch_norm_data
+    from scenes.ch3_regularization import batch_norm_data
 
     d = batch_norm_data()
     B, D = d.x.shape
@@ -192,7 +250,7 @@ def test_batch_norm_data_against_the_formula_written_out():
 
 
 def test_batch_norm_data_other_example():
-    from scenes.ch3_training import batch_norm_data
+    from scenes.ch3_regularization import batch_norm_data
 
     x = np.array([[1.0, 4.0], [3.0, 8.0], [5.0, 0.0], [7.0, 4.0], [9.0, 4.0]])
     d = batch_norm_data(x=x, gamma=1.5, beta=0.5, eps=1e-3)
@@ -201,6 +259,39 @@ def test_batch_norm_data_other_example():
     assert d.gamma.tolist() == [1.5, 1.5]
     with pytest.raises(ValueError, match="B×D"):
         batch_norm_data(x=[1, 2, 3])
+
+
+def test_batch_norm_sentence_follows_the_data():
+    """Issue 16: a constant feature said "every feature now has variance 0.67"; its variance is 0."""
+    from scenes.ch3_regularization import batch_norm_data
+
+    assert batch_norm_data().summary == "every feature now has mean 0 and variance 1"
+    x = [[1, 4, 7], [3, 8, 7], [5, 0, 7], [7, 4, 7], [9, 4, 7]]
+    d = batch_norm_data(x=x, gamma=(1.5, 1, 2), beta=(0.5, 0, -1), eps=1e-3)
+    col = np.array(x, float)
+    xh_var = [((c - c.mean()) ** 2).mean() / (((c - c.mean()) ** 2).mean() + 1e-3) for c in col.T]
+    assert [round(v, 2) for v in xh_var] == [1.0, 1.0, 0.0]
+    assert d.summary == "the features now have mean 0 and variances 1, 1 and 0 (feature 3: constant, nothing to scale)"
+
+
+def test_batch_norm_refuses_a_wrong_gamma_and_too_large_a_batch():
+    from cnnviz import params
+    from scenes.ch3_regularization import BATCH_NORM_MAX, BatchNormStep, batch_norm_data
+
+    with pytest.raises(ValueError, match=r"^gamma must hold one number per feature: the mini-batch has 3 features "
+                                         r"\(shape 4×3\), gamma has 2 numbers$"):
+        batch_norm_data(gamma=(1.0, 2.0))
+    with pytest.raises(ValueError, match="^beta must hold one number per feature"):
+        batch_norm_data(beta=(1.0, 2.0, 3.0, 4.0))
+    assert BATCH_NORM_MAX == (7, 3)
+    params.coerce(BatchNormStep, {"x": [[1, 2, 3]] * 7})
+    with pytest.raises(params.ParamError, match="at most 7×3 fits this scene at a readable size"):
+        params.coerce(BatchNormStep, {"x": [[1, 2, 3]] * 8})
+    with pytest.raises(params.ParamError, match="at most 7×3 fits this scene at a readable size"):
+        params.coerce(BatchNormStep, {"x": [[1, 2, 3, 4]] * 4})
+    # numbers too wide for three grids across the frame, at the smallest readable font: refused by name
+    with pytest.raises(ValueError, match=r"^x: the numbers of this mini-batch are too wide .* '124,118.42'"):
+        batch_norm_data(x=[[-999.5, 1, 2]] + [[i * 37.25 - 100, 2 * i, -i] for i in range(6)])
 
 
 # ----------------------------------------------------------------- MiniBatchTraining
@@ -363,7 +454,7 @@ def test_random_flip_crop_moves_pixels_as_it_says():
 
 def test_train_vs_eval_data():
     from cnnviz import core, images
-    from scenes.ch3_training import train_vs_eval_data
+    from scenes.ch3_regularization import train_vs_eval_data
 
     d = train_vs_eval_data()
     assert d.image.shape == (48, 48, 3)
@@ -389,3 +480,54 @@ def test_train_vs_eval_data():
     np.testing.assert_array_equal(d.mask, core.dropout_mask(5, 0.5, seed=3))
 
 
+
+def test_train_vs_eval_shift_says_rows_and_columns():
+    """Issue 15: "shift (+4, +3)" did not say which number is rows; the words come from where the pixels went."""
+    from scenes.ch3_regularization import _shift_text, train_vs_eval_data
+
+    d = train_vs_eval_data()
+    for a in d.augmented:
+        src = d.image[:, ::-1] if a.flipped else d.image
+        dy, dx = a.shift
+        # independent: the augmented image is the source moved dy rows down and dx columns right (zeros come in)
+        H, W = src.shape[:2]
+        moved = np.zeros_like(src)
+        moved[max(dy, 0):H + min(dy, 0), max(dx, 0):W + min(dx, 0)] = \
+            src[max(-dy, 0):H - max(dy, 0), max(-dx, 0):W - max(dx, 0)]
+        np.testing.assert_array_equal(a.image, moved)
+    assert [_shift_text(a.shift) for a in d.augmented][0] == "moved 4 px down, 3 px right"
+    assert _shift_text((-2, 0)) == "moved 2 px up" and _shift_text((0, -5)) == "moved 5 px left"
+    assert _shift_text((0, 0)) == "not moved"
+
+
+def test_train_vs_eval_parameters_and_limits():
+    from cnnviz import params
+    from scenes.ch3_regularization import TrainVsEval
+
+    specs = params.scene_params(TrainVsEval)
+    assert {"photo", "box", "factor", "pad", "steps", "batch_size", "z", "p", "seed"} <= set(specs)
+    params.coerce(TrainVsEval, {"batch_size": 5, "z": [1, 2, 3, 4, 5]})
+    with pytest.raises(params.ParamError, match="batch_size is 6"):
+        params.coerce(TrainVsEval, {"batch_size": 6})
+    with pytest.raises(params.ParamError, match="at most 5 numbers"):
+        params.coerce(TrainVsEval, {"z": [1, 2, 3, 4, 5, 6]})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scene, values", [
+    ("BatchNormStep", dict(x=[[1, 2, 3]] * 3 + [[5, 6, 7.5]] * 4)),                      # the largest batch, 7×3
+    ("Dropout", dict(z=(-999, 250.5, 999, 12, 7, 3, 100), p=0.3, masks=None, iterations=4, hidden=7)),  # 7 values
+    ("BackpropWeightSharing", dict(x=[[-9, 8, -7, 6]] * 4, w=[[9, -9, 9]] * 3, delta=[[-9, 9], [9, -9]],
+                                   weight=(3, 3))),                      # 4×4 ⊛ 3×3, the widest numbers
+    ("MiniBatchTraining", dict(batch_size=64, image_size=8, channels=1, dataset_size=1_000_000, epochs=100,
+                               filters=16, kernel_size=5)),
+])
+def test_training_scenes_at_their_limits_pass_the_layout_check(scene, values):
+    """The largest values each scene accepts still render readably (the next size is refused: the tests above)."""
+    from layout_examples import with_example
+
+    from cnnviz import registry
+    from cnnviz.layout import check_scene
+
+    problems = check_scene(with_example(registry.get(scene).load(), **values), pacing=(5, 40))
+    assert not problems, "\n".join(map(str, problems[:20]))

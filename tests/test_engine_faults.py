@@ -353,7 +353,7 @@ def test_scene_name_bounds_and_duplicates(monkeypatch):
     monkeypatch.setenv("CNNVIZ_EXTRA_SCENES", "cli_scenes:CliQuick,other_module:CliQuick")
     with pytest.raises(ValueError, match="already the scene of cli_scenes"):
         registry.extra_specs()
-    monkeypatch.setenv("CNNVIZ_EXTRA_SCENES", "my_module:Dropout")
+    monkeypatch.setenv("CNNVIZ_EXTRA_SCENES", "my_module:MiniBatchTraining")
     with pytest.raises(ValueError, match="already the scene of scenes.ch3_training"):
         registry.extra_specs()
 
