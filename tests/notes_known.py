@@ -10,6 +10,8 @@ NOTES_MISSING = {
     "RealGrayscaleToMatrixV2", "RGBAbstractTensor", "TensorExplanationFastSimple",
     "STRATEGIE1", "STRATEGIE2",
     # chapter 2
+    "ConvExampleExplainedClean", "Conv2FiltersExample", "RGBConvStepByStepCentered",
+    "FeatureDetectionGray", "FeatureDetectionRGB",
     # chapter 3
     "TinyMaxPoolingFixed", "TinyCNN_ImageInput", "NeuralNetworkAnimation",
 }
