@@ -1,0 +1,127 @@
+"""Chapter 3, the trained networks on screen: TinyCNN_ImageInput and NeuralNetworkAnimation (the trained
+TinyCNN on a digit) and TrainingCurve (the training log). Every number is checked against an independent
+NumPy computation written here from the stored file (``cnnviz/assets/trained.npz``), not through the core."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cnnviz import notation, trained
+
+
+def _stored(key):
+    with np.load(trained.PATH, allow_pickle=False) as f:
+        return f[key].astype(np.float64)
+
+
+def _forward(image):
+    """The TinyCNN written out with NumPy from the stored weights: 3×3 valid conv + bias, ReLU,
+    2×2 max-pool, flatten row by row (channels last), dense, softmax."""
+    k, b = _stored("tiny_cnn.kernels"), _stored("tiny_cnn.conv_bias")
+    w, c = _stored("tiny_cnn.dense_w"), _stored("tiny_cnn.dense_b")
+    x = image.astype(np.float64) / 255.0
+    F, M = k.shape[0], k.shape[3]
+    oh, ow = x.shape[0] - F + 1, x.shape[1] - F + 1
+    z = np.zeros((oh, ow, M))
+    for u in range(F):
+        for v in range(F):
+            z += x[u:u + oh, v:v + ow, None] * k[u, v, 0]
+    z += b
+    a = np.maximum(z, 0)
+    p = a.reshape(oh // 2, 2, ow // 2, 2, M).max(axis=(1, 3))
+    flat = p.reshape(-1)
+    logits = flat @ w + c
+    e = np.exp(logits - logits.max())
+    return z, a, p, flat, logits, e / e.sum()
+
+
+@pytest.mark.parametrize("digit", range(10))
+def test_the_trained_cnn_reads_every_digit_right(digit):
+    from cnnviz import images
+    from scenes.ch3_pipeline import tiny_cnn_data
+
+    d = tiny_cnn_data(digit)
+    z, a, p, flat, logits, probs = _forward(images.digit(digit))
+    np.testing.assert_allclose(d.z, z, atol=1e-9)
+    np.testing.assert_allclose(d.a, a, atol=1e-9)
+    np.testing.assert_allclose(d.p, p, atol=1e-9)
+    np.testing.assert_allclose(d.flat, flat, atol=1e-9)
+    np.testing.assert_allclose(d.logits, logits, atol=1e-7)
+    np.testing.assert_allclose(d.probs, probs, atol=1e-9)
+    assert d.digit == digit and d.predicted == digit == int(np.argmax(probs))
+    assert d.verdict.endswith(": right") and f'"{digit}"' in d.verdict
+    assert probs[digit] > 0.9
+
+
+def _fmt_prob(p):  # the scenes' percentages, written again
+    pct = 100 * p
+    return "> 99.99 %" if pct > 99.99 else "< 0.01 %" if 0 < pct < 0.01 else f"{notation.fmt_num(pct)} %"
+
+
+@pytest.mark.parametrize("digit", [5, 3, 6])
+def test_every_number_the_cnn_scenes_show(digit):
+    from cnnviz import images
+    from scenes.ch3_pipeline import NeuralNetworkAnimation, TinyCNN_ImageInput, fmt_prob, tiny_cnn_data
+
+    d = tiny_cnn_data(digit)
+    z, a, p, flat, logits, probs = _forward(images.digit(digit))
+    assert [fmt_prob(v) for v in d.probs] == [_fmt_prob(v) for v in probs]
+    shown = TinyCNN_ImageInput.must_show(None, d)
+    for text in [_fmt_prob(v) for v in probs] + [notation.fmt_num(v) for v in logits] + ["676", "28×28×1",
+                                                                                         "26×26×4", "13×13×4"]:
+        assert text in shown
+    # NeuralNetworkAnimation: the strongest pooled neuron, its 2×2 window of conv neurons, and the first one's terms
+    m, r, c = np.unravel_index(np.argmax(np.moveaxis(p, 2, 0)), (p.shape[2], p.shape[0], p.shape[1]))
+    assert d.focus == (m, r, c)
+    (r0, c0), side, conv_pos, wsum = NeuralNetworkAnimation.window(d)
+    assert (r0, c0, side) == (2 * r, 2 * c, 4) and conv_pos == [(2 * r + i, 2 * c + j) for i in (0, 1) for j in (0, 1)]
+    x = images.digit(digit) / 255.0
+    kern, bias = _stored("tiny_cnn.kernels")[:, :, 0, m], _stored("tiny_cnn.conv_bias")[m]
+    assert wsum == pytest.approx(float((x[r0:r0 + 3, c0:c0 + 3] * kern).sum()), abs=1e-9)  # Σ w·x, the bias apart
+    assert wsum + bias == pytest.approx(z[r0, c0, m], abs=1e-9)
+    assert max(a[i, j, m] for i, j in conv_pos) == pytest.approx(p[r, c, m])
+    nna = NeuralNetworkAnimation.must_show(None, d)
+    assert [notation.fmt_num(a[i, j, m]) for i, j in conv_pos] + [notation.fmt_num(p[r, c, m])] == nna[:5]
+    assert nna[5:] == [_fmt_prob(v) for v in probs]
+
+
+def test_kernel_words_follow_the_learned_kernels():
+    from scenes.ch3_pipeline import edge_likeness, kernel_word, tiny_cnn_data
+
+    d = tiny_cnn_data()
+    k = _stored("tiny_cnn.kernels")[:, :, 0, :]
+    horizontal = np.array([[1, 1, 1], [0, 0, 0], [-1, -1, -1]], float)
+    cos3 = (k[:, :, 2] * horizontal).sum() / np.linalg.norm(k[:, :, 2]) / np.linalg.norm(horizontal)
+    assert cos3 > 0.7 and d.kernel_words[2] == "bright above, dark below"
+    assert edge_likeness(k[:, :, 2]) == ("bright above, dark below", pytest.approx(cos3))
+    # a made-up kernel: a vertical edge, dark left, bright right; noise: no single edge
+    assert kernel_word([[-1, 0, 1]] * 3) == "dark left, bright right"
+    assert kernel_word([[1, -1, 1], [-1, 1, -1], [1, -1, 1]]) == "no single edge"
+    with pytest.raises(ValueError, match="3×3"):
+        edge_likeness(np.ones((2, 2)))
+
+
+@pytest.mark.parametrize("bad", [10, -1, 2.5, True, "5"])
+def test_the_digit_is_refused_outside_0_to_9(bad):
+    from cnnviz import params
+    from scenes.ch3_pipeline import TinyCNN_ImageInput, tiny_cnn_data
+
+    with pytest.raises(ValueError, match="digit"):
+        tiny_cnn_data(bad)
+    if isinstance(bad, int) and not isinstance(bad, bool):
+        with pytest.raises(params.ParamError, match="from 0 to 9"):
+            params.coerce(TinyCNN_ImageInput, {"digit": bad})
+    assert params.coerce(TinyCNN_ImageInput, {"digit": 9}) == {"digit": 9}
+
+
+def test_linear_signed_shading_is_proportional():
+    from cnnviz.drawings import map_pixels
+
+    v = np.array([[-2.0, -1.0, 0.0, 1.0, 2.0]])
+    lin = map_pixels(v, (-2, 2), signed=True, linear=True).astype(float)
+    old = map_pixels(v, (-2, 2), signed=True).astype(float)
+    panel = lin[0, 2]
+    np.testing.assert_allclose(lin[0, 3] - panel, (lin[0, 4] - panel) / 2, atol=1)  # half the value, half the colour
+    np.testing.assert_allclose(old[0, 4], lin[0, 4])  # full colour at the end either way
+    assert np.abs(old[0, 3] - panel).sum() > np.abs(lin[0, 3] - panel).sum()  # the default starts at a quarter
