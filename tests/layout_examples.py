@@ -66,6 +66,7 @@ OTHER_EXAMPLES: dict[str, dict] = {
     "BatchNormStep": dict(x=((1, 4), (3, 8), (5, 0), (7, 4), (9, 4)), gamma=1.5, beta=0.5, eps=1e-3),
     "MiniBatchTraining": dict(dataset_size=1000, batch_size=12, epochs=3, image_size=32, channels=1, filters=4,
                               kernel_size=5, seed=4),
+    "TrainingCurve": dict(network="mlp"),
     "TrainVsEval": dict(photo="astronaut", box=(180, 40, 340, 200), factor=4, pad=6, steps=2, batch_size=4,
                         n_batches=20, feature_mean=20.0, feature_std=5.0, z=(1.5, 2.0, 0.5, 3.0), p=0.25, seed=7),
     "BackpropWeightSharing": dict(x=((1, 0, 2, 1), (0, 3, 1, 2), (2, 1, 0, 1), (1, 2, 3, 0)),

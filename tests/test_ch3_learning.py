@@ -125,3 +125,56 @@ def test_linear_signed_shading_is_proportional():
     np.testing.assert_allclose(lin[0, 3] - panel, (lin[0, 4] - panel) / 2, atol=1)  # half the value, half the colour
     np.testing.assert_allclose(old[0, 4], lin[0, 4])  # full colour at the end either way
     assert np.abs(old[0, 3] - panel).sum() > np.abs(lin[0, 3] - panel).sum()  # the default starts at a quarter
+
+
+# ----------------------------------------------------------------- TrainingCurve: the training log
+@pytest.mark.parametrize("network, stored", [("cnn", "tiny_cnn"), ("mlp", "mlp")])
+def test_training_curve_data_is_the_log(network, stored):
+    from scenes.ch3_learning import training_curve_data
+
+    d = training_curve_data(network)
+    for field in ("steps", "loss", "accuracy", "val_accuracy", "snapshot_steps"):
+        np.testing.assert_array_equal(getattr(d, field), _stored(f"{stored}.log.{field}"), err_msg=field)
+    assert d.held_out == pytest.approx(_stored(f"{stored}.held_out_accuracy"))
+    steps, loss, val = (_stored(f"{stored}.log.{f}") for f in ("steps", "loss", "val_accuracy"))
+    # the sentences, from the log's own numbers
+    assert d.loss_sentence == (f"the loss falls from {notation.fmt_num(loss[0])} to {notation.fmt_num(loss[-1])} "
+                               f"in {int(steps[-1])} updates")
+    assert loss[-1] < loss[0] / 10  # it learned
+    first = next(int(s) for s, v in zip(steps, val) if v >= 0.9)
+    assert f"90 % passed at step {first})" in d.accuracy_sentence
+    assert d.accuracy_sentence.startswith(f"held-out accuracy: {notation.fmt_num(100 * val[0], 1)} % at step "
+                                          f"{int(steps[0])}, {notation.fmt_num(100 * val[-1], 1)} % at the end")
+
+
+def test_training_curve_kernels_become_edges():
+    from scenes.ch3_learning import TrainingCurve, training_curve_data
+
+    d = training_curve_data("cnn")
+    ks = _stored("tiny_cnn.log.kernels")[:, :, :, 0, :]   # (S, 3, 3, M)
+    np.testing.assert_array_equal(d.kernels[:, :, :, 0, :], ks)
+    np.testing.assert_allclose(ks[-1], _stored("tiny_cnn.kernels")[:, :, 0, :], atol=1e-6)  # the last snapshot: the end
+    # likeness written again: the best cosine with the 8 signed edge patterns
+    pats = [np.array(p, float) for p in ([[1, 1, 1], [0, 0, 0], [-1, -1, -1]], [[1, 0, -1]] * 3,
+                                         [[1, 1, 0], [1, 0, -1], [0, -1, -1]], [[0, 1, 1], [-1, 0, 1], [-1, -1, 0]])]
+    like = np.array([[max(abs((ks[s, :, :, k] * p).sum()) / np.linalg.norm(ks[s, :, :, k]) / np.linalg.norm(p)
+                          for p in pats) for k in range(ks.shape[-1])] for s in range(ks.shape[0])])
+    np.testing.assert_allclose(d.likeness, like, atol=1e-12)
+    k = int(np.argmax(like[-1] - like[0]))
+    assert d.tracked == k and like[-1, k] > 0.8 > like[0, k]  # random at the start, edge-like at the end
+    assert d.kernel_lines[1] == (f"likeness {notation.fmt_num(like[0, k])} at the random start, "
+                                 f"{notation.fmt_num(like[-1, k])} after {int(d.snapshot_steps[-1])} updates")
+    shown = TrainingCurve.must_show(None, d)
+    assert notation.fmt_num(like[-1, k]) in shown and str(int(d.snapshot_steps[-1])) in shown
+    mlp = training_curve_data("mlp")
+    assert len(mlp.snapshot_steps) == 0 and mlp.kernel_lines == ("", "")
+    with pytest.raises(ValueError, match="network"):
+        training_curve_data("resnet")
+
+
+def test_training_curve_is_in_chapter_3_after_minibatch_training():
+    from cnnviz import registry
+
+    names = [s.name for s in registry.CATALOG]
+    assert names[names.index("MiniBatchTraining") + 1] == "TrainingCurve"
+    assert registry.get("TrainingCurve").chapter == 3 and registry.get("TrainingCurve").module == "scenes.ch3_learning"
