@@ -57,10 +57,19 @@ from cnnviz.drawings import (
     title,
 )
 from cnnviz.formula import Formula
-from cnnviz.params import Param
+from cnnviz.params import Grid, Param
 
 
 # ============================================================ TinyMaxPoolingFixed
+NOTEBOOK_MAP = ((164, 0, 12, 80), (1, 0, 45, 30), (7, 3, 55, 61), (90, 22, 18, 200))
+MAX_POOLED = 3  # the largest pooled output (per side) whose max and average grids fit side by side
+
+
+def _names(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 @dataclass(frozen=True)
 class PoolingData:
     x: np.ndarray            # the feature map
@@ -71,20 +80,88 @@ class PoolingData:
     avg_out: np.ndarray      # average pooling
     params: int              # learnable parameters of a pooling layer
     n_explained: int         # windows with both formulas shown; the rest fill in faster
+    dropped: tuple           # (row, col) of every cell no window covers
+    notebook: bool           # the notebook's own example
+
+    @property
+    def first_sentence(self) -> str:
+        """What the first window's two results say, from its numbers."""
+        k = self.size * self.size
+        mx, av = self.max_out[0, 0], self.avg_out[0, 0]
+        if mx == av:
+            return f"all {k} values are equal: max and average agree, {fmt_num(mx)}"
+        return (f"max keeps the largest value, {fmt_num(mx)}; the average mixes it with the other "
+                f"{k - 1} to {fmt_num(av)}")
+
+    @property
+    def dropped_sentence(self) -> str:
+        """Which cells the windows leave out, in words ('' when the windows tile the map)."""
+        if not self.dropped:
+            return ""
+        H, W = self.x.shape
+        covered = np.zeros((H, W), bool)
+        for r, c in self.windows:
+            covered[r:r + self.size, c:c + self.size] = True
+        rows = [r for r in range(H) if not covered[r].any()]
+        cols = [c for c in range(W) if not covered[:, c].any()]
+        n = len(self.dropped)
+        cells = f"{n} cell{'s' if n > 1 else ''} in no window"
+        parts = ([f"row{'s' if len(rows) > 1 else ''} {_names([str(r + 1) for r in rows])}"] if rows else []) + \
+                ([f"column{'s' if len(cols) > 1 else ''} {_names([str(c + 1) for c in cols])}"] if cols else [])
+        in_lines = sum(1 for r, c in self.dropped if r in rows or c in cols)
+        where = f" ({' and '.join(parts)})" if parts and in_lines == n else ""
+        return f"{cells}{where}: pooling drops {'them' if n > 1 else 'it'}"
 
 
-def pooling_data(x=((164, 0, 12, 80), (1, 0, 45, 30), (7, 3, 55, 61), (90, 22, 18, 200)), size: int = 2,
-                 stride: int | None = None, n_explained: int = 4) -> PoolingData:
+def pooling_data(
+    x: Annotated[Grid, Param("the feature map: rows of numbers", max_shape=(6, 6), noun="map")] = NOTEBOOK_MAP,
+    size: Annotated[int, Param("the pooling window's side", min=2, max=3)] = 2,
+    stride: Annotated[int | None, Param("how far the window moves (default: the window's side)", min=1, max=3)] = None,
+    n_explained: Annotated[int, Param("windows explained with both formulas; the rest fill in faster",
+                                      min=0, max=4)] = 4,
+) -> PoolingData:
     """The notebook's window [[164, 0], [1, 0]] sits top-left of a 4×4 feature map; 2×2 windows, stride 2."""
-    x = np.array(x)
+    try:
+        xa = np.array(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("x (the feature map) must be rows of numbers of equal length") from None
+    if xa.ndim != 2 or 0 in xa.shape:
+        raise ValueError(f"x (the feature map) must be a non-empty grid of rows of numbers, got shape "
+                         f"{core.fmt_shape(xa.shape)}")
+    if not np.isfinite(xa).all():
+        raise ValueError("x (the feature map) must hold finite numbers")
+    if np.array_equal(xa, np.round(xa)):
+        xa = xa.astype(np.int64)
+    for name, v in (("size", size), ("stride", stride), ("n_explained", n_explained)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer))):
+            raise ValueError(f"{name} must be a whole number, got {v!r}")
+    if size < 2 or size > min(xa.shape):
+        raise ValueError(f"size {size}: the pooling window must be at least 2 and fit the "
+                         f"{core.fmt_shape(xa.shape)} map")
     stride = size if stride is None else stride
-    windows = tuple(core.pool_windows(x.shape, size, stride))
-    return PoolingData(x, size, stride, windows, core.max_pool(x, size, stride), core.avg_pool(x, size, stride),
-                       core.pool_params(size), n_explained)
+    if stride < 1:
+        raise ValueError(f"stride must be at least 1, got {stride}")
+    if n_explained < 0:
+        raise ValueError(f"n_explained must be at least 0, got {n_explained}")
+    windows = tuple(core.pool_windows(xa.shape, size, stride))
+    out = ((xa.shape[0] - size) // stride + 1, (xa.shape[1] - size) // stride + 1)
+    if max(out) > MAX_POOLED:
+        raise ValueError(f"a pooled output of at most {MAX_POOLED}×{MAX_POOLED} fits this scene at a readable size: "
+                         f"this map, window and stride give {core.fmt_shape(out)}")
+    covered = np.zeros(xa.shape, bool)
+    for r, c in windows:
+        covered[r:r + size, c:c + size] = True
+    dropped = tuple((int(r), int(c)) for r, c in zip(*np.nonzero(~covered)))
+    notebook = xa.shape == (4, 4) and np.array_equal(xa, NOTEBOOK_MAP) and size == 2 and stride == 2
+    return PoolingData(xa, size, stride, windows, core.max_pool(xa, size, stride), core.avg_pool(xa, size, stride),
+                       core.pool_params(size), n_explained, dropped, notebook)
 
 
 class TinyMaxPoolingFixed(CnnvizScene):
     data = staticmethod(pooling_data)
+
+    def must_show(self, d) -> list[str]:
+        return [fmt_num(v) for v in d.max_out.ravel()] + [fmt_num(v) for v in d.avg_out.ravel()]
 
     def construct(self):
         d = self.data()
@@ -93,71 +170,97 @@ class TinyMaxPoolingFixed(CnnvizScene):
         oh, ow = d.max_out.shape
         head = title(f"Pooling: {core.fmt_shape(d.x.shape)} map, {k}×{k} window, stride {d.stride} "
                      f"→ {core.fmt_shape(d.max_out.shape)}", size=30)
+        fit_width(head, config.frame_width - 0.8)
         # the map as large as the height under the title allows (5 units), the two results side by side on
         # the right with the formulas under them; every grid hangs from the same line under the title
-        top, left_w, gap = 2.55, 5.2, 0.8
-        cell = min(1.3, 5.2 / max(H, W))
-        x_grid = ValueGrid(d.x, color=theme.INPUT, cell_size=cell, font_size=min(36.0, 22 * cell / 0.62))
-        right_w = config.frame_width - 0.8 - left_w - gap          # the room right of the map
+        top, gap, margin = 2.55, 0.8, 0.55  # the sliding window's stroke stays 0.3 clear of the edge
+        map_w = 5.2 if k == 2 else 4.3  # a 3×3 window's formulas (9 values) need more room on the right
+        cell = min(1.3, map_w / max(H, W))
+        widest_x = max(label(fmt_num(v), size=36, mono=True).width for v in d.x.ravel())
+        font = max(theme.MIN_FONT, min(36.0, 22 * cell / 0.62, 36 * theme.CELL_FILL * cell / widest_x))
+        x_grid = ValueGrid(d.x, color=theme.INPUT, cell_size=cell, font_size=font)
+        left_w = max(map_w, x_grid.width)
+        right_w = config.frame_width - margin - 0.4 - left_w - gap          # the room right of the map
         ocell = min(1.3, 3.4 / max(oh, ow), (right_w - gap) / (2 * ow))
-        mx = ValueGrid(d.max_out, color=theme.OUTPUT, cell_size=ocell, show_values=False,
-                       font_size=min(34.0, 26 * ocell / 1.1))
-        av = ValueGrid(d.avg_out, color=theme.OUTPUT, cell_size=ocell, show_values=False,
-                       font_size=min(34.0, 26 * ocell / 1.1))
-        x0 = -config.frame_width / 2 + 0.4
+        # one font for both results: the widest average (2 decimals) in 80 % of a cell, never below the minimum
+        widest = max(label(fmt_num(v), size=34, mono=True).width for v in np.r_[d.max_out.ravel(), d.avg_out.ravel()])
+        o_font = max(theme.MIN_FONT, min(34.0, 26 * ocell / 1.1, 0.8 * 34 * theme.CELL_FILL * ocell / widest))
+        mx = ValueGrid(d.max_out, color=theme.OUTPUT, cell_size=ocell, show_values=False, font_size=o_font)
+        av = ValueGrid(d.avg_out, color=theme.OUTPUT, cell_size=ocell, show_values=False, font_size=o_font)
+        pair = VGroup(mx, av).arrange(RIGHT, buff=min(gap, max(0.4, right_w - mx.width - av.width)))
+        x0 = -config.frame_width / 2 + margin
         x_grid.move_to([x0 + left_w / 2, 0, 0])
         r_mid = x0 + left_w + gap + right_w / 2
-        VGroup(mx, av).arrange(RIGHT, buff=gap).move_to([r_mid, 0, 0])
+        pair.move_to([r_mid, 0, 0])
         for g in (x_grid, mx, av):
             g.align_to([0, top, 0], UP)
         names = VGroup(
             x_grid.heading("feature map"), mx.heading("max pooling"), av.heading("average pooling"),
         )
-        self.play(FadeIn(head), FadeIn(x_grid), FadeIn(mx), FadeIn(av), FadeIn(names), run_time=1.0)
+        self.add(head, x_grid, mx, av, names)
+        self.beat(note=("The notebook's example: a" if d.notebook else "A")
+                       + f" {core.fmt_shape(d.x.shape)} feature map; a {k}×{k} window moves over it "
+                       f"{d.stride} cell{'s' if d.stride > 1 else ''} at a time and keeps one number per window.")
+
+        caption_y = -config.frame_height / 2 + 0.55
+        if d.dropped:  # a window that does not tile the map: its dropped cells, shown and said
+            marks = VGroup(*(x_grid.cell(r, c).copy().set_fill(theme.DROPPED, opacity=0.55).set_stroke(width=0)
+                             for r, c in d.dropped))
+            drop_note = label(d.dropped_sentence, size=theme.SMALL_SIZE, color=theme.HIGHLIGHT)
+            fit_width(drop_note, config.frame_width - 0.8).move_to([0, caption_y, 0])
+            self.play(FadeIn(marks), FadeIn(drop_note), run_time=0.6)
+            self.beat(note=f"The windows do not tile this map: {d.dropped_sentence}. "
+                           "Their values never reach the output.")
+            self.play(FadeOut(drop_note), run_time=0.3)
 
         formula_y = min(mx.get_bottom()[1], av.get_bottom()[1]) - 0.55
         window = SlidingWindow(x_grid, k)
+        rest = max(len(d.windows) - d.n_explained, 1)
+        fast = min(0.25, 6.0 / rest)
         for n, (r, c) in enumerate(d.windows):
             i, j = divmod(n, ow)
             if n == 0:
                 window.place(r, c)
                 self.play(Create(window), run_time=0.5)
             else:
-                self.play(window.step_to(r, c), run_time=0.4 if n < d.n_explained else 0.25)
+                self.play(window.step_to(r, c), run_time=0.4 if n < d.n_explained else fast)
             m_val = mx.value_label(i, j, d.max_out[i, j])
             a_val = av.value_label(i, j, d.avg_out[i, j])
             if n >= d.n_explained:  # the rule is clear by now: the results only
-                self.play(FadeIn(m_val), FadeIn(a_val), run_time=0.3)
+                self.play(FadeIn(m_val), FadeIn(a_val), run_time=fast)
                 continue
             vals = d.x[r:r + k, c:c + k].ravel()
             f_max = Formula(rf"\max({', '.join(fmt_num(v) for v in vals)}) = {{\color{{{theme.OUTPUT}}}"
                             rf"{fmt_num(d.max_out[i, j])}}}", font_size=34)
-            f_avg = Formula(rf"\frac{{{' + '.join(fmt_num(v) for v in vals)}}}{{{vals.size}}}"
+            f_avg = Formula(rf"\frac{{{' + '.join(fmt_factor(v) for v in vals)}}}{{{vals.size}}}"
                             rf" = {{\color{{{theme.OUTPUT}}}{fmt_num(d.avg_out[i, j])}}}", font_size=34)
             for f in (f_max, f_avg):
                 fit_width(f, right_w)
             VGroup(f_max, f_avg).arrange(DOWN, buff=0.35).move_to([r_mid, 0, 0]).align_to([0, formula_y, 0], UP)
-            slow = n == 0  # the notebook's window, explained; the others faster
+            slow = n == 0  # the first window, explained; the others faster
             self.play(FadeIn(f_max), FadeIn(f_avg), run_time=0.8 if slow else 0.4)
-            # the result's glyphs (one SVG path per glyph) fly into the output cells
-            m_res = f_max[-len(fmt_num(d.max_out[i, j])):]
-            a_res = f_avg[-len(fmt_num(d.avg_out[i, j])):]
-            self.play(TransformFromCopy(m_res, m_val), TransformFromCopy(a_res, a_val), run_time=0.8 if slow else 0.5)
+            # the results appear in their cells (no flight across the formulas)
+            self.play(FadeIn(m_val, shift=UP * 0.2), FadeIn(a_val, shift=UP * 0.2), run_time=0.6 if slow else 0.4)
             if slow:
-                note = label(f"max keeps the strong {fmt_num(d.max_out[i, j])}; "
-                             f"the average dilutes it to {fmt_num(d.avg_out[i, j])}",
-                             size=theme.SMALL_SIZE, color=theme.HIGHLIGHT).to_edge(DOWN, buff=0.45)
+                note = label(d.first_sentence, size=theme.SMALL_SIZE, color=theme.HIGHLIGHT)
+                fit_width(note, config.frame_width - 0.8).move_to([0, caption_y, 0])
                 self.play(FadeIn(note), run_time=0.5)
-                self.beat(hold=1.5)
+                self.beat(note=f"Max pooling keeps the strongest response of the window, average pooling its mean: "
+                               f"{d.first_sentence}.", hold=1.5)
                 self.play(FadeOut(note), run_time=0.3)
             else:
-                self.beat(hold=0.4)
+                self.beat(note=f"The window moves {d.stride} cell{'s' if d.stride > 1 else ''} on: max "
+                               f"{fmt_num(d.max_out[i, j])}, average {fmt_num(d.avg_out[i, j])}.", hold=0.4)
             self.play(FadeOut(f_max), FadeOut(f_avg), run_time=0.3)
 
-        end = caption(f"Pooling learns nothing: {d.params} parameters (no W, no b). "
-                      f"{core.fmt_shape(d.x.shape)} → {core.fmt_shape(d.max_out.shape)}", color=theme.TEXT)
+        end = label(f"Pooling learns nothing: {d.params} parameters (no W, no b). "
+                    f"{core.fmt_shape(d.x.shape)} → {core.fmt_shape(d.max_out.shape)}", size=theme.BODY_SIZE,
+                    color=theme.TEXT)
+        fit_width(end, config.frame_width - 0.8).move_to([0, caption_y, 0])
         self.play(FadeOut(window), FadeIn(end), run_time=0.6)
-        self.beat(hold=1.5)
+        self.beat(note=f"Pooling has no weights to learn ({d.params} parameters): it only shrinks the map, "
+                       f"{core.fmt_shape(d.x.shape)} to {core.fmt_shape(d.max_out.shape)}, keeping the strongest "
+                       f"responses.", hold=1.5)
         self.clear_all()
 
 

@@ -58,7 +58,7 @@ OTHER_EXAMPLES: dict[str, dict] = {
     "ActivationFunctionStep": dict(z=[[-1.5, 0.25, 3.0], [12.0, -0.5, 0.0], [-7.25, 2.0, -3.0]]),
     "SparseVsDense": dict(in_shape=(4, 4), kernel_shape=(3, 3)),
     "DimensionExamplesSideBySide": dict(examples=(((64, 64, 3), 16, 3), ((15, 15, 16), 8, 5)), stride=2, padding=1),
-    "TinyMaxPoolingFixed": dict(x=(np.arange(36).reshape(6, 6) * 37) % 101, size=2),
+    "TinyMaxPoolingFixed": dict(x=(np.arange(36).reshape(6, 6) * 37) % 101, size=3, stride=2),
     "TinyCNN_ImageInput": dict(digit=3),
     "NeuralNetworkAnimation": dict(digit=6),
     "Dropout": dict(z=(4, 8, 12, 16), p=0.5, masks=((1, 1, 0, 0), (0, 1, 0, 1), (1, 1, 1, 0)), sizes=(4, 4, 6, 3),

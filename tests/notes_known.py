@@ -16,6 +16,6 @@ NOTES_MISSING = {
     "FeatureDetectionRGB", "OutputSizeFormula",
     # chapter 3
     "ConvView_Final_Title_SharedBias", "ActivationFunctionStep", "SparseVsDense", "DimensionExamplesSideBySide",
-    "TinyMaxPoolingFixed", "Dropout", "BatchNormStep",
+    "Dropout", "BatchNormStep",
     "MiniBatchTraining", "TrainVsEval", "BackpropWeightSharing",
 }

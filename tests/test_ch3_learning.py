@@ -178,3 +178,86 @@ def test_training_curve_is_in_chapter_3_after_minibatch_training():
     names = [s.name for s in registry.CATALOG]
     assert names[names.index("MiniBatchTraining") + 1] == "TrainingCurve"
     assert registry.get("TrainingCurve").chapter == 3 and registry.get("TrainingCurve").module == "scenes.ch3_learning"
+
+
+# ----------------------------------------------------------------- TinyMaxPoolingFixed: parameters, dropped cells, words
+def _pool_loops(x, k, s):
+    x = np.asarray(x, float)
+    oh, ow = (x.shape[0] - k) // s + 1, (x.shape[1] - k) // s + 1
+    mx, av, covered = np.zeros((oh, ow)), np.zeros((oh, ow)), np.zeros(x.shape, bool)
+    for i in range(oh):
+        for j in range(ow):
+            block = [x[i * s + a][j * s + b] for a in range(k) for b in range(k)]
+            mx[i, j], av[i, j] = max(block), sum(block) / len(block)
+            covered[i * s:i * s + k, j * s:j * s + k] = True
+    return mx, av, covered
+
+
+def test_pooling_notebook_example_and_its_words():
+    from scenes.ch3_pipeline import TinyMaxPoolingFixed, pooling_data
+
+    d = pooling_data()
+    mx, av, covered = _pool_loops(d.x, 2, 2)
+    np.testing.assert_array_equal(d.max_out, mx) and np.testing.assert_allclose(d.avg_out, av)
+    assert d.notebook and covered.all() and d.dropped == () and d.dropped_sentence == ""
+    assert d.first_sentence == "max keeps the largest value, 164; the average mixes it with the other 3 to 41.25"
+    assert TinyMaxPoolingFixed.must_show(None, d) == ([notation.fmt_num(v) for v in mx.ravel()]
+                                                      + [notation.fmt_num(v) for v in av.ravel()])
+    assert TinyMaxPoolingFixed.must_show(None, d)[:5] == ["164", "80", "90", "200", "41.25"]
+
+
+def test_pooling_a_window_that_does_not_tile_the_map_says_its_dropped_cells():
+    from scenes.ch3_pipeline import pooling_data
+
+    d = pooling_data(size=3, stride=3)  # issue 16: a 3×3 pool on the 4×4 map leaves 7 cells
+    mx, av, covered = _pool_loops(d.x, 3, 3)
+    assert d.max_out.tolist() == mx.tolist() == [[164]] and not d.notebook
+    assert sorted(d.dropped) == sorted(zip(*np.nonzero(~covered))) and len(d.dropped) == 7
+    assert d.dropped_sentence == "7 cells in no window (row 4 and column 4): pooling drops them"
+    assert d.first_sentence == (f"max keeps the largest value, 164; the average mixes it with the other 8 to "
+                                f"{notation.fmt_num(av[0, 0])}")
+    x = (np.arange(36).reshape(6, 6) * 37) % 101
+    e = pooling_data(x=x, size=3, stride=2)
+    mx, av, covered = _pool_loops(x, 3, 2)
+    np.testing.assert_array_equal(e.max_out, mx) and np.testing.assert_allclose(e.avg_out, av)
+    assert len(e.dropped) == 11 and e.dropped_sentence.startswith("11 cells in no window (row 6 and column 6)")
+    assert pooling_data(x=np.ones((2, 2)) * 3).first_sentence == "all 4 values are equal: max and average agree, 3"
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(size=1), "size"), (dict(size=5), "size"), (dict(stride=0), "stride"), (dict(size=2.5), "size"),
+    (dict(x=[[1, 2], [3]]), "x"), (dict(x=[[1, np.inf], [1, 2]]), "x"),
+    (dict(x=np.zeros((6, 6)), size=2, stride=1), "at most 3×3 fits this scene at a readable size"),
+])
+def test_pooling_refuses_bad_input_with_one_clear_line(kw, match):
+    from scenes.ch3_pipeline import pooling_data
+
+    with pytest.raises(ValueError, match=match):
+        pooling_data(**kw)
+
+
+def test_pooling_parameter_limits():
+    from cnnviz import params
+    from scenes.ch3_pipeline import TinyMaxPoolingFixed
+
+    assert params.coerce(TinyMaxPoolingFixed, {"x": np.zeros((6, 6)).tolist(), "size": 3, "stride": 3})
+    with pytest.raises(params.ParamError, match="at most 6×6 fits this scene at a readable size"):
+        params.coerce(TinyMaxPoolingFixed, {"x": np.zeros((7, 7)).tolist()})
+    with pytest.raises(params.ParamError, match="size"):
+        params.coerce(TinyMaxPoolingFixed, {"size": 4})
+
+
+def test_pooling_at_its_limits_lays_out_clean():
+    """The largest map (6×6, 3-digit negatives) and the largest output (3×3, 2-decimal averages) fit."""
+    import sys
+
+    from cnnviz.layout import check_scene
+    from scenes.ch3_pipeline import TinyMaxPoolingFixed
+
+    sys.path.insert(0, __import__("os").path.dirname(__file__))
+    from layout_examples import with_example
+
+    big = (np.arange(36).reshape(6, 6) * 53) % 1000 - 200
+    dec = np.round((np.arange(16).reshape(4, 4) * 3.7) % 90 - 45, 2)
+    for kw in (dict(x=big, size=2, stride=2), dict(x=dec, size=2, stride=1)):
+        assert check_scene(with_example(TinyMaxPoolingFixed, **kw), pacing=(5, 40)) == [], kw
