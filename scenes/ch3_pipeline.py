@@ -187,7 +187,10 @@ class TinyMaxPoolingFixed(CnnvizScene):
         o_font = max(theme.MIN_FONT, min(34.0, 26 * ocell / 1.1, 0.8 * 34 * theme.CELL_FILL * ocell / widest))
         mx = ValueGrid(d.max_out, color=theme.OUTPUT, cell_size=ocell, show_values=False, font_size=o_font)
         av = ValueGrid(d.avg_out, color=theme.OUTPUT, cell_size=ocell, show_values=False, font_size=o_font)
-        pair = VGroup(mx, av).arrange(RIGHT, buff=min(gap, max(0.4, right_w - mx.width - av.width)))
+        # apart enough for their headings (a 1×1 result is narrower than "average pooling")
+        hw = (mx.heading("max pooling").width + av.heading("average pooling").width) / 2
+        pair = VGroup(mx, av).arrange(RIGHT, buff=max(min(gap, max(0.4, right_w - mx.width - av.width)),
+                                                      hw - (mx.width + av.width) / 2 + 0.4))
         x0 = -config.frame_width / 2 + margin
         x_grid.move_to([x0 + left_w / 2, 0, 0])
         r_mid = x0 + left_w + gap + right_w / 2

@@ -259,5 +259,5 @@ def test_pooling_at_its_limits_lays_out_clean():
 
     big = (np.arange(36).reshape(6, 6) * 53) % 1000 - 200
     dec = np.round((np.arange(16).reshape(4, 4) * 3.7) % 90 - 45, 2)
-    for kw in (dict(x=big, size=2, stride=2), dict(x=dec, size=2, stride=1)):
+    for kw in (dict(x=big, size=2, stride=2), dict(x=dec, size=2, stride=1), dict(size=3, stride=3)):
         assert check_scene(with_example(TinyMaxPoolingFixed, **kw), pacing=(5, 40)) == [], kw
