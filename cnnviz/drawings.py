@@ -92,10 +92,12 @@ def _rgb(color: str) -> np.ndarray:
     return np.array(ManimColor(color).to_rgb(), dtype=np.float64)
 
 
-def _signed_rgb(a, vmax: float) -> np.ndarray:
-    """The diverging shade of each value (…×3 floats 0–1): 0 → panel, a sign's colour from a quarter to full at |vmax|."""
+def _signed_rgb(a, vmax: float, linear: bool = False) -> np.ndarray:
+    """The diverging shade of each value (…×3 floats 0–1): 0 → panel, a sign's colour from a quarter to full at |vmax|
+    (``linear=True``: from none at 0 to full at |vmax|, proportional to |value|)."""
     a = np.asarray(a, dtype=np.float64)
-    t = np.where(a != 0, 0.25 + 0.75 * _unit(np.abs(a), 0.0, abs(vmax)), 0.0)[..., None]
+    floor = 0.0 if linear else 0.25
+    t = np.where(a != 0, floor + (1 - floor) * _unit(np.abs(a), 0.0, abs(vmax)), 0.0)[..., None]
     panel = _rgb(theme.PANEL)
     end = np.where((a < 0)[..., None], _rgb(theme.NEGATIVE), _rgb(theme.POSITIVE))
     return panel + (end - panel) * t
@@ -858,7 +860,7 @@ class KernelGrid(ValueGrid):
 
 
 def map_pixels(values, vrange: tuple[float, float] | None = None, signed: bool = False, magnitude: bool = False,
-               tint: str | None = None) -> np.ndarray:
+               tint: str | None = None, linear: bool = False) -> np.ndarray:
     """A real-valued map as uint8 pixels for :class:`PixelImage`, shaded as :class:`ValueGrid` shades cells;
     :func:`map_note` says how, in words, for the caption.
 
@@ -868,7 +870,9 @@ def map_pixels(values, vrange: tuple[float, float] | None = None, signed: bool =
       whose sign does not matter, its strongest white;
     * ``tint``: black … that colour instead of black … white (one channel of a colour image); an H×W×3 array;
     * ``signed=True``: 0 is the panel colour, negatives shade towards NEGATIVE and positives towards
-      POSITIVE, full colour at ``max(|lo|, |hi|)`` (:func:`shade_signed`); an H×W×3 array.
+      POSITIVE, full colour at ``max(|lo|, |hi|)`` (:func:`shade_signed`); an H×W×3 array. Every non-zero
+      value starts at a quarter of its colour (small values stay visible); ``linear=True``: the colour is
+      proportional to |value| (what "red = −2.6 … dark = 0 … green = +2.6" says).
 
     A stack of maps (…×H×W) is shaded on one scale::
 
@@ -882,7 +886,7 @@ def map_pixels(values, vrange: tuple[float, float] | None = None, signed: bool =
         a = np.abs(a)
     lo, hi = vrange if vrange is not None else ((0.0 if magnitude else float(a.min())), float(a.max()))
     if signed:
-        return np.round(_signed_rgb(a, max(abs(lo), abs(hi))) * 255).astype(np.uint8)
+        return np.round(_signed_rgb(a, max(abs(lo), abs(hi)), linear) * 255).astype(np.uint8)
     levels = np.zeros_like(a) if hi == lo else np.clip(255 * (a - lo) / (hi - lo), 0, 255)
     if tint is not None:
         return np.round(levels[..., None] * _rgb(tint)).astype(np.uint8)

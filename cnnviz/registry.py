@@ -120,6 +120,7 @@ _LAYERS = "scenes.ch3_layers"  # 3.II   the convolution as a layer
 _PIPELINE = "scenes.ch3_pipeline"  # 3.III.1–2 pooling and the CNN pipeline
 _TRAINING = "scenes.ch3_training"  # 3.III.3.3, III.4 how the CNN learns (backward, mini-batches)
 _REGULARIZATION = "scenes.ch3_regularization"  # 3.III.3.4, III.4.5 batch norm, dropout, train vs eval
+_LEARNING = "scenes.ch3_learning"  # 3.III.4 the real training run: curves and kernels
 
 
 CATALOG: tuple[SceneSpec, ...] = (
@@ -159,6 +160,7 @@ CATALOG: tuple[SceneSpec, ...] = (
     _s("Dropout", 3, "III.3.4.2 Dropout", "assets/dropout.gif", _REGULARIZATION),
     _s("BatchNormStep", 3, "III.3.4.1 Batch normalization", None, _REGULARIZATION),
     _s("MiniBatchTraining", 3, "III.4 How a CNN learns", None, _TRAINING),
+    _s("TrainingCurve", 3, "III.4 How a CNN learns", None, _LEARNING),
     _s("TrainVsEval", 3, "III.3.4 Train vs. eval", None, _REGULARIZATION),
     _s("BackpropWeightSharing", 3, "III.3.3 Training (backward)", None, _TRAINING),
 )

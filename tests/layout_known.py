@@ -22,9 +22,6 @@ KNOWN: dict[str, tuple[str, ...]] = {
     "RGBConvStepByStepCentered": ("edge", "overlap", "morph", "too-small", "hidden"),
     "FeatureDetectionGray": ("edge", "overlap", "morph", "too-small", "hidden", "notation"),
     "FeatureDetectionRGB": ("edge", "overlap", "morph", "too-small", "hidden", "notation"),
-    "TinyMaxPoolingFixed": ("overlap", "hidden"),
-    "TinyCNN_ImageInput": ("edge", "too-small", "hidden"),
-    "NeuralNetworkAnimation": ("edge", "overlap", "too-small", "cell-fit", "hidden"),
 }
 
 #: scene → the rules it still breaks with its other example (tests/layout_examples.py); every rule for a
@@ -40,9 +37,6 @@ KNOWN_OTHER: dict[str, tuple[str, ...]] = {
     "RGBConvStepByStepCentered": ("edge", "overlap", "morph", "too-small", "hidden"),
     "FeatureDetectionGray": ("edge", "overlap", "morph", "too-small", "hidden", "notation"),
     "FeatureDetectionRGB": ("edge", "overlap", "morph", "too-small", "hidden", "notation"),
-    "TinyMaxPoolingFixed": ("edge", "hidden"),
-    "TinyCNN_ImageInput": ("edge", "too-small", "hidden"),
-    "NeuralNetworkAnimation": ("out-of-frame", "overlap", "too-small", "cell-fit", "hidden"),
 }
 
 

@@ -13,5 +13,4 @@ NOTES_MISSING = {
     "ConvExampleExplainedClean", "Conv2FiltersExample", "RGBConvStepByStepCentered",
     "FeatureDetectionGray", "FeatureDetectionRGB",
     # chapter 3
-    "TinyMaxPoolingFixed", "TinyCNN_ImageInput", "NeuralNetworkAnimation",
 }

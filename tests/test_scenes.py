@@ -19,7 +19,7 @@ IDS = [s.name for s in SPECS]
 
 def test_catalog_is_the_spec():
     names = [s.name for s in registry.CATALOG]
-    assert len(names) == 35 and len(set(names)) == 35
+    assert len(names) == 36 and len(set(names)) == 36
     assert {s.chapter for s in registry.CATALOG} == {1, 2, 3}
     paths = [s.notebook_path for s in registry.CATALOG if s.notebook_path]
     assert len(paths) == len(set(paths)) == 29
