@@ -7,6 +7,7 @@ and the choreography that draws it with the shared drawings.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
 from manim import (
@@ -19,11 +20,13 @@ from manim import (
     FadeOut,
     Rectangle,
     Transform,
+    UpdateFromAlphaFunc,
     VGroup,
+    linear,
 )
 from manim.utils.color import ManimColor
 
-from cnnviz import core, images, theme
+from cnnviz import core, images, notation, theme
 from cnnviz.drawings import (
     photo_box,
     preview_step,
@@ -34,124 +37,191 @@ from cnnviz.drawings import (
     label,
     title,
 )
+from cnnviz.params import Param, Photo
 from scenes.ch1_mlp import landing_positions
 
 
 # ============================================================ STRATEGIE1
+#: The longest side (in pixels, after averaging) STRATEGIE1 scans: its pixels stay ≥ 0.08 units, the cursor visible.
+SCAN_MAX_SIDE = 64
+
+
 @dataclass(frozen=True)
 class ScanStep:
-    kind: str                # "pixel" (one pixel), "row" (the rest of a row, or a whole row), "jump" (to the end)
+    kind: str                # "pixel" (one pixel), "row" (the rest of a row, or a whole row, slowly), "fast" (a row, quickly)
     r: int                   # the row the cursor is on after this step
     c0: int                  # the columns it covers
     c1: int
-    count: int               # pixels read so far
+    count: int               # pixels read so far: every pixel up to (r, c1) in reading order
 
 
 @dataclass(frozen=True)
 class ScanData:
-    name: str
+    photo: str
+    name: str                # the photo, as named on screen (notation.photo_name)
     box: tuple
     factor: int
     pixels: np.ndarray       # H×W×3 uint8: the photo as scanned
     total: int               # H·W: pixels to read, one at a time
-    steps: tuple             # the cursor's schedule: the first pixels one by one, then rows, then a jump
+    steps: tuple             # the cursor's schedule: the first pixels one by one, then rows slowly, then fast
 
 
-def scan_data(name: str = "chelsea", box: tuple = (0, 0, 450, 300), factor: int = 10, first_pixels: int = 5,
-              first_rows: int = 5) -> ScanData:
+def scan_data(
+    photo: Annotated[Photo, Param("the photo: camera, chelsea, astronaut, or your PNG/JPEG file")] = "chelsea",
+    box: Annotated[tuple[int, ...] | None, Param("the crop scanned, in the photo's pixels: left, top, right, "
+                                                 "bottom (none: the whole photo)", min=0,
+                                                 max_shape=(4,))] = (0, 0, 450, 300),
+    factor: Annotated[int, Param("block size: each scanned pixel averages factor×factor photo pixels (at "
+                                 f"most {SCAN_MAX_SIDE} pixels a side are scanned)", min=1, max=1024)] = 10,
+    first_pixels: Annotated[int, Param("pixels of row 1 read one by one, slowly", min=1, max=8)] = 5,
+    first_rows: Annotated[int, Param("rows after row 1 read one by one, slowly (the rest go fast)",
+                                     min=0, max=8)] = 5,
+) -> ScanData:
     """Chelsea the cat, box-downsampled 10× to 30×45 pixels: 1,350 pixels to scan one by one."""
-    px = images.photo(name, "RGB", box=box, factor=factor)
+    from scenes.ch1_images import crop_box
+
+    if not 1 <= first_pixels <= 8:
+        raise ValueError(f"first_pixels: {first_pixels} is out of range (1 to 8)")
+    if not 0 <= first_rows <= 8:
+        raise ValueError(f"first_rows: {first_rows} is out of range (0 to 8)")
+    box = crop_box(photo, box, factor)
+    px = images.photo(photo, "RGB", box=box, factor=factor)
     h, w = px.shape[:2]
+    if max(h, w) > SCAN_MAX_SIDE:
+        raise ValueError(f"factor: a {h}×{w} image is too large: at most {SCAN_MAX_SIDE} pixels a side fits "
+                         "this scene at a readable size (take larger blocks)")
     read = landing_positions((h, w)) + 1  # pixel (r, c) is the read-th pixel of the scan
     total = int(core.flatten(px[:, :, 0]).size)
     first_pixels = min(first_pixels, w)
     steps = [ScanStep("pixel", 0, c, c, int(read[0, c])) for c in range(first_pixels)]
     if first_pixels < w:
         steps.append(ScanStep("row", 0, first_pixels, w - 1, int(read[0, w - 1])))
-    for r in range(1, min(1 + first_rows, h)):
-        steps.append(ScanStep("row", r, 0, w - 1, int(read[r, w - 1])))
-    if steps[-1].count < total:
-        steps.append(ScanStep("jump", h - 1, 0, w - 1, total))
-    return ScanData(name, tuple(box), factor, px, total, tuple(steps))
+    for r in range(1, h):
+        steps.append(ScanStep("row" if r <= first_rows else "fast", r, 0, w - 1, int(read[r, w - 1])))
+    return ScanData(str(photo), notation.photo_name(photo), box, factor, px, total, tuple(steps))
+
+
+def fast_step(alpha: float, n: int) -> int:
+    """Which of ``n`` fast steps the scan shows at ``alpha`` (0 → 1) of its animation: each step holds
+    an equal share of the time, the last from ``alpha = (n − 1)/n`` to the end."""
+    return min(n - 1, max(0, int(alpha * n)))
 
 
 class STRATEGIE1(CnnvizScene):
+    """Strategy 1, scanning pixel by pixel: a cursor reads the photo in reading order; the counter is set with
+    the cursor at every frame (one method draws both), so it always says how many pixels the cursor has read."""
+
     data = staticmethod(scan_data)
+    FONT = 30  # the notebook shows this scene at half width
+
+    def must_show(self, d) -> list[str]:
+        h, w = d.pixels.shape[:2]
+        first = d.steps[0]
+        r, c = first.r, first.c0
+        return [fmt_int(d.total), f"{h}×{w}", notation.row_col(r, c), *(str(int(v)) for v in d.pixels[r, c])]
 
     def construct(self):
         d = self.data()
         h, w = d.pixels.shape[:2]
+        s = self.FONT
+        edge = theme.FRAME_WIDTH / 2 - 0.4
         head = title("Strategy 1: read the image pixel by pixel", size=32)
-        img = PixelImage(d.pixels, height=min(5.9, 8.2 * h / w))
-        img.move_to([-6.85 + img.width / 2, -0.3, 0])
-        panel_x = (img.get_right()[0] + theme.FRAME_WIDTH / 2) / 2
-        panel_w = theme.FRAME_WIDTH / 2 - 0.3 - img.get_right()[0] - 0.3
-        size = label(f"{core.fmt_shape((h, w))} pixels", size=theme.SMALL_SIZE, color=theme.MUTED)
-        size.next_to(img, UP, buff=0.12).align_to(img, LEFT)
-        self.reveal(head, img, size, run_time=0.6)
-        self.beat(hold=0.5)
+        size = label(f"{d.name}: {core.fmt_shape((h, w))} pixels", size=s, color=theme.MUTED)
+        top = head.get_bottom()[1] - 0.3
+        room = top - size.height - 0.15 - (-3.6)
+        img = PixelImage(d.pixels, height=min(room, 7.3 * h / w))
+        img.move_to([-edge + img.width / 2, -3.6 + room / 2, 0])  # the picture and its name, centred in the room
+        size.next_to(img, UP, buff=0.15).align_to(img, LEFT)
+        panel_l = img.get_right()[0] + 0.4
+        panel_x, panel_w = (panel_l + edge) / 2, edge - panel_l
+        self.counter_y = min(img.get_top()[1], 2.2) - 0.3
+        self.add(head, img, size)
+        self.beat(note=f"Strategy 1: read the photo as a computer stores it, {fmt_int(d.total)} pixels "
+                       "one after the other.", hold=0.8)
 
-        def counter(n: int):
-            t = label(f"pixel {fmt_int(n)} / {fmt_int(d.total)}", size=36, color=theme.HIGHLIGHT)
-            return fit_width(t, panel_w).move_to([panel_x, 1.9, 0])
+        self.counter = label(f"pixel 0 / {fmt_int(d.total)}", size=36, color=theme.HIGHLIGHT)
+        self.counter.move_to([panel_x, self.counter_y, 0])
+        self.cursor = img.box(0, 0, 1, 1, stroke_width=4)
+        # the rows already read, dimmed
+        self.done = Rectangle(width=img.image.width, height=img.pixel_size, stroke_width=0)
+        self.done.set_fill(theme.BACKGROUND, opacity=0.55)
+        self.img, self.d, self.panel_x, self.panel_w = img, d, panel_x, panel_w
+        self.shown: list[tuple] = []  # every scan state drawn: (step, counter text, cursor centre)
 
         def readout(r: int, c: int):
-            t = label(f"row {r + 1}, column {c + 1}", size=theme.BODY_SIZE, color=theme.MUTED)
-            v = VGroup(*(label(f"{ch} {int(x)}", size=30, color=col)
+            t = label(notation.row_col(r, c), size=s, color=theme.MUTED)
+            v = VGroup(*(label(f"{ch} {int(x)}", size=s, color=col)
                          for ch, x, col in zip("RGB", d.pixels[r, c], theme.CHANNELS))).arrange(RIGHT, buff=0.3)
             sw = Rectangle(width=0.5, height=0.5, stroke_color=theme.TEXT, stroke_width=1.5)
             sw.set_fill(ManimColor.from_rgb(tuple(int(x) for x in d.pixels[r, c])), opacity=1)
-            g = VGroup(t, VGroup(v, sw).arrange(RIGHT, buff=0.3)).arrange(DOWN, buff=0.15)
-            return fit_width(g, panel_w).move_to([panel_x, 0.9, 0])
+            return VGroup(t, VGroup(v, sw).arrange(RIGHT, buff=0.3)).arrange(DOWN, buff=0.2).move_to([panel_x, self.counter_y - 1.3, 0])
 
-        cursor = img.box(0, 0, 1, 1, stroke_width=4)
-        # the rows already read, dimmed
-        done = Rectangle(width=img.image.width, height=img.pixel_size, stroke_width=0)
-        done.set_fill(theme.BACKGROUND, opacity=0.55).move_to(img.pixel_center(0, (w - 1) / 2))
-        shown = None
+        # 1. the first pixels, one at a time, with their values
+        pixels = [st for st in d.steps if st.kind == "pixel"]
         info = None
-        for k, st in enumerate(d.steps):
-            new = counter(st.count)
-            target = img.box(st.r, st.c0, 1, st.c1 - st.c0 + 1, stroke_width=4)
-            if shown is not None:  # a counter ticks: the new number replaces the old one at once
-                self.remove(shown)
-            self.add(new)
-            if st.kind == "pixel":
-                new_info = readout(st.r, st.c0)
-                if k == 0:
-                    self.play(Create(cursor), FadeIn(new_info), run_time=0.5)
-                else:
-                    self.remove(info)
-                    self.add(new_info)
-                    self.play(Transform(cursor, target), run_time=0.35)
-                info = new_info
-                self.beat(hold=0.35 if k == 0 else 0.2)
+        for k, st in enumerate(pixels):
+            new_info = readout(st.r, st.c0)
+            if info is not None:
+                self.remove(info)
+            self.add(new_info)
+            info = new_info
+            if k == 0:
+                self.show_scan(st)
+                self.play(FadeIn(self.counter), Create(self.cursor), FadeIn(info), run_time=0.5)
+                self.beat(note=f"The first pixel, {notation.row_col(st.r, st.c0)}: three numbers, its red, green "
+                               "and blue.", hold=1.2)
             else:
-                anims = [Transform(cursor, target)]
-                if info is not None:
-                    anims.append(FadeOut(info))
-                    info = None
-                if st.r > 0:  # rows above the cursor are read
-                    rows_done = st.r if st.kind == "row" else h
-                    cover = done.copy().stretch_to_fit_height(rows_done * img.pixel_size)
-                    cover.align_to(img.image, UP)
-                    if done not in self.mobjects:
-                        self.add(done.stretch_to_fit_height(1e-3).align_to(img.image, UP))
-                    anims.append(Transform(done, cover))
-                self.bring_to_front(cursor)
-                self.play(*anims, run_time={"row": 0.35, "jump": 1.4}[st.kind])
-            shown = new
-        self.beat(hold=0.3)
+                self.show_scan(st)
+                self.wait(0.45)
+        if len(pixels) > 1:
+            self.beat(note=f"Then the next one, and the next: {len(pixels)} pixels read, each on its own.", hold=0.5)
+
+        # 2. the rest of row 1 and the next rows, slowly
+        slow = [st for st in d.steps if st.kind == "row"]
+        if slow:
+            self.play(FadeOut(info), run_time=0.3)
+            for st in slow:
+                self.show_scan(st)
+                self.wait(0.35)
+            self.beat(note=f"Row after row: after {fmt_int(slow[-1].r + 1)} rows, {fmt_int(slow[-1].count)} of "
+                           f"{fmt_int(d.total)} pixels are read.", hold=0.6)
+        elif info is not None:
+            self.play(FadeOut(info), run_time=0.3)
+
+        # 3. the remaining rows, fast: the counter follows the cursor frame by frame
+        fast = [st for st in d.steps if st.kind == "fast"]
+        if fast:
+            self.fast = fast
+            self.play(UpdateFromAlphaFunc(VGroup(self.cursor, self.done, self.counter),
+                                          lambda _, a: self.show_scan(fast[fast_step(a, len(fast))])),
+                      run_time=min(2.5, 0.1 * len(fast)), rate_func=linear)
+            self.beat(note=f"And so on to the last pixel: {fmt_int(d.total)} pixels in all.", hold=0.6)
 
         verdict = VGroup(
-            label(f"{fmt_int(d.total)} pixels, one at a time:", size=30),
-            label("slow, and blind to shapes:", size=30, color=theme.NEGATIVE),
-            label("no edge, no ear, no \u201ccat\u201d", size=30, color=theme.NEGATIVE),
+            label(f"{fmt_int(d.total)} pixels, one at a time:", size=s),
+            label("slow, and blind to shapes:", size=s, color=theme.NEGATIVE),
+            label("no edge, no ear, no \u201ccat\u201d", size=s, color=theme.NEGATIVE),
         ).arrange(DOWN, buff=0.2, aligned_edge=LEFT)
-        fit_width(verdict, panel_w).move_to([panel_x, -0.6, 0])
+        verdict.move_to([panel_x, 0, 0]).align_to(img, DOWN)
         self.play(FadeIn(verdict), run_time=0.6)
-        self.beat(hold=2.0)
+        self.beat(note="One pixel at a time is slow, and no single pixel says \u201cear\u201d or \u201cedge\u201d: "
+                       "this strategy never sees shapes.", hold=2.0)
         self.clear_all()
+
+    def show_scan(self, st: ScanStep):
+        """Draw the scan after step ``st``: the cursor on its pixels, the rows above it dimmed, and the counter
+        with its count — together, so that the counter always matches the cursor."""
+        img, d = self.img, self.d
+        self.cursor.become(img.box(st.r, st.c0, 1, st.c1 - st.c0 + 1, stroke_width=4))
+        if st.r > 0:
+            self.done.stretch_to_fit_height(st.r * img.pixel_size).move_to(img.pixel_center((st.r - 1) / 2, (img.cols - 1) / 2))
+            if self.done not in self.mobjects:
+                self.add(self.done)
+        self.counter.become(label(f"pixel {fmt_int(st.count)} / {fmt_int(d.total)}", size=36, color=theme.HIGHLIGHT)
+                            .move_to([self.panel_x, self.counter_y, 0]))
+        self.bring_to_front(self.cursor)
+        self.shown.append((st, self.counter.original_text if hasattr(self.counter, "original_text") else None,
+                           self.cursor.get_center().copy(), self.cursor.width))
 
 
 # ============================================================ STRATEGIE2

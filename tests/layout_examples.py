@@ -23,15 +23,15 @@ _ARCHITECTURE = dict(n=6, f=2)  # the family's scenes keep their own C and M
 
 OTHER_EXAMPLES: dict[str, dict] = {
     # chapter 1
-    "RealGrayscaleToMatrixV2": dict(box=(0, 0, 512, 512), factor=32),
-    "RGBAbstractTensor": dict(name="astronaut", box=(160, 80, 260, 180), factor=20),
+    "RealGrayscaleToMatrixV2": dict(photo="astronaut", box=None, factor=32, zoom_size=5),
+    "RGBAbstractTensor": dict(photo="astronaut", box=(160, 80, 260, 180), factor=20),
     "TensorExplanationFastSimple": dict(scalar=7, vector=(3, 1, 4, 1, 5), box=(0, 0, 480, 480), factor=120,
                                         channel_counts=(1, 3, 64)),
     "MLP_Style_NoText_Fixed": dict(value=7, sizes=(784, 64, 32, 16, 10), seed=3),
     "FlatteningSimple": dict(box=(280, 396, 296, 416), factor=4, big_shape=(32, 32)),
     "DigitShiftBig": dict(value=3, shifts=(-2, 4), threshold=100),
-    "STRATEGIE1": dict(name="astronaut", box=(0, 0, 512, 512), factor=16, first_pixels=3, first_rows=2),
-    "STRATEGIE2": dict(name="astronaut", background=(0, 0, 40, 40), regions=(
+    "STRATEGIE1": dict(photo="astronaut", box=None, factor=16, first_pixels=3, first_rows=2),
+    "STRATEGIE2": dict(photo="astronaut", background=(0, 0, 40, 40), regions=(
         ("edges", "the helmet's rim", (150, 30, 250, 110)), ("fur", "the hair", (170, 60, 230, 120)),
         ("whiskers", "the flag's stripes", (400, 100, 500, 200)))),
     "MLPParameterCount": dict(sizes=(3072, 512, 256, 128, 10), image_shape=(224, 224, 3)),

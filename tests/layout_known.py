@@ -12,13 +12,9 @@ from __future__ import annotations
 
 #: scene → the rules it still breaks with the notebook's example
 KNOWN: dict[str, tuple[str, ...]] = {
-    "RealGrayscaleToMatrixV2": ("edge", "too-small", "hidden", "notation"),
-    "RGBAbstractTensor": ("overlap", "too-small", "hidden", "notation"),
-    "TensorExplanationFastSimple": ("edge", "hidden"),
     "MLP_Style_NoText_Fixed": ("hidden",),
     "FlatteningSimple": ("overlap", "hidden"),
     "DigitShiftBig": ("hidden",),
-    "STRATEGIE1": ("edge", "too-small", "hidden"),
     "STRATEGIE2": ("edge", "too-small", "hidden"),
     "MLPParameterCount": ("morph", "hidden", "notation"),
     "Architecture_1_Grey_1Filter": ("too-small", "hidden"),
@@ -52,13 +48,9 @@ KNOWN: dict[str, tuple[str, ...]] = {
 #: scene → the rules it still breaks with its other example (tests/layout_examples.py); every rule for a
 #: scene without one (NO_OTHER_EXAMPLE there)
 KNOWN_OTHER: dict[str, tuple[str, ...]] = {
-    "RealGrayscaleToMatrixV2": ("out-of-frame", "edge", "too-small", "hidden", "notation"),
-    "RGBAbstractTensor": ("overlap", "too-small", "hidden", "notation"),
-    "TensorExplanationFastSimple": ("edge", "hidden"),
     "MLP_Style_NoText_Fixed": ("hidden",),
     "FlatteningSimple": ("edge", "overlap", "hidden"),
     "DigitShiftBig": ("hidden",),
-    "STRATEGIE1": ("edge", "too-small", "hidden"),
     "STRATEGIE2": ("edge", "too-small", "hidden"),
     "MLPParameterCount": ("morph", "hidden"),
     "Architecture_1_Grey_1Filter": ("too-small", "hidden"),

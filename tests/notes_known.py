@@ -7,8 +7,8 @@ when it is empty, delete this file's entries and keep the empty set.
 
 NOTES_MISSING = {
     # chapter 1
-    "RealGrayscaleToMatrixV2", "RGBAbstractTensor", "TensorExplanationFastSimple", "MLP_Style_NoText_Fixed",
-    "FlatteningSimple", "DigitShiftBig", "STRATEGIE1", "STRATEGIE2", "MLPParameterCount",
+    "MLP_Style_NoText_Fixed",
+    "FlatteningSimple", "DigitShiftBig", "STRATEGIE2", "MLPParameterCount",
     # chapter 2
     "Architecture_1_Grey_1Filter", "ConvExampleExplainedClean", "Architecture_2_Grey_2Filters", "Conv2FiltersExample",
     "Architecture_3_RGB_1Filter", "RGBConvStepByStepCentered", "FullCNNSequence", "ConvDimensionsSimpleCentered",
