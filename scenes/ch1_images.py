@@ -84,6 +84,28 @@ def crop_box(photo: str, box, factor: int) -> tuple:
     return (left, top, left + W - W % factor, top + H - H % factor)
 
 
+def own_photo(photo, box, factor, notebook: tuple, side: int, limit: int) -> tuple:
+    """(box, factor) for a photo scene: the given ones, except that on a photo other than the notebook's the
+    notebook's crop (``notebook = (photo, box, factor)``) means the whole photo, and its block size one that
+    averages the crop to about ``side`` (at most ``limit``) pixels on its longer side (``--photo my.png``
+    alone then works)."""
+    nb_photo, nb_box, nb_factor = notebook
+    if photo == nb_photo:
+        return box, factor
+    if box is not None and tuple(box) == tuple(nb_box):
+        box = None
+    if factor == nb_factor:
+        if box is None:
+            W, H = images.photo_size(photo)
+        else:
+            W, H = box[2] - box[0], box[3] - box[1]
+        longest = max(W, H)
+        factor = max(1, longest // side)
+        while longest // factor > limit:
+            factor += 1
+    return box, factor
+
+
 def crop_words(box: tuple, photo_size: tuple) -> str:
     """What a scene averages, in words: "the whole photo", or "a 480×480 crop" (height×width, rows ×
     columns, as every size on screen is written: H × W × C)."""
@@ -97,8 +119,8 @@ def crop_words(box: tuple, photo_size: tuple) -> str:
 def grayscale_matrix_data(
     photo: Annotated[Photo, Param("the photo: camera, chelsea, astronaut, or your PNG/JPEG file")] = "camera",
     box: Annotated[tuple[int, ...] | None, Param("the crop averaged, in the photo's pixels: left, top, right, "
-                                                 "bottom (default here: the top-left 480×480; none: the whole "
-                                                 "photo)", min=0, max_shape=(4,))] = (0, 0, 480, 480),
+                                                 "bottom (default: the cameraman's top-left 480×480; none, or "
+                                                 "another photo: the whole photo)", min=0, max_shape=(4,))] = (0, 0, 480, 480),
     factor: Annotated[int, Param("block size: each matrix pixel averages factor×factor photo pixels "
                                  f"(the matrix may be at most {GRAY_MAX_SIDE}×{GRAY_MAX_SIDE})",
                                  min=1, max=1024)] = 40,
@@ -113,6 +135,7 @@ def grayscale_matrix_data(
     if not 2 <= zoom_size <= GRAY_MAX_ZOOM:
         raise ValueError(f"zoom_size: {zoom_size} is out of range: a patch of 2×2 to "
                          f"{GRAY_MAX_ZOOM}×{GRAY_MAX_ZOOM} values fits this scene at a readable size")
+    box, factor = own_photo(photo, box, factor, ("camera", (0, 0, 480, 480), 40), 12, GRAY_MAX_SIDE)
     full = images.photo(photo, "L")
     H, W = full.shape
     box = crop_box(photo, box, factor)
@@ -291,6 +314,7 @@ def tensor_data(
     if not 1 <= len(channel_counts) <= TENSOR_MAX_STACKS or min(channel_counts) < 1:
         raise ValueError(f"channel_counts: give 1 to {TENSOR_MAX_STACKS} positive channel counts, "
                          f"got {tuple(channel_counts)!r}")
+    box, factor = own_photo(photo, box, factor, ("camera", (120, 60, 330, 270), 70), 3, 4)
     box = crop_box(photo, box, factor)
     s = np.asarray(scalar)
     v = np.asarray(vector)
@@ -314,6 +338,11 @@ _PANEL_NOTES = (
 )
 
 
+def _dims(shape) -> str:
+    """A shape as on screen, thousands separated: ``4×4×9,999``."""
+    return "×".join(fmt_int(v) for v in shape)
+
+
 def _axes(n: int) -> str:
     return f"{n} axis" if n == 1 else f"{n} axes"
 
@@ -327,7 +356,7 @@ class TensorExplanationFastSimple(CnnvizScene):
     def must_show(self, d) -> list[str]:
         shown = [fmt_num(d.scalar)] + [fmt_num(v) for v in d.vector] + [fmt_int(v) for v in d.matrix.ravel()]
         shown += [core.fmt_shape(np.shape(d.vector)), core.fmt_shape(d.matrix.shape), core.fmt_shape(d.volume)]
-        return shown + [core.fmt_shape(sh) for sh in d.stacks] + [f"C = {fmt_int(c)}," for c in d.channel_counts]
+        return shown + [_dims(sh) for sh in d.stacks] + [f"C = {fmt_int(c)}," for c in d.channel_counts]
 
     def construct(self):
         d = self.data()
@@ -386,7 +415,7 @@ class TensorExplanationFastSimple(CnnvizScene):
         stacks = VGroup()
         for x, shape in zip(xs, d.stacks):
             sheets = min(shape[2], 8)
-            st = TensorStack(*shape, unit=1.0, max_sheets=8, label_text=core.fmt_shape(shape),
+            st = TensorStack(*shape, unit=1.0, max_sheets=8, label_text=_dims(shape),
                              label_size=theme.BODY_SIZE, max_side=min(2.2, slot_w - 0.16 * (sheets - 1)))
             st.move_to([x, 0, 0]).shift(UP * (-0.9 - st.front.get_bottom()[1]))  # front sheets on one line
             ax = label(f"C = {fmt_int(shape[2])}, still {_axes(len(shape))}", size=theme.SMALL_SIZE,
@@ -438,12 +467,13 @@ class RGBTensorData:
 def rgb_tensor_data(
     photo: Annotated[Photo, Param("the photo: camera, chelsea, astronaut, or your PNG/JPEG file")] = "chelsea",
     box: Annotated[tuple[int, ...] | None, Param("the crop, in the photo's pixels: left, top, right, bottom "
-                                                 "(none: the whole photo)", min=0,
-                                                 max_shape=(4,))] = (228, 208, 292, 272),
+                                                 "(default: the cat's nose; none, or another photo: the whole "
+                                                 "photo)", min=0, max_shape=(4,))] = (228, 208, 292, 272),
     factor: Annotated[int, Param("block size: each pixel shown averages factor×factor photo pixels (at most "
                                  f"{RGB_MAX_SIDE}×{RGB_MAX_SIDE} pixels are shown)", min=1, max=1024)] = 16,
 ) -> RGBTensorData:
     """Chelsea's nose (pink-orange, with white fur below), box-downsampled 16× to 4×4×3."""
+    box, factor = own_photo(photo, box, factor, ("chelsea", (228, 208, 292, 272), 16), 4, RGB_MAX_SIDE)
     full = images.photo(photo, "RGB")
     step = preview_step(full.shape)
     box = crop_box(photo, box, factor)

@@ -31,9 +31,11 @@ from cnnviz.drawings import (
     photo_box,
     preview_step,
     CnnvizScene,
+    Fade,
     PixelImage,
     fit_width,
     fmt_int,
+    fmt_num,
     label,
     title,
 )
@@ -69,7 +71,7 @@ class ScanData:
 def scan_data(
     photo: Annotated[Photo, Param("the photo: camera, chelsea, astronaut, or your PNG/JPEG file")] = "chelsea",
     box: Annotated[tuple[int, ...] | None, Param("the crop scanned, in the photo's pixels: left, top, right, "
-                                                 "bottom (none: the whole photo)", min=0,
+                                                 "bottom (none, or another photo: the whole photo)", min=0,
                                                  max_shape=(4,))] = (0, 0, 450, 300),
     factor: Annotated[int, Param("block size: each scanned pixel averages factor×factor photo pixels (at "
                                  f"most {SCAN_MAX_SIDE} pixels a side are scanned)", min=1, max=1024)] = 10,
@@ -78,12 +80,13 @@ def scan_data(
                                      min=0, max=8)] = 5,
 ) -> ScanData:
     """Chelsea the cat, box-downsampled 10× to 30×45 pixels: 1,350 pixels to scan one by one."""
-    from scenes.ch1_images import crop_box
+    from scenes.ch1_images import crop_box, own_photo
 
     if not 1 <= first_pixels <= 8:
         raise ValueError(f"first_pixels: {first_pixels} is out of range (1 to 8)")
     if not 0 <= first_rows <= 8:
         raise ValueError(f"first_rows: {first_rows} is out of range (0 to 8)")
+    box, factor = own_photo(photo, box, factor, ("chelsea", (0, 0, 450, 300), 10), 45, SCAN_MAX_SIDE)
     box = crop_box(photo, box, factor)
     px = images.photo(photo, "RGB", box=box, factor=factor)
     h, w = px.shape[:2]
@@ -217,11 +220,10 @@ class STRATEGIE1(CnnvizScene):
             self.done.stretch_to_fit_height(st.r * img.pixel_size).move_to(img.pixel_center((st.r - 1) / 2, (img.cols - 1) / 2))
             if self.done not in self.mobjects:
                 self.add(self.done)
-        self.counter.become(label(f"pixel {fmt_int(st.count)} / {fmt_int(d.total)}", size=36, color=theme.HIGHLIGHT)
-                            .move_to([self.panel_x, self.counter_y, 0]))
+        text = f"pixel {fmt_int(st.count)} / {fmt_int(d.total)}"
+        self.counter.become(label(text, size=36, color=theme.HIGHLIGHT).move_to([self.panel_x, self.counter_y, 0]))
         self.bring_to_front(self.cursor)
-        self.shown.append((st, self.counter.original_text if hasattr(self.counter, "original_text") else None,
-                           self.cursor.get_center().copy(), self.cursor.width))
+        self.shown.append((st, text, self.cursor.get_center().copy(), self.cursor.width))
 
 
 # ============================================================ STRATEGIE2
@@ -243,7 +245,7 @@ def detector_kernels(name: str) -> tuple:
     return kernels[name]
 
 
-#: The regions of chelsea.png (left, top, right, bottom in photo pixels), chosen by looking at the photo.
+#: The regions of the cat photo (left, top, right, bottom in photo pixels), chosen by looking at the photo.
 CAT_REGIONS = (
     ("edges", "the rim of the left eye", (130, 80, 214, 152)),
     ("ears", "the right ear's pointed tip", (324, 0, 402, 76)),
@@ -252,6 +254,10 @@ CAT_REGIONS = (
 )
 #: A plain patch for comparison: the blurred dark background, top right.
 CAT_BACKGROUND = (402, 0, 450, 60)
+#: The detectors, in the order the scene looks for them on a photo without chosen regions.
+DETECTORS = ("edges", "ears", "whiskers", "fur")
+#: At most this many detectors fit the evidence bar at the half-width scene's font size.
+MAX_DETECTORS = 4
 
 
 @dataclass(frozen=True)
@@ -267,7 +273,8 @@ class Detection:
 
 @dataclass(frozen=True)
 class FeatureData:
-    name: str
+    photo: str
+    name: str                # the photo, as named on screen (notation.photo_name)
     photo_size: tuple
     preview: np.ndarray      # the photo as shown (RGB, every ``preview_step``-th pixel)
     preview_step: int
@@ -276,6 +283,7 @@ class FeatureData:
     fire_ratio: float
     detections: tuple
     evidence: int            # how many detectors fired
+    chosen: bool             # the regions were chosen by a person (the cat's, or given): a verdict may name "cat"
 
 
 def detector_response(name: str, photo: str, box: tuple, factor: int) -> np.ndarray:
@@ -285,20 +293,83 @@ def detector_response(name: str, photo: str, box: tuple, factor: int) -> np.ndar
     return np.sqrt(sum(core.conv2d(g, k) ** 2 for k in detector_kernels(name)))
 
 
-def feature_data(name: str = "chelsea", regions: tuple = CAT_REGIONS, background: tuple = CAT_BACKGROUND,
-                 factor: int = 2, fire_ratio: float = 3.0) -> FeatureData:
+def place_words(box: tuple, photo_size: tuple) -> str:
+    """Where a box lies on the photo, in words, from its centre: "top left", "middle", "bottom centre"…"""
+    H, W = photo_size
+    left, top, right, bottom = box
+    x, y = (left + right) / 2 / W, (top + bottom) / 2 / H
+    v = ("top", "middle", "bottom")[min(2, int(y * 3))]
+    h = ("left", "centre", "right")[min(2, int(x * 3))]
+    return "the middle" if (v, h) == ("middle", "centre") else f"{v} {h}"
+
+
+def find_regions(photo: str, factor: int, detectors: tuple = DETECTORS) -> tuple:
+    """Regions for a photo nobody chose them for: each detector's box (a fifth of the photo's shorter side,
+    on a grid of half a box) where its response on the whole photo peaks, no two boxes overlapping; and the
+    plain background: the box where the strongest of every detector's response is the weakest."""
+    H, W = images.photo_size(photo)[::-1]
+    factor = factor * max(1, min(H, W) // 64 // factor)  # search on about 64 pixels a side (a multiple of factor)
+    side = max(3 * factor, (min(H, W) // 5) // factor * factor)
+    gray = images.photo(photo, "L", box=(0, 0, W // factor * factor, H // factor * factor), factor=factor)
+    gray = gray.astype(np.float64)
+    maps = {n: np.sqrt(sum(core.conv2d(gray, k) ** 2 for k in detector_kernels(n))) for n in detectors}
+    s, step = side // factor, max(1, side // factor // 2)
+    oh, ow = next(iter(maps.values())).shape
+    windows = [(r, c) for r in range(0, oh - s + 3, step) for c in range(0, ow - s + 3, step)
+               if (r + s) * factor <= H and (c + s) * factor <= W]
+    if not windows:
+        raise ValueError(f"photo: the {H}×{W} photo is too small to look for features in")
+
+    def peak(n, r, c):
+        return float(maps[n][r:r + s - 2, c:c + s - 2].max())
+
+    def box(r, c):
+        return (c * factor, r * factor, (c + s) * factor, (r + s) * factor)
+
+    chosen, regions = [], []
+    for n in detectors:
+        free = [w for w in windows if all(abs(w[0] - a) >= s or abs(w[1] - b) >= s for a, b in chosen)] or windows
+        r, c = max(free, key=lambda w: (peak(n, *w), -w[0], -w[1]))
+        chosen.append((r, c))
+        regions.append((n, f"its strongest patch, {place_words(box(r, c), (H, W))}", box(r, c)))
+    r, c = min(windows, key=lambda w: (max(peak(n, *w) for n in detectors), w[0], w[1]))
+    return tuple(regions), box(r, c)
+
+
+def feature_data(
+    photo: Annotated[Photo, Param("the photo: camera, chelsea, astronaut, or your PNG/JPEG file (without "
+                                  "chosen regions, each detector looks where it responds most)")] = "chelsea",
+    regions: tuple | None = None,
+    background: tuple | None = None,
+    factor: Annotated[int, Param("block size: the regions are read in grey, averaged in factor×factor blocks "
+                                 "(the cat's regions divide into 1×1 or 2×2 blocks)", min=1, max=8)] = 2,
+    fire_ratio: Annotated[float, Param("a feature is found when its peak response is at least this many times "
+                                       "its response on the plain background", min=1, max=100)] = 3.0,
+) -> FeatureData:
     """Four detectors (edges, ears, whiskers, fur) on their regions of the cat, each compared with
-    its response on a plain patch of background."""
-    full = images.photo(name, "RGB")
+    its response on a plain patch of background.
+
+    ``regions``: (detector, the region in words, (left, top, right, bottom)) for each detector, and
+    ``background`` the plain patch; both default to the cat photo's (:data:`CAT_REGIONS`) for the cat, and
+    to :func:`find_regions` for any other photo.
+    """
+    chosen = regions is not None or photo == "chelsea"
+    if regions is None or background is None:
+        found, plain = (CAT_REGIONS, CAT_BACKGROUND) if photo == "chelsea" else find_regions(photo, factor)
+        regions = found if regions is None else regions
+        background = plain if background is None else background
+    if not 1 <= len(regions) <= MAX_DETECTORS:
+        raise ValueError(f"regions: {len(regions)} detectors: 1 to {MAX_DETECTORS} fit this scene at a readable size")
+    full = images.photo(photo, "RGB")
     step = preview_step(full.shape)
     dets = []
     for det, what, box in regions:
-        resp = detector_response(det, name, box, factor)
-        bg = float(detector_response(det, name, background, factor).max())
+        resp = detector_response(det, photo, box, factor)
+        bg = float(detector_response(det, photo, background, factor).max())
         peak = float(resp.max())
         dets.append(Detection(det, what, tuple(box), resp, peak, bg, peak >= fire_ratio * bg))
-    return FeatureData(name, full.shape[:2], full[::step, ::step].copy(), step, factor, tuple(background),
-                       fire_ratio, tuple(dets), sum(d.fired for d in dets))
+    return FeatureData(str(photo), notation.photo_name(photo), full.shape[:2], full[::step, ::step].copy(), step,
+                       factor, tuple(background), fire_ratio, tuple(dets), sum(d.fired for d in dets), chosen)
 
 
 def response_overlay(resp: np.ndarray, color: str = theme.HIGHLIGHT) -> np.ndarray:
@@ -311,66 +382,114 @@ def response_overlay(resp: np.ndarray, color: str = theme.HIGHLIGHT) -> np.ndarr
     return out
 
 
+def wrap_words(text: str, size: float, width: float) -> list[str]:
+    """``text`` cut into lines no wider than ``width`` at font ``size`` (a word longer than that stays whole)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and label(f"{lines[-1]} {word}", size=size).width <= width:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
 class STRATEGIE2(CnnvizScene):
+    """Strategy 2, looking for features: each detector lights up its region, its peak response compared with a
+    plain patch; the features found add up to the evidence for "cat". One detector's words at a time."""
+
     data = staticmethod(feature_data)
+    FONT = 30  # the notebook shows this scene at half width
+
+    def must_show(self, d) -> list[str]:
+        shown = [fmt_int(round(det.peak)) for det in d.detections] + [fmt_int(round(det.background))
+                                                                       for det in d.detections]
+        return shown + [f"{d.evidence} of {len(d.detections)}"]
+
+    @staticmethod
+    def verdict_text(d) -> str:
+        """"4 of 4 features found → cat" where a person chose the regions and every detector fired; on regions
+        found automatically, only what fired (a detector fires somewhere on any photo)."""
+        n = len(d.detections)
+        if not d.chosen:
+            return f"{d.evidence} of {n} detectors fired"
+        return f"{d.evidence} of {n} features found → cat" if d.evidence == n else f"{d.evidence} of {n} features found"
+
+    @staticmethod
+    def verdict_note(d) -> str:
+        n = len(d.detections)
+        if not d.chosen:
+            return (f"{d.evidence} of {n} detectors fired, each on its strongest patch of {d.name}. A detector "
+                    "fires somewhere on any photo: features count as evidence only where they belong.")
+        if d.evidence == n:
+            return (f"{d.evidence} of {n} features found: the evidence adds up, and we conclude \u201ccat\u201d. "
+                    "A CNN's convolutions are such automatic feature detectors.")
+        return f"Only {d.evidence} of {n} features found: not enough evidence for \u201ccat\u201d."
 
     def construct(self):
         d = self.data()
+        s = self.FONT
+        edge = theme.FRAME_WIDTH / 2 - 0.4
         head = title("Strategy 2: look for features", size=32)
+        top, bottom = head.get_bottom()[1] - 0.3, -3.6
         ph, pw = d.photo_size
-        img = PixelImage(d.preview, height=min(5.6, 7.9 * ph / pw))
-        img.move_to([-6.85 + img.width / 2, -0.35, 0])
-        panel_l = img.get_right()[0] + 0.35
-        panel_w = theme.FRAME_WIDTH / 2 - 0.25 - panel_l
-        self.reveal(head, img, run_time=0.6)
-        self.beat(hold=0.4)
+        name = label(d.name, size=s, color=theme.MUTED)
+        img = PixelImage(d.preview, height=min(top - bottom - name.height - 0.2, 7.2 * ph / pw))
+        img.move_to([-edge + img.width / 2, (top + bottom + name.height + 0.2) / 2, 0])
+        name.next_to(img, DOWN, buff=0.2).align_to(img, LEFT)
+        panel_l = img.get_right()[0] + 0.4
+        panel_w = edge - panel_l
+        panel_x = panel_l + panel_w / 2
+        self.add(head, img, name)
+        self.beat(note=f"Strategy 2: look at {d.name} as we do, for features \u2014 edges, textures, patterns.",
+                  hold=0.8)
 
-        bg_box = photo_box(img, d.background_box, d.preview_step, color=theme.MUTED, stroke_width=3)
-        bg_name = label("plain background", size=theme.MIN_FONT, color=theme.MUTED)
-        side = RIGHT if bg_box.get_x() > img.get_x() else LEFT  # keep the name over the photo
-        bg_name.next_to(bg_box, UP, buff=0.1).align_to(bg_box, side)
-        self.play(Create(bg_box), FadeIn(bg_name), run_time=0.4)
-
+        bg_box = photo_box(img, d.background_box, d.preview_step, color=theme.MUTED, stroke_width=4)
+        bg_words = VGroup(*(label(t, size=s, color=theme.MUTED) for t in
+                            wrap_words("the grey box: a plain patch, for comparison", s, panel_w)))
+        bg_words.arrange(DOWN, buff=0.1, aligned_edge=LEFT).move_to([panel_x, 1.2, 0])
         n = len(d.detections)
         seg_w = panel_w / max(n, 1)
-        bar_y = -2.55
-        bar = Rectangle(width=panel_w, height=0.42, stroke_color=theme.OUTPUT, stroke_width=2)
-        bar.move_to([panel_l + panel_w / 2, bar_y, 0])
-        bar_name = label("evidence for \u201ccat\u201d", size=theme.SMALL_SIZE, color=theme.OUTPUT)
-        bar_name.next_to(bar, UP, buff=0.12).align_to(bar, LEFT)
-        self.play(Create(bar), FadeIn(bar_name), run_time=0.4)
+        bar_y = -2.3
+        bar = Rectangle(width=panel_w, height=0.45, stroke_color=theme.OUTPUT, stroke_width=2)
+        bar.move_to([panel_x, bar_y, 0])
+        bar_name = label("evidence for \u201ccat\u201d", size=s, color=theme.OUTPUT)
+        bar_name.next_to(bar, UP, buff=0.15).align_to(bar, LEFT)
+        self.play(Create(bg_box), FadeIn(bg_words), Create(bar), FadeIn(bar_name), run_time=0.6)
+        self.beat(note="Each detector is compared with a plain patch of the same photo: a feature counts only "
+                       "where the response is much stronger than there.", hold=1.0)
 
-        row_h = (3.25 - (bar_name.get_top()[1] + 0.25)) / max(n, 1)
+        words = bg_words
         for k, det in enumerate(d.detections):
-            left, top, right, bottom = det.box
-            box = photo_box(img, det.box, d.preview_step, color=theme.HIGHLIGHT, stroke_width=3)
+            left, top_px, right, bottom_px = det.box
+            box = photo_box(img, det.box, d.preview_step, color=theme.HIGHLIGHT, stroke_width=4)
             over = PixelImage(response_overlay(det.response), border=None,
-                              height=(bottom - top) / d.preview_step * img.pixel_size
-                              * det.response.shape[0] / ((bottom - top) / d.factor))
+                              height=(bottom_px - top_px) / d.preview_step * img.pixel_size
+                              * det.response.shape[0] / ((bottom_px - top_px) / d.factor))
             over.move_to(box)
             mark = "\u2713" if det.fired else "\u2717"
-            head_row = label(f"{mark} {det.name}: {det.what}", size=theme.SMALL_SIZE,
-                             color=theme.HIGHLIGHT if det.fired else theme.MUTED)
-            nums = label(f"peak response {round(det.peak)}, background {round(det.background)}",
-                         size=theme.SMALL_SIZE, color=theme.TEXT)
-            for t in (head_row, nums):  # shrink a long line, never below the readable size
-                fit_width(t, panel_w)
-                t.font_size = max(t.font_size, theme.MIN_FONT)
-            row = VGroup(head_row, nums).arrange(DOWN, buff=0.08, aligned_edge=LEFT)
-            row.move_to([panel_l + row.width / 2, 3.25 - (k + 0.5) * row_h, 0])
-            seg = Rectangle(width=seg_w, height=0.42, stroke_width=0)
+            colour = theme.HIGHLIGHT if det.fired else theme.MUTED
+            lines = VGroup(label(f"{mark} {det.name}", size=36, color=colour),
+                           *(label(t, size=s, color=colour) for t in wrap_words(det.what, s, panel_w)),
+                           label(f"peak {fmt_int(round(det.peak))},", size=s),
+                           label(f"background {fmt_int(round(det.background))}", size=s))
+            lines.arrange(DOWN, buff=0.12, aligned_edge=LEFT)
+            lines.move_to([panel_l + lines.width / 2, (top + bar_name.get_top()[1]) / 2, 0])
+            seg = Rectangle(width=seg_w, height=0.45, stroke_width=0)
             seg.set_fill(theme.OUTPUT, opacity=0.85 if det.fired else 0.0)
             seg.move_to([panel_l + (k + 0.5) * seg_w, bar_y, 0])
-            slow = k == 0
-            self.play(Create(box), FadeIn(row), run_time=0.6 if slow else 0.4)
-            self.play(FadeIn(over), run_time=0.7 if slow else 0.5)  # the detector lights up where its feature is
+            self.play(Fade(words), run_time=0.3)
+            self.play(Create(box), FadeIn(lines), run_time=0.5)
+            self.play(FadeIn(over), run_time=0.6)  # the detector lights up where its feature is
             self.play(FadeIn(seg), box.animate.set_stroke(theme.OUTPUT), run_time=0.4)
-            self.beat(hold=0.9 if slow else 0.5)
+            times = det.peak / det.background if det.background else float("inf")
+            found = (f"found: its peak, {fmt_int(round(det.peak))}, is {fmt_num(times, 1)} times the plain patch's"
+                     if det.fired else f"not found: its peak, {fmt_int(round(det.peak))}, is not {fmt_num(d.fire_ratio)} "
+                     f"times the plain patch's {fmt_int(round(det.background))}")
+            self.beat(note=f"The {det.name} detector lights up on {det.what}: {found}.", hold=0.9 if k == 0 else 0.6)
+            words = lines
 
-        verdict = label(f"{d.evidence} of {n} features found → cat" if d.evidence == n else
-                        f"{d.evidence} of {n} features found", size=30, color=theme.OUTPUT)
-        verdict.next_to(bar, DOWN, buff=0.3)
-        fit_width(verdict, panel_w).set_x(panel_l + panel_w / 2)
+        verdict = label(self.verdict_text(d), size=s, color=theme.OUTPUT)
+        verdict.next_to(bar, DOWN, buff=0.3).set_x(panel_x)
         self.play(FadeIn(verdict, scale=1.2), run_time=0.6)
-        self.beat(hold=2.5)
+        self.beat(note=self.verdict_note(d), hold=2.5)
         self.clear_all()

@@ -8,7 +8,7 @@ when it is empty, delete this file's entries and keep the empty set.
 NOTES_MISSING = {
     # chapter 1
     "MLP_Style_NoText_Fixed",
-    "FlatteningSimple", "DigitShiftBig", "STRATEGIE2", "MLPParameterCount",
+    "FlatteningSimple", "DigitShiftBig", "MLPParameterCount",
     # chapter 2
     "Architecture_1_Grey_1Filter", "ConvExampleExplainedClean", "Architecture_2_Grey_2Filters", "Conv2FiltersExample",
     "Architecture_3_RGB_1Filter", "RGBConvStepByStepCentered", "FullCNNSequence", "ConvDimensionsSimpleCentered",
