@@ -106,6 +106,19 @@ def own_photo(photo, box, factor, notebook: tuple, side: int, limit: int) -> tup
     return box, factor
 
 
+def averaged_photo(photo, mode: str, box, factor: int, notebook: tuple, side: int, limit: int, noun: str) -> tuple:
+    """(box, factor, pixels): the crop a photo scene shows (:func:`own_photo`, :func:`crop_box`), averaged in
+    factor×factor blocks; refused, naming the limit, when it is more than ``limit`` pixels a side."""
+    box, factor = own_photo(photo, box, factor, notebook, side, limit)
+    box = crop_box(photo, box, factor)
+    px = images.photo(photo, mode, box=box, factor=factor)
+    h, w = px.shape[:2]
+    if max(h, w) > limit:
+        raise ValueError(f"factor: a {h}×{w} {noun} is too large: at most {limit}×{limit} pixels fit this scene at "
+                         "a readable size (take larger blocks or a smaller box)")
+    return box, factor, px
+
+
 def crop_words(box: tuple, photo_size: tuple) -> str:
     """What a scene averages, in words: "the whole photo", or "a 480×480 crop" (height×width, rows ×
     columns, as every size on screen is written: H × W × C)."""
@@ -135,15 +148,11 @@ def grayscale_matrix_data(
     if not 2 <= zoom_size <= GRAY_MAX_ZOOM:
         raise ValueError(f"zoom_size: {zoom_size} is out of range: a patch of 2×2 to "
                          f"{GRAY_MAX_ZOOM}×{GRAY_MAX_ZOOM} values fits this scene at a readable size")
-    box, factor = own_photo(photo, box, factor, ("camera", (0, 0, 480, 480), 40), 12, GRAY_MAX_SIDE)
+    box, factor, pixels = averaged_photo(photo, "L", box, factor, ("camera", (0, 0, 480, 480), 40), 12,
+                                         GRAY_MAX_SIDE, "matrix")
     full = images.photo(photo, "L")
     H, W = full.shape
-    box = crop_box(photo, box, factor)
-    pixels = images.photo(photo, "L", box=box, factor=factor)
     h, w = pixels.shape
-    if max(h, w) > GRAY_MAX_SIDE:
-        raise ValueError(f"factor: a {h}×{w} matrix is too large: a matrix of at most {GRAY_MAX_SIDE}×"
-                         f"{GRAY_MAX_SIDE} fits this scene at a readable size (take larger blocks)")
     if min(h, w) < 2:
         raise ValueError(f"factor: a {h}×{w} matrix is too small to show as a matrix (take smaller blocks)")
     step = preview_step(full.shape)
@@ -314,15 +323,10 @@ def tensor_data(
     if not 1 <= len(channel_counts) <= TENSOR_MAX_STACKS or min(channel_counts) < 1:
         raise ValueError(f"channel_counts: give 1 to {TENSOR_MAX_STACKS} positive channel counts, "
                          f"got {tuple(channel_counts)!r}")
-    box, factor = own_photo(photo, box, factor, ("camera", (120, 60, 330, 270), 70), 3, 4)
-    box = crop_box(photo, box, factor)
+    box, factor, m = averaged_photo(photo, "L", box, factor, ("camera", (120, 60, 330, 270), 70), 3, 4, "matrix")
     s = np.asarray(scalar)
     v = np.asarray(vector)
-    m = images.photo(photo, "L", box=box, factor=factor)
     h, w = m.shape
-    if max(h, w) > 4:
-        raise ValueError(f"factor: a {h}×{w} matrix is too large: at most 4×4 values fit this scene at a "
-                         "readable size (take larger blocks)")
     vol = np.zeros((h, w, 3)).shape
     stacks = tuple(np.zeros((h, w, c)).shape for c in channel_counts)
     ndims = tuple(np.ndim(a) for a in (s, v, m, np.zeros(vol))) + tuple(len(sh) for sh in stacks)
@@ -424,7 +428,7 @@ class TensorExplanationFastSimple(CnnvizScene):
             fit_width(ax, slot_w + 0.3)
             g = VGroup(st, ax)
             if shape[2] > sheets:
-                g.add(label(f"({sheets} of {fmt_int(shape[2])} sheets drawn)", size=theme.MIN_FONT, color=theme.MUTED)
+                g.add(label(f"({sheets} of {fmt_int(shape[2])} drawn)", size=theme.MIN_FONT, color=theme.MUTED)
                       .next_to(ax, DOWN, buff=0.12))
                 fit_width(g[-1], slot_w + 0.3)
             stacks.add(g)
@@ -473,15 +477,10 @@ def rgb_tensor_data(
                                  f"{RGB_MAX_SIDE}×{RGB_MAX_SIDE} pixels are shown)", min=1, max=1024)] = 16,
 ) -> RGBTensorData:
     """Chelsea's nose (pink-orange, with white fur below), box-downsampled 16× to 4×4×3."""
-    box, factor = own_photo(photo, box, factor, ("chelsea", (228, 208, 292, 272), 16), 4, RGB_MAX_SIDE)
+    box, factor, px = averaged_photo(photo, "RGB", box, factor, ("chelsea", (228, 208, 292, 272), 16), 4,
+                                     RGB_MAX_SIDE, "crop")
     full = images.photo(photo, "RGB")
     step = preview_step(full.shape)
-    box = crop_box(photo, box, factor)
-    px = images.photo(photo, "RGB", box=box, factor=factor)
-    h, w = px.shape[:2]
-    if max(h, w) > RGB_MAX_SIDE:
-        raise ValueError(f"factor: a {h}×{w} crop is too large: at most {RGB_MAX_SIDE}×{RGB_MAX_SIDE} pixels fit "
-                         "this scene at a readable size (take larger blocks or a smaller box)")
     chans = tuple(px[:, :, k].copy() for k in range(3))
     spread = px.max(axis=2).astype(int) - px.min(axis=2).astype(int)
     pick = tuple(int(v) for v in np.unravel_index(np.argmax(spread), spread.shape))

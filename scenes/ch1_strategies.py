@@ -80,19 +80,15 @@ def scan_data(
                                      min=0, max=8)] = 5,
 ) -> ScanData:
     """Chelsea the cat, box-downsampled 10× to 30×45 pixels: 1,350 pixels to scan one by one."""
-    from scenes.ch1_images import crop_box, own_photo
+    from scenes.ch1_images import averaged_photo
 
     if not 1 <= first_pixels <= 8:
         raise ValueError(f"first_pixels: {first_pixels} is out of range (1 to 8)")
     if not 0 <= first_rows <= 8:
         raise ValueError(f"first_rows: {first_rows} is out of range (0 to 8)")
-    box, factor = own_photo(photo, box, factor, ("chelsea", (0, 0, 450, 300), 10), 45, SCAN_MAX_SIDE)
-    box = crop_box(photo, box, factor)
-    px = images.photo(photo, "RGB", box=box, factor=factor)
+    box, factor, px = averaged_photo(photo, "RGB", box, factor, ("chelsea", (0, 0, 450, 300), 10), 45,
+                                     SCAN_MAX_SIDE, "image")
     h, w = px.shape[:2]
-    if max(h, w) > SCAN_MAX_SIDE:
-        raise ValueError(f"factor: a {h}×{w} image is too large: at most {SCAN_MAX_SIDE} pixels a side fits "
-                         "this scene at a readable size (take larger blocks)")
     read = landing_positions((h, w)) + 1  # pixel (r, c) is the read-th pixel of the scan
     total = int(core.flatten(px[:, :, 0]).size)
     first_pixels = min(first_pixels, w)

@@ -57,8 +57,8 @@ def test_grayscale_limits():
     from scenes.ch1_images import GRAY_MAX_SIDE, RealGrayscaleToMatrixV2, grayscale_matrix_data
 
     assert grayscale_matrix_data(factor=15).shape == (GRAY_MAX_SIDE, GRAY_MAX_SIDE, 1)  # 480 / 15 = 32
-    with pytest.raises(ValueError, match=r"^factor: a 40×40 matrix is too large: a matrix of at most 32×32 fits "
-                                         "this scene at a readable size"):
+    with pytest.raises(ValueError, match=r"^factor: a 40×40 matrix is too large: at most 32×32 pixels fit this "
+                                         "scene at a readable size"):
         grayscale_matrix_data(factor=12)
     with pytest.raises(ValueError, match="zoom_size"):
         grayscale_matrix_data(zoom_size=6)
@@ -104,7 +104,7 @@ def test_tensor_limits_and_words():
         tensor_data(vector=(1, 2, 3, 4, 5, 6, 7))
     with pytest.raises(ValueError, match="^channel_counts"):
         tensor_data(channel_counts=(1, 2, 3, 4, 5))
-    with pytest.raises(ValueError, match=r"^factor: a 6×6 matrix is too large: at most 4×4 values fit"):
+    with pytest.raises(ValueError, match=r"^factor: a 6×6 matrix is too large: at most 4×4 pixels fit"):
         tensor_data(box=(0, 0, 480, 480), factor=80)
     with pytest.raises(params.ParamError, match="vector"):
         params.coerce(TensorExplanationFastSimple, {"vector": [1, 2, 3, 4, 5, 6, 7]})

@@ -84,7 +84,7 @@ def test_scan_parameters_and_limits():
     assert [s.kind for s in d.steps] == ["pixel"] * 3 + ["row"] * 3 + ["fast"] * 29
     d = scan_data(box=(0, 0, 448, 294), factor=7)
     assert d.pixels.shape == (42, SCAN_MAX_SIDE, 3)
-    with pytest.raises(ValueError, match=r"^factor: a 75×112 image is too large: at most 64 pixels a side fits"):
+    with pytest.raises(ValueError, match=r"^factor: a 75×112 image is too large: at most 64×64 pixels fit"):
         scan_data(box=None, factor=4)
     with pytest.raises(params.ParamError, match="first_pixels"):
         params.coerce(STRATEGIE1, {"first_pixels": 9})
