@@ -448,7 +448,7 @@ class STRATEGIE2(CnnvizScene):
         bar_y = -2.3
         bar = Rectangle(width=panel_w, height=0.45, stroke_color=theme.OUTPUT, stroke_width=2)
         bar.move_to([panel_x, bar_y, 0])
-        bar_name = label("evidence for \u201ccat\u201d", size=s, color=theme.OUTPUT)
+        bar_name = label("evidence for \u201ccat\u201d" if d.chosen else "detectors fired", size=s, color=theme.OUTPUT)
         bar_name.next_to(bar, UP, buff=0.15).align_to(bar, LEFT)
         self.play(Create(bg_box), FadeIn(bg_words), Create(bar), FadeIn(bar_name), run_time=0.6)
         self.beat(note="Each detector is compared with a plain patch of the same photo: a feature counts only "

@@ -24,7 +24,7 @@ def test_fast_steps_cover_every_row_in_order():
         assert all(a <= b for a, b in zip(seen, seen[1:]))
 
 
-def _scan_frames(**kwargs):
+def _scan_frames(media_dir, **kwargs):
     """Run STRATEGIE1 (dry run), driving its fast scan through every alpha a 60 fps render would draw,
     and return what it drew: (step, counter text, cursor centre, cursor width) per state, and the scene."""
     from manim import UpdateFromAlphaFunc, tempconfig
@@ -44,16 +44,18 @@ def _scan_frames(**kwargs):
                         box.setdefault("texts", []).append(self.shown[-1])
             super().play(*anims, **kw)
 
-    with tempconfig({"dry_run": True, "disable_caching": True, "verbosity": "ERROR", "progress_bar": "none"}):
+    # a media folder of its own: Manim's text cache is not safe against another process writing the same text
+    with tempconfig({"dry_run": True, "disable_caching": True, "verbosity": "ERROR", "progress_bar": "none",
+                     "media_dir": str(media_dir)}):
         scene = Probe(skip_animations=True)
         scene.render()
     return scene, box.get("texts", [])
 
 
 @pytest.mark.parametrize("kwargs", [{}, dict(photo="astronaut", box=None, factor=16, first_pixels=3, first_rows=2)])
-def test_counter_matches_the_cursor_at_every_frame(kwargs):
+def test_counter_matches_the_cursor_at_every_frame(kwargs, tmp_path):
     """The issue's case: the counter read 1,350 / 1,350 while the scan was at row 9 of 30."""
-    scene, during = _scan_frames(**kwargs)
+    scene, during = _scan_frames(tmp_path, **kwargs)
     d = scene.d
     h, w = d.pixels.shape[:2]
     img = scene.img
