@@ -384,7 +384,7 @@ class TensorExplanationFastSimple(CnnvizScene):
         ]
         names = ("scalar", "vector", "matrix", "tensor")
         examples = (f"e.g. {fmt_num(d.scalar)}", "a list of numbers", "one grayscale image",
-                    "a colour image: R, G, B")
+                    "a colour image: RGB")
         shapes = [core.fmt_shape(np.shape(a)) for a in (d.scalar, d.vector, d.matrix)] + [core.fmt_shape(d.volume)]
         panels = VGroup()
         for k, (x, obj) in enumerate(zip(xs, objects)):
@@ -396,8 +396,8 @@ class TensorExplanationFastSimple(CnnvizScene):
             ax = label(_axes(d.ndims[k]) + ("" if d.ndims[k] == 0 else f": {shapes[k]}"), size=theme.SMALL_SIZE)
             ax.move_to([x, -1.75, 0])
             ex = label(examples[k], size=theme.SMALL_SIZE, color=theme.MUTED).next_to(ax, DOWN, buff=0.15)
-            for t in (top, ax, ex):
-                fit_width(t, slot_w + 0.3)
+            for t in (top, ax, ex):  # a gap between neighbouring panels' words
+                fit_width(t, slot_w)
             panels.add(VGroup(top, obj, ax, ex))
             self.play(FadeIn(top), FadeIn(obj), FadeIn(ax), FadeIn(ex), run_time=0.6)
             self.beat(note=self.PANEL_NOTES[k].format(scalar=fmt_num(d.scalar), shape=shapes[k]), hold=0.7)
