@@ -7,6 +7,7 @@ and the choreography that draws it with the shared drawings.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
 from manim import (
@@ -23,7 +24,7 @@ from manim import (
     VGroup,
 )
 
-from cnnviz import core, images, theme
+from cnnviz import core, images, notation, theme
 from cnnviz.drawings import (
     photo_box,
     preview_step,
@@ -36,142 +37,248 @@ from cnnviz.drawings import (
     ValueGrid,
     color_cells,
     fit_width,
+    fmt_int,
     fmt_num,
     label,
     shade_gray,
     title,
     zoom_callout,
 )
+from cnnviz.params import Param, Photo, Vector
 
 # ============================================================ RealGrayscaleToMatrixV2
+#: The largest matrix RealGrayscaleToMatrixV2 draws: its cells stay at least 0.2 units (7 px at 500 px wide).
+GRAY_MAX_SIDE = 32
+#: The largest zoomed patch whose numbers stay at the half-width scene's minimum font size.
+GRAY_MAX_ZOOM = 5
+
+
 @dataclass(frozen=True)
 class GrayscaleMatrixData:
-    name: str                # the photo
+    photo: str               # the photo as given (a built-in name or a path)
+    name: str                # how it is named on screen (notation.photo_name)
     photo_size: tuple        # (H, W) of the whole photo, in pixels
     preview: np.ndarray      # the whole photo as shown on the left: every ``preview_step``-th pixel
     preview_step: int
-    box: tuple               # (left, top, right, bottom) of the crop, in photo pixels
+    box: tuple               # (left, top, right, bottom) of the crop averaged, in photo pixels
     factor: int              # each matrix pixel averages factor×factor photo pixels
     pixels: np.ndarray       # H×W uint8: the matrix shown
     shape: tuple             # (H, W, 1)
     darkest: tuple           # (row, col) of the smallest value
     brightest: tuple         # (row, col) of the largest value
-    zoom: tuple              # (row, col, size) of the patch whose values are zoomed when the grid is too fine
+    zoom: tuple              # (row, col, size) of the patch whose values are shown, zoomed
+    source: str              # what is averaged, in words: "a 480×480 crop" or "the whole photo"
+    blocks: str              # "40×40 blocks averaged"
+    result: str              # "→ 12×12 pixels"
 
 
-def grayscale_matrix_data(name: str = "camera", box: tuple = (0, 0, 480, 480), factor: int = 40,
-                          zoom_size: int = 5) -> GrayscaleMatrixData:
-    """The cameraman photo, box-downsampled 40× to a 12×12 matrix of 0–255 values.
+def crop_box(photo: str, box, factor: int) -> tuple:
+    """The crop a photo scene averages: ``box`` as given, or (``box=None``) the whole photo trimmed,
+    centred, to a multiple of ``factor`` on each side (as :func:`cnnviz.images.photo` does)."""
+    if box is not None:
+        if len(box) != 4:
+            raise ValueError(f"box: a crop box is four numbers (left, top, right, bottom), got {len(box)}")
+        return tuple(int(v) for v in box)
+    W, H = images.photo_size(photo)
+    left, top = (W % factor) // 2, (H % factor) // 2
+    return (left, top, left + W - W % factor, top + H - H % factor)
 
-    ``zoom``: the ``zoom_size``×``zoom_size`` patch with the widest spread of
-    values (used when the grid is too fine for readable numbers).
+
+def own_photo(photo, box, factor, notebook: tuple, side: int, limit: int) -> tuple:
+    """(box, factor) for a photo scene: the given ones, except that on a photo other than the notebook's the
+    notebook's crop (``notebook = (photo, box, factor)``) means the whole photo, and its block size one that
+    averages the crop to about ``side`` (at most ``limit``) pixels on its longer side (``--photo my.png``
+    alone then works)."""
+    nb_photo, nb_box, nb_factor = notebook
+    if photo == nb_photo:
+        return box, factor
+    if box is not None and tuple(box) == tuple(nb_box):
+        box = None
+    if factor == nb_factor:
+        if box is None:
+            W, H = images.photo_size(photo)
+        else:
+            W, H = box[2] - box[0], box[3] - box[1]
+        longest = max(W, H)
+        factor = max(1, longest // side)
+        while longest // factor > limit:
+            factor += 1
+    return box, factor
+
+
+def averaged_photo(photo, mode: str, box, factor: int, notebook: tuple, side: int, limit: int, noun: str) -> tuple:
+    """(box, factor, pixels): the crop a photo scene shows (:func:`own_photo`, :func:`crop_box`), averaged in
+    factor×factor blocks; refused, naming the limit, when it is more than ``limit`` pixels a side."""
+    box, factor = own_photo(photo, box, factor, notebook, side, limit)
+    box = crop_box(photo, box, factor)
+    px = images.photo(photo, mode, box=box, factor=factor)
+    h, w = px.shape[:2]
+    if max(h, w) > limit:
+        raise ValueError(f"factor: a {h}×{w} {noun} is too large: at most {limit}×{limit} pixels fit this scene at "
+                         "a readable size (take larger blocks or a smaller box)")
+    return box, factor, px
+
+
+def crop_words(box: tuple, photo_size: tuple) -> str:
+    """What a scene averages, in words: "the whole photo", or "a 480×480 crop" (height×width, rows ×
+    columns, as every size on screen is written: H × W × C)."""
+    left, top, right, bottom = box
+    H, W = photo_size
+    if (left, top, right, bottom) == (0, 0, W, H):
+        return "the whole photo"
+    return f"a {bottom - top}×{right - left} crop"
+
+
+def grayscale_matrix_data(
+    photo: Annotated[Photo, Param("the photo: camera, chelsea, astronaut, or your PNG/JPEG file")] = "camera",
+    box: Annotated[tuple[int, ...] | None, Param("the crop averaged, in the photo's pixels: left, top, right, "
+                                                 "bottom (default: the cameraman's top-left 480×480; none, or "
+                                                 "another photo: the whole photo)", min=0, max_shape=(4,))] = (0, 0, 480, 480),
+    factor: Annotated[int, Param("block size: each matrix pixel averages factor×factor photo pixels "
+                                 f"(the matrix may be at most {GRAY_MAX_SIDE}×{GRAY_MAX_SIDE})",
+                                 min=1, max=1024)] = 40,
+    zoom_size: Annotated[int, Param("the zoomed patch shows this many values a side", min=2,
+                                    max=GRAY_MAX_ZOOM)] = 4,
+) -> GrayscaleMatrixData:
+    """The cameraman photo's top-left 480×480 pixels, averaged in 40×40 blocks: a 12×12 matrix of 0–255 values.
+
+    ``zoom``: the ``zoom_size``×``zoom_size`` patch with the widest spread of values (its numbers are
+    shown large: the whole matrix is too fine for readable numbers at the notebook's half width).
     """
-    full = images.photo(name, "L")
-    step = preview_step(full.shape)
-    pixels = images.photo(name, "L", box=box, factor=factor)
+    if not 2 <= zoom_size <= GRAY_MAX_ZOOM:
+        raise ValueError(f"zoom_size: {zoom_size} is out of range: a patch of 2×2 to "
+                         f"{GRAY_MAX_ZOOM}×{GRAY_MAX_ZOOM} values fits this scene at a readable size")
+    box, factor, pixels = averaged_photo(photo, "L", box, factor, ("camera", (0, 0, 480, 480), 40), 12,
+                                         GRAY_MAX_SIDE, "matrix")
+    full = images.photo(photo, "L")
+    H, W = full.shape
     h, w = pixels.shape
+    if min(h, w) < 2:
+        raise ValueError(f"factor: a {h}×{w} matrix is too small to show as a matrix (take smaller blocks)")
+    step = preview_step(full.shape)
     darkest = tuple(int(v) for v in np.unravel_index(np.argmin(pixels), pixels.shape))
     brightest = tuple(int(v) for v in np.unravel_index(np.argmax(pixels), pixels.shape))
     k = min(zoom_size, h, w)
     spreads = {(r, c): np.ptp(pixels[r:r + k, c:c + k]) for r in range(h - k + 1) for c in range(w - k + 1)}
     r, c = max(spreads, key=lambda rc: (spreads[rc], -rc[0], -rc[1]))
-    return GrayscaleMatrixData(name, full.shape[:2], full[::step, ::step].copy(), step, tuple(box), factor, pixels, (h, w, 1), darkest, brightest, (r, c, k))
+    return GrayscaleMatrixData(
+        str(photo), notation.photo_name(photo), (H, W), full[::step, ::step].copy(), step, box, factor, pixels,
+        (h, w, 1), darkest, brightest, (r, c, k), crop_words(box, (H, W)),
+        f"{factor}×{factor} blocks averaged", f"→ {h}×{w} pixels")
 
 
 class RealGrayscaleToMatrixV2(CnnvizScene):
+    """A grayscale photo → the matrix of its (block-averaged) 0–255 values; a zoom shows the numbers large."""
+
     data = staticmethod(grayscale_matrix_data)
+    FONT = 30  # the notebook shows this scene at half width
+
+    def must_show(self, d) -> list[str]:
+        r, c, k = d.zoom
+        h, w, _ = d.shape
+        shown = [fmt_int(v) for v in d.pixels[r:r + k, c:c + k].ravel()]
+        shown += [fmt_int(d.pixels[d.darkest]), fmt_int(d.pixels[d.brightest])]
+        H, W = d.photo_size
+        return shown + [f"{H}×{W}", f"{d.factor}×{d.factor}", f"{h}×{w}", core.fmt_shape(d.shape)]
 
     def construct(self):
         d = self.data()
         h, w, _ = d.shape
+        s = self.FONT
         head = title("A grayscale image is a matrix of numbers", size=32)
+        edge = theme.FRAME_WIDTH / 2 - 0.4
 
-        # the right column: the matrix, as large as the frame allows
-        area_top, area_bottom, area_left, area_right = head.get_bottom()[1] - 0.25, -3.85, 0.1, 6.9
-        cell = min((area_top - area_bottom) / h, (area_right - area_left) / w, 0.9)
-        readable = cell >= readable_cell(d.pixels)
-        grid = ValueGrid(d.pixels, cell_size=cell, font_size=theme.MIN_FONT if cell < 0.62 else None,
-                         shade="gray", vrange=(0, 255), color=theme.GRID_LINE, stroke_width=1.0,
-                         show_values=readable)
+        # the right column: the matrix (shaded cells), as large as the frame allows
+        area_top, area_bottom, area_left, area_right = head.get_bottom()[1] - 0.3, -3.6, 0.3, edge
+        cell = min((area_top - area_bottom) / h, (area_right - area_left) / w)
+        grid = ValueGrid(d.pixels, cell_size=cell, shade="gray", vrange=(0, 255), color=theme.GRID_LINE,
+                         stroke_width=1.0, show_values=False, fit_values=False)
         grid.move_to([(area_left + area_right) / 2, (area_top + area_bottom) / 2, 0])
         small = PixelImage(d.pixels, height=grid.height, border=None).move_to(grid)
 
-        # the left column: the photo, a legend, the shape
-        left_x = (-theme.FRAME_WIDTH / 2 + 0.3 + area_left - 0.4) / 2
-        col_w = area_left - 0.4 - (-theme.FRAME_WIDTH / 2 + 0.3)
+        # the left column: the photo, what is averaged
+        col_l, col_r = -edge, area_left - 0.3
+        col_w, left_x = col_r - col_l, (col_l + col_r) / 2
         ph, pw = d.photo_size
-        photo = PixelImage(d.preview, height=min(3.5, col_w * ph / pw))
+        name = VGroup(label(f"{d.name},", size=s, color=theme.MUTED),
+                      label(f"{ph}×{pw} pixels", size=s, color=theme.MUTED)).arrange(DOWN, buff=0.1)
+        words = VGroup(label(f"{d.source},", size=s, color=theme.INPUT),
+                       label(d.blocks, size=s, color=theme.INPUT),
+                       label(d.result, size=s, color=theme.INPUT)).arrange(DOWN, buff=0.1)
+        room = area_top - area_bottom - name.height - words.height - 0.5
+        photo = PixelImage(d.preview, height=min(room, col_w * ph / pw))
         photo.move_to([left_x, area_top - photo.height / 2, 0])
         crop = photo_box(photo, d.box, d.preview_step)
-        photo_name = label(f"{d.name}.png, {pw}×{ph} pixels", size=theme.SMALL_SIZE, color=theme.MUTED)
-        photo_name.next_to(photo, DOWN, buff=0.15)
+        name.next_to(photo, DOWN, buff=0.2).set_x(left_x)
+        words.next_to(name, DOWN, buff=0.3).set_x(left_x)
 
-        self.reveal(head, photo, photo_name, run_time=0.7)
-        self.beat(hold=0.8)
+        self.add(head, photo, name, crop)
+        self.beat(note=f"A grayscale photo: {d.name}, {ph}×{pw} pixels. To a computer it is only numbers; "
+                       "let's read them.", hold=1.0)
 
         # 1. the photo, downsampled: every f×f block of pixels becomes one pixel
-        down = label(f"{d.factor}×{d.factor} blocks averaged → {h}×{w} pixels", size=theme.SMALL_SIZE,
-                     color=theme.INPUT)
-        down.next_to(photo_name, DOWN, buff=0.15)
-        fit_width(down, col_w)
         left, top, right, bottom = (v // d.preview_step for v in d.box)
         ghost = PixelImage(d.preview[top:bottom, left:right], height=crop.height, border=None).move_to(crop)
-        self.play(Create(crop), FadeIn(down), run_time=0.6)
+        self.play(FadeIn(words), run_time=0.5)
         self.play(ghost.animate.move_to(small).set(height=small.height), run_time=0.8)
         self.play(FadeIn(small), FadeOut(ghost), run_time=0.4)
-        self.beat()
+        self.beat(note=f"We average {d.source} in {d.factor}×{d.factor} blocks: each block becomes one pixel "
+                       f"of a {h}×{w} image.")
 
-        # 2. each pixel is one number between 0 and 255
+        # 2. each pixel is one number between 0 and 255: a zoom shows a few of them, large
         self.play(Fade(grid.cells, out=False), run_time=0.3)
         self.remove(small)
-        legend = self.legend(col_w)
-        legend.next_to(down, DOWN, buff=0.35).set_x(left_x)
-        if readable:
-            self.play(FadeIn(legend), Fade(grid.labels, out=False), run_time=0.6)
-            callout = VGroup()
-        else:
-            r, c, k = d.zoom
-            patch = ValueGrid(d.pixels[r:r + k, c:c + k], shade="gray", vrange=(0, 255), color=theme.GRID_LINE,
-                              cell_size=min(0.75, 3.6 / k))
-            patch.move_to(photo)
-            frame = grid.window(r, c, k, k)
-            callout = VGroup(frame, zoom_callout(frame, patch))
-            self.play(FadeOut(photo), FadeOut(crop), FadeOut(photo_name), FadeOut(down), run_time=0.4)
-            self.play(Create(frame), FadeIn(patch), Create(callout[1]), FadeIn(legend), run_time=1.2)
-        self.beat(hold=2.0)
+        r, c, k = d.zoom
+        legend = self.legend(min(col_w, 5.6), s)
+        below = legend.height + 0.3 + label("H × W × C = 8", size=34).height + 0.15 + label("a", size=s).height + 0.35
+        pcell = min(1.1, col_w / k, (area_top - area_bottom - below) / k)
+        font = max(s, min(36, s * pcell / readable_cell(d.pixels, s)))  # as large as the cells allow
+        patch = ValueGrid(d.pixels[r:r + k, c:c + k], shade="gray", vrange=(0, 255), color=theme.GRID_LINE,
+                          cell_size=pcell, font_size=font)
+        patch.move_to([left_x, area_top - patch.height / 2, 0])
+        legend.next_to(patch, DOWN, buff=0.3).set_x(left_x)
+        frame = grid.window(r, c, k, k)
+        callout = VGroup(frame, zoom_callout(frame, patch))
+        self.play(FadeOut(photo), FadeOut(crop), FadeOut(name), FadeOut(words), run_time=0.4)
+        self.play(Create(frame), FadeIn(patch), Create(callout[1]), run_time=1.0)
+        self.play(FadeIn(legend), run_time=0.4)
+        self.beat(note="Each pixel is one number between 0 and 255: 0 is pure black, 255 pure white, and "
+                       "everything between is a shade of grey.", hold=2.0)
 
-        # 3. 0 = black, 255 = white: the darkest and the brightest pixel of this picture
+        # 3. the darkest and the brightest pixel of this picture
         marks = VGroup()
         notes = VGroup()
         for (i, j), what in ((d.darkest, "darkest"), (d.brightest, "brightest")):
             marks.add(grid.window(i, j, 1, 1, color=theme.HIGHLIGHT, stroke_width=5))
-            notes.add(label(f"{what}: {int(d.pixels[i, j])}", size=theme.SMALL_SIZE, color=theme.HIGHLIGHT))
-        notes.arrange(RIGHT, buff=0.5).next_to(legend, DOWN, buff=0.3)
-        fit_width(notes, col_w)
+            notes.add(label(f"{what}: {fmt_int(d.pixels[i, j])}", size=s, color=theme.HIGHLIGHT))
+        notes.arrange(RIGHT, buff=0.5).next_to(legend, DOWN, buff=0.3).set_x(left_x)
+        if notes.width > col_w:
+            notes.arrange(DOWN, buff=0.1, aligned_edge=LEFT).next_to(legend, DOWN, buff=0.3).set_x(left_x)
         self.play(*(Create(m) for m in marks), FadeIn(notes), run_time=0.8)
-        self.beat(hold=1.5)
+        self.beat(note=f"The darkest pixel of this matrix is {fmt_int(d.pixels[d.darkest])}, the brightest "
+                       f"{fmt_int(d.pixels[d.brightest])}.", hold=1.5)
 
         # 4. the shape: H × W × 1 channel
         row_box = grid.window(0, 0, 1, w, color=theme.INPUT, stroke_width=5)
         col_box = grid.window(0, 0, h, 1, color=theme.INPUT, stroke_width=5)
         shape = label(f"H × W × C = {core.fmt_shape(d.shape)}", size=34, color=theme.INPUT)
-        sub = label("1 channel: a tensor with one slice", size=theme.SMALL_SIZE, color=theme.MUTED)
-        VGroup(shape, sub).arrange(DOWN, buff=0.15).next_to(legend, DOWN, buff=0.35).set_x(left_x)
-        fit_width(shape, col_w)
+        sub = label("a tensor with 1 channel", size=s, color=theme.MUTED)
+        VGroup(shape, sub).arrange(DOWN, buff=0.15).next_to(legend, DOWN, buff=0.3).set_x(left_x)
         self.play(FadeOut(marks), FadeOut(notes), run_time=0.3)  # the shape takes the notes' place
         self.play(Create(row_box), Create(col_box), FadeIn(shape), FadeIn(sub), run_time=0.7)
-        self.beat(hold=2.0)
+        self.beat(note=f"Height × width × channels: {core.fmt_shape(d.shape)}. A grayscale image is a tensor "
+                       "with one channel, a single slice.", hold=2.0)
         self.clear_all()
 
     @staticmethod
-    def legend(width: float) -> VGroup:
+    def legend(width: float, size: float = theme.SMALL_SIZE) -> VGroup:
         """A 0 → 255 grey ramp with its two ends named."""
         n = 32
-        ramp = VGroup(*(Rectangle(width=width * 0.8 / n, height=0.32, stroke_width=0)
+        ramp = VGroup(*(Rectangle(width=width / n, height=0.32, stroke_width=0)
                         .set_fill(shade_gray(255 * k / (n - 1)), opacity=1) for k in range(n)))
         ramp.arrange(RIGHT, buff=0)
-        lo = label("0 = black", size=theme.SMALL_SIZE).next_to(ramp, DOWN, buff=0.12).align_to(ramp, LEFT)
-        hi = label("255 = white", size=theme.SMALL_SIZE).next_to(ramp, DOWN, buff=0.12).align_to(ramp, RIGHT)
+        lo = label("0 = black", size=size).next_to(ramp, DOWN, buff=0.12).align_to(ramp, LEFT)
+        hi = label("255 = white", size=size).next_to(ramp, DOWN, buff=0.12).align_to(ramp, RIGHT)
         return VGroup(ramp, lo, hi)
 
 
@@ -187,15 +294,38 @@ class TensorData:
     ndims: tuple             # number of axes of scalar, vector, matrix, volume, then of each stack
 
 
-def tensor_data(scalar: float = 5, vector: tuple = (0, 255, 12, 45), photo: str = "camera",
-                box: tuple = (120, 60, 330, 270), factor: int = 70,
-                channel_counts: tuple = (2, 5, 7, 100)) -> TensorData:
+#: The most channel counts TensorExplanationFastSimple draws side by side, and the longest vector.
+TENSOR_MAX_STACKS = 4
+TENSOR_MAX_VECTOR = 6
+
+
+def tensor_data(
+    scalar: Annotated[float, Param("the 0D example: one number", min=-999, max=999)] = 5,
+    vector: Annotated[Vector, Param("the 1D example: a list of numbers", min=-999, max=999,
+                                    max_shape=(TENSOR_MAX_VECTOR,), noun="vector")] = (0, 255, 12, 45),
+    photo: Annotated[Photo, Param("the photo of the 2D example: camera, chelsea, astronaut, or your PNG/JPEG "
+                                  "file")] = "camera",
+    box: Annotated[tuple[int, ...] | None, Param("the crop of the 2D example, in the photo's pixels: left, top, "
+                                                 "right, bottom (none: the whole photo)", min=0,
+                                                 max_shape=(4,))] = (120, 60, 330, 270),
+    factor: Annotated[int, Param("block size of the 2D example: each value averages factor×factor photo pixels "
+                                 "(at most 4×4 values)", min=1, max=1024)] = 70,
+    channel_counts: Annotated[tuple[int, ...], Param("the channels C of the 3D tensors drawn side by side",
+                                                     min=1, max=9999, max_shape=(TENSOR_MAX_STACKS,),
+                                                     noun="list of channel counts")] = (2, 5, 7, 100),
+) -> TensorData:
     """The notebook's tensors: the scalar 5, the vector [0, 255, 12, 45], a 3×3 grayscale map
     (the cameraman's head, box-downsampled 70×), a 3×3×3 colour volume, and 3-D tensors
     with 2, 5, 7 and 100 channels."""
+    if len(vector) < 1 or len(vector) > TENSOR_MAX_VECTOR:
+        raise ValueError(f"vector: {len(vector)} numbers: a vector of 1 to {TENSOR_MAX_VECTOR} numbers fits this "
+                         "scene at a readable size")
+    if not 1 <= len(channel_counts) <= TENSOR_MAX_STACKS or min(channel_counts) < 1:
+        raise ValueError(f"channel_counts: give 1 to {TENSOR_MAX_STACKS} positive channel counts, "
+                         f"got {tuple(channel_counts)!r}")
+    box, factor, m = averaged_photo(photo, "L", box, factor, ("camera", (120, 60, 330, 270), 70), 3, 4, "matrix")
     s = np.asarray(scalar)
     v = np.asarray(vector)
-    m = images.photo(photo, "L", box=box, factor=factor)
     h, w = m.shape
     vol = np.zeros((h, w, 3)).shape
     stacks = tuple(np.zeros((h, w, c)).shape for c in channel_counts)
@@ -203,12 +333,34 @@ def tensor_data(scalar: float = 5, vector: tuple = (0, 255, 12, 45), photo: str 
     return TensorData(s, v, m, vol, tuple(channel_counts), stacks, ndims)
 
 
+#: What the teacher says as each of the four panels appears ({scalar}: the 0D example; {shape}: the panel's shape).
+_PANEL_NOTES = (
+    "A 0D tensor is a scalar: one number, here {scalar}. It has no axis.",
+    "A 1D tensor is a vector, a list of numbers: one axis, shape {shape}.",
+    "A 2D tensor is a matrix, a sheet of rows and columns, like one grayscale image: shape {shape}.",
+    "A 3D tensor is matrices stacked together, like a colour image's R, G and B: shape {shape}.",
+)
+
+
+def _dims(shape) -> str:
+    """A shape as on screen, thousands separated: ``4×4×9,999``."""
+    return "×".join(fmt_int(v) for v in shape)
+
+
 def _axes(n: int) -> str:
     return f"{n} axis" if n == 1 else f"{n} axes"
 
 
 class TensorExplanationFastSimple(CnnvizScene):
+    """Tensors of 0, 1, 2 and 3 axes side by side; then 3-D tensors with more channels keep 3 axes."""
+
     data = staticmethod(tensor_data)
+    PANEL_NOTES = _PANEL_NOTES
+
+    def must_show(self, d) -> list[str]:
+        shown = [fmt_num(d.scalar)] + [fmt_num(v) for v in d.vector] + [fmt_int(v) for v in d.matrix.ravel()]
+        shown += [core.fmt_shape(np.shape(d.vector)), core.fmt_shape(d.matrix.shape), core.fmt_shape(d.volume)]
+        return shown + [_dims(sh) for sh in d.stacks] + [f"C = {fmt_int(c)}," for c in d.channel_counts]
 
     def construct(self):
         d = self.data()
@@ -216,8 +368,8 @@ class TensorExplanationFastSimple(CnnvizScene):
         self.play(FadeIn(head), run_time=0.5)
 
         # 1. 0-D, 1-D, 2-D, 3-D side by side, each with its number of axes and its shape
-        xs = np.linspace(-5.2, 5.2, 4)
-        slot_w = xs[1] - xs[0] - 0.45
+        xs = np.linspace(-4.95, 4.95, 4)
+        slot_w = xs[1] - xs[0] - 0.35
         max_h = 3.0
         v_cells = d.vector.reshape(1, -1)
         cell = min(0.8, slot_w / v_cells.shape[1], slot_w / d.matrix.shape[1], max_h / d.matrix.shape[0])
@@ -232,7 +384,7 @@ class TensorExplanationFastSimple(CnnvizScene):
         ]
         names = ("scalar", "vector", "matrix", "tensor")
         examples = (f"e.g. {fmt_num(d.scalar)}", "a list of numbers", "one grayscale image",
-                    "a colour image: R, G, B")
+                    "a colour image: RGB")
         shapes = [core.fmt_shape(np.shape(a)) for a in (d.scalar, d.vector, d.matrix)] + [core.fmt_shape(d.volume)]
         panels = VGroup()
         for k, (x, obj) in enumerate(zip(xs, objects)):
@@ -244,15 +396,16 @@ class TensorExplanationFastSimple(CnnvizScene):
             ax = label(_axes(d.ndims[k]) + ("" if d.ndims[k] == 0 else f": {shapes[k]}"), size=theme.SMALL_SIZE)
             ax.move_to([x, -1.75, 0])
             ex = label(examples[k], size=theme.SMALL_SIZE, color=theme.MUTED).next_to(ax, DOWN, buff=0.15)
-            for t in (top, ax, ex):
-                fit_width(t, slot_w + 0.3)
+            for t in (top, ax, ex):  # a gap between neighbouring panels' words
+                fit_width(t, slot_w)
             panels.add(VGroup(top, obj, ax, ex))
             self.play(FadeIn(top), FadeIn(obj), FadeIn(ax), FadeIn(ex), run_time=0.6)
-            self.beat(hold=0.7)
+            self.beat(note=self.PANEL_NOTES[k].format(scalar=fmt_num(d.scalar), shape=shapes[k]), hold=0.7)
         steps = " → ".join(str(n) for n in d.ndims[:4])
         rule = label(f"Each step adds one axis: {steps}", size=theme.BODY_SIZE).to_edge(DOWN, buff=0.45)
         self.play(FadeIn(rule), run_time=0.4)
-        self.beat(hold=1.0)
+        self.beat(note="A tensor generalises matrices to more axes: each step from scalar to vector to matrix to "
+                       "stack adds one axis.", hold=1.0)
         panels.add(rule)
 
         # 2. a 3-D tensor keeps three axes, whatever its number of channels
@@ -261,39 +414,48 @@ class TensorExplanationFastSimple(CnnvizScene):
         sub.move_to([0, 2.55, 0])
         h, w = d.matrix.shape
         n = len(d.stacks)
-        xs = np.linspace(-5.2, 5.2, n) if n > 1 else np.zeros(1)
+        xs = np.linspace(-4.95, 4.95, n) if n > 1 else np.zeros(1)
         slot_w = (xs[1] - xs[0] - 0.4) if n > 1 else 6.0
         stacks = VGroup()
         for x, shape in zip(xs, d.stacks):
             sheets = min(shape[2], 8)
-            st = TensorStack(*shape, unit=1.0, max_sheets=8, label_text=core.fmt_shape(shape),
+            st = TensorStack(*shape, unit=1.0, max_sheets=8, label_text=_dims(shape),
                              label_size=theme.BODY_SIZE, max_side=min(2.2, slot_w - 0.16 * (sheets - 1)))
             st.move_to([x, 0, 0]).shift(UP * (-0.9 - st.front.get_bottom()[1]))  # front sheets on one line
-            ax = label(f"C = {shape[2]} · {_axes(len(shape))}", size=theme.SMALL_SIZE, color=theme.HIGHLIGHT)
+            ax = label(f"C = {fmt_int(shape[2])}, still {_axes(len(shape))}", size=theme.SMALL_SIZE,
+                       color=theme.HIGHLIGHT)
             ax.next_to(st, DOWN, buff=0.2)
             fit_width(ax, slot_w + 0.3)
             g = VGroup(st, ax)
             if shape[2] > sheets:
-                g.add(label(f"({sheets} of {shape[2]} sheets drawn)", size=theme.MIN_FONT, color=theme.MUTED)
+                g.add(label(f"({sheets} of {fmt_int(shape[2])} drawn)", size=theme.MIN_FONT, color=theme.MUTED)
                       .next_to(ax, DOWN, buff=0.12))
                 fit_width(g[-1], slot_w + 0.3)
             stacks.add(g)
         self.play(FadeIn(sub), run_time=0.4)
         for g in stacks:
             self.play(FadeIn(g, shift=0.2 * UP), run_time=0.5)
-        self.beat(hold=0.6)
+        counts = ", ".join(fmt_int(c) for c in d.channel_counts)
+        self.beat(note=f"A 3D tensor is not limited to 3 channels: stack {counts} matrices, it keeps 3 axes, "
+                       "height × width × channels.", hold=0.6)
         book = label("Like a book: 3 pages or 500, still a 3D object — H × W × C",
                      size=theme.BODY_SIZE).to_edge(DOWN, buff=0.45)
         fit_width(book, theme.FRAME_WIDTH - 0.6)
         self.play(FadeIn(book), run_time=0.5)
-        self.beat(hold=2.0)
+        self.beat(note="Think of a book: 3 pages or 500, it is still a 3D object. Just see a tensor as a container "
+                       "of matrices stacked on top of each other.", hold=2.0)
         self.clear_all()
 
 
 # ============================================================ RGBAbstractTensor
+#: The largest crop (after averaging) RGBAbstractTensor shows as numbers at the half-width scene's font size.
+RGB_MAX_SIDE = 6
+
+
 @dataclass(frozen=True)
 class RGBTensorData:
-    name: str
+    photo: str
+    name: str                # how the photo is named on screen (notation.photo_name)
     photo_size: tuple        # (H, W) of the whole photo
     preview: np.ndarray      # the whole photo as shown: every ``preview_step``-th pixel, H×W×3
     preview_step: int
@@ -303,95 +465,112 @@ class RGBTensorData:
     channels: tuple          # its R, G and B matrices (h×w each)
     shape: tuple             # (h, w, 3)
     pick: tuple              # (row, col) of the most colourful pixel (largest max − min over R, G, B)
+    source: str              # what is averaged, in words ("a 64×64 crop")
 
 
-def rgb_tensor_data(name: str = "chelsea", box: tuple = (228, 208, 292, 272), factor: int = 16) -> RGBTensorData:
+def rgb_tensor_data(
+    photo: Annotated[Photo, Param("the photo: camera, chelsea, astronaut, or your PNG/JPEG file")] = "chelsea",
+    box: Annotated[tuple[int, ...] | None, Param("the crop, in the photo's pixels: left, top, right, bottom "
+                                                 "(default: the cat's nose; none, or another photo: the whole "
+                                                 "photo)", min=0, max_shape=(4,))] = (228, 208, 292, 272),
+    factor: Annotated[int, Param("block size: each pixel shown averages factor×factor photo pixels (at most "
+                                 f"{RGB_MAX_SIDE}×{RGB_MAX_SIDE} pixels are shown)", min=1, max=1024)] = 16,
+) -> RGBTensorData:
     """Chelsea's nose (pink-orange, with white fur below), box-downsampled 16× to 4×4×3."""
-    full = images.photo(name, "RGB")
+    box, factor, px = averaged_photo(photo, "RGB", box, factor, ("chelsea", (228, 208, 292, 272), 16), 4,
+                                     RGB_MAX_SIDE, "crop")
+    full = images.photo(photo, "RGB")
     step = preview_step(full.shape)
-    px = images.photo(name, "RGB", box=box, factor=factor)
     chans = tuple(px[:, :, k].copy() for k in range(3))
     spread = px.max(axis=2).astype(int) - px.min(axis=2).astype(int)
     pick = tuple(int(v) for v in np.unravel_index(np.argmax(spread), spread.shape))
-    return RGBTensorData(name, full.shape[:2], full[::step, ::step].copy(), step, tuple(box), factor, px, chans,
-                         px.shape, pick)
+    return RGBTensorData(str(photo), notation.photo_name(photo), full.shape[:2], full[::step, ::step].copy(), step,
+                         box, factor, px, chans, px.shape, pick, crop_words(box, full.shape[:2]))
 
 
 class RGBAbstractTensor(CnnvizScene):
+    """A colour crop → its R, G and B matrices, one at a time at full size → stacked into an H×W×3 tensor."""
+
     data = staticmethod(rgb_tensor_data)
+    FONT = 30  # the notebook shows this scene at half width
+    CHANNEL_NAMES = ("R · red", "G · green", "B · blue")
+
+    def must_show(self, d) -> list[str]:
+        h, w, c = d.shape
+        return ([fmt_int(v) for ch in d.channels for v in ch.ravel()]
+                + [f"{d.factor}×{d.factor}", f"{h}×{w}", core.fmt_shape(d.shape)])
 
     def construct(self):
         d = self.data()
         h, w, c = d.shape
+        s = self.FONT
+        edge = theme.FRAME_WIDTH / 2 - 0.4
         head = title("A colour image is 3 matrices: R, G, B", size=32)
+        top, bottom = head.get_bottom()[1] - 0.3, -3.6
 
         # 1. the photo, and the crop we read
         ph, pw = d.photo_size
-        photo = PixelImage(d.preview, height=min(5.0, 7.4 * ph / pw))
-        photo.move_to([-6.8 + photo.width / 2, -0.1, 0])
+        name = VGroup(label(f"{d.name}:", size=s, color=theme.MUTED),
+                      label(d.source, size=s, color=theme.MUTED)).arrange(DOWN, buff=0.1)
+        col_l, col_r = -edge, -0.3
+        col_w, left_x = col_r - col_l, (col_l + col_r) / 2
+        photo = PixelImage(d.preview, height=min(top - bottom - name.height - 0.3, col_w * ph / pw))
+        photo.move_to([left_x, (top + bottom + name.height + 0.2) / 2, 0])
+        name.next_to(photo, DOWN, buff=0.2).set_x(left_x)
         crop = photo_box(photo, d.box, d.preview_step)
-        side = 3.4
-        right_x = (photo.get_right()[0] + theme.FRAME_WIDTH / 2) / 2
-        tile = color_cells(d.pixels, cell_size=side / max(h, w)).move_to([right_x, 0.3, 0])
+        right_x = (0.3 + edge) / 2
+        blocks = VGroup(label(f"{d.factor}×{d.factor} blocks averaged", size=s, color=theme.MUTED),
+                        label(f"→ {core.fmt_shape((h, w))} pixels", size=s, color=theme.MUTED)).arrange(DOWN, buff=0.1)
+        side = min(4.0, top - bottom - blocks.height - 0.3)
+        tile = color_cells(d.pixels, cell_size=side / max(h, w)).move_to([right_x, top - side / 2, 0])
+        blocks.next_to(tile, DOWN, buff=0.3)
         lines = zoom_callout(crop, tile)
-        left, top, right, bottom = d.box
-        name = VGroup(
-            label(f"{d.name}.png: a {core.fmt_shape((bottom - top, right - left))} crop", size=theme.SMALL_SIZE,
-                  color=theme.MUTED),
-            label(f"{d.factor}×{d.factor} blocks averaged → {core.fmt_shape((h, w))} pixels", size=theme.SMALL_SIZE,
-                  color=theme.MUTED),
-        ).arrange(DOWN, buff=0.12).next_to(tile, DOWN, buff=0.3)
-        fit_width(name, theme.FRAME_WIDTH / 2 - 0.3 - (photo.get_right()[0] + 0.3)).set_x(right_x)
-        self.reveal(head, photo, run_time=0.6)
-        self.play(Create(crop), Create(lines), FadeIn(tile), FadeIn(name), run_time=0.8)
-        self.beat()
+        self.add(head, photo, name, crop, lines, tile, blocks)
+        self.beat(note=f"A colour photo: {d.name}. We read {d.source}, averaged in {d.factor}×{d.factor} blocks: "
+                       f"{core.fmt_shape((h, w))} coloured pixels.", hold=1.0)
 
-        # 2. the crop splits into its red, green and blue matrices, with their actual values
-        xs = np.linspace(-4.5, 4.5, c)
-        cell = min(0.85, (xs[1] - xs[0] - 0.6) / w, 3.6 / h)
-        grids = VGroup(*(ChannelGrid(d.channels[k], theme.CHANNELS[k], cell_size=cell,
-                                     font_size=max(theme.MIN_FONT, theme.CELL_FONT * cell / theme.CELL_SIZE))
-                         .move_to([xs[k], 0.15, 0]) for k in range(c)))
-        names = VGroup(*(label(n, size=theme.BODY_SIZE, color=theme.CHANNELS[k]).next_to(grids[k], UP, buff=0.2)
-                         for k, n in enumerate(("R · red", "G · green", "B · blue"))))
-        self.play(Fade(photo, crop, lines, name), run_time=0.4)
-        copies = [tile.copy() for _ in range(c)]
-        self.play(*(Transform(copies[k], VGroup(*grids[k].cells)) for k in range(c)), FadeOut(tile),
-                  FadeIn(names), run_time=0.8)
-        self.add(*(g.cells for g in grids))
-        self.remove(*copies)
-        self.play(Fade(*(g.labels for g in grids), out=False), run_time=0.6)
-        self.beat(hold=1.2)
-
+        # 2. the crop moves aside; each channel is a matrix of its own, shown at full size, one after the other
+        small = min(2.6, (top - bottom) / 2.2)
         i, j = d.pick
-        marks = VGroup(*(g.window(i, j, 1, 1, color=theme.HIGHLIGHT, stroke_width=5) for g in grids))
-        triple = ", ".join(str(int(v)) for v in d.pixels[i, j])
-        note = label(f"one pixel = 3 numbers: (R, G, B) = ({triple})", size=theme.BODY_SIZE, color=theme.HIGHLIGHT)
-        note.next_to(grids, DOWN, buff=0.45)
-        swatch = Rectangle(width=0.45, height=0.45, stroke_color=theme.TEXT, stroke_width=1.5)
-        swatch.set_fill(tile.cell(i, j).get_fill_color(), opacity=1).next_to(note, RIGHT, buff=0.25)
-        self.play(*(Create(m) for m in marks), FadeIn(note), FadeIn(swatch), run_time=0.7)
-        self.beat(hold=1.5)
+        tile_target = tile.copy().scale(small / tile.height).move_to([left_x, top - small / 2, 0])
+        pick_box = tile_target.window(i, j, 1, 1, color=theme.HIGHLIGHT, stroke_width=5)
+        self.play(Fade(photo, name, crop, lines, blocks), run_time=0.4)
+        self.play(tile.animate.scale(small / tile.height).move_to(tile_target), run_time=0.6)
+        one = label("one pixel =", size=s, color=theme.HIGHLIGHT).next_to(tile, DOWN, buff=0.35).set_x(left_x)
+        self.play(Create(pick_box), FadeIn(one), run_time=0.4)
+
+        big = min(top - bottom - 0.8, edge - 0.3) / max(h, w)
+        font = max(s, min(40, s * big / readable_cell(d.pixels, s)))
+        values = VGroup()
+        grid = None
+        for k in range(c):
+            g = ChannelGrid(d.channels[k], theme.CHANNELS[k], cell_size=big, font_size=font)
+            g.move_to([right_x, (top - 0.7 + bottom) / 2, 0])
+            g_name = label(self.CHANNEL_NAMES[k], size=34, color=theme.CHANNELS[k]).next_to(g, UP, buff=0.2)
+            mark = g.window(i, j, 1, 1, color=theme.HIGHLIGHT, stroke_width=6)
+            v = label(f"{'RGB'[k]} = {fmt_int(d.pixels[i, j, k])}", size=34, color=theme.CHANNELS[k])
+            v.next_to(one if k == 0 else values[-1], DOWN, buff=0.2).set_x(left_x)
+            values.add(v)
+            if grid is not None:
+                self.play(Fade(*grid), run_time=0.4)
+            grid = (g, g_name, mark)
+            self.play(Fade(g, g_name, out=False), run_time=0.6)
+            self.play(Create(mark), FadeIn(v), run_time=0.5)
+            self.beat(note=f"The {('red', 'green', 'blue')[k]} matrix: how much {('red', 'green', 'blue')[k]} each "
+                           f"pixel holds, 0 to 255. The marked pixel has {('red', 'green', 'blue')[k]} "
+                           f"{fmt_int(d.pixels[i, j, k])}.", hold=1.5)
 
         # 3. stacked: one H×W×3 tensor
-        stack = TensorStack(h, w, c, unit=1.0, colors=theme.CHANNELS, offset=0.45, max_side=3.2,
+        stack = TensorStack(h, w, c, unit=1.0, colors=theme.CHANNELS, offset=0.45, max_side=3.4,
                             label_text=f"H × W × C = {core.fmt_shape(d.shape)}", label_size=34)
-        stack.move_to([0, 0.0, 0])
+        stack.move_to([right_x, (top + bottom) / 2 + 0.3, 0])
         stack.shape_label.set_color(theme.INPUT)
-        self.play(Fade(marks, note, swatch), run_time=0.3)
-        for g in grids:
-            g.generate_target()
-        for k, g in enumerate(grids):
-            g.target.scale(stack.sheet(k).width / g.width).move_to(stack.sheet(k))
-            if k:  # only the front matrix keeps its numbers readable
-                g.target.labels.set_opacity(0)
-        for k in reversed(range(c)):  # blue at the back, red in front
-            self.bring_to_front(grids[k])
-        self.play(*(MoveToTarget(g) for g in grids), *(n.animate.next_to(g.target, LEFT, buff=0.2)
-                                                           .align_to(g.target, UP) for n, g in zip(names, grids)),
-                  run_time=0.9)
-        self.beat(hold=0.6)
-        sentence = label(f"{c} matrices stacked: a 3D tensor", size=theme.BODY_SIZE).to_edge(DOWN, buff=0.4)
+        sentence = label(f"{c} matrices stacked: a 3D tensor", size=s).next_to(stack, DOWN, buff=0.3)
+        sentence.set_x(right_x)
+        self.play(Fade(*grid), run_time=0.4)
+        self.play(FadeIn(stack.sheets, lag_ratio=0.3), run_time=0.8)
         self.play(FadeIn(stack.shape_label), FadeIn(sentence), run_time=0.6)
-        self.beat(hold=2.0)
+        triple = ", ".join(fmt_int(v) for v in d.pixels[i, j])
+        self.beat(note=f"Stacked, the three matrices make one {core.fmt_shape(d.shape)} tensor: each pixel is "
+                       f"3 numbers, here ({triple}).", hold=2.0)
         self.clear_all()

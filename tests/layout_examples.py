@@ -22,15 +22,15 @@ _SLICES = [_RNG.integers(-2, 3, (2, 2)) for _ in range(3)]
 
 OTHER_EXAMPLES: dict[str, dict] = {
     # chapter 1
-    "RealGrayscaleToMatrixV2": dict(box=(0, 0, 512, 512), factor=32),
-    "RGBAbstractTensor": dict(name="astronaut", box=(160, 80, 260, 180), factor=20),
+    "RealGrayscaleToMatrixV2": dict(photo="astronaut", box=None, factor=32, zoom_size=5),
+    "RGBAbstractTensor": dict(photo="astronaut", box=(160, 80, 260, 180), factor=20),
     "TensorExplanationFastSimple": dict(scalar=7, vector=(3, 1, 4, 1, 5), box=(0, 0, 480, 480), factor=120,
                                         channel_counts=(1, 3, 64)),
     "MLP_Style_NoText_Fixed": dict(digit=7, n_shown=6),
     "FlatteningSimple": dict(photo="astronaut", box=(240, 60, 256, 80), factor=4, big_shape=(32, 32)),
     "DigitShiftBig": dict(digit=3, shift=4, threshold=100),
-    "STRATEGIE1": dict(name="astronaut", box=(0, 0, 512, 512), factor=16, first_pixels=3, first_rows=2),
-    "STRATEGIE2": dict(name="astronaut", background=(0, 0, 40, 40), regions=(
+    "STRATEGIE1": dict(photo="astronaut", box=None, factor=16, first_pixels=3, first_rows=2),
+    "STRATEGIE2": dict(photo="astronaut", background=(0, 0, 40, 40), regions=(
         ("edges", "the helmet's rim", (150, 30, 250, 110)), ("fur", "the hair", (170, 60, 230, 120)),
         ("whiskers", "the flag's stripes", (400, 100, 500, 200)))),
     "MLPParameterCount": dict(sizes=(3072, 512, 256, 128, 10), image_shape=(224, 224, 3), hidden=4096),

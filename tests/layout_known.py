@@ -12,11 +12,6 @@ from __future__ import annotations
 
 #: scene → the rules it still breaks with the notebook's example
 KNOWN: dict[str, tuple[str, ...]] = {
-    "RealGrayscaleToMatrixV2": ("edge", "too-small", "hidden", "notation"),
-    "RGBAbstractTensor": ("overlap", "too-small", "hidden", "notation"),
-    "TensorExplanationFastSimple": ("edge", "hidden"),
-    "STRATEGIE1": ("edge", "too-small", "hidden"),
-    "STRATEGIE2": ("edge", "too-small", "hidden"),
     "ConvExampleExplainedClean": ("overlap", "morph", "too-small", "hidden"),
     "Conv2FiltersExample": ("edge", "overlap", "morph", "too-small", "hidden"),
     "RGBConvStepByStepCentered": ("edge", "overlap", "morph", "too-small", "hidden"),
@@ -27,11 +22,6 @@ KNOWN: dict[str, tuple[str, ...]] = {
 #: scene → the rules it still breaks with its other example (tests/layout_examples.py); every rule for a
 #: scene without one (NO_OTHER_EXAMPLE there)
 KNOWN_OTHER: dict[str, tuple[str, ...]] = {
-    "RealGrayscaleToMatrixV2": ("out-of-frame", "edge", "too-small", "hidden", "notation"),
-    "RGBAbstractTensor": ("overlap", "too-small", "hidden", "notation"),
-    "TensorExplanationFastSimple": ("edge", "hidden"),
-    "STRATEGIE1": ("edge", "too-small", "hidden"),
-    "STRATEGIE2": ("edge", "too-small", "hidden"),
     "ConvExampleExplainedClean": ("overlap", "morph", "too-small", "hidden"),
     "Conv2FiltersExample": ("edge", "overlap", "morph", "too-small", "hidden"),
     "RGBConvStepByStepCentered": ("edge", "overlap", "morph", "too-small", "hidden"),

@@ -7,8 +7,6 @@ when it is empty, delete this file's entries and keep the empty set.
 
 NOTES_MISSING = {
     # chapter 1
-    "RealGrayscaleToMatrixV2", "RGBAbstractTensor", "TensorExplanationFastSimple",
-    "STRATEGIE1", "STRATEGIE2",
     # chapter 2
     "ConvExampleExplainedClean", "Conv2FiltersExample", "RGBConvStepByStepCentered",
     "FeatureDetectionGray", "FeatureDetectionRGB",
