@@ -10,8 +10,8 @@ NOTES_MISSING = {
     "RealGrayscaleToMatrixV2", "RGBAbstractTensor", "TensorExplanationFastSimple", "MLP_Style_NoText_Fixed",
     "FlatteningSimple", "DigitShiftBig", "STRATEGIE1", "STRATEGIE2", "MLPParameterCount",
     # chapter 2
-    "Architecture_1_Grey_1Filter", "ConvExampleExplainedClean", "Architecture_2_Grey_2Filters", "Conv2FiltersExample",
-    "Architecture_3_RGB_1Filter", "RGBConvStepByStepCentered", "FullCNNSequence", "ConvDimensionsSimpleCentered",
+    "Architecture_1_Grey_1Filter", "Architecture_2_Grey_2Filters",
+    "Architecture_3_RGB_1Filter", "FullCNNSequence", "ConvDimensionsSimpleCentered",
     "PaddingOneByOneEng", "Stride4x4Comparison", "KernelSizeAndDepthClean", "FeatureDetectionGray",
     "FeatureDetectionRGB", "OutputSizeFormula",
     # chapter 3
