@@ -47,7 +47,12 @@ from cnnviz.params import Grid, Param, Tensor3
 #: every text of these half-width scenes (the notebook shows them ~500 px wide): registry.min_font
 FONT = 30
 #: the largest cell of a value grid (scene units)
-CELL = 0.75
+CELL = 0.9
+
+
+def _font(cell: float) -> float:
+    """The grids' numbers: 30 in a cell 0.75 tall, larger in a larger cell (up to 36)."""
+    return max(FONT, min(36.0, FONT * cell / 0.75))
 #: the grids' tops (below the title and their headings); the input on the left goes down to LEFT_BOTTOM,
 #: the kernel and the output on the right to RIGHT_BOTTOM, and the products are written below them
 GRIDS_TOP, LEFT_BOTTOM, RIGHT_BOTTOM = 2.6, -2.3, -0.15
@@ -126,7 +131,7 @@ def _heading(mob, text: str, color: str):
 def _operand_grid(a, padding: int, cell: float, color: str) -> ValueGrid:
     """An input drawn with its ring of ``padding`` zeros (the ring's cells in the padding colour)."""
     padded = np.pad(a, padding) if padding else a
-    g = ValueGrid(padded, cell_size=cell, font_size=FONT, color=color)
+    g = ValueGrid(padded, cell_size=cell, font_size=_font(cell), color=color)
     if padding:
         H, W = padded.shape
         for i in range(H):
@@ -144,6 +149,17 @@ def _cell(left_shape, right_shapes, n_signs: int) -> float:
     room_w = config.frame_width - 0.9 - 0.75 * n_signs - 0.4 * (len(right_shapes) - 1)
     return min(CELL, (GRIDS_TOP - LEFT_BOTTOM) / left_shape[0],
                (GRIDS_TOP - RIGHT_BOTTOM) / max(s[0] for s in right_shapes), room_w / cols)
+
+
+def _fitted(cell: float, build, n_signs: int):
+    """``build(cell)`` → (the grids drawn side by side in the row, anything else it built): the largest cell from
+    ``cell`` down (never below 0.5; the numbers never below 30, their cells widen) whose row fits the frame."""
+    room = config.frame_width - 0.9 - 0.75 * n_signs
+    while True:
+        row, built = build(cell)
+        if sum(g.width for g in row) + 0.4 * (len(row) - 1) <= room or cell <= 0.5:
+            return cell, built
+        cell = round(cell - 0.05, 2)
 
 
 def _place(left, sign, right: VGroup, grids) -> tuple[float, float]:
@@ -267,10 +283,13 @@ class ConvExampleExplainedClean(CnnvizScene):
         kh, kw = d.w.shape
         head = title(_conv_title("Convolution", s, p), size=FONT + 4)
         padded = (d.x.shape[0] + 2 * p, d.x.shape[1] + 2 * p)
-        cell = _cell(padded, [d.w.shape, d.out.shape], 2)
-        x_grid = _operand_grid(d.x, p, cell, theme.INPUT)
-        k_grid = ValueGrid(d.w, cell_size=cell, font_size=FONT, color=theme.KERNEL)
-        o_grid = ValueGrid(d.out, cell_size=cell, font_size=FONT, color=theme.OUTPUT, show_values=False)
+        def build(cell):
+            grids = (_operand_grid(d.x, p, cell, theme.INPUT),
+                     ValueGrid(d.w, cell_size=cell, font_size=_font(cell), color=theme.KERNEL),
+                     ValueGrid(d.out, cell_size=cell, font_size=_font(cell), color=theme.OUTPUT, show_values=False))
+            return grids, grids
+
+        cell, (x_grid, k_grid, o_grid) = _fitted(_cell(padded, [d.w.shape, d.out.shape], 2), build, 2)
         star, eq = label("⊛", size=40), label("=", size=40)
         self.products_at = _place(x_grid, star, VGroup(k_grid, eq, o_grid), [k_grid, o_grid])
         names = VGroup(*(_heading(g, t, c) for g, t, c in zip(
@@ -405,11 +424,16 @@ class Conv2FiltersExample(CnnvizScene):
         oh, ow = d.out.shape[:2]
         head = title(_conv_title(f"One input, {M} kernels", s, p), size=FONT + 4)
         padded = (d.x.shape[0] + 2 * p, d.x.shape[1] + 2 * p)
-        cell = _cell(padded, [(kh, kw), *[(oh, ow)] * M], 2)
-        x_grid = _operand_grid(d.x, p, cell, theme.INPUT)
-        k_grids = [ValueGrid(d.bank[:, :, 0, m], cell_size=cell, font_size=FONT, color=theme.KERNEL) for m in range(M)]
-        o_grids = [ValueGrid(d.out[:, :, m], cell_size=cell, font_size=FONT, color=theme.OUTPUT, show_values=False)
-                   for m in range(M)]
+        def build(cell):
+            font = _font(cell)
+            x_grid = _operand_grid(d.x, p, cell, theme.INPUT)
+            k_grids = [ValueGrid(d.bank[:, :, 0, m], cell_size=cell, font_size=font, color=theme.KERNEL)
+                       for m in range(M)]
+            o_grids = [ValueGrid(d.out[:, :, m], cell_size=cell, font_size=font, color=theme.OUTPUT,
+                                 show_values=False) for m in range(M)]
+            return [x_grid, k_grids[0], *o_grids], (x_grid, k_grids, o_grids)
+
+        cell, (x_grid, k_grids, o_grids) = _fitted(_cell(padded, [(kh, kw), *[(oh, ow)] * M], 2), build, 2)
         star, eq = label("⊛", size=40), label("=", size=40)
         maps = VGroup(*o_grids).arrange(RIGHT, buff=0.4)
         self.products_at = _place(x_grid, star, VGroup(k_grids[0], eq, maps), [k_grids[0], *o_grids])
@@ -505,7 +529,8 @@ class RGBConvData:
 
 
 def rgb_conv_data(
-    channels: Annotated[Tensor3, Param("the input: one matrix per channel", min=-99, max=99, max_shape=(3, 5, 5),
+    channels: Annotated[Tensor3, Param("the input: one matrix per channel (intensities)", min=0, max=99,
+                                       max_shape=(3, 5, 5),
                                        noun="input")] = RGB_CHANNELS,
     kernel_slices: Annotated[Tensor3, Param("the kernel: one slice per channel, each of one size", min=-9, max=9,
                                             max_shape=(3, 3, 3), noun="kernel")] = RGB_KERNEL_SLICES,
@@ -588,14 +613,20 @@ class RGBConvStepByStepCentered(CnnvizScene):
         head = title(_conv_title(f"{core.fmt_shape(d.x.shape)} ⊛ {core.fmt_shape(d.w.shape)} + bias "
                                  f"→ {core.fmt_shape(d.out.shape)}", s, p), size=FONT + 4)
         padded = (d.x.shape[0] + 2 * p, d.x.shape[1] + 2 * p)
-        cell = _cell(padded, [(kh, kw), (1, 1), d.out.shape], 3)
-        x_grids = [_operand_grid(d.x[:, :, c], p, cell, colors[c]) for c in range(C)]
-        k_grids = [ValueGrid(d.w[:, :, c], cell_size=cell, font_size=FONT, color=theme.KERNEL) for c in range(C)]
-        b_grid = ValueGrid(np.array([[d.b]]), cell_size=cell, font_size=FONT, color=theme.BIAS)
-        o_grid = ValueGrid(d.out, cell_size=cell, font_size=FONT, color=theme.OUTPUT, show_values=False)
+        def build(cell):
+            font = _font(cell)
+            x_grids = [_operand_grid(d.x[:, :, c], p, cell, colors[c]) for c in range(C)]
+            k_grids = [ValueGrid(d.w[:, :, c], cell_size=cell, font_size=font, color=theme.KERNEL) for c in range(C)]
+            b_grid = ValueGrid(np.array([[d.b]]), cell_size=cell, font_size=font, color=theme.BIAS)
+            o_grid = ValueGrid(d.out, cell_size=cell, font_size=font, color=theme.OUTPUT, show_values=False)
+            return [x_grids[0], k_grids[0], b_grid, o_grid], (x_grids, k_grids, b_grid, o_grid)
+
+        cell, (x_grids, k_grids, b_grid, o_grid) = _fitted(_cell(padded, [(kh, kw), (1, 1), d.out.shape], 3),
+                                                           build, 3)
         star, plus, eq = label("⊛", size=40), label("+", size=40), label("=", size=40)
         self.products_at = _place(x_grids[0], star, VGroup(k_grids[0], plus, b_grid, eq, o_grid),
                                   [k_grids[0], b_grid, o_grid])
+        b_grid.set_y(k_grids[0].get_y())  # the one bias beside the kernel's middle row
         for g in x_grids[1:]:
             g.move_to(x_grids[0])
         for g in k_grids[1:]:

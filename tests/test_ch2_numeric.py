@@ -190,3 +190,22 @@ def test_rgb_conv_limits():
         params.coerce(RGBConvStepByStepCentered, {"kernel_slices": [[[1] * 4] * 4] * 3})
     with pytest.raises(params.ParamError, match="channels holds 100"):
         params.coerce(RGBConvStepByStepCentered, {"channels": [[[100] * 5] * 5] * 3})
+
+
+# ------------------------------------------------------------------ the limits, drawn (the layout check: a minute each
+# on a busy machine, so two; also measured: a 6×6 input with a 2×2 kernel and n_explained=3 (25 positions, within the
+# 40 s pacing), a 4×4 kernel of -99s)
+AT_THE_LIMITS = [
+    ("ConvExampleExplainedClean", dict(x=[[99, -99, 99, -99, 99, -99]] * 6, n_explained=3)),  # 6×6, ±99: "-594"
+    ("RGBConvStepByStepCentered", dict(channels=[[[99, 0, 99, 0, 99]] * 5] * 3)),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, values", AT_THE_LIMITS, ids=[f"{n}-{k}" for k, (n, _) in enumerate(AT_THE_LIMITS)])
+def test_the_limits_render_readably(name, values):
+    import scenes.ch2_numeric as ch2
+    from cnnviz.layout import check_scene
+
+    cls = params.parametrised(getattr(ch2, name), params.coerce(getattr(ch2, name), values))
+    assert check_scene(cls, pacing=(5, 40)) == []
