@@ -19,14 +19,11 @@ from typing import Annotated
 import numpy as np
 from manim import (
     DOWN,
-    LEFT,
     RIGHT,
     UP,
-    Create,
     FadeIn,
     FadeOut,
     Indicate,
-    Rectangle,
     VGroup,
     config,
 )
@@ -36,7 +33,6 @@ from cnnviz.drawings import (
     CnnvizScene,
     SlidingWindow,
     ValueGrid,
-    caption,
     fmt_factor,
     fmt_num,
     label,
@@ -220,6 +216,49 @@ def _explained_note(step: core.ConvStep, what: str = "window") -> str:
             f"with the kernel, then the {kh * kw} products added up.")
 
 
+def _explain_one(scene, step, k_grid, value, head_text: str, first: bool, note_products: str, note_sum: str):
+    """One position of a one-channel convolution: the a×b expressions (``first``: the scene's first time),
+    then the products, their sum, and the output cell. The products go where ``scene.products_at`` says."""
+    head, exprs, prods = _products(step, 0, *scene.products_at, with_head=head_text)
+    total = label(f"sum = {fmt_num(step.output)}", size=FONT, color=theme.OUTPUT)
+    total.next_to(prods, RIGHT, buff=0.6)
+    if total.get_right()[0] > config.frame_width / 2 - 0.35:
+        total.next_to(prods, DOWN, buff=0.2)
+    if first:
+        scene.play(FadeIn(head), FadeIn(exprs), Indicate(k_grid.labels, scale_factor=1.08), run_time=0.8)
+        scene.beat(note=note_products, hold=1.0)
+        scene.play(FadeOut(exprs), run_time=0.3)
+        scene.play(FadeIn(prods), run_time=0.4)
+    else:
+        scene.play(FadeIn(head), FadeIn(prods), Indicate(k_grid.labels, scale_factor=1.08), run_time=0.8)
+    scene.play(FadeIn(total, shift=RIGHT * 0.2), run_time=0.5)
+    scene.beat(note=note_sum, hold=1.0)
+    scene.play(FadeOut(VGroup(head, prods, total)), FadeIn(value, scale=1.3), run_time=0.6)
+
+
+def _sweep(scene, steps, window, target, grid, n_explained: int, explain):
+    """The window over every position of ``steps``, its target over the output ``grid``'s cell: the first
+    ``n_explained`` positions explained in full (``explain(k, step, value)``), the others just filled in."""
+    for k, step in enumerate(steps):
+        i, j = step.out_pos
+        if k:
+            scene.play(window.step_to(*step.window_pos), target.animate.move_to(grid.cell(i, j)),
+                       run_time=0.5 if k < n_explained else 0.25)
+        value = grid.value_label(i, j, step.output, color=theme.OUTPUT)
+        if k < n_explained:
+            explain(k, step, value)
+        else:
+            scene.play(FadeIn(value, scale=1.3), run_time=0.25)
+
+
+def _summary(scene, lines, window, target, note: str, hold: float = 1.5):
+    """The last beat: the window and its target leave, the summary's lines arrive at the bottom."""
+    done = VGroup(*(label(t, size=FONT, color=theme.OUTPUT) for t in lines))
+    done.arrange(DOWN, buff=0.12).to_edge(DOWN, buff=0.35)
+    scene.play(FadeOut(window), FadeOut(target), FadeIn(done), run_time=0.6)
+    scene.beat(note=note, hold=hold)
+
+
 # ============================================================ ConvExampleExplainedClean
 @dataclass(frozen=True)
 class ConvExampleData:
@@ -306,16 +345,8 @@ class ConvExampleExplainedClean(CnnvizScene):
                        + (f", around a border of zeros" if p else "")
                        + ", and at every position compute a multiplication + sum.")
 
-        for k, step in enumerate(d.steps):
-            i, j = step.out_pos
-            if k:
-                self.play(window.step_to(*step.window_pos), target.animate.move_to(o_grid.cell(i, j)),
-                          run_time=0.5 if k < d.n_explained else 0.3)
-            value = o_grid.value_label(i, j, step.output, color=theme.OUTPUT)
-            if k < d.n_explained:
-                self._explain(step, k_grid, value, k)
-            else:
-                self.play(FadeIn(value, scale=1.3), run_time=0.3)
+        _sweep(self, d.steps, window, target, o_grid, d.n_explained,
+               lambda k, step, value: self._explain(step, k_grid, value, k))
 
         done = VGroup(*(label(t, size=FONT, color=theme.OUTPUT) for t in (d.summary, *d.size_lines)))
         done.arrange(DOWN, buff=0.12).to_edge(DOWN, buff=0.35)
@@ -326,22 +357,10 @@ class ConvExampleExplainedClean(CnnvizScene):
 
     def _explain(self, step, k_grid, value, k):
         """One position: the a×b expressions (the first time), the products, their sum, the output cell."""
-        head, exprs, prods = _products(step, 0, *self.products_at, with_head="window × kernel, cell by cell")
-        total = label(f"sum = {fmt_num(step.output)}", size=FONT, color=theme.OUTPUT)
-        total.next_to(prods, RIGHT, buff=0.6)
-        if total.get_right()[0] > config.frame_width / 2 - 0.35:
-            total.next_to(prods, DOWN, buff=0.2)
-        if k == 0:
-            self.play(FadeIn(head), FadeIn(exprs), Indicate(k_grid.labels, scale_factor=1.08), run_time=0.8)
-            self.beat(note=_explained_note(step) + " First, each pair of numbers on top of each other.", hold=1.0)
-            self.play(FadeOut(exprs), run_time=0.3)
-            self.play(FadeIn(prods), run_time=0.4)
-        else:
-            self.play(FadeIn(head), FadeIn(prods), Indicate(k_grid.labels, scale_factor=1.08), run_time=0.8)
-        self.play(FadeIn(total, shift=RIGHT * 0.2), run_time=0.5)
-        self.beat(note=f"The {step.products.size} products add up to {fmt_num(step.output)}: the output's "
-                       f"{notation.row_col(*step.out_pos)}.", hold=1.0)
-        self.play(FadeOut(VGroup(head, prods, total)), FadeIn(value, scale=1.3), run_time=0.6)
+        _explain_one(self, step, k_grid, value, "window × kernel, cell by cell", k == 0,
+                     _explained_note(step) + " First, each pair of numbers on top of each other.",
+                     f"The {step.products.size} products add up to {fmt_num(step.output)}: the output's "
+                     f"{notation.row_col(*step.out_pos)}.")
 
 
 # ============================================================ Conv2FiltersExample
@@ -462,42 +481,22 @@ class Conv2FiltersExample(CnnvizScene):
                 self.bring_to_front(window, target)
                 self.beat(note=f"Kernel {m + 1}" + (f", the {d.names[m]} detector," if d.names[m] else "")
                                + f" goes over the same input from the start: map {m + 1}.", hold=0.8)
-            for k, step in enumerate(d.steps[m]):
-                i, j = step.out_pos
-                if k:
-                    self.play(window.step_to(*step.window_pos), target.animate.move_to(og.cell(i, j)),
-                              run_time=0.5 if k < d.n_explained else 0.25)
-                value = og.value_label(i, j, step.output, color=theme.OUTPUT)
-                if k < d.n_explained:
-                    self._explain(step, k_grids[m], value, m, d.names[m], first=(m == 0 and k == 0))
-                else:
-                    self.play(FadeIn(value, scale=1.3), run_time=0.25)
+            _sweep(self, d.steps[m], window, target, og, d.n_explained,
+                   lambda k, step, value, m=m: self._explain(step, k_grids[m], value, m, d.names[m],
+                                                              first=(m == 0 and k == 0)))
 
-        done = VGroup(*(label(t, size=FONT, color=theme.OUTPUT) for t in d.summary))
-        done.arrange(DOWN, buff=0.12).to_edge(DOWN, buff=0.35)
-        self.play(FadeOut(window), FadeOut(target), FadeIn(done), run_time=0.6)
-        self.beat(note=f"{M} kernels give {M} different maps of {core.fmt_shape(d.out.shape[:2])}, one per "
-                       f"kernel; stacked, they make the {core.fmt_shape(d.out.shape)} output: its depth is the "
-                       "number of kernels.", hold=1.5)
+        _summary(self, d.summary, window, target,
+                 note=f"{M} kernels give {M} different maps of {core.fmt_shape(d.out.shape[:2])}, one per kernel; "
+                      f"stacked, they make the {core.fmt_shape(d.out.shape)} output: its depth is the number of "
+                      "kernels.")
         self.clear_all()
 
     def _explain(self, step, k_grid, value, m, name, first):
         what = f"kernel {m + 1}" + (f" ({name})" if name else "")
-        head, exprs, prods = _products(step, 0, *self.products_at, with_head=f"window × {what}")
-        total = label(f"sum = {fmt_num(step.output)}", size=FONT, color=theme.OUTPUT)
-        total.next_to(prods, RIGHT, buff=0.6)
-        if first:
-            self.play(FadeIn(head), FadeIn(exprs), Indicate(k_grid.labels, scale_factor=1.08), run_time=0.8)
-            self.beat(note=_explained_note(step) + " Each pair of numbers on top of each other is multiplied.",
-                      hold=1.0)
-            self.play(FadeOut(exprs), run_time=0.3)
-            self.play(FadeIn(prods), run_time=0.4)
-        else:
-            self.play(FadeIn(head), FadeIn(prods), Indicate(k_grid.labels, scale_factor=1.08), run_time=0.8)
-        self.play(FadeIn(total, shift=RIGHT * 0.2), run_time=0.5)
-        self.beat(note=f"With {what}, the window's products add up to {fmt_num(step.output)}: map {m + 1}'s "
-                       f"{notation.row_col(*step.out_pos)}.", hold=1.0)
-        self.play(FadeOut(VGroup(head, prods, total)), FadeIn(value, scale=1.3), run_time=0.6)
+        _explain_one(self, step, k_grid, value, f"window × {what}", first,
+                     _explained_note(step) + " Each pair of numbers on top of each other is multiplied.",
+                     f"With {what}, the window's products add up to {fmt_num(step.output)}: map {m + 1}'s "
+                     f"{notation.row_col(*step.out_pos)}.")
 
 
 # ============================================================ RGBConvStepByStepCentered
@@ -646,22 +645,13 @@ class RGBConvStepByStepCentered(CnnvizScene):
                        f"and one bias. We look at one channel at a time: here {d.channel_names[0]}.")
         self.shown = 0
 
-        for k, step in enumerate(d.steps):
-            i, j = step.out_pos
-            if k:
-                self.play(window.step_to(*step.window_pos), target.animate.move_to(o_grid.cell(i, j)),
-                          run_time=0.5 if k < d.n_explained else 0.25)
-            value = o_grid.value_label(i, j, step.output, color=theme.OUTPUT)
-            if k < d.n_explained:
-                self._explain(d, step, k, x_grids, x_names, k_grids, k_names, b_grid, window, target, value, colors)
-            else:
-                self.play(FadeIn(value, scale=1.3), run_time=0.25)
+        _sweep(self, d.steps, window, target, o_grid, d.n_explained,
+               lambda k, step, value: self._explain(d, step, k, x_grids, x_names, k_grids, k_names, b_grid, window,
+                                                    target, value, colors))
 
-        done = VGroup(*(label(t, size=FONT, color=theme.OUTPUT) for t in d.summary))
-        done.arrange(DOWN, buff=0.12).to_edge(DOWN, buff=0.35)
-        self.play(FadeOut(window), FadeOut(target), FadeIn(done), run_time=0.6)
-        self.beat(note=f"At every position the {C} channels' sums and the one bias add up to a single number: "
-                       f"one filter on a {C}-channel input gives ONE {core.fmt_shape(d.out.shape)} map.", hold=1.5)
+        _summary(self, d.summary, window, target,
+                 note=f"At every position the {C} channels' sums and the one bias add up to a single number: "
+                      f"one filter on a {C}-channel input gives ONE {core.fmt_shape(d.out.shape)} map.")
         self.clear_all()
 
     def _show_channel(self, c, x_grids, x_names, k_grids, k_names, window, target):
