@@ -12,9 +12,6 @@ from __future__ import annotations
 
 #: scene → the rules it still breaks with the notebook's example
 KNOWN: dict[str, tuple[str, ...]] = {
-    "ConvExampleExplainedClean": ("overlap", "morph", "too-small", "hidden"),
-    "Conv2FiltersExample": ("edge", "overlap", "morph", "too-small", "hidden"),
-    "RGBConvStepByStepCentered": ("edge", "overlap", "morph", "too-small", "hidden"),
     "FeatureDetectionGray": ("edge", "overlap", "morph", "too-small", "hidden", "notation"),
     "FeatureDetectionRGB": ("edge", "overlap", "morph", "too-small", "hidden", "notation"),
 }
@@ -22,9 +19,6 @@ KNOWN: dict[str, tuple[str, ...]] = {
 #: scene → the rules it still breaks with its other example (tests/layout_examples.py); every rule for a
 #: scene without one (NO_OTHER_EXAMPLE there)
 KNOWN_OTHER: dict[str, tuple[str, ...]] = {
-    "ConvExampleExplainedClean": ("overlap", "morph", "too-small", "hidden"),
-    "Conv2FiltersExample": ("edge", "overlap", "morph", "too-small", "hidden"),
-    "RGBConvStepByStepCentered": ("edge", "overlap", "morph", "too-small", "hidden"),
     "FeatureDetectionGray": ("edge", "overlap", "morph", "too-small", "hidden", "notation"),
     "FeatureDetectionRGB": ("edge", "overlap", "morph", "too-small", "hidden", "notation"),
 }

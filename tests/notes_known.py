@@ -8,7 +8,6 @@ when it is empty, delete this file's entries and keep the empty set.
 NOTES_MISSING = {
     # chapter 1
     # chapter 2
-    "ConvExampleExplainedClean", "Conv2FiltersExample", "RGBConvStepByStepCentered",
     "FeatureDetectionGray", "FeatureDetectionRGB",
     # chapter 3
 }

@@ -181,7 +181,7 @@ def test_example_notebook_runs_and_shows_the_rendered_images(tmp_path):
     assert poster and base64.b64decode(images[1].data["image/png"]) == poster[0].read_bytes()
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "cannot convolve a 2×2 input with a 3×3 kernel" in text
-    assert "unknown parameter 'stride' for ConvExampleExplainedClean" in text
+    assert "unknown parameter 'dilation' for ConvExampleExplainedClean" in text
     assert "n_explained" in text  # the parameters listed
     widgets = [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
     assert widgets  # the explorer's controls

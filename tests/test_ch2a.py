@@ -99,7 +99,7 @@ def test_two_filters_other_example():
     for m, k in enumerate(kernels):
         np.testing.assert_array_equal(d.out[:, :, m], _loop_conv(x, k))
     with pytest.raises(ValueError, match="names"):
-        two_filters_data(kernels=kernels[:1])
+        two_filters_data(kernels=kernels[:1], names=("a", "b"))
 
 
 def test_rgb_conv_data():

@@ -358,8 +358,8 @@ def test_params_command_prints_name_type_default_limits_meaning(params_runner):
 def test_list_json_includes_parameters(params_runner):
     data = {d["name"]: d for d in json.loads(params_runner.invoke(render.cli, ["list", "--json"]).output)}
     assert [p["name"] for p in data["CliParams"]["parameters"]] == ["n", "grid", "photo", "label"]
-    assert [p["name"] for p in data["ConvExampleExplainedClean"]["parameters"]] == ["x", "w", "n_explained"]
-    assert data["ConvExampleExplainedClean"]["parameters"][0]["limits"] == "each -999 to 999; at most 6×6"
+    assert [p["name"] for p in data["ConvExampleExplainedClean"]["parameters"]] == ["x", "w", "stride", "padding", "n_explained"]
+    assert data["ConvExampleExplainedClean"]["parameters"][0]["limits"] == "each -99 to 99; at most 6×6"
     assert data["CliQuick"]["parameters"] == []
 
 

@@ -371,7 +371,7 @@ def test_pilot_scenes_declare_their_parameters():
     from scenes.ch2_hyperparams import OutputSizeFormula
     from scenes.ch2_numeric import ConvExampleExplainedClean
 
-    assert list(params.scene_params(ConvExampleExplainedClean)) == ["x", "w", "n_explained"]
+    assert list(params.scene_params(ConvExampleExplainedClean)) == ["x", "w", "stride", "padding", "n_explained"]
     assert list(params.scene_params(OutputSizeFormula)) == ["example", "floor_case"]
     assert list(params.scene_params(FeatureDetectionGray)) == ["photo", "box", "factor", "kind", "patch_size"]
     assert params.scene_params(FeatureDetectionRGB) == {}  # not annotated yet (the chapter engineers' part)
@@ -408,13 +408,11 @@ def test_feature_detection_takes_a_photo_file(photos):
     assert feature_data().factor == 8  # the cameraman: 512 / 64, the notebook's example
 
 
-def test_conv_example_refuses_what_it_would_mislabel():
+def test_conv_example_labels_what_it_draws():
     from scenes.ch2_numeric import conv_example_data
 
-    with pytest.raises(ValueError, match="this scene draws a square input: got 5×4"):
-        conv_example_data(x=np.ones((5, 4), int))
-    with pytest.raises(ValueError, match="square kernel: got 2×3"):
-        conv_example_data(w=[[1, 0, 1], [0, 1, 0]])
+    d = conv_example_data(x=np.ones((5, 4), int), w=[[1, 0, 1], [0, 1, 0]])  # no longer mislabelled as 5×5, 2×2
+    assert d.labels == ("input 5×4", "kernel 2×3", "output 4×2") and d.out.shape == (4, 2)
 
 
 # ------------------------------------------------------------------------------------------ check (imports Manim)
