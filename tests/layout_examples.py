@@ -48,7 +48,7 @@ OTHER_EXAMPLES: dict[str, dict] = {
                                 strides=(1, 2)),
     "KernelSizeAndDepthClean": dict(n=9, sizes=(3, 7), c=1, m=8),
     "FeatureDetectionGray": dict(photo="astronaut", mode="L", factor=16, directions=("vertical", "horizontal"),
-                                 patch_size=5),
+                                 patch_size=3),
     "FeatureDetectionRGB": dict(photo="astronaut", mode="RGB", box=None, factor=8,
                                 directions=("vertical", "horizontal"), patch_size=1),
     # chapter 3
