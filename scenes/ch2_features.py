@@ -225,7 +225,9 @@ class _FeatureDetection:
         for m in d.maps:
             out += nums(m.kernel) + nums(m.patch_out) + [fmt_int(m.peak), f"{m.direction}"]
             if len(m.patch_partials) > 1:
-                out += nums(np.stack(m.patch_partials)) + [fmt_int(m.channel_peak)]
+                out += nums(np.stack(m.patch_partials))
+        if d.image.ndim == 3:  # the channel responses are drawn for the first kernel only
+            out.append(fmt_int(d.maps[0].channel_peak))
         return list(dict.fromkeys(out))
 
     def play(self, *animations, **kwargs):
@@ -370,6 +372,7 @@ class _FeatureDetection:
         self.beat(note=f"So the kernel has {self.C} channels too: {core.fmt_shape(m.kernel.shape)}, here the "
                        f"{m.direction}-edge kernel on each channel.", hold=1.0)
         r_name = label("responses", size=_SIZE, color=theme.OUTPUT).next_to(resp, UP, buff=0.12)
+        r_name.set_x(max(r_name.get_x(), k_name.get_right()[0] + 0.3 + r_name.width / 2))
         r_note = caption(self._norm_note(m.channel_peak), size=_SIZE, color=theme.OUTPUT)
         self.play(FadeOut(k_note), run_time=0.3)
         self.play(FadeIn(eqs), FadeIn(resp), FadeIn(r_name), FadeIn(r_note), run_time=0.9)
@@ -384,6 +387,7 @@ class _FeatureDetection:
                       buff=0.1, stroke_color=theme.MUTED, stroke_width=4, max_tip_length_to_length_ratio=0.3)
         m_name = label(f"sum: {core.fmt_shape(m.response.shape)} map", size=_SIZE,
                        color=theme.OUTPUT).next_to(pic, UP, buff=0.15)
+        m_name.set_x(min(m_name.get_x(), config.frame_width / 2 - theme.EDGE_MARGIN - 0.05 - m_name.width / 2))
         note = caption(self._norm_note(m.peak), size=_SIZE, color=theme.OUTPUT)
         self.play(FadeOut(r_note), run_time=0.3)
         self.play(FadeIn(pluses), GrowArrow(arrow), FadeIn(pic), FadeIn(m_name), FadeIn(note), run_time=1.0)
@@ -416,7 +420,7 @@ class _FeatureDetection:
                   pic.animate.scale(pic_h / pic.height).move_to(pic_c),
                   parts["m_name"].animate.move_to(pic_c + UP * (pic_h / 2 + 0.15 + parts["m_name"].height / 2)),
                   run_time=1.0)
-        cell = min(0.8, (top - ht - 0.35 - (-3.6)) / n_in)
+        cell = min(0.8, (top - ht - 0.35 - (-3.1)) / n_in)  # the grids end above the caption
         patch = PixelZoom(photo, r, c, n_in, n_in, cell_size=cell, direction=DOWN, buff=0.35, font_size=_SIZE)
         both = np.concatenate([f.patch_out.ravel() for f in d.maps])  # the widest number of every kernel
         out_cell = ValueGrid(both.reshape(1, -1), cell_size=cell, font_size=_SIZE, show_values=False).cell_width

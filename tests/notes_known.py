@@ -12,8 +12,7 @@ NOTES_MISSING = {
     # chapter 2
     "ConvExampleExplainedClean", "Conv2FiltersExample",
     "RGBConvStepByStepCentered", "ConvDimensionsSimpleCentered",
-    "PaddingOneByOneEng", "Stride4x4Comparison", "KernelSizeAndDepthClean", "FeatureDetectionGray",
-    "FeatureDetectionRGB", "OutputSizeFormula",
+    "PaddingOneByOneEng", "Stride4x4Comparison", "KernelSizeAndDepthClean", "OutputSizeFormula",
     # chapter 3
     "ConvView_Final_Title_SharedBias", "ActivationFunctionStep", "SparseVsDense", "DimensionExamplesSideBySide",
     "TinyMaxPoolingFixed", "TinyCNN_ImageInput", "NeuralNetworkAnimation", "Dropout", "BatchNormStep",
