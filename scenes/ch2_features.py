@@ -111,10 +111,13 @@ def feature_data(
     other kernel there (with one kernel: its largest total |response|). The zoom stays readable on a slide:
     at most 7×7 photo values for a grey photo, 3×3 per channel for a colour one (``patch_size`` + F − 1).
     """
+    if box is not None:
+        if len(box) != 4:
+            raise ValueError(f"box: a crop is four numbers (left, top, right, bottom), got {len(box)}")
+        if not (box[0] < box[2] and box[1] < box[3]):
+            raise ValueError(f"box: {tuple(box)} is empty (left < right and top < bottom)")
     if factor is None:
         if box is not None:
-            if len(box) != 4:
-                raise ValueError(f"a crop box is four numbers (left, top, right, bottom), got {len(box)}")
             longer = max(box[2] - box[0], box[3] - box[1])
         else:
             longer = max(images.photo_size(photo))
@@ -350,8 +353,11 @@ class _FeatureDetection:
                       .next_to(pic, LEFT, buff=0.12))
         split = caption(f"a colour photo is {self.C} channels: {core.fmt_shape(d.image.shape)}",
                         size=_SIZE, color=theme.INPUT)
-        self.play(*(TransformFromCopy(photo, pic) for pic in chans), FadeOut(photo), FadeOut(self.photo_labels),
-                  FadeIn(names), FadeIn(split), run_time=1.2)
+        # the photo steps aside to the right while its channels come out of it (the frame stays used)
+        right = min(3.0, 5.0 * H / W)
+        aside = [6.75 - right * W / H / 2, ys[self.C // 2] if self.C % 2 else (ys[0] + ys[-1]) / 2, 0]
+        self.play(*(TransformFromCopy(photo, pic) for pic in chans), photo.animate.scale(right / photo.height)
+                  .move_to(aside), FadeOut(self.photo_labels), FadeIn(names), FadeIn(split), run_time=1.2)
         self.beat(note=f"A colour photo is {self.C} matrices, one per channel (red, green, blue): "
                        f"{core.fmt_shape(d.image.shape)} numbers.", hold=1.0)
         # one kernel slice per channel ⊛ that channel = the channel's response
@@ -367,7 +373,7 @@ class _FeatureDetection:
         k_name.next_to(kernels, UP, buff=0.12)
         k_note = caption(f"the {m.direction}-edge kernel on each channel",
                          size=_SIZE, color=theme.KERNEL)
-        self.play(FadeOut(split), run_time=0.3)
+        self.play(FadeOut(split), FadeOut(photo), run_time=0.3)
         self.play(FadeIn(kernels), FadeIn(stars), FadeIn(k_name), FadeIn(k_note), run_time=0.9)
         self.beat(note=f"So the kernel has {self.C} channels too: {core.fmt_shape(m.kernel.shape)}, here the "
                        f"{m.direction}-edge kernel on each channel.", hold=1.0)
