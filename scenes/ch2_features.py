@@ -446,7 +446,8 @@ class _FeatureDetection:
         self.play(Create(patch.lines), FadeIn(patch.grid), FadeIn(k_name), run_time=0.8)
         self.play(FadeIn(star), FadeIn(eq), Create(out.lines), FadeIn(out.grid), run_time=0.8)
         rc = notation.row_col(r, c)
-        self.beat(note=f"Zoom in where the {m.direction} kernel answers most: the photo's numbers from {rc} on, "
+        self.beat(note=f"Zoom in on a patch where the {m.direction} kernel answers strongly: the photo's numbers "
+                       f"from {rc} on, "
                        f"⊛ the kernel, give these {s * s} numbers of the map.", hold=1.0)
         # which window gives which value: the F×F window for each of the s×s values
         win = patch.grid.window(0, 0, F, F)
@@ -614,8 +615,9 @@ class _FeatureDetection:
         self.play(FadeIn(pics), FadeIn(names), FadeIn(notes), run_time=1.0)
         self.play(FadeIn(caption(moral, size=_SIZE, color=theme.OUTPUT)), run_time=0.6)
         maps = " and ".join(f"the {m.direction} map" for m in d.maps)
-        self.beat(note=f"The photo and {maps}: a kernel is a feature detector. A CNN learns such kernels "
-                       f"itself, many of them, instead of being given them.", hold=2.0)
+        self.beat(note=f"The photo and {maps}: the convolution acts as a feature detector, each kernel lights "
+                       f"up where its own feature is. A CNN learns its kernels from the data instead of being "
+                       f"given them.", hold=2.0)
 
 
 def _fitting(candidates, width: float, color: str):
