@@ -493,17 +493,25 @@ class _FeatureDetection:
         eqs = VGroup(*(self._symbol("=", k_targets[ch], partials[ch], size=30) for ch in range(self.C)))
         pluses = VGroup(*(label("+", size=30).move_to([partials.get_x(), (ys[k] + ys[k + 1]) / 2, 0])
                           for k in range(self.C - 1)))
-        pic = parts["map"]
-        out = PixelZoom(pic, r, c, s, s, values=m.patch_out, cell_size=_cell_for(m.patch_out, max(cz, 0.6)),
-                        direction=DOWN, buff=0.3, shade="signed", color=theme.OUTPUT, font_size=_SIZE)
-        arrow = Arrow([partials.get_right()[0] + 0.05, pic.get_y(), 0], [pic.get_left()[0] - 0.05, pic.get_y(), 0],
-                      buff=0.1, stroke_color=theme.MUTED, stroke_width=4, max_tip_length_to_length_ratio=0.3)
+        pic, m_name = parts["map"], parts["m_name"]
+        # the map makes room for the per-channel sums: right of them, past an arrow, inside the frame
+        x_max = config.frame_width / 2 - theme.EDGE_MARGIN - 0.05
+        left = partials.get_right()[0] + 1.0
+        k = min(1.0, (x_max - left) / pic.width)
+        centre = np.array([left + k * pic.width / 2, pic.get_y(), 0])
+        name_y = centre[1] + k * pic.height / 2 + 0.15 + m_name.height / 2
+        name_x = min(centre[0], x_max - m_name.width / 2)
         total = self._sum_line(m)
         k_name = parts["k_name"].copy().next_to(VGroup(*k_targets), UP, buff=0.12)
         self.play(FadeOut(parts["resp"]), FadeOut(parts["r_name"]), FadeOut(parts["eq"]), FadeOut(parts["star"]),
                   FadeOut(parts["pluses"]), FadeOut(parts["arrow"]), FadeOut(parts["note"]), run_time=0.5)
         self.play(*(kernels[ch].animate.move_to(k_targets[ch]) for ch in range(self.C)),
+                  pic.animate.scale(k).move_to(centre), m_name.animate.move_to([name_x, name_y, 0]),
                   parts["k_name"].animate.move_to(k_name), *(Create(z.box) for z in zooms), run_time=0.9)
+        out = PixelZoom(pic, r, c, s, s, values=m.patch_out, cell_size=_cell_for(m.patch_out, max(cz, 0.6)),
+                        direction=DOWN, buff=0.3, shade="signed", color=theme.OUTPUT, font_size=_SIZE)
+        arrow = Arrow([partials.get_right()[0] + 0.05, pic.get_y(), 0], [pic.get_left()[0] - 0.05, pic.get_y(), 0],
+                      buff=0.1, stroke_color=theme.MUTED, stroke_width=4, max_tip_length_to_length_ratio=0.3)
         self.play(*(Create(z.lines) for z in zooms), *(FadeIn(z.grid) for z in zooms), FadeIn(stars), run_time=0.9)
         n = (s + F - 1) ** 2
         self.beat(note=f"Zoom in at {notation.row_col(r, c)}: {n} numbers of each channel under the kernel's window.",
@@ -602,7 +610,7 @@ class _FeatureDetection:
             for m in d.maps]
         names, notes = VGroup(), VGroup()
         for pic, top, bottom in zip(pics, tops, bottoms):
-            width = pic.width + gap - 0.1
+            width = pic.width + 0.2  # neighbours' labels stay apart
             names.add(_fitting(top, width, theme.INPUT if pic is pics[0] else theme.OUTPUT)
                       .next_to(pic, UP, buff=0.15))
             notes.add(_fitting(bottom, width, theme.MUTED).next_to(pic, DOWN, buff=0.15))
