@@ -104,3 +104,11 @@ def test_colour_must_show_has_the_channel_sums():
     parts = [int(correlate2d(img[r:r + 3, c:c + 3, ch], SOBEL_VERTICAL, mode="valid")[0, 0]) for ch in range(3)]
     assert {f"{p:,}" for p in parts} <= shown and f"{sum(parts):,}" in shown
     assert "the astronaut photo" in shown
+
+
+def test_a_factor_that_leaves_too_few_pixels_is_refused_naming_it():
+    from scenes.ch2_features import feature_data
+
+    assert feature_data(factor=128).image.shape == (4, 4)  # 4×4 pixels: a 2×2 map, the 2×2 zoom fits
+    with pytest.raises(ValueError, match="^factor: 200×200 blocks leave a 2×2 photo"):
+        feature_data(factor=200)
