@@ -112,3 +112,40 @@ def test_a_factor_that_leaves_too_few_pixels_is_refused_naming_it():
     assert feature_data(factor=128).image.shape == (4, 4)  # 4×4 pixels: a 2×2 map, the 2×2 zoom fits
     with pytest.raises(ValueError, match="^factor: 200×200 blocks leave a 2×2 photo"):
         feature_data(factor=200)
+
+
+def _notes(scene_cls) -> list[str]:
+    """The scene's beat notes, from a dry run (no frame drawn)."""
+    from manim import tempconfig
+
+    with tempconfig({"quality": "low_quality", "dry_run": True, "disable_caching": True, "verbosity": "ERROR",
+                     "progress_bar": "none"}):
+        scene = scene_cls()
+        scene.render()
+    return scene.notes
+
+
+def test_the_notes_follow_the_numbers():
+    """Another photo: every note is there, and the ones that state numbers state this photo's (SciPy)."""
+    import sys
+
+    sys.path.insert(0, "tests")
+    from layout_examples import with_example
+
+    from scenes.ch2_features import FeatureDetectionGray, feature_data
+
+    kw = dict(photo="astronaut", factor=16, patch_size=3)
+    notes = _notes(with_example(FeatureDetectionGray, **kw))
+    d = feature_data(**kw)
+    img = d.image.astype(np.int64)
+    vertical = correlate2d(img, SOBEL_VERTICAL, mode="valid")
+    r, c = d.patch
+    assert all(notes) and len(notes) == 8
+    assert "the astronaut photo" in notes[0] and "32×32" in notes[0] and "16×16" in notes[0]
+    assert f"strongest response is {int(np.abs(vertical).max()):,}" in notes[2]
+    assert f"from row {r + 1}, column {c + 1} on" in notes[3]
+    assert f"give {int(vertical[r, c]):,}." in notes[4]
+    patch_v = np.abs(vertical[r:r + 3, c:c + 3]).max()
+    patch_h = np.abs(correlate2d(img, SOBEL_VERTICAL.T, mode="valid")[r:r + 3, c:c + 3]).max()
+    assert f"reach {int(patch_h):,} here, the vertical one's {int(patch_v):,}" in notes[6]
+    assert "the vertical map and the horizontal map" in notes[7]
