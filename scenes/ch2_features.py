@@ -123,7 +123,7 @@ def feature_data(
             longer = max(images.photo_size(photo))
         factor = max(1, round(longer / FEATURE_SIDE))
     image = images.photo(photo, mode, box=box, factor=factor)
-    if min(image.shape[:2]) < 2 + patch_size:  # the 3×3 edge kernels and the zoom need this many pixels
+    if min(image.shape[:2]) < 2 + min(patch_size, PATCH_MAX):  # the 3×3 edge kernels and a zoom need this many
         raise ValueError(f"factor: {factor}×{factor} blocks leave a {core.fmt_shape(image.shape[:2])} photo, too small "
                          f"for a 3×3 kernel and a {patch_size}×{patch_size} zoom: choose a smaller factor")
     C = 1 if image.ndim == 2 else image.shape[2]
