@@ -51,7 +51,7 @@ OTHER_EXAMPLES: dict[str, dict] = {
     "KernelSizeAndDepthClean": dict(n=9, sizes=(3, 7), c=1, m=8),
     "OutputSizeFormula": dict(example=(32, 5, 2, 2), floor_case=(10, 3, 1, 3)),
     "FeatureDetectionGray": dict(photo="astronaut", mode="L", factor=16, directions=("vertical", "horizontal"),
-                                 patch_size=5),
+                                 patch_size=3),
     "FeatureDetectionRGB": dict(photo="astronaut", mode="RGB", box=None, factor=8,
                                 directions=("vertical", "horizontal"), patch_size=1),
     # chapter 3

@@ -12,15 +12,11 @@ from __future__ import annotations
 
 #: scene → the rules it still breaks with the notebook's example
 KNOWN: dict[str, tuple[str, ...]] = {
-    "FeatureDetectionGray": ("edge", "overlap", "morph", "too-small", "hidden", "notation"),
-    "FeatureDetectionRGB": ("edge", "overlap", "morph", "too-small", "hidden", "notation"),
 }
 
 #: scene → the rules it still breaks with its other example (tests/layout_examples.py); every rule for a
 #: scene without one (NO_OTHER_EXAMPLE there)
 KNOWN_OTHER: dict[str, tuple[str, ...]] = {
-    "FeatureDetectionGray": ("edge", "overlap", "morph", "too-small", "hidden", "notation"),
-    "FeatureDetectionRGB": ("edge", "overlap", "morph", "too-small", "hidden", "notation"),
 }
 
 

@@ -206,7 +206,7 @@ def _photo_by_numpy(name, mode, box, factor):
 
 
 def _check_feature_data(d, kernels2d):
-    ref = _photo_by_numpy(d.photo, d.mode, d.box, d.factor)
+    ref = _photo_by_numpy(d.source, d.mode, d.box, d.factor)
     assert d.image.dtype == np.uint8 and d.image.shape == ref.shape
     assert np.abs(d.image - ref).max() <= 0.5 + 1e-9  # each pixel is its block's mean, rounded
     img = d.image.astype(np.int64)
@@ -253,7 +253,7 @@ def test_feature_gray_data():
     from scenes.ch2_features import feature_data
 
     d = feature_data()
-    assert (d.photo, d.mode, d.factor) == ("camera", "L", 8) and d.image.shape == (64, 64)
+    assert (d.photo, d.source, d.mode, d.factor) == ("the cameraman photo", "camera", "L", 8) and d.image.shape == (64, 64)
     assert [m.direction for m in d.maps] == ["vertical", "horizontal"]
     _check_feature_data(d, [SOBEL_VERTICAL, SOBEL_VERTICAL.T])
     assert d.maps[0].response.shape == (62, 62)
@@ -266,7 +266,7 @@ def test_feature_rgb_data():
     from scenes.ch2_features import feature_data_rgb
 
     d = feature_data_rgb()
-    assert (d.photo, d.mode) == ("chelsea", "RGB") and d.image.shape == (48, 72, 3)
+    assert (d.photo, d.source, d.mode) == ("a cat photo", "chelsea", "RGB") and d.image.shape == (48, 72, 3)
     (m,) = d.maps
     assert m.kernel.shape == (3, 3, 3)
     for ch in range(3):  # the vertical-edge kernel on each channel
@@ -291,7 +291,7 @@ def test_feature_data_other_examples_and_errors():
     with pytest.raises(ValueError, match="patch does not fit"):
         feature_data(patch_size=63)
     with pytest.raises(ValueError, match="too many to read"):
-        feature_data(patch_size=6)
+        feature_data(patch_size=4)
     with pytest.raises(ValueError, match="colour"):
         feature_data(mode="RGB", patch_size=2)
 

@@ -374,7 +374,7 @@ def test_pilot_scenes_declare_their_parameters():
     assert list(params.scene_params(ConvExampleExplainedClean)) == ["x", "w", "stride", "padding", "n_explained"]
     assert list(params.scene_params(OutputSizeFormula)) == ["example", "floor_case"]
     assert list(params.scene_params(FeatureDetectionGray)) == ["photo", "box", "factor", "kind", "patch_size"]
-    assert params.scene_params(FeatureDetectionRGB) == {}  # not annotated yet (the chapter engineers' part)
+    assert list(params.scene_params(FeatureDetectionRGB)) == ["photo", "box", "factor", "kind"]
     for cls in (ConvExampleExplainedClean, OutputSizeFormula, FeatureDetectionGray):
         for spec in params.scene_params(cls).values():
             assert spec.help and spec.default is not None or spec.optional
@@ -401,7 +401,8 @@ def test_feature_detection_takes_a_photo_file(photos):
 
     d = feature_data(photo=str(photos["jpeg"]))
     raw = np.asarray(Image.open(photos["jpeg"]).convert("L"), dtype=np.float64)  # 240×320 → factor 5 → 48×64
-    assert d.factor == 5 and d.image.shape == (48, 64) and d.photo == "my photo" and d.source == str(photos["jpeg"])
+    # named on screen by notation.photo_name: "your photo", never the file name
+    assert d.factor == 5 and d.image.shape == (48, 64) and d.photo == "your photo" and d.source == str(photos["jpeg"])
     assert np.array_equal(d.image, np.floor(images.block_mean(raw, 5) + 0.5))
     sobel = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]])
     assert np.array_equal(d.maps[0].response, correlate2d(d.image.astype(np.int64), sobel, mode="valid"))
