@@ -1291,6 +1291,11 @@ class CnnvizScene(Scene):
         if self.on_beat is not None:
             self.on_beat(self)
 
+    def linger(self, seconds: float):
+        """Hold a picture for ``seconds`` *inside* a teaching step (a scan shown pixel by pixel):
+        not a beat, so no slide ends here and no note belongs to it."""
+        self.wait(seconds)
+
     def played_seconds(self) -> float:
         """How long the rendered video lasts: from the first beat's hold to the end."""
         if self.opening_time is None:

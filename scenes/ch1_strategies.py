@@ -171,7 +171,7 @@ class STRATEGIE1(CnnvizScene):
                                "and blue.", hold=1.2)
             else:
                 self.show_scan(st)
-                self.wait(0.45)
+                self.linger(0.45)
         if len(pixels) > 1:
             self.beat(note=f"Then the next one, and the next: {len(pixels)} pixels read, each on its own.", hold=0.5)
 
@@ -181,7 +181,7 @@ class STRATEGIE1(CnnvizScene):
             self.play(FadeOut(info), run_time=0.3)
             for st in slow:
                 self.show_scan(st)
-                self.wait(0.35)
+                self.linger(0.35)
             self.beat(note=f"Row after row: after {fmt_int(slow[-1].r + 1)} rows, {fmt_int(slow[-1].count)} of "
                            f"{fmt_int(d.total)} pixels are read.", hold=0.6)
         elif info is not None:

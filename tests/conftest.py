@@ -32,3 +32,26 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 )
 settings.load_profile("fuzz" if os.environ.get("CNNVIZ_FUZZ") else "ci")
+
+
+def pytest_configure(config):
+    """Each pytest process (one per core under ``make test``) gets its own Manim media folder: Manim
+    writes a text's SVG into ``media/texts`` without a lock, and two processes drawing the same text
+    at once could read each other's half-written file."""
+    import tempfile
+    from pathlib import Path
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    media = Path(tempfile.gettempdir()) / f"cnnviz-test-media-{os.getuid()}-{os.getpid()}-{worker}"
+    from manim import config as manim_config
+
+    manim_config.media_dir = str(media)
+    config._cnnviz_media = media
+
+
+def pytest_unconfigure(config):
+    import shutil
+
+    media = getattr(config, "_cnnviz_media", None)
+    if media is not None:
+        shutil.rmtree(media, ignore_errors=True)
