@@ -723,6 +723,10 @@ FUZZ_REGRESSIONS = [
     ("lit_positions", {"img": np.full((5, 5), 65504, np.float16), "threshold": 1e300}),
     ("lit_positions", {"img": np.full((5, 5), 7, np.uint8), "threshold": -1e30}),
     ("lit_positions", {"img": np.full((5, 5), 7, np.int8), "threshold": 2**70}),
+    # make fuzz, 2026-12-07: a float16 batch with an eps beyond float16 ("overflow in cast"), and with an
+    # eps below float16's smallest number beside constant features ("divide by zero")
+    ("batch_norm", {"x": np.full((3, 3), 6e4, np.float16), "eps": 65520.0}),
+    ("batch_norm", {"x": np.array([[0.0] + [1.0] * 4] + [[1.0] * 5] * 4, np.float16), "eps": 2.2250738585e-313}),
 ]
 
 

@@ -172,7 +172,7 @@ def batch_norm(x: Any, gamma: Any = 1.0, beta: Any = 0.0, eps: float = 1e-5,
     eps = _check_real(eps, "eps", ctx)
     _check_budget(ctx, [("batch (6 arrays that size)", x.shape, 48)], work=8 * x.size)
     info = np.finfo(x.dtype)
-    if eps > info.max:
+    if eps > float(info.max):  # compared as Python floats: np.float16(65520.0) would overflow in the cast
         raise ValueError(f"{ctx}: eps = {eps!r} overflows the batch's dtype {x.dtype}")
     with _quiet():
         # the textbook formulas first (fast) ...
@@ -225,7 +225,13 @@ def batch_norm(x: Any, gamma: Any = 1.0, beta: Any = 0.0, eps: float = 1e-5,
             by_eps = ~np.isfinite(eps_s) | (var_s == 0)
             x_hat = d_s / np.sqrt(var_s + np.where(by_eps, 1, eps_s).astype(x.dtype, copy=False))
             if by_eps.any():
-                x_hat = np.where(by_eps, np.ldexp(d_s, ex) / np.sqrt(x.dtype.type(eps)), x_hat)
+                e = x.dtype.type(eps)  # 0 when eps > 0 is below the dtype's smallest number
+                if e > 0:
+                    with np.errstate(divide="ignore"):  # only the lanes np.where keeps are used
+                        alt = np.ldexp(d_s, ex) / np.sqrt(e)
+                else:  # eps underflows: only constant features are here, and their x - mean is exactly 0
+                    alt = np.zeros_like(d_s)
+                x_hat = np.where(by_eps, alt, x_hat)
         y = g * x_hat + b
     if not _finite(y):  # gamma·x_hat overflowed: rescale gamma and beta
         wide = _wide(y.dtype)
