@@ -140,3 +140,69 @@ def left_behind(pids, grace: float = 5.0) -> list[int]:
     while alive(pids) and time.monotonic() < deadline:
         time.sleep(0.1)
     return alive(pids)
+
+
+# ------------------------------------------------------------------------------------------ a real dask cluster
+
+
+class DaskProcesses:
+    """``dask scheduler`` / ``dask worker`` processes on 127.0.0.1 for a test, each in its own process
+    group with its log under ``tmp_path/cluster-logs``; :meth:`stop` ends them and all their children."""
+
+    DASK = str(Path(sys.executable).with_name("dask"))
+
+    def __init__(self, tmp_path: Path):
+        self.tmp_path, self.env = tmp_path, cli_env(tmp_path)
+        self.logs = tmp_path / "cluster-logs"
+        self.logs.mkdir()
+        self.procs: list[subprocess.Popen] = []
+
+    def start(self, name: str, *args: str) -> subprocess.Popen:
+        with open(self.logs / f"{name}.log", "wb") as log:
+            self.procs.append(subprocess.Popen([self.DASK, *args], cwd=self.tmp_path, env=self.env, stdout=log,
+                                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                               start_new_session=True))
+        return self.procs[-1]
+
+    def start_scheduler(self, timeout: float = 60) -> tuple[str, subprocess.Popen]:
+        """Start the scheduler; return its address (once it has written it) and its process."""
+        import json
+        import time
+
+        scheduler_file = self.tmp_path / "scheduler.json"
+        scheduler = self.start("scheduler", "scheduler", "--host", "127.0.0.1", "--port", "0",
+                               "--dashboard-address", "127.0.0.1:0", "--scheduler-file", str(scheduler_file))
+        deadline = time.monotonic() + timeout
+        while True:
+            try:  # the scheduler writes the file while we may read it
+                address = json.loads(scheduler_file.read_text()).get("address")
+            except (OSError, ValueError):
+                address = None
+            if address:
+                return address, scheduler
+            assert scheduler.poll() is None, (self.logs / "scheduler.log").read_text()
+            assert time.monotonic() < deadline, "timed out waiting for the scheduler"
+            time.sleep(0.1)
+
+    def start_worker(self, address: str, *extra: str, name: str = "worker") -> subprocess.Popen:
+        return self.start(name, "worker", address, "--nthreads", "1", "--preload", "cnnviz.engine.worker",
+                          "--host", "127.0.0.1", "--no-dashboard", *extra)
+
+    def stop(self) -> list[int]:
+        """SIGTERM every process group, SIGKILL what is left after 20 s; the pids that survived even that."""
+        import signal
+        import time
+
+        groups = {p.pid for p in self.procs}
+        members = in_groups(groups)
+        for p in self.procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        while alive(members | in_groups(groups)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        for pid in alive(members | in_groups(groups)):
+            os.kill(pid, signal.SIGKILL)
+        for p in self.procs:
+            p.wait(timeout=10)
+        return alive(members | in_groups(groups))

@@ -14,20 +14,16 @@ The scenes are the tiny fixtures of ``tests/fixtures/cli_scenes.py`` at 480p.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from cnnviz.engine.worker import RenderJob, render_scene
-from helpers import (FIXTURES, LOW, ROOT, ProcessWatch, alive, assert_looping_gif, assert_no_junk, cli_env,
-                     gif_frames, in_groups, left_behind)
+from helpers import (FIXTURES, LOW, ROOT, DaskProcesses, ProcessWatch, assert_looping_gif, assert_no_junk, cli_env,
+                     gif_frames, left_behind)
 
-DASK = str(Path(sys.executable).with_name("dask"))
 
 
 # ------------------------------------------------------------------------------------------ render_scene
@@ -188,47 +184,18 @@ def test_scene_over_the_memory_limit_is_stopped_and_reported(tmp_path):
 def real_cluster(tmp_path):
     """``dask scheduler`` and two ``dask worker --nthreads 1`` on 127.0.0.1, each in its own
     process group; all of them (and their children) are stopped afterwards."""
-    env = cli_env(tmp_path)
-    logs = tmp_path / "cluster-logs"
-    logs.mkdir()
-    procs: list[subprocess.Popen] = []
-
-    def start(name: str, *args: str) -> None:
-        with open(logs / f"{name}.log", "wb") as log:
-            procs.append(subprocess.Popen([DASK, *args], cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                          stdin=subprocess.DEVNULL, start_new_session=True))
-
-    scheduler_file = tmp_path / "scheduler.json"
+    cluster = DaskProcesses(tmp_path)
     try:
-        start("scheduler", "scheduler", "--host", "127.0.0.1", "--port", "0", "--dashboard-address", "127.0.0.1:0",
-              "--scheduler-file", str(scheduler_file))
-        deadline = time.monotonic() + 60
-        while not scheduler_file.exists() and time.monotonic() < deadline:
-            assert procs[0].poll() is None, (logs / "scheduler.log").read_text()
-            time.sleep(0.1)
-        address = json.loads(scheduler_file.read_text())["address"]
+        address, _ = cluster.start_scheduler()
         for i in range(2):
-            start(f"worker{i}", "worker", address, "--nthreads", "1", "--preload", "cnnviz.engine.worker",
-                  "--host", "127.0.0.1", "--no-dashboard", "--name", f"w{i}")
+            cluster.start_worker(address, "--name", f"w{i}", name=f"worker{i}")
         from distributed import Client
 
         with Client(address, timeout="30s", set_as_default=False) as client:
             client.wait_for_workers(2, timeout=90)
         yield address
     finally:
-        groups = {p.pid for p in procs}
-        members = in_groups(groups)
-        for p in procs:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 20
-        while alive(members | in_groups(groups)) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        for pid in alive(members | in_groups(groups)):
-            os.kill(pid, signal.SIGKILL)
-        for p in procs:
-            p.wait(timeout=10)
-        assert not alive(members | in_groups(groups)), "cluster processes survived the test"
+        assert not cluster.stop(), "cluster processes survived the test"
 
 
 def test_real_cluster_renders_the_same_frames_as_a_local_run(real_cluster, tmp_path):

@@ -38,10 +38,8 @@ from cnnviz import registry
 from cnnviz.engine.execute import MIN_WORKER_MEMORY, parse_address
 from cnnviz.engine.manifest import MANIFEST_NAME, Manifest
 from cnnviz.files import printable
-from helpers import (LOW, ROOT, ProcessWatch, alive, assert_looping_gif, assert_no_junk, cli_env, in_groups,
-                     left_behind, run_cli)
+from helpers import (LOW, ROOT, DaskProcesses, ProcessWatch, assert_looping_gif, assert_no_junk, cli_env, left_behind, run_cli)
 
-DASK = str(Path(sys.executable).with_name("dask"))
 #: what must never reach a terminal from a user's string
 RAW_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -149,48 +147,15 @@ def test_a_closed_port_is_one_line_and_exit_2_and_changes_nothing(tmp_path):
 def dying_scheduler(tmp_path):
     """A ``dask scheduler`` and one ``dask worker`` on 127.0.0.1, each in its own process group;
     yields (address, scheduler process); everything is stopped afterwards."""
-    env = cli_env(tmp_path)
-    procs: list[subprocess.Popen] = []
-    logs = tmp_path / "cluster-logs"
-    logs.mkdir()
-
-    def start(name: str, *args: str) -> subprocess.Popen:
-        with open(logs / f"{name}.log", "wb") as log:
-            procs.append(subprocess.Popen([DASK, *args], cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                          stdin=subprocess.DEVNULL, start_new_session=True))
-        return procs[-1]
-
-    scheduler_file = tmp_path / "scheduler.json"
+    cluster = DaskProcesses(tmp_path)
     try:
-        scheduler = start("scheduler", "scheduler", "--host", "127.0.0.1", "--port", "0", "--dashboard-address",
-                          "127.0.0.1:0", "--scheduler-file", str(scheduler_file))
-        def written() -> bool:  # the scheduler writes the file while we may read it
-            try:
-                return bool(json.loads(scheduler_file.read_text()).get("address"))
-            except (OSError, ValueError):
-                return False
-
-        _wait_for(written, 60, "the scheduler")
-        address = json.loads(scheduler_file.read_text())["address"]
-        start("worker", "worker", address, "--nthreads", "1", "--preload", "cnnviz.engine.worker", "--host",
-              "127.0.0.1", "--no-dashboard")
+        address, scheduler = cluster.start_scheduler()
+        cluster.start_worker(address)
         yield address, scheduler
     finally:
-        groups = {p.pid for p in procs}
-        members = in_groups(groups)
-        for p in procs:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 20
-        while alive(members | in_groups(groups)) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        for pid in alive(members | in_groups(groups)):
-            os.kill(pid, signal.SIGKILL)
-        for p in procs:
-            p.wait(timeout=10)
+        cluster.stop()
 
 
-@pytest.mark.slow
 def test_a_scheduler_dying_mid_render_is_one_clear_line(tmp_path, dying_scheduler):
     address, scheduler = dying_scheduler
     out = tmp_path / "out"
