@@ -43,8 +43,10 @@ class CnnvizCamera(Camera):
 
         Cairo keeps paths in device space (24.8 fixed point); ``copy_path`` gives them back in user
         space and ``append_path`` maps them through the same matrix, so the pixels are the same.
-        A set of points is kept the second time it is drawn: a moving shape never pays the copy."""
-        points = self.transform_points_pre_display(vmobject, vmobject.points)
+        A set of points is kept the second time it is drawn: a moving shape never pays the copy.
+        The key is the mobject's own points: this camera's ``transform_points_pre_display`` depends on
+        nothing else, so it runs only when Manim builds the path (a miss), not on every call."""
+        points = vmobject.points
         if len(points) == 0:
             return self
         key = b"%d|" % vmobject.n_points_per_cubic_curve + np.ascontiguousarray(points).tobytes()
