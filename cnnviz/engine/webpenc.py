@@ -69,10 +69,12 @@ def video_to_webp(src: Path, dst: Path, *, transparent: bool = False, lossless: 
     import av
     from PIL import Image
 
+    from cnnviz.engine.worker import _count_frames  # the GIF path counts the same way
+
     with av.open(str(src)) as container:
         stream = container.streams.video[0]
         rate = stream.average_rate or stream.guessed_rate or Fraction(30)
-        n = stream.frames or sum(1 for packet in container.demux(stream) if packet.size)
+    n = _count_frames(src)
     if n == 0:
         raise RuntimeError(f"no frames in {src}")
     mode = "RGBA" if transparent else "RGB"
