@@ -83,7 +83,11 @@ def test_every_number_the_cnn_scenes_show(digit):
     assert max(a[i, j, m] for i, j in conv_pos) == pytest.approx(p[r, c, m])
     nna = NeuralNetworkAnimation.must_show(None, d)
     assert [notation.fmt_num(a[i, j, m]) for i, j in conv_pos] + [notation.fmt_num(p[r, c, m])] == nna[:5]
-    assert nna[5:] == [_fmt_prob(v) for v in probs]
+    assert nna[5:15] == [_fmt_prob(v) for v in probs]
+    # the products panel: kernel m's 9 weights times the 9 pixels under them, shown to 3 decimals, and their sum
+    prods = [float(kern[i, j]) * float(x[r0 + i, c0 + j]) for i in range(3) for j in range(3)]
+    assert nna[15:] == [notation.fmt_num(v, 3) for v in prods]
+    assert NeuralNetworkAnimation.sum_lines(d)[0] == f"Σ w·x = {notation.fmt_num(sum(prods))}"
 
 
 def test_kernel_words_follow_the_learned_kernels():
@@ -261,3 +265,19 @@ def test_pooling_at_its_limits_lays_out_clean():
     dec = np.round((np.arange(16).reshape(4, 4) * 3.7) % 90 - 45, 2)
     for kw in (dict(x=big, size=2, stride=2), dict(x=dec, size=2, stride=1), dict(size=3, stride=3)):
         assert check_scene(with_example(TinyMaxPoolingFixed, **kw), pacing=(5, 40)) == [], kw
+
+
+def test_the_products_panel_says_when_its_rounded_products_do_not_add_up():
+    from types import SimpleNamespace
+
+    from scenes.ch3_pipeline import NeuralNetworkAnimation
+
+    # made-up network states with 9 equal products: 0.0004 each is shown as "0" and sums to 0.0036 → "0" (agree);
+    # 0.0026 each is shown as "0.003", which add to 0.027 → "0.03", while the exact sum 0.0234 is "0.02"
+    def state(w):
+        return SimpleNamespace(focus=(0, 0, 0), kernels=np.full((3, 3, 1, 1), w), pool=2,
+                               x=np.ones((4, 4, 1)), z=np.full((2, 2, 1), 9 * w), conv_bias=np.zeros(1))
+
+    assert NeuralNetworkAnimation.sum_lines(state(0.0004)) == ("Σ w·x = 0",)
+    assert NeuralNetworkAnimation.sum_lines(state(0.0026)) == ("Σ w·x = 0.02", "(rounded, they add to 0.03)")
+
