@@ -175,6 +175,11 @@ class TinyMaxPoolingFixed(CnnvizScene):
         # the right with the formulas under them; every grid hangs from the same line under the title
         top, gap, margin = 2.55, 0.8, 0.55  # the sliding window's stroke stays 0.3 clear of the edge
         map_w = 5.2 if k == 2 else 4.3  # a 3×3 window's formulas (9 values) need more room on the right
+        # wide results (e.g. 2-decimal averages of 3-digit values) take room from the map: the two result grids
+        # side by side at the minimum font, each number in 80 % of its cell
+        widest = max(label(fmt_num(v), size=34, mono=True).width for v in np.r_[d.max_out.ravel(), d.avg_out.ravel()])
+        need = 2 * ow * widest * theme.MIN_FONT / 34 / theme.CELL_FILL + 0.4 + gap
+        map_w = min(map_w, config.frame_width - margin - 0.4 - gap - need)
         cell = min(1.3, map_w / max(H, W))
         widest_x = max(label(fmt_num(v), size=36, mono=True).width for v in d.x.ravel())
         font = max(theme.MIN_FONT, min(36.0, 22 * cell / 0.62, 36 * theme.CELL_FILL * cell / widest_x))
@@ -183,8 +188,9 @@ class TinyMaxPoolingFixed(CnnvizScene):
         right_w = config.frame_width - margin - 0.4 - left_w - gap          # the room right of the map
         ocell = min(1.3, 3.4 / max(oh, ow), (right_w - gap) / (2 * ow))
         # one font for both results: the widest average (2 decimals) in 80 % of a cell, never below the minimum
-        widest = max(label(fmt_num(v), size=34, mono=True).width for v in np.r_[d.max_out.ravel(), d.avg_out.ravel()])
-        o_font = max(theme.MIN_FONT, min(34.0, 26 * ocell / 1.1, 0.8 * 34 * theme.CELL_FILL * ocell / widest))
+        # … and the two results side by side (0.4 apart) within the room right of the map, however wide the numbers
+        fits = 34 * theme.CELL_FILL * (right_w - 0.4) / (2 * ow) / widest
+        o_font = max(theme.MIN_FONT, min(34.0, 30 * ocell / 1.1, 0.95 * 34 * theme.CELL_FILL * ocell / widest, fits))
         mx = ValueGrid(d.max_out, color=theme.OUTPUT, cell_size=ocell, show_values=False, font_size=o_font)
         av = ValueGrid(d.avg_out, color=theme.OUTPUT, cell_size=ocell, show_values=False, font_size=o_font)
         # apart enough for their headings (a 1×1 result is narrower than "average pooling")
@@ -220,6 +226,7 @@ class TinyMaxPoolingFixed(CnnvizScene):
         window = SlidingWindow(x_grid, k)
         rest = max(len(d.windows) - d.n_explained, 1)
         fast = min(0.25, 6.0 / rest)
+        results = VGroup(mx, av, names[1], names[2])  # grown into the formulas' room at the end
         for n, (r, c) in enumerate(d.windows):
             i, j = divmod(n, ow)
             if n == 0:
@@ -229,6 +236,7 @@ class TinyMaxPoolingFixed(CnnvizScene):
                 self.play(window.step_to(r, c), run_time=0.4 if n < d.n_explained else fast)
             m_val = mx.value_label(i, j, d.max_out[i, j])
             a_val = av.value_label(i, j, d.avg_out[i, j])
+            results.add(m_val, a_val)
             if n >= d.n_explained:  # the rule is clear by now: the results only
                 self.play(FadeIn(m_val), FadeIn(a_val), run_time=fast)
                 continue
@@ -256,11 +264,19 @@ class TinyMaxPoolingFixed(CnnvizScene):
                                f"{fmt_num(d.max_out[i, j])}, average {fmt_num(d.avg_out[i, j])}.", hold=0.4)
             self.play(FadeOut(f_max), FadeOut(f_avg), run_time=0.3)
 
-        end = label(f"Pooling learns nothing: {d.params} parameters (no W, no b). "
-                    f"{core.fmt_shape(d.x.shape)} → {core.fmt_shape(d.max_out.shape)}", size=theme.BODY_SIZE,
-                    color=theme.TEXT)
-        fit_width(end, config.frame_width - 0.8).move_to([0, caption_y, 0])
-        self.play(FadeOut(window), FadeIn(end), run_time=0.6)
+        # the summary in the right column: both results as large as it allows, now that no formula needs its
+        # room, and the conclusion under them
+        end = VGroup(label(f"Pooling learns nothing: {d.params} parameters", size=theme.BODY_SIZE, color=theme.TEXT),
+                     label(f"(no W, no b). {core.fmt_shape(d.x.shape)} → {core.fmt_shape(d.max_out.shape)}",
+                           size=theme.BODY_SIZE, color=theme.TEXT)).arrange(DOWN, buff=0.15)
+        fit_width(end, right_w)
+        top_y, floor_y = results.get_top()[1], -config.frame_height / 2 + 0.45
+        grow = min(1.8, right_w / results.width, (top_y - floor_y - end.height - 0.5) / results.height)
+        moves = []
+        if grow > 1.02:
+            moves = [results.animate.scale(grow).move_to([r_mid, top_y - results.height * grow / 2, 0])]
+        end.move_to([r_mid, top_y - results.height * max(grow, 1.0) - 0.5 - end.height / 2, 0])
+        self.play(FadeOut(window), FadeIn(end), *moves, run_time=0.8)
         self.beat(note=f"Pooling has no weights to learn ({d.params} parameters): it only shrinks the map, "
                        f"{core.fmt_shape(d.x.shape)} to {core.fmt_shape(d.max_out.shape)}, keeping the strongest "
                        f"responses.", hold=1.5)
