@@ -539,10 +539,14 @@ class StrideData:
 
 STRIDE_MAX_INPUT = 5     # two input grids and their outputs side by side stay readable up to 5×5
 STRIDE_MAX_KERNEL = 3
+#: The largest pixel value: with a kernel of ±1 its 3×3 sums reach −999, the widest number whose cells still
+#: fit beside each other (112 makes −1,008 and pushes the input out of the frame; measured with the layout
+#: check, like the sizes above: tests/test_ch2_hyperparams.py).
+STRIDE_MAX_VALUE = 111
 
 
 def stride_data(
-    x: Annotated[Grid, Param("the input image: rows of numbers (a square N×N grid)", min=0, max=9,
+    x: Annotated[Grid, Param("the input image: rows of numbers (a square N×N grid)", min=0, max=STRIDE_MAX_VALUE,
                              max_shape=(STRIDE_MAX_INPUT, STRIDE_MAX_INPUT), noun="input")]
         = ((1, 3, 0, 2), (4, 2, 1, 0), (0, 1, 5, 3), (2, 0, 3, 1)),
     w: Annotated[Grid, Param("the kernel: rows of numbers (a square F×F grid)", min=-1, max=1,
@@ -752,15 +756,20 @@ def _windows_holding(windows, pixel, f: int, p: int) -> tuple:
 
 PAD_MAX_INPUT = 6        # the coverage map's numbers stay readable up to a 6×6 input
 PAD_MAX_PADDED = 10      # the padded input's numbers stay readable up to 10×10 (N + 2P ≤ 10)
+#: The input's values: −99 to 999 fit the padded 10×10 grid (−999 or 1,000 widen its cells past the frame's
+#: edge: measured with the layout check). The kernel is at most the input (F ≤ N ≤ 6); the padding at most
+#: (10 − 1) / 2 rings; a stride past the padded input's side changes nothing (one window).
+PAD_MIN_VALUE, PAD_MAX_VALUE = -99, 999
 
 
 def padding_data(
-    x: Annotated[Grid, Param("the input image: rows of numbers (a square N×N grid)", min=-9, max=99,
-                             max_shape=(PAD_MAX_INPUT, PAD_MAX_INPUT), noun="input")]
+    x: Annotated[Grid, Param("the input image: rows of numbers (a square N×N grid)", min=PAD_MIN_VALUE,
+                             max=PAD_MAX_VALUE, max_shape=(PAD_MAX_INPUT, PAD_MAX_INPUT), noun="input")]
         = ((3, 0, 1, 2, 7), (1, 5, 8, 9, 3), (2, 7, 2, 5, 1), (0, 1, 3, 1, 7), (4, 2, 1, 6, 2)),
-    f: Annotated[int, Param("the kernel size F (an F×F window)", min=1, max=5)] = 3,
-    padding: Annotated[int, Param("the rings of zeros added, one at a time, from 0 up to P", min=0, max=3)] = 2,
-    stride: Annotated[int, Param("how many pixels the window moves per step", min=1, max=3)] = 1,
+    f: Annotated[int, Param("the kernel size F (an F×F window), at most N", min=1, max=PAD_MAX_INPUT)] = 3,
+    padding: Annotated[int, Param("the rings of zeros added, one at a time, from 0 up to P", min=0,
+                                  max=(PAD_MAX_PADDED - 1) // 2)] = 2,
+    stride: Annotated[int, Param("how many pixels the window moves per step", min=1, max=PAD_MAX_PADDED)] = 1,
 ) -> PaddingData:
     """ConvExampleExplainedClean's 5×5 input and a 3×3 kernel, padded one ring of zeros at a time up to ``padding``."""
     x = np.asarray(x)

@@ -171,12 +171,21 @@ def test_padding_params_refuse_a_7x7_input():
     with pytest.raises(params.ParamError, match="padding"):
         params.coerce(PaddingOneByOneEng, {"padding": -1})
     assert params.coerce(PaddingOneByOneEng, {"x": np.ones((6, 6), int).tolist(), "padding": 2})
+    # the measured limits: −99 … 999 (−999 and 1,000 push the padded grid out of the frame), F ≤ N ≤ 6,
+    # P ≤ 4 (N + 2P ≤ 10), a stride up to the padded side 10
+    for value in (-100, 1000):
+        with pytest.raises(params.ParamError, match=r"^x holds -?\d+: every number must be from -99 to 999"):
+            params.coerce(PaddingOneByOneEng, {"x": [[value, 1], [2, 3]]})
+    for name, value, most in (("f", 7, 6), ("padding", 5, 4), ("stride", 11, 10)):
+        with pytest.raises(params.ParamError, match=rf"^{name} is {value}: it must be from \d to {most}"):
+            params.coerce(PaddingOneByOneEng, {name: value})
 
 
 @pytest.mark.parametrize("kw", [
-    dict(x=np.where(np.arange(36).reshape(6, 6) % 2, 99, -9), f=5, padding=2),  # 6×6 + 2 rings = 10×10: the limit
-    dict(x=((1, 2), (3, 4)), f=1, padding=3, stride=3),  # 2×2 + 3 rings, a stride that skips pixels
-], ids=["6x6-p2-limit", "2x2-p3-s3"])
+    # 6×6 + 2 rings = 10×10, the widest values (−99, 999) and the largest kernel: the limits
+    dict(x=np.where(np.arange(36).reshape(6, 6) % 2, 999, -99), f=6, padding=2),
+    dict(x=((1, 2), (3, 4)), f=1, padding=4, stride=10),  # 2×2 + 4 rings = 10×10, a stride past the padded side
+], ids=["6x6-f6-p2-limit", "2x2-p4-s10"])
 def test_padding_layout_at_its_limits(kw):
     from scenes.ch2_hyperparams import PaddingOneByOneEng
 
@@ -211,10 +220,13 @@ def test_stride_limits():
         stride_data(x=((1, 2), (3, 4)), w=np.ones((3, 3), int))
     with pytest.raises(ValueError, match="^strides: two different strides"):
         stride_data(strides=(1,))
+    # 112 with a kernel of −1s sums to −1,008: its cells widen the input out of the frame (measured)
+    with pytest.raises(params.ParamError, match=r"^x holds 112: every number must be from 0 to 111"):
+        params.coerce(Stride4x4Comparison, {"x": [[112, 1], [2, 3]]})
 
 
 @pytest.mark.parametrize("kw", [
-    dict(x=np.full((5, 5), 9), w=-np.ones((3, 3), int), strides=(1, 2)),  # the limit, the widest outputs
+    dict(x=np.full((5, 5), 111), w=-np.ones((3, 3), int), strides=(1, 2)),  # the limits: the widest outputs, −999
     dict(x=((1, 2), (3, 4)), w=((1,),), strides=(3, 1)),
 ], ids=["5x5-k3-limit", "2x2-k1-s3s1"])
 def test_stride_layout_at_its_limits(kw):
