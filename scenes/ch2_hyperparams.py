@@ -1070,7 +1070,7 @@ def _hyper_words(d: KernelDepthData) -> str:
 
 def _seen_words(ch: KernelChoice) -> str:
     """What the centre output pixel sees (and how much of it is padding)."""
-    text = f"one output pixel sees {ch.f}×{ch.f} = {ch.seen} pixels"
+    text = f"one output pixel sees {ch.f}×{ch.f} = {_s(ch.seen, 'pixel')}"
     return text + (f", {ch.zeros_seen} of them padding" if ch.zeros_seen else "")
 
 
@@ -1114,7 +1114,7 @@ class KernelSizeAndDepthClean(CnnvizScene):
                  f"output {core.fmt_shape(d.choices[0].out_shape)}"]
         for ch in d.choices:
             size = f"{ch.case.size}×{ch.case.size}"
-            shown += [f"{ch.f}×{ch.f} kernel", f"output {size}", f"one output pixel sees {ch.f}×{ch.f} = {ch.seen} pixels",
+            shown += [f"{ch.f}×{ch.f} kernel", f"output {size}", f"one output pixel sees {ch.f}×{ch.f} = {_s(ch.seen, 'pixel')}",
                       f"{_s(len(ch.windows), 'window')} → output {size}"]
             if ch.zeros_seen:
                 shown.append(f"{ch.zeros_seen} of them padding")
@@ -1139,19 +1139,29 @@ class KernelSizeAndDepthClean(CnnvizScene):
         moral = caption(_kernel_moral(d), color=theme.KERNEL)
         fit_width(moral, config.frame_width - 0.8)
         formulas = [_size_formula(ch.case, font_size=30) for ch in d.choices]
-        notes = [self._lines(_seen_words(ch), room / 2 - mid, theme.HIGHLIGHT) for ch in d.choices]
+        notes = [self._lines(_seen_words(ch), (room - mid) / 2, theme.HIGHLIGHT) for ch in d.choices]
         counts = [self._lines(f"{_s(len(ch.windows), 'window')} → output {ch.case.size}×{ch.case.size}",
-                              room / 2 - mid, theme.OUTPUT) for ch in d.choices]
+                              (room - mid) / 2, theme.OUTPUT) for ch in d.choices]
         heading_h = label("3×3 kernel", size=theme.BODY_SIZE).height + 0.2
         top = sub.get_bottom()[1] - 0.2 - heading_h
         f_h = max(f.height for f in formulas)
         n_h = max(t.height for t in (*notes, *counts))
         bottom = moral.get_top()[1] + 0.3 + n_h + 0.2 + f_h + 0.25
         o_sizes = [ch.case.size for ch in d.choices]
-        # one cell size for both panels (the same input twice), as large as the band's height and the row allow
+        # one cell size for both panels (the same input twice), as large as the band's height and the row allow;
+        # a panel is as wide as its grids or as the texts under them, whichever is wider
+        texts_w = [max(t.width for t in group) for group in zip(formulas, notes, counts)]
+
+        def panel_widths(cell):
+            return [max((side + o) * cell + gap, w) for o, w in zip(o_sizes, texts_w)]
+
         cell = min(0.8, (top - bottom) / side, (room - 2 * gap - mid) / (2 * side + sum(o_sizes)))
+        for _ in range(100):
+            if sum(panel_widths(cell)) + mid <= room:
+                break
+            cell *= 0.97
         y = top - side * cell / 2 - ((top - bottom) - side * cell) / 2  # spare height split above and below
-        widths = [(side + o) * cell + gap for o in o_sizes]
+        widths = panel_widths(cell)
         lefts = [-(sum(widths) + mid) / 2, -(sum(widths) + mid) / 2 + widths[0] + mid]
         ring = [(i, j) for i in range(side) for j in range(side)
                 if not (p <= i < p + n and p <= j < p + n)]
@@ -1197,7 +1207,7 @@ class KernelSizeAndDepthClean(CnnvizScene):
             pixel.set_fill(theme.HIGHLIGHT, opacity=0.6)
             shown.append(VGroup(field, pixel, zoom_callout(field, pixel)))
         self.play(*(Create(g) for g in shown), *(FadeIn(q["note"]) for q in panels), run_time=1.2)
-        said = [f"a {ch.f}×{ch.f} patch ({ch.seen} pixels"
+        said = [f"a {ch.f}×{ch.f} patch ({_s(ch.seen, 'pixel')}"
                 + (f", {ch.zeros_seen} of them padding zeros)" if ch.zeros_seen else ")") for ch in d.choices]
         self.beat(note=f"One output pixel sees {said[0]} with the small kernel, {said[1]} with the large one: "
                        "its receptive field.", hold=1.5)

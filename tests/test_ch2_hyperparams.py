@@ -309,6 +309,7 @@ def test_kernel_depth_words_follow_stride_and_padding():
     assert _kernel_moral(d).endswith("and a smaller output")
     d = kernel_depth_data(n=3, sizes=(3, 5), padding=1)  # the 5×5 window is the whole padded 5×5 input
     assert _seen_words(d.choices[1]) == "one output pixel sees 5×5 = 25 pixels, 16 of them padding"
+    assert _seen_words(kernel_depth_data(n=2, sizes=(1, 2)).choices[0]) == "one output pixel sees 1×1 = 1 pixel"
     d = kernel_depth_data(n=8, sizes=(3, 4), stride=2)  # ⌊5/2⌋ + 1 = ⌊4/2⌋ + 1 = 3: the same size
     assert [ch.case.size for ch in d.choices] == [3, 3]
     assert _kernel_moral(d) == "3×3: fine details · 4×4: broader patterns, and the same output size"
@@ -352,4 +353,13 @@ def test_kernel_depth_layout_at_its_limits():
     from scenes.ch2_hyperparams import KernelSizeAndDepthClean
 
     problems = _layout(KernelSizeAndDepthClean, n=13, sizes=(1, 2), padding=1, c=999, m=54)
+    assert not problems, "\n".join(map(str, problems))
+
+
+def test_kernel_depth_layout_with_narrow_panels():
+    """Tiny grids (a 2×2 input, a kernel as large as the padded input): the panels widen for the texts under
+    them, so the two panels' notes and formulas never run into each other."""
+    from scenes.ch2_hyperparams import KernelSizeAndDepthClean
+
+    problems = _layout(KernelSizeAndDepthClean, n=2, sizes=(1, 6), padding=2, stride=3)
     assert not problems, "\n".join(map(str, problems))
