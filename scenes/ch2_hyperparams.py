@@ -539,10 +539,10 @@ class StrideData:
 
 STRIDE_MAX_INPUT = 5     # two input grids and their outputs side by side stay readable up to 5×5
 STRIDE_MAX_KERNEL = 3
-#: The largest pixel value: with a kernel of ±1 its 3×3 sums reach −999, the widest number whose cells still
-#: fit beside each other (112 makes −1,008 and pushes the input out of the frame; measured with the layout
-#: check, like the sizes above: tests/test_ch2_hyperparams.py).
-STRIDE_MAX_VALUE = 111
+#: The largest pixel value: a 2×2 kernel of −1s sums four of them into a 4×4 output, and −96 (from 24) is the
+#: widest number whose cells still fit beside each other; 25 makes −100, whose wider cells push the input out
+#: of the frame (measured with the layout check, like the sizes above: tests/test_ch2_hyperparams.py).
+STRIDE_MAX_VALUE = 24
 
 
 def stride_data(

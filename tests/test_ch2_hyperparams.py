@@ -220,13 +220,13 @@ def test_stride_limits():
         stride_data(x=((1, 2), (3, 4)), w=np.ones((3, 3), int))
     with pytest.raises(ValueError, match="^strides: two different strides"):
         stride_data(strides=(1,))
-    # 112 with a kernel of −1s sums to −1,008: its cells widen the input out of the frame (measured)
-    with pytest.raises(params.ParamError, match=r"^x holds 112: every number must be from 0 to 111"):
-        params.coerce(Stride4x4Comparison, {"x": [[112, 1], [2, 3]]})
+    # 25 under a 2×2 kernel of −1s sums to −100: its cells widen the input out of the frame (measured)
+    with pytest.raises(params.ParamError, match=r"^x holds 25: every number must be from 0 to 24"):
+        params.coerce(Stride4x4Comparison, {"x": [[25, 1], [2, 3]]})
 
 
 @pytest.mark.parametrize("kw", [
-    dict(x=np.full((5, 5), 111), w=-np.ones((3, 3), int), strides=(1, 2)),  # the limits: the widest outputs, −999
+    dict(x=np.full((5, 5), 24), w=-np.ones((2, 2), int), strides=(1, 2)),  # the limits: the widest 4×4 output, −96
     dict(x=((1, 2), (3, 4)), w=((1,),), strides=(3, 1)),
 ], ids=["5x5-k3-limit", "2x2-k1-s3s1"])
 def test_stride_layout_at_its_limits(kw):
