@@ -1152,8 +1152,11 @@ class KernelSizeAndDepthClean(CnnvizScene):
         # a panel is as wide as its grids or as the texts under them, whichever is wider
         texts_w = [max(t.width for t in group) for group in zip(formulas, notes, counts)]
 
-        def panel_widths(cell):
-            return [max((side + o) * cell + gap, w) for o, w in zip(o_sizes, texts_w)]
+        names_w = [label(f"output {o}×{o}", size=theme.SMALL_SIZE).width for o in o_sizes]
+
+        def panel_widths(cell):  # the input, the gap (wider for a tiny output's name) and the output
+            return [max((side + o) * cell + max(gap, (nw - o * cell) / 2 + 0.2), w)
+                    for o, nw, w in zip(o_sizes, names_w, texts_w)]
 
         cell = min(0.8, (top - bottom) / side, (room - 2 * gap - mid) / (2 * side + sum(o_sizes)))
         for _ in range(100):
@@ -1176,13 +1179,15 @@ class KernelSizeAndDepthClean(CnnvizScene):
                 x_grid.cell(i, j).set_fill(theme.PADDING, opacity=1)
             o_grid = ValueGrid(np.zeros((ch.case.size,) * 2), color=theme.OUTPUT, cell_size=cell, show_values=False,
                                fit_values=False)
-            width = x_grid.width + gap + o_grid.width
+            o_name = o_grid.heading(f"output {ch.case.size}×{ch.case.size}")
+            # a tiny output's name is wider than its grid: the gap keeps it clear of the input
+            width = x_grid.width + max(gap, (o_name.width - o_grid.width) / 2 + 0.2) + o_grid.width
             x_grid.move_to([centre - width / 2 + x_grid.width / 2, y, 0])
             o_grid.move_to([centre + width / 2 - o_grid.width / 2, y, 0])
+            o_name.next_to(o_grid, UP, buff=0.15)
             zeros = VGroup(*(zero.copy().move_to(x_grid.cell(i, j)) for i, j in ring))
             heading = label(f"{ch.f}×{ch.f} kernel", size=theme.BODY_SIZE, color=theme.KERNEL)
             heading.next_to(x_grid, UP, buff=0.2)
-            o_name = o_grid.heading(f"output {ch.case.size}×{ch.case.size}")
             formula.next_to(VGroup(x_grid, o_grid), DOWN, buff=0.25).set_x(centre)
             for t in (note, count):
                 t.next_to(formula, DOWN, buff=0.2).set_x(centre)
