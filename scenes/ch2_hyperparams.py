@@ -87,22 +87,39 @@ def _channels(k: int) -> str:
     return f"{k} channel{'s' * (k != 1)}"
 
 
+#: Every size on this scene's screen is at most 999: from 1,000 on, the shapes (``core.fmt_shape``) and the
+#: formulas would need a thousands separator they do not write (the layout check's notation rule); up to 999
+#: everything fits (measured with the layout check: tests/test_ch2_hyperparams.py).
+CONV_DIM_MAX = 999
+
+
 def conv_dimensions_data(
-    n: Annotated[int, Param("the input size N (an N×N×C input)", min=1, max=999)] = 5,
-    f: Annotated[int, Param("the kernel size F (F×F×C kernels), at most N", min=1, max=999)] = 3,
-    c: Annotated[int, Param("the channels C of the input and of every kernel", min=1, max=8)] = 3,
-    m: Annotated[int, Param("the number of filters M (the output's depth)", min=1, max=8)] = 5,
-    bad_input: Annotated[tuple[int, ...], Param(f"the refused pair's input: {_SHAPE3}", min=1, max=99,
+    n: Annotated[int, Param("the input size N (an N×N×C input)", min=1, max=CONV_DIM_MAX)] = 5,
+    f: Annotated[int, Param("the kernel size F (F×F×C kernels), at most N", min=1, max=CONV_DIM_MAX)] = 3,
+    c: Annotated[int, Param("the channels C of the input and of every kernel", min=1, max=CONV_DIM_MAX)] = 3,
+    m: Annotated[int, Param("the number of filters M (the output's depth)", min=1, max=CONV_DIM_MAX)] = 5,
+    bad_input: Annotated[tuple[int, ...], Param(f"the refused pair's input: {_SHAPE3}", min=1, max=CONV_DIM_MAX,
                                                 max_shape=(3,))] = (3, 3, 1),
     bad_kernel: Annotated[tuple[int, ...], Param(f"the refused pair's kernel, with other channels: {_SHAPE3}",
-                                                 min=1, max=99, max_shape=(3,))] = (2, 2, 3),
+                                                 min=1, max=CONV_DIM_MAX, max_shape=(3,))] = (2, 2, 3),
 ) -> ConvDimensionsData:
     """The size rule (N×N×C) ⊛ (F×F×C×M) → (N−F+1)×(N−F+1)×M with an instance (FullCNNSequence's
     5×5×3 and five 3×3×3 filters), and the channel rule as the core enforces it: ``core.conv2d``
     on a 3×3×1 input with a 2×2×3 kernel (the notebook's warning) raises; the screen says why in words."""
+    top = CONV_DIM_MAX
+    if n > top:
+        raise ValueError(f"n: a {n}×{n} input is too large: an input of at most {top}×{top} fits this scene at a "
+                         "readable size")
     if not 1 <= f <= n:
         raise ValueError(f"f: a {f}×{f} kernel does not fit in a {n}×{n} input (F is at most N = {n})")
+    if c > top or m > top:
+        name, v, what = ("c", c, "channels") if c > top else ("m", m, "filters")
+        raise ValueError(f"{name}: {v} {what} are too many: at most {top} fit this scene at a readable size")
     bad_input, bad_kernel = _shape3("bad_input", bad_input), _shape3("bad_kernel", bad_kernel)
+    for name, shape in (("bad_input", bad_input), ("bad_kernel", bad_kernel)):
+        if max(shape) > top:
+            raise ValueError(f"{name}: a {core.fmt_shape(shape)} {name[4:]} is too large: at most {top} a side and "
+                             f"{top} channels fit this scene at a readable size")
     if bad_input[2] == bad_kernel[2]:
         raise ValueError(f"bad_input and bad_kernel: both have {_channels(bad_input[2])}, so the core accepts "
                          "them and there is no error to show: give them different channel counts")
@@ -149,24 +166,23 @@ class ConvDimensionsSimpleCentered(CnnvizScene):
                           for k, what in (("N", "input size"), ("F", "kernel size"), ("C", "channels"),
                                           ("M", "number of filters")))).arrange(RIGHT, buff=0.7, aligned_edge=UP)
         legend.next_to(rule, DOWN, buff=0.35)
-        self.add(head, rule, legend)
-        self.beat(note="An N×N×C input convolved with M kernels of size F×F×C gives an output of "
-                       "(N − F + 1)×(N − F + 1)×M: one map per filter.", hold=1.0)
-
-        # 1. an instance: every size from the core
+        # the instance along the bottom, built first: the volumes get the band between the legend and it
         n, f, c, m = (_sym(k, v) for k, v in zip("NFCM", (d.n, d.f, d.c, d.m)))
         result = r" \times ".join(str(v) for v in d.out_shape)  # the core's output shape
         inst = Formula(rf"({n} \times {n} \times {c}) \circledast ({f} \times {f} \times {c} \times {m}) \rightarrow "
                        rf"({n} - {f} + 1) \times ({n} - {f} + 1) \times {m} = "
                        rf"{{\color{{{theme.OUTPUT}}}\mathbf{{{result}}}}}", font_size=34)
         fit_width(inst, config.frame_width - 0.8)
-        inst.next_to(legend, DOWN, buff=0.55)
+        inst.to_edge(DOWN, buff=0.45)
+        band_top, band_bottom = legend.get_bottom()[1] - 0.4, inst.get_top()[1] + 0.4
+        lab_h = label("input 5×5×3", size=theme.SMALL_SIZE).height + 0.2  # a shape label under its sheets
         f_colors = [theme.kernel_color(k) for k in range(d.m)]
         c_colors = list(theme.CHANNELS) if d.c == 3 else [theme.INPUT]
         off = min(0.16, 0.6 / max(d.c - 1, 1))  # many channels: the sheets closer together
-        inp = TensorStack(d.n, d.n, d.c, unit=0.6, colors=c_colors, max_side=2.8, offset=off,
+        side = min(3.4, band_top - band_bottom - lab_h - (min(d.c, 8) - 1) * off)  # the input as tall as the band
+        inp = TensorStack(d.n, d.n, d.c, unit=side / min(d.n, 5), colors=c_colors, max_side=side, offset=off,
                           label_text=f"input {fs(d.in_shape)}")
-        bank = VGroup(*(TensorStack(d.f, d.f, d.c, unit=0.4, colors=(col,), offset=off * 0.75, max_side=1.2,
+        bank = VGroup(*(TensorStack(d.f, d.f, d.c, unit=0.45, colors=(col,), offset=off * 0.75, max_side=1.4,
                                     label_text="")
                         for col in f_colors[:8]))
         for k in bank:  # an empty label keeps its height: drop it
@@ -174,17 +190,22 @@ class ConvDimensionsSimpleCentered(CnnvizScene):
         bank.arrange(RIGHT, buff=0.2)
         fit_width(bank, 5.0)
         bank_label = label(f"{d.m} filters: {fs(d.bank_shape)}", size=theme.SMALL_SIZE, color=theme.KERNEL)
-        out = TensorStack(d.out_shape[0], d.out_shape[1], d.m, unit=0.6, colors=f_colors, max_side=2.2,
-                          offset=min(0.16, 1.0 / max(d.m - 1, 1)), label_text=f"output {fs(d.out_shape)}")
+        out = TensorStack(d.out_shape[0], d.out_shape[1], d.m, unit=side / min(d.n, 5), colors=f_colors,
+                          max_side=side * 0.8, offset=min(0.16, 1.0 / max(d.m - 1, 1)),
+                          label_text=f"output {fs(d.out_shape)}")
         out.shape_label.set_color(theme.OUTPUT)
         conv, arrow = label(CONV, size=36), label("→", size=36)
         row = VGroup(inp, conv, bank, arrow, out).arrange(RIGHT, buff=0.5)
         fit_width(row, config.frame_width - 0.8)
-        row.next_to(inst, DOWN, buff=0.5)
+        row.move_to([0, (band_top + band_bottom) / 2, 0])
         bank_label.next_to(bank, DOWN, buff=0.2).align_to(inp.shape_label, DOWN)
+        self.add(head, rule, legend, inp, conv, bank, bank_label)
+        self.beat(note=f"An N×N×C input convolved with M kernels of size F×F×C gives an output of "
+                       f"(N − F + 1)×(N − F + 1)×M, one map per filter: here a {fs(d.in_shape)} input "
+                       f"and {d.m} filters of {fs(d.bank_shape[:3])}.", hold=1.0)
+
+        # 1. the instance: every size from the core
         self.play(Write(inst), run_time=1.4)
-        self.play(FadeIn(inp), FadeIn(conv), LaggedStart(*(FadeIn(b) for b in bank), lag_ratio=0.2),
-                  FadeIn(bank_label), run_time=1.2)
         self.play(FadeIn(arrow), FadeIn(out), run_time=0.8)
         depth = "one map" if d.m == 1 else f"{d.m} maps"
         self.beat(note=f"With N = {d.n}, F = {d.f}, C = {d.c} and M = {d.m}: {d.n} − {d.f} + 1 = {d.out_size}, "
@@ -197,10 +218,19 @@ class ConvDimensionsSimpleCentered(CnnvizScene):
         fit_width(warn, config.frame_width - 0.8)
         warn.next_to(legend, DOWN, buff=0.35)
         bi, bk = d.bad_input, d.bad_kernel
-        b_in = TensorStack(bi[0], bi[1], bi[2], unit=0.4, colors=(theme.INPUT,), max_side=1.3,
-                           offset=min(0.16, 0.5 / max(bi[2] - 1, 1)), label_text=f"input {fs(bi)}")
-        b_k = TensorStack(bk[0], bk[1], bk[2], unit=0.4, colors=(theme.KERNEL,), max_side=1.3,
-                          offset=min(0.16, 0.5 / max(bk[2] - 1, 1)), label_text=f"kernel {fs(bk)}")
+        msg = VGroup(*(label(t, size=theme.SMALL_SIZE, color=theme.TEXT) for t in d.refusal))
+        msg.arrange(DOWN, aligned_edge=LEFT, buff=0.15)
+        fit_width(msg, config.frame_width - 1.4)
+        frame = SurroundingRectangle(msg, color=theme.NEGATIVE, buff=0.22, stroke_width=3)
+        # the pair as large as the room under the legend allows, the refusal under it
+        top2, bottom2 = legend.get_bottom()[1] - 0.35, -config.frame_height / 2 + theme.EDGE_MARGIN + 0.15
+        counts_h = 2 * (label("7 channels", size=theme.SMALL_SIZE).height + 0.15)  # a shape label and a count
+        side2 = min(2.2, top2 - bottom2 - warn.height - 0.3 - counts_h - 0.35 - frame.height - 0.5)
+        offs = [min(0.16, 0.5 / max(k - 1, 1)) for k in (bi[2], bk[2])]
+        b_in = TensorStack(bi[0], bi[1], bi[2], unit=side2 / min(max(*bi[:2], *bk[:2]), 4), colors=(theme.INPUT,),
+                           max_side=side2, offset=offs[0], label_text=f"input {fs(bi)}")
+        b_k = TensorStack(bk[0], bk[1], bk[2], unit=side2 / min(max(*bi[:2], *bk[:2]), 4), colors=(theme.KERNEL,),
+                          max_side=side2, offset=offs[1], label_text=f"kernel {fs(bk)}")
         cross = label("✗", size=60, color=theme.NEGATIVE)
         pair = VGroup(b_in, label(CONV, size=36), b_k, cross).arrange(RIGHT, buff=0.6)
         pair.next_to(warn, DOWN, buff=0.3)
@@ -210,11 +240,9 @@ class ConvDimensionsSimpleCentered(CnnvizScene):
         for t in counts:  # on one line
             t.set_y(min(u.get_y() for u in counts))
         pair.add(counts)
-        msg = VGroup(*(label(t, size=theme.SMALL_SIZE, color=theme.TEXT) for t in d.refusal))
-        msg.arrange(DOWN, aligned_edge=LEFT, buff=0.15)
-        fit_width(msg, config.frame_width - 1.4)
-        frame = SurroundingRectangle(msg, color=theme.NEGATIVE, buff=0.22, stroke_width=3)
-        VGroup(msg, frame).next_to(pair, DOWN, buff=0.3)
+        VGroup(msg, frame).next_to(pair, DOWN, buff=0.35)
+        part2 = VGroup(warn, pair, msg, frame)  # centred in the room under the legend
+        part2.shift(UP * ((top2 + bottom2) / 2 - part2.get_center()[1]))
         self.play(FadeIn(warn), run_time=0.6)
         self.play(FadeIn(pair[:3]), run_time=0.8)
         self.play(FadeIn(counts), run_time=0.5)
@@ -258,7 +286,8 @@ def size_case(n: int, f: int, p: int, s: int) -> SizeCase:
     """One case of the formula: N, F, P, S and everything computed from them (``core.output_size``)."""
     numerator = n - f + 2 * p
     size = core.output_size(n, f, p, s)
-    starts = tuple(sorted({c for _, c in core.conv_windows((n, n), (f, f), stride=s, padding=p)}))
+    # the windows along one axis: a one-row input and a kernel as tall as the padded row (one row of windows)
+    starts = tuple(c for _, c in core.conv_windows((1, n), (1 + 2 * p, f), stride=s, padding=p))
     return SizeCase(n, f, p, s, numerator, numerator / s, numerator // s, size, starts)
 
 
@@ -276,23 +305,36 @@ def _case(name: str, values) -> SizeCase:
 
 def _size_change(c: SizeCase) -> str:
     """What the case does to the size, in words that follow its numbers."""
-    sizes = f"{c.n}×{c.n} → {c.size}×{c.size}"
+    out = fmt_int(c.size)
+    sizes = f"{c.n}×{c.n} → {out}×{out}"
     if c.size == c.n:
         return f"{sizes}: padding P = {c.p} keeps the size" if c.p else f"{sizes}: the size is kept"
     if c.size < c.n:
-        return f"{sizes}: the output is {c.n - c.size} smaller"
-    return f"{sizes}: the output is {c.size - c.n} larger"
+        return f"{sizes}: the output is {fmt_int(c.n - c.size)} smaller"
+    return f"{sizes}: the output is {fmt_int(c.size - c.n)} larger"
+
+
+#: The first case's numbers are at most 999 (from 1,000 on they would need a thousands separator the formula
+#: does not write: the layout check's notation rule). The second case's strip (N + 2P cells, and the window
+#: after the last one, drawn dashed) holds at most FLOOR_MAX_CELLS cells of 0.6 with the window counter beside
+#: it: measured with the layout check (tests/test_ch2_hyperparams.py).
+SIZE_MAX = 999
+FLOOR_MAX_CELLS = 19
 
 
 def output_size_data(
-    example: Annotated[tuple[int, ...], Param(f"the first case: {_CASE}", min=0, max=999,
+    example: Annotated[tuple[int, ...], Param(f"the first case: {_CASE}", min=0, max=SIZE_MAX,
                                               max_shape=(4,))] = NOTEBOOK_CASE,
     floor_case: Annotated[tuple[int, ...], Param(f"the case whose windows are counted on a strip: {_CASE}", min=0,
-                                                 max=999, max_shape=(4,))] = (8, 3, 0, 2),
+                                                 max=FLOOR_MAX_CELLS, max_shape=(4,))] = (8, 3, 0, 2),
 ) -> OutputSizeData:
     """The notebook's example (28, 3, 1, 1 → 28) and a case where the floor matters (8, 3, 0, 2 → 3);
     every sentence on screen is built here from the cases' numbers."""
     ex, fl = _case("example", example), _case("floor_case", floor_case)
+    need = max(fl.n + 2 * fl.p, fl.windows[-1] + fl.s + fl.f)  # the strip, and the window after the last
+    if need > FLOOR_MAX_CELLS:
+        raise ValueError(f"floor_case: its strip of {fl.n + 2 * fl.p} cells and the window after the last need "
+                         f"{need} cells: a strip of at most {FLOOR_MAX_CELLS} cells fits this scene at a readable size")
     is_nb = (ex.n, ex.f, ex.p, ex.s) == NOTEBOOK_CASE
     values = f"N = {ex.n}, F = {ex.f}, P = {ex.p}, S = {ex.s}"
     ex_heading = f"Notebook example: {values}" if is_nb else f"Example: {values}"
@@ -316,10 +358,12 @@ def _sub(case: SizeCase) -> str:
     f = rf"{{\color{{{c['F']}}}{case.f}}}"
     p = rf"{{\color{{{c['P']}}}{case.p}}}"
     s = rf"{{\color{{{c['S']}}}{case.s}}}"
-    q = fmt_num(case.quotient)
+    def num(v):  # thousands separated, as LaTeX reads a comma inside a number
+        return (fmt_num(v) if isinstance(v, float) else fmt_int(v)).replace(",", "{,}")
+
     return (rf"\left\lfloor \frac{{{n} - {f} + 2 \cdot {p}}}{{{s}}} \right\rfloor + 1"
-            rf" = \left\lfloor \frac{{{case.numerator}}}{{{case.s}}} \right\rfloor + 1"
-            rf" = \lfloor {q} \rfloor + 1 = {case.floored} + 1 = \mathbf{{{case.size}}}")
+            rf" = \left\lfloor \frac{{{num(case.numerator)}}}{{{case.s}}} \right\rfloor + 1"
+            rf" = \lfloor {num(case.quotient)} \rfloor + 1 = {num(case.floored)} + 1 = \mathbf{{{num(case.size)}}}")
 
 
 class OutputSizeFormula(CnnvizScene):
@@ -341,9 +385,16 @@ class OutputSizeFormula(CnnvizScene):
             *(label(f"{k} {name}", color=sym[k], size=theme.SMALL_SIZE)
               for k, name in (("N", "input"), ("F", "kernel"), ("P", "padding"), ("S", "stride"))),
         ).arrange(RIGHT, buff=0.6).next_to(general, DOWN, buff=0.35)
-        self.add(head, general, legend)
+        # the opening: the formula and its legend as large as the frame allows, in the room under the title;
+        # they move up to their place when the first case comes
+        rule = VGroup(general, legend)
+        place = rule.get_center()
+        k = min(1.8, (config.frame_width - 1.0) / rule.width)
+        rule.scale(k).move_to([0, (head.get_bottom()[1] - config.frame_height / 2) / 2, 0])
+        self.add(head, rule)
         self.beat(note="The output size is ⌊(N − F + 2P) / S⌋ + 1: the input size N, the kernel size F, "
                        "the padding P and the stride S decide it.", hold=1.0)
+        self.play(rule.animate.scale(1 / k).move_to(place), run_time=0.8)
 
         # 1. the first case (the notebook's example by default)
         c = d.notebook
@@ -379,7 +430,9 @@ class OutputSizeFormula(CnnvizScene):
         nxt = c.windows[-1] + c.s
         ghost = DashedVMobject(strip.window(0, 0, 1, c.f, color=theme.NEGATIVE), num_dashes=30)
         ghost.move_to(strip.block_center(0, 0, 1, c.f) + RIGHT * nxt * strip.cell_size)
-        VGroup(strip, ghost).set_x(-0.8)  # strip + overhang centred, the counter to their right
+        counter_w = _counter("window", len(c.windows), "", theme.HIGHLIGHT).width  # at its widest
+        row = VGroup(strip, ghost)  # strip + overhang + the counter to their right, centred together
+        row.shift(RIGHT * (-(row.width + 0.35 + counter_w) / 2 - row.get_left()[0]))
         self.play(FadeIn(strip), run_time=0.4)
         win = SlidingWindow(strip, 1, c.f)
         counter = _counter("window", 1, "", theme.HIGHLIGHT)
@@ -486,10 +539,14 @@ class StrideData:
 
 STRIDE_MAX_INPUT = 5     # two input grids and their outputs side by side stay readable up to 5×5
 STRIDE_MAX_KERNEL = 3
+#: The largest pixel value: a 2×2 kernel of −1s sums four of them into a 4×4 output, and −96 (from 24) is the
+#: widest number whose cells still fit beside each other; 25 makes −100, whose wider cells push the input out
+#: of the frame (measured with the layout check, like the sizes above: tests/test_ch2_hyperparams.py).
+STRIDE_MAX_VALUE = 24
 
 
 def stride_data(
-    x: Annotated[Grid, Param("the input image: rows of numbers (a square N×N grid)", min=0, max=9,
+    x: Annotated[Grid, Param("the input image: rows of numbers (a square N×N grid)", min=0, max=STRIDE_MAX_VALUE,
                              max_shape=(STRIDE_MAX_INPUT, STRIDE_MAX_INPUT), noun="input")]
         = ((1, 3, 0, 2), (4, 2, 1, 0), (0, 1, 5, 3), (2, 0, 3, 1)),
     w: Annotated[Grid, Param("the kernel: rows of numbers (a square F×F grid)", min=-1, max=1,
@@ -699,15 +756,20 @@ def _windows_holding(windows, pixel, f: int, p: int) -> tuple:
 
 PAD_MAX_INPUT = 6        # the coverage map's numbers stay readable up to a 6×6 input
 PAD_MAX_PADDED = 10      # the padded input's numbers stay readable up to 10×10 (N + 2P ≤ 10)
+#: The input's values: −99 to 999 fit the padded 10×10 grid (−999 or 1,000 widen its cells past the frame's
+#: edge: measured with the layout check). The kernel is at most the input (F ≤ N ≤ 6); the padding at most
+#: (10 − 1) / 2 rings; a stride past the padded input's side changes nothing (one window).
+PAD_MIN_VALUE, PAD_MAX_VALUE = -99, 999
 
 
 def padding_data(
-    x: Annotated[Grid, Param("the input image: rows of numbers (a square N×N grid)", min=-9, max=99,
-                             max_shape=(PAD_MAX_INPUT, PAD_MAX_INPUT), noun="input")]
+    x: Annotated[Grid, Param("the input image: rows of numbers (a square N×N grid)", min=PAD_MIN_VALUE,
+                             max=PAD_MAX_VALUE, max_shape=(PAD_MAX_INPUT, PAD_MAX_INPUT), noun="input")]
         = ((3, 0, 1, 2, 7), (1, 5, 8, 9, 3), (2, 7, 2, 5, 1), (0, 1, 3, 1, 7), (4, 2, 1, 6, 2)),
-    f: Annotated[int, Param("the kernel size F (an F×F window)", min=1, max=5)] = 3,
-    padding: Annotated[int, Param("the rings of zeros added, one at a time, from 0 up to P", min=0, max=3)] = 2,
-    stride: Annotated[int, Param("how many pixels the window moves per step", min=1, max=3)] = 1,
+    f: Annotated[int, Param("the kernel size F (an F×F window), at most N", min=1, max=PAD_MAX_INPUT)] = 3,
+    padding: Annotated[int, Param("the rings of zeros added, one at a time, from 0 up to P", min=0,
+                                  max=(PAD_MAX_PADDED - 1) // 2)] = 2,
+    stride: Annotated[int, Param("how many pixels the window moves per step", min=1, max=PAD_MAX_PADDED)] = 1,
 ) -> PaddingData:
     """ConvExampleExplainedClean's 5×5 input and a 3×3 kernel, padded one ring of zeros at a time up to ``padding``."""
     x = np.asarray(x)
@@ -913,11 +975,12 @@ class PaddingOneByOneEng(CnnvizScene):
 @dataclass(frozen=True)
 class KernelChoice:
     f: int                   # kernel size F
-    case: SizeCase           # the output size N − F + 1 (the formula's numbers)
-    windows: tuple           # top-left (row, col) of every window, raster order (core.conv_windows)
+    case: SizeCase           # the output size ⌊(N − F + 2P)/S⌋ + 1 (the formula's numbers, core.output_size)
+    windows: tuple           # top-left (row, col) of every window, padded coordinates, raster order (core.conv_windows)
     centre_out: tuple        # the centre output pixel (i, j)
     centre_window: tuple     # the window that computes it: what that one pixel sees
-    seen: int                # input pixels one output pixel sees on one channel: F·F (core.conv_param_terms)
+    seen: int                # cells one output pixel sees on one channel: F·F (core.conv_param_terms)
+    zeros_seen: int          # how many of them are the padding's zeros (core.pad of a mask)
     out_shape: tuple         # N'×N'×M with M filters on the C-channel input (core.conv_output_shape)
     terms: tuple             # (F·F·C·M, M): the weights and the biases of the layer (core.conv_param_terms)
     params: int              # their sum (core.conv_params)
@@ -928,37 +991,97 @@ class KernelDepthData:
     n: int                   # input N×N (×C)
     c: int                   # input channels C
     m: int                   # filters M
+    stride: int              # S, the same for both kernels
+    padding: int             # P rings of zeros, the same for both kernels
+    padded: int              # N + 2P: the side of the padded input drawn
     choices: tuple           # one KernelChoice per kernel size compared
 
 
+#: The largest padded input (N + 2P cells a side) part 1 draws twice, with its output beside it, with the
+#: padding's zeros at the scene's minimum text size: measured with the layout check (tests/test_ch2_hyperparams.py).
+KERNEL_MAX_PADDED = 15
+#: The most channels: from 1,000 on, the shapes on screen would need a thousands separator the core's
+#: ``fmt_shape`` does not write (the layout check's notation rule); the most filters: one more makes the
+#: scene last longer than 40 s (its pacing rule; each filter adds a step). Both measured like the above.
+KERNEL_MAX_CHANNELS = 999
+KERNEL_MAX_FILTERS = 54
+
+
 def kernel_depth_data(
-    n: Annotated[int, Param("the input size N (an N×N input, N×N×C in the second part)", min=2, max=12)] = 7,
-    sizes: Annotated[tuple[int, ...], Param("the two kernel sizes compared, smaller first (each at most N)", min=1,
-                                            max=12, max_shape=(2,))] = (3, 5),
-    c: Annotated[int, Param("the input's channels C (and every kernel's)", min=1, max=8)] = 3,
-    m: Annotated[int, Param("the number of filters M: the output's depth", min=1, max=16)] = 5,
+    n: Annotated[int, Param("the input size N (an N×N input, N×N×C in the second part)", min=2,
+                            max=KERNEL_MAX_PADDED)] = 7,
+    sizes: Annotated[tuple[int, ...], Param("the two kernel sizes compared, smaller first (each at most N + 2P)",
+                                            min=1, max=KERNEL_MAX_PADDED, max_shape=(2,))] = (3, 5),
+    c: Annotated[int, Param("the input's channels C (and every kernel's)", min=1, max=KERNEL_MAX_CHANNELS)] = 3,
+    m: Annotated[int, Param("the number of filters M: the output's depth", min=1, max=KERNEL_MAX_FILTERS)] = 5,
+    stride: Annotated[int, Param("how many pixels both windows move per step", min=1,
+                                 max=KERNEL_MAX_PADDED)] = 1,
+    padding: Annotated[int, Param("rings of zeros around the input, for both kernels", min=0,
+                                  max=(KERNEL_MAX_PADDED - 2) // 2)] = 0,
 ) -> KernelDepthData:
-    """Kernel sizes 3×3 vs 5×5 on one N×N input, then M = 5 filters on N×N×3 (Chapter 2, I.4's 3 channels, 5 filters)."""
-    n, c, m = int(n), int(c), int(m)
+    """Kernel sizes 3×3 vs 5×5 on one N×N input (padded with P rings of zeros, windows S apart), then M = 5
+    filters on N×N×3 (Chapter 2, I.4's 3 channels, 5 filters); every size from ``cnnviz.core``."""
+    n, c, m, stride, padding = int(n), int(c), int(m), int(stride), int(padding)
     sizes = tuple(int(f) for f in sizes)
     if len(sizes) != 2 or sizes[0] >= sizes[1]:
         raise ValueError(f"sizes: the scene compares two kernel sizes, the smaller first (like (3, 5)), got {sizes!r}")
-    if sizes[0] < 1 or sizes[1] > n:
-        raise ValueError(f"sizes: each kernel size is from 1 to the input size N = {n}, got {sizes!r}")
     if n < 2 or c < 1 or m < 1:
         raise ValueError(f"n, c and m: N is at least 2, C and M at least 1, got n = {n}, c = {c}, m = {m}")
+    if stride < 1:
+        raise ValueError(f"stride: the window moves at least 1 pixel per step, got {stride}")
+    if padding < 0:
+        raise ValueError(f"padding: the rings of zeros are 0 or more, got {padding}")
+    padded = n + 2 * padding
+    if padded > KERNEL_MAX_PADDED:
+        most = KERNEL_MAX_PADDED - 2 * padding
+        if not padding:
+            raise ValueError(f"n: a {n}×{n} input is too large: an input of at most {most}×{most} fits this scene "
+                             "at a readable size")
+        if most < 2:
+            raise ValueError(f"padding: {padding} rings of zeros make the {n}×{n} input {padded}×{padded}: at most "
+                             f"{KERNEL_MAX_PADDED}×{KERNEL_MAX_PADDED}, padding included, fits this scene at a "
+                             "readable size")
+        raise ValueError(f"n: a {n}×{n} input with padding {padding} is {padded}×{padded}: an input of at most "
+                         f"{most}×{most} (with padding {padding}) fits this scene at a readable size")
+    if sizes[0] < 1 or sizes[1] > padded:
+        where = f"the input size N = {n}" if not padding else f"the padded input's size N + 2P = {padded}"
+        raise ValueError(f"sizes: each kernel size is from 1 to {where}, got {sizes!r}")
+    inside = core.pad(np.ones((n, n), int), padding)  # 1 on the input's pixels, 0 on the padding
     choices = []
     for f in sizes:
-        windows = tuple(core.conv_windows((n, n), (f, f)))
-        case = size_case(n, f, 0, 1)
+        windows = tuple(core.conv_windows((n, n), (f, f), stride=stride, padding=padding))
+        case = size_case(n, f, padding, stride)
         centre = (case.size // 2, case.size // 2)
+        r, col = windows[centre[0] * case.size + centre[1]]
+        seen = core.conv_param_terms(f, 1, 1)[0]
         choices.append(KernelChoice(
-            f=f, case=case, windows=windows, centre_out=centre,
-            centre_window=windows[centre[0] * case.size + centre[1]],
-            seen=core.conv_param_terms(f, 1, 1)[0],
-            out_shape=core.conv_output_shape((n, n, c), (f, f, c, m)),
+            f=f, case=case, windows=windows, centre_out=centre, centre_window=(r, col), seen=seen,
+            zeros_seen=seen - int(inside[r:r + f, col:col + f].sum()),
+            out_shape=core.conv_output_shape((n, n, c), (f, f, c, m), stride=stride, padding=padding),
             terms=core.conv_param_terms(f, c, m), params=core.conv_params(f, c, m)))
-    return KernelDepthData(n, c, m, tuple(choices))
+    return KernelDepthData(n, c, m, stride, padding, padded, tuple(choices))
+
+
+def _hyper_words(d: KernelDepthData) -> str:
+    """The stride and the padding both kernels use, in words."""
+    pad = "no padding" if not d.padding else f"padding P = {d.padding}: {_s(d.padding, 'ring')} of zeros"
+    return f"stride S = {d.stride} · {pad}"
+
+
+def _seen_words(ch: KernelChoice) -> str:
+    """What the centre output pixel sees (and how much of it is padding)."""
+    text = f"one output pixel sees {ch.f}×{ch.f} = {_s(ch.seen, 'pixel')}"
+    return text + (f", {ch.zeros_seen} of them padding" if ch.zeros_seen else "")
+
+
+def _sweep_words(d: KernelDepthData) -> str:
+    """The sweep's sentence: how many windows each kernel fits, and the output sizes they make."""
+    a, b = d.choices
+    na, nb = len(a.windows), len(b.windows)
+    lead = f"Moving {_s(d.stride, 'pixel')} per step, the" if d.stride > 1 else "The"
+    fits = "larger kernel fits fewer positions" if nb < na else "two kernels fit as many positions"
+    return (f"{lead} {fits}: {_s(na, 'window')} give {a.case.size}×{a.case.size}, "
+            f"{nb} give {b.case.size}×{b.case.size}.")
 
 
 def _param_formula(ch: KernelChoice, c: int, m: int, font_size: float = 30) -> Formula:
@@ -978,18 +1101,23 @@ def _param_formula(ch: KernelChoice, c: int, m: int, font_size: float = 30) -> F
 
 
 def _kernel_moral(d: KernelDepthData) -> str:
-    small, large = d.choices[0], d.choices[-1]
-    return f"{small.f}×{small.f}: fine details · {large.f}×{large.f}: broader patterns, and a smaller output"
+    small, large = d.choices
+    out = "a smaller output" if large.case.size < small.case.size else "the same output size"
+    return f"{small.f}×{small.f}: fine details · {large.f}×{large.f}: broader patterns, and {out}"
 
 
 class KernelSizeAndDepthClean(CnnvizScene):
     data = staticmethod(kernel_depth_data)
 
     def must_show(self, d):
-        shown = [_kernel_moral(d), f"{d.m} filters → depth {d.m}"]
+        shown = [_kernel_moral(d), _hyper_words(d), f"S = {d.stride}, P = {d.padding}", f"{d.m} filters → depth {d.m}",
+                 f"output {core.fmt_shape(d.choices[0].out_shape)}"]
         for ch in d.choices:
-            shown += [f"{ch.f}×{ch.f} kernel", f"output {ch.case.size}×{ch.case.size}",
-                      f"one output pixel sees {ch.f}×{ch.f} = {ch.seen} pixels"]
+            size = f"{ch.case.size}×{ch.case.size}"
+            shown += [f"{ch.f}×{ch.f} kernel", f"output {size}", f"one output pixel sees {ch.f}×{ch.f} = {_s(ch.seen, 'pixel')}",
+                      f"{_s(len(ch.windows), 'window')} → output {size}"]
+            if ch.zeros_seen:
+                shown.append(f"{ch.zeros_seen} of them padding")
         return shown
 
     def construct(self):
@@ -1000,73 +1128,127 @@ class KernelSizeAndDepthClean(CnnvizScene):
 
     # ------------------------------------------------------------ part 1: the receptive field
     def kernel_sizes(self, d: KernelDepthData):
-        n = d.n
+        n, p, side = d.n, d.padding, d.padded
         names = " vs ".join(f"{ch.f}×{ch.f}" for ch in d.choices)
         head = title(f"Kernel size: {names} on the same {n}×{n} input", size=30)
-        half = config.frame_width / 2
-        gap = 0.8
-        o_max = max(ch.case.size for ch in d.choices)
-        room = half - theme.EDGE_MARGIN - 0.2  # a panel's width: from the frame's margin to near the middle
-        cell = min(_cell_size(n + o_max, room - 0.15 - gap), 4.4 / n)
+        sub = label(_hyper_words(d), size=theme.SMALL_SIZE, color=theme.PAD_LABEL).next_to(head, DOWN, buff=0.15)
+        gap, mid = 0.6, 0.5  # between a panel's input and output; between the two panels
+        room = config.frame_width - 2 * theme.EDGE_MARGIN - 0.1  # both panels side by side
+        # under the grids, built first so the grids get the room above them: each panel's size formula (shown
+        # from the start), its receptive-field note (then its window count) and the moral along the bottom
+        moral = caption(_kernel_moral(d), color=theme.KERNEL)
+        fit_width(moral, config.frame_width - 0.8)
+        formulas = [_size_formula(ch.case, font_size=30) for ch in d.choices]
+        notes = [self._lines(_seen_words(ch), (room - mid) / 2, theme.HIGHLIGHT) for ch in d.choices]
+        counts = [self._lines(f"{_s(len(ch.windows), 'window')} → output {ch.case.size}×{ch.case.size}",
+                              (room - mid) / 2, theme.OUTPUT) for ch in d.choices]
+        heading_h = label("3×3 kernel", size=theme.BODY_SIZE).height + 0.2
+        top = sub.get_bottom()[1] - 0.2 - heading_h
+        f_h = max(f.height for f in formulas)
+        n_h = max(t.height for t in (*notes, *counts))
+        bottom = moral.get_top()[1] + 0.3 + n_h + 0.2 + f_h + 0.25
+        o_sizes = [ch.case.size for ch in d.choices]
+        # one cell size for both panels (the same input twice), as large as the band's height and the row allow;
+        # a panel is as wide as its grids or as the texts under them, whichever is wider
+        texts_w = [max(t.width for t in group) for group in zip(formulas, notes, counts)]
+
+        names_w = [label(f"output {o}×{o}", size=theme.SMALL_SIZE).width for o in o_sizes]
+
+        def panel_widths(cell):  # the input, the gap (wider for a tiny output's name) and the output
+            return [max((side + o) * cell + max(gap, (nw - o * cell) / 2 + 0.2), w)
+                    for o, nw, w in zip(o_sizes, names_w, texts_w)]
+
+        cell = min(0.8, (top - bottom) / side, (room - 2 * gap - mid) / (2 * side + sum(o_sizes)))
+        for _ in range(100):
+            if sum(panel_widths(cell)) + mid <= room:
+                break
+            cell *= 0.97
+        y = top - side * cell / 2 - ((top - bottom) - side * cell) / 2  # spare height split above and below
+        widths = panel_widths(cell)
+        lefts = [-(sum(widths) + mid) / 2, -(sum(widths) + mid) / 2 + widths[0] + mid]
+        ring = [(i, j) for i in range(side) for j in range(side)
+                if not (p <= i < p + n and p <= j < p + n)]
+        zero = label("0", size=max(theme.MIN_FONT, theme.CELL_FONT * cell / theme.CELL_SIZE), color=theme.MUTED,
+                     mono=True)
         panels = []
-        for side, ch in zip((-1, 1), d.choices):
-            centre = side * (half - theme.EDGE_MARGIN - 0.05 + 0.15) / 2
-            x_grid = ValueGrid(np.zeros((n, n)), color=theme.INPUT, cell_size=cell, show_values=False)
-            o_grid = ValueGrid(np.zeros((ch.case.size,) * 2), color=theme.OUTPUT, cell_size=cell, show_values=False)
-            width = x_grid.width + gap + o_grid.width
-            x_grid.move_to([centre - width / 2 + x_grid.width / 2, 0.55, 0])
-            o_grid.move_to([centre + width / 2 - o_grid.width / 2, 0.55, 0])
+        for left, w, ch, formula, note, count in zip(lefts, widths, d.choices, formulas, notes, counts):
+            centre = left + w / 2
+            x_grid = ValueGrid(np.zeros((side, side)), color=theme.INPUT, cell_size=cell, show_values=False,
+                               fit_values=False)
+            for i, j in ring:  # the padding: P rings of zeros around the input
+                x_grid.cell(i, j).set_fill(theme.PADDING, opacity=1)
+            o_grid = ValueGrid(np.zeros((ch.case.size,) * 2), color=theme.OUTPUT, cell_size=cell, show_values=False,
+                               fit_values=False)
+            o_name = o_grid.heading(f"output {ch.case.size}×{ch.case.size}")
+            # a tiny output's name is wider than its grid: the gap keeps it clear of the input
+            width = x_grid.width + max(gap, (o_name.width - o_grid.width) / 2 + 0.2) + o_grid.width
+            x_grid.move_to([centre - width / 2 + x_grid.width / 2, y, 0])
+            o_grid.move_to([centre + width / 2 - o_grid.width / 2, y, 0])
+            o_name.next_to(o_grid, UP, buff=0.15)
+            zeros = VGroup(*(zero.copy().move_to(x_grid.cell(i, j)) for i, j in ring))
             heading = label(f"{ch.f}×{ch.f} kernel", size=theme.BODY_SIZE, color=theme.KERNEL)
             heading.next_to(x_grid, UP, buff=0.2)
-            o_name = o_grid.heading(f"output {ch.case.size}×{ch.case.size}")
-            panels.append(dict(ch=ch, x=x_grid, o=o_grid, heading=heading, o_name=o_name, centre=centre))
-        self.add(head, *(VGroup(p["x"], p["o"], p["heading"], p["o_name"]) for p in panels))
+            formula.next_to(VGroup(x_grid, o_grid), DOWN, buff=0.25).set_x(centre)
+            for t in (note, count):
+                t.next_to(formula, DOWN, buff=0.2).set_x(centre)
+            panels.append(dict(ch=ch, x=x_grid, zeros=zeros, o=o_grid, heading=heading, o_name=o_name,
+                               formula=formula, note=note, count=count, centre=centre))
+        self.add(head, sub, *(VGroup(q["x"], q["zeros"], q["o"], q["heading"], q["o_name"], q["formula"])
+                              for q in panels))
         a, b = d.choices
-        self.beat(note=f"The same {n}×{n} input with a {a.f}×{a.f} kernel and with a {b.f}×{b.f} kernel: "
-                       f"the outputs are {a.case.size}×{a.case.size} and {b.case.size}×{b.case.size}.", hold=0.6)
+        pad = (f", padded with {_s(p, 'ring')} of zeros to {side}×{side}" if p else "")
+        self.beat(note=f"The same {n}×{n} input{pad}, with a {a.f}×{a.f} kernel and with a {b.f}×{b.f} kernel, "
+                       f"stride {d.stride}: ⌊(N − F + 2P) / S⌋ + 1 gives outputs of {a.case.size}×{a.case.size} "
+                       f"and {b.case.size}×{b.case.size}.", hold=0.6)
 
         # what the centre output pixel sees
         shown = []
-        for p in panels:
-            ch = p["ch"]
+        for q in panels:
+            ch = q["ch"]
             r, c = ch.centre_window
-            field = p["x"].window(r, c, ch.f, ch.f, color=theme.HIGHLIGHT)
+            field = q["x"].window(r, c, ch.f, ch.f, color=theme.HIGHLIGHT)
             field.set_fill(theme.KERNEL, opacity=0.45)
-            pixel = p["o"].window(*ch.centre_out, 1, 1, color=theme.HIGHLIGHT)
+            pixel = q["o"].window(*ch.centre_out, 1, 1, color=theme.HIGHLIGHT)
             pixel.set_fill(theme.HIGHLIGHT, opacity=0.6)
-            lines = zoom_callout(field, pixel)
-            note = label(f"one output pixel sees {ch.f}×{ch.f} = {ch.seen} pixels", size=theme.SMALL_SIZE,
-                         color=theme.HIGHLIGHT).next_to(VGroup(p["x"], p["o"]), DOWN, buff=0.3).set_x(p["centre"])
-            shown.append(VGroup(field, pixel, lines, note))
-        self.play(*(Create(VGroup(*g[:3])) for g in shown), *(FadeIn(g[3]) for g in shown), run_time=1.2)
-        self.beat(note=f"One output pixel sees a {a.f}×{a.f} patch ({a.seen} pixels) with the small kernel, "
-                       f"a {b.f}×{b.f} patch ({b.seen} pixels) with the large one: its receptive field.", hold=1.5)
+            shown.append(VGroup(field, pixel, zoom_callout(field, pixel)))
+        self.play(*(Create(g) for g in shown), *(FadeIn(q["note"]) for q in panels), run_time=1.2)
+        said = [f"a {ch.f}×{ch.f} patch ({_s(ch.seen, 'pixel')}"
+                + (f", {ch.zeros_seen} of them padding zeros)" if ch.zeros_seen else ")") for ch in d.choices]
+        self.beat(note=f"One output pixel sees {said[0]} with the small kernel, {said[1]} with the large one: "
+                       "its receptive field.", hold=1.5)
 
-        # every window, both sides in the same time: the larger kernel has fewer positions
+        # every window, both sides in the same time: the window moves S cells per step
         sweeps = []
-        for p in panels:
-            ch = p["ch"]
-            win = p["x"].window(0, 0, ch.f, ch.f)
-            p["win"] = win
+        for q in panels:
+            ch = q["ch"]
+            win = q["x"].window(0, 0, ch.f, ch.f)
+            q["win"] = win
             steps = []
             for k, (r, c) in enumerate(ch.windows):
                 i, j = divmod(k, ch.case.size)
-                steps.append(AnimationGroup(win.animate.move_to(p["x"].block_center(r, c, ch.f, ch.f)),
-                                            p["o"].cell(i, j).animate.set_fill(theme.OUTPUT, opacity=0.55)))
+                steps.append(AnimationGroup(win.animate.move_to(q["x"].block_center(r, c, ch.f, ch.f)),
+                                            q["o"].cell(i, j).animate.set_fill(theme.OUTPUT, opacity=0.55)))
             sweeps.append(Succession(*steps))
-        self.play(*(FadeOut(VGroup(*g[:3])) for g in shown), *(Create(p["win"]) for p in panels), run_time=0.5)
+        self.play(*(FadeOut(g) for g in shown), *(FadeOut(q["note"]) for q in panels),
+                  *(Create(q["win"]) for q in panels), run_time=0.5)
         self.play(*sweeps, run_time=3.0)
-        sizes = [_size_formula(p["ch"].case, font_size=30).next_to(shown[k][3], DOWN, buff=0.2).set_x(p["centre"])
-                 for k, p in enumerate(panels)]
-        self.play(*(FadeOut(p["win"]) for p in panels), *(FadeIn(s) for s in sizes), run_time=0.6)
-        self.beat(note=f"The larger kernel fits fewer positions: {len(a.windows)} windows give "
-                       f"{a.case.size}×{a.case.size}, {len(b.windows)} give {b.case.size}×{b.case.size}.", hold=1.0)
-        moral = caption(_kernel_moral(d), color=theme.KERNEL)
-        fit_width(moral, config.frame_width - 0.8)
+        self.play(*(FadeOut(q["win"]) for q in panels), *(FadeIn(q["count"]) for q in panels), run_time=0.6)
+        self.beat(note=_sweep_words(d), hold=1.0)
         self.play(FadeIn(moral), run_time=0.6)
-        self.beat(note="Small kernels capture fine details, large kernels broader patterns, and they shrink "
-                       "the output more.", hold=1.5)
+        self.beat(note="Small kernels capture fine details, large kernels broader patterns"
+                       + (", and they shrink the output more." if b.case.size < a.case.size else
+                          "; here both give the same output size."), hold=1.5)
         self.play(*(FadeOut(m) for m in self.mobjects), run_time=0.5)
+
+    @staticmethod
+    def _lines(text: str, width: float, color: str) -> VGroup:
+        """``text`` at the small size, on one line if it fits ``width``, else broken after its comma."""
+        one = label(text, size=theme.SMALL_SIZE, color=color)
+        if one.width <= width or ", " not in text:
+            return VGroup(one)
+        first, rest = text.split(", ", 1)
+        return VGroup(label(first + ",", size=theme.SMALL_SIZE, color=color),
+                      label(rest, size=theme.SMALL_SIZE, color=color)).arrange(DOWN, buff=0.1)
 
     # ------------------------------------------------------------ part 2: M filters, depth M, parameters
     def filters_and_parameters(self, d: KernelDepthData):
@@ -1109,7 +1291,10 @@ class KernelSizeAndDepthClean(CnnvizScene):
         k_name = label(f"{m} kernels {core.fmt_shape((f, f, c))}" + (f" ({drawn} drawn)" if drawn < m else ""),
                        size=theme.SMALL_SIZE, color=theme.KERNEL)
         col_h = top - bottom - k_name.height - 0.2  # the kernels' room, under their name
-        a1_len, buff, k_gap, k_off = 1.0, 0.25, 0.12, (nc_in - 1) * 0.08
+        hyper = label(f"S = {d.stride}, P = {d.padding}", size=theme.SMALL_SIZE, color=theme.PAD_LABEL)
+        a1_len, buff, k_gap, k_off = max(1.0, hyper.width + 0.2), 0.25, 0.12, (nc_in - 1) * 0.08
+
+        out_label_w = label(f"output {core.fmt_shape((oh, oh, m))}", size=theme.SMALL_SIZE).width
 
         def sizes(cols):  # the input's side and a kernel's unit with the kernels in ``cols`` columns
             rows = -(-drawn // cols)
@@ -1118,7 +1303,8 @@ class KernelSizeAndDepthClean(CnnvizScene):
                 + cols * (f * k_unit + k_off) + (cols - 1) * k_gap
             side = min(top - bottom - lab_h - (nc_in - 1) * 0.16,                  # the input's height
                        (top - bottom - lab_h - (nc_out - 1) * 0.16) * d.n / oh,     # the output's height
-                       (room_w - fixed_w) / (1 + oh / d.n))                         # the row's width
+                       (room_w - fixed_w) / (1 + oh / d.n),                         # the row's width
+                       room_w - fixed_w + (nc_out - 1) * 0.16 - out_label_w)       # … when its label is wider
             return side, min(k_unit, side / d.n)  # a kernel never drawn larger than the input's scale
 
         # as many kernel columns as draw the input and a kernel largest together (the product of their sides)
@@ -1163,10 +1349,11 @@ class KernelSizeAndDepthClean(CnnvizScene):
         a1 = Arrow([xs[1] - a1_len / 2, y_mid, 0], [xs[1] + a1_len / 2, y_mid, 0], buff=0,
                    stroke_color=theme.MUTED, stroke_width=4)
         star = label("⊛", size=36).next_to(a1, UP, buff=0.05)
+        hyper.next_to(a1, DOWN, buff=0.1)
         a2 = Arrow([xs[3] - a2_len / 2, y_mid, 0], [xs[3] + a2_len / 2, y_mid, 0], buff=0,
                    stroke_color=theme.MUTED, stroke_width=4)
         self.play(FadeIn(head), FadeIn(x_stack), FadeIn(kernels), FadeIn(k_name), GrowArrow(a1), FadeIn(star),
-                  run_time=1.0)
+                  FadeIn(hyper), run_time=1.0)
         stack = last_note = None
         for k in range(m):
             new = place(out_stack(k + 1)) if k < m - 1 else place(final)
@@ -1176,8 +1363,8 @@ class KernelSizeAndDepthClean(CnnvizScene):
             if stack is None:
                 self.play(Indicate(kern, color=theme.HIGHLIGHT, scale_factor=1.15), GrowArrow(a2), FadeIn(new),
                           FadeIn(note), run_time=1.0)
-                self.beat(note=f"Filter 1, a {f}×{f}×{c} kernel, slides over the input and makes one "
-                               f"{oh}×{oh} map.", hold=0.6)
+                self.beat(note=f"Filter 1, a {f}×{f}×{c} kernel, slides over the input with stride {d.stride} and "
+                               f"padding {d.padding} and makes one {oh}×{oh} map.", hold=0.6)
             else:  # the sheets deepen; the texts that change leave before their replacements arrive
                 self.play(Indicate(kern, color=theme.HIGHLIGHT, scale_factor=1.15),
                           ReplacementTransform(stack.sheets, new.sheets),

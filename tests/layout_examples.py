@@ -48,7 +48,7 @@ OTHER_EXAMPLES: dict[str, dict] = {
     "PaddingOneByOneEng": dict(x=np.arange(16).reshape(4, 4) % 9, f=2, padding=1),
     "Stride4x4Comparison": dict(x=np.arange(25).reshape(5, 5) % 7, w=((1, 0, -1), (1, 0, -1), (1, 0, -1)),
                                 strides=(1, 2)),
-    "KernelSizeAndDepthClean": dict(n=9, sizes=(3, 7), c=1, m=8),
+    "KernelSizeAndDepthClean": dict(n=9, sizes=(3, 7), c=1, m=8, stride=2, padding=1),
     "OutputSizeFormula": dict(example=(32, 5, 2, 2), floor_case=(10, 3, 1, 3)),
     "FeatureDetectionGray": dict(photo="astronaut", mode="L", factor=16, directions=("vertical", "horizontal"),
                                  patch_size=3),

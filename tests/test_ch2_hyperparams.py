@@ -48,15 +48,36 @@ def test_conv_dimensions_refuses_bad_input_clearly():
     with pytest.raises(params.ParamError, match="m"):
         from scenes.ch2_hyperparams import ConvDimensionsSimpleCentered
 
-        params.coerce(ConvDimensionsSimpleCentered, {"m": 9})
+        params.coerce(ConvDimensionsSimpleCentered, {"m": 0})
 
 
 def test_conv_dimensions_layout_at_its_limits():
+    """Every size at its limit, 999 (the largest without a thousands separator, which the shapes on screen
+    do not write: 1,000 fails the notation rule), passes every layout rule."""
     from scenes.ch2_hyperparams import ConvDimensionsSimpleCentered
 
-    problems = _layout(ConvDimensionsSimpleCentered, n=999, f=998, c=8, m=8, bad_input=(99, 99, 8),
-                       bad_kernel=(99, 99, 1))
+    problems = _layout(ConvDimensionsSimpleCentered, n=999, f=998, c=999, m=999, bad_input=(999, 999, 999),
+                       bad_kernel=(999, 999, 1))
     assert not problems, "\n".join(map(str, problems))
+
+
+def test_conv_dimensions_refuses_the_next_size():
+    from scenes.ch2_hyperparams import CONV_DIM_MAX, ConvDimensionsSimpleCentered, conv_dimensions_data
+
+    assert CONV_DIM_MAX == 999
+    for name in ("n", "f", "c", "m"):
+        with pytest.raises(params.ParamError, match=rf"^{name} is 1000: it must be from 1 to 999"):
+            params.coerce(ConvDimensionsSimpleCentered, {name: 1000})
+    with pytest.raises(params.ParamError, match="bad_input"):
+        params.coerce(ConvDimensionsSimpleCentered, {"bad_input": (1000, 3, 1)})
+    with pytest.raises(ValueError, match=r"^n: a 1000×1000 input is too large: an input of at most 999×999 fits this "
+                                         "scene at a readable size"):
+        conv_dimensions_data(n=1000)
+    with pytest.raises(ValueError, match=r"^m: 1000 filters are too many: at most 999 fit this scene at a readable"):
+        conv_dimensions_data(m=1000)
+    with pytest.raises(ValueError, match=r"^bad_kernel: a 2×1000×3 kernel is too large: at most 999 a side and 999 "
+                                         "channels fit this scene at a readable size"):
+        conv_dimensions_data(bad_kernel=(2, 1000, 3))
 
 
 # ----------------------------------------------------------------- OutputSizeFormula
@@ -97,6 +118,23 @@ def test_output_size_floor_case_words():
         output_size_data(example=(8, 3, 0, 0))
 
 
+def test_output_size_limits_are_the_measured_ones():
+    """The floor case's strip: 19 cells (with the window after the last) pass every layout rule next to the
+    largest first case; 20 are refused with the readable-size message (20 reach the frame's edge)."""
+    from scenes.ch2_hyperparams import FLOOR_MAX_CELLS, SIZE_MAX, OutputSizeFormula, output_size_data
+
+    assert (FLOOR_MAX_CELLS, SIZE_MAX) == (19, 999)
+    problems = _layout(OutputSizeFormula, example=(999, 1, 999, 1), floor_case=(18, 1, 0, 1))  # 999 → 2,997
+    assert not problems, "\n".join(map(str, problems))
+    with pytest.raises(ValueError, match=r"^floor_case: its strip of 19 cells and the window after the last need 20 "
+                                         "cells: a strip of at most 19 cells fits this scene at a readable size"):
+        output_size_data(floor_case=(19, 1, 0, 1))
+    with pytest.raises(params.ParamError, match=r"floor_case"):
+        params.coerce(OutputSizeFormula, {"floor_case": (20, 3, 0, 2)})
+    with pytest.raises(params.ParamError, match=r"example"):
+        params.coerce(OutputSizeFormula, {"example": (1000, 3, 1, 1)})
+
+
 # ----------------------------------------------------------------- PaddingOneByOneEng
 def test_padding_summary_matches_the_grid():
     """The summary frames the stage the grid shows: P = 1 keeps 5×5, and the grid goes back to P = 1."""
@@ -133,12 +171,21 @@ def test_padding_params_refuse_a_7x7_input():
     with pytest.raises(params.ParamError, match="padding"):
         params.coerce(PaddingOneByOneEng, {"padding": -1})
     assert params.coerce(PaddingOneByOneEng, {"x": np.ones((6, 6), int).tolist(), "padding": 2})
+    # the measured limits: −99 … 999 (−999 and 1,000 push the padded grid out of the frame), F ≤ N ≤ 6,
+    # P ≤ 4 (N + 2P ≤ 10), a stride up to the padded side 10
+    for value in (-100, 1000):
+        with pytest.raises(params.ParamError, match=r"^x holds -?\d+: every number must be from -99 to 999"):
+            params.coerce(PaddingOneByOneEng, {"x": [[value, 1], [2, 3]]})
+    for name, value, most in (("f", 7, 6), ("padding", 5, 4), ("stride", 11, 10)):
+        with pytest.raises(params.ParamError, match=rf"^{name} is {value}: it must be from \d to {most}"):
+            params.coerce(PaddingOneByOneEng, {name: value})
 
 
 @pytest.mark.parametrize("kw", [
-    dict(x=np.where(np.arange(36).reshape(6, 6) % 2, 99, -9), f=5, padding=2),  # 6×6 + 2 rings = 10×10: the limit
-    dict(x=((1, 2), (3, 4)), f=1, padding=3, stride=3),  # 2×2 + 3 rings, a stride that skips pixels
-], ids=["6x6-p2-limit", "2x2-p3-s3"])
+    # 6×6 + 2 rings = 10×10, the widest values (−99, 999) and the largest kernel: the limits
+    dict(x=np.where(np.arange(36).reshape(6, 6) % 2, 999, -99), f=6, padding=2),
+    dict(x=((1, 2), (3, 4)), f=1, padding=4, stride=10),  # 2×2 + 4 rings = 10×10, a stride past the padded side
+], ids=["6x6-f6-p2-limit", "2x2-p4-s10"])
 def test_padding_layout_at_its_limits(kw):
     from scenes.ch2_hyperparams import PaddingOneByOneEng
 
@@ -173,10 +220,13 @@ def test_stride_limits():
         stride_data(x=((1, 2), (3, 4)), w=np.ones((3, 3), int))
     with pytest.raises(ValueError, match="^strides: two different strides"):
         stride_data(strides=(1,))
+    # 25 under a 2×2 kernel of −1s sums to −100: its cells widen the input out of the frame (measured)
+    with pytest.raises(params.ParamError, match=r"^x holds 25: every number must be from 0 to 24"):
+        params.coerce(Stride4x4Comparison, {"x": [[25, 1], [2, 3]]})
 
 
 @pytest.mark.parametrize("kw", [
-    dict(x=np.full((5, 5), 9), w=-np.ones((3, 3), int), strides=(1, 2)),  # the limit, the widest outputs
+    dict(x=np.full((5, 5), 24), w=-np.ones((2, 2), int), strides=(1, 2)),  # the limits: the widest 4×4 output, −96
     dict(x=((1, 2), (3, 4)), w=((1,),), strides=(3, 1)),
 ], ids=["5x5-k3-limit", "2x2-k1-s3s1"])
 def test_stride_layout_at_its_limits(kw):
@@ -199,10 +249,117 @@ def test_kernel_sizes_are_two_and_the_words_follow_them():
         kernel_depth_data(sizes=(3, 9))
 
 
+def _windows_by_loops(n, f, s, p):
+    """Top-left corners (padded coordinates) of every F×F window S apart on the (N + 2P)-sided padded input."""
+    starts = [r for r in range(0, n + 2 * p) if r + f <= n + 2 * p and r % s == 0]
+    return [(r, c) for r in starts for c in starts]
+
+
+def _padding_cells_by_loops(n, p, r, c, f):
+    """How many cells of the window at (r, c) are padding (outside the input's rows and columns p … p + n − 1)."""
+    return sum(1 for i in range(r, r + f) for j in range(c, c + f) if not (p <= i < p + n and p <= j < p + n))
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(stride=2, padding=1), dict(n=9, sizes=(3, 7), stride=3, padding=2, c=1, m=8),
+                                dict(n=4, sizes=(1, 4), stride=2, padding=3, c=2, m=3)],
+                         ids=["notebook", "s2-p1", "n9-s3-p2", "n4-s2-p3"])
+def test_kernel_depth_sizes_windows_and_parameters_against_loops(kw):
+    from scenes.ch2_hyperparams import kernel_depth_data
+
+    d = kernel_depth_data(**kw)
+    n, s, p = kw.get("n", 7), kw.get("stride", 1), kw.get("padding", 0)
+    c, m = kw.get("c", 3), kw.get("m", 5)
+    assert (d.n, d.stride, d.padding, d.padded) == (n, s, p, n + 2 * p)
+    for ch, f in zip(d.choices, kw.get("sizes", (3, 5))):
+        wins = _windows_by_loops(n, f, s, p)
+        size = int(np.sqrt(len(wins)))
+        assert list(ch.windows) == wins and ch.case.size == size
+        assert ch.out_shape == (size, size, m)
+        # the centre output pixel's window, and how much of it is padding, counted cell by cell
+        r, col = wins[(size // 2) * size + size // 2]
+        assert ch.centre_window == (r, col) and ch.zeros_seen == _padding_cells_by_loops(n, p, r, col, f)
+        assert ch.seen == f * f and ch.terms == (f * f * c * m, m) and ch.params == f * f * c * m + m
+
+
+def test_kernel_depth_padding_matches_a_direct_convolution():
+    """The output sizes the scene draws are those of a real convolution of the zero-padded input (SciPy)."""
+    from scenes.ch2_hyperparams import kernel_depth_data
+
+    d = kernel_depth_data(n=7, sizes=(3, 5), stride=2, padding=1)
+    x = np.pad(np.arange(49.0).reshape(7, 7), 1)
+    for ch in d.choices:
+        full = correlate2d(x, np.ones((ch.f, ch.f)), mode="valid")[::2, ::2]  # every window, then stride 2
+        assert full.shape == (ch.case.size, ch.case.size)
+    assert [ch.case.size for ch in d.choices] == [4, 3]
+
+
+def test_kernel_depth_words_follow_stride_and_padding():
+    from scenes.ch2_hyperparams import (_hyper_words, _kernel_moral, _seen_words, _sweep_words,
+                                        kernel_depth_data)
+
+    d = kernel_depth_data()
+    assert _hyper_words(d) == "stride S = 1 · no padding"
+    assert _sweep_words(d) == "The larger kernel fits fewer positions: 25 windows give 5×5, 9 give 3×3."
+    assert [_seen_words(ch) for ch in d.choices] == ["one output pixel sees 3×3 = 9 pixels",
+                                                     "one output pixel sees 5×5 = 25 pixels"]
+    d = kernel_depth_data(stride=2, padding=1)  # 9×9 padded: windows at 0, 2, 4, 6 (3×3) and 0, 2, 4 (5×5)
+    assert _hyper_words(d) == "stride S = 2 · padding P = 1: 1 ring of zeros"
+    assert _sweep_words(d) == ("Moving 2 pixels per step, the larger kernel fits fewer positions: "
+                               "16 windows give 4×4, 9 give 3×3.")
+    assert _kernel_moral(d).endswith("and a smaller output")
+    d = kernel_depth_data(n=3, sizes=(3, 5), padding=1)  # the 5×5 window is the whole padded 5×5 input
+    assert _seen_words(d.choices[1]) == "one output pixel sees 5×5 = 25 pixels, 16 of them padding"
+    assert _seen_words(kernel_depth_data(n=2, sizes=(1, 2)).choices[0]) == "one output pixel sees 1×1 = 1 pixel"
+    d = kernel_depth_data(n=8, sizes=(3, 4), stride=2)  # ⌊5/2⌋ + 1 = ⌊4/2⌋ + 1 = 3: the same size
+    assert [ch.case.size for ch in d.choices] == [3, 3]
+    assert _kernel_moral(d) == "3×3: fine details · 4×4: broader patterns, and the same output size"
+    assert _sweep_words(d).startswith("Moving 2 pixels per step, the two kernels fit as many positions: 9 windows")
+
+
+@pytest.mark.parametrize("kw, message", [
+    (dict(padding=-1), r"^padding: the rings of zeros are 0 or more, got -1"),
+    (dict(stride=0), r"^stride: the window moves at least 1 pixel per step, got 0"),
+    (dict(sizes=(3, 11), padding=1), r"^sizes: each kernel size is from 1 to the padded input's size N \+ 2P = 9"),
+    (dict(n=14, padding=1), r"^n: a 14×14 input with padding 1 is 16×16: an input of at most 13×13 \(with padding 1\) "
+                            "fits this scene at a readable size"),
+    (dict(n=16, sizes=(3, 5)), r"^n: a 16×16 input is too large: an input of at most 15×15 fits this scene at a "
+                               "readable size"),
+    (dict(n=2, sizes=(1, 2), padding=7), r"^padding: 7 rings of zeros make the 2×2 input 16×16: at most 15×15, "
+                                         "padding included, fits this scene at a readable size"),
+])
+def test_kernel_depth_refuses_clearly(kw, message):
+    from scenes.ch2_hyperparams import kernel_depth_data
+
+    with pytest.raises(ValueError, match=message):
+        kernel_depth_data(**kw)
+
+
+def test_kernel_depth_limits_are_the_measured_ones():
+    """N + 2P ≤ 15 (a 16-cell padded input puts its zeros into each other), C ≤ 999 (1,000 would need a
+    thousands separator in the shapes), M ≤ 54 (55 filters last longer than 40 s): the next value is refused."""
+    from scenes.ch2_hyperparams import (KERNEL_MAX_CHANNELS, KERNEL_MAX_FILTERS, KERNEL_MAX_PADDED,
+                                        KernelSizeAndDepthClean)
+
+    assert (KERNEL_MAX_PADDED, KERNEL_MAX_CHANNELS, KERNEL_MAX_FILTERS) == (15, 999, 54)
+    for name, value in (("n", 16), ("c", 1000), ("m", 55), ("padding", 7)):
+        with pytest.raises(params.ParamError, match=rf"^{name} is {value}: it must be from"):
+            params.coerce(KernelSizeAndDepthClean, {name: value})
+    assert params.coerce(KernelSizeAndDepthClean, {"n": 13, "padding": 1, "c": 999, "m": 54, "stride": 2})
+
+
 def test_kernel_depth_layout_at_its_limits():
+    """The largest padded input (13×13 + 1 ring = 15×15) beside its widest output (a 1×1 kernel keeps 15×15),
+    with the most channels and filters, passes every layout rule."""
     from scenes.ch2_hyperparams import KernelSizeAndDepthClean
 
-    problems = _layout(KernelSizeAndDepthClean, n=12, sizes=(1, 12), c=8, m=16)
+    problems = _layout(KernelSizeAndDepthClean, n=13, sizes=(1, 2), padding=1, c=999, m=54)
     assert not problems, "\n".join(map(str, problems))
-    with pytest.raises(params.ParamError, match="m"):
-        params.coerce(KernelSizeAndDepthClean, {"m": 17})
+
+
+def test_kernel_depth_layout_with_narrow_panels():
+    """Tiny grids (a 2×2 input, a kernel as large as the padded input): the panels widen for the texts under
+    them, so the two panels' notes and formulas never run into each other."""
+    from scenes.ch2_hyperparams import KernelSizeAndDepthClean
+
+    problems = _layout(KernelSizeAndDepthClean, n=2, sizes=(1, 6), padding=2, stride=3)
+    assert not problems, "\n".join(map(str, problems))
