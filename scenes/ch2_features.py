@@ -82,6 +82,10 @@ FEATURE_SIDE = 64
 PATCH_MAX = 3
 #: every text's size: the notebook shows both scenes at half width (registry.min_font = 30)
 _SIZE = 30
+#: the channels' width once they make room for the zoomed numbers (colour photos)
+THUMB_WIDTH = 1.5
+#: the photo's largest height and width at the opening beat (its name above, its provenance below)
+INTRO_HEIGHT, INTRO_WIDTH = 4.8, 10.0
 
 
 def feature_data(
@@ -273,7 +277,7 @@ class _FeatureDetection:
     # ------------------------------------------------------------ 1. the photo
     def intro(self, d: FeatureData) -> PixelImage:
         H, W = d.image.shape[:2]
-        h = min(4.4, 5.0 * H / W)
+        h = min(INTRO_HEIGHT, INTRO_WIDTH * H / W)  # as large as the frame allows between title and labels
         photo = PixelImage(d.image, height=h).move_to([0, -0.1, 0])
         name = label(f"{d.photo}: {core.fmt_shape(d.image.shape)} pixels", size=_SIZE, color=theme.INPUT)
         name.next_to(photo, UP, buff=0.15)
@@ -355,7 +359,7 @@ class _FeatureDetection:
         split = caption(f"a colour photo is {self.C} channels: {core.fmt_shape(d.image.shape)}",
                         size=_SIZE, color=theme.INPUT)
         # the photo steps aside to the right while its channels come out of it (the frame stays used)
-        right = min(3.0, 5.0 * H / W)
+        right = min(3.4, 5.1 * H / W)
         aside = [6.75 - right * W / H / 2, ys[self.C // 2] if self.C % 2 else (ys[0] + ys[-1]) / 2, 0]
         self.play(*(TransformFromCopy(photo, pic) for pic in chans), photo.animate.scale(right / photo.height)
                   .move_to(aside), FadeOut(self.photo_labels), FadeIn(names), FadeIn(split), run_time=1.2)
@@ -374,7 +378,7 @@ class _FeatureDetection:
         k_name.next_to(kernels, UP, buff=0.12)
         k_note = caption(f"the {m.direction}-edge kernel on each channel",
                          size=_SIZE, color=theme.KERNEL)
-        self.play(FadeOut(split), FadeOut(photo), run_time=0.3)
+        self.play(FadeOut(split), run_time=0.3)  # the photo stays aside until the map takes its place
         self.play(FadeIn(kernels), FadeIn(stars), FadeIn(k_name), FadeIn(k_note), run_time=0.9)
         self.beat(note=f"So the kernel has {self.C} channels too: {core.fmt_shape(m.kernel.shape)}, here the "
                        f"{m.direction}-edge kernel on each channel.", hold=1.0)
@@ -397,7 +401,8 @@ class _FeatureDetection:
         m_name.set_x(min(m_name.get_x(), config.frame_width / 2 - theme.EDGE_MARGIN - 0.05 - m_name.width / 2))
         note = caption(self._norm_note(m.peak), size=_SIZE, color=theme.OUTPUT)
         self.play(FadeOut(r_note), run_time=0.3)
-        self.play(FadeIn(pluses), GrowArrow(arrow), FadeIn(pic), FadeIn(m_name), FadeIn(note), run_time=1.0)
+        self.play(FadeIn(pluses), GrowArrow(arrow), FadeOut(photo), FadeIn(pic), FadeIn(m_name), FadeIn(note),
+                  run_time=1.0)
         self.beat(note=f"The {self.C} responses are added: one kernel gives one "
                        f"{core.fmt_shape(m.response.shape)} feature map (strongest: {fmt_int(m.peak)}), "
                        f"bright at the photo's {m.direction} edges.", hold=1.8)
@@ -476,19 +481,23 @@ class _FeatureDetection:
         ys = g["ys"]
         cz = min(g["cell"], g["row_h"] / n_in)
         chans, kernels = parts["chans"], parts["kernel"]
-        zooms = [PixelZoom(chans[ch], r, c, n_in, n_in, values=d.patch_in[..., ch], cell_size=cz, direction=RIGHT,
-                           buff=0.45, shade="gray", vrange=(0, 255), color=theme.CHANNELS[ch % 3],
+        # the channels become thumbnails (their patch still framed), so that the map keeps its size
+        q = min(1.0, THUMB_WIDTH / chans[0].width)
+        thumbs = [chans[ch].copy().scale(q).move_to([-6.3 + chans[ch].width * q / 2, ys[ch], 0])
+                  for ch in range(self.C)]
+        zooms = [PixelZoom(thumbs[ch], r, c, n_in, n_in, values=d.patch_in[..., ch], cell_size=cz,
+                           direction=RIGHT, buff=0.4, shade="gray", vrange=(0, 255), color=theme.CHANNELS[ch % 3],
                            font_size=_SIZE)
                  for ch in range(self.C)]
         for ch, z in enumerate(zooms):  # the rows stay aligned
             z.grid.set_y(ys[ch])
             z.reconnect()
-        k_targets = [kernels[ch].copy().move_to([zooms[ch].grid.get_right()[0] + 0.6 + kernels[ch].width / 2,
+        k_targets = [kernels[ch].copy().move_to([zooms[ch].grid.get_right()[0] + 0.55 + kernels[ch].width / 2,
                                                  ys[ch], 0]) for ch in range(self.C)]
         pz = _cell_for(np.concatenate([p.ravel() for p in m.patch_partials]), cz)
         partials = VGroup(*(ValueGrid(m.patch_partials[ch], cell_size=pz, shade="signed", color=theme.OUTPUT,
                                       font_size=_SIZE)
-                            .move_to([k_targets[ch].get_right()[0] + 0.5 + s * pz / 2, ys[ch], 0])
+                            .move_to([k_targets[ch].get_right()[0] + 0.45 + s * pz / 2, ys[ch], 0])
                             for ch in range(self.C)))
         stars = VGroup(*(self._symbol("⊛", zooms[ch].grid, k_targets[ch], size=30) for ch in range(self.C)))
         eqs = VGroup(*(self._symbol("=", k_targets[ch], partials[ch], size=30) for ch in range(self.C)))
@@ -497,18 +506,22 @@ class _FeatureDetection:
         pic, m_name = parts["map"], parts["m_name"]
         # the map makes room for the per-channel sums: right of them, past an arrow, inside the frame
         x_max = config.frame_width / 2 - theme.EDGE_MARGIN - 0.05
-        left = partials.get_right()[0] + 1.0
+        left = partials.get_right()[0] + 0.8
         k = min(1.0, (x_max - left) / pic.width)
-        centre = np.array([left + k * pic.width / 2, pic.get_y(), 0])
-        name_y = centre[1] + k * pic.height / 2 + 0.15 + m_name.height / 2
+        k_name = parts["k_name"].copy().next_to(VGroup(*k_targets), UP, buff=0.12)
+        # the map's name on the kernel's name's line, the map under it: its zoomed value below has room
+        name_y = k_name.get_y()
+        centre = np.array([left + k * pic.width / 2, name_y - m_name.height / 2 - 0.15 - k * pic.height / 2, 0])
         name_x = min(centre[0], x_max - m_name.width / 2)
         total = self._sum_line(m)
-        k_name = parts["k_name"].copy().next_to(VGroup(*k_targets), UP, buff=0.12)
         self.play(FadeOut(parts["resp"]), FadeOut(parts["r_name"]), FadeOut(parts["eq"]), FadeOut(parts["star"]),
                   FadeOut(parts["pluses"]), FadeOut(parts["arrow"]), FadeOut(parts["note"]), run_time=0.5)
         self.play(*(kernels[ch].animate.move_to(k_targets[ch]) for ch in range(self.C)),
+                  *(chans[ch].animate.scale(q).move_to(thumbs[ch]) for ch in range(self.C)),
+                  *(parts["names"][ch].animate.next_to(thumbs[ch], LEFT, buff=0.12) for ch in range(self.C)),
                   pic.animate.scale(k).move_to(centre), m_name.animate.move_to([name_x, name_y, 0]),
-                  parts["k_name"].animate.move_to(k_name), *(Create(z.box) for z in zooms), run_time=0.9)
+                  parts["k_name"].animate.move_to(k_name), run_time=0.9)
+        self.play(*(Create(z.box) for z in zooms), run_time=0.4)
         out = PixelZoom(pic, r, c, s, s, values=m.patch_out, cell_size=_cell_for(m.patch_out, max(cz, 0.6)),
                         direction=DOWN, buff=0.3, shade="signed", color=theme.OUTPUT, font_size=_SIZE)
         arrow = Arrow([partials.get_right()[0] + 0.05, pic.get_y(), 0], [pic.get_left()[0] - 0.05, pic.get_y(), 0],
@@ -602,9 +615,14 @@ class _FeatureDetection:
         arrays = [d.image] + [m.display for m in d.maps]
         gap = 0.5
         room = config.frame_width - 2 * theme.EDGE_MARGIN - 0.2
-        h = min(4.0, (room - gap * (len(arrays) - 1)) / sum(a.shape[1] / H for a in arrays))
+        # as tall as the band between the title and the caption allows, with a label above and one below
+        text_h = label("Ag", size=_SIZE).height
+        band = self.head.get_bottom()[1] - (-config.frame_height / 2 + theme.EDGE_MARGIN + text_h)
+        h = min(band - 4 * 0.15 - 2 * text_h - 0.3,
+                (room - gap * (len(arrays) - 1)) / sum(a.shape[1] / H for a in arrays))
+        centre_y = (self.head.get_bottom()[1] + (-config.frame_height / 2 + theme.EDGE_MARGIN + text_h)) / 2
         pics = Group(*(PixelImage(a, height=h * a.shape[0] / H) for a in arrays)).arrange(RIGHT, buff=gap)
-        pics.move_to([0, 0.05, 0])
+        pics.move_to([0, centre_y, 0])
         tops = [[d.photo, "the photo"]] + [[f"{m.direction} edges", m.direction] for m in d.maps]
         bottoms = [[core.fmt_shape(d.image.shape)]] + [
             [f"{core.fmt_shape(m.response.shape)}, white = {fmt_int(m.peak)}", f"white = {fmt_int(m.peak)}"]
