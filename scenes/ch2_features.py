@@ -94,8 +94,9 @@ def feature_data(
     box: Annotated[tuple[int, ...] | None, Param("crop of the photo in its pixels: left, top, right, bottom "
                                                  "(default: the whole photo)", min=0, max_shape=(4,))] = None,
     factor: Annotated[int | None, Param(f"block size of the downsampling (default: the crop's longer side "
-                                        f"÷ {FEATURE_SIDE}, so the photo is about {FEATURE_SIDE} pixels a side)",
-                                        min=1, max=256)] = None,
+                                        f"÷ {FEATURE_SIDE}, so the photo is about {FEATURE_SIDE} pixels a side); "
+                                        f"at most the crop's shorter side ÷ (patch_size + 2): the photo's limit, "
+                                        f"the 3×3 kernel and the zoom need that many pixels", min=1)] = None,
     directions=("vertical", "horizontal"),
     kind: Annotated[Literal["sobel", "prewitt"], Param("the edge kernels: Sobel (centre weighted 2) or "
                                                        "Prewitt (all weights 1)")] = "sobel",
@@ -118,16 +119,16 @@ def feature_data(
             raise ValueError(f"box: a crop is four numbers (left, top, right, bottom), got {len(box)}")
         if not (box[0] < box[2] and box[1] < box[3]):
             raise ValueError(f"box: {tuple(box)} is empty (left < right and top < bottom)")
+    crop = (box[2] - box[0], box[3] - box[1]) if box is not None else images.photo_size(photo)  # width, height
     if factor is None:
-        if box is not None:
-            longer = max(box[2] - box[0], box[3] - box[1])
-        else:
-            longer = max(images.photo_size(photo))
-        factor = max(1, round(longer / FEATURE_SIDE))
+        factor = max(1, round(max(crop) / FEATURE_SIDE))
+    need = 2 + min(patch_size, PATCH_MAX)  # photo pixels a side: the 3×3 edge kernels and a zoom need this many
+    if isinstance(factor, (int, np.integer)) and not isinstance(factor, bool) and min(crop) // factor < need:
+        most = largest_factor(crop, box is not None, need)
+        raise ValueError(f"factor: {factor}×{factor} blocks leave a photo under {need}×{need} pixels, too small for a "
+                         f"3×3 kernel and a {patch_size}×{patch_size} zoom: a factor of at most {most} fits this "
+                         f"photo{' and crop' if box is not None else ''}")
     image = images.photo(photo, mode, box=box, factor=factor)
-    if min(image.shape[:2]) < 2 + min(patch_size, PATCH_MAX):  # the 3×3 edge kernels and a zoom need this many
-        raise ValueError(f"factor: {factor}×{factor} blocks leave a {core.fmt_shape(image.shape[:2])} photo, too small "
-                         f"for a 3×3 kernel and a {patch_size}×{patch_size} zoom: choose a smaller factor")
     C = 1 if image.ndim == 2 else image.shape[2]
     maps = []
     for direction in directions:
@@ -149,8 +150,8 @@ def feature_data(
     most = PATCH_MAX + 2 if C == 1 else 3
     if s + f - 1 > most:
         raise ValueError(f"patch_size: a {s}×{s} patch needs {s + f - 1}×{s + f - 1} photo values per channel: "
-                         f"too many to read at half width (at most {most}×{most} for a "
-                         f"{'grey' if C == 1 else 'colour'} photo)")
+                         f"a patch of at most {most - f + 1}×{most - f + 1} ({most}×{most} values of a "
+                         f"{'grey' if C == 1 else 'colour'} photo) fits this scene at a readable size")
     if patch is None:
         sums = [sliding_window_view(np.abs(m["response"]).astype(np.int64), (s, s)).sum(axis=(2, 3)) for m in maps]
         score = sums[0] - (np.max(sums[1:], axis=0) if len(sums) > 1 else 0)
@@ -166,13 +167,23 @@ def feature_data(
                        (H * factor, W * factor), image, kind, fmaps, (r, c), s, patch_in, str(photo))
 
 
+def largest_factor(crop: tuple[int, int], cropped: bool, need: int) -> int:
+    """The largest block size that leaves at least ``need`` pixels a side of a ``crop`` (width, height); a crop
+    box must divide into whole blocks (``images.photo``), the whole photo is trimmed to them."""
+    for f in range(max(1, min(crop) // need), 0, -1):
+        if not cropped or (crop[0] % f == 0 and crop[1] % f == 0):
+            return f
+    return 1
+
+
 def feature_data_rgb(
     photo: Annotated[Photo, Param("the colour photo: camera, chelsea, astronaut, or your PNG/JPEG file")] = "chelsea",
     mode: str = "RGB",
     box: Annotated[tuple[int, ...] | None, Param("crop of the photo in its pixels: left, top, right, bottom "
                                                  "(None: the whole photo)", min=0, max_shape=(4,))] = (11, 6, 443, 294),
     factor: Annotated[int | None, Param(f"block size of the downsampling (None: the crop's longer side "
-                                        f"÷ {FEATURE_SIDE})", min=1, max=256)] = 6,
+                                        f"÷ {FEATURE_SIDE}); at most the crop's shorter side ÷ 3: the photo's limit, "
+                                        f"the 3×3 kernel needs that many pixels", min=1)] = 6,
     directions=("vertical",),
     kind: Annotated[Literal["sobel", "prewitt"], Param("the edge kernel: Sobel (centre weighted 2) or "
                                                        "Prewitt (all weights 1)")] = "sobel",
@@ -322,7 +333,7 @@ class _FeatureDetection:
         kernel.move_to([(photo.get_right()[0] + pic.get_left()[0]) / 2, -0.1, 0])
         k_name = self._heading(kernel, f"{m.direction}-edge kernel", theme.KERNEL)
         star, eq = self._symbol("⊛", photo, kernel), self._symbol("=", kernel, pic)
-        m_name = label(f"{m.direction} edges", size=_SIZE, color=theme.OUTPUT).next_to(pic, UP, buff=0.15)
+        m_name = _inside(label(f"{m.direction} edges", size=_SIZE, color=theme.OUTPUT).next_to(pic, UP, buff=0.15))
         note = caption(self._norm_note(m.peak), size=_SIZE, color=theme.OUTPUT)
         self.play(FadeIn(kernel), FadeIn(k_name), FadeIn(star), run_time=0.7)
         self.beat(note=f"The {m.direction}-edge kernel ({d.kind.capitalize()}) slides over every "
@@ -430,7 +441,8 @@ class _FeatureDetection:
                   FadeOut(parts["k_name"]),
                   photo.animate.scale(ht / photo.height).move_to(photo_c),
                   pic.animate.scale(pic_h / pic.height).move_to(pic_c),
-                  parts["m_name"].animate.move_to(pic_c + UP * (pic_h / 2 + 0.15 + parts["m_name"].height / 2)),
+                  parts["m_name"].animate.move_to(_inside(parts["m_name"].copy().move_to(
+                      pic_c + UP * (pic_h / 2 + 0.15 + parts["m_name"].height / 2)))),
                   run_time=1.0)
         cell = min(0.8, (top - ht - 0.35 - (-3.1)) / n_in)  # the grids end above the caption
         patch = PixelZoom(photo, r, c, n_in, n_in, cell_size=cell, direction=DOWN, buff=0.35, font_size=_SIZE)
@@ -568,7 +580,8 @@ class _FeatureDetection:
         kernels = parts["kernel"]
         if self.C == 1:
             swap("kernel", self._kernel_grid(m.kernel, kernels.cell_size).move_to(kernels))
-            swap("m_name", label(f"{m.direction} edges", size=_SIZE, color=theme.OUTPUT).move_to(parts["m_name"]))
+            swap("m_name", _inside(label(f"{m.direction} edges", size=_SIZE, color=theme.OUTPUT)
+                                   .move_to(parts["m_name"])))
             swap("k_name", label(f"{m.direction}-edge kernel", size=_SIZE, color=theme.KERNEL)
                  .move_to(parts["k_name"]))
         else:
@@ -645,6 +658,13 @@ class _FeatureDetection:
         self.beat(note=f"The photo and {maps}: the convolution acts as a feature detector, each kernel lights "
                        f"up where its own feature is. A CNN learns its kernels from the data instead of being "
                        f"given them.", hold=2.0)
+
+
+def _inside(mob):
+    """``mob`` moved left or right just enough to keep clear of the frame's side margins."""
+    half = config.frame_width / 2 - theme.EDGE_MARGIN - 0.05
+    mob.shift(RIGHT * (max(0.0, -half - mob.get_left()[0]) - max(0.0, mob.get_right()[0] - half)))
+    return mob
 
 
 def _fitting(candidates, width: float, color: str):
