@@ -52,8 +52,16 @@ def _font(cell: float) -> float:
 #: the grids' tops (below the title and their headings); the input on the left goes down to LEFT_BOTTOM,
 #: the kernel and the output on the right to RIGHT_BOTTOM, and the products are written below them
 GRIDS_TOP, LEFT_BOTTOM, RIGHT_BOTTOM = 2.6, -2.3, -0.15
-#: the most rows a grid may have: 7 rows of cells 0.47 tall hold numbers 0.32 tall apart
+#: the most rows a grid may have: 7 rows of cells 0.47 tall hold numbers 0.32 tall apart. Padding follows from it:
+#: ConvExampleExplainedClean passes the layout check with 3 rings around a 1×1 input (7×7, 49 positions), not
+#: with 4 (9×9: 81 positions overrun the 40 s and their values cross mid-animation).
 MAX_ROWS = 7
+
+
+#: ConvExampleExplainedClean's most explained positions: at its most positions (a 6×6 input, a 1×1 kernel: 36), 8
+#: explained positions keep the scene within 40 s, 9 do not (43.1 s); with fewer positions all may be explained.
+#: (Conv2FiltersExample: 2 per kernel at its most positions, 3 take 42.0 s.)
+N_EXPLAINED_MAX = 8
 
 
 # ============================================================ shared data helpers
@@ -256,19 +264,27 @@ def _explain_one(scene, step, k_grid, value, head_text: str, first: bool, note_p
     scene.play(FadeOut(VGroup(head, prods, total)), FadeIn(value, scale=1.3), run_time=0.6)
 
 
+#: the most seconds a sweep spends on the positions it only fills in (many positions go faster, so that the scene
+#: keeps to its 40 s: a 6×6 input with two 1×1 kernels has 72)
+FILL_BUDGET = 8.0
+
+
 def _sweep(scene, steps, window, target, grid, n_explained: int, explain):
     """The window over every position of ``steps``, its target over the output ``grid``'s cell: the first
-    ``n_explained`` positions explained in full (``explain(k, step, value)``), the others just filled in."""
+    ``n_explained`` positions explained in full (``explain(k, step, value)``), the others just filled in
+    (0.25 s a move and 0.25 s a value, faster when there are more than FILL_BUDGET seconds of them)."""
+    rest = max(1, len(steps) - n_explained)
+    dt = min(0.25, FILL_BUDGET / (2 * rest))
     for k, step in enumerate(steps):
         i, j = step.out_pos
         if k:
             scene.play(window.step_to(*step.window_pos), target.animate.move_to(grid.cell(i, j)),
-                       run_time=0.5 if k < n_explained else 0.25)
+                       run_time=0.5 if k < n_explained else dt)
         value = grid.value_label(i, j, step.output, color=theme.OUTPUT)
         if k < n_explained:
             explain(k, step, value)
         else:
-            scene.play(FadeIn(value, scale=1.3), run_time=0.25)
+            scene.play(FadeIn(value, scale=1.3), run_time=dt)
 
 
 def _summary(scene, lines, window, target, note: str, hold: float = 1.5):
@@ -300,9 +316,10 @@ def conv_example_data(
     w: Annotated[Grid | None, Param("the kernel (default: a 3×3 vertical-edge detector)", min=-99, max=99,
                                     max_shape=(4, 4), noun="kernel")] = None,
     stride: Annotated[int, Param("how many cells the window moves per step", min=1, max=3)] = 1,
-    padding: Annotated[int, Param("rings of zeros around the input", min=0, max=1)] = 0,
+    padding: Annotated[int, Param("rings of zeros around the input (the padded input counts toward its "
+                                  f"{MAX_ROWS}×{MAX_ROWS})", min=0, max=(MAX_ROWS - 1) // 2)] = 0,
     n_explained: Annotated[int, Param("how many window positions are explained product by product",
-                                      min=0, max=3)] = 2,
+                                      min=0, max=N_EXPLAINED_MAX)] = 2,
 ) -> ConvExampleData:
     """A 5×5 integer image and a vertical-edge kernel (``core.edge_kernel("vertical", "prewitt")``); any
     input and kernel (not only square ones), a stride and a padding."""
