@@ -51,22 +51,35 @@ from cnnviz.params import Param
 # ============================================================ the architecture family (Architecture_1_Grey_1Filter,
 # Architecture_2_Grey_2Filters, Architecture_3_RGB_1Filter, FullCNNSequence): one choreography, four parameter sets.
 
-#: The largest padded input side (cells) drawn readably: measured with the layout check at half width
-#: (tests/test_ch2_architecture.py::test_architecture_limits).
-MAX_PADDED = 12
-#: The largest number of channels / filters the diagram draws (the channel view stacks one row per channel).
-MAX_CHANNELS = 4
+#: The largest padded input side (cells, padding included) each scene draws with every cell at least as tall as a
+#: digit of its smallest text (registry.min_font: 30 at half width, 20 for FullCNNSequence), at its tallest case
+#: (a rectangular input: two size lines under the row): measured in tests/test_ch2_architecture.py. The layout check
+#: passes far beyond (a diagram has no text in its cells): the cells are what must stay countable.
+MAX_PADDED = 12       # Architecture_1_Grey_1Filter, Architecture_2_Grey_2Filters (13: 0.31 < 0.32, a digit at 30)
+MAX_PADDED_RGB = 11   # Architecture_3_RGB_1Filter: three channel sheets take height (12: 0.30)
+MAX_PADDED_FULL = 16  # FullCNNSequence, with its most channels and filters (17: 0.207 < 0.211, a digit at 20)
+#: The most channels / filters FullCNNSequence draws: with the input at MAX_PADDED_FULL cells a side, one more
+#: channel sheet or map (each stacked a little further back) makes the cells shorter than a digit (6 channels:
+#: 0.208; 7 filters: 0.208). At 5 cells a side the layout check passes with 10 channels and 8 filters (9: too long).
+MAX_CHANNELS = 5
 MAX_FILTERS = 6
 
-_N = Annotated[int, Param("the input's height in pixels (and its width, unless n_cols is given)", min=1, max=MAX_PADDED)]
-_N_COLS = Annotated[int | None, Param("the input's width in pixels (default: n, a square input)", min=1,
-                                      max=MAX_PADDED)]
-_F = Annotated[int, Param("the kernel's height (and its width, unless f_cols is given)", min=1, max=MAX_PADDED)]
-_F_COLS = Annotated[int | None, Param("the kernel's width (default: f, a square kernel)", min=1, max=MAX_PADDED)]
+
+def _sides(limit: int) -> tuple:
+    """The size parameters of a scene whose padded input is at most ``limit`` cells a side: n, n_cols, f, f_cols,
+    stride (a window moving further than the padded side meets nothing new) and padding (a ring a side)."""
+    return (Annotated[int, Param("the input's height in pixels (and its width, unless n_cols is given)", min=1,
+                                 max=limit)],
+            Annotated[int | None, Param("the input's width in pixels (default: n, a square input)", min=1, max=limit)],
+            Annotated[int, Param("the kernel's height (and its width, unless f_cols is given)", min=1, max=limit)],
+            Annotated[int | None, Param("the kernel's width (default: f, a square kernel)", min=1, max=limit)],
+            Annotated[int, Param("how many pixels the window moves per step", min=1, max=limit)],
+            Annotated[int, Param("rings of zeros around the input", min=0, max=(limit - 1) // 2)])
+
+
+_N, _N_COLS, _F, _F_COLS, _STRIDE, _PADDING = _sides(MAX_PADDED)
 _C = Annotated[int, Param("channels of the input (each filter is as deep)", min=1, max=MAX_CHANNELS)]
 _M = Annotated[int, Param("how many filters (one map each)", min=1, max=MAX_FILTERS)]
-_STRIDE = Annotated[int, Param("how many pixels the window moves per step", min=1, max=3)]
-_PADDING = Annotated[int, Param("rings of zeros around the input", min=0, max=2)]
 
 
 @dataclass(frozen=True)
@@ -102,24 +115,24 @@ def _check(value, name: str, lo: int, hi: int | None = None) -> int:
 
 
 def architecture_data(n: _N = 5, f: _F = 3, c: _C = 1, m: _M = 1, stride: _STRIDE = 1, padding: _PADDING = 0,
-                      n_cols: _N_COLS = None, f_cols: _F_COLS = None) -> ArchitectureData:
+                      n_cols: _N_COLS = None, f_cols: _F_COLS = None, max_padded: int = MAX_PADDED) -> ArchitectureData:
     """An H×W×C input convolved with M filters of kh×kw×C, with a stride and a padding: every shape
     from the core, every sentence from the shapes.
 
     The defaults are Architecture_1_Grey_1Filter's (5×5×1 ⊛ 3×3×1 → 3×3×1); the other scenes of
     the family bind ``c`` and ``m`` (FullCNNSequence takes them as parameters, :func:`full_cnn_data`).
     """
-    H = _check(n, "n", 1, MAX_PADDED)
-    W = _check(n if n_cols is None else n_cols, "n_cols", 1, MAX_PADDED)
-    kh = _check(f, "f", 1, MAX_PADDED)
-    kw = _check(f if f_cols is None else f_cols, "f_cols", 1, MAX_PADDED)
+    H = _check(n, "n", 1)
+    W = _check(n if n_cols is None else n_cols, "n_cols", 1)
+    kh = _check(f, "f", 1, max_padded)
+    kw = _check(f if f_cols is None else f_cols, "f_cols", 1, max_padded)
     C = _check(c, "c", 1, MAX_CHANNELS)
     M = _check(m, "m", 1, MAX_FILTERS)
-    S = _check(stride, "stride", 1, 3)
-    P = _check(padding, "padding", 0, 2)
+    S = _check(stride, "stride", 1, max_padded)
+    P = _check(padding, "padding", 0, (max_padded - 1) // 2)
     Hp, Wp = H + 2 * P, W + 2 * P
-    if max(Hp, Wp) > MAX_PADDED:
-        side = MAX_PADDED - 2 * P
+    if max(Hp, Wp) > max_padded:
+        side = max_padded - 2 * P
         raise ValueError(f"n: the {H}×{W} input with padding {P} is too large: an input of at most {side}×{side} "
                          f"(with padding {P}) fits this scene at a readable size")
     if kh > Hp or kw > Wp:
@@ -175,10 +188,27 @@ def architecture_data(n: _N = 5, f: _F = 3, c: _C = 1, m: _M = 1, stride: _STRID
                             S, P, (Hp, Wp), size_lines, heading, setting, tuple(notes))
 
 
-def full_cnn_data(n: _N = 5, f: _F = 3, c: _C = 3, m: _M = 5, stride: _STRIDE = 1, padding: _PADDING = 0,
-                  n_cols: _N_COLS = None, f_cols: _F_COLS = None) -> ArchitectureData:
-    """FullCNNSequence's data: :func:`architecture_data` with the notebook's 3 channels and 5 filters as defaults."""
-    return architecture_data(n=n, f=f, c=c, m=m, stride=stride, padding=padding, n_cols=n_cols, f_cols=f_cols)
+_N_RGB, _N_COLS_RGB, _F_RGB, _F_COLS_RGB, _STRIDE_RGB, _PADDING_RGB = _sides(MAX_PADDED_RGB)
+
+
+def rgb_architecture_data(n: _N_RGB = 5, f: _F_RGB = 3, stride: _STRIDE_RGB = 1, padding: _PADDING_RGB = 0,
+                          n_cols: _N_COLS_RGB = None, f_cols: _F_COLS_RGB = None) -> ArchitectureData:
+    """Architecture_3_RGB_1Filter's data: :func:`architecture_data` with 3 channels and 1 filter, its sides at most
+    MAX_PADDED_RGB (the three channel sheets take height)."""
+    return architecture_data(n=n, f=f, c=3, m=1, stride=stride, padding=padding, n_cols=n_cols, f_cols=f_cols,
+                             max_padded=MAX_PADDED_RGB)
+
+
+_N_FULL, _N_COLS_FULL, _F_FULL, _F_COLS_FULL, _STRIDE_FULL, _PADDING_FULL = _sides(MAX_PADDED_FULL)
+
+
+def full_cnn_data(n: _N_FULL = 5, f: _F_FULL = 3, c: _C = 3, m: _M = 5, stride: _STRIDE_FULL = 1,
+                  padding: _PADDING_FULL = 0, n_cols: _N_COLS_FULL = None, f_cols: _F_COLS_FULL = None
+                  ) -> ArchitectureData:
+    """FullCNNSequence's data: :func:`architecture_data` with the notebook's 3 channels and 5 filters as defaults,
+    its sides at most MAX_PADDED_FULL (the scene is shown at 80 % of the notebook's width)."""
+    return architecture_data(n=n, f=f, c=c, m=m, stride=stride, padding=padding, n_cols=n_cols, f_cols=f_cols,
+                             max_padded=MAX_PADDED_FULL)
 
 
 def _sheet_fill(color: str) -> ManimColor:
@@ -516,7 +546,7 @@ class Architecture_2_Grey_2Filters(ArchitectureChoreography, CnnvizScene):
 
 
 class Architecture_3_RGB_1Filter(ArchitectureChoreography, CnnvizScene):
-    data = staticmethod(functools.partial(architecture_data, c=3, m=1))
+    data = staticmethod(rgb_architecture_data)
 
 
 class FullCNNSequence(ArchitectureChoreography, CnnvizScene):

@@ -82,6 +82,10 @@ FEATURE_SIDE = 64
 PATCH_MAX = 3
 #: every text's size: the notebook shows both scenes at half width (registry.min_font = 30)
 _SIZE = 30
+#: the channels' width once they make room for the zoomed numbers (colour photos)
+THUMB_WIDTH = 1.5
+#: the photo's largest height and width at the opening beat (its name above, its provenance below)
+INTRO_HEIGHT, INTRO_WIDTH = 4.8, 10.0
 
 
 def feature_data(
@@ -90,8 +94,9 @@ def feature_data(
     box: Annotated[tuple[int, ...] | None, Param("crop of the photo in its pixels: left, top, right, bottom "
                                                  "(default: the whole photo)", min=0, max_shape=(4,))] = None,
     factor: Annotated[int | None, Param(f"block size of the downsampling (default: the crop's longer side "
-                                        f"÷ {FEATURE_SIDE}, so the photo is about {FEATURE_SIDE} pixels a side)",
-                                        min=1, max=256)] = None,
+                                        f"÷ {FEATURE_SIDE}, so the photo is about {FEATURE_SIDE} pixels a side); "
+                                        f"at most the crop's shorter side ÷ (patch_size + 2): the photo's limit, "
+                                        f"the 3×3 kernel and the zoom need that many pixels", min=1)] = None,
     directions=("vertical", "horizontal"),
     kind: Annotated[Literal["sobel", "prewitt"], Param("the edge kernels: Sobel (centre weighted 2) or "
                                                        "Prewitt (all weights 1)")] = "sobel",
@@ -114,16 +119,16 @@ def feature_data(
             raise ValueError(f"box: a crop is four numbers (left, top, right, bottom), got {len(box)}")
         if not (box[0] < box[2] and box[1] < box[3]):
             raise ValueError(f"box: {tuple(box)} is empty (left < right and top < bottom)")
+    crop = (box[2] - box[0], box[3] - box[1]) if box is not None else images.photo_size(photo)  # width, height
     if factor is None:
-        if box is not None:
-            longer = max(box[2] - box[0], box[3] - box[1])
-        else:
-            longer = max(images.photo_size(photo))
-        factor = max(1, round(longer / FEATURE_SIDE))
+        factor = max(1, round(max(crop) / FEATURE_SIDE))
+    need = 2 + min(patch_size, PATCH_MAX)  # photo pixels a side: the 3×3 edge kernels and a zoom need this many
+    if isinstance(factor, (int, np.integer)) and not isinstance(factor, bool) and min(crop) // factor < need:
+        most = largest_factor(crop, box is not None, need)
+        raise ValueError(f"factor: {factor}×{factor} blocks leave a photo under {need}×{need} pixels, too small for a "
+                         f"3×3 kernel and a {patch_size}×{patch_size} zoom: a factor of at most {most} fits this "
+                         f"photo{' and crop' if box is not None else ''}")
     image = images.photo(photo, mode, box=box, factor=factor)
-    if min(image.shape[:2]) < 2 + min(patch_size, PATCH_MAX):  # the 3×3 edge kernels and a zoom need this many
-        raise ValueError(f"factor: {factor}×{factor} blocks leave a {core.fmt_shape(image.shape[:2])} photo, too small "
-                         f"for a 3×3 kernel and a {patch_size}×{patch_size} zoom: choose a smaller factor")
     C = 1 if image.ndim == 2 else image.shape[2]
     maps = []
     for direction in directions:
@@ -145,8 +150,8 @@ def feature_data(
     most = PATCH_MAX + 2 if C == 1 else 3
     if s + f - 1 > most:
         raise ValueError(f"patch_size: a {s}×{s} patch needs {s + f - 1}×{s + f - 1} photo values per channel: "
-                         f"too many to read at half width (at most {most}×{most} for a "
-                         f"{'grey' if C == 1 else 'colour'} photo)")
+                         f"a patch of at most {most - f + 1}×{most - f + 1} ({most}×{most} values of a "
+                         f"{'grey' if C == 1 else 'colour'} photo) fits this scene at a readable size")
     if patch is None:
         sums = [sliding_window_view(np.abs(m["response"]).astype(np.int64), (s, s)).sum(axis=(2, 3)) for m in maps]
         score = sums[0] - (np.max(sums[1:], axis=0) if len(sums) > 1 else 0)
@@ -162,13 +167,23 @@ def feature_data(
                        (H * factor, W * factor), image, kind, fmaps, (r, c), s, patch_in, str(photo))
 
 
+def largest_factor(crop: tuple[int, int], cropped: bool, need: int) -> int:
+    """The largest block size that leaves at least ``need`` pixels a side of a ``crop`` (width, height); a crop
+    box must divide into whole blocks (``images.photo``), the whole photo is trimmed to them."""
+    for f in range(max(1, min(crop) // need), 0, -1):
+        if not cropped or (crop[0] % f == 0 and crop[1] % f == 0):
+            return f
+    return 1
+
+
 def feature_data_rgb(
     photo: Annotated[Photo, Param("the colour photo: camera, chelsea, astronaut, or your PNG/JPEG file")] = "chelsea",
     mode: str = "RGB",
     box: Annotated[tuple[int, ...] | None, Param("crop of the photo in its pixels: left, top, right, bottom "
                                                  "(None: the whole photo)", min=0, max_shape=(4,))] = (11, 6, 443, 294),
     factor: Annotated[int | None, Param(f"block size of the downsampling (None: the crop's longer side "
-                                        f"÷ {FEATURE_SIDE})", min=1, max=256)] = 6,
+                                        f"÷ {FEATURE_SIDE}); at most the crop's shorter side ÷ 3: the photo's limit, "
+                                        f"the 3×3 kernel needs that many pixels", min=1)] = 6,
     directions=("vertical",),
     kind: Annotated[Literal["sobel", "prewitt"], Param("the edge kernel: Sobel (centre weighted 2) or "
                                                        "Prewitt (all weights 1)")] = "sobel",
@@ -273,7 +288,7 @@ class _FeatureDetection:
     # ------------------------------------------------------------ 1. the photo
     def intro(self, d: FeatureData) -> PixelImage:
         H, W = d.image.shape[:2]
-        h = min(4.4, 5.0 * H / W)
+        h = min(INTRO_HEIGHT, INTRO_WIDTH * H / W)  # as large as the frame allows between title and labels
         photo = PixelImage(d.image, height=h).move_to([0, -0.1, 0])
         name = label(f"{d.photo}: {core.fmt_shape(d.image.shape)} pixels", size=_SIZE, color=theme.INPUT)
         name.next_to(photo, UP, buff=0.15)
@@ -318,7 +333,7 @@ class _FeatureDetection:
         kernel.move_to([(photo.get_right()[0] + pic.get_left()[0]) / 2, -0.1, 0])
         k_name = self._heading(kernel, f"{m.direction}-edge kernel", theme.KERNEL)
         star, eq = self._symbol("⊛", photo, kernel), self._symbol("=", kernel, pic)
-        m_name = label(f"{m.direction} edges", size=_SIZE, color=theme.OUTPUT).next_to(pic, UP, buff=0.15)
+        m_name = _inside(label(f"{m.direction} edges", size=_SIZE, color=theme.OUTPUT).next_to(pic, UP, buff=0.15))
         note = caption(self._norm_note(m.peak), size=_SIZE, color=theme.OUTPUT)
         self.play(FadeIn(kernel), FadeIn(k_name), FadeIn(star), run_time=0.7)
         self.beat(note=f"The {m.direction}-edge kernel ({d.kind.capitalize()}) slides over every "
@@ -355,7 +370,7 @@ class _FeatureDetection:
         split = caption(f"a colour photo is {self.C} channels: {core.fmt_shape(d.image.shape)}",
                         size=_SIZE, color=theme.INPUT)
         # the photo steps aside to the right while its channels come out of it (the frame stays used)
-        right = min(3.0, 5.0 * H / W)
+        right = min(3.4, 5.1 * H / W)
         aside = [6.75 - right * W / H / 2, ys[self.C // 2] if self.C % 2 else (ys[0] + ys[-1]) / 2, 0]
         self.play(*(TransformFromCopy(photo, pic) for pic in chans), photo.animate.scale(right / photo.height)
                   .move_to(aside), FadeOut(self.photo_labels), FadeIn(names), FadeIn(split), run_time=1.2)
@@ -374,7 +389,7 @@ class _FeatureDetection:
         k_name.next_to(kernels, UP, buff=0.12)
         k_note = caption(f"the {m.direction}-edge kernel on each channel",
                          size=_SIZE, color=theme.KERNEL)
-        self.play(FadeOut(split), FadeOut(photo), run_time=0.3)
+        self.play(FadeOut(split), run_time=0.3)  # the photo stays aside until the map takes its place
         self.play(FadeIn(kernels), FadeIn(stars), FadeIn(k_name), FadeIn(k_note), run_time=0.9)
         self.beat(note=f"So the kernel has {self.C} channels too: {core.fmt_shape(m.kernel.shape)}, here the "
                        f"{m.direction}-edge kernel on each channel.", hold=1.0)
@@ -397,7 +412,8 @@ class _FeatureDetection:
         m_name.set_x(min(m_name.get_x(), config.frame_width / 2 - theme.EDGE_MARGIN - 0.05 - m_name.width / 2))
         note = caption(self._norm_note(m.peak), size=_SIZE, color=theme.OUTPUT)
         self.play(FadeOut(r_note), run_time=0.3)
-        self.play(FadeIn(pluses), GrowArrow(arrow), FadeIn(pic), FadeIn(m_name), FadeIn(note), run_time=1.0)
+        self.play(FadeIn(pluses), GrowArrow(arrow), FadeOut(photo), FadeIn(pic), FadeIn(m_name), FadeIn(note),
+                  run_time=1.0)
         self.beat(note=f"The {self.C} responses are added: one kernel gives one "
                        f"{core.fmt_shape(m.response.shape)} feature map (strongest: {fmt_int(m.peak)}), "
                        f"bright at the photo's {m.direction} edges.", hold=1.8)
@@ -425,7 +441,8 @@ class _FeatureDetection:
                   FadeOut(parts["k_name"]),
                   photo.animate.scale(ht / photo.height).move_to(photo_c),
                   pic.animate.scale(pic_h / pic.height).move_to(pic_c),
-                  parts["m_name"].animate.move_to(pic_c + UP * (pic_h / 2 + 0.15 + parts["m_name"].height / 2)),
+                  parts["m_name"].animate.move_to(_inside(parts["m_name"].copy().move_to(
+                      pic_c + UP * (pic_h / 2 + 0.15 + parts["m_name"].height / 2)))),
                   run_time=1.0)
         cell = min(0.8, (top - ht - 0.35 - (-3.1)) / n_in)  # the grids end above the caption
         patch = PixelZoom(photo, r, c, n_in, n_in, cell_size=cell, direction=DOWN, buff=0.35, font_size=_SIZE)
@@ -476,19 +493,23 @@ class _FeatureDetection:
         ys = g["ys"]
         cz = min(g["cell"], g["row_h"] / n_in)
         chans, kernels = parts["chans"], parts["kernel"]
-        zooms = [PixelZoom(chans[ch], r, c, n_in, n_in, values=d.patch_in[..., ch], cell_size=cz, direction=RIGHT,
-                           buff=0.45, shade="gray", vrange=(0, 255), color=theme.CHANNELS[ch % 3],
+        # the channels become thumbnails (their patch still framed), so that the map keeps its size
+        q = min(1.0, THUMB_WIDTH / chans[0].width)
+        thumbs = [chans[ch].copy().scale(q).move_to([-6.3 + chans[ch].width * q / 2, ys[ch], 0])
+                  for ch in range(self.C)]
+        zooms = [PixelZoom(thumbs[ch], r, c, n_in, n_in, values=d.patch_in[..., ch], cell_size=cz,
+                           direction=RIGHT, buff=0.4, shade="gray", vrange=(0, 255), color=theme.CHANNELS[ch % 3],
                            font_size=_SIZE)
                  for ch in range(self.C)]
         for ch, z in enumerate(zooms):  # the rows stay aligned
             z.grid.set_y(ys[ch])
             z.reconnect()
-        k_targets = [kernels[ch].copy().move_to([zooms[ch].grid.get_right()[0] + 0.6 + kernels[ch].width / 2,
+        k_targets = [kernels[ch].copy().move_to([zooms[ch].grid.get_right()[0] + 0.55 + kernels[ch].width / 2,
                                                  ys[ch], 0]) for ch in range(self.C)]
         pz = _cell_for(np.concatenate([p.ravel() for p in m.patch_partials]), cz)
         partials = VGroup(*(ValueGrid(m.patch_partials[ch], cell_size=pz, shade="signed", color=theme.OUTPUT,
                                       font_size=_SIZE)
-                            .move_to([k_targets[ch].get_right()[0] + 0.5 + s * pz / 2, ys[ch], 0])
+                            .move_to([k_targets[ch].get_right()[0] + 0.45 + s * pz / 2, ys[ch], 0])
                             for ch in range(self.C)))
         stars = VGroup(*(self._symbol("⊛", zooms[ch].grid, k_targets[ch], size=30) for ch in range(self.C)))
         eqs = VGroup(*(self._symbol("=", k_targets[ch], partials[ch], size=30) for ch in range(self.C)))
@@ -497,18 +518,22 @@ class _FeatureDetection:
         pic, m_name = parts["map"], parts["m_name"]
         # the map makes room for the per-channel sums: right of them, past an arrow, inside the frame
         x_max = config.frame_width / 2 - theme.EDGE_MARGIN - 0.05
-        left = partials.get_right()[0] + 1.0
+        left = partials.get_right()[0] + 0.8
         k = min(1.0, (x_max - left) / pic.width)
-        centre = np.array([left + k * pic.width / 2, pic.get_y(), 0])
-        name_y = centre[1] + k * pic.height / 2 + 0.15 + m_name.height / 2
+        k_name = parts["k_name"].copy().next_to(VGroup(*k_targets), UP, buff=0.12)
+        # the map's name on the kernel's name's line, the map under it: its zoomed value below has room
+        name_y = k_name.get_y()
+        centre = np.array([left + k * pic.width / 2, name_y - m_name.height / 2 - 0.15 - k * pic.height / 2, 0])
         name_x = min(centre[0], x_max - m_name.width / 2)
         total = self._sum_line(m)
-        k_name = parts["k_name"].copy().next_to(VGroup(*k_targets), UP, buff=0.12)
         self.play(FadeOut(parts["resp"]), FadeOut(parts["r_name"]), FadeOut(parts["eq"]), FadeOut(parts["star"]),
                   FadeOut(parts["pluses"]), FadeOut(parts["arrow"]), FadeOut(parts["note"]), run_time=0.5)
         self.play(*(kernels[ch].animate.move_to(k_targets[ch]) for ch in range(self.C)),
+                  *(chans[ch].animate.scale(q).move_to(thumbs[ch]) for ch in range(self.C)),
+                  *(parts["names"][ch].animate.next_to(thumbs[ch], LEFT, buff=0.12) for ch in range(self.C)),
                   pic.animate.scale(k).move_to(centre), m_name.animate.move_to([name_x, name_y, 0]),
-                  parts["k_name"].animate.move_to(k_name), *(Create(z.box) for z in zooms), run_time=0.9)
+                  parts["k_name"].animate.move_to(k_name), run_time=0.9)
+        self.play(*(Create(z.box) for z in zooms), run_time=0.4)
         out = PixelZoom(pic, r, c, s, s, values=m.patch_out, cell_size=_cell_for(m.patch_out, max(cz, 0.6)),
                         direction=DOWN, buff=0.3, shade="signed", color=theme.OUTPUT, font_size=_SIZE)
         arrow = Arrow([partials.get_right()[0] + 0.05, pic.get_y(), 0], [pic.get_left()[0] - 0.05, pic.get_y(), 0],
@@ -555,7 +580,8 @@ class _FeatureDetection:
         kernels = parts["kernel"]
         if self.C == 1:
             swap("kernel", self._kernel_grid(m.kernel, kernels.cell_size).move_to(kernels))
-            swap("m_name", label(f"{m.direction} edges", size=_SIZE, color=theme.OUTPUT).move_to(parts["m_name"]))
+            swap("m_name", _inside(label(f"{m.direction} edges", size=_SIZE, color=theme.OUTPUT)
+                                   .move_to(parts["m_name"])))
             swap("k_name", label(f"{m.direction}-edge kernel", size=_SIZE, color=theme.KERNEL)
                  .move_to(parts["k_name"]))
         else:
@@ -602,9 +628,14 @@ class _FeatureDetection:
         arrays = [d.image] + [m.display for m in d.maps]
         gap = 0.5
         room = config.frame_width - 2 * theme.EDGE_MARGIN - 0.2
-        h = min(4.0, (room - gap * (len(arrays) - 1)) / sum(a.shape[1] / H for a in arrays))
+        # as tall as the band between the title and the caption allows, with a label above and one below
+        text_h = label("Ag", size=_SIZE).height
+        band = self.head.get_bottom()[1] - (-config.frame_height / 2 + theme.EDGE_MARGIN + text_h)
+        h = min(band - 4 * 0.15 - 2 * text_h - 0.3,
+                (room - gap * (len(arrays) - 1)) / sum(a.shape[1] / H for a in arrays))
+        centre_y = (self.head.get_bottom()[1] + (-config.frame_height / 2 + theme.EDGE_MARGIN + text_h)) / 2
         pics = Group(*(PixelImage(a, height=h * a.shape[0] / H) for a in arrays)).arrange(RIGHT, buff=gap)
-        pics.move_to([0, 0.05, 0])
+        pics.move_to([0, centre_y, 0])
         tops = [[d.photo, "the photo"]] + [[f"{m.direction} edges", m.direction] for m in d.maps]
         bottoms = [[core.fmt_shape(d.image.shape)]] + [
             [f"{core.fmt_shape(m.response.shape)}, white = {fmt_int(m.peak)}", f"white = {fmt_int(m.peak)}"]
@@ -627,6 +658,13 @@ class _FeatureDetection:
         self.beat(note=f"The photo and {maps}: the convolution acts as a feature detector, each kernel lights "
                        f"up where its own feature is. A CNN learns its kernels from the data instead of being "
                        f"given them.", hold=2.0)
+
+
+def _inside(mob):
+    """``mob`` moved left or right just enough to keep clear of the frame's side margins."""
+    half = config.frame_width / 2 - theme.EDGE_MARGIN - 0.05
+    mob.shift(RIGHT * (max(0.0, -half - mob.get_left()[0]) - max(0.0, mob.get_right()[0] - half)))
+    return mob
 
 
 def _fitting(candidates, width: float, color: str):

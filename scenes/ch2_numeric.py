@@ -52,8 +52,16 @@ def _font(cell: float) -> float:
 #: the grids' tops (below the title and their headings); the input on the left goes down to LEFT_BOTTOM,
 #: the kernel and the output on the right to RIGHT_BOTTOM, and the products are written below them
 GRIDS_TOP, LEFT_BOTTOM, RIGHT_BOTTOM = 2.6, -2.3, -0.15
-#: the most rows a grid may have: 7 rows of cells 0.47 tall hold numbers 0.32 tall apart
+#: the most rows a grid may have: 7 rows of cells 0.47 tall hold numbers 0.32 tall apart. Padding follows from it:
+#: ConvExampleExplainedClean passes the layout check with 3 rings around a 1×1 input (7×7, 49 positions), not
+#: with 4 (9×9: 81 positions overrun the 40 s and their values cross mid-animation).
 MAX_ROWS = 7
+
+
+#: ConvExampleExplainedClean's most explained positions: at its most positions (a 6×6 input, a 1×1 kernel: 36), 8
+#: explained positions keep the scene within 40 s, 9 do not (43.1 s); with fewer positions all may be explained.
+#: (Conv2FiltersExample: 2 per kernel at its most positions, 3 take 42.0 s.)
+N_EXPLAINED_MAX = 8
 
 
 # ============================================================ shared data helpers
@@ -158,19 +166,19 @@ def _fitted(cell: float, build, n_signs: int):
         cell = round(cell - 0.05, 2)
 
 
-def _place(left, sign, right: VGroup, grids) -> tuple[float, float]:
+def _place(left, sign, right: VGroup, grids, top: float = GRIDS_TOP) -> tuple[float, float]:
     """The input ``left`` against the frame's left margin, ``sign`` (⊛) after it, and the row ``right``
-    (kernel, =, output …) centred in the rest, every grid's top at GRIDS_TOP. Returns where the products
+    (kernel, =, output …) centred in the rest, every grid's top at ``top``. Returns where the products
     go: (centre x, top y) below the right side."""
     edge = config.frame_width / 2 - 0.45
-    left.move_to([-edge + left.width / 2, GRIDS_TOP - left.height / 2, 0])
+    left.move_to([-edge + left.width / 2, top - left.height / 2, 0])
     sign.next_to(left, RIGHT, buff=0.3)
     start = sign.get_right()[0] + 0.3
     parts = sum(m.width for m in right)
     right.arrange(RIGHT, buff=max(0.2, min(0.45, (edge - start - parts) / max(len(right) - 1, 1))))
     right.move_to([(start + edge) / 2, 0, 0])
     for g in grids:
-        g.align_to([0, GRIDS_TOP, 0], UP)
+        g.align_to([0, top, 0], UP)
     ys = grids[0].get_y()
     for m in right:  # the signs (not the grids, nor a group of them) at the kernel's middle
         if not any(g in m.get_family() for g in grids):
@@ -179,23 +187,36 @@ def _place(left, sign, right: VGroup, grids) -> tuple[float, float]:
     return (start + edge) / 2, min(g.get_bottom()[1] for g in grids) - 0.35
 
 
-def _products(step: core.ConvStep, c: int, center_x: float, top: float, with_head: str = ""):
+def _balanced_top(left_h: float, right_h: float, below_right: float, summary_h: float) -> float:
+    """The grids' top that centres the composition between the title and the frame's bottom margin.
+
+    The input (``left_h`` tall) and, on the right, grids ``right_h`` tall with ``below_right`` under them
+    (the products); the input stays clear of the summary's ``summary_h`` at the bottom. Never above
+    GRIDS_TOP (the headings sit between it and the title)."""
+    bottom = -config.frame_height / 2 + theme.EDGE_MARGIN + 0.05
+    used = max(left_h, right_h + below_right)
+    top = (GRIDS_TOP + bottom + used) / 2  # equal room above the headings' line and below the lowest part
+    top = max(top, bottom + summary_h + 0.25 + left_h)  # the input's bottom stays above the summary
+    return min(GRIDS_TOP, top)
+
+
+def _products(step: core.ConvStep, c: int, center_x: float, top: float, with_head: str = "", size: float = FONT):
     """One channel's ``a×b`` expressions and their products, written in the kernel's rows and columns.
 
-    Every text at ``FONT``; the columns as wide as the widest expression, so no two ever touch
+    Every text at ``size`` (at least FONT); the columns as wide as the widest expression, so no two ever touch
     (floats like 0.5 included). Returns (head, expressions, products): products sit where their
     expressions were."""
     kh, kw = step.kernel.shape[:2]
     window = step.window.reshape(kh, kw, -1)[:, :, c]
     kernel = step.kernel.reshape(kh, kw, -1)[:, :, c]
     products = step.products.reshape(kh, kw, -1)[:, :, c]
-    exprs = [label(f"{fmt_num(window[a, b])}×{fmt_factor(kernel[a, b])}", size=FONT, mono=True)
+    exprs = [label(f"{fmt_num(window[a, b])}×{fmt_factor(kernel[a, b])}", size=size, mono=True)
              for a in range(kh) for b in range(kw)]
-    prods = [label(fmt_num(products[a, b]), size=FONT, mono=True, color=_sign_color(products[a, b]))
+    prods = [label(fmt_num(products[a, b]), size=size, mono=True, color=_sign_color(products[a, b]))
              for a in range(kh) for b in range(kw)]
     pitch_x = max(t.width for t in exprs + prods) + 0.4
-    pitch_y = 0.5
-    head = label(with_head, size=FONT, color=theme.MUTED) if with_head else VGroup()
+    pitch_y = 0.5 * size / FONT
+    head = label(with_head, size=size, color=theme.MUTED) if with_head else VGroup()
     y0 = top
     if with_head:
         head.move_to([center_x, top - head.height / 2, 0])
@@ -216,14 +237,21 @@ def _explained_note(step: core.ConvStep, what: str = "window") -> str:
             f"with the kernel, then the {kh * kw} products added up.")
 
 
-def _explain_one(scene, step, k_grid, value, head_text: str, first: bool, note_products: str, note_sum: str):
-    """One position of a one-channel convolution: the a×b expressions (``first``: the scene's first time),
-    then the products, their sum, and the output cell. The products go where ``scene.products_at`` says."""
-    head, exprs, prods = _products(step, 0, *scene.products_at, with_head=head_text)
-    total = label(f"sum = {fmt_num(step.output)}", size=FONT, color=theme.OUTPUT)
+def _explanation(step, head_text: str, at: tuple[float, float], size: float = FONT):
+    """One position's head, a×b expressions, products (see :func:`_products`) and their sum, at ``at``."""
+    head, exprs, prods = _products(step, 0, *at, with_head=head_text, size=size)
+    total = label(f"sum = {fmt_num(step.output)}", size=size, color=theme.OUTPUT)
     total.next_to(prods, RIGHT, buff=0.6)
     if total.get_right()[0] > config.frame_width / 2 - 0.35:
         total.next_to(prods, DOWN, buff=0.2)
+    return head, exprs, prods, total
+
+
+def _explain_one(scene, step, k_grid, value, head_text: str, first: bool, note_products: str, note_sum: str):
+    """One position of a one-channel convolution: the a×b expressions (``first``: the scene's first time),
+    then the products, their sum, and the output cell. The products go where ``scene.products_at`` says."""
+    head, exprs, prods, total = _explanation(step, head_text, scene.products_at,
+                                             size=getattr(scene, "products_size", FONT))
     if first:
         scene.play(FadeIn(head), FadeIn(exprs), Indicate(k_grid.labels, scale_factor=1.08), run_time=0.8)
         scene.beat(note=note_products, hold=1.0)
@@ -236,19 +264,27 @@ def _explain_one(scene, step, k_grid, value, head_text: str, first: bool, note_p
     scene.play(FadeOut(VGroup(head, prods, total)), FadeIn(value, scale=1.3), run_time=0.6)
 
 
+#: the most seconds a sweep spends on the positions it only fills in (many positions go faster, so that the scene
+#: keeps to its 40 s: a 6×6 input with two 1×1 kernels has 72)
+FILL_BUDGET = 8.0
+
+
 def _sweep(scene, steps, window, target, grid, n_explained: int, explain):
     """The window over every position of ``steps``, its target over the output ``grid``'s cell: the first
-    ``n_explained`` positions explained in full (``explain(k, step, value)``), the others just filled in."""
+    ``n_explained`` positions explained in full (``explain(k, step, value)``), the others just filled in
+    (0.25 s a move and 0.25 s a value, faster when there are more than FILL_BUDGET seconds of them)."""
+    rest = max(1, len(steps) - n_explained)
+    dt = min(0.25, FILL_BUDGET / (2 * rest))
     for k, step in enumerate(steps):
         i, j = step.out_pos
         if k:
             scene.play(window.step_to(*step.window_pos), target.animate.move_to(grid.cell(i, j)),
-                       run_time=0.5 if k < n_explained else 0.25)
+                       run_time=0.5 if k < n_explained else dt)
         value = grid.value_label(i, j, step.output, color=theme.OUTPUT)
         if k < n_explained:
             explain(k, step, value)
         else:
-            scene.play(FadeIn(value, scale=1.3), run_time=0.25)
+            scene.play(FadeIn(value, scale=1.3), run_time=dt)
 
 
 def _summary(scene, lines, window, target, note: str, hold: float = 1.5):
@@ -280,9 +316,10 @@ def conv_example_data(
     w: Annotated[Grid | None, Param("the kernel (default: a 3×3 vertical-edge detector)", min=-99, max=99,
                                     max_shape=(4, 4), noun="kernel")] = None,
     stride: Annotated[int, Param("how many cells the window moves per step", min=1, max=3)] = 1,
-    padding: Annotated[int, Param("rings of zeros around the input", min=0, max=1)] = 0,
+    padding: Annotated[int, Param("rings of zeros around the input (the padded input counts toward its "
+                                  f"{MAX_ROWS}×{MAX_ROWS})", min=0, max=(MAX_ROWS - 1) // 2)] = 0,
     n_explained: Annotated[int, Param("how many window positions are explained product by product",
-                                      min=0, max=3)] = 2,
+                                      min=0, max=N_EXPLAINED_MAX)] = 2,
 ) -> ConvExampleData:
     """A 5×5 integer image and a vertical-edge kernel (``core.edge_kernel("vertical", "prewitt")``); any
     input and kernel (not only square ones), a stride and a padding."""
@@ -455,7 +492,24 @@ class Conv2FiltersExample(CnnvizScene):
         cell, (x_grid, k_grids, o_grids) = _fitted(_cell(padded, [(kh, kw), *[(oh, ow)] * M], 2), build, 2)
         star, eq = label("⊛", size=40), label("=", size=40)
         maps = VGroup(*o_grids).arrange(RIGHT, buff=0.4)
-        self.products_at = _place(x_grid, star, VGroup(k_grids[0], eq, maps), [k_grids[0], *o_grids])
+        row = VGroup(k_grids[0], eq, maps)
+        at = _place(x_grid, star, row, [k_grids[0], *o_grids])
+        # the products as large as the room under the row allows (up to 36), the whole in the middle of the
+        # frame's height; the products stay right of the input and inside the frame
+        right_h = max(k_grids[0].height, o_grids[0].height)
+        bottom = -config.frame_height / 2 + theme.EDGE_MARGIN + 0.05
+        x_min, x_max = x_grid.get_right()[0] + 0.3, config.frame_width / 2 - theme.EDGE_MARGIN - 0.05
+        for size in (36, 34, 32, FONT):
+            parts = [VGroup(*_explanation(step, self._head(m, d.names[m]), at, size=size))
+                     for m in range(M) for step in d.steps[m][:d.n_explained]]
+            below = max((GRIDS_TOP - right_h - p.get_bottom()[1] for p in parts), default=0.0)
+            fits = all(p.get_left()[0] >= x_min and p.get_right()[0] <= x_max for p in parts)
+            if size == FONT or fits and right_h + below <= GRIDS_TOP - bottom - 0.6:
+                break
+        self.products_size = size
+        summary_h = VGroup(*(label(t, size=FONT) for t in d.summary)).arrange(DOWN, buff=0.12).height
+        top = _balanced_top(x_grid.height, right_h, below, summary_h)
+        self.products_at = _place(x_grid, star, row, [k_grids[0], *o_grids], top=top)
         for k in k_grids[1:]:
             k.move_to(k_grids[0])
         x_name = _heading(x_grid, f"input {core.fmt_shape(d.x.shape)}", theme.INPUT)
@@ -491,9 +545,13 @@ class Conv2FiltersExample(CnnvizScene):
                       "kernels.")
         self.clear_all()
 
+    @staticmethod
+    def _head(m: int, name: str) -> str:
+        return f"window × kernel {m + 1}" + (f" ({name})" if name else "")
+
     def _explain(self, step, k_grid, value, m, name, first):
         what = f"kernel {m + 1}" + (f" ({name})" if name else "")
-        _explain_one(self, step, k_grid, value, f"window × {what}", first,
+        _explain_one(self, step, k_grid, value, self._head(m, name), first,
                      _explained_note(step) + " Each pair of numbers on top of each other is multiplied.",
                      f"With {what}, the window's products add up to {fmt_num(step.output)}: map {m + 1}'s "
                      f"{notation.row_col(*step.out_pos)}.")

@@ -119,9 +119,9 @@ def test_notes_for_another_example():
 
 
 @pytest.mark.parametrize("kw, word", [
-    (dict(padding=-1), "padding"), (dict(stride=0), "stride"), (dict(stride=4), "stride"),
+    (dict(padding=-1), "padding"), (dict(stride=0), "stride"), (dict(stride=13), "stride"), (dict(padding=6), "padding"),
     (dict(n=0), "n"), (dict(n=True), "n"), (dict(f=6), "f:"), (dict(f_cols=7), "f_cols:"),
-    (dict(c=5), "c"), (dict(m=7), "m"), (dict(n=2.5), "n"),
+    (dict(c=6), "c"), (dict(m=7), "m"), (dict(n=2.5), "n"),
 ])
 def test_bad_values_are_refused_naming_the_argument(kw, word):
     from scenes.ch2_architecture import architecture_data
@@ -181,9 +181,96 @@ def test_limit_message_names_the_readable_size():
         architecture_data(n=4, n_cols=MAX_PADDED - 1, padding=1)
 
 
+def test_each_scene_refuses_past_its_own_limit():
+    """Architecture_3's three channel sheets and FullCNNSequence's smaller text give them their own limits; the
+    message names the scene's readable size, the parameter listing its maximum."""
+    from cnnviz import params
+    from scenes.ch2_architecture import (MAX_PADDED_FULL, MAX_PADDED_RGB, Architecture_3_RGB_1Filter,
+                                         FullCNNSequence, full_cnn_data, rgb_architecture_data)
+
+    assert rgb_architecture_data(n=MAX_PADDED_RGB).in_shape == (MAX_PADDED_RGB, MAX_PADDED_RGB, 3)
+    with pytest.raises(ValueError, match=rf"at most {MAX_PADDED_RGB}×{MAX_PADDED_RGB} \(with padding 0\) fits this "
+                                         "scene at a readable size"):
+        rgb_architecture_data(n=MAX_PADDED_RGB + 1)
+    assert full_cnn_data(n=MAX_PADDED_FULL, c=4, m=6).padded_shape == (MAX_PADDED_FULL, MAX_PADDED_FULL)
+    with pytest.raises(ValueError, match=rf"at most {MAX_PADDED_FULL - 2}×{MAX_PADDED_FULL - 2} \(with padding 1\) "
+                                         "fits this scene at a readable size"):
+        full_cnn_data(n=MAX_PADDED_FULL - 1, padding=1)
+    assert params.scene_params(Architecture_3_RGB_1Filter)["n"].max == MAX_PADDED_RGB
+    assert params.scene_params(FullCNNSequence)["n"].max == MAX_PADDED_FULL
+    for cls, limit in ((Architecture_3_RGB_1Filter, MAX_PADDED_RGB), (FullCNNSequence, MAX_PADDED_FULL)):
+        with pytest.raises(params.ParamError, match="n"):
+            params.coerce(cls, {"n": limit + 1})
+
+
+def _unit(scene_cls, **kw) -> float:
+    """The side of one drawn cell of the input (scene units), read from the scene's first TensorStack."""
+    import scenes.ch2_architecture as ch2
+
+    class Stop(Exception):
+        pass
+
+    def probe(self, *args, unit=None, **kwargs):
+        raise Stop(unit)
+
+    cls = type("Probe", (scene_cls,), {"data": staticmethod(functools.partial(ch2.architecture_data, **kw))})
+    original = ch2.TensorStack.__init__
+    ch2.TensorStack.__init__ = probe
+    try:
+        cls().construct()
+    except Stop as stop:
+        return stop.args[0]
+    finally:
+        ch2.TensorStack.__init__ = original
+    raise AssertionError("the scene drew no TensorStack")
+
+
+@pytest.mark.parametrize("name, limit_name, cm", [
+    ("Architecture_1_Grey_1Filter", "MAX_PADDED", dict(c=1, m=1)),
+    ("Architecture_2_Grey_2Filters", "MAX_PADDED", dict(c=1, m=2)),
+    ("Architecture_3_RGB_1Filter", "MAX_PADDED_RGB", dict(c=3, m=1)),
+    ("FullCNNSequence", "MAX_PADDED_FULL", dict(c=5, m=6)),  # its most channels and filters
+])
+def test_side_limit_is_where_cells_stop_being_as_tall_as_a_digit(name, limit_name, cm):
+    """The layout check passes far beyond the limits (a diagram has no text in its cells); the limit is where the
+    cells stay countable: at least as tall as a digit of the scene's smallest text. Measured at the tallest case
+    (a tall, narrow input: two size lines under the row), for the square case too; one more cell is too small."""
+    import scenes.ch2_architecture as ch2
+    from cnnviz import registry
+    from cnnviz.drawings import label
+
+    limit = getattr(ch2, limit_name)
+    digit = label("0", size=registry.min_font(registry.get(name))).height
+    cls = getattr(ch2, name)
+    for shape in (dict(n_cols=2, f=1), dict(f=3)):
+        assert _unit(cls, n=limit, max_padded=100, **cm, **shape) >= digit
+    assert _unit(cls, n=limit + 1, max_padded=100, **cm, n_cols=2, f=1) < digit
+
+
+def test_channel_and_filter_limits_keep_the_largest_input_countable(monkeypatch):
+    """FullCNNSequence at its largest input: MAX_CHANNELS channels and MAX_FILTERS filters keep every cell as tall
+    as a digit (20); one more of either does not."""
+    import scenes.ch2_architecture as ch2
+    from cnnviz import registry
+    from cnnviz.drawings import label
+
+    n, c, m = ch2.MAX_PADDED_FULL, ch2.MAX_CHANNELS, ch2.MAX_FILTERS
+    monkeypatch.setattr(ch2, "MAX_CHANNELS", 20)  # let the data function draw one more
+    monkeypatch.setattr(ch2, "MAX_FILTERS", 20)
+    digit = label("0", size=registry.min_font(registry.get("FullCNNSequence"))).height
+    for shape in (dict(n_cols=2, f=1), dict(f=3)):
+        assert _unit(ch2.FullCNNSequence, n=n, c=c, m=m, max_padded=n, **shape) >= digit
+    assert _unit(ch2.FullCNNSequence, n=n, c=c + 1, m=m, max_padded=n, f=3) < digit
+    assert _unit(ch2.FullCNNSequence, n=n, c=c, m=m + 1, max_padded=n, n_cols=2, f=1) < digit
+
+
 @pytest.mark.parametrize("name, kw", [
     ("Architecture_1_Grey_1Filter", dict(n=12, n_cols=3, f=2, stride=1)),  # the tallest input, and a narrow one
-    ("Architecture_3_RGB_1Filter", dict(n=8, f=3, stride=3, padding=2)),   # the largest padded input, 3 channels
+    ("Architecture_1_Grey_1Filter", dict(n=2, f=1, padding=5)),            # the most padding: 5 rings (12 a side)
+    ("Architecture_1_Grey_1Filter", dict(n=12, f=1, stride=12)),           # the longest stride: one step
+    ("Architecture_3_RGB_1Filter", dict(n=7, f=3, stride=3, padding=2)),   # the largest padded input, 3 channels
+    pytest.param("FullCNNSequence", dict(n=16, f=3, c=5, m=6),               # every limit at once: 1½ minutes
+                 marks=pytest.mark.slow),
 ])
 def test_architecture_limits_pass_the_layout_check(name, kw):
     """At the limits (MAX_PADDED cells a side, padding included) every layout rule holds."""

@@ -35,8 +35,46 @@ def test_bad_input_is_one_clear_value_error():
         feature_data(box=(0, 0, 100))
     with pytest.raises(ValueError, match="^box: .* is empty"):
         feature_data_rgb(box=(50, 0, 10, 100))
-    with pytest.raises(ValueError, match="^patch_size: .*at most 5×5"):
+    with pytest.raises(ValueError, match="^patch_size: .*a patch of at most 3×3 \\(5×5 values of a grey photo\\) "
+                                         "fits this scene at a readable size"):
         feature_data(patch_size=PATCH_MAX + 1)
+
+
+def test_the_factor_limit_is_the_photos():
+    """The largest block size leaves the 3×3 kernel and the zoom their pixels: for the 512×512 cameraman and a
+    2×2 zoom, 4 pixels a side: 512 // 4 = 128 (129 leaves 3). For the cat's 432×288 crop and a 1×1 zoom, 3 a
+    side, and the crop divides into whole blocks: 72 (288 / 72 = 4, 432 / 72 = 6); 96 = 288 // 3 does not
+    divide 432, 97 leaves 2 rows. The limit is the photo's, not a hand-chosen cap: the message says so."""
+    from scenes.ch2_features import feature_data, feature_data_rgb, largest_factor
+
+    assert feature_data(factor=128).image.shape == (4, 4)
+    with pytest.raises(ValueError, match="^factor: 129×129 blocks leave a photo under 4×4 pixels.*a factor of at "
+                                         "most 128 fits this photo$"):
+        feature_data(factor=129)
+    assert feature_data_rgb(factor=72).image.shape == (4, 6, 3)
+    with pytest.raises(ValueError, match="a factor of at most 72 fits this photo and crop$"):
+        feature_data_rgb(factor=97)
+    with pytest.raises(ValueError, match="does not divide into 73×73 blocks"):  # the photo's own rule
+        feature_data_rgb(factor=73)
+    brute = max(f for f in range(1, 433) if 432 % f == 0 and 288 % f == 0 and 288 // f >= 3)
+    assert largest_factor((432, 288), True, 3) == brute == 72
+    assert largest_factor((451, 300), False, 3) == 100  # the whole photo is trimmed to whole blocks
+
+
+@pytest.mark.parametrize("name, values", [("FeatureDetectionGray", dict(factor=128)),
+                                          ("FeatureDetectionRGB", dict(factor=72))])
+def test_the_factor_limit_passes_the_layout_check(name, values):
+    """At the photo's largest block size (a 4×4 cameraman, a 4×6 cat) every layout rule holds."""
+    import sys
+
+    sys.path.insert(0, "tests")
+    from layout_examples import with_example
+
+    import scenes.ch2_features as ch2
+    from cnnviz.layout import check_scene
+
+    problems = check_scene(with_example(getattr(ch2, name), **values), pacing=(5, 40))
+    assert not problems, "\n".join(map(str, problems))
 
 
 def test_the_largest_patch_fits_at_half_width():
@@ -110,7 +148,7 @@ def test_a_factor_that_leaves_too_few_pixels_is_refused_naming_it():
     from scenes.ch2_features import feature_data
 
     assert feature_data(factor=128).image.shape == (4, 4)  # 4×4 pixels: a 2×2 map, the 2×2 zoom fits
-    with pytest.raises(ValueError, match="^factor: 200×200 blocks leave a 2×2 photo"):
+    with pytest.raises(ValueError, match="^factor: 200×200 blocks leave a photo under 4×4 pixels"):
         feature_data(factor=200)
 
 

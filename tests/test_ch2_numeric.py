@@ -108,9 +108,16 @@ def test_conv_example_limits():
         params.coerce(ConvExampleExplainedClean, {"x": [[1] * 7] * 7})
     with pytest.raises(params.ParamError, match="a kernel of at most 4×4 fits this scene at a readable size"):
         params.coerce(ConvExampleExplainedClean, {"w": [[1] * 5] * 5})
-    for name, bad in (("stride", 4), ("padding", 2), ("n_explained", 4)):
+    assert params.coerce(ConvExampleExplainedClean, {"n_explained": 8})["n_explained"] == 8
+    for name, bad in (("stride", 4), ("padding", 4), ("n_explained", 9)):
         with pytest.raises(params.ParamError, match=name):
             params.coerce(ConvExampleExplainedClean, {name: bad})
+    # padding: 3 rings around a 1×1 input make the largest padded input (7×7); 3 around a 2×2 do not fit
+    assert params.coerce(ConvExampleExplainedClean, {"x": [[5]], "w": [[1]], "padding": 3})["padding"] == 3
+    with pytest.raises(ValueError, match="a padded input of at most 7×7 fits this scene at a readable size"):
+        from scenes.ch2_numeric import conv_example_data
+
+        conv_example_data(x=[[1, 2], [3, 4]], w=[[1]], padding=3)
 
 
 # ------------------------------------------------------------------ Conv2FiltersExample
@@ -146,6 +153,13 @@ def test_two_filters_limits():
     params.coerce(Conv2FiltersExample, {"kernels": [[[1] * 4] * 4] * 2})
     with pytest.raises(params.ParamError, match="a kernel bank of at most 2×4×4 fits this scene at a readable size"):
         params.coerce(Conv2FiltersExample, {"kernels": [[[1] * 2] * 2] * 3})
+    # measured with the layout check: a 7×7 input, a third kernel, a 5×5 kernel, ±999, padding 2 (36 positions a
+    # kernel) and 3 explained positions at the most positions (a 6×6 input, 1×1 kernels) each fail it
+    with pytest.raises(params.ParamError, match="an input of at most 6×6 fits this scene at a readable size"):
+        params.coerce(Conv2FiltersExample, {"x": [[1] * 7] * 7})
+    for name, bad in (("x", [[100]]), ("padding", 2), ("n_explained", 3)):
+        with pytest.raises(params.ParamError, match=name):
+            params.coerce(Conv2FiltersExample, {name: bad})
 
 
 # ------------------------------------------------------------------ RGBConvStepByStepCentered
@@ -198,6 +212,9 @@ def test_rgb_conv_limits():
 AT_THE_LIMITS = [
     ("ConvExampleExplainedClean", dict(x=[[99, -99, 99, -99, 99, -99]] * 6, n_explained=3)),  # 6×6, ±99: "-594"
     ("RGBConvStepByStepCentered", dict(channels=[[[99, 0, 99, 0, 99]] * 5] * 3)),
+    ("ConvExampleExplainedClean", dict(x=[[5]], w=[[1]], padding=3)),  # the most padding: 49 positions (4: 81, too long)
+    ("ConvExampleExplainedClean", dict(x=[[3, 0, 1, 2, 7, 1]] * 6, w=[[2]], n_explained=8)),  # 36 positions, 8 explained
+    ("Conv2FiltersExample", dict(x=[[3, 0, 1, 2, 7, 1]] * 6, kernels=[[[2]], [[-1]]], n_explained=2)),  # 2 × 36
 ]
 
 

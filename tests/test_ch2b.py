@@ -290,7 +290,7 @@ def test_feature_data_other_examples_and_errors():
         feature_data(patch=(61, 0))
     with pytest.raises(ValueError, match="patch does not fit"):
         feature_data(patch_size=63)
-    with pytest.raises(ValueError, match="too many to read"):
+    with pytest.raises(ValueError, match="fits this scene at a readable size"):
         feature_data(patch_size=4)
     with pytest.raises(ValueError, match="colour"):
         feature_data(mode="RGB", patch_size=2)
