@@ -252,6 +252,9 @@ CAT_REGIONS = (
 CAT_BACKGROUND = (402, 0, 450, 60)
 #: The detectors, in the order the scene looks for them on a photo without chosen regions.
 DETECTORS = ("edges", "ears", "whiskers", "fur")
+#: The largest block size: every box of CAT_REGIONS and CAT_BACKGROUND is a whole multiple of 2 pixels a side
+#: (their sides' greatest common divisor), so 2×2 blocks tile them and 3×3 or larger do not.
+MAX_FEATURE_FACTOR = 2
 #: At most this many detectors fit the evidence bar at the half-width scene's font size.
 MAX_DETECTORS = 4
 
@@ -338,7 +341,8 @@ def feature_data(
     regions: tuple | None = None,
     background: tuple | None = None,
     factor: Annotated[int, Param("block size: the regions are read in grey, averaged in factor×factor blocks "
-                                 "(the cat's regions divide into 1×1 or 2×2 blocks)", min=1, max=8)] = 2,
+                                 "(1 or 2: the cat's regions are whole multiples of 2 pixels, not of 3 or more)",
+                                 min=1, max=MAX_FEATURE_FACTOR)] = 2,
     fire_ratio: Annotated[float, Param("a feature is found when its peak response is at least this many times "
                                        "its response on the plain background", min=1, max=100)] = 3.0,
 ) -> FeatureData:
@@ -349,6 +353,8 @@ def feature_data(
     ``background`` the plain patch; both default to the cat photo's (:data:`CAT_REGIONS`) for the cat, and
     to :func:`find_regions` for any other photo.
     """
+    if isinstance(factor, bool) or not isinstance(factor, (int, np.integer)) or not 1 <= factor <= MAX_FEATURE_FACTOR:
+        raise ValueError(f"factor: 1 or {MAX_FEATURE_FACTOR} (blocks that tile the cat's regions), got {factor!r}")
     chosen = regions is not None or photo == "chelsea"
     if regions is None or background is None:
         found, plain = (CAT_REGIONS, CAT_BACKGROUND) if photo == "chelsea" else find_regions(photo, factor)

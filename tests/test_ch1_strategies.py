@@ -155,6 +155,37 @@ def test_feature_verdicts_follow_the_evidence():
         params.coerce(STRATEGIE2, {"factor": 9})
 
 
+def test_feature_factor_limits_are_what_the_data_function_accepts(tmp_path):
+    """factor: 1 or 2, because the cat's boxes are whole multiples of 2 pixels a side and not of 3 or more (their
+    sides' greatest common divisor, computed here); the parameter check says so before anything renders."""
+    import math
+
+    from click.testing import CliRunner
+
+    import render
+    from scenes.ch1_strategies import CAT_BACKGROUND, CAT_REGIONS, MAX_FEATURE_FACTOR, STRATEGIE2, feature_data
+
+    sides = [v for _, _, (l, t, r, b) in CAT_REGIONS for v in (r - l, b - t)]
+    sides += [CAT_BACKGROUND[2] - CAT_BACKGROUND[0], CAT_BACKGROUND[3] - CAT_BACKGROUND[1]]
+    assert math.gcd(*sides) == MAX_FEATURE_FACTOR == 2
+    spec = params.scene_params(STRATEGIE2)["factor"]
+    assert (spec.min, spec.max) == (1, MAX_FEATURE_FACTOR)
+    assert params.coerce(STRATEGIE2, {"factor": 1}) == {"factor": 1}
+    assert feature_data(factor=1).factor == 1
+    for bad in (0, 3, 5, 8):
+        with pytest.raises(params.ParamError) as err:
+            params.coerce(STRATEGIE2, {"factor": bad})
+        assert err.value.problems == [f"factor is {bad}: it must be from 1 to 2"]
+        with pytest.raises(ValueError, match=r"^factor: 1 or 2 \(blocks that tile the cat's regions\)"):
+            feature_data(factor=bad)
+    with pytest.raises(ValueError, match=r"^factor: 1 or 2"):
+        feature_data(photo="camera", factor=5)  # on any photo: the limit is the parameter's, stated once
+    r = CliRunner().invoke(render.cli, ["render", "STRATEGIE2", "-q", "l", "--out", str(tmp_path / "out"),
+                                        "--set", "factor=5"])
+    assert r.exit_code == 2 and r.output == "error: STRATEGIE2: factor is 5: it must be from 1 to 2\n"
+    assert not (tmp_path / "out").exists()  # refused before anything renders
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("scene, kwargs", [
     ("STRATEGIE1", dict(box=(0, 0, 448, 294), factor=7, first_pixels=8, first_rows=8)),

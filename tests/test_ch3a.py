@@ -389,10 +389,11 @@ def test_shared_weights_summary_counts_the_drawn_edges():
 def test_shared_weights_refuses_what_it_cannot_draw():
     from scenes.ch3_layers import shared_weights_data
 
-    with pytest.raises(ValueError, match=r"w: a 1×1 kernel on a 4×4 input gives 16 outputs: at most 4 output"):
+    with pytest.raises(ValueError, match=r"w: a 1×1 kernel on a 4×4 input \(stride 1, padding 0\) gives 16 outputs: "
+                                         "at most 8 output neurons fit this scene at a readable size"):
         shared_weights_data(x=np.ones((4, 4)), w=[[1]])
-    with pytest.raises(ValueError, match=r"w: a 2×2 kernel on a 3×4 input gives 6 outputs: at most 4 output"):
-        shared_weights_data(x=np.ones((3, 4)), w=np.ones((2, 2)))
+    with pytest.raises(ValueError, match=r"w: a 2×2 kernel on a 4×4 input \(stride 1, padding 0\) gives 9 outputs"):
+        shared_weights_data(x=np.ones((4, 4)), w=np.ones((2, 2)))
     with pytest.raises(ValueError, match=r"^w: a 3×3 kernel does not fit in the 2×2 input"):
         shared_weights_data(x=[[1, 2], [3, 4]], w=np.ones((3, 3)))
     with pytest.raises(ValueError, match=r"^x: rows of numbers"):
@@ -489,3 +490,141 @@ def test_dimension_examples_at_their_limits_are_readable():
     """Two-digit sizes everywhere (three-digit shapes such as 128×128×128 do not fit two rows side by side)."""
     assert not _layout("DimensionExamplesSideBySide", first=(99, 99, 99, 99, 11), second=(1, 99, 3, 1, 1),
                        stride=4, padding=5)
+
+
+# ----------------------------------------------------------------- ConvView_Final_Title_SharedBias: stride, padding
+def _layer_by_loops(x, w, b, stride, padding):
+    """The layer view counted with loops over the padded input and the windows (no core, no NumPy convolution):
+    z, the edges from input neurons as {(output, input): weight}, the edges from padding zeros, the dense edges."""
+    H, W = len(x), len(x[0])
+    kh, kw = len(w), len(w[0])
+    Hp, Wp = H + 2 * padding, W + 2 * padding
+    padded = [[0] * Wp for _ in range(Hp)]
+    real = [[False] * Wp for _ in range(Hp)]
+    for r in range(H):
+        for c in range(W):
+            padded[r + padding][c + padding] = x[r][c]
+            real[r + padding][c + padding] = True
+    oh, ow = (Hp - kh) // stride + 1, (Wp - kw) // stride + 1
+    z, edges, pad_edges = [], {}, 0
+    for i in range(oh):
+        row = []
+        for j in range(ow):
+            total = b
+            for a in range(kh):
+                for c in range(kw):
+                    r, col = i * stride + a, j * stride + c
+                    total += padded[r][col] * w[a][c]
+                    if real[r][col]:
+                        edges[(i * ow + j, (r - padding) * W + col - padding)] = a * kw + c
+                    else:
+                        pad_edges += 1
+            row.append(total)
+        z.append(row)
+    return z, edges, pad_edges, H * W * oh * ow
+
+
+NOTEBOOK_X, NOTEBOOK_W = ((2, 0, 1), (1, 3, 2), (0, 1, 4)), ((-1, 2), (1, -2))
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(),                                                            # the notebook's example
+    dict(stride=2, padding=1),                                         # its input, stride 2, padding 1
+    dict(x=((1, -2, 3, 4), (5, 6, -7, 8)), w=((1, 2, 3), (4, 5, 6), (7, 8, 9)), b=-3, stride=3, padding=1),
+    dict(x=((5,),), w=((1, 2, 3), (4, 5, 6), (7, 8, 9)), stride=2, padding=2),
+])
+def test_shared_weights_stride_and_padding_against_loops(kwargs):
+    """z, the edges drawn (each with its weight), the edges from padding zeros and the dense comparison, and the
+    summary's words, all from loops over the padded input."""
+    from scenes.ch3_layers import shared_weights_data, shared_weights_summary
+
+    d = shared_weights_data(**kwargs)
+    x, w = kwargs.get("x", NOTEBOOK_X), kwargs.get("w", NOTEBOOK_W)
+    b, stride, padding = kwargs.get("b", 1), kwargs.get("stride", 1), kwargs.get("padding", 0)
+    z, edges, pad_edges, dense = _layer_by_loops(x, w, b, stride, padding)
+    np.testing.assert_array_equal(d.z, z)
+    assert {(e.out_index, e.in_index): e.weight_index for e in d.edges} == edges
+    assert {(e.out_index, e.in_index): e.weight_index for e in d.cell_edges if not e.pad} == edges
+    assert d.pad_edges == pad_edges == sum(e.pad for e in d.cell_edges) and d.dense_edges == dense
+    n_out = len(z) * len(z[0])
+    assert len(d.cell_edges) == n_out * len(w) * len(w[0])  # every kernel cell of every window has its edge
+    k = len(w) * len(w[0])
+    expected = [f"{len(edges)} weighted edges (+{n_out} bias), not the {dense} of a dense layer"]
+    if pad_edges:
+        expected.append(f"and {pad_edges} edge{'s' if pad_edges != 1 else ''} from padding zeros, which add 0")
+    expected.append(f"only {k} weights + 1 bias = {k + 1} parameters")
+    assert shared_weights_summary(d) == tuple(expected)
+    if kwargs == dict(stride=2, padding=1):  # the notebook's input, stride 2, padding 1, by hand
+        assert z == [[-3, -1], [3, -5]] and (len(edges), pad_edges, dense) == (9, 7, 36)
+    shown = ConvView_must_show(d)
+    assert all(line in shown for line in expected)
+    if padding:
+        assert f"input X {len(x)}×{len(x[0])} + padding {padding}" in shown
+    if stride != 1:
+        assert f"output Z {len(z)}×{len(z[0])}, stride {stride}" in shown
+
+
+def ConvView_must_show(d):
+    from scenes.ch3_layers import ConvView_Final_Title_SharedBias
+
+    return ConvView_Final_Title_SharedBias.must_show(None, d)
+
+
+def test_shared_weights_window_moves_by_the_stride():
+    from scenes.ch3_layers import _window_move_words, shared_weights_data
+
+    d = shared_weights_data(stride=2, padding=1)
+    assert [s.window_pos for s in d.steps] == [(0, 0), (0, 2), (2, 0), (2, 2)]
+    assert [_window_move_words(d, k) for k in range(1, 4)] == [
+        "its window moved 2 cells to the right", "its window moved 2 cells down, back to the left edge",
+        "its window moved 2 cells to the right"]
+    assert _window_move_words(shared_weights_data(), 1) == "its window moved 1 cell to the right"
+
+
+def test_shared_weights_stride_and_padding_limits():
+    """padding: less than the kernel's side (a wider ring: windows of zeros only), at most 2 (the largest kernel
+    is 3×3); stride: at most 5 (the farthest a window moves in the largest padded input, 8 cells, 3-cell kernel);
+    the input column: at most 32 places."""
+    from scenes.ch3_layers import MAX_COLUMN_PLACES, column_places, shared_weights_data
+
+    assert "padding is 3: it must be from 0 to 2" in _params_error("ConvView_Final_Title_SharedBias", {"padding": 3})
+    assert "stride is 6: it must be from 1 to 5" in _params_error("ConvView_Final_Title_SharedBias", {"stride": 6})
+    with pytest.raises(ValueError, match=r"^padding: a padding of 2 around a 2×2 kernel gives windows that see only "
+                                         "zeros: at most 1"):
+        shared_weights_data(padding=2)
+    with pytest.raises(ValueError, match=r"^padding: a whole number of at least 0, got -1"):
+        shared_weights_data(padding=-1)
+    # the largest padded input: 4 + 2·2 = 8 cells, a 3-cell kernel: window starts 0 … 5, so stride 5 still moves
+    d = shared_weights_data(x=np.ones((4, 3)), w=np.ones((3, 3)), stride=5, padding=2)
+    assert [s.window_pos for s in d.steps] == [(0, 0), (5, 0)]  # 8 rows: 0 → 5; 7 columns: 0 only
+    # column places, counted by hand: 4×4 unpadded: 15 steps between named neighbours
+    assert column_places(np.zeros((4, 4), bool)) == 15
+    assert column_places(np.pad(np.zeros((3, 3), bool), 1, constant_values=True)) == 6 + 18 / 2
+    assert column_places(np.pad(np.zeros((3, 4), bool), 2, constant_values=True)) == MAX_COLUMN_PLACES == 9 + 46 / 2
+    with pytest.raises(ValueError, match=r"^padding: padding 2 makes the 4×4 input a column of 64 neurons \(48 padding "
+                                         r"zeros\), 37.5 places tall: a column of at most 32 places .* fits this scene "
+                                         "at a readable size"):
+        shared_weights_data(x=np.ones((4, 4)), w=np.ones((3, 3)), stride=3, padding=2)
+
+
+_WIDE_X = [[-9, 9, -9, 9], [9, -9, 9, -9], [-9, 9, -9, 9], [9, -9, 9, -9]]
+
+
+def test_shared_weights_at_the_column_and_output_limits_is_readable():
+    """The tallest input column allowed (a 3×4 input with padding 2: 32 places), and the most outputs (8, from a
+    4×4 input and a 1×3 kernel, the widest numbers, 4 worked out): both pass the layout check."""
+    assert not _layout("ConvView_Final_Title_SharedBias", x=[row[:4] for row in _WIDE_X[:3]], w=((9, -9, 9),) * 3,
+                       b=-99, stride=3, padding=2)
+    assert not _layout("ConvView_Final_Title_SharedBias", x=_WIDE_X, w=((9, -9, 9),), b=-99, n_explained=4)
+
+
+@pytest.mark.slow
+def test_shared_weights_past_its_limits_is_unreadable(monkeypatch):
+    """The limits are the fit: let one more through and the layout check fails (9 outputs: a result flies over an
+    output's name and the scene lasts over 40 s; a 4×4 input with padding 2: the input names overlap)."""
+    import scenes.ch3_layers as m
+
+    monkeypatch.setattr(m, "MAX_SHARED_OUTPUTS", 99)
+    monkeypatch.setattr(m, "MAX_COLUMN_PLACES", 99.0)
+    assert _layout("ConvView_Final_Title_SharedBias", x=_WIDE_X, w=((9, -9), (-9, 9)), b=-99, n_explained=4)
+    assert _layout("ConvView_Final_Title_SharedBias", x=_WIDE_X, w=((9, -9, 9),) * 3, b=-99, stride=5, padding=2)
