@@ -116,8 +116,8 @@ def shared_weights_data(
                                  max=5)] = 1,
     padding: Annotated[int, Param("rings of zeros around X, drawn as padding neurons (less than the kernel's "
                                   "side: a wider ring gives windows that see only zeros)", min=0, max=2)] = 0,
-    n_explained: Annotated[int, Param("how many outputs are worked out term by term (the rest go faster)",
-                                      min=0, max=4)] = 2,
+    n_explained: Annotated[int, Param("how many outputs are worked out term by term (the rest go faster; 5 of "
+                                      "8 outputs with a 3×3 kernel last over 40 s)", min=0, max=4)] = 2,
 ) -> SharedWeightsData:
     """The notebook's II.1–II.2 layout (3×3 input, 2×2 kernel, one bias) with small integers.
 
@@ -390,7 +390,7 @@ class ConvView_Final_Title_SharedBias(CnnvizScene):
                 anims.append(g.animate.set_stroke(width=5, opacity=1.0))
             if prev is not None and len(prev):
                 anims.append(prev.animate.set_stroke(width=1.5, opacity=0.25))
-            self.play(*anims, run_time=0.55)
+            self.play(*anims, run_time=min(0.55, 3.3 / len(groups)))  # a large kernel's sweep no longer in all
             prev = g
         end = VGroup(*(label(t, size=theme.BODY_SIZE) for t in shared_weights_summary(d)))
         end.arrange(DOWN, buff=0.12)

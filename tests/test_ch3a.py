@@ -608,23 +608,38 @@ def test_shared_weights_stride_and_padding_limits():
 
 
 _WIDE_X = [[-9, 9, -9, 9], [9, -9, 9, -9], [-9, 9, -9, 9], [9, -9, 9, -9]]
+_WIDE_W = ((9, -9, 9), (-9, 9, -9), (9, -9, 9))
 
 
 def test_shared_weights_at_the_column_and_output_limits_is_readable():
     """The tallest input column allowed (a 3×4 input with padding 2: 32 places), and the most outputs (8, from a
-    4×4 input and a 1×3 kernel, the widest numbers, 4 worked out): both pass the layout check."""
+    4×2 input with padding 1 and a 3×3 kernel: the widest numbers, the longest equations, 4 worked out, the most
+    allowed): both pass the layout check, pacing included."""
     assert not _layout("ConvView_Final_Title_SharedBias", x=[row[:4] for row in _WIDE_X[:3]], w=((9, -9, 9),) * 3,
                        b=-99, stride=3, padding=2)
-    assert not _layout("ConvView_Final_Title_SharedBias", x=_WIDE_X, w=((9, -9, 9),), b=-99, n_explained=4)
+    assert not _layout("ConvView_Final_Title_SharedBias", x=[row[:2] for row in _WIDE_X], w=_WIDE_W, b=-99,
+                       padding=1, n_explained=4)
 
 
 @pytest.mark.slow
 def test_shared_weights_past_its_limits_is_unreadable(monkeypatch):
-    """The limits are the fit: let one more through and the layout check fails (9 outputs: a result flies over an
-    output's name and the scene lasts over 40 s; a 4×4 input with padding 2: the input names overlap)."""
+    """The limits are the fit: let one more through and the layout check fails (a 4×4 input with padding 2: the
+    input names overlap; 5 outputs worked out of the 8 of a 3×3 kernel: over 40 s). (9 outputs, measured the same
+    way, put a result over an output's name: see MAX_SHARED_OUTPUTS.)"""
     import scenes.ch3_layers as m
 
     monkeypatch.setattr(m, "MAX_SHARED_OUTPUTS", 99)
     monkeypatch.setattr(m, "MAX_COLUMN_PLACES", 99.0)
-    assert _layout("ConvView_Final_Title_SharedBias", x=_WIDE_X, w=((9, -9), (-9, 9)), b=-99, n_explained=4)
-    assert _layout("ConvView_Final_Title_SharedBias", x=_WIDE_X, w=((9, -9, 9),) * 3, b=-99, stride=5, padding=2)
+    kinds = lambda problems: {p.kind for p in problems}  # noqa: E731
+    assert "overlap" in kinds(_layout("ConvView_Final_Title_SharedBias", x=_WIDE_X, w=_WIDE_W, b=-99, stride=5,
+                                      padding=2))
+    from cnnviz import registry
+
+    cls = registry.get("ConvView_Final_Title_SharedBias").load()
+    import functools
+
+    five = type(cls.__name__, (cls,), {"data": staticmethod(functools.partial(
+        m.shared_weights_data, x=[row[:2] for row in _WIDE_X], w=_WIDE_W, b=-99, padding=1, n_explained=5))})
+    assert "pacing" in kinds(check_scene(five, pacing=(5, 40)))
+    assert "n_explained is 5: it must be from 0 to 4" in _params_error("ConvView_Final_Title_SharedBias",
+                                                                       {"n_explained": 5})
