@@ -93,10 +93,18 @@ class SharedWeightsData:
 #: 8 pass (a 4×4 input, a 1×3 kernel); 9 (a 2×2 kernel) put a result over an output's name, and last over 40 s.
 MAX_SHARED_OUTPUTS = 8
 #: The input column's height, in places: two input neurons next to each other are one place apart, a step to
-#: or from a padding zero (drawn smaller, unnamed) half a place. Measured with the layout check: a 3×4 input
-#: with padding 2 (32 places) keeps its input names apart; a 4×4 input with padding 2 (37.5) puts them on each
-#: other. No input the other limits allow lies between.
-MAX_COLUMN_PLACES = 32.0
+#: or from a padding zero (drawn smaller, unnamed) half a place. 18.5 places (a 4×3 input with padding 1, or 2×2
+#: with padding 2) keep named neighbours at least half a name's height apart (0.25 units; a name is 0.17 tall);
+#: the next column, 19 (3×4 with padding 1), does not. (The layout check's boxes pass up to 32, a 3×4 input with
+#: padding 2, but there, rendered, the names' glyphs touch.)
+MAX_COLUMN_PLACES = 18.5
+#: the room the input column fills, top to bottom
+COLUMN_TOP, COLUMN_BOTTOM = 2.85, -2.15
+
+
+def column_spacing(places: float) -> float:
+    """The step between two named input neurons in a column ``places`` tall (a padding step is half of it)."""
+    return min(0.62, (COLUMN_TOP - COLUMN_BOTTOM) / (places + 1.4))
 
 
 def column_places(pad_mask: np.ndarray) -> float:
@@ -111,9 +119,9 @@ def shared_weights_data(
     w: Annotated[Grid, Param("the kernel W: rows of weights (the notebook's w₁ … w₄)", min=-9, max=9,
                              max_shape=(3, 3), noun="kernel")] = ((-1, 2), (1, -2)),
     b: Annotated[float, Param("the filter's one bias b, shared by every output", min=-99, max=99)] = 1,
-    stride: Annotated[int, Param("how many cells the window moves per step (at most 5: the farthest a window "
-                                 "can move in the largest padded input, 8 cells with a 3-cell kernel)", min=1,
-                                 max=5)] = 1,
+    stride: Annotated[int, Param("how many cells the window moves per step (at most 4: the farthest a window "
+                                 "can move in the largest padded input drawn, 7 cells with a 3-cell kernel)", min=1,
+                                 max=4)] = 1,
     padding: Annotated[int, Param("rings of zeros around X, drawn as padding neurons (less than the kernel's "
                                   "side: a wider ring gives windows that see only zeros)", min=0, max=2)] = 0,
     n_explained: Annotated[int, Param("how many outputs are worked out term by term (the rest go faster; 5 of "
@@ -147,7 +155,7 @@ def shared_weights_data(
     if places > MAX_COLUMN_PLACES:
         raise ValueError(f"padding: padding {padding} makes the {core.fmt_shape(x.shape)} input a column of "
                          f"{xp.size} neurons ({int(pad_mask.sum())} padding zeros), {fmt_num(places)} places tall: a "
-                         f"column of at most {fmt_num(MAX_COLUMN_PLACES)} places (e.g. a 3×4 input with padding 2) "
+                         f"column of at most {fmt_num(MAX_COLUMN_PLACES)} places (e.g. a 4×3 input with padding 1) "
                          "fits this scene at a readable size")
     out_shape = core.conv_output_shape(x.shape, w.shape, stride, padding)
     if int(np.prod(out_shape)) > MAX_SHARED_OUTPUTS:
@@ -241,8 +249,8 @@ class ConvView_Final_Title_SharedBias(CnnvizScene):
             VGroup(b_box, b_head).shift(RIGHT * clash)
 
         # --- middle: the same numbers as a layer of neurons (padding zeros smaller, unnamed), plus the bias neuron
-        top, bottom = 2.85, -2.15
-        spacing = min(0.62, (top - bottom) / (column_places(d.pad_mask) + 1.4))
+        top = COLUMN_TOP
+        spacing = column_spacing(column_places(d.pad_mask))
         radius = min(0.24, spacing * 0.4)
         pads = d.pad_mask.ravel()
         inputs = NeuronLayer(d.xp.size, radius=radius, spacing=spacing, color=theme.INPUT)

@@ -583,28 +583,36 @@ def test_shared_weights_window_moves_by_the_stride():
 
 def test_shared_weights_stride_and_padding_limits():
     """padding: less than the kernel's side (a wider ring: windows of zeros only), at most 2 (the largest kernel
-    is 3×3); stride: at most 5 (the farthest a window moves in the largest padded input, 8 cells, 3-cell kernel);
-    the input column: at most 32 places."""
-    from scenes.ch3_layers import MAX_COLUMN_PLACES, column_places, shared_weights_data
+    is 3×3); stride: at most 4 (the farthest a window moves in the largest padded input, 7 cells with a 3-cell
+    kernel, or 6 with a 2-cell one); the input column: at most 18.5 places (named neighbours half a name apart)."""
+    from cnnviz.drawings import label
+    from scenes.ch3_layers import MAX_COLUMN_PLACES, column_places, column_spacing, shared_weights_data
 
     assert "padding is 3: it must be from 0 to 2" in _params_error("ConvView_Final_Title_SharedBias", {"padding": 3})
-    assert "stride is 6: it must be from 1 to 5" in _params_error("ConvView_Final_Title_SharedBias", {"stride": 6})
+    assert "stride is 5: it must be from 1 to 4" in _params_error("ConvView_Final_Title_SharedBias", {"stride": 5})
     with pytest.raises(ValueError, match=r"^padding: a padding of 2 around a 2×2 kernel gives windows that see only "
                                          "zeros: at most 1"):
         shared_weights_data(padding=2)
     with pytest.raises(ValueError, match=r"^padding: a whole number of at least 0, got -1"):
         shared_weights_data(padding=-1)
-    # the largest padded input: 4 + 2·2 = 8 cells, a 3-cell kernel: window starts 0 … 5, so stride 5 still moves
-    d = shared_weights_data(x=np.ones((4, 3)), w=np.ones((3, 3)), stride=5, padding=2)
-    assert [s.window_pos for s in d.steps] == [(0, 0), (5, 0)]  # 8 rows: 0 → 5; 7 columns: 0 only
+    # the largest padded inputs: 1×3 with padding 2 (5×7) and a 3-cell kernel, 4×3 with padding 1 (6×5) and a
+    # 2-cell kernel: window starts 0 … 4, so stride 4 still moves
+    d = shared_weights_data(x=np.ones((1, 3)), w=np.ones((3, 3)), stride=4, padding=2)
+    assert [s.window_pos for s in d.steps] == [(0, 0), (0, 4)]
+    d = shared_weights_data(x=np.ones((4, 3)), w=np.ones((2, 2)), stride=4, padding=1)
+    assert [s.window_pos for s in d.steps] == [(0, 0), (4, 0)]  # 6 rows: 0 → 4; 5 columns: 0 only
     # column places, counted by hand: 4×4 unpadded: 15 steps between named neighbours
     assert column_places(np.zeros((4, 4), bool)) == 15
     assert column_places(np.pad(np.zeros((3, 3), bool), 1, constant_values=True)) == 6 + 18 / 2
-    assert column_places(np.pad(np.zeros((3, 4), bool), 2, constant_values=True)) == MAX_COLUMN_PLACES == 9 + 46 / 2
-    with pytest.raises(ValueError, match=r"^padding: padding 2 makes the 4×4 input a column of 64 neurons \(48 padding "
-                                         r"zeros\), 37.5 places tall: a column of at most 32 places .* fits this scene "
+    assert column_places(np.pad(np.zeros((4, 3), bool), 1, constant_values=True)) == MAX_COLUMN_PLACES == 8 + 21 / 2
+    assert column_places(np.pad(np.zeros((3, 4), bool), 1, constant_values=True)) == 9 + 20 / 2  # the next: 19
+    # the limit is the gap: named neighbours at least half a name's height apart at 18.5 places, not at 19
+    name = max(label(f"x{a}{b}", size=theme.SMALL_SIZE).height for a in "₁₂₃₄" for b in "₁₂₃₄")
+    assert column_spacing(MAX_COLUMN_PLACES) - name >= name / 2 > column_spacing(19) - name
+    with pytest.raises(ValueError, match=r"^padding: padding 1 makes the 3×4 input a column of 30 neurons \(18 padding "
+                                         r"zeros\), 19 places tall: a column of at most 18.5 places .* fits this scene "
                                          "at a readable size"):
-        shared_weights_data(x=np.ones((4, 4)), w=np.ones((3, 3)), stride=3, padding=2)
+        shared_weights_data(x=np.ones((3, 4)), w=np.ones((3, 3)), stride=3, padding=1)
 
 
 _WIDE_X = [[-9, 9, -9, 9], [9, -9, 9, -9], [-9, 9, -9, 9], [9, -9, 9, -9]]
@@ -612,11 +620,11 @@ _WIDE_W = ((9, -9, 9), (-9, 9, -9), (9, -9, 9))
 
 
 def test_shared_weights_at_the_column_and_output_limits_is_readable():
-    """The tallest input column allowed (a 3×4 input with padding 2: 32 places), and the most outputs (8, from a
+    """The tallest input column allowed (a 4×3 input with padding 1: 18.5 places), and the most outputs (8, from a
     4×2 input with padding 1 and a 3×3 kernel: the widest numbers, the longest equations, 4 worked out, the most
     allowed): both pass the layout check, pacing included."""
-    assert not _layout("ConvView_Final_Title_SharedBias", x=[row[:4] for row in _WIDE_X[:3]], w=((9, -9, 9),) * 3,
-                       b=-99, stride=3, padding=2)
+    assert not _layout("ConvView_Final_Title_SharedBias", x=[row[:3] for row in _WIDE_X], w=_WIDE_W, b=-99, stride=3,
+                       padding=1)
     assert not _layout("ConvView_Final_Title_SharedBias", x=[row[:2] for row in _WIDE_X], w=_WIDE_W, b=-99,
                        padding=1, n_explained=4)
 
@@ -624,14 +632,14 @@ def test_shared_weights_at_the_column_and_output_limits_is_readable():
 @pytest.mark.slow
 def test_shared_weights_past_its_limits_is_unreadable(monkeypatch):
     """The limits are the fit: let one more through and the layout check fails (a 4×4 input with padding 2: the
-    input names overlap; 5 outputs worked out of the 8 of a 3×3 kernel: over 40 s). (9 outputs, measured the same
+    input names overlap, where the column limit had stopped them touching already; 5 outputs worked out of the 8 of a 3×3 kernel: over 40 s). (9 outputs, measured the same
     way, put a result over an output's name: see MAX_SHARED_OUTPUTS.)"""
     import scenes.ch3_layers as m
 
     monkeypatch.setattr(m, "MAX_SHARED_OUTPUTS", 99)
     monkeypatch.setattr(m, "MAX_COLUMN_PLACES", 99.0)
     kinds = lambda problems: {p.kind for p in problems}  # noqa: E731
-    assert "overlap" in kinds(_layout("ConvView_Final_Title_SharedBias", x=_WIDE_X, w=_WIDE_W, b=-99, stride=5,
+    assert "overlap" in kinds(_layout("ConvView_Final_Title_SharedBias", x=_WIDE_X, w=_WIDE_W, b=-99, stride=4,
                                       padding=2))
     from cnnviz import registry
 
