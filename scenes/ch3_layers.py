@@ -94,10 +94,12 @@ class SharedWeightsData:
 MAX_SHARED_OUTPUTS = 8
 #: The input column's height, in places: two input neurons next to each other are one place apart, a step to
 #: or from a padding zero (drawn smaller, unnamed) half a place. 18.5 places (a 4×3 input with padding 1, or 2×2
-#: with padding 2) keep named neighbours at least half a name's height apart (0.25 units; a name is 0.17 tall);
-#: the next column, 19 (3×4 with padding 1), does not. (The layout check's boxes pass up to 32, a 3×4 input with
+#: with padding 2) keep a gap of at least NAME_GAP between named neighbours (their step is 0.25 units, a name
+#: 0.17 tall); the next column, 19 places (3×4 with padding 1), does not. (The layout check's boxes pass up to 32, a 3×4 input with
 #: padding 2, but there, rendered, the names' glyphs touch.)
 MAX_COLUMN_PLACES = 18.5
+#: the gap kept between two input names, one above the other (4 px at 480p): chosen by looking at the renders
+NAME_GAP = 0.08
 #: the room the input column fills, top to bottom
 COLUMN_TOP, COLUMN_BOTTOM = 2.85, -2.15
 

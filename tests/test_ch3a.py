@@ -586,7 +586,7 @@ def test_shared_weights_stride_and_padding_limits():
     is 3×3); stride: at most 4 (the farthest a window moves in the largest padded input, 7 cells with a 3-cell
     kernel, or 6 with a 2-cell one); the input column: at most 18.5 places (named neighbours half a name apart)."""
     from cnnviz.drawings import label
-    from scenes.ch3_layers import MAX_COLUMN_PLACES, column_places, column_spacing, shared_weights_data
+    from scenes.ch3_layers import MAX_COLUMN_PLACES, NAME_GAP, column_places, column_spacing, shared_weights_data
 
     assert "padding is 3: it must be from 0 to 2" in _params_error("ConvView_Final_Title_SharedBias", {"padding": 3})
     assert "stride is 5: it must be from 1 to 4" in _params_error("ConvView_Final_Title_SharedBias", {"stride": 5})
@@ -606,9 +606,9 @@ def test_shared_weights_stride_and_padding_limits():
     assert column_places(np.pad(np.zeros((3, 3), bool), 1, constant_values=True)) == 6 + 18 / 2
     assert column_places(np.pad(np.zeros((4, 3), bool), 1, constant_values=True)) == MAX_COLUMN_PLACES == 8 + 21 / 2
     assert column_places(np.pad(np.zeros((3, 4), bool), 1, constant_values=True)) == 9 + 20 / 2  # the next: 19
-    # the limit is the gap: named neighbours at least half a name's height apart at 18.5 places, not at 19
+    # the limit is the gap: named neighbours at least NAME_GAP apart at 18.5 places, not at 19
     name = max(label(f"x{a}{b}", size=theme.SMALL_SIZE).height for a in "₁₂₃₄" for b in "₁₂₃₄")
-    assert column_spacing(MAX_COLUMN_PLACES) - name >= name / 2 > column_spacing(19) - name
+    assert column_spacing(MAX_COLUMN_PLACES) - name >= NAME_GAP > column_spacing(19) - name
     with pytest.raises(ValueError, match=r"^padding: padding 1 makes the 3×4 input a column of 30 neurons \(18 padding "
                                          r"zeros\), 19 places tall: a column of at most 18.5 places .* fits this scene "
                                          "at a readable size"):
