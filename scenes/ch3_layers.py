@@ -857,10 +857,6 @@ class DimensionExample:
     out_shape: tuple         # H'×W'×M
 
 
-#: the largest kernel side drawn beside its arrow
-MAX_KERNEL_SIDE = 11
-
-
 @dataclass(frozen=True)
 class DimensionData:
     examples: tuple          # DimensionExample, shown side by side
@@ -887,8 +883,10 @@ def dimension_examples_data(
                                             max_shape=(5,), noun="example")] = (28, 28, 1, 32, 3),
     second: Annotated[tuple[int, ...], Param(f"the right example: {_EXAMPLE_HELP}", min=1, max=99,
                                              max_shape=(5,), noun="example")] = (32, 32, 3, 64, 5),
-    stride: Annotated[int, Param("how many pixels the filters move per step (both examples)", min=1, max=4)] = 1,
-    padding: Annotated[int, Param("rings of zeros around each input (both examples)", min=0, max=5)] = 0,
+    stride: Annotated[int, Param("how many pixels the filters move per step (both examples; two digits, like "
+                                 "every size here)", min=1, max=99)] = 1,
+    padding: Annotated[int, Param("rings of zeros around each input (both examples; two digits, like every size "
+                                  "here)", min=0, max=99)] = 0,
 ) -> DimensionData:
     """The notebook's two examples: input H×W×C, number of filters, kernel size F each."""
     examples = []
@@ -897,9 +895,6 @@ def dimension_examples_data(
         if len(ex) != 5 or min(ex) < 1:
             raise ValueError(f"{name}: five whole numbers, each at least 1 ({_EXAMPLE_HELP}), got {list(ex)}")
         h, w, c, m, f = ex
-        if f > MAX_KERNEL_SIDE:
-            raise ValueError(f"{name}: a kernel of at most {MAX_KERNEL_SIDE}×{MAX_KERNEL_SIDE} fits this scene "
-                             f"at a readable size, got {f}×{f}")
         examples.append(dimension_example((h, w, c), m, f, stride, padding))
     return DimensionData(tuple(examples))
 

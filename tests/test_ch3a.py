@@ -478,18 +478,22 @@ def test_dimension_examples_parameters_and_refusals():
     assert b.out_shape == (_slide_count(9, 1, 1, 2),) * 2 + (2,) == (6, 6, 2) and b.kernel_shape == (1, 1, 3, 2)
     with pytest.raises(ValueError, match=r"^second: five whole numbers"):
         dimension_examples_data(second=(32, 32, 3, 64))
-    with pytest.raises(ValueError, match=r"^first: a kernel of at most 11×11 fits"):
-        dimension_examples_data(first=(28, 28, 1, 32, 13))
+    assert dimension_examples_data(first=(28, 28, 1, 32, 28)).examples[0].out_shape == (1, 1, 32)  # as wide as it
     with pytest.raises(ValueError):
         dimension_examples_data(first=(4, 4, 1, 2, 5))  # the core refuses a kernel larger than its input
     assert "first[1] is 100: it must be from 1 to 99" in _params_error("DimensionExamplesSideBySide",
                                                                        {"first": [100, 28, 1, 32, 3]})
+    assert "first[5] is 100: it must be from 1 to 99" in _params_error("DimensionExamplesSideBySide",
+                                                                       {"first": [99, 99, 1, 32, 100]})
+    assert "stride is 100: it must be from 1 to 99" in _params_error("DimensionExamplesSideBySide", {"stride": 100})
+    assert "padding is 100: it must be from 0 to 99" in _params_error("DimensionExamplesSideBySide", {"padding": 100})
 
 
 def test_dimension_examples_at_their_limits_are_readable():
-    """Two-digit sizes everywhere (three-digit shapes such as 128×128×128 do not fit two rows side by side)."""
-    assert not _layout("DimensionExamplesSideBySide", first=(99, 99, 99, 99, 11), second=(1, 99, 3, 1, 1),
-                       stride=4, padding=5)
+    """Two-digit sizes everywhere, the kernel, the stride and the padding included (three-digit shapes such as
+    128×128×128 do not fit two rows side by side)."""
+    assert not _layout("DimensionExamplesSideBySide", first=(99, 99, 99, 99, 99), second=(1, 99, 3, 1, 1),
+                       stride=99, padding=99)
 
 
 # ----------------------------------------------------------------- ConvView_Final_Title_SharedBias: stride, padding
