@@ -502,12 +502,15 @@ class SparseDenseData:
     conv_total: int          # core.conv_params
 
 
-#: the most output neurons drawn (each with its edges) beside the input column
-MAX_SPARSE_OUTPUTS = 16
+#: the most output neurons drawn (each with its edges) beside the input column (see MAX_SPARSE_SIDE)
+MAX_SPARSE_OUTPUTS = 25
+#: the largest input side: measured with the layout check, a 6×6 input with a 2×2 kernel (25 outputs) fits 40 s,
+#: a 7×7 one with a 3×3 kernel (25 outputs too) lasts 41.8 s; 36 outputs (6×6, 1×1) last 47.7 s
+MAX_SPARSE_SIDE = 6
 
 
 def sparse_vs_dense_data(
-    in_shape: Annotated[tuple[int, ...], Param("the input map's size: rows, columns", min=1, max=5,
+    in_shape: Annotated[tuple[int, ...], Param("the input map's size: rows, columns", min=1, max=MAX_SPARSE_SIDE,
                                                max_shape=(2,), noun="input size")] = (3, 3),
     kernel_shape: Annotated[tuple[int, ...], Param("the kernel's size: rows, columns", min=1, max=5,
                                                    max_shape=(2,), noun="kernel size")] = (2, 2),

@@ -425,17 +425,19 @@ def test_sparse_vs_dense_words_and_refusals():
         f"({round(total_dense / total_conv, 1):g}× fewer)")
     with pytest.raises(ValueError, match=r"^kernel_shape: a 4×4 kernel does not fit in the 3×3 input"):
         sparse_vs_dense_data((3, 3), (4, 4))
-    with pytest.raises(ValueError, match=r"^kernel_shape: a 1×1 kernel on a 5×5 input gives 25 outputs: at most 16"):
-        sparse_vs_dense_data((5, 5), (1, 1))
+    with pytest.raises(ValueError, match=r"^kernel_shape: a 1×1 kernel on a 6×6 input gives 36 outputs: at most 25 "
+                                         "output neurons fit this scene at a readable size"):
+        sparse_vs_dense_data((6, 6), (1, 1))
     with pytest.raises(ValueError, match=r"^in_shape: two sizes"):
         sparse_vs_dense_data((3,), (2, 2))
-    assert "in_shape[1] is 6: it must be from 1 to 5" in _params_error("SparseVsDense", {"in_shape": [6, 5]})
+    assert "in_shape[1] is 7: it must be from 1 to 6" in _params_error("SparseVsDense", {"in_shape": [7, 5]})
     assert "at most 2 fit" in _params_error("SparseVsDense", {"kernel_shape": [2, 2, 2]})
 
 
 def test_sparse_vs_dense_at_its_limits_is_readable():
-    """The largest layer: 25 inputs, 16 outputs (a 5×5 input, a 2×2 kernel)."""
-    assert not _layout("SparseVsDense", in_shape=(5, 5), kernel_shape=(2, 2))
+    """The largest layer: 36 inputs, 25 outputs (a 6×6 input, a 2×2 kernel). The next ones last over 40 s, measured
+    the same way: 7×7 with a 3×3 kernel (25 outputs, 41.8 s), 6×6 with 1×1 (36 outputs, 47.7 s)."""
+    assert not _layout("SparseVsDense", in_shape=(6, 6), kernel_shape=(2, 2))
 
 
 def test_leaky_relu_with_loops_and_its_words():
@@ -465,9 +467,29 @@ def test_activation_refuses_what_it_cannot_draw():
 
 
 def test_activation_at_its_limits_is_readable():
-    """The largest Z, 4×4, with the widest numbers the parameters allow (-98.75), through a leaky ReLU."""
-    z = [[-98.75, 12.5, -0.01, 99], [3, -45.25, 7.5, -1], [0, 88.88, -66.66, 5], [-9, 9, -99, 0.5]]
-    assert not _layout("ActivationFunctionStep", z=z, activation="leaky_relu", slope=0.13)
+    """The largest Z, 4×4, with the widest numbers the parameters allow (-98.75), through a leaky ReLU, with the most
+    entries explained one by one (4)."""
+    assert not _layout("ActivationFunctionStep", z=_WIDEST_Z, activation="leaky_relu", slope=0.13, n_explained=4)
+    assert "n_explained is 5: it must be from 0 to 4" in _params_error("ActivationFunctionStep", {"n_explained": 5})
+
+
+_WIDEST_Z = [[-98.75, 12.5, -0.01, 99], [3, -45.25, 7.5, -1], [0, 88.88, -66.66, 5], [-9, 9, -99, 0.5]]
+
+
+@pytest.mark.slow
+def test_activation_past_its_limits_is_unreadable(monkeypatch):
+    """Its limits are the fit: 5 entries explained one by one last over 40 s; a 5×5 Z leaves the graph no room for
+    its numbered ticks (the drawing fails)."""
+    import scenes.ch3_layers as m
+
+    problems = _layout("ActivationFunctionStep", z=_WIDEST_Z, activation="leaky_relu", slope=0.13, n_explained=5)
+    assert {p.kind for p in problems} == {"pacing"}
+    monkeypatch.setattr(m, "MAX_ACTIVATION_SHAPE", (5, 5))
+    z5 = [row + [-5.25] for row in _WIDEST_Z] + [[1.5, -2.5, 3.5, -4.5, 5.5]]
+    try:
+        assert _layout("ActivationFunctionStep", z=z5, activation="leaky_relu", slope=0.13)
+    except StopIteration:
+        pass  # no spacing of the ticks fits: the graph cannot be drawn
 
 
 def test_dimension_examples_parameters_and_refusals():
