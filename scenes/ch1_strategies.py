@@ -46,6 +46,10 @@ from scenes.ch1_mlp import landing_positions
 # ============================================================ STRATEGIE1
 #: The longest side (in pixels, after averaging) STRATEGIE1 scans: its pixels stay ≥ 0.08 units, the cursor visible.
 SCAN_MAX_SIDE = 64
+#: The most pixels, and rows, read slowly before the scan speeds up: each adds time. Measured with the layout check
+#: on the longest scan (64 pixels wide, 42 rows: the fast rows take their longest, 2.5 s): 61 pixels and 8 rows last
+#: under 40 s; 62 pixels (40.2 s), or 9 rows (40.1 s), do not.
+MAX_FIRST_PIXELS, MAX_FIRST_ROWS = 61, 8
 
 
 @dataclass(frozen=True)
@@ -75,17 +79,17 @@ def scan_data(
                                                  max_shape=(4,))] = (0, 0, 450, 300),
     factor: Annotated[int, Param("block size: each scanned pixel averages factor×factor photo pixels (at "
                                  f"most {SCAN_MAX_SIDE} pixels a side are scanned)", min=1, max=1024)] = 10,
-    first_pixels: Annotated[int, Param("pixels of row 1 read one by one, slowly", min=1, max=8)] = 5,
+    first_pixels: Annotated[int, Param("pixels of row 1 read one by one, slowly", min=1, max=MAX_FIRST_PIXELS)] = 5,
     first_rows: Annotated[int, Param("rows after row 1 read one by one, slowly (the rest go fast)",
-                                     min=0, max=8)] = 5,
+                                     min=0, max=MAX_FIRST_ROWS)] = 5,
 ) -> ScanData:
     """Chelsea the cat, box-downsampled 10× to 30×45 pixels: 1,350 pixels to scan one by one."""
     from scenes.ch1_images import averaged_photo
 
-    if not 1 <= first_pixels <= 8:
-        raise ValueError(f"first_pixels: {first_pixels} is out of range (1 to 8)")
-    if not 0 <= first_rows <= 8:
-        raise ValueError(f"first_rows: {first_rows} is out of range (0 to 8)")
+    if not 1 <= first_pixels <= MAX_FIRST_PIXELS:
+        raise ValueError(f"first_pixels: {first_pixels} is out of range (1 to {MAX_FIRST_PIXELS})")
+    if not 0 <= first_rows <= MAX_FIRST_ROWS:
+        raise ValueError(f"first_rows: {first_rows} is out of range (0 to {MAX_FIRST_ROWS})")
     box, factor, px = averaged_photo(photo, "RGB", box, factor, ("chelsea", (0, 0, 450, 300), 10), 45,
                                      SCAN_MAX_SIDE, "image")
     h, w = px.shape[:2]
@@ -252,8 +256,12 @@ CAT_REGIONS = (
 CAT_BACKGROUND = (402, 0, 450, 60)
 #: The detectors, in the order the scene looks for them on a photo without chosen regions.
 DETECTORS = ("edges", "ears", "whiskers", "fur")
-#: At most this many detectors fit the evidence bar at the half-width scene's font size.
-MAX_DETECTORS = 4
+#: The largest block size: every box of CAT_REGIONS and CAT_BACKGROUND is a whole multiple of 2 pixels a side
+#: (their sides' greatest common divisor), so 2×2 blocks tile them and 3×3 or larger do not.
+MAX_FEATURE_FACTOR = 2
+#: One region per detector, so at most as many regions as there are detectors (a limit of the scene's story, not of
+#: the room: the layout check passes with 9 regions).
+MAX_DETECTORS = len(DETECTORS)
 
 
 @dataclass(frozen=True)
@@ -338,7 +346,8 @@ def feature_data(
     regions: tuple | None = None,
     background: tuple | None = None,
     factor: Annotated[int, Param("block size: the regions are read in grey, averaged in factor×factor blocks "
-                                 "(the cat's regions divide into 1×1 or 2×2 blocks)", min=1, max=8)] = 2,
+                                 "(1 or 2: the cat's regions are whole multiples of 2 pixels, not of 3 or more)",
+                                 min=1, max=MAX_FEATURE_FACTOR)] = 2,
     fire_ratio: Annotated[float, Param("a feature is found when its peak response is at least this many times "
                                        "its response on the plain background", min=1, max=100)] = 3.0,
 ) -> FeatureData:
@@ -349,13 +358,20 @@ def feature_data(
     ``background`` the plain patch; both default to the cat photo's (:data:`CAT_REGIONS`) for the cat, and
     to :func:`find_regions` for any other photo.
     """
+    if isinstance(factor, bool) or not isinstance(factor, (int, np.integer)) or not 1 <= factor <= MAX_FEATURE_FACTOR:
+        raise ValueError(f"factor: 1 or {MAX_FEATURE_FACTOR} (blocks that tile the cat's regions), got {factor!r}")
     chosen = regions is not None or photo == "chelsea"
     if regions is None or background is None:
         found, plain = (CAT_REGIONS, CAT_BACKGROUND) if photo == "chelsea" else find_regions(photo, factor)
         regions = found if regions is None else regions
         background = plain if background is None else background
     if not 1 <= len(regions) <= MAX_DETECTORS:
-        raise ValueError(f"regions: {len(regions)} detectors: 1 to {MAX_DETECTORS} fit this scene at a readable size")
+        raise ValueError(f"regions: {len(regions)} regions: one region for each of 1 to {MAX_DETECTORS} detectors "
+                         f"({', '.join(DETECTORS)})")
+    names = [r[0] for r in regions]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(f"regions: one region per detector, but {', '.join(twice)} has more than one")
     full = images.photo(photo, "RGB")
     step = preview_step(full.shape)
     dets = []

@@ -56,21 +56,63 @@ from cnnviz.params import Grid, Param
 
 # ============================================================ ConvView_Final_Title_SharedBias
 @dataclass(frozen=True)
+class PaddedEdge:
+    """One weighted edge of the layer view, on the padded input: output ``out_index`` (row-major), padded input
+    cell ``cell`` (row-major in the padded grid), kernel weight ``weight_index``; ``pad``: the cell is a padding
+    zero (its edge carries weight × 0), else ``in_index`` is its input neuron (row-major in X)."""
+
+    out_index: int
+    cell: int
+    weight_index: int
+    pad: bool
+    in_index: int | None
+
+
+@dataclass(frozen=True)
 class SharedWeightsData:
     x: np.ndarray            # H×W input x₁₁ … (the notebook: 3×3)
     w: np.ndarray            # kh×kw kernel w₁ … (the notebook: 2×2, row-major numbering)
     b: int | float           # the one bias of the filter
-    z: np.ndarray            # conv2d(x, w, b): z₁ … row-major
+    stride: int              # how far the window moves per step
+    padding: int             # rings of zeros around X
+    xp: np.ndarray           # X with its rings of zeros: the input column, row-major
+    pad_mask: np.ndarray     # True where xp is a padding zero
+    z: np.ndarray            # conv2d(x, w, b, stride, padding): z₁ … row-major
     steps: tuple             # one core.ConvStep per output, raster order
-    edges: tuple             # core.conv_connections: (output, input, weight) of every edge
+    edges: tuple             # core.conv_connections: (output, input, weight) of every edge from an input neuron
+    cell_edges: tuple        # PaddedEdge: every kernel cell of every window, padding zeros included
+    pad_edges: int           # the edges from padding zeros (weight × 0: they add nothing)
     dense_edges: int         # the edges a dense layer between the same neurons would have
     weights: int             # learnable weights of the layer (shared by every output)
     biases: int              # learnable biases (one per filter)
     n_explained: int         # outputs explained term by term; the rest go faster
 
 
-#: the most output neurons the layer view draws readably (their values, names and edges)
-MAX_SHARED_OUTPUTS = 4
+#: The most output neurons the layer view draws readably (their values, names and edges), measured with the
+#: layout check on the widest numbers the limits allow (b = -99, every x and w ±9) and 4 outputs worked out:
+#: 8 pass (a 4×4 input, a 1×3 kernel); 9 (a 2×2 kernel) put a result over an output's name, and last over 40 s.
+MAX_SHARED_OUTPUTS = 8
+#: The input column's height, in places: two input neurons next to each other are one place apart, a step to
+#: or from a padding zero (drawn smaller, unnamed) half a place. 18.5 places (a 4×3 input with padding 1, or 2×2
+#: with padding 2) keep a gap of at least NAME_GAP between named neighbours (their step is 0.25 units, a name
+#: 0.17 tall); the next column, 19 places (3×4 with padding 1), does not. (The layout check's boxes pass up to 32, a 3×4 input with
+#: padding 2, but there, rendered, the names' glyphs touch.)
+MAX_COLUMN_PLACES = 18.5
+#: the gap kept between two input names, one above the other (4 px at 480p): chosen by looking at the renders
+NAME_GAP = 0.08
+#: the room the input column fills, top to bottom
+COLUMN_TOP, COLUMN_BOTTOM = 2.85, -2.15
+
+
+def column_spacing(places: float) -> float:
+    """The step between two named input neurons in a column ``places`` tall (a padding step is half of it)."""
+    return min(0.62, (COLUMN_TOP - COLUMN_BOTTOM) / (places + 1.4))
+
+
+def column_places(pad_mask: np.ndarray) -> float:
+    """The input column's height in places (see :data:`MAX_COLUMN_PLACES`): ``pad_mask`` row-major."""
+    flat = np.asarray(pad_mask).ravel()
+    return float(sum(1.0 if not (a or b) else 0.5 for a, b in zip(flat[:-1], flat[1:])))
 
 
 def shared_weights_data(
@@ -79,43 +121,84 @@ def shared_weights_data(
     w: Annotated[Grid, Param("the kernel W: rows of weights (the notebook's w₁ … w₄)", min=-9, max=9,
                              max_shape=(3, 3), noun="kernel")] = ((-1, 2), (1, -2)),
     b: Annotated[float, Param("the filter's one bias b, shared by every output", min=-99, max=99)] = 1,
-    n_explained: Annotated[int, Param("how many outputs are worked out term by term (the rest go faster)",
-                                      min=0, max=4)] = 2,
+    stride: Annotated[int, Param("how many cells the window moves per step (at most 4: the farthest a window "
+                                 "can move in the largest padded input drawn, 7 cells with a 3-cell kernel)", min=1,
+                                 max=4)] = 1,
+    padding: Annotated[int, Param("rings of zeros around X, drawn as padding neurons (less than the kernel's "
+                                  "side: a wider ring gives windows that see only zeros)", min=0, max=2)] = 0,
+    n_explained: Annotated[int, Param("how many outputs are worked out term by term (the rest go faster; 5 of "
+                                      "8 outputs with a 3×3 kernel last over 40 s)", min=0, max=4)] = 2,
 ) -> SharedWeightsData:
     """The notebook's II.1–II.2 layout (3×3 input, 2×2 kernel, one bias) with small integers.
 
     The notebook names x₁₁…x₃₃, w₁…w₄ and b without values; these give
-    z with both signs, which ActivationFunctionStep then passes through ReLU.
+    z with both signs, which ActivationFunctionStep then passes through ReLU. With ``padding``, the zeros
+    around X are input neurons too (padding neurons: their edges carry weight × 0); with ``stride``, the
+    windows, and so each output's edges, move that many cells.
     """
     x, w = np.asarray(x), np.asarray(w)
     for name, a in (("x", x), ("w", w)):
         if a.ndim != 2 or a.size == 0:
             raise ValueError(f"{name}: rows of numbers of equal length, got shape {core.fmt_shape(a.shape)}")
-    if w.shape[0] > x.shape[0] or w.shape[1] > x.shape[1]:
-        raise ValueError(f"w: a {core.fmt_shape(w.shape)} kernel does not fit in the {core.fmt_shape(x.shape)} input")
-    out_shape = core.conv_output_shape(x.shape, w.shape)
+    for name, v, lo in (("stride", stride, 1), ("padding", padding, 0)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+            raise ValueError(f"{name}: a whole number of at least {lo}, got {v!r}")
+    stride, padding = int(stride), int(padding)
+    if padding >= min(w.shape):
+        raise ValueError(f"padding: a padding of {padding} around a {core.fmt_shape(w.shape)} kernel gives windows "
+                         f"that see only zeros: at most {min(w.shape) - 1} (less than the kernel's side)")
+    xp = np.pad(x, padding)
+    if w.shape[0] > xp.shape[0] or w.shape[1] > xp.shape[1]:
+        padded = f" (padded {core.fmt_shape(xp.shape)})" if padding else ""
+        raise ValueError(f"w: a {core.fmt_shape(w.shape)} kernel does not fit in the {core.fmt_shape(x.shape)} "
+                         f"input{padded}")
+    pad_mask = np.pad(np.zeros(x.shape, dtype=bool), padding, constant_values=True)
+    places = column_places(pad_mask)
+    if places > MAX_COLUMN_PLACES:
+        raise ValueError(f"padding: padding {padding} makes the {core.fmt_shape(x.shape)} input a column of "
+                         f"{xp.size} neurons ({int(pad_mask.sum())} padding zeros), {fmt_num(places)} places tall: a "
+                         f"column of at most {fmt_num(MAX_COLUMN_PLACES)} places (e.g. a 4×3 input with padding 1) "
+                         "fits this scene at a readable size")
+    out_shape = core.conv_output_shape(x.shape, w.shape, stride, padding)
     if int(np.prod(out_shape)) > MAX_SHARED_OUTPUTS:
-        raise ValueError(f"w: a {core.fmt_shape(w.shape)} kernel on a {core.fmt_shape(x.shape)} input gives "
-                         f"{int(np.prod(out_shape))} outputs: at most {MAX_SHARED_OUTPUTS} output neurons fit this "
-                         "scene at a readable size (use a larger kernel or a smaller input)")
+        raise ValueError(f"w: a {core.fmt_shape(w.shape)} kernel on a {core.fmt_shape(x.shape)} input "
+                         f"(stride {stride}, padding {padding}) gives {int(np.prod(out_shape))} outputs: at most "
+                         f"{MAX_SHARED_OUTPUTS} output neurons fit this scene at a readable size (use a larger kernel, "
+                         "a larger stride or a smaller input)")
     if isinstance(b, float) and b.is_integer():
         b = int(b)
-    z = core.conv2d(x, w, b)
-    steps = tuple(core.conv_step(x, w, i, j, b=b) for i in range(z.shape[0]) for j in range(z.shape[1]))
-    edges = core.conv_connections(x.shape, w.shape)
+    z = core.conv2d(x, w, b, stride, padding)
+    steps = tuple(core.conv_step(x, w, i, j, stride=stride, padding=padding, b=b)
+                  for i in range(z.shape[0]) for j in range(z.shape[1]))
+    edges = core.conv_connections(x.shape, w.shape, stride, padding)
+    (kh, kw), wp = w.shape, xp.shape[1]
+    cell_edges = []
+    for k, step in enumerate(steps):
+        r0, c0 = step.window_pos
+        for a in range(kh):
+            for c in range(kw):
+                r, col = r0 + a, c0 + c
+                pad = bool(pad_mask[r, col])
+                cell_edges.append(PaddedEdge(k, r * wp + col, a * kw + c, pad,
+                                             None if pad else (r - padding) * x.shape[1] + col - padding))
     n_w, n_b = core.conv_param_terms(w.shape, 1, 1)
-    return SharedWeightsData(x, w, b, z, steps, edges, dense_edges=x.size * z.size, weights=n_w, biases=n_b,
+    return SharedWeightsData(x, w, b, stride, padding, xp, pad_mask, z, steps, edges, tuple(cell_edges),
+                             sum(e.pad for e in cell_edges), dense_edges=x.size * z.size, weights=n_w, biases=n_b,
                              n_explained=n_explained)
 
 
-def shared_weights_summary(d: SharedWeightsData) -> tuple[str, str]:
-    """The scene's last two lines, from the sizes: the edges drawn (the bias edges counted apart) against a
-    dense layer's, and the parameters the layer learns."""
+def shared_weights_summary(d: SharedWeightsData) -> tuple[str, ...]:
+    """The scene's last lines, from the sizes: the edges drawn from input neurons (the bias edges, and those from
+    padding zeros, counted apart) against a dense layer's, and the parameters the layer learns."""
     n_out = d.z.size
-    return (f"{fmt_int(len(d.edges))} weighted edges (+{fmt_int(n_out)} bias), "
-            f"not the {fmt_int(d.dense_edges)} of a dense layer",
-            f"only {fmt_int(d.weights)} weights + {fmt_int(d.biases)} bias = "
-            f"{fmt_int(d.weights + d.biases)} parameters")
+    lines = [f"{fmt_int(len(d.edges))} weighted edges (+{fmt_int(n_out)} bias), "
+             f"not the {fmt_int(d.dense_edges)} of a dense layer"]
+    if d.pad_edges:
+        lines.append(f"and {fmt_int(d.pad_edges)} edge{'s' if d.pad_edges != 1 else ''} from padding zeros, "
+                     "which add 0")
+    lines.append(f"only {fmt_int(d.weights)} weights + {fmt_int(d.biases)} bias = "
+                 f"{fmt_int(d.weights + d.biases)} parameters")
+    return tuple(lines)
 
 
 def _grid_names(prefix: str, shape) -> list[str]:
@@ -137,17 +220,23 @@ class ConvView_Final_Title_SharedBias(CnnvizScene):
 
     def construct(self):
         d = self.data()
-        H, W = d.x.shape
+        Hp, Wp = d.xp.shape
         kh, kw = d.w.shape
         oh, ow = d.z.shape
-        n_in, n_out = d.x.size, d.z.size
+        n_in, n_out, P, S = d.x.size, d.z.size, d.padding, d.stride
         head = title("Convolution = a layer of neurons with shared weights", size=32)
 
-        # --- left: the input grid, the kernel and the bias
-        cell = min(0.8, 2.6 / max(H, W))
-        x_grid = ValueGrid(d.x, color=theme.INPUT, cell_size=cell, font_size=26 * cell / 0.8)
+        # --- left: the input grid (with its rings of zeros), the kernel and the bias
+        cell = min(0.8, 2.6 / max(Hp, Wp))  # the numbers never below the smallest font: the cells widen if need be
+        x_grid = ValueGrid(d.xp, color=theme.INPUT, cell_size=cell, font_size=max(theme.MIN_FONT, 26 * cell / 0.8))
+        for (i, j), pad in np.ndenumerate(d.pad_mask):
+            if pad:
+                x_grid.cell(i, j).set_fill(theme.PADDING, opacity=1).set_stroke(theme.GRID_LINE)
+                x_grid.label_at(i, j).set_color(theme.PAD_LABEL)
         x_grid.move_to([-5.3, 0, 0]).align_to([0, 2.75, 0], UP)
-        x_head = x_grid.heading(f"input X {core.fmt_shape(d.x.shape)}")
+        x_grid.shift(RIGHT * max(0.0, -6.7 - x_grid.get_left()[0]))
+        x_head = x_grid.heading(f"input X {core.fmt_shape(d.x.shape)}" + (f" + padding {P}" if P else ""))
+        x_head.shift(RIGHT * max(0.0, -config.frame_width / 2 + theme.EDGE_MARGIN + 0.05 - x_head.get_left()[0]))
         kcell = min(0.85, 2.2 / max(kh, kw))
         k_grid = KernelGrid(d.w, cell_size=kcell)
         b_box = ValueGrid(np.array([[d.b]]), color=theme.BIAS, cell_size=kcell, font_size=k_grid.font_size)
@@ -157,22 +246,36 @@ class ConvView_Final_Title_SharedBias(CnnvizScene):
         k_head.set_color(theme.KERNEL)
         b_head = label("bias b", size=theme.SMALL_SIZE, color=theme.BIAS).next_to(b_box, UP, buff=0.15)
         b_head.align_to(k_head, DOWN)
+        clash = k_head.get_right()[0] + 0.3 - b_head.get_left()[0]
+        if clash > 0:  # a narrow kernel: its heading is wider than its cells, the bias moves right
+            VGroup(b_box, b_head).shift(RIGHT * clash)
 
-        # --- middle: the same numbers as a layer of neurons, plus the bias neuron
-        top, bottom = 2.85, -2.15
-        spacing = min(0.62, (top - bottom) / (n_in + 0.4))
+        # --- middle: the same numbers as a layer of neurons (padding zeros smaller, unnamed), plus the bias neuron
+        top = COLUMN_TOP
+        spacing = column_spacing(column_places(d.pad_mask))
         radius = min(0.24, spacing * 0.4)
-        inputs = NeuronLayer(n_in, radius=radius, spacing=spacing, color=theme.INPUT)
-        inputs.move_to([-1.7, top - (n_in - 1) * spacing / 2, 0])
+        pads = d.pad_mask.ravel()
+        inputs = NeuronLayer(d.xp.size, radius=radius, spacing=spacing, color=theme.INPUT)
+        y = top
+        for k, neuron in enumerate(inputs.neurons):
+            if k:
+                y -= spacing if not (pads[k - 1] or pads[k]) else spacing / 2
+            if pads[k]:
+                neuron.scale(0.42).set_stroke(theme.PAD_LABEL, width=2).set_fill(theme.PADDING, opacity=1)
+            neuron.move_to([-1.7, y, 0])
+        real = [k for k in range(d.xp.size) if not pads[k]]  # the input neurons x₁₁ …, in X's order
+        outputs_y = (top + y) / 2
         widest = max(label(fmt_num(v), size=theme.SMALL_SIZE).width for v in d.z.ravel())
         outputs = NeuronLayer(n_out, radius=max(0.3, widest / (2 * theme.CELL_FILL) + 0.02),
                               spacing=min(1.1, 4.6 / n_out), color=theme.OUTPUT)
-        outputs.move_to([1.55, inputs.get_center()[1], 0])
+        outputs.move_to([1.55, outputs_y, 0])
         bias = NeuronLayer(1, radius=radius, color=theme.BIAS).move_to(
-            [inputs.get_center()[0] + 1.2, inputs.neurons[-1].get_center()[1] - spacing * 0.9, 0])
-        in_names = inputs.labels_beside(_grid_names("x", d.x.shape), LEFT, size=theme.SMALL_SIZE, color=theme.INPUT)
+            [inputs.get_center()[0] + 1.2, y - spacing * 0.9, 0])
+        in_names = VGroup(*(label(n, size=theme.SMALL_SIZE, color=theme.INPUT).next_to(inputs.neurons[k], LEFT, buff=0.12)
+                            for n, k in zip(_grid_names("x", d.x.shape), real)))
         values_fit = radius >= 0.2
-        in_vals = inputs.values_inside(d.x.ravel()) if values_fit else VGroup()
+        in_vals = VGroup(*(v for k, v in enumerate(inputs.values_inside(d.xp.ravel())) if not pads[k])) \
+            if values_fit else VGroup()
         out_names = outputs.labels_beside(_flat_names("z", n_out), RIGHT, size=theme.BODY_SIZE, color=theme.OUTPUT)
         b_name = label("b", size=theme.SMALL_SIZE, color=theme.BIAS).next_to(bias, LEFT, buff=0.12)
         b_val = bias.values_inside([d.b]) if values_fit else VGroup()
@@ -181,7 +284,7 @@ class ConvView_Final_Title_SharedBias(CnnvizScene):
         zcell = min(0.95, 2.2 / max(oh, ow))
         z_grid = ValueGrid(d.z, color=theme.OUTPUT, cell_size=zcell, show_values=False, font_size=26)
         z_grid.move_to([5.0, 0, 0]).align_to([0, 2.75, 0], UP)
-        z_head = z_grid.heading(f"output Z {core.fmt_shape(d.z.shape)}")
+        z_head = z_grid.heading(f"output Z {core.fmt_shape(d.z.shape)}" + (f", stride {S}" if S != 1 else ""))
         # the equations go under the network, right of the kernel
         low = min(bias.get_bottom()[1], outputs.get_bottom()[1])
         edge = config.frame_width / 2 - theme.EDGE_MARGIN - 0.05
@@ -196,36 +299,42 @@ class ConvView_Final_Title_SharedBias(CnnvizScene):
                   FadeIn(b_head), FadeIn(z_grid), FadeIn(z_head), FadeIn(z_cell_names), run_time=1.0)
         self.play(FadeIn(inputs), FadeIn(in_names), FadeIn(in_vals), FadeIn(outputs), FadeIn(out_names),
                   FadeIn(bias), FadeIn(b_name), FadeIn(b_val), run_time=0.8)
+        n_pad = int(d.pad_mask.sum())
         self.beat(f"The input X, the kernel W and the one bias b, and the same numbers as a layer of neurons: "
-                  f"{n_in} inputs x, {n_out} outputs z and a bias neuron.", hold=0.6)
+                  f"{n_in} inputs x" + (f", {n_pad} padding zeros (the small neurons, always 0)" if P else "") +
+                  f", {n_out} outputs z and a bias neuron.", hold=0.6)
 
         by_out: dict[int, list] = {}
-        for e in d.edges:
+        for e in d.cell_edges:
             by_out.setdefault(e.out_index, []).append(e)
         by_weight = {m: VGroup() for m in range(d.w.size)}
         b_lines = VGroup()
         window = x_grid.window(0, 0, kh, kw)
-        all_edges = VGroup()
-        x_names = _grid_names("x", d.x.shape)
+        all_edges, pad_lines = VGroup(), VGroup()
+        cell_names = ["0"] * d.xp.size
+        for name, k in zip(_grid_names("x", d.x.shape), real):
+            cell_names[k] = name
         note = None
         for k, step in enumerate(d.steps):
             i, j = step.out_pos
             slow = k < d.n_explained
             es = by_out[k]
-            lines = connect(inputs, outputs, pairs=[(e.in_index, k) for e in es],
-                            colors=[theme.kernel_color(e.weight_index) for e in es], width=4, opacity=1.0)
+            reals = [e for e in es if not e.pad]
+            lines = VGroup(*(connect(inputs, outputs, pairs=[(e.cell, k)], color=theme.kernel_color(e.weight_index),
+                                     width=4 if not e.pad else 2, opacity=1.0 if not e.pad else 0.35)[0] for e in es))
             b_line = connect(bias, outputs, pairs=[(0, k)], color=theme.BIAS, width=3, opacity=0.9)
-            lit = VGroup(*(inputs.neurons[e.in_index] for e in es))
+            lit = VGroup(*(inputs.neurons[e.cell] for e in reals))
             target = window.copy().move_to(x_grid.block_center(*step.window_pos, kh, kw))
             moves = [Create(window)] if k == 0 else [window.animate.move_to(target)]
             dim = [all_edges.animate.set_stroke(width=1.5, opacity=0.35)] if len(all_edges) else []
-            self.play(*moves, *dim, lit.animate.set_fill(theme.HIGHLIGHT, opacity=0.35),
+            self.play(*moves, *dim, *([lit.animate.set_fill(theme.HIGHLIGHT, opacity=0.35)] if len(lit) else []),
                       Create(lines), Create(b_line), FadeOut(z_cell_names[k]), run_time=1.0 if slow else 0.5)
 
             value = z_grid.value_label(i, j, step.output)
             z_val = outputs.values_inside([step.output] * n_out)[k]
+            moved = _window_move_words(d, k)
             if slow:
-                sym, num = self.equation(d, step, k, es, x_names, eq_box[1] - eq_box[0], eq_box[2] - eq_box[3])
+                sym, num = self.equation(d, step, k, es, cell_names, eq_box[1] - eq_box[0], eq_box[2] - eq_box[3])
                 res = num[-1][-len(fmt_num(step.output)):]
                 if len(sym) == len(num) == 1:  # both fit: names above, numbers below
                     VGroup(sym, num).arrange(DOWN, buff=0.25).move_to([sum(eq_box[:2]) / 2, sum(eq_box[2:]) / 2, 0])
@@ -236,37 +345,48 @@ class ConvView_Final_Title_SharedBias(CnnvizScene):
                         f.move_to([sum(eq_box[:2]) / 2, sum(eq_box[2:]) / 2, 0])
                     self.play(FadeIn(sym), run_time=0.6)
                     self.beat(f"z{sub(k + 1)} is a neuron's weighted sum: each of its {len(es)} inputs times its "
-                              "kernel weight, plus the bias b.", hold=0.6)
+                              "kernel weight, plus the bias b." +
+                              (" A padding zero adds 0." if len(reals) < len(es) else ""), hold=0.6)
                     self.play(FadeOut(sym), run_time=0.3)
                     self.play(FadeIn(num), run_time=0.5)
                     sym = VGroup()
+                if note is not None:  # the old sentence leaves before the result flies past it, and the new one comes
+                    self.play(FadeOut(note), run_time=0.3)
+                    note = None
                 self.play(TransformFromCopy(res, z_val), TransformFromCopy(res, value), run_time=0.7)
-                text = (f"sparse: z{sub(k + 1)} sees only\n{len(es)} of the {n_in} inputs" if k == 0
+                zeros = len(es) - len(reals)
+                text = (f"sparse: z{sub(k + 1)} sees only\n{len(reals)} of the {n_in} inputs" +
+                        (f"\n(+{zeros} padding zero{'s' if zeros != 1 else ''})" if zeros else "") if k == 0
                         else f"shared: the same\n{d.weights} weights, the same b")
                 new_note = label(text, size=theme.SMALL_SIZE, color=theme.HIGHLIGHT)
                 new_note.next_to(z_grid, DOWN, buff=0.5)
-                if note is not None:  # the old sentence leaves before the new one arrives
-                    self.play(FadeOut(note), run_time=0.3)
                 self.play(FadeIn(new_note), run_time=0.4)
                 note = new_note
                 if k > 0:
                     self.play(Circumscribe(VGroup(k_grid, b_box), color=theme.HIGHLIGHT, buff=0.12), run_time=0.9)
-                    say = (f"z{sub(k + 1)} = {fmt_num(step.output)} looks at another region, but with exactly the same "
+                    say = (f"z{sub(k + 1)} = {fmt_num(step.output)}: {moved}, another region, but exactly the same "
                            f"{d.weights} weights and the same bias b as z₁: this is parameter sharing.")
                 else:
-                    say = (f"z₁ = {fmt_num(step.output)} is connected to only {len(es)} of the {n_in} inputs, the ones "
-                           f"under the kernel: sparse connectivity. A fully connected neuron would see all {n_in}.")
+                    say = (f"z₁ = {fmt_num(step.output)} is connected to only {len(reals)} of the {n_in} inputs, the "
+                           "ones under the kernel: sparse connectivity. A fully connected neuron would see all "
+                           f"{n_in}." + (f" Its {zeros} other edge{'s come' if zeros != 1 else ' comes'} from padding "
+                                         "zeros, weight × 0." if zeros else ""))
                 self.beat(say, hold=1.0)
                 self.play(FadeOut(sym), FadeOut(num), run_time=0.3)
             else:
                 self.play(FadeIn(z_val), FadeIn(value), run_time=0.5)
-                self.beat(f"z{sub(k + 1)} = {fmt_num(step.output)}: the same weights and bias on the window at "
-                          f"{notation.row_col(*step.window_pos)}.", hold=0.3)
-            self.play(lit.animate.set_fill(theme.INPUT, opacity=0), run_time=0.2)
+                self.beat(f"z{sub(k + 1)} = {fmt_num(step.output)}: {moved}; the same weights and bias on the window "
+                          f"at {notation.row_col(*step.window_pos)}{' of the padded input' if P else ''}.", hold=0.3)
+            if len(lit):
+                self.play(lit.animate.set_fill(theme.INPUT, opacity=0), run_time=0.2)
             for line, e in zip(lines, es):
-                by_weight[e.weight_index].add(line)
+                if e.pad:
+                    pad_lines.add(line)
+                else:
+                    by_weight[e.weight_index].add(line)
+                    all_edges.add(line)
             b_lines.add(b_line)
-            all_edges.add(lines, b_line)
+            all_edges.add(b_line)
 
         # parameter sharing, weight by weight: each weight's edges reach every output
         if note is not None:
@@ -275,18 +395,25 @@ class ConvView_Final_Title_SharedBias(CnnvizScene):
         groups = [(by_weight[m], k_grid.cells[m]) for m in range(d.w.size)] + [(b_lines, b_box.cells[0])]
         prev = None
         for g, src in groups:
-            anims = [g.animate.set_stroke(width=5, opacity=1.0),
-                     Circumscribe(src, color=theme.HIGHLIGHT, buff=0.04, stroke_width=5)]
-            if prev is not None:
+            anims = [Circumscribe(src, color=theme.HIGHLIGHT, buff=0.04, stroke_width=5)]
+            if len(g):
+                anims.append(g.animate.set_stroke(width=5, opacity=1.0))
+            if prev is not None and len(prev):
                 anims.append(prev.animate.set_stroke(width=1.5, opacity=0.25))
-            self.play(*anims, run_time=0.55)
+            self.play(*anims, run_time=min(0.55, 3.3 / len(groups)))  # a large kernel's sweep no longer in all
             prev = g
         end = VGroup(*(label(t, size=theme.BODY_SIZE) for t in shared_weights_summary(d)))
         end.arrange(DOWN, buff=0.12)
         fit_width(end, config.frame_width - 2 * theme.EDGE_MARGIN - 0.2)
         end.move_to([0, floor + end.height / 2, 0])
+        kernel_row = VGroup(k_grid, b_box, k_head, b_head)
+        if end.get_top()[1] > kernel_row.get_bottom()[1] - 0.15 and end.get_left()[0] < kernel_row.get_right()[0] + 0.15:
+            fit_width(end, edge - kernel_row.get_right()[0] - 0.3)  # beside the kernel
+            end.move_to([(kernel_row.get_right()[0] + 0.3 + edge) / 2, floor + end.height / 2, 0])
         self.play(all_edges.animate.set_stroke(width=3, opacity=0.9), FadeIn(end), run_time=0.6)
-        self.beat(f"Every weight's colour reaches every output: {fmt_int(len(d.edges))} weighted edges and "
+        self.beat(("Every weight's colour reaches every output" if not d.pad_edges else
+                   "Every weight is shared by every output (on a padding zero it multiplies 0)") +
+                  f": {fmt_int(len(d.edges))} weighted edges from the inputs and "
                   f"{fmt_int(n_out)} bias edges, but only {fmt_int(d.weights)} weights and {fmt_int(d.biases)} bias "
                   f"to learn. A dense layer between the same neurons would need {fmt_int(d.dense_edges)} weights.",
                   hold=2.0)
@@ -294,16 +421,25 @@ class ConvView_Final_Title_SharedBias(CnnvizScene):
 
     def must_show(self, d) -> list[str]:
         nums = [*d.x.ravel(), *d.w.ravel(), d.b, *d.z.ravel()]
-        return [fmt_num(v) for v in nums] + list(shared_weights_summary(d))
+        heads = [f"input X {core.fmt_shape(d.x.shape)} + padding {d.padding}"] * bool(d.padding) + \
+            [f"output Z {core.fmt_shape(d.z.shape)}, stride {d.stride}"] * (d.stride != 1)
+        return [fmt_num(v) for v in nums] + list(shared_weights_summary(d)) + heads
 
     @staticmethod
-    def equation(d, step, k, es, x_names, width: float, height: float):
-        """z_k = Σ x·w + b with names, and with the numbers: each a VGroup of 1–3 lines at most ``width`` wide."""
-        cx, cb, co = theme.INPUT, theme.BIAS, theme.OUTPUT
-        xv, wv = d.x.ravel(), d.w.ravel()
-        sym_terms = [rf"{{\color{{{cx}}}x_{{{x_names[e.in_index][1:].translate(_UNSUB)}}}}}\,"
-                     rf"{{\color{{{theme.kernel_color(e.weight_index)}}}w_{{{e.weight_index + 1}}}}}" for e in es]
-        num_terms = [rf"{{\color{{{cx}}}{_tex_num(xv[e.in_index])}}}\cdot"
+    def equation(d, step, k, es, cell_names, width: float, height: float):
+        """z_k = Σ x·w + b with names, and with the numbers: each a VGroup of 1–3 lines at most ``width`` wide.
+        ``es``: the output's PaddedEdges (a padding zero is named 0, in the padding colour)."""
+        cx, cb, co, cp = theme.INPUT, theme.BIAS, theme.OUTPUT, theme.PAD_LABEL
+        xv, wv = d.xp.ravel(), d.w.ravel()
+
+        def x_sym(e):
+            if e.pad:
+                return rf"{{\color{{{cp}}}0}}\cdot"
+            return rf"{{\color{{{cx}}}x_{{{cell_names[e.cell][1:].translate(_UNSUB)}}}}}\,"
+
+        sym_terms = [x_sym(e) + rf"{{\color{{{theme.kernel_color(e.weight_index)}}}w_{{{e.weight_index + 1}}}}}"
+                     for e in es]
+        num_terms = [rf"{{\color{{{cp if e.pad else cx}}}{_tex_num(xv[e.cell])}}}\cdot"
                      rf"{{\color{{{theme.kernel_color(e.weight_index)}}}{_tex_num(wv[e.weight_index])}}}" for e in es]
         sym = _formula_lines(rf"{{\color{{{co}}}z_{{{k + 1}}}}} = ", sym_terms, rf" + {{\color{{{cb}}}b}}", width,
                              height=height)
@@ -311,6 +447,17 @@ class ConvView_Final_Title_SharedBias(CnnvizScene):
                              rf" + {{\color{{{cb}}}{_tex_num(step.bias)}}} = {{\color{{{co}}}{fmt_num(step.output)}}}",
                              width, height=height)
         return sym, num
+
+
+def _window_move_words(d: SharedWeightsData, k: int) -> str:
+    """How output ``k``'s window moved from output ``k − 1``'s: "its window moved 2 cells to the right" (the stride)."""
+    if k == 0:
+        return "the first window"
+    (r0, c0), (r1, c1) = d.steps[k - 1].window_pos, d.steps[k].window_pos
+    cells = lambda n: f"{n} cell{'s' if n != 1 else ''}"  # noqa: E731
+    if r1 == r0:
+        return f"its window moved {cells(c1 - c0)} to the right"
+    return f"its window moved {cells(r1 - r0)} down, back to the left edge"
 
 
 def _formula_lines(head: str, terms: list[str], tail: str, width: float, font_size: float = 34,
@@ -355,12 +502,15 @@ class SparseDenseData:
     conv_total: int          # core.conv_params
 
 
-#: the most output neurons drawn (each with its edges) beside the input column
-MAX_SPARSE_OUTPUTS = 16
+#: the most output neurons drawn (each with its edges) beside the input column (see MAX_SPARSE_SIDE)
+MAX_SPARSE_OUTPUTS = 25
+#: the largest input side: measured with the layout check, a 6×6 input with a 2×2 kernel (25 outputs) fits 40 s,
+#: a 7×7 one with a 3×3 kernel (25 outputs too) lasts 41.8 s; 36 outputs (6×6, 1×1) last 47.7 s
+MAX_SPARSE_SIDE = 6
 
 
 def sparse_vs_dense_data(
-    in_shape: Annotated[tuple[int, ...], Param("the input map's size: rows, columns", min=1, max=5,
+    in_shape: Annotated[tuple[int, ...], Param("the input map's size: rows, columns", min=1, max=MAX_SPARSE_SIDE,
                                                max_shape=(2,), noun="input size")] = (3, 3),
     kernel_shape: Annotated[tuple[int, ...], Param("the kernel's size: rows, columns", min=1, max=5,
                                                    max_shape=(2,), noun="kernel size")] = (2, 2),
@@ -710,10 +860,6 @@ class DimensionExample:
     out_shape: tuple         # H'×W'×M
 
 
-#: the largest kernel side drawn beside its arrow
-MAX_KERNEL_SIDE = 11
-
-
 @dataclass(frozen=True)
 class DimensionData:
     examples: tuple          # DimensionExample, shown side by side
@@ -740,8 +886,10 @@ def dimension_examples_data(
                                             max_shape=(5,), noun="example")] = (28, 28, 1, 32, 3),
     second: Annotated[tuple[int, ...], Param(f"the right example: {_EXAMPLE_HELP}", min=1, max=99,
                                              max_shape=(5,), noun="example")] = (32, 32, 3, 64, 5),
-    stride: Annotated[int, Param("how many pixels the filters move per step (both examples)", min=1, max=4)] = 1,
-    padding: Annotated[int, Param("rings of zeros around each input (both examples)", min=0, max=5)] = 0,
+    stride: Annotated[int, Param("how many pixels the filters move per step (both examples; two digits, like "
+                                 "every size here)", min=1, max=99)] = 1,
+    padding: Annotated[int, Param("rings of zeros around each input (both examples; two digits, like every size "
+                                  "here)", min=0, max=99)] = 0,
 ) -> DimensionData:
     """The notebook's two examples: input H×W×C, number of filters, kernel size F each."""
     examples = []
@@ -750,9 +898,6 @@ def dimension_examples_data(
         if len(ex) != 5 or min(ex) < 1:
             raise ValueError(f"{name}: five whole numbers, each at least 1 ({_EXAMPLE_HELP}), got {list(ex)}")
         h, w, c, m, f = ex
-        if f > MAX_KERNEL_SIDE:
-            raise ValueError(f"{name}: a kernel of at most {MAX_KERNEL_SIDE}×{MAX_KERNEL_SIDE} fits this scene "
-                             f"at a readable size, got {f}×{f}")
         examples.append(dimension_example((h, w, c), m, f, stride, padding))
     return DimensionData(tuple(examples))
 

@@ -55,8 +55,8 @@ OTHER_EXAMPLES: dict[str, dict] = {
     "FeatureDetectionRGB": dict(photo="astronaut", mode="RGB", box=None, factor=8,
                                 directions=("vertical", "horizontal"), patch_size=1),
     # chapter 3
-    "ConvView_Final_Title_SharedBias": dict(x=np.arange(16).reshape(4, 4) % 5 - 1,
-                                            w=((1, 0, -1), (2, 1, 0), (0, -1, 1)), b=-2),
+    "ConvView_Final_Title_SharedBias": dict(x=np.arange(12).reshape(4, 3) % 5 - 1,
+                                            w=((1, 0, -1), (2, 1, 0), (0, -1, 1)), b=-2, stride=2, padding=1),
     "ActivationFunctionStep": dict(z=[[-1.5, 0.25, 3.0], [12.0, -0.5, 0.0], [-7.25, 2.0, -3.0]],
                                    activation="leaky_relu", slope=0.2),
     "SparseVsDense": dict(in_shape=(4, 4), kernel_shape=(3, 3)),

@@ -88,8 +88,10 @@ def test_scan_parameters_and_limits():
     assert d.pixels.shape == (42, SCAN_MAX_SIDE, 3)
     with pytest.raises(ValueError, match=r"^factor: a 75×112 image is too large: at most 64×64 pixels fit"):
         scan_data(box=None, factor=4)
-    with pytest.raises(params.ParamError, match="first_pixels"):
-        params.coerce(STRATEGIE1, {"first_pixels": 9})
+    with pytest.raises(params.ParamError, match="first_pixels is 62: it must be from 1 to 61"):
+        params.coerce(STRATEGIE1, {"first_pixels": 62})
+    with pytest.raises(params.ParamError, match="first_rows is 9: it must be from 0 to 8"):
+        params.coerce(STRATEGIE1, {"first_rows": 9})
     with pytest.raises(ValueError, match="first_rows"):
         scan_data(first_rows=-1)
     assert set(params.scene_params(STRATEGIE1)) == {"photo", "box", "factor", "first_pixels", "first_rows"}
@@ -149,18 +151,66 @@ def test_feature_verdicts_follow_the_evidence():
     fired = [det.peak >= 20 * det.background for det in d.detections]
     assert d.evidence == sum(fired) < 4
     assert STRATEGIE2.verdict_text(d) == f"{sum(fired)} of 4 features found"
-    with pytest.raises(ValueError, match="^regions: 5 detectors: 1 to 4 fit"):
+    with pytest.raises(ValueError, match=r"^regions: 5 regions: one region for each of 1 to 4 detectors \(edges, ears, "
+                                         r"whiskers, fur\)"):
         feature_data(regions=CAT_REGIONS + CAT_REGIONS[:1], background=CAT_BACKGROUND)
+    with pytest.raises(ValueError, match=r"^regions: one region per detector, but edges has more than one"):
+        feature_data(regions=CAT_REGIONS[:2] + CAT_REGIONS[:1], background=CAT_BACKGROUND)
     with pytest.raises(params.ParamError, match="factor"):
         params.coerce(STRATEGIE2, {"factor": 9})
 
 
+def test_feature_factor_limits_are_what_the_data_function_accepts(tmp_path):
+    """factor: 1 or 2, because the cat's boxes are whole multiples of 2 pixels a side and not of 3 or more (their
+    sides' greatest common divisor, computed here); the parameter check says so before anything renders."""
+    import math
+
+    from click.testing import CliRunner
+
+    import render
+    from scenes.ch1_strategies import CAT_BACKGROUND, CAT_REGIONS, MAX_FEATURE_FACTOR, STRATEGIE2, feature_data
+
+    sides = [v for _, _, (l, t, r, b) in CAT_REGIONS for v in (r - l, b - t)]
+    sides += [CAT_BACKGROUND[2] - CAT_BACKGROUND[0], CAT_BACKGROUND[3] - CAT_BACKGROUND[1]]
+    assert math.gcd(*sides) == MAX_FEATURE_FACTOR == 2
+    spec = params.scene_params(STRATEGIE2)["factor"]
+    assert (spec.min, spec.max) == (1, MAX_FEATURE_FACTOR)
+    assert params.coerce(STRATEGIE2, {"factor": 1}) == {"factor": 1}
+    assert feature_data(factor=1).factor == 1
+    for bad in (0, 3, 5, 8):
+        with pytest.raises(params.ParamError) as err:
+            params.coerce(STRATEGIE2, {"factor": bad})
+        assert err.value.problems == [f"factor is {bad}: it must be from 1 to 2"]
+        with pytest.raises(ValueError, match=r"^factor: 1 or 2 \(blocks that tile the cat's regions\)"):
+            feature_data(factor=bad)
+    with pytest.raises(ValueError, match=r"^factor: 1 or 2"):
+        feature_data(photo="camera", factor=5)  # on any photo: the limit is the parameter's, stated once
+    r = CliRunner().invoke(render.cli, ["render", "STRATEGIE2", "-q", "l", "--out", str(tmp_path / "out"),
+                                        "--set", "factor=5"])
+    assert r.exit_code == 2 and r.output == "error: STRATEGIE2: factor is 5: it must be from 1 to 2\n"
+    assert not (tmp_path / "out").exists()  # refused before anything renders
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("scene, kwargs", [
-    ("STRATEGIE1", dict(box=(0, 0, 448, 294), factor=7, first_pixels=8, first_rows=8)),
+    ("STRATEGIE1", dict(box=(0, 0, 448, 294), factor=7, first_pixels=61, first_rows=8)),
     ("STRATEGIE2", dict(photo="camera")),
 ])
 def test_layout_at_the_limits(scene, kwargs):
     import scenes.ch1_strategies as module
 
     assert layout.check_scene(with_example(getattr(module, scene), **kwargs), pacing=(5, 40)) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("first_pixels, first_rows", [(62, 8), (61, 9)])
+def test_scan_past_its_limits_lasts_too_long(first_pixels, first_rows, monkeypatch):
+    """first_pixels and first_rows are the fit: one more slow pixel, or one more slow row, and the longest scan
+    lasts over 40 s (the layout check's pacing)."""
+    import scenes.ch1_strategies as module
+
+    monkeypatch.setattr(module, "MAX_FIRST_PIXELS", 99)
+    monkeypatch.setattr(module, "MAX_FIRST_ROWS", 99)
+    problems = layout.check_scene(with_example(module.STRATEGIE1, box=(0, 0, 448, 294), factor=7,
+                                               first_pixels=first_pixels, first_rows=first_rows), pacing=(5, 40))
+    assert [p.kind for p in problems] == ["pacing"]

@@ -389,10 +389,11 @@ def test_shared_weights_summary_counts_the_drawn_edges():
 def test_shared_weights_refuses_what_it_cannot_draw():
     from scenes.ch3_layers import shared_weights_data
 
-    with pytest.raises(ValueError, match=r"w: a 1×1 kernel on a 4×4 input gives 16 outputs: at most 4 output"):
+    with pytest.raises(ValueError, match=r"w: a 1×1 kernel on a 4×4 input \(stride 1, padding 0\) gives 16 outputs: "
+                                         "at most 8 output neurons fit this scene at a readable size"):
         shared_weights_data(x=np.ones((4, 4)), w=[[1]])
-    with pytest.raises(ValueError, match=r"w: a 2×2 kernel on a 3×4 input gives 6 outputs: at most 4 output"):
-        shared_weights_data(x=np.ones((3, 4)), w=np.ones((2, 2)))
+    with pytest.raises(ValueError, match=r"w: a 2×2 kernel on a 4×4 input \(stride 1, padding 0\) gives 9 outputs"):
+        shared_weights_data(x=np.ones((4, 4)), w=np.ones((2, 2)))
     with pytest.raises(ValueError, match=r"^w: a 3×3 kernel does not fit in the 2×2 input"):
         shared_weights_data(x=[[1, 2], [3, 4]], w=np.ones((3, 3)))
     with pytest.raises(ValueError, match=r"^x: rows of numbers"):
@@ -424,17 +425,19 @@ def test_sparse_vs_dense_words_and_refusals():
         f"({round(total_dense / total_conv, 1):g}× fewer)")
     with pytest.raises(ValueError, match=r"^kernel_shape: a 4×4 kernel does not fit in the 3×3 input"):
         sparse_vs_dense_data((3, 3), (4, 4))
-    with pytest.raises(ValueError, match=r"^kernel_shape: a 1×1 kernel on a 5×5 input gives 25 outputs: at most 16"):
-        sparse_vs_dense_data((5, 5), (1, 1))
+    with pytest.raises(ValueError, match=r"^kernel_shape: a 1×1 kernel on a 6×6 input gives 36 outputs: at most 25 "
+                                         "output neurons fit this scene at a readable size"):
+        sparse_vs_dense_data((6, 6), (1, 1))
     with pytest.raises(ValueError, match=r"^in_shape: two sizes"):
         sparse_vs_dense_data((3,), (2, 2))
-    assert "in_shape[1] is 6: it must be from 1 to 5" in _params_error("SparseVsDense", {"in_shape": [6, 5]})
+    assert "in_shape[1] is 7: it must be from 1 to 6" in _params_error("SparseVsDense", {"in_shape": [7, 5]})
     assert "at most 2 fit" in _params_error("SparseVsDense", {"kernel_shape": [2, 2, 2]})
 
 
 def test_sparse_vs_dense_at_its_limits_is_readable():
-    """The largest layer: 25 inputs, 16 outputs (a 5×5 input, a 2×2 kernel)."""
-    assert not _layout("SparseVsDense", in_shape=(5, 5), kernel_shape=(2, 2))
+    """The largest layer: 36 inputs, 25 outputs (a 6×6 input, a 2×2 kernel). The next ones last over 40 s, measured
+    the same way: 7×7 with a 3×3 kernel (25 outputs, 41.8 s), 6×6 with 1×1 (36 outputs, 47.7 s)."""
+    assert not _layout("SparseVsDense", in_shape=(6, 6), kernel_shape=(2, 2))
 
 
 def test_leaky_relu_with_loops_and_its_words():
@@ -464,9 +467,29 @@ def test_activation_refuses_what_it_cannot_draw():
 
 
 def test_activation_at_its_limits_is_readable():
-    """The largest Z, 4×4, with the widest numbers the parameters allow (-98.75), through a leaky ReLU."""
-    z = [[-98.75, 12.5, -0.01, 99], [3, -45.25, 7.5, -1], [0, 88.88, -66.66, 5], [-9, 9, -99, 0.5]]
-    assert not _layout("ActivationFunctionStep", z=z, activation="leaky_relu", slope=0.13)
+    """The largest Z, 4×4, with the widest numbers the parameters allow (-98.75), through a leaky ReLU, with the most
+    entries explained one by one (4)."""
+    assert not _layout("ActivationFunctionStep", z=_WIDEST_Z, activation="leaky_relu", slope=0.13, n_explained=4)
+    assert "n_explained is 5: it must be from 0 to 4" in _params_error("ActivationFunctionStep", {"n_explained": 5})
+
+
+_WIDEST_Z = [[-98.75, 12.5, -0.01, 99], [3, -45.25, 7.5, -1], [0, 88.88, -66.66, 5], [-9, 9, -99, 0.5]]
+
+
+@pytest.mark.slow
+def test_activation_past_its_limits_is_unreadable(monkeypatch):
+    """Its limits are the fit: 5 entries explained one by one last over 40 s; a 5×5 Z leaves the graph no room for
+    its numbered ticks (the drawing fails)."""
+    import scenes.ch3_layers as m
+
+    problems = _layout("ActivationFunctionStep", z=_WIDEST_Z, activation="leaky_relu", slope=0.13, n_explained=5)
+    assert {p.kind for p in problems} == {"pacing"}
+    monkeypatch.setattr(m, "MAX_ACTIVATION_SHAPE", (5, 5))
+    z5 = [row + [-5.25] for row in _WIDEST_Z] + [[1.5, -2.5, 3.5, -4.5, 5.5]]
+    try:
+        assert _layout("ActivationFunctionStep", z=z5, activation="leaky_relu", slope=0.13)
+    except StopIteration:
+        pass  # no spacing of the ticks fits: the graph cannot be drawn
 
 
 def test_dimension_examples_parameters_and_refusals():
@@ -477,15 +500,180 @@ def test_dimension_examples_parameters_and_refusals():
     assert b.out_shape == (_slide_count(9, 1, 1, 2),) * 2 + (2,) == (6, 6, 2) and b.kernel_shape == (1, 1, 3, 2)
     with pytest.raises(ValueError, match=r"^second: five whole numbers"):
         dimension_examples_data(second=(32, 32, 3, 64))
-    with pytest.raises(ValueError, match=r"^first: a kernel of at most 11×11 fits"):
-        dimension_examples_data(first=(28, 28, 1, 32, 13))
+    assert dimension_examples_data(first=(28, 28, 1, 32, 28)).examples[0].out_shape == (1, 1, 32)  # as wide as it
     with pytest.raises(ValueError):
         dimension_examples_data(first=(4, 4, 1, 2, 5))  # the core refuses a kernel larger than its input
     assert "first[1] is 100: it must be from 1 to 99" in _params_error("DimensionExamplesSideBySide",
                                                                        {"first": [100, 28, 1, 32, 3]})
+    assert "first[5] is 100: it must be from 1 to 99" in _params_error("DimensionExamplesSideBySide",
+                                                                       {"first": [99, 99, 1, 32, 100]})
+    assert "stride is 100: it must be from 1 to 99" in _params_error("DimensionExamplesSideBySide", {"stride": 100})
+    assert "padding is 100: it must be from 0 to 99" in _params_error("DimensionExamplesSideBySide", {"padding": 100})
 
 
 def test_dimension_examples_at_their_limits_are_readable():
-    """Two-digit sizes everywhere (three-digit shapes such as 128×128×128 do not fit two rows side by side)."""
-    assert not _layout("DimensionExamplesSideBySide", first=(99, 99, 99, 99, 11), second=(1, 99, 3, 1, 1),
-                       stride=4, padding=5)
+    """Two-digit sizes everywhere, the kernel, the stride and the padding included (three-digit shapes such as
+    128×128×128 do not fit two rows side by side)."""
+    assert not _layout("DimensionExamplesSideBySide", first=(99, 99, 99, 99, 99), second=(1, 99, 3, 1, 1),
+                       stride=99, padding=99)
+
+
+# ----------------------------------------------------------------- ConvView_Final_Title_SharedBias: stride, padding
+def _layer_by_loops(x, w, b, stride, padding):
+    """The layer view counted with loops over the padded input and the windows (no core, no NumPy convolution):
+    z, the edges from input neurons as {(output, input): weight}, the edges from padding zeros, the dense edges."""
+    H, W = len(x), len(x[0])
+    kh, kw = len(w), len(w[0])
+    Hp, Wp = H + 2 * padding, W + 2 * padding
+    padded = [[0] * Wp for _ in range(Hp)]
+    real = [[False] * Wp for _ in range(Hp)]
+    for r in range(H):
+        for c in range(W):
+            padded[r + padding][c + padding] = x[r][c]
+            real[r + padding][c + padding] = True
+    oh, ow = (Hp - kh) // stride + 1, (Wp - kw) // stride + 1
+    z, edges, pad_edges = [], {}, 0
+    for i in range(oh):
+        row = []
+        for j in range(ow):
+            total = b
+            for a in range(kh):
+                for c in range(kw):
+                    r, col = i * stride + a, j * stride + c
+                    total += padded[r][col] * w[a][c]
+                    if real[r][col]:
+                        edges[(i * ow + j, (r - padding) * W + col - padding)] = a * kw + c
+                    else:
+                        pad_edges += 1
+            row.append(total)
+        z.append(row)
+    return z, edges, pad_edges, H * W * oh * ow
+
+
+NOTEBOOK_X, NOTEBOOK_W = ((2, 0, 1), (1, 3, 2), (0, 1, 4)), ((-1, 2), (1, -2))
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(),                                                            # the notebook's example
+    dict(stride=2, padding=1),                                         # its input, stride 2, padding 1
+    dict(x=((1, -2, 3, 4), (5, 6, -7, 8)), w=((1, 2, 3), (4, 5, 6), (7, 8, 9)), b=-3, stride=3, padding=1),
+    dict(x=((5,),), w=((1, 2, 3), (4, 5, 6), (7, 8, 9)), stride=2, padding=2),
+])
+def test_shared_weights_stride_and_padding_against_loops(kwargs):
+    """z, the edges drawn (each with its weight), the edges from padding zeros and the dense comparison, and the
+    summary's words, all from loops over the padded input."""
+    from scenes.ch3_layers import shared_weights_data, shared_weights_summary
+
+    d = shared_weights_data(**kwargs)
+    x, w = kwargs.get("x", NOTEBOOK_X), kwargs.get("w", NOTEBOOK_W)
+    b, stride, padding = kwargs.get("b", 1), kwargs.get("stride", 1), kwargs.get("padding", 0)
+    z, edges, pad_edges, dense = _layer_by_loops(x, w, b, stride, padding)
+    np.testing.assert_array_equal(d.z, z)
+    assert {(e.out_index, e.in_index): e.weight_index for e in d.edges} == edges
+    assert {(e.out_index, e.in_index): e.weight_index for e in d.cell_edges if not e.pad} == edges
+    assert d.pad_edges == pad_edges == sum(e.pad for e in d.cell_edges) and d.dense_edges == dense
+    n_out = len(z) * len(z[0])
+    assert len(d.cell_edges) == n_out * len(w) * len(w[0])  # every kernel cell of every window has its edge
+    k = len(w) * len(w[0])
+    expected = [f"{len(edges)} weighted edges (+{n_out} bias), not the {dense} of a dense layer"]
+    if pad_edges:
+        expected.append(f"and {pad_edges} edge{'s' if pad_edges != 1 else ''} from padding zeros, which add 0")
+    expected.append(f"only {k} weights + 1 bias = {k + 1} parameters")
+    assert shared_weights_summary(d) == tuple(expected)
+    if kwargs == dict(stride=2, padding=1):  # the notebook's input, stride 2, padding 1, by hand
+        assert z == [[-3, -1], [3, -5]] and (len(edges), pad_edges, dense) == (9, 7, 36)
+    shown = ConvView_must_show(d)
+    assert all(line in shown for line in expected)
+    if padding:
+        assert f"input X {len(x)}×{len(x[0])} + padding {padding}" in shown
+    if stride != 1:
+        assert f"output Z {len(z)}×{len(z[0])}, stride {stride}" in shown
+
+
+def ConvView_must_show(d):
+    from scenes.ch3_layers import ConvView_Final_Title_SharedBias
+
+    return ConvView_Final_Title_SharedBias.must_show(None, d)
+
+
+def test_shared_weights_window_moves_by_the_stride():
+    from scenes.ch3_layers import _window_move_words, shared_weights_data
+
+    d = shared_weights_data(stride=2, padding=1)
+    assert [s.window_pos for s in d.steps] == [(0, 0), (0, 2), (2, 0), (2, 2)]
+    assert [_window_move_words(d, k) for k in range(1, 4)] == [
+        "its window moved 2 cells to the right", "its window moved 2 cells down, back to the left edge",
+        "its window moved 2 cells to the right"]
+    assert _window_move_words(shared_weights_data(), 1) == "its window moved 1 cell to the right"
+
+
+def test_shared_weights_stride_and_padding_limits():
+    """padding: less than the kernel's side (a wider ring: windows of zeros only), at most 2 (the largest kernel
+    is 3×3); stride: at most 4 (the farthest a window moves in the largest padded input, 7 cells with a 3-cell
+    kernel, or 6 with a 2-cell one); the input column: at most 18.5 places (named neighbours half a name apart)."""
+    from cnnviz.drawings import label
+    from scenes.ch3_layers import MAX_COLUMN_PLACES, NAME_GAP, column_places, column_spacing, shared_weights_data
+
+    assert "padding is 3: it must be from 0 to 2" in _params_error("ConvView_Final_Title_SharedBias", {"padding": 3})
+    assert "stride is 5: it must be from 1 to 4" in _params_error("ConvView_Final_Title_SharedBias", {"stride": 5})
+    with pytest.raises(ValueError, match=r"^padding: a padding of 2 around a 2×2 kernel gives windows that see only "
+                                         "zeros: at most 1"):
+        shared_weights_data(padding=2)
+    with pytest.raises(ValueError, match=r"^padding: a whole number of at least 0, got -1"):
+        shared_weights_data(padding=-1)
+    # the largest padded inputs: 1×3 with padding 2 (5×7) and a 3-cell kernel, 4×3 with padding 1 (6×5) and a
+    # 2-cell kernel: window starts 0 … 4, so stride 4 still moves
+    d = shared_weights_data(x=np.ones((1, 3)), w=np.ones((3, 3)), stride=4, padding=2)
+    assert [s.window_pos for s in d.steps] == [(0, 0), (0, 4)]
+    d = shared_weights_data(x=np.ones((4, 3)), w=np.ones((2, 2)), stride=4, padding=1)
+    assert [s.window_pos for s in d.steps] == [(0, 0), (4, 0)]  # 6 rows: 0 → 4; 5 columns: 0 only
+    # column places, counted by hand: 4×4 unpadded: 15 steps between named neighbours
+    assert column_places(np.zeros((4, 4), bool)) == 15
+    assert column_places(np.pad(np.zeros((3, 3), bool), 1, constant_values=True)) == 6 + 18 / 2
+    assert column_places(np.pad(np.zeros((4, 3), bool), 1, constant_values=True)) == MAX_COLUMN_PLACES == 8 + 21 / 2
+    assert column_places(np.pad(np.zeros((3, 4), bool), 1, constant_values=True)) == 9 + 20 / 2  # the next: 19
+    # the limit is the gap: named neighbours at least NAME_GAP apart at 18.5 places, not at 19
+    name = max(label(f"x{a}{b}", size=theme.SMALL_SIZE).height for a in "₁₂₃₄" for b in "₁₂₃₄")
+    assert column_spacing(MAX_COLUMN_PLACES) - name >= NAME_GAP > column_spacing(19) - name
+    with pytest.raises(ValueError, match=r"^padding: padding 1 makes the 3×4 input a column of 30 neurons \(18 padding "
+                                         r"zeros\), 19 places tall: a column of at most 18.5 places .* fits this scene "
+                                         "at a readable size"):
+        shared_weights_data(x=np.ones((3, 4)), w=np.ones((3, 3)), stride=3, padding=1)
+
+
+_WIDE_X = [[-9, 9, -9, 9], [9, -9, 9, -9], [-9, 9, -9, 9], [9, -9, 9, -9]]
+_WIDE_W = ((9, -9, 9), (-9, 9, -9), (9, -9, 9))
+
+
+def test_shared_weights_at_the_column_and_output_limits_is_readable():
+    """The tallest input column allowed (a 4×3 input with padding 1: 18.5 places), and the most outputs (8, from a
+    4×2 input with padding 1 and a 3×3 kernel: the widest numbers, the longest equations, 4 worked out, the most
+    allowed): both pass the layout check, pacing included."""
+    assert not _layout("ConvView_Final_Title_SharedBias", x=[row[:3] for row in _WIDE_X], w=_WIDE_W, b=-99, stride=3,
+                       padding=1)
+    assert not _layout("ConvView_Final_Title_SharedBias", x=[row[:2] for row in _WIDE_X], w=_WIDE_W, b=-99,
+                       padding=1, n_explained=4)
+
+
+@pytest.mark.slow
+def test_shared_weights_past_its_limits_is_unreadable(monkeypatch):
+    """The limits are the fit: let one more through and the layout check fails (a 4×4 input with padding 2: the
+    input names overlap, where the column limit had stopped them touching already; 5 outputs worked out of the 8 of a 3×3 kernel: over 40 s). (9 outputs, measured the same
+    way, put a result over an output's name: see MAX_SHARED_OUTPUTS.)"""
+    import scenes.ch3_layers as m
+
+    monkeypatch.setattr(m, "MAX_SHARED_OUTPUTS", 99)
+    monkeypatch.setattr(m, "MAX_COLUMN_PLACES", 99.0)
+    kinds = lambda problems: {p.kind for p in problems}  # noqa: E731
+    assert "overlap" in kinds(_layout("ConvView_Final_Title_SharedBias", x=_WIDE_X, w=_WIDE_W, b=-99, stride=4,
+                                      padding=2))
+    from cnnviz import registry
+
+    cls = registry.get("ConvView_Final_Title_SharedBias").load()
+    import functools
+
+    five = type(cls.__name__, (cls,), {"data": staticmethod(functools.partial(
+        m.shared_weights_data, x=[row[:2] for row in _WIDE_X], w=_WIDE_W, b=-99, padding=1, n_explained=5))})
+    assert "pacing" in kinds(check_scene(five, pacing=(5, 40)))
+    assert "n_explained is 5: it must be from 0 to 4" in _params_error("ConvView_Final_Title_SharedBias",
+                                                                       {"n_explained": 5})
