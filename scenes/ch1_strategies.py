@@ -256,9 +256,10 @@ CAT_REGIONS = (
 CAT_BACKGROUND = (402, 0, 450, 60)
 #: The detectors, in the order the scene looks for them on a photo without chosen regions.
 DETECTORS = ("edges", "ears", "whiskers", "fur")
-#: The largest block size: every box of CAT_REGIONS and CAT_BACKGROUND is a whole multiple of 2 pixels a side
-#: (their sides' greatest common divisor), so 2×2 blocks tile them and 3×3 or larger do not.
-MAX_FEATURE_FACTOR = 2
+#: The largest block size of any photo; the cat's own boxes (CAT_REGIONS, CAT_BACKGROUND) are whole multiples of
+#: 2 pixels a side (their sides' greatest common divisor), so on the cat 2×2 blocks tile them and 3×3 or larger do
+#: not: the data function refuses those for the cat, in one line, before anything renders.
+MAX_FEATURE_FACTOR = 8
 #: One region per detector, so at most as many regions as there are detectors (a limit of the scene's story, not of
 #: the room: the layout check passes with 9 regions).
 MAX_DETECTORS = len(DETECTORS)
@@ -346,7 +347,7 @@ def feature_data(
     regions: tuple | None = None,
     background: tuple | None = None,
     factor: Annotated[int, Param("block size: the regions are read in grey, averaged in factor×factor blocks "
-                                 "(1 or 2: the cat's regions are whole multiples of 2 pixels, not of 3 or more)",
+                                 "(on the cat photo 1 or 2: its regions are whole multiples of 2 pixels)",
                                  min=1, max=MAX_FEATURE_FACTOR)] = 2,
     fire_ratio: Annotated[float, Param("a feature is found when its peak response is at least this many times "
                                        "its response on the plain background", min=1, max=100)] = 3.0,
@@ -359,7 +360,7 @@ def feature_data(
     to :func:`find_regions` for any other photo.
     """
     if isinstance(factor, bool) or not isinstance(factor, (int, np.integer)) or not 1 <= factor <= MAX_FEATURE_FACTOR:
-        raise ValueError(f"factor: 1 or {MAX_FEATURE_FACTOR} (blocks that tile the cat's regions), got {factor!r}")
+        raise ValueError(f"factor: 1 to {MAX_FEATURE_FACTOR}, got {factor!r}")
     chosen = regions is not None or photo == "chelsea"
     if regions is None or background is None:
         found, plain = (CAT_REGIONS, CAT_BACKGROUND) if photo == "chelsea" else find_regions(photo, factor)

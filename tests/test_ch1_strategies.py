@@ -161,8 +161,9 @@ def test_feature_verdicts_follow_the_evidence():
 
 
 def test_feature_factor_limits_are_what_the_data_function_accepts(tmp_path):
-    """factor: 1 or 2, because the cat's boxes are whole multiples of 2 pixels a side and not of 3 or more (their
-    sides' greatest common divisor, computed here); the parameter check says so before anything renders."""
+    """factor: 1 to 8 on any photo; on the cat only 1 or 2, because the cat's boxes are whole multiples of 2 pixels
+    a side and not of 3 or more (their sides' greatest common divisor, computed here). Both refusals come before
+    anything renders, in one line with exit 2."""
     import math
 
     from click.testing import CliRunner
@@ -172,22 +173,24 @@ def test_feature_factor_limits_are_what_the_data_function_accepts(tmp_path):
 
     sides = [v for _, _, (l, t, r, b) in CAT_REGIONS for v in (r - l, b - t)]
     sides += [CAT_BACKGROUND[2] - CAT_BACKGROUND[0], CAT_BACKGROUND[3] - CAT_BACKGROUND[1]]
-    assert math.gcd(*sides) == MAX_FEATURE_FACTOR == 2
+    assert math.gcd(*sides) == 2
     spec = params.scene_params(STRATEGIE2)["factor"]
-    assert (spec.min, spec.max) == (1, MAX_FEATURE_FACTOR)
+    assert (spec.min, spec.max) == (1, MAX_FEATURE_FACTOR) == (1, 8)
     assert params.coerce(STRATEGIE2, {"factor": 1}) == {"factor": 1}
     assert feature_data(factor=1).factor == 1
-    for bad in (0, 3, 5, 8):
+    for bad in (0, 9):
         with pytest.raises(params.ParamError) as err:
             params.coerce(STRATEGIE2, {"factor": bad})
-        assert err.value.problems == [f"factor is {bad}: it must be from 1 to 2"]
-        with pytest.raises(ValueError, match=r"^factor: 1 or 2 \(blocks that tile the cat's regions\)"):
+        assert err.value.problems == [f"factor is {bad}: it must be from 1 to 8"]
+        with pytest.raises(ValueError, match=r"^factor: 1 to 8"):
             feature_data(factor=bad)
-    with pytest.raises(ValueError, match=r"^factor: 1 or 2"):
-        feature_data(photo="camera", factor=5)  # on any photo: the limit is the parameter's, stated once
+    for bad in (3, 5, 8):  # the cat's regions do not divide into these blocks
+        with pytest.raises(ValueError, match=rf"does not divide into {bad}×{bad} blocks"):
+            feature_data(factor=bad)
+    assert feature_data(photo="camera", factor=5).factor == 5  # another photo, its own regions
     r = CliRunner().invoke(render.cli, ["render", "STRATEGIE2", "-q", "l", "--out", str(tmp_path / "out"),
                                         "--set", "factor=5"])
-    assert r.exit_code == 2 and r.output == "error: STRATEGIE2: factor is 5: it must be from 1 to 2\n"
+    assert r.exit_code == 2 and r.output.count("\n") == 1 and "does not divide into 5×5 blocks" in r.output, r.output
     assert not (tmp_path / "out").exists()  # refused before anything renders
 
 
