@@ -14,10 +14,11 @@ QUALITY ?= m
 JOBS ?=
 ARGS ?=
 
-.PHONY: render test fuzz sysdeps test-sysdeps venv clean help
+.PHONY: test-all render test fuzz sysdeps test-sysdeps venv clean help
 help:
 	@echo "make render   render every scene: GIFs at the notebook's paths under media/notebook/, and a gallery page"
-	@echo "make test     run the test suite"
+	@echo "make test     run the test suite (what CI runs)"
+	@echo "make test-all the suite with the heavy checks that each limit is tight (a few minutes more)"
 	@echo "make fuzz     the long randomized search of the core (FUZZ=50: 50x the CI examples, new ones every run)"
 	@echo "make clean    remove the venv and media/"
 
@@ -62,6 +63,10 @@ render: venv
 # as many pytest processes as cores, at most 4 (each imports Manim: ~0.5 GB); the same hash seed every run
 TEST_JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n)
 test: venv test-sysdeps
+	PYTHONHASHSEED=0 $(PY) -m pytest -q -n $(TEST_JOBS) --durations=30 -m "not heavy" $(ARGS)
+
+# everything, the heavy checks that each limit is tight included
+test-all: venv test-sysdeps
 	PYTHONHASHSEED=0 $(PY) -m pytest -q -n $(TEST_JOBS) --durations=30 $(ARGS)
 
 # CI runs a fixed set of Hypothesis examples (derandomized, tests/conftest.py); this searches anew every run.

@@ -205,6 +205,7 @@ def test_layout_at_the_limits(scene, kwargs):
     assert layout.check_scene(with_example(getattr(module, scene), **kwargs), pacing=(5, 40)) == []
 
 
+@pytest.mark.heavy
 @pytest.mark.slow
 @pytest.mark.parametrize("first_pixels, first_rows", [(62, 8), (61, 9)])
 def test_scan_past_its_limits_lasts_too_long(first_pixels, first_rows, monkeypatch):

@@ -655,6 +655,7 @@ def test_shared_weights_at_the_column_and_output_limits_is_readable():
                        padding=1, n_explained=4)
 
 
+@pytest.mark.heavy
 @pytest.mark.slow
 def test_shared_weights_past_its_limits_is_unreadable(monkeypatch):
     """The limits are the fit: let one more through and the layout check fails (a 4×4 input with padding 2: the
