@@ -629,9 +629,12 @@ class NeuralNetworkAnimation(CnnvizScene):
         wsum = float(d.z[i, j, m] - d.conv_bias[m])
         return (r0, c0), side, conv_pos, wsum
 
+    #: the products w·x are shown to 3 decimals, so that they visibly add up to the 2-decimal Σ w·x
+    PRODUCT_DECIMALS = 3
+
     @staticmethod
     def products(d) -> np.ndarray:
-        """The F×F products w·x (shown to 3 decimals, so that they visibly add up to the 2-decimal sum) of the first conv neuron of the window: kernel ``m``'s weights times the
+        """The F×F products w·x of the window's first conv neuron: the focus kernel's weights times the
         pixels under them (their sum is ``window(d)``'s Σ w·x)."""
         m = d.focus[0]
         F = d.kernels.shape[0]
@@ -640,10 +643,11 @@ class NeuralNetworkAnimation(CnnvizScene):
 
     @staticmethod
     def sum_lines(d) -> tuple[str, ...]:
-        """The panel's sum: ("Σ w·x = 1.82",), plus a second line when the products as shown (3 decimals)
-        add up to something else at 2 decimals ("rounded, they add to 1.81")."""
-        _, _, _, wsum = NeuralNetworkAnimation.window(d)
-        shown = sum(float(fmt_num(v, 3).replace(",", "")) for v in NeuralNetworkAnimation.products(d).ravel())
+        """The panel's sum: ("Σ w·x = 1.82",), plus a second line when the products as shown
+        (:attr:`PRODUCT_DECIMALS`) add up to something else at 2 decimals ("rounded, they add to 1.81")."""
+        cls = NeuralNetworkAnimation
+        _, _, _, wsum = cls.window(d)
+        shown = sum(float(fmt_num(v, cls.PRODUCT_DECIMALS).replace(",", "")) for v in cls.products(d).ravel())
         if fmt_num(shown) == fmt_num(wsum):
             return (f"Σ w·x = {fmt_num(wsum)}",)
         return (f"Σ w·x = {fmt_num(wsum)}", f"(rounded, they add to {fmt_num(shown)})")
@@ -652,17 +656,18 @@ class NeuralNetworkAnimation(CnnvizScene):
         m, r, c = d.focus
         _, _, conv_pos, _ = NeuralNetworkAnimation.window(d)
         return ([fmt_num(d.a[i, j, m]) for i, j in conv_pos] + [fmt_num(d.p[r, c, m])]
-                + [fmt_prob(v) for v in d.probs] + [fmt_num(v, 3) for v in NeuralNetworkAnimation.products(d).ravel()])
+                + [fmt_prob(v) for v in d.probs] + [fmt_num(v, NeuralNetworkAnimation.PRODUCT_DECIMALS)
+                                                  for v in NeuralNetworkAnimation.products(d).ravel()])
 
     @staticmethod
-    def products_panel(d, fs: float, m: int) -> VGroup:
+    def products_panel(d, fs: float) -> VGroup:
         """The F×F products w·x of the first conv neuron, each cell framed in its weight's colour (the colour
         of its edge and of the kernel legend), and their sum."""
         pr = NeuralNetworkAnimation.products(d)
-        grid = ValueGrid(pr, cell_size=0.95, font_size=fs, decimals=3)  # 3 decimals: they add up to the sum
+        grid = ValueGrid(pr, cell_size=0.95, font_size=fs, decimals=NeuralNetworkAnimation.PRODUCT_DECIMALS)
         for k, sq in enumerate(grid.cells):
             sq.set_stroke(theme.kernel_color(k), width=3)
-        head = label(f"w·x: kernel {m + 1} × pixels", size=fs, color=theme.HIGHLIGHT)
+        head = label(f"w·x: kernel {d.focus[0] + 1} × pixels", size=fs, color=theme.HIGHLIGHT)
         sums = VGroup(*(label(t, size=fs, color=theme.HIGHLIGHT if k == 0 else theme.MUTED)
                         for k, t in enumerate(NeuralNetworkAnimation.sum_lines(d)))).arrange(DOWN, buff=0.12)
         return VGroup(head, grid, sums).arrange(DOWN, buff=0.25)
@@ -755,7 +760,7 @@ class NeuralNetworkAnimation(CnnvizScene):
         terms = label(f"z = Σ w·x + b = {fmt_num(wsum)} + {fmt_factor(b)} = {fmt_num(z0)}, "
                       f"ReLU: {fmt_num(d.a[i0, j0, m])}", size=fs, color=theme.HIGHLIGHT)
         fit_width(terms, config.frame_width - 0.8).to_edge(DOWN, buff=0.35)
-        panel = self.products_panel(d, fs, m).move_to([(0.45 + config.frame_width / 2 - 0.4) / 2,
+        panel = self.products_panel(d, fs).move_to([(0.45 + config.frame_width / 2 - 0.4) / 2,
                                                        (top + terms.get_top()[1] + 0.2) / 2, 0])
         for k, (fill, val) in enumerate(zip(c_fill, conv_vals)):
             pairs = edges_by_conv[k]
