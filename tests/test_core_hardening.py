@@ -727,6 +727,8 @@ FUZZ_REGRESSIONS = [
     # eps below float16's smallest number beside constant features ("divide by zero")
     ("batch_norm", {"x": np.full((3, 3), 6e4, np.float16), "eps": 65520.0}),
     ("batch_norm", {"x": np.array([[0.0] + [1.0] * 4] + [[1.0] * 5] * 4, np.float16), "eps": 2.2250738585e-313}),
+    # make fuzz FUZZ=1000, 2026-12-07: running variance + eps beyond float64 warned "overflow encountered in add"
+    ("batch_norm_eval", {"running_var": np.full(5, 1.7e308), "eps": 1.7e308}),
 ]
 
 
@@ -751,6 +753,20 @@ def test_lit_positions_compares_exactly_whatever_the_dtype():
         assert core.lit_positions(np.array([[1, 2, 3]], np.int8), 2**70).size == 0
         assert core.lit_positions(np.array([[2**63 - 1]], np.int64), 2**63 - 1).tolist() == [0]
         assert core.lit_positions(np.array([[0.3333333333333333, 0.33333334]]), Fraction(1, 3)).tolist() == [1]
+
+
+def test_batch_norm_eval_divides_by_a_root_beyond_float64_exactly():
+    """running_var + eps > float64's max: the root (about 1.8e154) is finite, so x_hat is too, with no warning."""
+    from decimal import Decimal, getcontext
+    getcontext().prec = 40
+    x = np.array([[1e300, -3.0, 0.0]])
+    rv, eps = np.array([1.7e308, 1.0, 1.7e308]), 1.7e308
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = core.batch_norm_eval(x, np.zeros(3), rv, eps=eps).x_hat[0]
+    for g, xi, v in zip(got, x[0], rv):
+        want = Decimal(float(xi)) / (Decimal(float(v)) + Decimal(eps)).sqrt()
+        assert g == pytest.approx(float(want), rel=1e-15)
 
 
 @pytest.mark.parametrize("name", core.__all__)

@@ -341,7 +341,10 @@ def batch_norm_eval(x: Any, running_mean: Any, running_var: Any, gamma: Any = 1.
     xf = _float64_array(arr, "batch", fn)
     if (rv < 0).any():
         raise ValueError(f"{fn}: a running variance cannot be negative")
-    denom = np.sqrt(rv + eps_f)
+    with np.errstate(over="ignore"):  # rv + eps beyond float64 (both near 1.8e308): halve under the root
+        denom = np.sqrt(rv + eps_f)
+    if not np.isfinite(denom).all():
+        denom = np.where(np.isfinite(denom), denom, 2 * np.sqrt(rv / 4 + eps_f / 4))
     if (denom == 0).any():
         raise ValueError(f"{fn}: running variance + eps is 0, nothing to divide by (use eps > 0)")
     with np.errstate(all="ignore"):
