@@ -7,6 +7,8 @@ picture it lives here, once.
 
 from __future__ import annotations
 
+import os
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -63,9 +65,48 @@ def fmt_int(n: int) -> str:
     return notation.fmt_int(n)
 
 
-def label(text: str, size: float = theme.BODY_SIZE, color: str = theme.TEXT, mono: bool = False, **kw) -> Text:
+#: Texts already built in this process (a worker keeps them from scene to scene): the arguments → a
+#: lean template and its size, copied on each use. A copy is the same drawing as a new Text, point for
+#: point, and costs 1–4 ms where building one (Pango → SVG → svgelements → one VMobject per glyph) costs
+#: 40–180 ms. The least recently used go first beyond _TEXTS_MAX_BYTES of points (a 55-character line
+#: holds ≈75 kB).
+_TEXTS: OrderedDict[tuple, tuple[Text, int]] = OrderedDict()
+_TEXTS_MAX_BYTES = 48 << 20
+_texts_bytes = 0
+
+
+def frame_caches() -> bool:
+    """Whether the frame caches are on: the text memo (:func:`make_text`) and ``CnnvizCamera``. They change no
+    pixel; ``CNNVIZ_FRAME_CACHES=0`` turns them off, for benchmarks and the tests that compare."""
+    return os.environ.get("CNNVIZ_FRAME_CACHES", "1") != "0"
+
+
+def make_text(s: str, **kw) -> Text:
+    """``Text(s, **kw)``, lean (:func:`cnnviz.formula.lean`), built once per process for the same arguments."""
+    global _texts_bytes
+    if not frame_caches():
+        return lean(Text(s, **kw))
+    try:
+        key = (s, tuple(sorted((k, repr(v)) for k, v in kw.items())))
+        hit = _TEXTS.get(key)
+    except TypeError:  # an argument without a faithful repr: build it every time
+        return lean(Text(s, **kw))
+    if hit is None:
+        template = lean(Text(s, **kw))
+        size = sum(m.points.nbytes for m in template.get_family())
+        _TEXTS[key] = (template, size)
+        _texts_bytes += size
+        while _texts_bytes > _TEXTS_MAX_BYTES and len(_TEXTS) > 1:
+            _texts_bytes -= _TEXTS.popitem(last=False)[1][1]
+    else:
+        _TEXTS.move_to_end(key)
+        template = hit[0]
+    return template.copy()
+
+
+def label(text_: str, size: float = theme.BODY_SIZE, color: str = theme.TEXT, mono: bool = False, **kw) -> Text:
     """A line of text in the theme's font."""
-    return lean(Text(text, font=theme.MONO if mono else theme.FONT, font_size=size, color=color, **kw))
+    return make_text(text_, font=theme.MONO if mono else theme.FONT, font_size=size, color=color, **kw)
 
 
 def title(text: str, size: float = theme.TITLE_SIZE) -> Text:
@@ -129,11 +170,11 @@ def contrast_text(fill: ManimColor) -> str:
 _WIDTHS: dict[tuple[str, str], float] = {}
 
 
-def _text_width(text: str, font_size: float, font: str = theme.MONO) -> float:
-    """How wide ``text`` is drawn at ``font_size`` (measured once per text at size 48, then scaled)."""
-    key = (text, font)
+def _text_width(s: str, font_size: float, font: str = theme.MONO) -> float:
+    """How wide ``s`` is drawn at ``font_size`` (measured once per text at size 48, then scaled)."""
+    key = (s, font)
     if key not in _WIDTHS:
-        _WIDTHS[key] = Text(text, font=font, font_size=48).width
+        _WIDTHS[key] = make_text(s, font=font, font_size=48).width
     return _WIDTHS[key] * font_size / 48
 
 
@@ -250,7 +291,7 @@ class ValueGrid(VGroup):
         sq = self.cell(i, j)
         if color is None:
             color = contrast_text(sq.get_fill_color()) if self.shade else theme.TEXT
-        t = lean(Text(fmt_num(v, self.decimals), font=theme.MONO, font_size=self.font_size, color=color))
+        t = make_text(fmt_num(v, self.decimals), font=theme.MONO, font_size=self.font_size, color=color)
         return t.move_to(sq.get_center())
 
     def heading(self, text: str) -> Text:
@@ -571,8 +612,8 @@ class NeuronLayer(VGroup):
             if widest > room:
                 size = max(size * room / widest, min(size, theme.MIN_FONT))
         g = VGroup()
-        for text, (_, n, col) in zip(texts, pairs):
-            g.add(lean(Text(text, font=theme.MONO, font_size=size, color=col)).move_to(n.get_center()))
+        for t, (_, n, col) in zip(texts, pairs):
+            g.add(make_text(t, font=theme.MONO, font_size=size, color=col).move_to(n.get_center()))
         return g
 
     # -------------------------------------------------------- neurons switched off (dropout)
@@ -1254,7 +1295,8 @@ class CnnvizScene(Scene):
     def __init__(self, *args, **kwargs):
         from .camera import CnnvizCamera
 
-        kwargs.setdefault("camera_class", CnnvizCamera)  # same pixels as Manim's, images drawn for less
+        if frame_caches():  # same pixels as Manim's, images drawn for less
+            kwargs.setdefault("camera_class", CnnvizCamera)
         super().__init__(*args, **kwargs)
 
     def setup(self):

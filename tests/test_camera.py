@@ -99,3 +99,33 @@ def test_shapes_and_texts_are_drawn_with_manims_pixels():
     ours, manims = _frames(CnnvizCamera, steps), _frames(Camera, steps)
     for k, (a, b) in enumerate(zip(ours, manims)):
         assert np.array_equal(a, b), f"step {k}: {np.count_nonzero(np.any(a != b, axis=-1))} pixels differ"
+
+
+@pytest.mark.parametrize("scene_name", ["ActivationFunctionStep", "RealGrayscaleToMatrixV2"])
+def test_scenes_render_the_same_frames_with_and_without_the_frame_caches(scene_name, monkeypatch):
+    """A diagram scene and a photo scene, rendered with the frame caches (the text memo, CnnvizCamera)
+    and without them (``CNNVIZ_FRAME_CACHES=0``: Manim's Camera, every Text built anew): the lossless
+    frames are the same, every one of them."""
+    import hashlib
+
+    from cnnviz import drawings, registry
+    from cnnviz.engine import worker
+
+    spec = registry.get(scene_name)
+    seen: dict[str, list[str]] = {}
+
+    def frames_of(src, dst, **kw):  # instead of encoding a GIF: each lossless frame's hash
+        seen[mode] = [hashlib.sha256(arr.tobytes()).hexdigest() for arr, _ in worker._decode(src, "rgb24")]
+        dst.write_bytes(b"GIF89a")
+        return {}
+
+    monkeypatch.setattr(worker, "video_to_gif", frames_of)
+    monkeypatch.setattr(drawings, "_TEXTS", drawings.OrderedDict())
+    for mode in ("0", "1", "1 again"):  # "1 again": every Text now comes from the memo
+        monkeypatch.setenv("CNNVIZ_FRAME_CACHES", mode[0])
+        result = worker.render_scene(worker.RenderJob(scene=spec.name, module=spec.module_name, quality="l"))
+        assert result.status == "ok", result.error + result.traceback
+    assert len(seen["0"]) > 30
+    for mode in ("1", "1 again"):
+        differ = [k for k, (a, b) in enumerate(zip(seen["0"], seen[mode])) if a != b]
+        assert len(seen[mode]) == len(seen["0"]) and not differ, f"caches {mode}: frames {differ[:10]} differ"

@@ -221,3 +221,39 @@ class _ThickFrameAtTheEdge(CnnvizScene):
 def test_layout_check_counts_the_stroke_width():
     problems = check_scene(_ThickFrameAtTheEdge)
     assert [p.kind for p in problems] == ["out-of-frame"], problems
+
+
+def test_a_text_built_again_is_the_same_drawing_as_a_new_text():
+    """make_text builds a Text once per process: the copy it hands out has a new Text's points, colours
+    and size, and is independent of the template and of the other copies."""
+    from manim import Text
+
+    from cnnviz import drawings, theme
+
+    kw = {"font": theme.MONO, "font_size": 31, "color": theme.POSITIVE}
+    first = drawings.make_text("x = -1.25 (memo)", **kw)
+    first.shift([1, 2, 0]).set_color(theme.NEGATIVE)  # changing one copy changes no other
+    second = drawings.make_text("x = -1.25 (memo)", **kw)
+    fresh = Text("x = -1.25 (memo)", **kw)
+    mine, theirs = second.family_members_with_points(), fresh.family_members_with_points()
+    assert len(mine) == len(theirs) > 5
+    for a, b in zip(mine, theirs):
+        assert np.array_equal(a.points, b.points)
+        assert np.array_equal(a.fill_rgbas, b.fill_rgbas) and np.array_equal(a.stroke_rgbas, b.stroke_rgbas)
+    assert second.font_size == fresh.font_size and second.text == fresh.text
+    assert not np.allclose(first.get_center(), second.get_center())
+    assert drawings.make_text("x = -1.25 (memo)", **{**kw, "font_size": 32}).height > second.height
+
+
+def test_the_text_memo_stays_within_its_budget(monkeypatch):
+    from cnnviz import drawings
+
+    monkeypatch.setattr(drawings, "_TEXTS", drawings.OrderedDict())
+    monkeypatch.setattr(drawings, "_texts_bytes", 0)
+    monkeypatch.setattr(drawings, "_TEXTS_MAX_BYTES", 20_000)
+    for i in range(12):
+        drawings.label(f"line {i}")
+    assert 0 < drawings._texts_bytes <= 20_000
+    assert drawings._texts_bytes == sum(size for _, size in drawings._TEXTS.values())
+    kept = [key[0] for key in drawings._TEXTS]
+    assert kept[-1] == "line 11" and "line 0" not in kept
