@@ -3,6 +3,7 @@
 
     .venv/bin/python benchmarks/bench_frames.py camera [--scenes A,B] [--reps 3] [-q m]
     .venv/bin/python benchmarks/bench_frames.py mp4 [--scene TinyMaxPoolingFixed] [--reps 3] [-q k]
+    .venv/bin/python benchmarks/bench_frames.py catalog [--scenes all] [--reps 3] [-q m] [-j 2]
 
 camera  each scene rendered in a fresh process (GIF intermediate, no encoding: Manim's own
         movie writing off), once with Manim's ``Camera`` and once with ``CnnvizCamera``,
@@ -11,6 +12,10 @@ camera  each scene rendered in a fresh process (GIF intermediate, no encoding: M
 mp4     ``render NAME -q k --format mp4 -j 1 --force`` (this engine: the worker's peak RSS as the
         engine reports it, and the wall time) against plain ``manim -qk`` on the same scene file
         (the peak RSS of the manim process: ``RUSAGE_CHILDREN``), alternately.
+catalog ``render --all -q m -j 2 --force`` (or the scenes named) with the frame caches off
+        (``CNNVIZ_FRAME_CACHES=0``: Manim's Camera, every Text built anew — the engine as it was
+        before issue 18, on today's scenes) and on, alternately (the order swaps each repetition);
+        wall seconds of the whole command, the ratio taken within each repetition.
 
 Medians are printed with the load average; results also go to ``benchmarks/results/frames-*.json``.
 """
@@ -122,16 +127,44 @@ def mp4(args) -> dict:
     return {"scene": spec.name, "runs": rows, "medians": med}
 
 
+def _catalog_run(args, caches: str, out: str) -> float:
+    names = ["--all"] if args.scenes == "all" else args.scenes.split(",")
+    env = {**os.environ, "CNNVIZ_FRAME_CACHES": caches}
+    t = time.perf_counter()
+    subprocess.run([PY, "render.py", "render", *names, "-q", args.quality, "-j", str(args.jobs), "--force",
+                    "--out", out], cwd=ROOT, check=True, capture_output=True, env=env)
+    return time.perf_counter() - t
+
+
+def catalog(args) -> dict:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for rep in range(args.reps):
+            row = {"load_before": load()}
+            for caches in (("0", "1") if rep % 2 == 0 else ("1", "0")):
+                row["off" if caches == "0" else "on"] = _catalog_run(args, caches, os.path.join(tmp, caches))
+            row["speedup"] = row["off"] / row["on"]
+            row["load_after"] = load()
+            rows.append(row)
+            print(f"rep {rep + 1}: caches off {row['off']:.1f} s, on {row['on']:.1f} s: ×{row['speedup']:.2f} "
+                  f"(load {row['load_before']:.1f} → {row['load_after']:.1f})", flush=True)
+    med = {k: statistics.median(r[k] for r in rows) for k in ("off", "on", "speedup")}
+    print(f"medians: off {med['off']:.1f} s, on {med['on']:.1f} s, ×{med['speedup']:.2f}")
+    return {"scenes": args.scenes, "quality": args.quality, "jobs": args.jobs, "runs": rows, "medians": med}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["camera", "mp4"])
-    ap.add_argument("--scenes", default="FeatureDetectionGray,STRATEGIE1,MiniBatchTraining")
+    ap.add_argument("what", choices=["camera", "mp4", "catalog"])
+    ap.add_argument("--scenes", default=None, help="comma-separated; catalog: 'all' (the default)")
+    ap.add_argument("-j", "--jobs", type=int, default=2)
     ap.add_argument("--scene", default="TinyMaxPoolingFixed")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("-q", "--quality", default=None)
     args = ap.parse_args()
-    args.quality = args.quality or ("m" if args.what == "camera" else "k")
-    result = camera(args) if args.what == "camera" else mp4(args)
+    args.quality = args.quality or ("k" if args.what == "mp4" else "m")
+    args.scenes = args.scenes or ("all" if args.what == "catalog" else "FeatureDetectionGray,STRATEGIE1,MiniBatchTraining")
+    result = {"camera": camera, "mp4": mp4, "catalog": catalog}[args.what](args)
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (RESULTS / f"frames-{args.what}-{stamp}.json").write_text(json.dumps(result, indent=1))

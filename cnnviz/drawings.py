@@ -7,8 +7,6 @@ picture it lives here, once.
 
 from __future__ import annotations
 
-import os
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -45,7 +43,7 @@ from manim.mobject.types.image_mobject import AbstractImageMobject
 from manim.utils.color import ManimColor
 
 from . import notation, theme
-from .formula import lean
+from .texts import frame_caches, make_text
 
 
 # ---------------------------------------------------------------- numbers & text
@@ -63,45 +61,6 @@ def fmt_factor(v) -> str:
 def fmt_int(n: int) -> str:
     """Thousands with a comma, as the notebook writes them: 89,610 (:func:`cnnviz.notation.fmt_int`)."""
     return notation.fmt_int(n)
-
-
-#: Texts already built in this process (a worker keeps them from scene to scene): the arguments → a
-#: lean template and its size, copied on each use. A copy is the same drawing as a new Text, point for
-#: point, and costs 1–4 ms where building one (Pango → SVG → svgelements → one VMobject per glyph) costs
-#: 40–180 ms. The least recently used go first beyond _TEXTS_MAX_BYTES of points (a 55-character line
-#: holds ≈75 kB).
-_TEXTS: OrderedDict[tuple, tuple[Text, int]] = OrderedDict()
-_TEXTS_MAX_BYTES = 48 << 20
-_texts_bytes = 0
-
-
-def frame_caches() -> bool:
-    """Whether the frame caches are on: the text memo (:func:`make_text`) and ``CnnvizCamera``. They change no
-    pixel; ``CNNVIZ_FRAME_CACHES=0`` turns them off, for benchmarks and the tests that compare."""
-    return os.environ.get("CNNVIZ_FRAME_CACHES", "1") != "0"
-
-
-def make_text(s: str, **kw) -> Text:
-    """``Text(s, **kw)``, lean (:func:`cnnviz.formula.lean`), built once per process for the same arguments."""
-    global _texts_bytes
-    if not frame_caches():
-        return lean(Text(s, **kw))
-    try:
-        key = (s, tuple(sorted((k, repr(v)) for k, v in kw.items())))
-        hit = _TEXTS.get(key)
-    except TypeError:  # an argument without a faithful repr: build it every time
-        return lean(Text(s, **kw))
-    if hit is None:
-        template = lean(Text(s, **kw))
-        size = sum(m.points.nbytes for m in template.get_family())
-        _TEXTS[key] = (template, size)
-        _texts_bytes += size
-        while _texts_bytes > _TEXTS_MAX_BYTES and len(_TEXTS) > 1:
-            _texts_bytes -= _TEXTS.popitem(last=False)[1][1]
-    else:
-        _TEXTS.move_to_end(key)
-        template = hit[0]
-    return template.copy()
 
 
 def label(text_: str, size: float = theme.BODY_SIZE, color: str = theme.TEXT, mono: bool = False, **kw) -> Text:

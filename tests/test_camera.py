@@ -108,7 +108,8 @@ def test_scenes_render_the_same_frames_with_and_without_the_frame_caches(scene_n
     frames are the same, every one of them."""
     import hashlib
 
-    from cnnviz import drawings, registry
+    from cnnviz import registry
+    from cnnviz import texts as drawings
     from cnnviz.engine import worker
 
     spec = registry.get(scene_name)

@@ -228,7 +228,8 @@ def test_a_text_built_again_is_the_same_drawing_as_a_new_text():
     and size, and is independent of the template and of the other copies."""
     from manim import Text
 
-    from cnnviz import drawings, theme
+    from cnnviz import texts as drawings
+    from cnnviz import theme
 
     kw = {"font": theme.MONO, "font_size": 31, "color": theme.POSITIVE}
     first = drawings.make_text("x = -1.25 (memo)", **kw)
@@ -246,14 +247,86 @@ def test_a_text_built_again_is_the_same_drawing_as_a_new_text():
 
 
 def test_the_text_memo_stays_within_its_budget(monkeypatch):
-    from cnnviz import drawings
+    from cnnviz import texts as drawings
 
     monkeypatch.setattr(drawings, "_TEXTS", drawings.OrderedDict())
     monkeypatch.setattr(drawings, "_texts_bytes", 0)
     monkeypatch.setattr(drawings, "_TEXTS_MAX_BYTES", 20_000)
     for i in range(12):
-        drawings.label(f"line {i}")
+        label(f"line {i}")
     assert 0 < drawings._texts_bytes <= 20_000
     assert drawings._texts_bytes == sum(size for _, size in drawings._TEXTS.values())
     kept = [key[0] for key in drawings._TEXTS]
     assert kept[-1] == "line 11" and "line 0" not in kept
+
+
+def _same_drawing(a, b) -> None:
+    mine, theirs = a.family_members_with_points(), b.family_members_with_points()
+    assert len(mine) == len(theirs) > 3
+    for p, q in zip(mine, theirs):
+        assert np.array_equal(p.points, q.points)
+        assert np.array_equal(p.fill_rgbas, q.fill_rgbas) and np.array_equal(p.stroke_rgbas, q.stroke_rgbas)
+
+
+def test_glyph_outlines_come_back_from_the_disk_cache_unchanged(tmp_path, monkeypatch):
+    """A Text's parsed glyphs are stored under CNNVIZ_TEXT_CACHE; the next process (here: an empty
+    memo) reads them instead of parsing the SVG again, and gets a new Text's points and colours.
+    A damaged file is parsed again and rewritten."""
+    import manim
+
+    from cnnviz import texts
+
+    monkeypatch.setenv("CNNVIZ_TEXT_CACHE", str(tmp_path))
+    monkeypatch.setattr(texts, "_TEXTS", texts.OrderedDict())
+    parsed = []
+    real = manim.SVGMobject.generate_mobject
+    monkeypatch.setattr(manim.SVGMobject, "generate_mobject", lambda self: parsed.append(1) or real(self))
+    kw = {"font": theme.FONT, "font_size": 27, "color": theme.INPUT}
+    first = texts.make_text("kernel 3×3, bias −0.5", **kw)
+    assert len(parsed) == 1 and len(list(tmp_path.glob("*.pkl"))) == 1
+    monkeypatch.setattr(texts, "_TEXTS", texts.OrderedDict())  # a new process: nothing in memory
+    second = texts.make_text("kernel 3×3, bias −0.5", **kw)
+    assert len(parsed) == 1  # read from disk, not parsed
+    monkeypatch.setenv("CNNVIZ_FRAME_CACHES", "0")
+    fresh = manim.Text("kernel 3×3, bias −0.5", **kw)
+    assert len(parsed) == 2
+    _same_drawing(first, fresh)
+    _same_drawing(second, fresh)
+    monkeypatch.delenv("CNNVIZ_FRAME_CACHES")
+    [stored] = tmp_path.glob("*.pkl")
+    stored.write_bytes(b"not a pickle")
+    monkeypatch.setattr(texts, "_TEXTS", texts.OrderedDict())
+    third = texts.make_text("kernel 3×3, bias −0.5", **kw)
+    assert len(parsed) == 3 and stored.stat().st_size > 1000
+    _same_drawing(third, fresh)
+
+
+def test_the_disk_cache_is_only_a_private_directory(tmp_path, monkeypatch):
+    import os
+
+    from cnnviz import texts
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o777)
+    monkeypatch.setenv("CNNVIZ_TEXT_CACHE", str(shared))
+    assert texts.text_cache_dir() is None  # another user could plant a pickle there
+    monkeypatch.setenv("CNNVIZ_TEXT_CACHE", str(tmp_path / "mine"))
+    assert texts.text_cache_dir() == tmp_path / "mine" and (tmp_path / "mine").stat().st_mode & 0o077 == 0
+    monkeypatch.setenv("CNNVIZ_TEXT_CACHE", "off")
+    assert texts.text_cache_dir() is None
+
+
+def test_the_disk_cache_drops_the_least_recently_used(tmp_path):
+    import os
+
+    from cnnviz import texts
+
+    for i in range(10):
+        f = tmp_path / f"{i}.pkl"
+        f.write_bytes(b"x" * 1000)
+        os.utime(f, (1000 + i, 1000 + i))
+    texts.prune(tmp_path, max_bytes=20_000)
+    assert len(list(tmp_path.glob("*.pkl"))) == 10  # within the budget: nothing goes
+    texts.prune(tmp_path, max_bytes=5_000)
+    assert sorted(int(f.stem) for f in tmp_path.glob("*.pkl")) == [6, 7, 8, 9]  # ≤ 80 %: the newest stay
