@@ -14,8 +14,9 @@ mp4     ``render NAME -q k --format mp4 -j 1 --force`` (this engine: the worker'
         (the peak RSS of the manim process: ``RUSAGE_CHILDREN``), alternately.
 catalog ``render --all -q m -j 2 --force`` (or the scenes named) with the frame caches off
         (``CNNVIZ_FRAME_CACHES=0``: Manim's Camera, every Text built anew — the engine as it was
-        before issue 18, on today's scenes) and on, alternately (the order swaps each repetition);
-        wall seconds of the whole command, the ratio taken within each repetition.
+        before issue 18, on today's scenes) and on with an empty text cache on disk ("cold"), and
+        with ``--warm`` once more reading what the cold run stored; the order swaps each
+        repetition; wall seconds of the whole command, the ratio taken within each repetition.
 
 Medians are printed with the load average; results also go to ``benchmarks/results/frames-*.json``.
 """
@@ -127,9 +128,9 @@ def mp4(args) -> dict:
     return {"scene": spec.name, "runs": rows, "medians": med}
 
 
-def _catalog_run(args, caches: str, out: str) -> float:
+def _catalog_run(args, env_extra: dict, out: str) -> float:
     names = ["--all"] if args.scenes == "all" else args.scenes.split(",")
-    env = {**os.environ, "CNNVIZ_FRAME_CACHES": caches}
+    env = {**os.environ, **env_extra}
     t = time.perf_counter()
     subprocess.run([PY, "render.py", "render", *names, "-q", args.quality, "-j", str(args.jobs), "--force",
                     "--out", out], cwd=ROOT, check=True, capture_output=True, env=env)
@@ -137,19 +138,29 @@ def _catalog_run(args, caches: str, out: str) -> float:
 
 
 def catalog(args) -> dict:
+    """off: no frame caches; cold: caches on, an empty text cache on disk; warm: the same again (the
+    glyphs the cold run stored are read back), as when a teacher renders her own example after the default."""
     rows = []
+    modes = ["off", "cold"] + (["warm"] if args.warm else [])
     with tempfile.TemporaryDirectory() as tmp:
         for rep in range(args.reps):
+            texts = os.path.join(tmp, f"texts-{rep}")
+            envs = {"off": {"CNNVIZ_FRAME_CACHES": "0"}, "cold": {"CNNVIZ_TEXT_CACHE": texts},
+                    "warm": {"CNNVIZ_TEXT_CACHE": texts}}
+            order = modes if rep % 2 == 0 else ["cold", *(["warm"] if args.warm else []), "off"]
             row = {"load_before": load()}
-            for caches in (("0", "1") if rep % 2 == 0 else ("1", "0")):
-                row["off" if caches == "0" else "on"] = _catalog_run(args, caches, os.path.join(tmp, caches))
-            row["speedup"] = row["off"] / row["on"]
+            for mode in order:
+                row[mode] = _catalog_run(args, envs[mode], os.path.join(tmp, f"{mode}-{rep}"))
+            for mode in modes[1:]:
+                row[f"speedup_{mode}"] = row["off"] / row[mode]
             row["load_after"] = load()
             rows.append(row)
-            print(f"rep {rep + 1}: caches off {row['off']:.1f} s, on {row['on']:.1f} s: ×{row['speedup']:.2f} "
-                  f"(load {row['load_before']:.1f} → {row['load_after']:.1f})", flush=True)
-    med = {k: statistics.median(r[k] for r in rows) for k in ("off", "on", "speedup")}
-    print(f"medians: off {med['off']:.1f} s, on {med['on']:.1f} s, ×{med['speedup']:.2f}")
+            print(f"rep {rep + 1}: " + ", ".join(f"{m} {row[m]:.1f} s" for m in modes) + " | "
+                  + ", ".join(f"{m} ×{row[f'speedup_{m}']:.2f}" for m in modes[1:])
+                  + f" (load {row['load_before']:.1f} → {row['load_after']:.1f})", flush=True)
+    keys = modes + [f"speedup_{m}" for m in modes[1:]]
+    med = {k: statistics.median(r[k] for r in rows) for k in keys}
+    print("medians: " + ", ".join(f"{k} {v:.2f}" for k, v in med.items()))
     return {"scenes": args.scenes, "quality": args.quality, "jobs": args.jobs, "runs": rows, "medians": med}
 
 
@@ -158,6 +169,7 @@ def main() -> None:
     ap.add_argument("what", choices=["camera", "mp4", "catalog"])
     ap.add_argument("--scenes", default=None, help="comma-separated; catalog: 'all' (the default)")
     ap.add_argument("-j", "--jobs", type=int, default=2)
+    ap.add_argument("--warm", action="store_true", help="catalog: a third run reading the text cache the cold run wrote")
     ap.add_argument("--scene", default="TinyMaxPoolingFixed")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("-q", "--quality", default=None)

@@ -330,3 +330,17 @@ def test_the_disk_cache_drops_the_least_recently_used(tmp_path):
     assert len(list(tmp_path.glob("*.pkl"))) == 10  # within the budget: nothing goes
     texts.prune(tmp_path, max_bytes=5_000)
     assert sorted(int(f.stem) for f in tmp_path.glob("*.pkl")) == [6, 7, 8, 9]  # ≤ 80 %: the newest stay
+
+
+def test_scenes_build_their_texts_through_the_text_caches():
+    """Scenes and drawings write text with label/make_text (cnnviz.texts), never Text(...) itself:
+    a Text built directly misses both caches (40–180 ms each instead of a few)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    direct = [f"{p.relative_to(root)}:{n}" for p in [*(root / "scenes").glob("*.py"), *(root / "cnnviz").rglob("*.py")]
+              if p.name != "texts.py"
+              for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+              if re.search(r"(?<![\w.])Text\(", line.split("#")[0]) and not line.lstrip().startswith(("#", '"', "'"))]
+    assert not direct, f"Text(...) built directly at {direct}: use cnnviz.drawings.label or cnnviz.texts.make_text"
