@@ -729,6 +729,9 @@ FUZZ_REGRESSIONS = [
     ("batch_norm", {"x": np.array([[0.0] + [1.0] * 4] + [[1.0] * 5] * 4, np.float16), "eps": 2.2250738585e-313}),
     # make fuzz FUZZ=1000, 2026-12-07: running variance + eps beyond float64 warned "overflow encountered in add"
     ("batch_norm_eval", {"running_var": np.full(5, 1.7e308), "eps": 1.7e308}),
+    # make fuzz, 2026-12-07: held-out images that overflow the TinyCNN were reported as "training diverged"
+    ("train_network", {"val_images": np.full((2, 6, 6), 9.2751650828e307)}),
+    ("train_network", {"val_images": np.full((2, 6, 6), 1e308)}),
 ]
 
 

@@ -368,6 +368,11 @@ def _probs(network: str, params: Any, x: np.ndarray) -> np.ndarray:
     return softmax(zs[-1], axis=-1)
 
 
+def _held_out_accuracy(network: str, params: Any, val: tuple[np.ndarray, np.ndarray]) -> float:
+    """The share of the held-out images ``val = (inputs, labels)`` that ``params`` classify right."""
+    return float((_probs(network, params, val[0]).argmax(axis=1) == val[1]).mean())
+
+
 def _snapshot_steps(total: int, count: int) -> np.ndarray:
     """``count`` steps from 0 to ``total``, spaced evenly on a log scale (most change is early)."""
     if count <= 1 or total == 0:
@@ -434,7 +439,7 @@ def train_network(network: str, images: Any, labels: Any, epochs: int = 3, batch
     val_n = 0 if val is None else val[0].shape[0]
     _check_budget(lambda: f"{what}: {epochs} epochs of {n} images, batch size {batch_size}", [],
                   work=steps * (_STEP_WORK + min(batch_size, n) * per_sample)
-                  + (steps // log_every) * val_n * per_sample // 3, training=True)
+                  + (steps // log_every + 1) * val_n * per_sample // 3, training=True)
     grad_fn = tiny_cnn_gradients if network == "tiny_cnn" else mlp_gradients
     order_rng = np.random.default_rng([seed, 1])
     theta = _flat(network, params)
@@ -446,6 +451,13 @@ def train_network(network: str, images: Any, labels: Any, epochs: int = 3, batch
     if network == "tiny_cnn" and 0 in snap_at:
         snap_steps.append(0)
         snap_kernels.append(theta[0].copy())
+    if val is not None:
+        # The held-out set through the starting network: a set that overflows it is said before training.
+        try:
+            _held_out_accuracy(network, params, val)
+        except ValueError as exc:
+            raise ValueError(f"{what}: the held-out images (val_images, values up to "
+                             f"{float(np.max(np.abs(val[0]))):.3g}) cannot be classified: {exc}") from None
     for _ in range(epochs):
         order = order_rng.permutation(n)
         for lo in range(0, n, schedule.batch_size):
@@ -463,9 +475,19 @@ def train_network(network: str, images: Any, labels: Any, epochs: int = 3, batch
                     log_acc.append(since_right / since_n)
                     since_loss, since_right, since_n = 0.0, 0, 0
                     if val is not None:
-                        probs = _probs(network, _unflat(network, theta), val[0])
-                        log_val.append(float((probs.argmax(axis=1) == val[1]).mean()))
+                        try:
+                            log_val.append(_held_out_accuracy(network, _unflat(network, theta), val))
+                        except ValueError as exc:
+                            # They went through the starting network: the images are too large for the
+                            # updated parameters, or training diverged. Both are said.
+                            raise ValueError(
+                                f"{what}: at step {step} the held-out images (val_images, values up to "
+                                f"{float(np.max(np.abs(val[0]))):.3g}) overflow the network: they are too large, "
+                                f"or training diverged (learning rate lr = {lr!r}, momentum {momentum!r}): {exc}"
+                            ) from None
             except ValueError as exc:
+                if str(exc).startswith(f"{what}: at step"):
+                    raise
                 if step == 0:  # the data or the start: say it as it is
                     raise
                 raise ValueError(f"{what}: training diverged at step {step} (learning rate lr = {lr!r}, momentum "
