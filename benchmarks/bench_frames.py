@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/bench_frames.py camera [--scenes A,B] [--reps 3] [-q m]
     .venv/bin/python benchmarks/bench_frames.py mp4 [--scene TinyMaxPoolingFixed] [--reps 3] [-q k]
     .venv/bin/python benchmarks/bench_frames.py catalog [--scenes all] [--reps 3] [-q m] [-j 2]
+    .venv/bin/python benchmarks/bench_frames.py gif [--scenes A,B] [--reps 3] [-q m] [--base REV]
 
 camera  each scene rendered in a fresh process (GIF intermediate, no encoding: Manim's own
         movie writing off), once with Manim's ``Camera`` and once with ``CnnvizCamera``,
@@ -17,6 +18,10 @@ catalog ``render --all -q m -j 2 --force`` (or the scenes named) with the frame 
         before issue 18, on today's scenes) and on with an empty text cache on disk ("cold"), and
         with ``--warm`` once more reading what the cold run stored; the order swaps each
         repetition; wall seconds of the whole command, the ratio taken within each repetition.
+gif     the GIF encoder alone: each scene's lossless intermediate is rendered once, then encoded
+        by ``cnnviz/engine/gifenc.py`` as it is at ``--base`` (a git revision, default HEAD) and as
+        it is in the working tree, alternately, in this process; CPU seconds of
+        ``video_to_gif``, the ratio within each repetition, and the two GIFs must be byte-identical.
 
 Medians are printed with the load average; results also go to ``benchmarks/results/frames-*.json``.
 """
@@ -164,19 +169,92 @@ def catalog(args) -> dict:
     return {"scenes": args.scenes, "quality": args.quality, "jobs": args.jobs, "runs": rows, "medians": med}
 
 
+def _gifenc_at(rev: str):
+    """``cnnviz/engine/gifenc.py`` as it was at git revision ``rev``, imported as a module of its own."""
+    import importlib.util
+
+    src = subprocess.run(["git", "show", f"{rev}:cnnviz/engine/gifenc.py"], cwd=ROOT, check=True,
+                         capture_output=True, text=True).stdout
+    path = Path(tempfile.mkdtemp()) / "gifenc_base.py"
+    path.write_text(src)
+    spec = importlib.util.spec_from_file_location("gifenc_base", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["gifenc_base"] = module  # dataclasses and the like look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def gif(args) -> dict:
+    import hashlib
+    import shutil
+
+    sys.path.insert(0, str(ROOT))
+    import cnnviz.engine.gifenc as current
+    import cnnviz.engine.worker as w
+    from cnnviz.registry import all_specs
+
+    specs = {s.name: s for s in all_specs()}
+    base = _gifenc_at(args.base)
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        movs = {}
+        keep = w.video_to_gif
+
+        def grab(src, dst, **kw):
+            movs[dst.stem] = Path(tmp) / f"{dst.stem}.mov"
+            shutil.copy(src, movs[dst.stem])
+            return keep(src, dst, **kw)
+
+        w.video_to_gif = grab
+        try:
+            for name in args.scenes.split(","):
+                w.render_scene(w.RenderJob(scene=name, module=specs[name].module, quality=args.quality, fmt="gif"))
+        finally:
+            w.video_to_gif = keep
+        for name, mov in movs.items():
+            rows = []
+            for rep in range(args.reps):
+                row, digest = {}, {}
+                order = ("base", "tree") if rep % 2 == 0 else ("tree", "base")
+                for which in order:
+                    mod = base if which == "base" else current
+                    saved = current.GifPalette, current.GifWriter
+                    current.GifPalette, current.GifWriter = mod.GifPalette, mod.GifWriter
+                    try:
+                        dst = Path(tmp) / f"{name}-{which}.gif"
+                        t = time.process_time()
+                        w.video_to_gif(mov, dst)
+                        row[which] = time.process_time() - t
+                        digest[which] = hashlib.sha256(dst.read_bytes()).hexdigest()
+                    finally:
+                        current.GifPalette, current.GifWriter = saved
+                if digest["base"] != digest["tree"]:
+                    raise SystemExit(f"{name}: the two encoders wrote different GIFs")
+                row["ratio"] = row["base"] / row["tree"]
+                row["load"] = load()
+                rows.append(row)
+                print(f"{name} rep {rep + 1}: {args.base} {row['base']:.2f} s CPU, working tree {row['tree']:.2f} s "
+                      f"(×{row['ratio']:.2f}, identical bytes), load {row['load']:.1f}", flush=True)
+            med = {k: statistics.median(r[k] for r in rows) for k in ("base", "tree", "ratio")}
+            out[name] = {"runs": rows, "medians": med}
+            print(f"{name}: median ×{med['ratio']:.2f} ({med['base']:.2f} → {med['tree']:.2f} s CPU)", flush=True)
+    return {"base": args.base, "quality": args.quality, "scenes": out}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["camera", "mp4", "catalog"])
+    ap.add_argument("what", choices=["camera", "mp4", "catalog", "gif"])
     ap.add_argument("--scenes", default=None, help="comma-separated; catalog: 'all' (the default)")
     ap.add_argument("-j", "--jobs", type=int, default=2)
     ap.add_argument("--warm", action="store_true", help="catalog: a third run reading the text cache the cold run wrote")
     ap.add_argument("--scene", default="TinyMaxPoolingFixed")
+    ap.add_argument("--base", default="HEAD", help="gif: the git revision whose encoder is the baseline")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("-q", "--quality", default=None)
     args = ap.parse_args()
     args.quality = args.quality or ("k" if args.what == "mp4" else "m")
     args.scenes = args.scenes or ("all" if args.what == "catalog" else "FeatureDetectionGray,STRATEGIE1,MiniBatchTraining")
-    result = {"camera": camera, "mp4": mp4, "catalog": catalog}[args.what](args)
+    result = {"camera": camera, "mp4": mp4, "catalog": catalog, "gif": gif}[args.what](args)
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (RESULTS / f"frames-{args.what}-{stamp}.json").write_text(json.dumps(result, indent=1))
