@@ -658,6 +658,8 @@ def numbers_in(result: Any):
         for f in dataclasses.fields(result):
             yield from numbers_in(getattr(result, f.name))
     elif isinstance(result, (list, tuple)):
+        if all(type(r) is int or (type(r) is tuple and all(type(v) is int for v in r)) for r in result):
+            return  # plain ints, or tuples of them (conv_windows' millions of corners): no float to check
         for r in result:
             yield from numbers_in(r)
     elif isinstance(result, (float, np.floating)):
@@ -678,22 +680,31 @@ def check_call(name: str, fn, kwargs: dict[str, Any], perturbed: list[str], word
                shape_only: tuple[str, ...] = ()) -> None:
     """Only a ValueError/TypeError naming a perturbed argument, or a result with no NaN/inf
     (NaN/inf anywhere in the input must be refused); no overflow warnings; quickly."""
-    start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no overflow warnings either: checked, not leaked
+        start = time.perf_counter()
         try:
             result = fn(**kwargs)
         except (ValueError, TypeError) as exc:
+            elapsed = time.perf_counter() - start
             assert names_one_of(str(exc), words), (
                 f"{name}({', '.join(perturbed)} perturbed) raised {type(exc).__name__}: {exc} — "
                 f"the message names none of {words}")
         else:
+            elapsed = time.perf_counter() - start  # the call alone: not this test's own checks below
             assert not any(has_non_finite(v) for k, v in kwargs.items() if k not in shape_only), (
                 f"{name} accepted NaN/inf in {perturbed} instead of refusing it")
             assert_finite(result, name)
-    # generous: it catches hopeless work (minutes), not a busy CI machine (a 0.3 s call once took 6 s)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 30, f"{name} took {elapsed:.1f} s"
+    # Generous: it catches hopeless work, not a busy machine (a 0.3 s call once took 6 s, and the long fuzz
+    # beside a full test run saw 4× slowdowns). A training run may take a few minutes by contract
+    # (cnnviz.core's training budget, 2³⁶ operations: about 2 min here), so it gets more.
+    limit = TRAINING_SECONDS if name in TRAINING_FUNCTIONS else CALL_SECONDS
+    assert elapsed < limit, f"{name} took {elapsed:.1f} s (limit {limit} s)"
+
+
+CALL_SECONDS = 30
+TRAINING_SECONDS = 600
+TRAINING_FUNCTIONS = {"train_network"}
 
 
 @pytest.mark.parametrize("name", core.__all__)
@@ -732,6 +743,11 @@ FUZZ_REGRESSIONS = [
     # make fuzz, 2026-12-07: held-out images that overflow the TinyCNN were reported as "training diverged"
     ("train_network", {"val_images": np.full((2, 6, 6), 9.2751650828e307)}),
     ("train_network", {"val_images": np.full((2, 6, 6), 1e308)}),
+    # make fuzz beside make test, 2026-12-07: timed out the test's own bound (53.5 s and 40.3 s under load).
+    # conv_windows returns 2.16 M corners in 0.6 s; walking them for floats took the test 10 s (now skipped).
+    # 2,400 epochs train in 9 s here, within the training budget, which allows minutes.
+    ("conv_windows", {"padding": 733}),
+    ("train_network", {"epochs": 2400}),
 ]
 
 
