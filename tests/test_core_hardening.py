@@ -748,6 +748,12 @@ FUZZ_REGRESSIONS = [
     # 2,400 epochs train in 9 s here, within the training budget, which allows minutes.
     ("conv_windows", {"padding": 733}),
     ("train_network", {"epochs": 2400}),
+    # make fuzz, 2026-12-07: a 60000×60000 broadcast mask was checked for 0s and 1s before the memory budget
+    # (MemoryError: 26.8 GiB)
+    ("dropout_backward", {"delta": np.broadcast_to(1.0, (60000, 60000)),
+                          "mask": np.broadcast_to(1.0, (60000, 60000))}),
+    ("dropout", {"z": np.broadcast_to(1.0, (60000, 60000)), "mask": np.broadcast_to(1, (60000, 60000)),
+                 "seed": None}),
 ]
 
 

@@ -66,7 +66,7 @@ def dropout_mask(shape: int | Sequence[int], p: float, seed: int | None = None,
     return (rng.random(shape) >= p).astype(np.int64)
 
 
-def _check_mask(mask: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
+def _check_mask(mask: Any, shape: tuple[int, ...], what: str, ctx: str) -> np.ndarray:
     """A dropout mask: 0s and 1s, in the shape of ``what`` (``z`` or ``delta``)."""
     mask = _as_array(mask, "mask")
     if mask.shape != shape:
@@ -74,6 +74,8 @@ def _check_mask(mask: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
             f"a dropout mask of shape {fmt_shape(mask.shape)} does not match {what} of shape "
             f"{fmt_shape(shape)}"
         )
+    # Checking the 0s and 1s makes temporaries of the mask's size (a broadcast view can be huge for free).
+    _check_budget(ctx, [("mask's check", shape, 8)], work=mask.size)
     if not np.isin(mask, (0, 1)).all():
         raise ValueError(f"a dropout mask (shape {fmt_shape(mask.shape)}) must hold only 0s and 1s")
     return mask
@@ -104,7 +106,7 @@ def dropout(z: Any, p: float, mask: Any = None, seed: int | None = None, trainin
     if mask is not None:
         if seed is not None or rng is not None:
             raise ValueError(f"{ctx}: give either a mask or a seed/rng, not both")
-        mask = _check_mask(mask, z.shape, "z")
+        mask = _check_mask(mask, z.shape, "z", ctx)
     if not training:
         return z
     _check_budget(ctx, [("output", z.shape, 8), ("mask", z.shape, 16)], work=3 * z.size)
@@ -123,8 +125,8 @@ def dropout_backward(delta: Any, mask: Any, p: float) -> np.ndarray:
     """
     p = _check_p(p)
     delta = _as_array(delta, "delta")
-    mask = _check_mask(mask, delta.shape, "delta")
     ctx = f"cannot back-propagate through dropout: delta of shape {fmt_shape(delta.shape)}"
+    mask = _check_mask(mask, delta.shape, "delta", ctx)
     _check_budget(ctx, [("input gradient", delta.shape, 8)], work=2 * delta.size)
     return _masked_scaled(delta, mask, p, ctx, "delta")
 
