@@ -169,13 +169,14 @@ def catalog(args) -> dict:
     return {"scenes": args.scenes, "quality": args.quality, "jobs": args.jobs, "runs": rows, "medians": med}
 
 
-def _gifenc_at(rev: str):
-    """``cnnviz/engine/gifenc.py`` as it was at git revision ``rev``, imported as a module of its own."""
+def _gifenc_at(rev: str, folder: str):
+    """``cnnviz/engine/gifenc.py`` as it was at git revision ``rev``, imported as a module of its own
+    (its source written into ``folder``)."""
     import importlib.util
 
     src = subprocess.run(["git", "show", f"{rev}:cnnviz/engine/gifenc.py"], cwd=ROOT, check=True,
                          capture_output=True, text=True).stdout
-    path = Path(tempfile.mkdtemp()) / "gifenc_base.py"
+    path = Path(folder) / "gifenc_base.py"
     path.write_text(src)
     spec = importlib.util.spec_from_file_location("gifenc_base", path)
     module = importlib.util.module_from_spec(spec)
@@ -194,9 +195,9 @@ def gif(args) -> dict:
     from cnnviz.registry import all_specs
 
     specs = {s.name: s for s in all_specs()}
-    base = _gifenc_at(args.base)
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
+        base = _gifenc_at(args.base, tmp)
         movs = {}
         keep = w.video_to_gif
 

@@ -452,12 +452,13 @@ def train_network(network: str, images: Any, labels: Any, epochs: int = 3, batch
         snap_steps.append(0)
         snap_kernels.append(theta[0].copy())
     if val is not None:
+        val_top = float(np.max(np.abs(val[0])))  # named if the held-out set overflows the network
         # The held-out set through the starting network: a set that overflows it is said before training.
         try:
             _held_out_accuracy(network, params, val)
         except ValueError as exc:
-            raise ValueError(f"{what}: the held-out images (val_images, values up to "
-                             f"{float(np.max(np.abs(val[0]))):.3g}) cannot be classified: {exc}") from None
+            raise ValueError(f"{what}: the held-out images (val_images, values up to {val_top:.3g}) cannot be "
+                             f"classified: {exc}") from None
     for _ in range(epochs):
         order = order_rng.permutation(n)
         for lo in range(0, n, schedule.batch_size):
@@ -465,33 +466,30 @@ def train_network(network: str, images: Any, labels: Any, epochs: int = 3, batch
             try:
                 out = grad_fn(x[idx], y[idx], _unflat(network, theta))
                 theta, velocity = sgd_momentum(theta, _flat(network, out.grads), velocity, lr, momentum)
-                step += 1
-                since_loss += out.loss * len(idx)
-                since_right += int((out.probs.argmax(axis=1) == y[idx]).sum())
-                since_n += len(idx)
-                if step % log_every == 0 or step == steps:
-                    log_steps.append(step)
-                    log_loss.append(since_loss / since_n)
-                    log_acc.append(since_right / since_n)
-                    since_loss, since_right, since_n = 0.0, 0, 0
-                    if val is not None:
-                        try:
-                            log_val.append(_held_out_accuracy(network, _unflat(network, theta), val))
-                        except ValueError as exc:
-                            # They went through the starting network: the images are too large for the
-                            # updated parameters, or training diverged. Both are said.
-                            raise ValueError(
-                                f"{what}: at step {step} the held-out images (val_images, values up to "
-                                f"{float(np.max(np.abs(val[0]))):.3g}) overflow the network: they are too large, "
-                                f"or training diverged (learning rate lr = {lr!r}, momentum {momentum!r}): {exc}"
-                            ) from None
             except ValueError as exc:
-                if str(exc).startswith(f"{what}: at step"):
-                    raise
                 if step == 0:  # the data or the start: say it as it is
                     raise
                 raise ValueError(f"{what}: training diverged at step {step} (learning rate lr = {lr!r}, momentum "
                                  f"{momentum!r}, batch size {batch_size}): {exc}") from None
+            step += 1
+            since_loss += out.loss * len(idx)
+            since_right += int((out.probs.argmax(axis=1) == y[idx]).sum())
+            since_n += len(idx)
+            if step % log_every == 0 or step == steps:
+                log_steps.append(step)
+                log_loss.append(since_loss / since_n)
+                log_acc.append(since_right / since_n)
+                since_loss, since_right, since_n = 0.0, 0, 0
+                if val is not None:
+                    try:
+                        log_val.append(_held_out_accuracy(network, _unflat(network, theta), val))
+                    except ValueError as exc:
+                        # They went through the starting network: the images are too large for the updated
+                        # parameters, or training diverged. Both are said.
+                        raise ValueError(
+                            f"{what}: at step {step} the held-out images (val_images, values up to {val_top:.3g}) "
+                            f"overflow the network: they are too large, or training diverged (learning rate "
+                            f"lr = {lr!r}, momentum {momentum!r}): {exc}") from None
             if network == "tiny_cnn" and step in snap_at:
                 snap_steps.append(step)
                 snap_kernels.append(theta[0].copy())
