@@ -14,11 +14,12 @@ mp4     ``render NAME -q k --format mp4 -j 1 --force`` (this engine: the worker'
         engine reports it, and the wall time) against plain ``manim -qk`` on the same scene file
         (the peak RSS of the manim process: ``RUSAGE_CHILDREN``), alternately.
 catalog ``render --all -q m -j 2 --force`` (or the scenes named) with the frame caches off
-        (``CNNVIZ_FRAME_CACHES=0``: Manim's Camera, every Text built anew — the engine as it was
-        before issue 18, on today's scenes) and on with an empty text cache on disk ("cold"), and
+        (``CNNVIZ_FRAME_CACHES=0``: Manim's Camera, every Text built anew, Manim's QuickTime RLE
+        movie as the intermediate — the engine as it was before issue 18, on today's scenes) and on with an empty text cache on disk ("cold"), and
         with ``--warm`` once more reading what the cold run stored; the order swaps each
         repetition; wall seconds of the whole command, the ratio taken within each repetition.
-gif     the GIF encoder alone: each scene's lossless intermediate is rendered once, then encoded
+gif     the GIF encoder alone: each scene's lossless intermediate (a QuickTime RLE movie, which
+        the encoder at any revision reads) is rendered once, then encoded
         by ``cnnviz/engine/gifenc.py`` as it is at ``--base`` (a git revision, default HEAD) and as
         it is in the working tree, alternately, in this process; CPU seconds of
         ``video_to_gif``, the ratio within each repetition, and the two GIFs must be byte-identical.
@@ -206,12 +207,14 @@ def gif(args) -> dict:
             shutil.copy(src, movs[dst.stem])
             return keep(src, dst, **kw)
 
+        uses_store = w._uses_frame_store
         w.video_to_gif = grab
+        w._uses_frame_store = lambda job: False  # movies: an encoder at any revision reads them
         try:
             for name in args.scenes.split(","):
                 w.render_scene(w.RenderJob(scene=name, module=specs[name].module, quality=args.quality, fmt="gif"))
         finally:
-            w.video_to_gif = keep
+            w.video_to_gif, w._uses_frame_store = keep, uses_store
         for name, mov in movs.items():
             rows = []
             for rep in range(args.reps):

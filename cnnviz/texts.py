@@ -42,7 +42,8 @@ _PRUNE_EVERY = 200  # files written by this process between two size checks
 
 
 def frame_caches() -> bool:
-    """Whether the frame caches are on: the text caches and ``CnnvizCamera``. They change no pixel;
+    """Whether the frame caches are on: the text caches, ``CnnvizCamera`` and the frame store (the
+    GIF and WebP intermediate, :mod:`cnnviz.engine.framestore`). They change no pixel;
     ``CNNVIZ_FRAME_CACHES=0`` turns them off, for benchmarks and the tests that compare."""
     return os.environ.get("CNNVIZ_FRAME_CACHES", "1") != "0"
 

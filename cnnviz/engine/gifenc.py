@@ -331,6 +331,7 @@ class GifWriter:
         self._base = np.full((self.height, self.width), self.T, dtype=np.uint8)
         self._pending: _Pending | None = None
         self._prev_px: np.ndarray | None = None
+        self._prev_exact = False  # whether _prev_px is the last frame given, pixel for pixel
         self._closed = False
         self.frames_in = self.frames_written = self.frames_merged = self.frames_folded = 0
         self.total_cs = 0
@@ -367,26 +368,52 @@ class GifWriter:
         self.total_cs += delay_cs
 
     # -- frames --------------------------------------------------------------------------
-    def add_frame(self, pixels: np.ndarray, duration: float | Fraction) -> None:
-        """Append a frame shown for ``duration`` seconds."""
+    def add_frame(self, pixels: np.ndarray, duration: float | Fraction, *, repeat: int = 1,
+                  changed: Box | None = None) -> None:
+        """Append a frame shown for ``duration`` seconds, ``repeat`` times in a row (the same file
+        as that many calls).
+
+        ``changed`` (x0, y0, x1, y1), optional: outside it, ``pixels`` equals the previous frame
+        given (a frame store knows it), so only that rectangle is compared."""
+        if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
+            raise ValueError(f"repeat must be a positive integer, got {repeat!r}")
         if self._closed:
             raise ValueError("GifWriter is closed")
         if pixels.shape[:2] != (self.height, self.width) or pixels.dtype != np.uint8 or pixels.shape[2] not in (3, 4):
             raise ValueError(f"frame must be ({self.height}, {self.width}, 3|4) uint8, got {pixels.shape} {pixels.dtype}")
         if not self.transparent and pixels.shape[2] == 4:
             pixels = pixels[..., :3]
+        duration = _as_fraction(duration)
+        for done in range(repeat):
+            self._add(pixels, duration, changed if done == 0 else (0, 0, 0, 0))
+            if self._prev_exact:  # the repeats find nothing changed: merged, as one call each would be
+                rest = repeat - 1 - done
+                self._t += duration * rest
+                self.frames_in += rest
+                self.frames_merged += rest
+                return
+
+    def _add(self, pixels: np.ndarray, duration: Fraction, changed: Box | None) -> None:
         start = _round_half_up(self._t * 100)
-        self._t += _as_fraction(duration)
+        self._t += duration
         self.frames_in += 1
         pending = self._pending
 
         if pending is None:
             self._prev_px = pixels.copy()
+            self._prev_exact = True
             self._pending = _Pending(self.palette.map(pixels), start, (0, 0, self.width, self.height))
             return
 
         assert self._prev_px is not None
-        box = _diff_bbox(pixels, self._prev_px)
+        if changed is not None and self._prev_exact:
+            x0, y0, x1, y1 = changed
+            local = _diff_bbox(pixels[y0:y1, x0:x1], self._prev_px[y0:y1, x0:x1]) if x1 > x0 and y1 > y0 else None
+            box = None if local is None else (local[0] + x0, local[1] + y0, local[2] + x0, local[3] + y0)
+        else:
+            box = _diff_bbox(pixels, self._prev_px)
+        # from here on _prev_px becomes ``pixels``, except where a fold conflicts (below)
+        self._prev_exact = True
         if box is None:
             self.frames_merged += 1
             return
@@ -408,6 +435,8 @@ class GifWriter:
                 pending.shown = content
                 pending.dirty = _union(pending.dirty, box)
                 self._prev_px[ys, xs] = pixels[ys, xs]
+            else:  # the previous pixels stay, so the same frame given again is tried again
+                self._prev_exact = False
             self.frames_folded += 1
             return
 

@@ -1,4 +1,4 @@
-"""Animated WebP from the lossless intermediate, streaming.
+"""Animated WebP from the lossless intermediate (a frame store or a movie), streaming.
 
 A GIF has 256 colours per frame; an animated WebP keeps full colour (photos stay photos) and
 is smaller, but not every viewer plays it (browsers and Jupyter do; PowerPoint does not).
@@ -29,13 +29,13 @@ class _Frames:
     """The frames of a video as a multi-frame image for Pillow's WebP writer (sequential ``seek``)."""
 
     def __init__(self, path: Path, mode: str, n: int):
-        import av
+        # a frame store or a movie, read as the GIF path reads it
+        from cnnviz.engine.worker import _decode
 
-        self._container = av.open(str(path))
-        self._frames = self._container.decode(self._container.streams.video[0])
-        self._fmt = "rgba" if mode == "RGBA" else "rgb24"
+        self._frames = _decode(path, "rgba" if mode == "RGBA" else "rgb24")
         self.mode = mode
         self.n_frames = n
+        self.duration: Fraction | None = None  # seconds per frame
         self._at = -1
         self._image = None
 
@@ -45,9 +45,9 @@ class _Frames:
         if index < self._at:
             raise ValueError("frames are read in order")
         while self._at < index:
-            frame = next(self._frames)
+            arr, self.duration = next(self._frames)
             self._at += 1
-        self._image = Image.fromarray(frame.to_ndarray(format=self._fmt), self.mode)
+        self._image = Image.fromarray(arr, self.mode)
 
     def tell(self) -> int:
         return self._at
@@ -60,20 +60,16 @@ class _Frames:
         return self._image.size
 
     def close(self) -> None:
-        self._container.close()
+        self._frames.close()
 
 
 def video_to_webp(src: Path, dst: Path, *, transparent: bool = False, lossless: bool = LOSSLESS,
                   method: int = METHOD) -> dict:
     """Encode the video ``src`` as a looping animated WebP at ``dst`` (bounded memory)."""
-    import av
     from PIL import Image
 
     from cnnviz.engine.worker import _count_frames  # the GIF path counts the same way
 
-    with av.open(str(src)) as container:
-        stream = container.streams.video[0]
-        rate = stream.average_rate or stream.guessed_rate or Fraction(30)
     n = _count_frames(src)
     if n == 0:
         raise RuntimeError(f"no frames in {src}")
@@ -85,7 +81,7 @@ def video_to_webp(src: Path, dst: Path, *, transparent: bool = False, lossless: 
         first = Image.frombytes(mode, frames.size, frames._image.tobytes())
         rest = _Rest(frames)
         first.save(dst, format="WEBP", save_all=True, append_images=[rest] if n > 1 else [],
-                   duration=float(1000 / Fraction(rate)), loop=0, lossless=lossless, quality=EFFORT if lossless else 90,
+                   duration=float(1000 * frames.duration), loop=0, lossless=lossless, quality=EFFORT if lossless else 90,
                    method=method,
                    background=(0, 0, 0, 0))
     finally:

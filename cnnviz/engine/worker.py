@@ -18,11 +18,12 @@ One call renders one scene in the calling process:
    per process, so a worker renders one scene at a time: ``--nthreads 1``) into
    a private temporary directory ``cnnviz-work-<pid>-<Scene>-*``, removed
    afterwards;
-3. for a GIF, Manim writes a **lossless** QuickTime RLE intermediate (fast to
-   write and decode, none of H.264's noise), which is decoded twice, streaming —
-   once to sample frames for one global palette, once to feed
-   :class:`cnnviz.engine.gifenc.GifWriter` — so memory stays at a few frames;
-   other formats are Manim's own file;
+3. for a GIF or a WebP, Manim's file writer keeps a **lossless** frame store
+   (:mod:`cnnviz.engine.framestore`: each frame's changed rectangle, compressed;
+   a held picture once), which is read twice, streaming — once to sample frames
+   for one global palette, once to feed :class:`cnnviz.engine.gifenc.GifWriter`
+   — so memory stays at a few frames; slides cut Manim's QuickTime RLE movie
+   (lossless too) into beats; other formats are Manim's own file;
 4. returns a :class:`RenderResult` holding the finished file's **bytes** (the
    client writes them atomically under ``--out``: workers need no shared disk),
    timings, the peak RSS of this scene, and on failure the error, traceback and
@@ -235,6 +236,10 @@ def _expected_path(name: str) -> Path | None:
 def _count_frames(path: Path) -> int:
     import av
 
+    from cnnviz.engine.framestore import count_frames, is_frame_store
+
+    if is_frame_store(path):
+        return count_frames(path)
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         if stream.frames:
@@ -242,10 +247,30 @@ def _count_frames(path: Path) -> int:
         return sum(1 for packet in container.demux(stream) if packet.size)
 
 
+def _runs(path: Path, fmt: str):
+    """Yield a :class:`cnnviz.engine.framestore.StoredFrame` for each run of equal frames of the
+    intermediate ``path`` (a frame store; a video gives runs of one frame, changed anywhere)."""
+    from cnnviz.engine.framestore import StoredFrame, is_frame_store, read_frames
+
+    if is_frame_store(path):
+        yield from read_frames(path, 4 if fmt == "rgba" else 3)
+        return
+    for arr, duration in _decode(path, fmt):
+        yield StoredFrame(arr, 1, duration, (0, 0, arr.shape[1], arr.shape[0]))
+
+
 def _decode(path: Path, fmt: str):
-    """Yield (ndarray, duration Fraction) for every frame of the first video stream."""
+    """Yield (ndarray, duration Fraction) for every frame of the intermediate ``path`` (a frame
+    store or the first video stream of a movie); an array is valid until the next one."""
     import av
 
+    from cnnviz.engine.framestore import is_frame_store, read_frames
+
+    if is_frame_store(path):
+        for run in read_frames(path, 4 if fmt == "rgba" else 3):
+            for _ in range(run.repeat):
+                yield run.pixels, run.duration
+        return
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
@@ -279,27 +304,30 @@ def video_to_gif(src: Path, dst: Path, *, transparent: bool = False, samples: in
     n = _count_frames(src)
     if n == 0:
         raise RuntimeError(f"no frames in {src}")
-    wanted = {round(i * (n - 1) / max(samples - 1, 1)) for i in range(min(samples, n))}
+    wanted = sorted({round(i * (n - 1) / max(samples - 1, 1)) for i in range(min(samples, n))})
     picked = []
     step = None
     t0 = time.perf_counter()
-    for i, (arr, _) in enumerate(_decode(src, fmt)):
+    first = 0  # index of the run's first frame
+    for run in _runs(src, fmt):
+        arr = run.pixels
         if step is None:
             h, w = arr.shape[:2]
             step = max(1, math.ceil(math.sqrt(len(wanted) * h * w / PALETTE_MAX_PIXELS)))
-        if i in wanted:  # a different sub-grid for each sample, so thin lines are seen too
-            k = len(picked)
+        first += run.repeat
+        while len(picked) < len(wanted) and wanted[len(picked)] < first:
+            k = len(picked)  # a different sub-grid for each sample, so thin lines are seen too
             picked.append(arr[k % step :: step, (k // step) % step :: step].copy())
     palette = GifPalette.from_frames(picked, max_montage_pixels=PALETTE_MAX_PIXELS, reserved=theme_colours())
     del picked
     t1 = time.perf_counter()
     writer = None
     try:
-        for arr, duration in _decode(src, fmt):
+        for run in _runs(src, fmt):
             if writer is None:
-                height, width = arr.shape[:2]
+                height, width = run.pixels.shape[:2]
                 writer = GifWriter(dst, width, height, palette, loop=0, transparent=transparent)
-            writer.add_frame(arr, duration)
+            writer.add_frame(run.pixels, run.duration, repeat=run.repeat, changed=run.box)
         if writer is None:
             raise RuntimeError(f"no frames decoded from {src}")
         writer.close()
@@ -354,6 +382,15 @@ def manim_config(job: RenderJob, work: Path) -> dict:
         if job.fmt == "mp4" and job.quality in ("h", "k") and not job.transparent:
             cfg["video_encoder_options"] = dict(X264_BOUNDED)
     return cfg
+
+
+def _uses_frame_store(job: RenderJob) -> bool:
+    """Whether the render's intermediate is a frame store (:mod:`cnnviz.engine.framestore`) rather
+    than Manim's QuickTime RLE movie: for a GIF or a WebP (slides cut the movie into MP4 beats),
+    unless ``CNNVIZ_FRAME_CACHES=0`` asks for the engine without its frame savings."""
+    from cnnviz.texts import frame_caches
+
+    return job.fmt in ("gif", "webp") and job.kind != "slides" and frame_caches()
 
 
 class Cancelled(Exception):
@@ -436,6 +473,10 @@ def _render_into(job: RenderJob, work: Path, result: RenderResult, cancel: threa
     t1 = time.perf_counter()
     with tempconfig(manim_config(job, work)):
         scene = scene_cls()
+        if _uses_frame_store(job):
+            from cnnviz.engine.framestore import file_writer_class
+
+            scene.renderer.file_writer = file_writer_class()(scene.file_writer_settings)
         scene.render()
         produced = getattr(scene.renderer.file_writer, "final_file_path", None)
     t2 = time.perf_counter()
