@@ -136,3 +136,25 @@ def test_a_scene_gives_the_same_gif_through_the_store_and_through_the_movie(monk
     assert store.data == movie.data
     assert store.stats["frames_in"] == movie.stats["frames_in"] > 30
     assert store.stats["intermediate_bytes"] < movie.stats["intermediate_bytes"]
+
+
+def test_slides_cut_from_the_store_are_the_slides_cut_from_the_movie(monkeypatch):
+    """A deck's beats (tests/fixtures/slide_scenes.py:CliBeats): the same index and the same
+    posters (each beat's held frame, PNG) whether the render kept a frame store or a movie."""
+    import json
+    import sys
+    from pathlib import Path
+
+    from cnnviz.engine import worker
+
+    monkeypatch.syspath_prepend(str(Path(__file__).parent / "fixtures"))
+    sys.modules.pop("slide_scenes", None)
+    job = worker.RenderJob(scene="CliBeats", module="slide_scenes", quality="l", kind="slides")
+    store = worker.render_scene(job)
+    monkeypatch.setattr(worker, "_uses_frame_store", lambda job: False)
+    movie = worker.render_scene(job)
+    assert store.status == movie.status == "ok", (store.error, movie.error)
+    a, b = json.loads(store.data), json.loads(movie.data)
+    assert a == b and len(a["beats"]) == 3
+    for beat in a["beats"]:
+        assert store.files[beat["poster"]] == movie.files[beat["poster"]]

@@ -81,9 +81,7 @@ def _png(arr) -> bytes:
 def cut_beats(video: Path, scene, job, index_path: Path) -> dict[str, bytes]:
     """Cut ``video`` (the scene's one render) into per-beat clips and posters; write the deck's
     ``beats.json`` at ``index_path`` and return the other files by relative path."""
-    import av
-
-    from cnnviz.engine.worker import _count_frames
+    from cnnviz.engine.worker import _count_frames, _decode
 
     beats = list(getattr(scene, "beats", []) or [])
     notes = list(getattr(scene, "notes", []) or [])
@@ -98,11 +96,9 @@ def cut_beats(video: Path, scene, job, index_path: Path) -> dict[str, bytes]:
     work = index_path.parent / "clips"
     width = height = 0
     k, clip, last = 0, None, None
-    with av.open(str(video)) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        for i, frame in enumerate(container.decode(stream)):
-            arr = frame.to_ndarray(format="rgb24")
+    frames = _decode(video, "rgb24")  # an array is valid until the next one: each is used at once
+    try:
+        for i, (arr, _) in enumerate(frames):
             height, width = arr.shape[:2]
             while k < len(ranges) and i >= ranges[k][1]:  # (only when frames run past a range)
                 k += 1
@@ -115,6 +111,8 @@ def cut_beats(video: Path, scene, job, index_path: Path) -> dict[str, bytes]:
             if i == ranges[k][1] - 1:
                 _finish(files, entries, k, clip, last, notes, fps)
                 clip, k = None, k + 1
+    finally:
+        frames.close()
     while k < len(ranges):  # a range the video did not reach (should not happen): its held frame is the last one
         if last is None:
             raise RuntimeError(f"no frames decoded from {video}")

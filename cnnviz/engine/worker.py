@@ -22,8 +22,8 @@ One call renders one scene in the calling process:
    (:mod:`cnnviz.engine.framestore`: each frame's changed rectangle, compressed;
    a held picture once), which is read twice, streaming — once to sample frames
    for one global palette, once to feed :class:`cnnviz.engine.gifenc.GifWriter`
-   — so memory stays at a few frames; slides cut Manim's QuickTime RLE movie
-   (lossless too) into beats; other formats are Manim's own file;
+   — so memory stays at a few frames; slides are cut from it into beats; other
+   formats are Manim's own file;
 4. returns a :class:`RenderResult` holding the finished file's **bytes** (the
    client writes them atomically under ``--out``: workers need no shared disk),
    timings, the peak RSS of this scene, and on failure the error, traceback and
@@ -386,11 +386,11 @@ def manim_config(job: RenderJob, work: Path) -> dict:
 
 def _uses_frame_store(job: RenderJob) -> bool:
     """Whether the render's intermediate is a frame store (:mod:`cnnviz.engine.framestore`) rather
-    than Manim's QuickTime RLE movie: for a GIF or a WebP (slides cut the movie into MP4 beats),
-    unless ``CNNVIZ_FRAME_CACHES=0`` asks for the engine without its frame savings."""
+    than Manim's QuickTime RLE movie: for a GIF, a WebP or slides (cut into MP4 beats), unless
+    ``CNNVIZ_FRAME_CACHES=0`` asks for the engine without its frame savings."""
     from cnnviz.texts import frame_caches
 
-    return job.fmt in ("gif", "webp") and job.kind != "slides" and frame_caches()
+    return (job.fmt in ("gif", "webp") or job.kind == "slides") and frame_caches()
 
 
 class Cancelled(Exception):
