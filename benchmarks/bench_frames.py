@@ -5,6 +5,7 @@
     .venv/bin/python benchmarks/bench_frames.py mp4 [--scene TinyMaxPoolingFixed] [--reps 3] [-q k]
     .venv/bin/python benchmarks/bench_frames.py catalog [--scenes all] [--reps 3] [-q m] [-j 2]
     .venv/bin/python benchmarks/bench_frames.py gif [--scenes A,B] [--reps 3] [-q m] [--base REV]
+    .venv/bin/python benchmarks/bench_frames.py store [--scenes A,B] [--reps 3] [-q m]
 
 camera  each scene rendered in a fresh process (GIF intermediate, no encoding: Manim's own
         movie writing off), once with Manim's ``Camera`` and once with ``CnnvizCamera``,
@@ -23,6 +24,10 @@ gif     the GIF encoder alone: each scene's lossless intermediate (a QuickTime R
         by ``cnnviz/engine/gifenc.py`` as it is at ``--base`` (a git revision, default HEAD) and as
         it is in the working tree, alternately, in this process; CPU seconds of
         ``video_to_gif``, the ratio within each repetition, and the two GIFs must be byte-identical.
+store   the GIF intermediate: each scene rendered to GIF in this process, warm, alternately through
+        the frame store and through Manim's QuickTime RLE movie; CPU seconds of the whole render
+        (the encoder threads included), the ratio within each repetition; the GIFs must be
+        byte-identical.
 
 Medians are printed with the load average; results also go to ``benchmarks/results/frames-*.json``.
 """
@@ -245,9 +250,59 @@ def gif(args) -> dict:
     return {"base": args.base, "quality": args.quality, "scenes": out}
 
 
+def store(args) -> dict:
+    """Each scene rendered to GIF in this process, alternately through the frame store and through
+    Manim's QuickTime RLE movie (everything else the same, warm); CPU seconds of the whole render
+    (``RUSAGE_SELF``: the encoder threads included), and the two GIFs must be byte-identical."""
+    import hashlib
+
+    sys.path.insert(0, str(ROOT))
+    import cnnviz.engine.worker as w
+    from cnnviz.registry import all_specs
+
+    specs = {s.name: s for s in all_specs()}
+    uses_store = w._uses_frame_store
+    out = {}
+
+    def cpu() -> float:
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
+
+    for name in args.scenes.split(","):
+        job = w.RenderJob(scene=name, module=specs[name].module, quality=args.quality, fmt="gif")
+        w.render_scene(job)  # warm: imports, texts
+        rows = []
+        for rep in range(args.reps):
+            row, digest = {}, {}
+            for which in (("movie", "store") if rep % 2 == 0 else ("store", "movie")):
+                w._uses_frame_store = uses_store if which == "store" else (lambda job: False)
+                try:
+                    t = cpu()
+                    r = w.render_scene(job)
+                    row[which] = cpu() - t
+                finally:
+                    w._uses_frame_store = uses_store
+                if r.status != "ok":
+                    raise SystemExit(f"{name}: {r.error}")
+                digest[which] = hashlib.sha256(r.data).hexdigest()
+                row[f"{which}_intermediate_mb"] = r.stats["intermediate_bytes"] / 1e6
+            if digest["movie"] != digest["store"]:
+                raise SystemExit(f"{name}: the two intermediates gave different GIFs")
+            row["ratio"] = row["movie"] / row["store"]
+            row["load"] = load()
+            rows.append(row)
+            print(f"{name} rep {rep + 1}: movie {row['movie']:.2f} s CPU ({row['movie_intermediate_mb']:.1f} MB), "
+                  f"store {row['store']:.2f} s ({row['store_intermediate_mb']:.1f} MB), ×{row['ratio']:.2f}, "
+                  f"identical GIFs, load {row['load']:.1f}", flush=True)
+        med = {k: statistics.median(r[k] for r in rows) for k in ("movie", "store", "ratio")}
+        out[name] = {"runs": rows, "medians": med}
+        print(f"{name}: median ×{med['ratio']:.2f} ({med['movie']:.2f} → {med['store']:.2f} s CPU)", flush=True)
+    return {"quality": args.quality, "scenes": out}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["camera", "mp4", "catalog", "gif"])
+    ap.add_argument("what", choices=["camera", "mp4", "catalog", "gif", "store"])
     ap.add_argument("--scenes", default=None, help="comma-separated; catalog: 'all' (the default)")
     ap.add_argument("-j", "--jobs", type=int, default=2)
     ap.add_argument("--warm", action="store_true", help="catalog: a third run reading the text cache the cold run wrote")
@@ -258,7 +313,7 @@ def main() -> None:
     args = ap.parse_args()
     args.quality = args.quality or ("k" if args.what == "mp4" else "m")
     args.scenes = args.scenes or ("all" if args.what == "catalog" else "FeatureDetectionGray,STRATEGIE1,MiniBatchTraining")
-    result = {"camera": camera, "mp4": mp4, "catalog": catalog, "gif": gif}[args.what](args)
+    result = {"camera": camera, "mp4": mp4, "catalog": catalog, "gif": gif, "store": store}[args.what](args)
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (RESULTS / f"frames-{args.what}-{stamp}.json").write_text(json.dumps(result, indent=1))

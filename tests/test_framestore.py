@@ -9,7 +9,12 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from cnnviz.engine.framestore import FrameStoreEncoder, count_frames, is_frame_store, read_frames
+from cnnviz.engine.framestore import (
+    FrameStoreEncoder,
+    count_frames,
+    is_frame_store,
+    read_frames,
+)
 from cnnviz.engine.gifenc import GifPalette, GifWriter
 
 
