@@ -191,6 +191,16 @@ def _gifenc_at(rev: str, folder: str):
     return module
 
 
+def _compared(row: dict, digest: dict, before: str, after: str, differ: str) -> dict:
+    """``row`` with the ratio of the two CPU times and the load; stops with ``differ`` when the
+    two outputs are not byte-identical."""
+    if digest[before] != digest[after]:
+        raise SystemExit(differ)
+    row["ratio"] = row[before] / row[after]
+    row["load"] = load()
+    return row
+
+
 def gif(args) -> dict:
     import hashlib
     import shutil
@@ -237,11 +247,7 @@ def gif(args) -> dict:
                         digest[which] = hashlib.sha256(dst.read_bytes()).hexdigest()
                     finally:
                         current.GifPalette, current.GifWriter = saved
-                if digest["base"] != digest["tree"]:
-                    raise SystemExit(f"{name}: the two encoders wrote different GIFs")
-                row["ratio"] = row["base"] / row["tree"]
-                row["load"] = load()
-                rows.append(row)
+                rows.append(_compared(row, digest, "base", "tree", f"{name}: the two encoders wrote different GIFs"))
                 print(f"{name} rep {rep + 1}: {args.base} {row['base']:.2f} s CPU, working tree {row['tree']:.2f} s "
                       f"(×{row['ratio']:.2f}, identical bytes), load {row['load']:.1f}", flush=True)
             med = {k: statistics.median(r[k] for r in rows) for k in ("base", "tree", "ratio")}
@@ -286,11 +292,7 @@ def store(args) -> dict:
                     raise SystemExit(f"{name}: {r.error}")
                 digest[which] = hashlib.sha256(r.data).hexdigest()
                 row[f"{which}_intermediate_mb"] = r.stats["intermediate_bytes"] / 1e6
-            if digest["movie"] != digest["store"]:
-                raise SystemExit(f"{name}: the two intermediates gave different GIFs")
-            row["ratio"] = row["movie"] / row["store"]
-            row["load"] = load()
-            rows.append(row)
+            rows.append(_compared(row, digest, "movie", "store", f"{name}: the two intermediates gave different GIFs"))
             print(f"{name} rep {rep + 1}: movie {row['movie']:.2f} s CPU ({row['movie_intermediate_mb']:.1f} MB), "
                   f"store {row['store']:.2f} s ({row['store_intermediate_mb']:.1f} MB), ×{row['ratio']:.2f}, "
                   f"identical GIFs, load {row['load']:.1f}", flush=True)
