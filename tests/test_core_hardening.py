@@ -277,6 +277,7 @@ SIZE_CASES = [
     ("conv2d 60000×60000", lambda: core.conv2d(HUGE, np.ones((3, 3))), "60000×60000×1 padded input"),
     ("conv_step huge padding", lambda: core.conv_step(np.ones((3, 3)), np.ones((3, 3)), 0, 0, padding=10**9),
      None),
+    ("conv_step huge kernel", lambda: core.conv_step(HUGE, HUGE, 1, 2, padding=1), "60000×60000×1 window"),
     ("conv2d_backward huge padding",
      lambda: core.conv2d_backward(np.ones((1, 1)), np.ones((1, 1)), np.broadcast_to(1.0, (2 * 10**5 + 1,) * 2),
                                   padding=10**5),
@@ -754,6 +755,10 @@ FUZZ_REGRESSIONS = [
                           "mask": np.broadcast_to(1.0, (60000, 60000))}),
     ("dropout", {"z": np.broadcast_to(1.0, (60000, 60000)), "mask": np.broadcast_to(1, (60000, 60000)),
                  "seed": None}),
+    # make fuzz, 2026-12-07 (second run): a kernel as large as a 60000×60000 input made conv_step
+    # allocate its one window, 26.8 GiB (MemoryError), with no budget check
+    ("conv_step", {"x": np.broadcast_to(1.0, (60000, 60000)), "w": np.broadcast_to(1.0, (60000, 60000))}),
+    ("conv_step", {"x": np.broadcast_to(1, (60000, 60000)), "w": np.broadcast_to(1, (60000, 60000))}),
 ]
 
 

@@ -420,13 +420,18 @@ def conv_step(x: Any, w: Any, i: int, j: int, stride: int = 1, padding: int = 0,
     bias_vec = _bias_vector(b, g)
     dtype = _compute_dtype(x, w) if bias_vec is None else _compute_dtype(x, w, bias_vec)
     r0, c0 = i * g.stride, j * g.stride
+    n_terms = g.kh * g.kw * g.C
+    # the window, the kernel's copy and the products, each the kernel's size (a kernel as large as
+    # a 60000×60000 input needs 26.8 GiB for one step)
+    _check_budget(ctx, [("window", (g.kh, g.kw, g.C), dtype.itemsize)] * 3, work=3 * n_terms)
     window_src = _window_at(x3, g, r0, c0)
     kernel_src = w4[:, :, :, m_idx]
     bias_src = bias_vec[m_idx:m_idx + 1] if bias_vec is not None else np.zeros(1, dtype=np.int64)
     k_shape = w.shape if g.single else w.shape[:3]
     what = _operand_names("input", "kernel", None if bias_vec is None else "bias")
-    n_terms = g.kh * g.kw * g.C
     if dtype.kind == "i" and not _int_sums_fit(n_terms, (window_src, kernel_src), (bias_src,)):
+        _check_budget(lambda: ctx + " in exact integers",
+                      [("window", (g.kh, g.kw, g.C), _OBJECT_ENTRY_BYTES)] * 3, work=3 * n_terms)
         # exact Python ints; every number shown must fit int64
         window_o, kernel_o = window_src.astype(object), kernel_src.astype(object)
         products_o = window_o * kernel_o
