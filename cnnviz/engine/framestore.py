@@ -35,6 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
+from cnnviz.engine.gifenc import Box, _diff_bbox
+
 __all__ = ["MAGIC", "FrameStoreEncoder", "StoredFrame", "count_frames", "is_frame_store", "read_frames"]
 
 MAGIC = b"CNVZFRM1"
@@ -42,21 +44,6 @@ _HEADER = struct.Struct("<8sHHBxII")
 _RECORD = struct.Struct("<IHHHHI")
 #: zlib level: 1 compresses a scene's rectangles about 30× in a tenth of the time RLE takes
 LEVEL = 1
-
-Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive)
-
-
-def _changed(a: np.ndarray, b: np.ndarray) -> Box | None:
-    """Bounding box of the pixels that differ between two (H, W, 4) uint8 frames, or None."""
-    h, w = a.shape[:2]
-    ne = a.view(np.uint32).reshape(h, w) != b.view(np.uint32).reshape(h, w)
-    rows = np.flatnonzero(ne.any(axis=1))
-    if rows.size == 0:
-        return None
-    y0, y1 = int(rows[0]), int(rows[-1]) + 1
-    cols = np.flatnonzero(ne[y0:y1].any(axis=0))
-    return int(cols[0]), y0, int(cols[-1]) + 1, y1
-
 
 class FrameStoreEncoder:
     """Writes one segment (the part of :class:`manim.scene.video_segment_encoder.VideoSegmentEncoder`
@@ -90,7 +77,7 @@ class FrameStoreEncoder:
         if self._prev is None:
             box: Box | None = (0, 0, self.width, self.height)
         else:
-            box = _changed(pixels, self._prev)
+            box = _diff_bbox(pixels, self._prev)
         self._prev = pixels
         if box is None:
             self._held[0] += repeat

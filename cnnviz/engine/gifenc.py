@@ -94,10 +94,14 @@ def _bbox(mask: np.ndarray) -> Box | None:
 def _diff_bbox(a: np.ndarray, b: np.ndarray) -> Box | None:
     """Bounding box of the pixels that differ between two (H, W, C) arrays, or None.
 
-    Reduces along contiguous rows (30x faster than ``(a != b).any(axis=2)``).
+    Reduces along contiguous rows (30x faster than ``(a != b).any(axis=2)``); RGBA pixels are
+    compared as one uint32 each (a quarter of the comparisons).
     """
     h, w = a.shape[:2]
-    diff = (a != b).reshape(h, -1)
+    if a.shape[2] == 4 and a.strides[2] == b.strides[2] == 1:
+        diff = (a.view(np.uint32) != b.view(np.uint32)).reshape(h, w)
+    else:
+        diff = (a != b).reshape(h, -1)
     rows = np.flatnonzero(diff.any(axis=1))
     if rows.size == 0:
         return None
@@ -385,7 +389,7 @@ class GifWriter:
             pixels = pixels[..., :3]
         duration = _as_fraction(duration)
         for done in range(repeat):
-            self._add(pixels, duration, changed if done == 0 else (0, 0, 0, 0))
+            self._add(pixels, duration, changed if done == 0 else None)
             if self._prev_exact:  # the repeats find nothing changed: merged, as one call each would be
                 rest = repeat - 1 - done
                 self._t += duration * rest

@@ -249,28 +249,29 @@ def _count_frames(path: Path) -> int:
 
 def _runs(path: Path, fmt: str):
     """Yield a :class:`cnnviz.engine.framestore.StoredFrame` for each run of equal frames of the
-    intermediate ``path`` (a frame store; a video gives runs of one frame, changed anywhere)."""
+    intermediate ``path`` (a frame store; a movie gives runs of one frame, changed anywhere); an
+    array is valid until the next one."""
     from cnnviz.engine.framestore import StoredFrame, is_frame_store, read_frames
 
     if is_frame_store(path):
         yield from read_frames(path, 4 if fmt == "rgba" else 3)
         return
-    for arr, duration in _decode(path, fmt):
+    for arr, duration in _decode_movie(path, fmt):
         yield StoredFrame(arr, 1, duration, (0, 0, arr.shape[1], arr.shape[0]))
 
 
 def _decode(path: Path, fmt: str):
     """Yield (ndarray, duration Fraction) for every frame of the intermediate ``path`` (a frame
-    store or the first video stream of a movie); an array is valid until the next one."""
+    store or a movie); an array is valid until the next one."""
+    for run in _runs(path, fmt):
+        for _ in range(run.repeat):
+            yield run.pixels, run.duration
+
+
+def _decode_movie(path: Path, fmt: str):
+    """Yield (ndarray, duration Fraction) for every frame of the first video stream of a movie."""
     import av
 
-    from cnnviz.engine.framestore import is_frame_store, read_frames
-
-    if is_frame_store(path):
-        for run in read_frames(path, 4 if fmt == "rgba" else 3):
-            for _ in range(run.repeat):
-                yield run.pixels, run.duration
-        return
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
