@@ -23,7 +23,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 HOLD = 8  # frames: a run at least this long is a hold (a beat holds 0.5 s and more)
@@ -35,8 +34,12 @@ def main() -> None:
     ap.add_argument("-q", "--quality", default="m")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
+    from bench_render import (
+        _gif_frames,  # this folder: the GIF's frames with their start times
+    )
+
     import cnnviz.engine.worker as w
-    from cnnviz.engine.framestore import read_frames
+    from cnnviz.engine.framestore import count_frames, read_frames
     from cnnviz.registry import all_specs
 
     spec = {s.name: s for s in all_specs()}[args.scene]
@@ -58,12 +61,12 @@ def main() -> None:
         if r.status != "ok":
             raise SystemExit(r.error)
         fps = 1 / next(read_frames(kept["store"])).duration
-        im, gif, t = Image.open(kept["gif"]), [], 0.0
-        for i in range(im.n_frames):
-            im.seek(i)
-            frame, t2 = np.asarray(im.convert("RGB")), t + im.info.get("duration", 1000 / fps)
-            gif += [frame] * (round(t2 * fps / 1000) - round(t * fps / 1000))
-            t = t2
+        n = count_frames(kept["store"])
+        shown = list(_gif_frames(kept["gif"]))  # (frame, start ms), composed by Pillow
+        gif = []  # the GIF's picture at each frame of the render
+        for k, (frame, start) in enumerate(shown):
+            end = round(shown[k + 1][1] * fps / 1000) if k + 1 < len(shown) else n
+            gif += [frame] * (end - round(start * fps / 1000))
         errors, held, bound = [], [], 0.0
         dirty, prev, k = None, None, 0
         for run in read_frames(kept["store"], 3):
