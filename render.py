@@ -34,6 +34,7 @@ from cnnviz.engine import outputs
 from cnnviz.engine import plan as planning
 from cnnviz.engine.manifest import MANIFEST_NAME, Manifest  # noqa: F401  (MANIFEST_NAME: for scripts and tests)
 from cnnviz.engine.plan import QUALITIES
+from cnnviz.engine.worker import GIF_COLORS
 from cnnviz.files import printable
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -280,6 +281,9 @@ colour roles on a white background, for slides.
 --format png writes the last frame (a poster); webp an animated WebP in full colour
 (browsers and Jupyter play it; PowerPoint does not).  --transparent works with
 png, webm, webp and gif (1-bit alpha in GIFs); mp4 has no alpha channel.
+--gif-colors per-frame gives each GIF frame its own 255 colours: photo scenes
+reach about 50 dB instead of 39-44 dB, in up to 1.4x the bytes and about 4x
+the encoding time (opaque GIFs only).
 \b
 Where scenes render: -j N starts a local dask cluster of N single-threaded
 worker processes (each imports Manim once and renders many scenes);
@@ -361,6 +365,9 @@ def _check_memory_limit(ctx, param, value):
 @click.option("--transparent", is_flag=True, help="Transparent background (png, webm, webp, gif with 1-bit alpha).")
 @click.option("--theme", type=click.Choice(planning.THEMES), default="dark", show_default=True,
               help="dark = the notebook's look; light = for white slides (written under <res>-light/).")
+@click.option("--gif-colors", type=click.Choice(GIF_COLORS), default="shared", show_default=True,
+              help="GIF only: shared = one palette for the scene (smallest); per-frame = each frame its "
+                   "own 255 colours (photos in near full colour, larger and slower to write).")
 @click.option("-v", "--verbose", is_flag=True, help="Show Manim's and dask's output and per-frame progress.")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
               help="A parameter of the scenes named (see `params NAME`); VALUE is a literal. Repeatable.")
@@ -370,12 +377,18 @@ def _check_memory_limit(ctx, param, value):
 @click.option("--params", "params_file", type=click.Path(dir_okay=True, path_type=Path), default=None,
               metavar="FILE.toml", help="Render the scenes of a TOML file with their values (see below).")
 def render_cmd(names, all_, chapter, quality, fmt, jobs, cluster, memory_limit, out, layout, force, transparent,
-               theme, verbose, sets=(), photo=None, variant_name=None, params_file=None) -> None:
+               theme, verbose, sets=(), photo=None, variant_name=None, params_file=None,
+               gif_colors="shared") -> None:
     """Render scenes (NAMES, --all or --chapter N) on a dask cluster: local by default."""
     if layout == "notebook" and theme != "dark":
         raise click.UsageError("the notebook's layout is dark: use --layout flat with --theme light.")
     if transparent and fmt == "mp4":
         raise click.UsageError("--transparent needs an alpha channel: use --format png, webm, webp or gif (mp4 has none).")
+    if gif_colors != "shared" and fmt != "gif":
+        raise click.UsageError(f"--gif-colors applies to GIFs: drop it, or use --format gif ({fmt} requested).")
+    if gif_colors != "shared" and transparent:
+        raise click.UsageError("--gif-colors per-frame writes opaque GIFs: a transparent GIF keeps the shared "
+                               "palette (or use --format webp --transparent: full colour with alpha).")
     if cluster is not None and jobs:
         raise click.UsageError("-j sets the size of the local cluster; with --cluster, the cluster's workers decide.")
     if cluster is not None and memory_limit != "auto":
@@ -391,7 +404,8 @@ def render_cmd(names, all_, chapter, quality, fmt, jobs, cluster, memory_limit, 
     items, classes, problems = _requests(specs, set(names), sets, photo, variant_name, params_file)
     if problems:
         _usage_problems(problems)
-    options = planning.Options(quality=quality, fmt=fmt, layout=layout, transparent=transparent, theme=theme)
+    options = planning.Options(quality=quality, fmt=fmt, layout=layout, transparent=transparent, theme=theme,
+                               gif_colors=gif_colors)
     out = out if out.is_absolute() else Path.cwd() / out
     if items:
         try:  # before anything renders: a usage error naming the directory

@@ -190,7 +190,10 @@ def check_plan(plan: planning.Plan, classes: dict[str, type], layout: bool = Tru
     return problems
 
 
-def options_for(quality: str, fmt: str, theme: str | None = None, layout: str = "flat") -> planning.Options:
+def options_for(quality: str, fmt: str, theme: str | None = None, layout: str = "flat",
+                gif_colors: str = "shared") -> planning.Options:
+    from cnnviz.engine.worker import GIF_COLORS
+
     if quality not in planning.QUALITIES:
         raise ParamError(f"quality {quality!r}: choose one of {', '.join(planning.QUALITIES)}")
     if fmt not in planning.FORMATS:
@@ -200,6 +203,11 @@ def options_for(quality: str, fmt: str, theme: str | None = None, layout: str = 
         if theme not in planning.THEMES:
             raise ParamError(f"theme {theme!r}: choose one of {', '.join(planning.THEMES)}")
         kwargs["theme"] = theme
+    if gif_colors not in GIF_COLORS:
+        raise ParamError(f"gif_colors {gif_colors!r}: choose one of {', '.join(GIF_COLORS)}")
+    if gif_colors != "shared" and fmt != "gif":
+        raise ParamError(f"gif_colors={gif_colors!r} applies to GIFs, not to format {fmt!r}")
+    kwargs["gif_colors"] = gif_colors
     return planning.Options(quality=quality, fmt=fmt, layout=layout, **kwargs)
 
 
@@ -207,11 +215,11 @@ def options_for(quality: str, fmt: str, theme: str | None = None, layout: str = 
 
 
 def _render(name: str, quality: str, fmt: str, theme: str | None, out, force: bool, raw: dict,
-            cancel: threading.Event | None = None, layout: bool = True) -> Path:
+            cancel: threading.Event | None = None, layout: bool = True, gif_colors: str = "shared") -> Path:
     from cnnviz.engine.manifest import Manifest
 
     spec = scene_spec(name)
-    options = options_for(quality, fmt, theme)
+    options = options_for(quality, fmt, theme, gif_colors=gif_colors)
     item, cls = prepare(spec, raw)
     out = Path(out).expanduser().resolve()
     suffix = item.suffix if isinstance(item, planning.Variant) else ""
@@ -240,17 +248,19 @@ def _render(name: str, quality: str, fmt: str, theme: str | None, out, force: bo
 
 
 def render(name: str, quality: str = "l", fmt: str = "gif", theme: str | None = None, *,
-           out: str | Path = "media", force: bool = False, **params) -> Path:
+           out: str | Path = "media", force: bool = False, gif_colors: str = "shared", **params) -> Path:
     """Render scene ``name`` with your values (``**params``); return the output file.
 
     ``quality``: ``l`` (480p15, default), ``m`` (720p30, the notebook's), ``h``, ``k``;
     ``fmt``: ``gif``, ``mp4``, ``webm`` or ``png`` (the final picture); ``out``: the output
-    folder (flat layout: ``out/480p15/<Scene>.gif``, or ``<Scene>@<values>.gif`` with values).
+    folder (flat layout: ``out/480p15/<Scene>.gif``, or ``<Scene>@<values>.gif`` with values);
+    ``gif_colors``: ``shared`` (one palette) or ``per-frame`` (each frame its own colours: photos
+    in near full colour, larger files).
     Values not given keep the notebook's example (``cnnviz.parameters(name)`` lists them).
     Raises :class:`cnnviz.params.ParamError` (one line per problem) before anything renders,
     :class:`RenderError` if the scene fails.  Unchanged since the last call: returned at once.
     """
-    return _render(name, quality, fmt, theme, out, force, params)
+    return _render(name, quality, fmt, theme, out, force, params, gif_colors=gif_colors)
 
 
 def _display(path: Path, fmt: str) -> None:
@@ -263,10 +273,10 @@ def _display(path: Path, fmt: str) -> None:
 
 
 def show(name: str, quality: str = "l", fmt: str = "gif", theme: str | None = None, *,
-         out: str | Path = "media", force: bool = False, **params) -> None:
+         out: str | Path = "media", force: bool = False, gif_colors: str = "shared", **params) -> None:
     """:func:`render`, then display the result inline (Jupyter): a GIF or PNG as an image, an
     MP4/WebM as an embedded video.  A second identical call displays the file already made."""
-    _display(render(name, quality, fmt, theme, out=out, force=force, **params), fmt)
+    _display(render(name, quality, fmt, theme, out=out, force=force, gif_colors=gif_colors, **params), fmt)
 
 
 def parameters(name: str) -> dict[str, P.ParamSpec]:

@@ -95,7 +95,8 @@ def test_the_layout_check_runs_on_her_values(api, no_render):
 
 def test_bad_options(api, no_render):
     for kwargs, message in (({"quality": "z"}, "quality 'z'"), ({"fmt": "avi"}, "format 'avi'"),
-                            ({"theme": "sepia"}, "theme 'sepia'")):
+                            ({"theme": "sepia"}, "theme 'sepia'"), ({"gif_colors": "all"}, "gif_colors 'all'"),
+                            ({"fmt": "mp4", "gif_colors": "per-frame"}, "applies to GIFs")):
         with pytest.raises(api.ParamError, match=message):
             api.render("CliParams", **kwargs)
     with pytest.raises(api.ParamError, match="unknown scene 'CliParam'; did you mean: CliParams"):

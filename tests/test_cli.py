@@ -113,6 +113,9 @@ def test_unknown_scene_suggests_close_names(runner):
         ["render", "CliQuick", "--bogus"],
         ["render"],  # no names, no --all/--chapter
         ["render", "CliQuick", "--format", "mp4", "--transparent"],
+        ["render", "CliQuick", "--gif-colors", "all"],
+        ["render", "CliQuick", "--format", "mp4", "--gif-colors", "per-frame"],  # GIF only
+        ["render", "CliQuick", "--transparent", "--gif-colors", "per-frame"],  # opaque GIFs only
         ["render", "CliQuick", "--cluster", "tcp://127.0.0.1:8786", "-j", "2"],  # -j is the local cluster's size
         ["render", "CliQuick", "--cluster", "tcp://127.0.0.1:8786", "--memory-limit", "1GiB"],
     ],

@@ -61,7 +61,7 @@ def _round_half_up(value: Fraction) -> int:
     return math.floor(value + Fraction(1, 2))
 
 
-def _as_fraction(seconds: float | Fraction | int) -> Fraction:
+def _as_fraction(seconds: float | Fraction) -> Fraction:
     if isinstance(seconds, Fraction):
         return seconds
     if isinstance(seconds, int):
@@ -290,7 +290,7 @@ class GifPalette:
 
 
 class _Pending:
-    __slots__ = ("shown", "start", "dirty")
+    __slots__ = ("dirty", "shown", "start")
 
     def __init__(self, shown: np.ndarray, start: int, dirty: Box | None):
         self.shown = shown  # (H, W) indices on screen while this frame shows
@@ -389,13 +389,17 @@ class GifWriter:
             pixels = pixels[..., :3]
         duration = _as_fraction(duration)
         for done in range(repeat):
-            self._add(pixels, duration, changed if done == 0 else None)
-            if self._prev_exact:  # the repeats find nothing changed: merged, as one call each would be
-                rest = repeat - 1 - done
+            if not self._step(pixels, duration, changed if done == 0 else None):
+                rest = repeat - 1 - done  # the repeats would write nothing: merged, as one call each would be
                 self._t += duration * rest
                 self.frames_in += rest
                 self.frames_merged += rest
                 return
+
+    def _step(self, pixels: np.ndarray, duration: Fraction, changed: Box | None) -> bool:
+        """Add one frame; False when the same frame given again would change nothing."""
+        self._add(pixels, duration, changed)
+        return not self._prev_exact
 
     def _add(self, pixels: np.ndarray, duration: Fraction, changed: Box | None) -> None:
         start = _round_half_up(self._t * 100)

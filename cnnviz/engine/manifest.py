@@ -43,7 +43,7 @@ FIELDS: dict[str, tuple[type, ...]] = {
     "frames_in": (int,), "frames_written": (int,), "palette_colors": (int,),
     # a custom render: the suffix of its file name, its values, its photo files (path → SHA-256)
     "variant": (str,), "values": (dict,), "photos": (dict,),
-    "theme": (str,), "kind": (str,), "beats": (int,),
+    "theme": (str,), "kind": (str,), "beats": (int,), "gif_colors": (str,), "local_tables": (int,),
     "files": (dict,),  # a deck: relative path → [bytes, sha256] of each clip and poster beside the entry's file
 }
 REQUIRED = ("scene", "key", "bytes")

@@ -289,6 +289,8 @@ class Options:
     transparent: bool = False
     theme: str = "dark"
     kind: str = "video"
+    #: GIF colours: shared (one palette for the scene) | per-frame (each frame its own; opaque GIFs)
+    gif_colors: str = "shared"
 
     def as_dict(self) -> dict:
         """The options as keyed and recorded in the manifest."""
@@ -296,6 +298,8 @@ class Options:
              "theme": self.theme}
         if self.kind != "video":
             d["kind"] = self.kind
+        if self.gif_colors != "shared":  # absent by default, so earlier renders keep their keys
+            d["gif_colors"] = self.gif_colors
         return d
 
 

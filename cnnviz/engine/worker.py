@@ -78,6 +78,8 @@ X264_BOUNDED = {"crf": "23", "preset": "veryfast", "tune": "zerolatency"}
 #: Frames sampled (evenly spaced) to build the GIF palette, and the montage size cap.
 PALETTE_SAMPLES = 32
 PALETTE_MAX_PIXELS = 2_000_000
+#: How a GIF gets its colours: one palette for the scene, or each frame its own (see video_to_gif).
+GIF_COLORS = ("shared", "per-frame")
 
 #: prefix of the private temporary directory of one render: ``cnnviz-work-<pid>-<Scene>-XXXX``
 WORK_PREFIX = "cnnviz-work-"
@@ -96,6 +98,8 @@ class RenderJob:
     quality: str = "m"  # l | m | h | k
     fmt: str = "gif"  # gif | webp | mp4 | webm | png (png = the last frame)
     transparent: bool = False
+    #: GIF colours (``GIF_COLORS``): shared | per-frame
+    gif_colors: str = "shared"
     verbose: bool = False  # let Manim print to the worker's terminal instead of capturing it
     #: the colour theme (``cnnviz.theme``): dark (the notebook's) | light
     theme: str = "dark"
@@ -297,9 +301,20 @@ def theme_colours() -> list[tuple[int, int, int]]:
     return found
 
 
-def video_to_gif(src: Path, dst: Path, *, transparent: bool = False, samples: int = PALETTE_SAMPLES) -> dict:
-    """Encode the video ``src`` as a looping GIF at ``dst`` (streaming, bounded memory)."""
+def video_to_gif(src: Path, dst: Path, *, transparent: bool = False, samples: int = PALETTE_SAMPLES,
+                 colors: str = "shared") -> dict:
+    """Encode the video ``src`` as a looping GIF at ``dst`` (streaming, bounded memory).
+
+    ``colors``: ``shared`` (one palette for the scene, :class:`~cnnviz.engine.gifenc.GifWriter`) or
+    ``per-frame`` (each frame's own colours, :class:`~cnnviz.engine.giflocal.LocalTableGifWriter`;
+    opaque only)."""
     from cnnviz.engine.gifenc import GifPalette, GifWriter
+    from cnnviz.engine.giflocal import LocalTableGifWriter
+
+    if colors not in GIF_COLORS:
+        raise ValueError(f"colors must be one of {', '.join(GIF_COLORS)}, got {colors!r}")
+    if colors == "per-frame" and transparent:
+        raise ValueError("per-frame GIF colours are for opaque GIFs: a transparent GIF keeps the shared palette")
 
     fmt = "rgba" if transparent else "rgb24"
     n = _count_frames(src)
@@ -327,7 +342,10 @@ def video_to_gif(src: Path, dst: Path, *, transparent: bool = False, samples: in
         for run in _runs(src, fmt):
             if writer is None:
                 height, width = run.pixels.shape[:2]
-                writer = GifWriter(dst, width, height, palette, loop=0, transparent=transparent)
+                if colors == "per-frame":
+                    writer = LocalTableGifWriter(dst, width, height, palette, loop=0)
+                else:
+                    writer = GifWriter(dst, width, height, palette, loop=0, transparent=transparent)
             writer.add_frame(run.pixels, run.duration, repeat=run.repeat, changed=run.box)
         if writer is None:
             raise RuntimeError(f"no frames decoded from {src}")
@@ -344,6 +362,7 @@ def video_to_gif(src: Path, dst: Path, *, transparent: bool = False, samples: in
         "frames_folded": writer.frames_folded,
         "gif_total_cs": writer.total_cs,
         "palette_colors": len(palette),
+        **({"local_tables": writer.local_tables} if colors == "per-frame" else {}),
         "palette_seconds": round(t1 - t0, 3),
         "gif_seconds": round(t2 - t1, 3),
     }
@@ -494,7 +513,7 @@ def _render_into(job: RenderJob, work: Path, result: RenderResult, cancel: threa
         result.stats["beats"] = len(result.files) // 2
     elif job.fmt == "gif":
         final = work / f"{job.scene}.gif"
-        result.stats.update(video_to_gif(produced, final, transparent=job.transparent))
+        result.stats.update(video_to_gif(produced, final, transparent=job.transparent, colors=job.gif_colors))
     elif job.fmt == "webp":
         from cnnviz.engine.webpenc import video_to_webp
 
