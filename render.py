@@ -282,7 +282,7 @@ colour roles on a white background, for slides.
 (browsers and Jupyter play it; PowerPoint does not).  --transparent works with
 png, webm, webp and gif (1-bit alpha in GIFs); mp4 has no alpha channel.
 --gif-colors per-frame gives each GIF frame its own 255 colours: photo scenes
-reach about 50 dB instead of 39-44 dB, in up to 1.4x the bytes and about 4x
+reach 51-55 dB instead of 39-44 dB, in up to 1.5x the bytes and about 4x
 the encoding time (opaque GIFs only).
 \b
 Where scenes render: -j N starts a local dask cluster of N single-threaded
