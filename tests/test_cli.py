@@ -176,10 +176,10 @@ def test_render_real_scene_flat_then_skip_unchanged(tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     gif = out / "480p15" / f"{name}.gif"
     assert_looping_gif(gif, LOW)
-    assert "ok" in r.stdout and name in r.stdout
-    assert "local cluster: 1 worker; dashboard: http://" in r.stdout  # one scene: one worker, whatever -j says
+    assert "ok" in r.stdout and name in r.stdout, r.stdout
+    assert "local cluster: 1 worker; dashboard: http://" in r.stdout, r.stdout  # one scene: one worker, whatever -j says
     manifest = json.loads((out / MANIFEST_NAME).read_text())
-    assert manifest["outputs"][f"480p15/{name}.gif"]["bytes"] == gif.stat().st_size
+    assert manifest["outputs"][f"480p15/{name}.gif"]["bytes"] == gif.stat().st_size, manifest
     assert_no_junk(out, tmp_path)
 
     before = gif.stat().st_mtime_ns, gif.read_bytes()
@@ -187,10 +187,10 @@ def test_render_real_scene_flat_then_skip_unchanged(tmp_path):
     r2 = run_cli(tmp_path, "render", name, "-q", "l", "--out", str(out))
     elapsed = time.monotonic() - t0
     assert r2.returncode == 0, r2.stdout + r2.stderr
-    assert "skipped" in r2.stdout and "1 skipped" in r2.stdout
+    assert "skipped" in r2.stdout and "1 skipped" in r2.stdout, r2.stdout
     assert elapsed < 30, f"the nothing-changed path took {elapsed:.1f}s"  # wall time: only a hang fails
-    assert (gif.stat().st_mtime_ns, gif.read_bytes()) == before
-    assert "dashboard" not in r2.stdout  # no cluster was started
+    assert (gif.stat().st_mtime_ns, gif.read_bytes()) == before, "the unchanged GIF was written again"
+    assert "dashboard" not in r2.stdout, r2.stdout  # no cluster was started
 
     # in process: no Manim, no dask, well under a second of CPU (CPU time, not wall time: a busy
     # machine slows the wall clock, not the work; the work is what this bounds)
