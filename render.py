@@ -34,7 +34,6 @@ from cnnviz.engine import outputs
 from cnnviz.engine import plan as planning
 from cnnviz.engine.manifest import MANIFEST_NAME, Manifest  # noqa: F401  (MANIFEST_NAME: for scripts and tests)
 from cnnviz.engine.plan import QUALITIES
-from cnnviz.engine.worker import GIF_COLORS
 from cnnviz.files import printable
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -365,7 +364,7 @@ def _check_memory_limit(ctx, param, value):
 @click.option("--transparent", is_flag=True, help="Transparent background (png, webm, webp, gif with 1-bit alpha).")
 @click.option("--theme", type=click.Choice(planning.THEMES), default="dark", show_default=True,
               help="dark = the notebook's look; light = for white slides (written under <res>-light/).")
-@click.option("--gif-colors", type=click.Choice(GIF_COLORS), default="shared", show_default=True,
+@click.option("--gif-colors", type=click.Choice(planning.GIF_COLORS), default="shared", show_default=True,
               help="GIF only: shared = one palette for the scene (smallest); per-frame = each frame its "
                    "own 255 colours (photos in near full colour, larger and slower to write).")
 @click.option("-v", "--verbose", is_flag=True, help="Show Manim's and dask's output and per-frame progress.")

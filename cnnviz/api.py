@@ -192,8 +192,6 @@ def check_plan(plan: planning.Plan, classes: dict[str, type], layout: bool = Tru
 
 def options_for(quality: str, fmt: str, theme: str | None = None, layout: str = "flat",
                 gif_colors: str = "shared") -> planning.Options:
-    from cnnviz.engine.worker import GIF_COLORS
-
     if quality not in planning.QUALITIES:
         raise ParamError(f"quality {quality!r}: choose one of {', '.join(planning.QUALITIES)}")
     if fmt not in planning.FORMATS:
@@ -203,8 +201,8 @@ def options_for(quality: str, fmt: str, theme: str | None = None, layout: str = 
         if theme not in planning.THEMES:
             raise ParamError(f"theme {theme!r}: choose one of {', '.join(planning.THEMES)}")
         kwargs["theme"] = theme
-    if gif_colors not in GIF_COLORS:
-        raise ParamError(f"gif_colors {gif_colors!r}: choose one of {', '.join(GIF_COLORS)}")
+    if gif_colors not in planning.GIF_COLORS:
+        raise ParamError(f"gif_colors {gif_colors!r}: choose one of {', '.join(planning.GIF_COLORS)}")
     if gif_colors != "shared" and fmt != "gif":
         raise ParamError(f"gif_colors={gif_colors!r} applies to GIFs, not to format {fmt!r}")
     kwargs["gif_colors"] = gif_colors

@@ -140,15 +140,16 @@ class LocalTableGifWriter(GifWriter):
         bys, bxs = _sl(box)
         wrong = wrong[bys, bxs]
         wanted = target[bys, bxs][wrong]
-        g = self.palette.map(wanted.reshape(-1, 1, 3)).reshape(-1)
-        if (_sq_error(wanted, self.palette.colors[g]) <= self.tolerance).all():
-            table, idx, T = None, g, self.palette.transparent_index
-            colors = self.palette.colors
+        idx = self.palette.map(wanted.reshape(-1, 1, 3)).reshape(-1)
+        new = self.palette.colors[idx]
+        new_err = _sq_error(wanted, new)
+        if (new_err <= self.tolerance).all():  # the scene's palette serves them
+            table, T = None, self.palette.transparent_index
         else:
-            colors, idx = local_table(wanted, lloyd=self.lloyd, seed=self.frames_written)
-            table, T = colors, len(colors)
-        new = colors[idx]
-        use = np.ones(len(idx), bool) if first else _sq_error(wanted, new) < keep_err[bys, bxs][wrong]
+            table, idx = local_table(wanted, lloyd=self.lloyd, seed=self.frames_written)
+            T, new = len(table), table[idx]
+            new_err = _sq_error(wanted, new)
+        use = np.ones(len(idx), bool) if first else new_err < keep_err[bys, bxs][wrong]
         if not use.any():
             return None
         out = np.full(wrong.shape, T, np.uint8)
@@ -196,10 +197,7 @@ class LocalTableGifWriter(GifWriter):
         earlier frame left off by more than the tolerance is mended as soon as a table can, and
         while a picture is held each repeat mends what is still wrong (FeatureDetectionRGB: +0.5 dB
         against looking only inside ``changed``, in about the same time)."""
-        return self._add(pixels[..., :3], duration)
-
-    def _add(self, pixels: np.ndarray, duration: Fraction) -> bool:
-        """One frame; False when it writes nothing (the screen already shows it within the tolerance)."""
+        pixels = pixels[..., :3]
         start = _round_half_up(self._t * 100)
         self._t += duration
         end = _round_half_up(self._t * 100)

@@ -61,6 +61,8 @@ RES_DIRS = [q[0] for q in QUALITIES.values()]
 FORMATS = ("gif", "webp", "mp4", "webm", "png")
 LAYOUTS = ("flat", "notebook")
 THEMES = ("dark", "light")  # cnnviz.theme.THEMES (no Manim import here either)
+#: How a GIF gets its colours: one palette for the scene, or each frame its own (worker.video_to_gif).
+GIF_COLORS = ("shared", "per-frame")
 #: what a job makes: one file per scene (video), or a deck's clips and posters (slides)
 KINDS = ("video", "slides")
 SLIDES_DIR = "slides"

@@ -78,8 +78,6 @@ X264_BOUNDED = {"crf": "23", "preset": "veryfast", "tune": "zerolatency"}
 #: Frames sampled (evenly spaced) to build the GIF palette, and the montage size cap.
 PALETTE_SAMPLES = 32
 PALETTE_MAX_PIXELS = 2_000_000
-#: How a GIF gets its colours: one palette for the scene, or each frame its own (see video_to_gif).
-GIF_COLORS = ("shared", "per-frame")
 
 #: prefix of the private temporary directory of one render: ``cnnviz-work-<pid>-<Scene>-XXXX``
 WORK_PREFIX = "cnnviz-work-"
@@ -98,7 +96,7 @@ class RenderJob:
     quality: str = "m"  # l | m | h | k
     fmt: str = "gif"  # gif | webp | mp4 | webm | png (png = the last frame)
     transparent: bool = False
-    #: GIF colours (``GIF_COLORS``): shared | per-frame
+    #: GIF colours (``cnnviz.engine.plan.GIF_COLORS``): shared | per-frame
     gif_colors: str = "shared"
     verbose: bool = False  # let Manim print to the worker's terminal instead of capturing it
     #: the colour theme (``cnnviz.theme``): dark (the notebook's) | light
@@ -310,6 +308,7 @@ def video_to_gif(src: Path, dst: Path, *, transparent: bool = False, samples: in
     opaque only)."""
     from cnnviz.engine.gifenc import GifPalette, GifWriter
     from cnnviz.engine.giflocal import LocalTableGifWriter
+    from cnnviz.engine.plan import GIF_COLORS
 
     if colors not in GIF_COLORS:
         raise ValueError(f"colors must be one of {', '.join(GIF_COLORS)}, got {colors!r}")
