@@ -319,6 +319,28 @@ def _gif_frames(path: Path):
         t += im.info.get("duration", 0)
 
 
+def render_keeping_store(name: str, quality: str, store: Path, **job):
+    """Render scene ``name`` to GIF in this process, copying its lossless frame store (the GIF's
+    intermediate) to ``store``; return the worker's result (``data``: the GIF)."""
+    import cnnviz.engine.worker as w
+
+    encode = w.video_to_gif
+
+    def keep(src, dst, **kw):
+        shutil.copy(src, store)
+        return encode(src, dst, **kw)
+
+    w.video_to_gif = keep
+    try:
+        spec = registry.get(name)
+        r = w.render_scene(w.RenderJob(scene=name, module=spec.module_name, quality=quality, fmt="gif", **job))
+    finally:
+        w.video_to_gif = encode
+    if r.status != "ok":
+        raise SystemExit(f"{name}: {r.error}")
+    return r
+
+
 def fidelity(gif: Path, reference: Path, fps: int) -> dict:
     """PSNR and bad-pixel share of a GIF against the lossless reference, frame by frame in time."""
     import numpy as np

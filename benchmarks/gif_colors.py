@@ -17,7 +17,6 @@ import argparse
 import json
 import math
 import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -33,21 +32,20 @@ DEFAULT = ["FeatureDetectionRGB", "FeatureDetectionGray", "MiniBatchTraining", "
 
 def gif_psnr(gif: Path, store: Path) -> float:
     """PSNR of ``gif`` against the frame store ``store``, frame by frame in time (streaming)."""
-    from PIL import Image
+    from bench_render import _gif_frames  # this folder
 
     from cnnviz.engine.framestore import read_frames
 
-    im = Image.open(gif)
-    sq, n, k, end, shown = 0.0, 0, -1, 0.0, None
+    shown = _gif_frames(gif)  # (frame, start ms), composed by Pillow
+    picture, nxt = None, next(shown)
+    sq, n = 0.0, 0
     for run in read_frames(store, 3):
         fps = Fraction(1) / Fraction(run.duration).limit_denominator(1000)
         for _ in range(run.repeat):
-            t = 10 * math.floor(Fraction(n * 100) / fps + Fraction(1, 2))
-            while k + 1 < im.n_frames and end <= t:
-                k += 1
-                im.seek(k)
-                shown, end = np.asarray(im.convert("RGB")).astype(np.float64), end + im.info["duration"]
-            sq += ((run.pixels - shown) ** 2).mean()
+            t = 10 * math.floor(Fraction(n * 100) / fps + Fraction(1, 2))  # its start, rounded to the cs
+            while nxt is not None and nxt[1] <= t:
+                picture, nxt = nxt[0].astype(np.float64), next(shown, None)
+            sq += ((run.pixels - picture) ** 2).mean()
             n += 1
     return float("inf") if sq == 0 else float(10 * np.log10(255**2 * n / sq))
 
@@ -59,27 +57,15 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3)
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
-    import cnnviz.engine.worker as w
-    from cnnviz.registry import all_specs
+    from bench_render import render_keeping_store  # this folder
 
-    specs = {s.name: s for s in all_specs()}
+    import cnnviz.engine.worker as w
+
     rows = []
-    encode = w.video_to_gif
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.scenes:
             store = Path(tmp) / f"{name}.store"
-
-            def keep(src, dst, _store=store, **kw):
-                shutil.copy(src, _store)
-                return encode(src, dst, **kw)
-
-            w.video_to_gif = keep
-            try:
-                r = w.render_scene(w.RenderJob(scene=name, module=specs[name].module, quality=args.quality, fmt="gif"))
-            finally:
-                w.video_to_gif = encode
-            if r.status != "ok":
-                raise SystemExit(f"{name}: {r.error}")
+            render_keeping_store(name, args.quality, store)
             cpu = {"shared": [], "per-frame": []}
             out = {c: Path(tmp) / f"{name}.{c}.gif" for c in cpu}
             for rep in range(args.reps):

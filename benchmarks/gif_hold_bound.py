@@ -17,7 +17,6 @@ the GIF with it frame by frame (the GIF's frames expanded back to the frame rate
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -34,32 +33,17 @@ def main() -> None:
     ap.add_argument("-q", "--quality", default="m")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
-    from bench_render import (
-        _gif_frames,  # this folder: the GIF's frames with their start times
+    from bench_render import (  # this folder
+        _gif_frames,  # the GIF's frames with their start times
+        render_keeping_store,
     )
 
-    import cnnviz.engine.worker as w
     from cnnviz.engine.framestore import count_frames, read_frames
-    from cnnviz.registry import all_specs
 
-    spec = {s.name: s for s in all_specs()}[args.scene]
     with tempfile.TemporaryDirectory() as tmp:
         kept = {"store": Path(tmp) / "scene.store", "gif": Path(tmp) / "scene.gif"}
-        encode = w.video_to_gif
-
-        def keep(src, dst, **kw):
-            shutil.copy(src, kept["store"])
-            stats = encode(src, dst, **kw)
-            shutil.copy(dst, kept["gif"])
-            return stats
-
-        w.video_to_gif = keep
-        try:
-            r = w.render_scene(w.RenderJob(scene=spec.name, module=spec.module, quality=args.quality, fmt="gif"))
-        finally:
-            w.video_to_gif = encode
-        if r.status != "ok":
-            raise SystemExit(r.error)
+        r = render_keeping_store(args.scene, args.quality, kept["store"])
+        kept["gif"].write_bytes(r.data)
         fps = 1 / next(read_frames(kept["store"])).duration
         n = count_frames(kept["store"])
         shown = list(_gif_frames(kept["gif"]))  # (frame, start ms), composed by Pillow

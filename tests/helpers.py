@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -206,3 +208,15 @@ class DaskProcesses:
         for p in self.procs:
             p.wait(timeout=10)
         return alive(members | in_groups(groups))
+
+
+def read_gif(data: bytes):
+    """(frames as RGB or RGBA arrays, durations in ms, info of frame 0) as Pillow composes them."""
+    im = Image.open(io.BytesIO(data))
+    info = dict(im.info)
+    frames, durations = [], []
+    for i in range(im.n_frames):
+        im.seek(i)
+        durations.append(im.info["duration"])
+        frames.append(np.asarray(im.convert("RGBA")))
+    return frames, durations, info

@@ -9,29 +9,22 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from helpers import examples, read_gif
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from cnnviz.engine.gifenc import GifPalette, GifWriter, centisecond_delays, encode_frames
-from helpers import examples
+from cnnviz.engine.gifenc import (
+    GifPalette,
+    GifWriter,
+    centisecond_delays,
+    encode_frames,
+)
 
 COLOURS = np.array(
     [[17, 20, 27], [236, 239, 244], [88, 196, 221], [244, 162, 89], [123, 211, 137], [255, 209, 102]],
     dtype=np.uint8,
 )
-
-
-def read_gif(data: bytes):
-    """(frames as RGB or RGBA arrays, durations in ms, info of frame 0) as Pillow composes them."""
-    im = Image.open(io.BytesIO(data))
-    info = dict(im.info)
-    frames, durations = [], []
-    for i in range(im.n_frames):
-        im.seek(i)
-        durations.append(im.info["duration"])
-        frames.append(np.asarray(im.convert("RGBA")))
-    return frames, durations, info
 
 
 def moving_box_frames(n: int, w: int = 96, h: int = 64, seed: int = 0):
@@ -304,7 +297,7 @@ def test_reserved_colours_stay_exact_however_rare():
     img = rng.integers(0, 256, (200, 300, 3), dtype=np.uint8)  # a photo's worth of colours
     green = tuple(int(theme.GREEN[i:i + 2], 16) for i in (1, 3, 5))
     img[5:8, 5:12] = green  # 21 pixels of "G 128"
-    cols = lambda p: {tuple(c) for c in p.colors.tolist()}  # noqa: E731
+    cols = lambda p: {tuple(c) for c in p.colors.tolist()}
     assert green not in cols(GifPalette.from_frames([img]))  # too rare to be snapped in
     with_theme = GifPalette.from_frames([img], reserved=theme_colours())
     assert green in cols(with_theme) and len(with_theme) <= 255
