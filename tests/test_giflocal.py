@@ -164,7 +164,7 @@ def test_options_key_per_frame_apart_and_keep_earlier_keys():
 @pytest.mark.slow
 def test_a_photo_scene_gets_its_colours(monkeypatch, tmp_path):
     """FeatureDetectionRGB at 480p15 against its lossless frames (the frame store): about 39 dB with
-    the shared palette, about 50 dB per frame (49.9 at 480p15, 50.5 at 720p30)."""
+    the shared palette, about 51 dB per frame (50.9 at 480p15, 51.3 at 720p30)."""
     from cnnviz import registry
     from cnnviz.engine import worker
     from cnnviz.engine.framestore import read_frames
