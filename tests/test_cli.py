@@ -166,6 +166,54 @@ def test_key_covers_the_scene_module_and_its_local_imports():
         assert planning.scene_key(spec, ctx, {**opts, **change}) != key
 
 
+def _walked_imports(path: Path) -> list:
+    """The reference: every import ``ast.walk`` finds."""
+    import ast
+    nodes = [n for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    return [(None, 0, tuple(a.name for a in n.names)) if isinstance(n, ast.Import)
+            else (n.module, n.level, tuple(a.name for a in n.names)) for n in nodes]
+
+
+def test_source_facts_find_every_import_ast_walk_finds(tmp_path):
+    """registry.source_facts walks statements only (the cheap walk behind the nothing-changed
+    path): it must find every import ``ast.walk`` finds, in every file of the project and in
+    imports nested in every kind of block."""
+    nested = tmp_path / "nested.py"
+    nested.write_text(
+        "import a.b, c as d\nfrom . import e\nfrom ..f import (g,\n    h)\n"
+        "class K:\n    import i\n    def m(self):\n        from j import k\n"
+        "def f(x):\n    if x:\n        import l\n    elif x > 1:\n        import m2\n    else:\n        import n\n"
+        "    for _ in x:\n        import o\n    else:\n        import p\n"
+        "    while x:\n        import q\n    with x:\n        import r\n"
+        "    try:\n        import s\n    except ImportError:\n        import t\n    else:\n        import u\n"
+        "    finally:\n        import v\n"
+        "    match x:\n        case 1:\n            import w\n"
+        "async def g():\n    async with x:\n        import y\n    async for _ in x:\n        import z\n"
+        "class Outer:\n    class Inner:\n        pass\n")
+    files = [nested, *sorted(ROOT.glob("cnnviz/**/*.py")), *sorted(ROOT.glob("scenes/*.py")), ROOT / "render.py"]
+    for path in files:
+        got = registry.source_facts(path).imports
+        assert sorted(got, key=repr) == sorted(_walked_imports(path), key=repr), path
+    facts = registry.source_facts(nested)
+    assert len(facts.imports) == 19 and facts.classes == {"K", "Outer"}  # Inner is not top level
+    assert (None, 0, ("a.b", "c")) in facts.imports and (None, 1, ("e",)) in facts.imports
+    assert ("f", 2, ("g", "h")) in facts.imports
+
+
+def test_the_named_scene_is_the_only_module_read(monkeypatch):
+    """Naming one scene reads that scene's module only, not every chapter's (the nothing-changed
+    path stays well under a second of CPU); --all reads them all."""
+    name = _real_scene()
+    read = []
+    real = registry.is_implemented
+    monkeypatch.setattr(registry, "is_implemented", lambda spec: read.append(spec.name) or real(spec))
+    assert [s.name for s in planning.select((name,))] == [name]
+    assert read == [name]
+    read.clear()
+    everything = planning.select((), all_=True)
+    assert len(read) == len(registry.CATALOG) and len(everything) == len(registry.all_specs())
+
+
 # ---------------------------------------------------------------------------------- rendering
 
 

@@ -27,7 +27,6 @@ or the name given to it (``--name``), always in the flat layout.
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import difflib
 import hashlib
@@ -91,31 +90,35 @@ def select(names: tuple[str, ...] | list[str], all_: bool = False, chapter: int 
     if not names and not all_ and chapter is None:
         raise SelectionError("name at least one scene, or use --all or --chapter N (see `list`).")
     try:
-        implemented = registry.all_specs()
         catalog = registry.all_specs(include_planned=True)
     except ValueError as exc:  # a malformed CNNVIZ_EXTRA_SCENES
         raise SelectionError(str(exc)) from exc
-    by_name = {s.name: s for s in implemented}
-    catalog_names = {s.name for s in catalog}
-    renderable = sorted(by_name)  # suggestions name only scenes that can be rendered
+    listed = {s.name for s in registry.CATALOG}
+
+    def renderable(spec: registry.SceneSpec) -> bool:  # an extra scene is; a catalog scene once its class exists
+        return spec.name not in listed or registry.is_implemented(spec)
+
+    by_name = {s.name: s for s in catalog}
     chosen: set[str] = set()
-    for name in names:
-        if name in by_name:
+    for name in names:  # only the named scenes' modules are read, unless a name is unknown
+        spec = by_name.get(name)
+        if spec is not None and renderable(spec):
             chosen.add(name)
-        elif name in catalog_names:
+        elif spec is not None:
             raise SelectionError(f"scene '{name}' is in the catalog but not implemented yet.")
         else:
-            close = difflib.get_close_matches(name, renderable, n=3, cutoff=0.5)
+            renderable_names = sorted(s.name for s in catalog if renderable(s))  # suggest only scenes that render
+            close = difflib.get_close_matches(name, renderable_names, n=3, cutoff=0.5)
             if not close:
-                lower = {n.lower(): n for n in renderable}
+                lower = {n.lower(): n for n in renderable_names}
                 close = [lower[c] for c in difflib.get_close_matches(name.lower(), list(lower), n=3, cutoff=0.3)]
             hint = f"; did you mean: {', '.join(close)}?" if close else "; see `list`."
             raise SelectionError(f"unknown scene '{printable(name, limit=100)}'{hint}")
     if all_:
-        chosen.update(by_name)
+        chosen.update(s.name for s in catalog if renderable(s))
     if chapter is not None:
-        chosen.update(s.name for s in implemented if s.chapter == chapter)
-    return [s for s in implemented if s.name in chosen]
+        chosen.update(s.name for s in catalog if s.chapter == chapter and renderable(s))
+    return [s for s in catalog if s.name in chosen]
 
 
 # ------------------------------------------------------------------------------------------ cache key
@@ -135,22 +138,20 @@ def _module_path(module: str, roots: list[Path]) -> Path | None:
 def _local_imports(path: Path, module: str, roots: list[Path]) -> set[Path]:
     """Files of the local modules ``path`` imports (resolved under ``roots`` only; never imports)."""
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imports = registry.source_facts(path).imports
     except (OSError, SyntaxError, ValueError):
         return set()
     package = module.rpartition(".")[0] if path.name != "__init__.py" else module
     found: set[Path] = set()
-    for node in ast.walk(tree):
-        names: list[str] = []
-        if isinstance(node, ast.Import):
-            names = [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
+    for from_, level, imported in imports:
+        names: list[str] = list(imported)
+        if from_ is not None or level:  # from ... import ...
+            base = from_ or ""
+            if level:
                 pkg_parts = package.split(".") if package else []
-                pkg_parts = pkg_parts[: len(pkg_parts) - (node.level - 1)] if node.level > 1 else pkg_parts
+                pkg_parts = pkg_parts[: len(pkg_parts) - (level - 1)] if level > 1 else pkg_parts
                 base = ".".join([*pkg_parts, base] if base else pkg_parts)
-            names = [base] + [f"{base}.{a.name}" for a in node.names if base]
+            names = [base] + [f"{base}.{a}" for a in imported if base]
         for name in names:
             parts = name.split(".")
             for i in range(1, len(parts) + 1):  # the package __init__ files along the way too
