@@ -121,6 +121,33 @@ def test_repeat_writes_what_separate_calls_write():
     assert 3 < a.frames_written < 8  # held frames mended what was left, then were merged
 
 
+def test_a_moving_picture_is_left_within_tolerance_and_a_held_one_mended():
+    """While the picture moves, pixels off by at most ``tolerance`` (24) stay as they are; once it
+    is held (the same frame again), each repeat mends down to ``hold_tolerance`` (6)."""
+    rng = np.random.default_rng(5)
+    levels = rng.integers(40, 200, (6, 8, 1)).repeat(3, axis=2)  # 48 greys in 4×4 blocks
+    base = np.repeat(np.repeat(levels, 4, axis=0), 4, axis=1).astype(np.uint8)
+    drift = [base, base + 2, base + 4]  # each step is off by 2 in every channel: squared error 12
+    fps = 10
+
+    def shown(**kw):
+        buf = io.BytesIO()
+        with LocalTableGifWriter(buf, 32, 24, GifPalette.from_frames([base]), **kw) as gif:
+            for f in drift:
+                gif.add_frame(f, Fraction(1, fps))
+            gif.add_frame(drift[-1], Fraction(1, fps), repeat=2)  # then held
+        return shown_at_frames(buf.getvalue(), 5, fps)
+
+    got = shown()
+    assert np.array_equal(got[1], base)  # 12 <= 24: the moving frame leaves it
+    assert np.array_equal(got[2], base + 4)  # 48 > 24: written (48 greys: their exact colours)
+    assert np.array_equal(got[4], base + 4)
+    strict = shown(tolerance=6)
+    assert np.array_equal(strict[1], base + 2)  # 12 > 6: written
+    held = shown(tolerance=100, hold_tolerance=6)
+    assert np.array_equal(held[2], base) and np.array_equal(held[3], base + 4)  # mended once held
+
+
 def test_a_hold_longer_than_655_s_is_split():
     frames = photo_fade(4, h=8, w=8)
     data = encode([frames[0], frames[3]], Fraction(1, 700))
