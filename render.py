@@ -280,9 +280,10 @@ colour roles on a white background, for slides.
 --format png writes the last frame (a poster); webp an animated WebP in full colour
 (browsers and Jupyter play it; PowerPoint does not).  --transparent works with
 png, webm, webp and gif (1-bit alpha in GIFs); mp4 has no alpha channel.
---gif-colors per-frame gives each GIF frame its own 255 colours: photo scenes
-reach 51-55 dB instead of 39-44 dB, in up to 1.5x the bytes and about 4x
-the encoding time (opaque GIFs only).
+--gif-colors per-frame gives each GIF frame its own 255 colours, in as few
+bytes as it can while keeping the scene at 50 dB or more (photo scenes get
+39-48 dB from the shared palette); 0.9-1.3x the bytes, 2-6x the encoding
+time (opaque GIFs only).
 \b
 Where scenes render: -j N starts a local dask cluster of N single-threaded
 worker processes (each imports Manim once and renders many scenes);
@@ -366,7 +367,7 @@ def _check_memory_limit(ctx, param, value):
               help="dark = the notebook's look; light = for white slides (written under <res>-light/).")
 @click.option("--gif-colors", type=click.Choice(planning.GIF_COLORS), default="shared", show_default=True,
               help="GIF only: shared = one palette for the scene (smallest); per-frame = each frame its "
-                   "own 255 colours (photos in near full colour, larger and slower to write).")
+                   "own 255 colours, the scene kept at 50 dB or more (photos in near full colour; slower to write).")
 @click.option("-v", "--verbose", is_flag=True, help="Show Manim's and dask's output and per-frame progress.")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
               help="A parameter of the scenes named (see `params NAME`); VALUE is a literal. Repeatable.")

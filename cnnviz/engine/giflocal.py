@@ -8,10 +8,9 @@ leaves it at about 39 dB PSNR. This writer keeps the picture on screen in full c
 
 * a pixel is wrong when its squared RGB error on screen exceeds the tolerance; the others stay
   (the transparent index), so a frame costs only what changed. While the picture moves the
-  tolerance is ``tolerance`` (24: off by about 3 in each channel), and once it is held (a frame
-  equal to the one before) ``hold_tolerance`` (6: for example off by 1, 1 and 2): a moving
-  frame is soon replaced, a held one is looked at. On FeatureDetectionRGB at 720p30 this costs
-  0.6 dB against 6 throughout and saves 6 % of the bytes (7–9 % on the other photo scenes);
+  tolerance is ``tolerance``, and once it is held (a frame equal to the one before)
+  ``hold_tolerance`` (6: for example off by 1, 1 and 2): a moving frame is soon replaced, a
+  held one is looked at;
 * if the scene's shared palette (the file's global table) holds every wrong pixel within the
   tolerance, the frame uses it; if the wrong pixels have at most 255 colours, they become the
   frame's own table, exactly; otherwise the frame gets a **local colour table** of 255 colours
@@ -23,9 +22,14 @@ leaves it at about 39 dB PSNR. This writer keeps the picture on screen in full c
 Each frame is one GIF image, so timing works as in :class:`GifWriter`: frames start at their
 ideal time rounded to the centisecond, and a frame closer than ``min_delay_cs`` to the one on
 screen waits until that one has shown for ``min_delay_cs`` (browsers show shorter delays as
-10 cs), or is folded into the next one when there is no time left. At 720p30
-(``benchmarks/gif_colors.py``): FeatureDetectionRGB 50.7 dB instead of 39.3 dB in 1.29× the
-bytes, FeatureDetectionGray 54.2 instead of 43.7 dB in 0.99×, for about 3.5× the encoding CPU.
+10 cs), or is folded into the next one when there is no time left.
+
+The writer measures what it wrote as it goes (:attr:`LocalTableGifWriter.psnr_db`: each frame
+given against the picture on screen at its start), so ``--gif-colors per-frame`` writes a scene
+with the most lenient moving tolerance that keeps it at :data:`PER_FRAME_DB`: first
+:data:`FIRST_TOLERANCE`, then, if the scene fell short, a tolerance guessed from the shortfall
+(:func:`next_tolerance`), then :data:`HOLD_TOLERANCE` (``worker.video_to_gif``). Figures:
+``benchmarks/gif_colors.py`` and the README's "GIF colours".
 Opaque GIFs only (``--transparent`` keeps the shared palette).
 """
 
@@ -50,7 +54,28 @@ from cnnviz.engine.gifenc import (
     _sl,
 )
 
-__all__ = ["LocalTableGifWriter"]
+__all__ = ["FIRST_TOLERANCE", "PER_FRAME_DB", "LocalTableGifWriter", "next_tolerance"]
+
+#: what ``--gif-colors per-frame`` keeps a scene at, at least (PSNR against its lossless frames)
+PER_FRAME_DB = 50.0
+#: the moving frames' tolerance tried first (the fewest bytes); a scene short of PER_FRAME_DB is
+#: written again with :func:`next_tolerance`
+FIRST_TOLERANCE = 100
+#: the tolerance of held pictures, and the last one tried for moving frames
+HOLD_TOLERANCE = 6
+
+
+def next_tolerance(tolerance: int, psnr_db: float, target_db: float = PER_FRAME_DB) -> int | None:
+    """The moving frames' tolerance to try after ``tolerance`` gave ``psnr_db`` < ``target_db``,
+    or None when there is none left.
+
+    It counts 1 dB per halving of the tolerance. On the photo scenes at 720p30 a halving between
+    100 and 24 gave 1.0 to 2.5 dB, so the guess errs towards quality. FeatureDetectionRGB: 47.6 dB at 100,
+    so 19; FeatureDetectionGray: 48.9 dB at 100, so 46. After that, HOLD_TOLERANCE."""
+    if tolerance <= HOLD_TOLERANCE:
+        return None
+    guess = int(tolerance / 2 ** max(target_db - psnr_db, 1.0))
+    return guess if HOLD_TOLERANCE < guess and tolerance == FIRST_TOLERANCE else HOLD_TOLERANCE
 
 
 def _sq_error(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -115,7 +140,7 @@ class LocalTableGifWriter(GifWriter):
     """
 
     def __init__(self, target: str | os.PathLike | BinaryIO, width: int, height: int, palette: GifPalette, *,
-                 tolerance: int = 24, hold_tolerance: int = 6, lloyd: int = 3, **options):
+                 tolerance: int = 24, hold_tolerance: int = HOLD_TOLERANCE, lloyd: int = 3, **options):
         """``options``: ``loop``, ``min_delay_cs``, ``comment``, as for :class:`GifWriter`."""
         if options.get("transparent"):
             raise ValueError("LocalTableGifWriter writes opaque GIFs: use GifWriter for transparency")
@@ -129,6 +154,33 @@ class LocalTableGifWriter(GifWriter):
         self._encoded: tuple[bytes, int] | None = None  # an encoded image (no delay yet), its start in cs
         self._late: np.ndarray | None = None  # a frame folded away that no later frame has replaced yet
         self.local_tables = 0
+        # the error of what is shown, frame by frame: each frame given against the picture on
+        # screen at its start (the GIF's own, measured while writing it: see psnr_db)
+        self._err_before = self._err_after = 0  # of the last image: squared RGB error summed, before / after
+        self._sq_sum = 0.0  # sum over the frames given of their mean squared error per channel
+        self._last_sq = 0.0
+        self._measured = 0
+
+    @property
+    def psnr_db(self) -> float:
+        """PSNR of the GIF against the frames given, frame by frame in time: each frame against the
+        picture on screen at its start (its start rounded to the centisecond, as the delays are).
+        ``inf`` when every frame is shown exactly."""
+        if self._sq_sum == 0:
+            return math.inf
+        return 10 * math.log10(255.0**2 * self._measured / self._sq_sum)
+
+    def _count(self, err_sum: int) -> None:
+        self._last_sq = err_sum / (3 * self.width * self.height)
+        self._sq_sum += self._last_sq
+        self._measured += 1
+
+    def add_frame(self, pixels: np.ndarray, duration: float | Fraction, *, repeat: int = 1,
+                  changed: Box | None = None) -> None:
+        super().add_frame(pixels, duration, repeat=repeat, changed=changed)
+        merged = self.frames_in - self._measured  # repeats that would write nothing: shown as the last
+        self._sq_sum += merged * self._last_sq
+        self._measured += merged
 
     # -- one image -------------------------------------------------------------------------
     def _image(self, pixels: np.ndarray) -> bytes | None:
@@ -138,6 +190,7 @@ class LocalTableGifWriter(GifWriter):
             self._shown = np.zeros((self.height, self.width, 3), np.uint8)
         target, screen = pixels, self._shown
         keep_err = _sq_error(target, screen)
+        self._err_before = self._err_after = int(keep_err.sum(dtype=np.int64))
         wrong = np.ones(keep_err.shape, bool) if first else keep_err > self.tolerance
         box = _bbox(wrong)
         if box is None:
@@ -154,9 +207,11 @@ class LocalTableGifWriter(GifWriter):
             table, idx = local_table(wanted, lloyd=self.lloyd, seed=self.frames_written)
             T, new = len(table), table[idx]
             new_err = _sq_error(wanted, new)
-        use = np.ones(len(idx), bool) if first else new_err < keep_err[bys, bxs][wrong]
+        old = keep_err[bys, bxs][wrong]
+        use = np.ones(len(idx), bool) if first else new_err < old
         if not use.any():
             return None
+        self._err_after -= int(old[use].sum(dtype=np.int64) - new_err[use].sum(dtype=np.int64))
         out = np.full(wrong.shape, T, np.uint8)
         out[wrong] = np.where(use, idx, T)
         patch = screen[bys, bxs]
@@ -207,7 +262,7 @@ class LocalTableGifWriter(GifWriter):
         if not held:
             self._given = pixels.copy()
         self.tolerance = self.hold_tolerance if held else self.moving_tolerance
-        start = _round_half_up(self._t * 100)
+        start = nominal = _round_half_up(self._t * 100)
         self._t += duration
         end = _round_half_up(self._t * 100)
         self.frames_in += 1
@@ -216,8 +271,10 @@ class LocalTableGifWriter(GifWriter):
             if start >= end:  # no time left: the next frame (or close) shows this one's changes
                 self.frames_folded += 1
                 self._late = pixels.copy()
+                self._count(int(_sq_error(pixels, self._shown).sum(dtype=np.int64)))  # it shows the last picture
                 return True
         block = self._image(pixels)
+        self._count(self._err_before if start != nominal else self._err_after)  # delayed: the last picture shows at its start
         self._late = None
         if block is None:
             self.frames_merged += 1

@@ -59,7 +59,7 @@ from pathlib import Path
 
 from cnnviz.files import clean_stale_temp_dirs, sha256_file
 
-__all__ = ["RenderJob", "RenderResult", "render_scene", "video_to_gif", "WORK_PREFIX", "ATTEMPT_TOPIC"]
+__all__ = ["ATTEMPT_TOPIC", "WORK_PREFIX", "RenderJob", "RenderResult", "render_scene", "video_to_gif"]
 
 
 #: the project root as this process sees it (parent of the ``cnnviz`` package)
@@ -305,9 +305,16 @@ def video_to_gif(src: Path, dst: Path, *, transparent: bool = False, samples: in
 
     ``colors``: ``shared`` (one palette for the scene, :class:`~cnnviz.engine.gifenc.GifWriter`) or
     ``per-frame`` (each frame's own colours, :class:`~cnnviz.engine.giflocal.LocalTableGifWriter`;
-    opaque only)."""
+    opaque only): written with the moving frames' tolerance ``FIRST_TOLERANCE``, and again with
+    ``next_tolerance`` while the GIF is short of ``PER_FRAME_DB`` (the writer measures its own
+    PSNR), down to the held pictures' tolerance."""
     from cnnviz.engine.gifenc import GifPalette, GifWriter
-    from cnnviz.engine.giflocal import LocalTableGifWriter
+    from cnnviz.engine.giflocal import (
+        FIRST_TOLERANCE,
+        PER_FRAME_DB,
+        LocalTableGifWriter,
+        next_tolerance,
+    )
     from cnnviz.engine.plan import GIF_COLORS
 
     if colors not in GIF_COLORS:
@@ -336,23 +343,38 @@ def video_to_gif(src: Path, dst: Path, *, transparent: bool = False, samples: in
     palette = GifPalette.from_frames(picked, max_montage_pixels=PALETTE_MAX_PIXELS, reserved=theme_colours())
     del picked
     t1 = time.perf_counter()
-    writer = None
-    try:
-        for run in _runs(src, fmt):
+
+    def encode(make_writer):
+        writer = None
+        try:
+            for run in _runs(src, fmt):
+                if writer is None:
+                    height, width = run.pixels.shape[:2]
+                    writer = make_writer(width, height)
+                writer.add_frame(run.pixels, run.duration, repeat=run.repeat, changed=run.box)
             if writer is None:
-                height, width = run.pixels.shape[:2]
-                if colors == "per-frame":
-                    writer = LocalTableGifWriter(dst, width, height, palette, loop=0)
-                else:
-                    writer = GifWriter(dst, width, height, palette, loop=0, transparent=transparent)
-            writer.add_frame(run.pixels, run.duration, repeat=run.repeat, changed=run.box)
-        if writer is None:
-            raise RuntimeError(f"no frames decoded from {src}")
-        writer.close()
-    except BaseException:
-        if writer is not None:
-            writer.abort()
-        raise
+                raise RuntimeError(f"no frames decoded from {src}")
+            writer.close()
+        except BaseException:
+            if writer is not None:
+                writer.abort()
+            raise
+        return writer
+
+    per_frame = {}
+    if colors == "per-frame":  # the most lenient tolerance that keeps the scene at PER_FRAME_DB
+        tolerance, passes = FIRST_TOLERANCE, 0
+        while True:
+            passes += 1
+            writer = encode(lambda w, h, tol=tolerance: LocalTableGifWriter(dst, w, h, palette, loop=0, tolerance=tol))
+            following = next_tolerance(tolerance, writer.psnr_db) if writer.psnr_db < PER_FRAME_DB else None
+            if following is None:
+                break
+            tolerance = following
+        per_frame = {"local_tables": writer.local_tables, "gif_tolerance": tolerance, "gif_passes": passes,
+                     "gif_psnr_db": round(min(writer.psnr_db, 999.0), 2)}
+    else:
+        writer = encode(lambda w, h: GifWriter(dst, w, h, palette, loop=0, transparent=transparent))
     t2 = time.perf_counter()
     return {
         "frames_in": writer.frames_in,
@@ -361,7 +383,7 @@ def video_to_gif(src: Path, dst: Path, *, transparent: bool = False, samples: in
         "frames_folded": writer.frames_folded,
         "gif_total_cs": writer.total_cs,
         "palette_colors": len(palette),
-        **({"local_tables": writer.local_tables} if colors == "per-frame" else {}),
+        **per_frame,
         "palette_seconds": round(t1 - t0, 3),
         "gif_seconds": round(t2 - t1, 3),
     }
