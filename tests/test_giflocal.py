@@ -169,6 +169,10 @@ def test_the_writer_measures_the_psnr_a_viewer_sees(fps):
     if fps == 60:
         assert gif.frames_folded > 0
     assert abs(gif.psnr_db - decoded) < 1e-6, (gif.psnr_db, decoded)
+    if fps == 30:  # no frame waits: the colours are all there is
+        assert gif.colour_psnr_db == gif.psnr_db
+    else:  # frames shown late are left out of the colours' figure
+        assert gif.colour_psnr_db > gif.psnr_db + 0.5, (gif.colour_psnr_db, gif.psnr_db)
 
 
 def test_next_tolerance_halves_per_missing_db_then_falls_back_to_the_hold_tolerance():
@@ -261,5 +265,6 @@ def test_a_photo_scene_gets_its_colours(monkeypatch, tmp_path):
     p_ours, p_shared = scene_psnr(r.data), scene_psnr(shared.read_bytes())
     assert p_ours >= PER_FRAME_DB and p_shared <= 41, (p_ours, p_shared)
     assert abs(r.stats["gif_psnr_db"] - p_ours) < 0.01, (r.stats, p_ours)  # the writer measured what Pillow decodes
+    assert r.stats["gif_colour_psnr_db"] == r.stats["gif_psnr_db"], r.stats  # 15 fps: no frame waits
     assert r.stats["gif_tolerance"] < 100 and r.stats["gif_passes"] >= 2, r.stats  # 100 alone falls short here
     assert len(r.data) <= 1.5 * shared.stat().st_size

@@ -580,7 +580,7 @@ def _record_ok(plan: Plan, manifest: Manifest, task: Task, result: RenderResult,
         "rendered_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         **plan.options.as_dict(),
         **{k: result.stats[k] for k in ("frames_in", "frames_written", "palette_colors", "local_tables",
-                                              "gif_tolerance", "gif_psnr_db", "beats") if k in result.stats},
+                                              "gif_tolerance", "gif_psnr_db", "gif_colour_psnr_db", "beats") if k in result.stats},
         **({"files": files} if files is not None else {}),
         **_variant_fields(task),
     })

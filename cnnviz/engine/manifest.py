@@ -44,7 +44,8 @@ FIELDS: dict[str, tuple[type, ...]] = {
     # a custom render: the suffix of its file name, its values, its photo files (path → SHA-256)
     "variant": (str,), "values": (dict,), "photos": (dict,),
     "theme": (str,), "kind": (str,), "beats": (int,), "gif_colors": (str,), "local_tables": (int,),
-    "gif_tolerance": (int,), "gif_psnr_db": _NUMBER,  # per-frame GIF colours: the tolerance used, the PSNR reached
+    # per-frame GIF colours: the tolerance used, the PSNR reached (and its colours' share: see giflocal)
+    "gif_tolerance": (int,), "gif_psnr_db": _NUMBER, "gif_colour_psnr_db": _NUMBER,
     "files": (dict,),  # a deck: relative path → [bytes, sha256] of each clip and poster beside the entry's file
 }
 REQUIRED = ("scene", "key", "bytes")
