@@ -111,6 +111,21 @@ def test_timing_is_the_shared_writers():
     assert np.abs(got[-1].astype(int) - frames[-1]).max() <= 3
 
 
+def test_60_fps_frames_show_on_time_not_one_late_after_another():
+    """At 60 fps one frame in three starts 1 cs after the one before, under the 2 cs minimum: it
+    is folded into the next, as with the shared palette, rather than delayed (which delayed the
+    next frame too, until every frame showed late)."""
+    frames = []
+    for k in range(30):  # a bar moving one step per frame: every frame differs
+        f = np.zeros((8, 40, 3), np.uint8)
+        f[:, k : k + 6] = (240, 200, 60)
+        frames.append(f)
+    shown = shown_at_frames(encode(frames, 60), 30, 60)
+    on_time = sum(np.array_equal(g, f) for g, f in zip(shown, frames))
+    shared = shown_at_frames(encode(frames, 60, writer=GifWriter), 30, 60)
+    assert on_time >= 19 and on_time >= sum(np.array_equal(g, f) for g, f in zip(shared, frames)), on_time
+
+
 def test_repeat_writes_what_separate_calls_write():
     frames = photo_fade(12, h=40, w=48)
     palette = GifPalette.from_frames(frames)

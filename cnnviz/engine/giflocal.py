@@ -21,8 +21,9 @@ leaves it at about 39 dB PSNR. This writer keeps the picture on screen in full c
 
 Each frame is one GIF image, so timing works as in :class:`GifWriter`: frames start at their
 ideal time rounded to the centisecond, and a frame closer than ``min_delay_cs`` to the one on
-screen waits until that one has shown for ``min_delay_cs`` (browsers show shorter delays as
-10 cs), or is folded into the next one when there is no time left.
+screen (browsers show shorter delays as 10 cs) is folded into the next one when it is that
+short itself (at 60 fps, one frame in three, as the shared palette does), else waits until the
+one on screen has shown for ``min_delay_cs``.
 
 The writer measures what it wrote as it goes (:attr:`LocalTableGifWriter.psnr_db`: each frame
 given against the picture on screen at its start; :attr:`~LocalTableGifWriter.colour_psnr_db`:
@@ -286,8 +287,12 @@ class LocalTableGifWriter(GifWriter):
         end = _round_half_up(self._t * 100)
         self.frames_in += 1
         if self._encoded is not None and start - self._encoded[1] < self.min_delay_cs:
-            start = self._encoded[1] + self.min_delay_cs  # the frame on screen has not shown long enough
-            if start >= end:  # no time left: the next frame (or close) shows this one's changes
+            # The frame on screen has not shown long enough. A frame as short as that is folded into
+            # the next one (delaying it would delay the next, and so on: at 60 fps every frame would
+            # show late); a longer one waits until the frame on screen has shown min_delay_cs.
+            if end - start > self.min_delay_cs:
+                start = self._encoded[1] + self.min_delay_cs
+            if start - self._encoded[1] < self.min_delay_cs or start >= end:  # the next frame (or close) shows it
                 self.frames_folded += 1
                 self._late = pixels.copy()
                 self._count(int(_sq_error(pixels, self._shown).sum(dtype=np.int64)), None)  # it shows the last picture
