@@ -225,7 +225,8 @@ class SourceFacts:
 
 def _statements(body: list[ast.stmt]):
     """Every statement of ``body``, nested ones included (imports are statements, so the
-    expressions need not be walked: a third of the time of ``ast.walk``)."""
+    expressions need not be walked: about a twelfth of the time of ``ast.walk`` on this project's
+    files, 0.02-0.03 s against 0.35-0.38 s)."""
     for node in body:
         yield node
         for field in ("body", "orelse", "finalbody"):
@@ -257,10 +258,6 @@ def source_facts(path: Path) -> SourceFacts:
     return _source_facts(path, st.st_mtime_ns, st.st_size)
 
 
-def _classes_defined(path: Path) -> frozenset[str]:
-    return source_facts(path).classes
-
-
 def module_file(spec: SceneSpec) -> Path | None:
     """The source file of the scene's module, or None if it does not exist."""
     if spec.path:
@@ -272,7 +269,7 @@ def is_implemented(spec: SceneSpec) -> bool:
     path = module_file(spec)
     if path is None:
         return False
-    return spec.name in _classes_defined(path)
+    return spec.name in source_facts(path).classes
 
 
 def _identifier(word: str) -> bool:
@@ -318,7 +315,7 @@ def extra_specs() -> list[SceneSpec]:
             if not path.is_file():
                 raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {shown}: no such file {where}")
             try:
-                defined = _classes_defined(path)
+                defined = source_facts(path).classes
             except (OSError, SyntaxError, ValueError) as exc:
                 why = f"line {exc.lineno}: {exc.msg}" if isinstance(exc, SyntaxError) else str(exc)
                 raise ValueError(f"CNNVIZ_EXTRA_SCENES entry {shown}: cannot read {where} "

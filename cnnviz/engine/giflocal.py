@@ -289,14 +289,15 @@ class LocalTableGifWriter(GifWriter):
         if self._encoded is not None and start - self._encoded[1] < self.min_delay_cs:
             # The frame on screen has not shown long enough. A frame as short as that is folded into
             # the next one (delaying it would delay the next, and so on: at 60 fps every frame would
-            # show late); a longer one waits until the frame on screen has shown min_delay_cs.
-            if end - start > self.min_delay_cs:
-                start = self._encoded[1] + self.min_delay_cs
-            if start - self._encoded[1] < self.min_delay_cs or start >= end:  # the next frame (or close) shows it
+            # show late); a longer one waits until the frame on screen has shown min_delay_cs, or is
+            # folded too when that leaves it no time.
+            waited = self._encoded[1] + self.min_delay_cs
+            if end - start <= self.min_delay_cs or waited >= end:  # the next frame (or close) shows it
                 self.frames_folded += 1
-                self._late = pixels.copy()
+                self._late = self._given  # this frame's pixels (never changed in place: replaced)
                 self._count(int(_sq_error(pixels, self._shown).sum(dtype=np.int64)), None)  # it shows the last picture
                 return True
+            start = waited
         block = self._image(pixels)
         self._count(self._err_before if start != nominal else self._err_after, self._err_after)  # delayed: the last picture shows at its start
         self._late = None
