@@ -14,9 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from cnnviz.engine import gifenc
 from cnnviz.engine.gifenc import (
     GifPalette,
     GifWriter,
+    _fill_runs,
     centisecond_delays,
     encode_frames,
 )
@@ -60,6 +62,52 @@ def test_round_trip_pixels_frames_loop_and_duration():
     # 40 frames at 30 fps = 1.333 s → 133 cs, exact on average
     assert sum(durations) == 1330
     assert set(durations) <= {30, 40}
+
+
+def test_a_transparent_stretch_takes_its_neighbours_index_only_where_the_screen_shows_it():
+    T = 9
+    data = np.array([T, 1, T, T, 1, 2, T, T, 3, T, 4, T, T, T], np.uint8)  # T: left as it is on screen
+    shown = np.array([1, 1, 1, 1, 1, 2, 5, 5, 3, 4, 4, 4, 4, 0], np.uint8)
+    expected = [1, 1, 1, 1, 1, 2, T, T, 3, 4, 4, T, T, T]
+    # 0: no pixel before it, and shows 1 as the pixel after it. 2-3: show 1, between two 1s. 6-7:
+    # show 5, their neighbours are 2 and 3. 9: shows 4, as the pixel after it. 11-13: not all 4,
+    # and nothing after them.
+    assert _fill_runs(data, T, shown).tolist() == expected
+    assert _fill_runs(data, T, fits=lambda pos, k: shown[pos] == k).tolist() == expected
+    assert _fill_runs(data.reshape(2, 7), T, shown.reshape(2, 7)).reshape(-1).tolist() == expected  # rows in scan order
+    nothing = np.array([1, T, 2], np.uint8)
+    assert _fill_runs(nothing, T, np.array([1, 3, 2], np.uint8)) is nothing
+    assert _fill_runs(np.full(4, T, np.uint8), T, np.zeros(4, np.uint8)).tolist() == [T] * 4
+
+
+def twinkling_square(n: int, w: int = 96, h: int = 64, seed: int = 3):
+    """A square of one colour with a random sixth of its pixels in another, drawn anew each frame:
+    the pixels that change back to the square's colour are scattered among pixels that already
+    show it (left transparent, three symbols in random order; filled, two)."""
+    rng = np.random.default_rng(seed)
+    for _ in range(n):
+        frame = np.empty((h, w, 3), np.uint8)
+        frame[:] = COLOURS[0]
+        frame[12:52, 18:78] = COLOURS[3]
+        frame[12:52, 18:78][rng.random((40, 60)) < 1 / 6] = COLOURS[4]
+        yield frame
+
+
+def test_filled_stretches_show_the_same_frames_in_fewer_bytes(monkeypatch):
+    """Each image is written both with unchanged pixels transparent and with the stretches that
+    show their neighbour's colour filled with it, the smaller kept: the decoded frames are the
+    same, and on a twinkling square the file is smaller than all-transparent."""
+    frames = list(twinkling_square(20))
+    palette = GifPalette.from_frames(frames[::8])
+    filled = encode_frames(frames, 30, palette=palette)
+    monkeypatch.setattr(gifenc, "_fill_runs", lambda data, T, shown=None, fits=None, **kw: data)
+    plain = encode_frames(frames, 30, palette=palette)
+    got, durations, _ = read_gif(filled)
+    assert [d for d in durations] == read_gif(plain)[1]
+    assert len(got) == len(frames)
+    for g, f in zip(got, frames):
+        assert np.array_equal(g[..., :3], f)
+    assert len(filled) < 0.9 * len(plain), (len(filled), len(plain))
 
 
 def test_frames_are_cropped_to_the_changed_box():

@@ -14,7 +14,10 @@ differencing.  This module writes a GIF frame by frame instead:
 * **frame differencing**: each frame stores only the bounding box of the pixels
   that changed, with unchanged pixels set to the transparent index (disposal
   "do not dispose"); identical frames are merged by adding their delay to the
-  previous frame;
+  previous frame. Each image is also encoded with its transparent stretches
+  that join a run of the colour they already show written in that colour
+  (:func:`_fill_runs`), and the smaller of the two is written: the same
+  picture, 1-5 % fewer bytes (``benchmarks/gif_colors.py``);
 * **exact timing on average**: GIF delays are whole centiseconds, so each
   frame starts at its ideal time rounded to the centisecond (30 fps gives
   3, 4, 3, 3, 4, 3 … cs; 15 fps 7, 6, 7 …).  Frames closer than
@@ -122,6 +125,90 @@ def _sl(box: Box) -> tuple[slice, slice]:
     return slice(box[1], box[3]), slice(box[0], box[2])
 
 
+def _runs_of(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and last positions of the runs of True in the flat bool array ``mask``."""
+    edges = np.flatnonzero(np.diff(mask.view(np.int8), prepend=0, append=0))
+    return edges[0::2], edges[1::2] - 1
+
+
+def _positions(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The positions start, start + 1, … of each run, run after run."""
+    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths[:-1])]), lengths)
+    return offsets + np.arange(int(lengths.sum()))
+
+
+#: the shared palette's images are written both ways only when the fill changes at least this
+#: share of their pixels: below it the two writings come within a few bytes (on four scenes at
+#: 720p30, 94-99 % of the saving came from the images above 1 in 200, 19-69 % of the pixels)
+FILL_SHARE = 1 / 200
+
+
+def _fill_runs(data: np.ndarray, T: int, shown: np.ndarray | None = None, fits=None,
+               least: float = FILL_SHARE) -> np.ndarray:
+    """``data`` (a frame's indices, ``T`` where the picture on screen is left as it is) with
+    some of its transparent stretches filled, to make longer runs for LZW.
+
+    A stretch is a run of ``T`` in scan order (rows one after another, as LZW reads them). It
+    takes the index ``k`` of the pixel before it, or else of the pixel after it, when that
+    leaves the picture as good as it is:
+
+    * ``shown`` (the indices the frame shows, same shape): when each of its pixels already shows
+      colour ``k``, so the picture does not change (the shared palette);
+    * ``fits(pos, k)`` (flat positions and an index for each: a bool array): when it holds for
+      each of its pixels (per-frame colours: ``k``'s colour is no further from the frame than
+      what is on screen).
+
+    Writing ``k`` joins the stretch to that run instead of starting two more runs (gifsicle's
+    optimizer makes transparent runs by a similar rule). Returns ``data`` itself when less than
+    ``least`` of its pixels would be filled."""
+    flat = data.reshape(-1)
+    n = len(flat)
+    starts, ends = _runs_of(flat == T)
+    if len(starts) == 0 or (starts[0] == 0 and ends[0] == n - 1):
+        return data
+    lengths = ends - starts + 1
+    if shown is not None:  # a stretch of one colour on screen, and that colour
+        colours = shown.reshape(-1)
+        changes = np.flatnonzero(colours[1:] != colours[:-1])  # colour i+1 differs from colour i
+        one = np.searchsorted(changes, ends) == np.searchsorted(changes, starts)
+        colour = colours[starts]
+    chosen = np.full(len(starts), T, np.int64)
+    for neighbour in (flat[np.maximum(starts - 1, 0)], flat[np.minimum(ends + 1, n - 1)]):
+        valid = (neighbour != T) & (chosen == T)
+        if shown is not None:
+            valid &= one & (colour == neighbour)
+        elif valid.any():
+            some = np.flatnonzero(valid)
+            for probe in (starts, ends, (starts + ends) // 2):  # most stretches fail at a probe: cheap
+                some = some[fits(probe[some], neighbour[some])]
+            valid[:] = False
+            if len(some):
+                k = np.repeat(neighbour[some], lengths[some])
+                good = fits(_positions(starts[some], lengths[some]), k).astype(np.int64)
+                first = np.concatenate([[0], np.cumsum(lengths[some][:-1])])
+                valid[some] = np.add.reduceat(good, first) == lengths[some]
+        chosen[valid] = neighbour[valid]
+    fill = np.flatnonzero(chosen != T)
+    if len(fill) == 0 or lengths[fill].sum() < least * n:
+        return data
+    out = flat.copy()
+    out[_positions(starts[fill], lengths[fill])] = np.repeat(chosen[fill], lengths[fill])
+    return out.reshape(data.shape)
+
+
+def _smaller_image(candidates: Sequence[tuple[np.ndarray, int, int]]) -> tuple[int, list[bytes]]:
+    """LZW-encode each candidate image (indices, x, y) with Pillow's encoder; return the smallest
+    one's position in ``candidates`` and its image blocks."""
+    best: tuple[int, int, list[bytes]] | None = None
+    for i, (indices, x, y) in enumerate(candidates):
+        chunks = GifImagePlugin.getdata(Image.fromarray(np.ascontiguousarray(indices), "L"), (x, y))
+        size = sum(map(len, chunks))
+        if best is None or size < best[1]:
+            best = (i, size, chunks)
+    assert best is not None
+    return best[0], best[2]
+
+
 def _pack_rgb(rgb: np.ndarray) -> np.ndarray:
     """(…, 3+) uint8 → (…) uint32 0xRRGGBB.
 
@@ -155,7 +242,11 @@ class GifPalette:
             raise ValueError(f"a GIF palette needs 1..{self.MAX_COLORS} colours, got {len(cols)}")
         self.colors = cols
         self.transparent_index = len(cols)
-        self._cols32 = cols.astype(np.int32)
+        # |c|^2 - 2 c.p ranks the colours by squared distance to p (|p|^2 is the same for all). Every
+        # term is an integer below 2^24, so float32 (and BLAS) computes it exactly: the same argmin,
+        # ties to the lowest index, as the integer sum, 18x faster (200,000 colours: 1.27 -> 0.07 s).
+        self._cols_f32 = cols.astype(np.float32)
+        self._norms_f32 = (self._cols_f32**2).sum(axis=1)
         # 0xRRGGBB → its palette index; _UNKNOWN (never an index: they are < MAX_COLORS) until computed.
         # np.full touches the 16 MB once; uint8 keeps the gathers in half the cache of a uint16 table.
         self._lut = np.full(1 << 24, _UNKNOWN, dtype=np.uint8)
@@ -175,13 +266,12 @@ class GifPalette:
         return table.tobytes()
 
     def _nearest(self, packed: np.ndarray) -> np.ndarray:
-        rgb = np.stack([(packed >> 16) & 255, (packed >> 8) & 255, packed & 255], axis=1).astype(np.int32)
+        """Each 0xRRGGBB colour's nearest palette index (squared RGB distance, ties to the lowest)."""
+        rgb = np.stack([(packed >> 16) & 255, (packed >> 8) & 255, packed & 255], axis=1).astype(np.float32)
         out = np.empty(len(rgb), dtype=np.uint8)
         step = 4096
         for i in range(0, len(rgb), step):
-            chunk = rgb[i : i + step]
-            d = ((chunk[:, None, :] - self._cols32[None, :, :]) ** 2).sum(axis=2)
-            out[i : i + step] = d.argmin(axis=1)
+            out[i : i + step] = (self._norms_f32 - 2 * (rgb[i : i + step] @ self._cols_f32.T)).argmin(axis=1)
         return out
 
     def map(self, pixels: np.ndarray) -> np.ndarray:
@@ -357,16 +447,19 @@ class GifWriter:
                 fp.write(bytes([len(block)]) + block)
             fp.write(b"\x00")
 
-    def _write_frame(self, indices: np.ndarray, x: int, y: int, delay_cs: int, disposal: int) -> None:
+    def _write_frame(self, indices: np.ndarray, x: int, y: int, delay_cs: int, disposal: int,
+                     *alternatives: np.ndarray) -> None:
+        """Write one image; of ``indices`` and ``alternatives`` (the same picture on screen,
+        written differently), the one LZW makes smallest."""
         while delay_cs > 0xFFFF:  # a delay above 655 s: split into still frames
-            self._write_frame(indices, x, y, 0xFFFF, 1)
-            indices = np.full((1, 1), self.T, np.uint8)
+            self._write_frame(indices, x, y, 0xFFFF, 1, *alternatives)
+            indices, alternatives = np.full((1, 1), self.T, np.uint8), ()
             x = y = 0
             delay_cs -= 0xFFFF
         packed = (disposal << 2) | 1  # transparent flag always set
         self._fp.write(b"!\xf9\x04" + struct.pack("<BHB", packed, delay_cs, self.T) + b"\x00")
-        im = Image.fromarray(np.ascontiguousarray(indices), "L")
-        for chunk in GifImagePlugin.getdata(im, (x, y)):
+        _, chunks = _smaller_image([(a, x, y) for a in (indices, *alternatives)])
+        for chunk in chunks:
             self._fp.write(chunk)
         self.frames_written += 1
         self.total_cs += delay_cs
@@ -474,9 +567,13 @@ class GifWriter:
         if rect is None:
             rect = (0, 0, 1, 1)
         ys, xs = _sl(rect)
-        data = p.shown[ys, xs].copy()
-        data[data == base[ys, xs]] = T
-        self._write_frame(data, rect[0], rect[1], max(end - p.start, 1), disposal)
+        shown = p.shown[ys, xs]
+        data = shown.copy()
+        data[data == base[ys, xs]] = T  # left as it is on screen
+        # or, where that makes longer runs, written again in the colour it already shows
+        filled = _fill_runs(data, T, shown)
+        self._write_frame(data, rect[0], rect[1], max(end - p.start, 1), disposal,
+                          *(() if filled is data else (filled,)))
         new_base = p.shown
         if disposal == 2:
             new_base = new_base.copy()
