@@ -127,8 +127,13 @@ def _sl(box: Box) -> tuple[slice, slice]:
 
 def _runs_of(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """First and last positions of the runs of True in the flat bool array ``mask``."""
-    edges = np.flatnonzero(np.diff(mask.view(np.int8), prepend=0, append=0))
-    return edges[0::2], edges[1::2] - 1
+    edges = np.flatnonzero(mask[1:] != mask[:-1]) + 1  # where a run of either value starts
+    starts, ends = edges[mask[edges]], edges[~mask[edges]] - 1
+    if mask[0]:
+        starts = np.concatenate([[0], starts])
+    if mask[-1]:
+        ends = np.concatenate([ends, [len(mask) - 1]])
+    return starts, ends
 
 
 def _positions(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -166,28 +171,22 @@ def _fill_runs(data: np.ndarray, T: int, shown: np.ndarray | None = None, fits=N
     starts, ends = _runs_of(flat == T)
     if len(starts) == 0 or (starts[0] == 0 and ends[0] == n - 1):
         return data
-    lengths = ends - starts + 1
-    if shown is not None:  # a stretch of one colour on screen, and that colour
+    if shown is not None:
         colours = shown.reshape(-1)
-        changes = np.flatnonzero(colours[1:] != colours[:-1])  # colour i+1 differs from colour i
-        one = np.searchsorted(changes, ends) == np.searchsorted(changes, starts)
-        colour = colours[starts]
+
+        def fits(pos: np.ndarray, k: np.ndarray) -> np.ndarray:
+            return colours[pos] == k
+    lengths = ends - starts + 1
     chosen = np.full(len(starts), T, np.int64)
     for neighbour in (flat[np.maximum(starts - 1, 0)], flat[np.minimum(ends + 1, n - 1)]):
-        valid = (neighbour != T) & (chosen == T)
-        if shown is not None:
-            valid &= one & (colour == neighbour)
-        elif valid.any():
-            some = np.flatnonzero(valid)
-            for probe in (starts, ends, (starts + ends) // 2):  # most stretches fail at a probe: cheap
-                some = some[fits(probe[some], neighbour[some])]
-            valid[:] = False
-            if len(some):
-                k = np.repeat(neighbour[some], lengths[some])
-                good = fits(_positions(starts[some], lengths[some]), k).astype(np.int64)
-                first = np.concatenate([[0], np.cumsum(lengths[some][:-1])])
-                valid[some] = np.add.reduceat(good, first) == lengths[some]
-        chosen[valid] = neighbour[valid]
+        some = np.flatnonzero((neighbour != T) & (chosen == T))
+        for probe in (starts, ends, (starts + ends) // 2):  # most stretches fail at a probe: cheap
+            some = some[fits(probe[some], neighbour[some])]
+        if len(some):
+            good = fits(_positions(starts[some], lengths[some]), np.repeat(neighbour[some], lengths[some]))
+            first = np.concatenate([[0], np.cumsum(lengths[some][:-1])])
+            some = some[np.add.reduceat(good.astype(np.int64), first) == lengths[some]]
+            chosen[some] = neighbour[some]
     fill = np.flatnonzero(chosen != T)
     if len(fill) == 0 or lengths[fill].sum() < least * n:
         return data
