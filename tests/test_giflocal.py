@@ -216,8 +216,9 @@ def test_stretches_left_as_they_are_are_filled_where_that_is_no_worse(monkeypatc
 
 
 def test_next_tolerance_halves_per_missing_db_then_falls_back_to_the_hold_tolerance():
-    assert next_tolerance(100, 47.62) == 19  # FeatureDetectionRGB at 720p30: 2.38 dB short
-    assert next_tolerance(100, 48.91) == 46  # FeatureDetectionGray: 1.09 dB short
+    assert next_tolerance(100, 47.62) == 19  # 2.38 dB short: 2.38 halvings
+    assert next_tolerance(100, 48.28) == 30  # FeatureDetectionRGB at 720p30: 1.72 dB short
+    assert next_tolerance(100, 48.91) == 46  # 1.09 dB short
     assert next_tolerance(100, 49.9) == 50  # at least a halving
     assert next_tolerance(100, 20.0) == 6  # never below the hold tolerance
     assert next_tolerance(19, 49.0) == next_tolerance(46, 49.9) == 6  # the second guess failed: 6

@@ -78,8 +78,8 @@ def next_tolerance(tolerance: int, psnr_db: float, target_db: float = PER_FRAME_
     or None when there is none left.
 
     It counts 1 dB per halving of the tolerance. On the photo scenes at 720p30 a halving between
-    100 and 24 gave 1.0 to 2.5 dB, so the guess errs towards quality. FeatureDetectionRGB: 47.6 dB at 100,
-    so 19; FeatureDetectionGray: 48.9 dB at 100, so 46. After that, HOLD_TOLERANCE."""
+    100 and 24 gave 1.0 to 2.5 dB, so the guess errs towards quality. FeatureDetectionRGB: 48.3 dB at 100,
+    so 30 (50.9 dB); FeatureDetectionGray: 49.1 dB at 100, so 50 (51.7 dB). After that, HOLD_TOLERANCE."""
     if tolerance <= HOLD_TOLERANCE:
         return None
     guess = int(tolerance / 2 ** max(target_db - psnr_db, 1.0))
