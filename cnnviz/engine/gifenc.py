@@ -17,7 +17,7 @@ differencing.  This module writes a GIF frame by frame instead:
   previous frame. Each image is also encoded with its transparent stretches
   that join a run of the colour they already show written in that colour
   (:func:`_fill_runs`), and the smaller of the two is written: the same
-  picture, 1-5 % fewer bytes (``benchmarks/gif_colors.py``);
+  picture, up to 5.5 % fewer bytes (``benchmarks/gif_bytes.py``);
 * **exact timing on average**: GIF delays are whole centiseconds, so each
   frame starts at its ideal time rounded to the centisecond (30 fps gives
   3, 4, 3, 3, 4, 3 … cs; 15 fps 7, 6, 7 …).  Frames closer than
