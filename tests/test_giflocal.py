@@ -18,7 +18,7 @@ from cnnviz.engine.giflocal import (
     PER_FRAME_DB,
     LocalTableGifWriter,
     local_table,
-    next_tolerance,
+    retry_tolerances,
 )
 
 
@@ -215,14 +215,16 @@ def test_stretches_left_as_they_are_are_filled_where_that_is_no_worse(monkeypatc
     assert abs(gif.psnr_db - psnr(shown_at_frames(buf.getvalue(), len(photos), 30), photos)) < 1e-6
 
 
-def test_next_tolerance_halves_per_missing_db_then_falls_back_to_the_hold_tolerance():
-    assert next_tolerance(100, 47.62) == 19  # 2.38 dB short: 2.38 halvings
-    assert next_tolerance(100, 48.28) == 30  # FeatureDetectionRGB at 720p30: 1.72 dB short
-    assert next_tolerance(100, 48.91) == 46  # 1.09 dB short
-    assert next_tolerance(100, 49.9) == 50  # at least a halving
-    assert next_tolerance(100, 20.0) == 6  # never below the hold tolerance
-    assert next_tolerance(19, 49.0) == next_tolerance(46, 49.9) == 6  # the second guess failed: 6
-    assert next_tolerance(6, 40.0) is None
+def test_retries_guess_leniently_then_carefully_then_fall_back_to_the_hold_tolerance():
+    # 1.72 dB short (FeatureDetectionRGB at 720p30): 100 / 2^(1.72 / 1.5) = 45.2, 100 / 2^1.72 = 30.4
+    assert retry_tolerances(48.28) == [45, 30, 6]
+    # 0.86 dB short (FeatureDetectionGray): 100 / 2^(0.86 / 1.5) = 67.2, then at least one halving: 50
+    assert retry_tolerances(49.14) == [67, 50, 6]
+    assert retry_tolerances(49.99) == [99, 50, 6]  # a hair short: nearly 100 first
+    assert retry_tolerances(42.0) == [6]  # 100 / 2^5.3 and 100 / 2^8 are below 6
+    assert retry_tolerances(47.0, tolerance=10) == [6]  # 10 / 2^2 = 2.5: below 6
+    assert retry_tolerances(50.0) == retry_tolerances(55.0) == []  # not short
+    assert retry_tolerances(40.0, tolerance=6) == []  # nothing below the hold tolerance
 
 
 def test_a_hold_longer_than_655_s_is_split():

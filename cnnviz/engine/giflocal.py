@@ -33,8 +33,9 @@ The writer measures what it wrote as it goes (:attr:`LocalTableGifWriter.psnr_db
 given against the picture on screen at its start; :attr:`~LocalTableGifWriter.colour_psnr_db`:
 the same without the frames a 60 fps scene shows late), so ``--gif-colors per-frame`` writes a
 scene with the most lenient moving tolerance that keeps its colours at :data:`PER_FRAME_DB`: first
-:data:`FIRST_TOLERANCE`, then, if the scene fell short, a tolerance guessed from the shortfall
-(:func:`next_tolerance`), then :data:`HOLD_TOLERANCE` (``worker.video_to_gif``). Figures:
+:data:`FIRST_TOLERANCE`, then, if the scene fell short, tolerances guessed from the shortfall, a
+lenient one and a careful one (:func:`retry_tolerances`), then :data:`HOLD_TOLERANCE`
+(``worker.video_to_gif``). Figures:
 ``benchmarks/gif_colors.py`` and the README's "GIF colours".
 Opaque GIFs only (``--transparent`` keeps the shared palette).
 """
@@ -62,28 +63,40 @@ from cnnviz.engine.gifenc import (
     _smaller_image,
 )
 
-__all__ = ["FIRST_TOLERANCE", "PER_FRAME_DB", "LocalTableGifWriter", "next_tolerance"]
+__all__ = ["FIRST_TOLERANCE", "PER_FRAME_DB", "LocalTableGifWriter", "retry_tolerances"]
 
 #: what ``--gif-colors per-frame`` keeps a scene at, at least (PSNR against its lossless frames)
 PER_FRAME_DB = 50.0
 #: the moving frames' tolerance tried first (the fewest bytes); a scene short of PER_FRAME_DB is
-#: written again with :func:`next_tolerance`
+#: written again with :func:`retry_tolerances`
 FIRST_TOLERANCE = 100
 #: the tolerance of held pictures, and the last one tried for moving frames
 HOLD_TOLERANCE = 6
 
 
-def next_tolerance(tolerance: int, psnr_db: float, target_db: float = PER_FRAME_DB) -> int | None:
-    """The moving frames' tolerance to try after ``tolerance`` gave ``psnr_db`` < ``target_db``,
-    or None when there is none left.
+#: dB per halving of the moving tolerance, as the two retries count them: the first (lenient) and
+#: the second (careful). Measured from 100 on the photo scenes at 720p30: 1.5 to 3.6 dB per
+#: halving (FeatureDetectionRGB 48.3 dB at 100, 50.1 at 50, 50.6 at 40, 50.9 at 30;
+#: FeatureDetectionGray 49.1 at 100, 50.2 at 80, 51.4 at 65, 51.7 at 50)
+DB_PER_HALVING = (1.5, 1.0)
 
-    It counts 1 dB per halving of the tolerance. On the photo scenes at 720p30 a halving between
-    100 and 24 gave 1.0 to 2.5 dB, so the guess errs towards quality. FeatureDetectionRGB: 48.3 dB at 100,
-    so 30 (50.9 dB); FeatureDetectionGray: 49.1 dB at 100, so 50 (51.7 dB). After that, HOLD_TOLERANCE."""
-    if tolerance <= HOLD_TOLERANCE:
-        return None
-    guess = int(tolerance / 2 ** max(target_db - psnr_db, 1.0))
-    return guess if HOLD_TOLERANCE < guess and tolerance == FIRST_TOLERANCE else HOLD_TOLERANCE
+
+def retry_tolerances(psnr_db: float, tolerance: int = FIRST_TOLERANCE, target_db: float = PER_FRAME_DB) -> list[int]:
+    """The moving tolerances to try, in order, after ``tolerance`` gave ``psnr_db`` < ``target_db``.
+
+    A lenient guess (1.5 dB per halving: the fewest bytes that likely keep the target), then a
+    careful one (1 dB per halving, at least one halving), then HOLD_TOLERANCE; each below the one
+    before. FeatureDetectionRGB: 48.3 dB at 100, so 45 (50.4 dB), 30, 6; FeatureDetectionGray:
+    49.1 dB at 100, so 67 (51.3 dB), 50, 6. Empty when nothing is short, or nothing is lower."""
+    short = target_db - psnr_db
+    if short <= 0:
+        return []
+    tries: list[int] = []
+    for i, per_halving in enumerate(DB_PER_HALVING):
+        guess = int(tolerance / 2 ** max(short / per_halving, float(i)))
+        if HOLD_TOLERANCE < guess < (tries[-1] if tries else tolerance):
+            tries.append(guess)
+    return [*tries, HOLD_TOLERANCE] if HOLD_TOLERANCE < tolerance else tries
 
 
 def _sq_error(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -305,15 +305,15 @@ def video_to_gif(src: Path, dst: Path, *, transparent: bool = False, samples: in
 
     ``colors``: ``shared`` (one palette for the scene, :class:`~cnnviz.engine.gifenc.GifWriter`) or
     ``per-frame`` (each frame's own colours, :class:`~cnnviz.engine.giflocal.LocalTableGifWriter`;
-    opaque only): written with the moving frames' tolerance ``FIRST_TOLERANCE``, and again with
-    ``next_tolerance`` while its colours are short of ``PER_FRAME_DB`` (the writer measures its
-    own PSNR, ``colour_psnr_db``), down to the held pictures' tolerance."""
+    opaque only): written with the moving frames' tolerance ``FIRST_TOLERANCE``, and while its
+    colours are short of ``PER_FRAME_DB`` (the writer measures its own PSNR, ``colour_psnr_db``)
+    again with each of ``retry_tolerances`` in turn, down to the held pictures' tolerance."""
     from cnnviz.engine.gifenc import GifPalette, GifWriter
     from cnnviz.engine.giflocal import (
         FIRST_TOLERANCE,
         PER_FRAME_DB,
         LocalTableGifWriter,
-        next_tolerance,
+        retry_tolerances,
     )
     from cnnviz.engine.plan import GIF_COLORS
 
@@ -363,15 +363,17 @@ def video_to_gif(src: Path, dst: Path, *, transparent: bool = False, samples: in
 
     per_frame = {}
     if colors == "per-frame":  # the most lenient tolerance that keeps the scene at PER_FRAME_DB
-        tolerance, passes = FIRST_TOLERANCE, 0
-        while True:
-            passes += 1
-            writer = encode(lambda w, h, tol=tolerance: LocalTableGifWriter(dst, w, h, palette, loop=0, tolerance=tol))
-            reached = writer.colour_psnr_db  # at 60 fps, frames shown late cost the same whatever the colours
-            following = next_tolerance(tolerance, reached) if reached < PER_FRAME_DB else None
-            if following is None:
+        def write(tolerance: int) -> LocalTableGifWriter:
+            return encode(lambda w, h: LocalTableGifWriter(dst, w, h, palette, loop=0, tolerance=tolerance))
+
+        tolerance, passes = FIRST_TOLERANCE, 1
+        writer = write(tolerance)
+        # at 60 fps, frames shown late cost the same whatever the colours: colour_psnr_db leaves them out
+        for retry in retry_tolerances(writer.colour_psnr_db, FIRST_TOLERANCE):
+            tolerance, passes = retry, passes + 1
+            writer = write(tolerance)
+            if writer.colour_psnr_db >= PER_FRAME_DB:
                 break
-            tolerance = following
         per_frame = {"local_tables": writer.local_tables, "gif_tolerance": tolerance, "gif_passes": passes,
                      "gif_psnr_db": round(min(writer.psnr_db, 999.0), 2),
                      "gif_colour_psnr_db": round(min(writer.colour_psnr_db, 999.0), 2)}
