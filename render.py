@@ -366,7 +366,7 @@ def _check_memory_limit(ctx, param, value):
 @click.option("--theme", type=click.Choice(planning.THEMES), default="dark", show_default=True,
               help="dark = the notebook's look; light = for white slides (written under <res>-light/).")
 @click.option("--gif-colors", type=click.Choice(planning.GIF_COLORS), default="shared", show_default=True,
-              help="GIF only: shared = one palette for the scene (smallest); per-frame = each frame its "
+              help="GIF only: shared = one palette for the scene (exact theme colours, fastest); per-frame = each frame its "
                    "own 255 colours, the scene kept at 50 dB or more (photos in near full colour; slower to write).")
 @click.option("-v", "--verbose", is_flag=True, help="Show Manim's and dask's output and per-frame progress.")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",

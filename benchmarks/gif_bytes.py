@@ -24,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from itertools import zip_longest
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +55,8 @@ def encode(tree: Path, store: Path, out: Path, colors: str) -> dict:
 
 
 def decoded(gif: Path):
-    """(frame, duration) pairs as Pillow composes them, one at a time."""
+    """(frame, duration) pairs as Pillow composes them, one at a time (bench_render's _gif_frames
+    gives start times instead, which leave out the last frame's delay)."""
     from PIL import Image
 
     with Image.open(io.BytesIO(gif.read_bytes())) as im:
@@ -65,16 +67,10 @@ def decoded(gif: Path):
 
 def same_frames(a: Path, b: Path) -> bool:
     missing = object()
-    for fa, fb in _zip_longest(decoded(a), decoded(b), missing):
+    for fa, fb in zip_longest(decoded(a), decoded(b), fillvalue=missing):
         if fa is missing or fb is missing or fa[1] != fb[1] or not np.array_equal(fa[0], fb[0]):
             return False
     return True
-
-
-def _zip_longest(a, b, fill):
-    from itertools import zip_longest
-
-    return zip_longest(a, b, fillvalue=fill)
 
 
 def main() -> None:

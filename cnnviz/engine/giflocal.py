@@ -307,7 +307,7 @@ class LocalTableGifWriter(GifWriter):
         while a picture is held each repeat mends what is still wrong (FeatureDetectionRGB: +0.5 dB
         against looking only inside ``changed``, in about the same time)."""
         pixels = pixels[..., :3]
-        held = self._given is not None and (pixels is self._given or np.array_equal(pixels, self._given))
+        held = self._given is not None and np.array_equal(pixels, self._given)  # _given is a copy: compare
         if not held:
             self._given = pixels.copy()
         self.tolerance = self.hold_tolerance if held else self.moving_tolerance
