@@ -191,6 +191,35 @@ def test_example_notebook_runs_and_shows_the_rendered_images(tmp_path):
     assert (work / "media" / "480p15" / (rendered[0].stem + ".png")).is_file()  # its poster
 
 
+def test_a_render_in_a_thread_captures_only_what_that_thread_prints(capsys):
+    """cnnviz.explore renders in a thread of the kernel: what the notebook prints meanwhile is
+    not captured with the render's output (swapping sys.stdout lost it about 1 run in 10)."""
+    import io
+    import threading
+
+    from cnnviz.engine.worker import _capture_output
+
+    inside, leave, buf = threading.Event(), threading.Event(), io.StringIO()
+
+    def render():
+        with _capture_output(buf):
+            print("from the render")
+            inside.set()
+            leave.wait(5)
+            print("the render again", file=sys.stderr)
+
+    thread = threading.Thread(target=render)
+    thread.start()
+    assert inside.wait(5)
+    print("from the notebook")
+    leave.set()
+    thread.join()
+    print("after it")
+    seen = capsys.readouterr()
+    assert seen.out == "from the notebook\nafter it\n" and seen.err == ""
+    assert buf.getvalue() == "from the render\nthe render again\n"
+
+
 def test_a_worker_without_her_photo_file_gets_its_bytes_with_the_job(monkeypatch, tmp_path):
     """Remote workers share no disk: the job carries the photo's bytes, written where the worker renders
     (under the same file name: the scene names the photo by it)."""

@@ -611,12 +611,59 @@ def _render_scene(job: RenderJob, cancel: threading.Event | None = None) -> Rend
     return result
 
 
+class _ThreadRouted:
+    """``sys.stdout`` or ``sys.stderr`` while threads capture what they print: a capturing thread's
+    writes go to its buffer, every other thread's to the stream this one replaced."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.buffers: dict[int, io.StringIO] = {}  # thread ident → its buffer
+
+    def _target(self):
+        return self.buffers.get(threading.get_ident(), self._stream)
+
+    def write(self, text: str) -> int:
+        return self._target().write(text)
+
+    def flush(self) -> None:
+        self._target().flush()
+
+    def __getattr__(self, name: str):
+        return getattr(self._target(), name)
+
+
+_ROUTING = threading.Lock()
+
+
 @contextlib.contextmanager
 def _capture_output(buf: io.StringIO):
     """Send what the scene and Manim print (Manim's rich consoles write to sys.stdout/err
-    at the time of writing) to ``buf``; a worker renders one scene at a time."""
-    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
+    at the time of writing) to ``buf``; a worker renders one scene at a time.
+
+    In the main thread (a dask worker, the CLI) the streams are swapped for the render. In any
+    other thread (``cnnviz.explore`` renders in a thread of the Jupyter kernel) swapping them
+    would swallow what the notebook's own cells print meanwhile (the example notebook lost its
+    last cell's output about 1 run in 10), so the streams become :class:`_ThreadRouted` instead,
+    and only this thread's writes reach ``buf``."""
+    if threading.current_thread() is threading.main_thread():
+        with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
+            yield
+        return
+    me, routed = threading.get_ident(), []
+    with _ROUTING:
+        for name in ("stdout", "stderr"):
+            stream = getattr(sys, name)
+            if not isinstance(stream, _ThreadRouted):
+                stream = _ThreadRouted(stream)
+                setattr(sys, name, stream)  # stays: other threads go on writing through it
+            stream.buffers[me] = buf
+            routed.append(stream)
+    try:
         yield
+    finally:
+        with _ROUTING:
+            for stream in routed:
+                stream.buffers.pop(me, None)
 
 
 # --------------------------------------------------------------------------------------------
