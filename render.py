@@ -367,7 +367,8 @@ def _check_memory_limit(ctx, param, value):
               help="dark = the notebook's look; light = for white slides (written under <res>-light/).")
 @click.option("--gif-colors", type=click.Choice(planning.GIF_COLORS), default="shared", show_default=True,
               help="GIF only: shared = one palette for the scene (exact theme colours, fastest); per-frame = each frame its "
-                   "own 255 colours, the scene kept at 50 dB or more (photos in near full colour; slower to write).")
+                   "own 255 colours, the scene kept at 50 dB or more (photos in near full colour; slower to write); "
+                   "auto = per-frame for a scene one palette would keep below 50 dB, else shared.")
 @click.option("-v", "--verbose", is_flag=True, help="Show Manim's and dask's output and per-frame progress.")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
               help="A parameter of the scenes named (see `params NAME`); VALUE is a literal. Repeatable.")
@@ -386,7 +387,7 @@ def render_cmd(names, all_, chapter, quality, fmt, jobs, cluster, memory_limit, 
         raise click.UsageError("--transparent needs an alpha channel: use --format png, webm, webp or gif (mp4 has none).")
     if gif_colors != "shared" and fmt != "gif":
         raise click.UsageError(f"--gif-colors applies to GIFs: drop it, or use --format gif ({fmt} requested).")
-    if gif_colors != "shared" and transparent:
+    if gif_colors == "per-frame" and transparent:
         raise click.UsageError("--gif-colors per-frame writes opaque GIFs: a transparent GIF keeps the shared "
                                "palette (or use --format webp --transparent: full colour with alpha).")
     if cluster is not None and jobs:

@@ -10,7 +10,8 @@ each in a fresh process, ``--reps`` times, alternating which goes first. Prints 
 bytes of each and the median CPU seconds of ``video_to_gif``. With the shared palette the two
 GIFs must show the same frames (decoded by Pillow, frame by frame, with the same delays); with
 ``--per-frame`` scenes (``--gif-colors per-frame``) the PSNR against the lossless frames is
-printed instead (decoded, frame by frame in time). Totals at the end; results go to
+printed instead (decoded, frame by frame in time), and whether the two files are byte-identical.
+Totals at the end (bytes, and the CPU medians summed); results go to
 benchmarks/results/gif_bytes.json.
 """
 
@@ -93,6 +94,7 @@ def main() -> None:
     per_frame = [n for n in args.per_frame.split(",") if n]
     names += [n for n in per_frame if n not in names]
     rows, totals = [], {"shared": [0, 0], "per-frame": [0, 0]}
+    cpu = {"shared": [0.0, 0.0], "per-frame": [0.0, 0.0]}  # the medians, summed
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "base"
         base.mkdir()
@@ -118,21 +120,26 @@ def main() -> None:
                                           gif_tolerance=runs[which][-1]["gif_tolerance"],
                                           gif_passes=runs[which][-1]["gif_passes"])
                 b, t = row["base"], row["tree"]
+                row["identical_bytes"] = out["base"].read_bytes() == out["tree"].read_bytes()
                 if colors == "shared":
                     row["same_frames"] = same_frames(out["base"], out["tree"])
                     check = "same frames" if row["same_frames"] else "FRAMES DIFFER"
                 else:
                     check = (f"{b['psnr_db']:.2f} → {t['psnr_db']:.2f} dB, tolerance {b['gif_tolerance']} → "
-                             f"{t['gif_tolerance']}")
+                             f"{t['gif_tolerance']}" + (", identical bytes" if row["identical_bytes"] else ""))
                 totals[colors][0] += b["bytes"]
                 totals[colors][1] += t["bytes"]
+                cpu[colors][0] += b["cpu_s_median"]
+                cpu[colors][1] += t["cpu_s_median"]
                 print(f"{name:<34} {colors:<9} {b['bytes'] / 1e6:7.3f} → {t['bytes'] / 1e6:7.3f} MB "
-                      f"({t['bytes'] / b['bytes'] - 1:+6.1%}), CPU {b['cpu_s_median']:5.1f} → {t['cpu_s_median']:5.1f} s, "
-                      f"{check}", flush=True)
+                      f"({t['bytes'] / b['bytes'] - 1:+6.1%}), CPU {b['cpu_s_median']:5.1f} → {t['cpu_s_median']:5.1f} s "
+                      f"(×{b['cpu_s_median'] / max(t['cpu_s_median'], 1e-9):.2f}), {check}", flush=True)
                 rows.append(row)
     for colors, (b, t) in totals.items():
         if b:
-            print(f"total {colors}: {b / 1e6:.2f} → {t / 1e6:.2f} MB ({t / b - 1:+.2%})")
+            cb, ct = cpu[colors]
+            print(f"total {colors}: {b / 1e6:.2f} → {t / 1e6:.2f} MB ({t / b - 1:+.2%}); CPU medians summed "
+                  f"{cb:.1f} → {ct:.1f} s (×{cb / max(ct, 1e-9):.2f})")
     if any(r.get("same_frames") is False for r in rows):
         raise SystemExit("some shared-palette GIFs show different frames")
     dest = ROOT / "benchmarks" / "results" / "gif_bytes.json"

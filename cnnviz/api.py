@@ -252,8 +252,9 @@ def render(name: str, quality: str = "l", fmt: str = "gif", theme: str | None = 
     ``quality``: ``l`` (480p15, default), ``m`` (720p30, the notebook's), ``h``, ``k``;
     ``fmt``: ``gif``, ``mp4``, ``webm`` or ``png`` (the final picture); ``out``: the output
     folder (flat layout: ``out/480p15/<Scene>.gif``, or ``<Scene>@<values>.gif`` with values);
-    ``gif_colors``: ``shared`` (one palette) or ``per-frame`` (each frame its own colours, the
-    scene kept at 50 dB PSNR or more: photos in near full colour, slower to write).
+    ``gif_colors``: ``shared`` (one palette), ``per-frame`` (each frame its own colours, the scene
+    kept at 50 dB PSNR or more: photos in near full colour, slower to write) or ``auto`` (per-frame
+    for a scene one palette would keep below 50 dB, else shared).
     Values not given keep the notebook's example (``cnnviz.parameters(name)`` lists them).
     Raises :class:`cnnviz.params.ParamError` (one line per problem) before anything renders,
     :class:`RenderError` if the scene fails.  Unchanged since the last call: returned at once.

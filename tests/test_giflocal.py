@@ -142,6 +142,34 @@ def test_repeat_writes_what_separate_calls_write():
     assert 3 < a.frames_written < 8  # held frames mended what was left, then were merged
 
 
+def test_the_changed_rectangle_saves_work_not_pixels():
+    """A frame store gives each frame's changed rectangle; the writer keeps its error map up to date
+    inside it only. The file must be the one written from whole frames, and a frame changed in
+    place (the same array given again) must still be seen."""
+    from cnnviz.engine.gifenc import _diff_bbox
+
+    frames = photo_fade(16, h=40, w=48)[:12]  # the astronaut fading in over the cat, then a square:
+    for k in range(12, 18):  # it moves over the photo (as a kernel does) and stops, far from where
+        f = frames[11].copy()  # the fade left pixels off by up to the tolerance
+        f[4 + 2 * k : 16 + 2 * k, 5 * k - 50 : 5 * k - 38] = (250, 200, 40)
+        frames.append(f)
+    palette = GifPalette.from_frames(frames)
+    whole, boxed = io.BytesIO(), io.BytesIO()
+    with (LocalTableGifWriter(whole, 96, 80, palette, tolerance=100) as a,
+          LocalTableGifWriter(boxed, 96, 80, palette, tolerance=100) as b):
+        shared = frames[0].copy()  # one array, changed in place between calls, as a renderer's buffer is
+        for k, f in enumerate(frames):
+            box = None if k == 0 else _diff_bbox(f, frames[k - 1])
+            shared[:] = f
+            repeat = 6 if k == len(frames) - 1 else 1  # held at the end: mended everywhere
+            a.add_frame(f, Fraction(1, 15), repeat=repeat)
+            b.add_frame(shared, Fraction(1, 15), repeat=repeat, changed=box if box is not None else (0, 0, 0, 0))
+    assert whole.getvalue() == boxed.getvalue()
+    assert abs(a.psnr_db - b.psnr_db) < 1e-9 and a.frames_written == b.frames_written > 12
+    last = read_gif(whole.getvalue())[0][-1][..., :3].astype(int) - frames[-1]
+    assert (last**2).sum(axis=2).max() <= giflocal.HOLD_TOLERANCE  # the hold mended the fade's pixels too
+
+
 def test_a_moving_picture_is_left_within_tolerance_and_a_held_one_mended():
     """While the picture moves, pixels off by at most ``tolerance`` (24) stay as they are; once it
     is held (the same frame again), each repeat mends down to ``hold_tolerance`` (6)."""
@@ -265,6 +293,7 @@ def test_options_key_per_frame_apart_and_keep_earlier_keys():
 
     assert "gif_colors" not in Options().as_dict()  # earlier renders keep their keys
     assert Options(gif_colors="per-frame").as_dict()["gif_colors"] == "per-frame"
+    assert Options(gif_colors="auto").as_dict()["gif_colors"] == "auto"
 
 
 @pytest.mark.slow
@@ -311,3 +340,55 @@ def test_a_photo_scene_gets_its_colours(monkeypatch, tmp_path):
     assert r.stats["gif_colour_psnr_db"] == r.stats["gif_psnr_db"], r.stats  # 15 fps: no frame waits
     assert r.stats["gif_tolerance"] < 100 and r.stats["gif_passes"] >= 2, r.stats  # 100 alone falls short here
     assert len(r.data) <= 1.5 * shared.stat().st_size
+
+
+def test_the_palette_psnr_is_that_of_the_samples_at_their_nearest_colours():
+    from cnnviz.engine.worker import palette_psnr_db
+
+    palette = GifPalette([[0, 0, 0], [255, 255, 255]])
+    grey = np.full((4, 4, 3), 100, np.uint8)  # nearest black: off by 100 in each channel
+    assert palette_psnr_db(palette, [grey]) == pytest.approx(10 * math.log10(255**2 / 100**2))
+    half = np.zeros((2, 2, 4), np.uint8)
+    half[0] = (100, 100, 100, 255)  # the transparent row (alpha 0) shows no colour: not counted
+    assert palette_psnr_db(palette, [half]) == pytest.approx(10 * math.log10(255**2 / 100**2))
+    assert palette_psnr_db(palette, [np.zeros((3, 3, 3), np.uint8)]) == math.inf
+
+
+def _store(path, frames, fps=15, channels=3):
+    """A frame store of the RGB ``frames`` (as Manim gives them: RGBA, opaque)."""
+    from cnnviz.engine.framestore import FrameStoreEncoder
+
+    h, w = frames[0].shape[:2]
+    enc = FrameStoreEncoder(path, w, h, Fraction(fps), channels=channels)
+    for f in frames:
+        enc.write_frame(np.ascontiguousarray(np.dstack([f, np.full((h, w), 255, np.uint8)])))
+    enc.finish()
+    return path
+
+
+@pytest.mark.parametrize("transparent", [False, True])
+def test_auto_gives_per_frame_colours_to_a_photo_and_the_shared_palette_to_a_diagram(tmp_path, transparent):
+    from cnnviz.engine import worker
+
+    photo = np.zeros((48, 64, 3), np.uint8)  # a photo of 768 random colours on a quarter of the frame
+    photo[12:36, 16:48] = np.random.default_rng(3).integers(0, 256, (24, 32, 3), dtype=np.uint8)
+    fade = [np.round(photo / 2).astype(np.uint8)] + [photo] * 45  # half-way in, then held 3 s
+    diagram = []
+    for k in range(6):
+        f = np.zeros((48, 64, 3), np.uint8)
+        f[8:20, 4 + 6 * k: 16 + 6 * k] = (255, 200, 0)  # a square moving on the background
+        diagram.append(f)
+    made = {}
+    for name, frames in (("photo", fade), ("diagram", diagram)):  # a transparent GIF keeps the shared palette
+        src = _store(tmp_path / f"{name}.store", frames, channels=4 if transparent else 3)
+        made[name] = worker.video_to_gif(src, tmp_path / f"{name}.gif", colors="auto", transparent=transparent)
+    assert made["photo"]["palette_psnr_db"] < worker.AUTO_PER_FRAME_BELOW_DB <= made["diagram"]["palette_psnr_db"]
+    assert made["diagram"]["gif_colors_used"] == "shared" and "gif_tolerance" not in made["diagram"]
+    if transparent:
+        assert made["photo"]["gif_colors_used"] == "shared"
+    else:
+        assert made["photo"]["gif_colors_used"] == "per-frame" and "gif_tolerance" in made["photo"]
+        shared = worker.video_to_gif(tmp_path / "photo.store", tmp_path / "shared.gif", colors="shared")
+        assert shared["gif_colors_used"] == "shared"
+        held = [[f[..., :3] for f in read_gif((tmp_path / gif).read_bytes())[0]][-1:] for gif in ("photo.gif", "shared.gif")]
+        assert psnr(held[0], fade[-1:]) > psnr(held[1], fade[-1:]) + 10  # the photo held at the end, as Pillow decodes it

@@ -46,6 +46,8 @@ FIELDS: dict[str, tuple[type, ...]] = {
     "theme": (str,), "kind": (str,), "beats": (int,), "gif_colors": (str,), "local_tables": (int,),
     # per-frame GIF colours: the tolerance used, the PSNR reached (and its colours' share: see giflocal)
     "gif_tolerance": (int,), "gif_psnr_db": _NUMBER, "gif_colour_psnr_db": _NUMBER,
+    # the colours a GIF got (shared or per-frame: auto chooses) and what the shared palette keeps of its samples
+    "gif_colors_used": (str,), "palette_psnr_db": _NUMBER,
     "files": (dict,),  # a deck: relative path → [bytes, sha256] of each clip and poster beside the entry's file
 }
 REQUIRED = ("scene", "key", "bytes")

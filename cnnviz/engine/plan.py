@@ -60,8 +60,9 @@ RES_DIRS = [q[0] for q in QUALITIES.values()]
 FORMATS = ("gif", "webp", "mp4", "webm", "png")
 LAYOUTS = ("flat", "notebook")
 THEMES = ("dark", "light")  # cnnviz.theme.THEMES (no Manim import here either)
-#: How a GIF gets its colours: one palette for the scene, or each frame its own (worker.video_to_gif).
-GIF_COLORS = ("shared", "per-frame")
+#: How a GIF gets its colours (worker.video_to_gif): one palette for the scene (shared), each frame its
+#: own (per-frame), or per-frame only where one palette would keep the scene below 50 dB (auto).
+GIF_COLORS = ("shared", "per-frame", "auto")
 #: what a job makes: one file per scene (video), or a deck's clips and posters (slides)
 KINDS = ("video", "slides")
 SLIDES_DIR = "slides"
@@ -292,7 +293,8 @@ class Options:
     transparent: bool = False
     theme: str = "dark"
     kind: str = "video"
-    #: GIF colours: shared (one palette for the scene) | per-frame (each frame its own; opaque GIFs)
+    #: GIF colours: shared (one palette for the scene) | per-frame (each frame its own; opaque GIFs) |
+    #: auto (per-frame for a scene its shared palette would keep below 50 dB, else shared)
     gif_colors: str = "shared"
 
     def as_dict(self) -> dict:

@@ -78,6 +78,9 @@ X264_BOUNDED = {"crf": "23", "preset": "veryfast", "tune": "zerolatency"}
 #: Frames sampled (evenly spaced) to build the GIF palette, and the montage size cap.
 PALETTE_SAMPLES = 32
 PALETTE_MAX_PIXELS = 2_000_000
+#: ``--gif-colors auto`` writes a scene with per-frame colours when its shared palette keeps the
+#: sampled frames below this PSNR (the photo scenes at 720p30: 39-48 dB; the diagrams: 53 dB and up)
+AUTO_PER_FRAME_BELOW_DB = 50.0
 
 #: prefix of the private temporary directory of one render: ``cnnviz-work-<pid>-<Scene>-XXXX``
 WORK_PREFIX = "cnnviz-work-"
@@ -303,9 +306,11 @@ def video_to_gif(src: Path, dst: Path, *, transparent: bool = False, samples: in
                  colors: str = "shared") -> dict:
     """Encode the video ``src`` as a looping GIF at ``dst`` (streaming, bounded memory).
 
-    ``colors``: ``shared`` (one palette for the scene, :class:`~cnnviz.engine.gifenc.GifWriter`) or
+    ``colors``: ``shared`` (one palette for the scene, :class:`~cnnviz.engine.gifenc.GifWriter`),
     ``per-frame`` (each frame's own colours, :class:`~cnnviz.engine.giflocal.LocalTableGifWriter`;
-    opaque only): written with the moving frames' tolerance ``FIRST_TOLERANCE``, and while its
+    opaque only) or ``auto``: per-frame when the shared palette keeps the sampled frames below
+    ``AUTO_PER_FRAME_BELOW_DB`` (:func:`palette_psnr_db`) and the GIF is opaque, else shared.
+    Per-frame is written with the moving frames' tolerance ``FIRST_TOLERANCE``, and while its
     colours are short of ``PER_FRAME_DB`` (the writer measures its own PSNR, ``colour_psnr_db``)
     again with each of ``retry_tolerances`` in turn, down to the held pictures' tolerance."""
     from cnnviz.engine.gifenc import GifPalette, GifWriter
@@ -341,6 +346,9 @@ def video_to_gif(src: Path, dst: Path, *, transparent: bool = False, samples: in
             k = len(picked)  # a different sub-grid for each sample, so thin lines are seen too
             picked.append(arr[k % step :: step, (k // step) % step :: step].copy())
     palette = GifPalette.from_frames(picked, max_montage_pixels=PALETTE_MAX_PIXELS, reserved=theme_colours())
+    sampled_db = palette_psnr_db(palette, picked)
+    if colors == "auto":
+        colors = "per-frame" if sampled_db < AUTO_PER_FRAME_BELOW_DB and not transparent else "shared"
     del picked
     t1 = time.perf_counter()
 
@@ -387,10 +395,32 @@ def video_to_gif(src: Path, dst: Path, *, transparent: bool = False, samples: in
         "frames_folded": writer.frames_folded,
         "gif_total_cs": writer.total_cs,
         "palette_colors": len(palette),
+        "gif_colors_used": colors,
+        "palette_psnr_db": round(min(sampled_db, 999.0), 2),
         **per_frame,
         "palette_seconds": round(t1 - t0, 3),
         "gif_seconds": round(t2 - t1, 3),
     }
+
+
+def palette_psnr_db(palette, samples: list) -> float:
+    """PSNR of the sampled frames' pixels (opaque ones) mapped to their nearest ``palette`` colours:
+    what one shared palette keeps of the scene, before anything is written."""
+    import numpy as np
+
+    from cnnviz.engine.gifenc import ALPHA_THRESHOLD
+
+    sq, n = 0.0, 0
+    for arr in samples:
+        px = arr.reshape(-1, arr.shape[-1])
+        if px.shape[1] == 4:
+            px = px[px[:, 3] >= ALPHA_THRESHOLD]  # the GIF's transparent pixels show no colour
+        rgb = np.ascontiguousarray(px[:, :3])
+        if len(rgb):
+            d = palette.colors[palette.map(rgb.reshape(-1, 1, 3)).reshape(-1)].astype(np.int32) - rgb
+            sq += float(np.einsum("ij,ij->", d, d))
+            n += d.size
+    return math.inf if sq == 0 else 10 * math.log10(255.0**2 * n / sq)
 
 
 # --------------------------------------------------------------------------------------------
