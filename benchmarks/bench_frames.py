@@ -17,8 +17,10 @@ mp4     ``render NAME -q k --format mp4 -j 1 --force`` (this engine: the worker'
 catalog ``render --all -q m -j 2 --force`` (or the scenes named) with the frame caches off
         (``CNNVIZ_FRAME_CACHES=0``: Manim's Camera, every Text built anew, Manim's QuickTime RLE
         movie as the intermediate — the engine as it was before issue 18, on today's scenes) and on with an empty text cache on disk ("cold"), and
-        with ``--warm`` once more reading what the cold run stored; the order swaps each
-        repetition; wall seconds of the whole command, the ratio taken within each repetition.
+        with ``--warm`` once more reading what the cold run stored, and with ``--gif-auto`` once more
+        cold with ``--gif-colors auto`` (per-frame colours where the shared palette falls short of
+        50 dB; "off" keeps the shared palette, as the engine before issue 18 had only that); the
+        order swaps each repetition; wall seconds of the whole command, the ratio taken within each repetition.
 gif     the GIF encoder alone: each scene's lossless intermediate (a QuickTime RLE movie, which
         the encoder at any revision reads) is rendered once, then encoded
         by ``cnnviz/engine/gifenc.py`` as it is at ``--base`` (a git revision, default HEAD) and as
@@ -139,12 +141,12 @@ def mp4(args) -> dict:
     return {"scene": spec.name, "runs": rows, "medians": med}
 
 
-def _catalog_run(args, env_extra: dict, out: str) -> float:
+def _catalog_run(args, env_extra: dict, out: str, extra: tuple = ()) -> float:
     names = ["--all"] if args.scenes == "all" else args.scenes.split(",")
     env = {**os.environ, **env_extra}
     t = time.perf_counter()
     subprocess.run([PY, "render.py", "render", *names, "-q", args.quality, "-j", str(args.jobs), "--force",
-                    "--out", out], cwd=ROOT, check=True, capture_output=True, env=env)
+                    "--out", out, *extra], cwd=ROOT, check=True, capture_output=True, env=env)
     return time.perf_counter() - t
 
 
@@ -152,16 +154,17 @@ def catalog(args) -> dict:
     """off: no frame caches; cold: caches on, an empty text cache on disk; warm: the same again (the
     glyphs the cold run stored are read back), as when a teacher renders her own example after the default."""
     rows = []
-    modes = ["off", "cold"] + (["warm"] if args.warm else [])
+    modes = ["off", "cold"] + (["warm"] if args.warm else []) + (["auto"] if args.gif_auto else [])
     with tempfile.TemporaryDirectory() as tmp:
         for rep in range(args.reps):
             texts = os.path.join(tmp, f"texts-{rep}")
             envs = {"off": {"CNNVIZ_FRAME_CACHES": "0"}, "cold": {"CNNVIZ_TEXT_CACHE": texts},
-                    "warm": {"CNNVIZ_TEXT_CACHE": texts}}
-            order = modes if rep % 2 == 0 else ["cold", *(["warm"] if args.warm else []), "off"]
+                    "warm": {"CNNVIZ_TEXT_CACHE": texts}, "auto": {"CNNVIZ_TEXT_CACHE": texts + "-auto"}}
+            order = modes if rep % 2 == 0 else [*modes[1:], "off"]
             row = {"load_before": load()}
             for mode in order:
-                row[mode] = _catalog_run(args, envs[mode], os.path.join(tmp, f"{mode}-{rep}"))
+                extra = ("--gif-colors", "auto") if mode == "auto" else ()
+                row[mode] = _catalog_run(args, envs[mode], os.path.join(tmp, f"{mode}-{rep}"), extra)
             for mode in modes[1:]:
                 row[f"speedup_{mode}"] = row["off"] / row[mode]
             row["load_after"] = load()
@@ -308,6 +311,8 @@ def main() -> None:
     ap.add_argument("--scenes", default=None, help="comma-separated; catalog: 'all' (the default)")
     ap.add_argument("-j", "--jobs", type=int, default=2)
     ap.add_argument("--warm", action="store_true", help="catalog: a third run reading the text cache the cold run wrote")
+    ap.add_argument("--gif-auto", action="store_true",
+                    help="catalog: one more run, caches on with its own empty text cache, and --gif-colors auto")
     ap.add_argument("--scene", default="TinyMaxPoolingFixed")
     ap.add_argument("--base", default="HEAD", help="gif: the git revision whose encoder is the baseline")
     ap.add_argument("--reps", type=int, default=3)
