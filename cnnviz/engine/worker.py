@@ -670,11 +670,11 @@ def _capture_output(buf: io.StringIO):
     """Send what the scene and Manim print (Manim's rich consoles write to sys.stdout/err
     at the time of writing) to ``buf``; a worker renders one scene at a time.
 
-    In the main thread (a dask worker, the CLI) the streams are swapped for the render. In any
-    other thread (``cnnviz.explore`` renders in a thread of the Jupyter kernel) swapping them
-    would swallow what the notebook's own cells print meanwhile (the example notebook lost its
-    last cell's output about 1 run in 10), so the streams become :class:`_ThreadRouted` instead,
-    and only this thread's writes reach ``buf``."""
+    In the main thread (``run_in_process`` called from a script) the streams are swapped for the
+    render. In any other thread (a dask worker's task thread; ``cnnviz.explore``'s thread in a
+    Jupyter kernel) swapping them would also capture what other threads print meanwhile (the
+    example notebook lost its last cell's output about 1 run in 10), so the streams become
+    :class:`_ThreadRouted` instead, and only this thread's writes reach ``buf``."""
     if threading.current_thread() is threading.main_thread():
         with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
             yield
