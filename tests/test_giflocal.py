@@ -343,15 +343,13 @@ def test_a_photo_scene_gets_its_colours(monkeypatch, tmp_path):
 
 
 def test_the_palette_psnr_is_that_of_the_samples_at_their_nearest_colours():
-    from cnnviz.engine.worker import palette_psnr_db
-
     palette = GifPalette([[0, 0, 0], [255, 255, 255]])
     grey = np.full((4, 4, 3), 100, np.uint8)  # nearest black: off by 100 in each channel
-    assert palette_psnr_db(palette, [grey]) == pytest.approx(10 * math.log10(255**2 / 100**2))
+    assert palette.psnr_db([grey]) == pytest.approx(10 * math.log10(255**2 / 100**2))
     half = np.zeros((2, 2, 4), np.uint8)
     half[0] = (100, 100, 100, 255)  # the transparent row (alpha 0) shows no colour: not counted
-    assert palette_psnr_db(palette, [half]) == pytest.approx(10 * math.log10(255**2 / 100**2))
-    assert palette_psnr_db(palette, [np.zeros((3, 3, 3), np.uint8)]) == math.inf
+    assert palette.psnr_db([half]) == pytest.approx(10 * math.log10(255**2 / 100**2))
+    assert palette.psnr_db([np.zeros((3, 3, 3), np.uint8)]) == math.inf
 
 
 def _store(path, frames, fps=15, channels=3):

@@ -113,6 +113,23 @@ def _diff_bbox(a: np.ndarray, b: np.ndarray) -> Box | None:
     return int(cols[0]), y0, int(cols[-1]) + 1, y1
 
 
+def _shift(box: Box | None, x: int, y: int) -> Box | None:
+    """``box`` (found inside a region) moved by the region's corner ``x``, ``y``; None stays None."""
+    return None if box is None else (box[0] + x, box[1] + y, box[2] + x, box[3] + y)
+
+
+def _changed_box(a: np.ndarray, b: np.ndarray, changed: Box | None = None) -> Box | None:
+    """Bounding box of the pixels that differ between two frames, or None; looked for inside
+    ``changed`` only when it is given (outside it the two are known to be equal)."""
+    if changed is None:
+        return _diff_bbox(a, b)
+    x0, y0 = max(changed[0], 0), max(changed[1], 0)
+    x1, y1 = changed[2], changed[3]
+    if x1 <= x0 or y1 <= y0:
+        return None
+    return _shift(_diff_bbox(a[y0:y1, x0:x1], b[y0:y1, x0:x1]), x0, y0)
+
+
 def _union(a: Box | None, b: Box | None) -> Box | None:
     if a is None:
         return b
@@ -208,6 +225,26 @@ def _smaller_image(candidates: Sequence[tuple[np.ndarray, int, int]]) -> tuple[i
     return best[0], best[2]
 
 
+def _sq_error(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Squared RGB distance of two (..., 3) uint8 arrays, as int32."""
+    d = a.astype(np.int32) - b
+    return np.einsum("...k,...k->...", d, d)
+
+
+def _opaque_rgb(frame: np.ndarray) -> np.ndarray:
+    """The (N, 3) colours of a frame's pixels, in scan order, without the fully transparent ones
+    (alpha < ALPHA_THRESHOLD: a GIF shows no colour there)."""
+    px = frame.reshape(-1, frame.shape[-1])
+    if px.shape[1] == 4:
+        px = px[px[:, 3] >= ALPHA_THRESHOLD]
+    return np.ascontiguousarray(px[:, :3])
+
+
+def _unpack(packed: np.ndarray) -> np.ndarray:
+    """(N,) 0xRRGGBB → (N, 3) uint8: the inverse of :func:`_pack_rgb`."""
+    return np.stack([(packed >> 16) & 255, (packed >> 8) & 255, packed & 255], axis=1).astype(np.uint8)
+
+
 def _pack_rgb(rgb: np.ndarray) -> np.ndarray:
     """(…, 3+) uint8 → (…) uint32 0xRRGGBB.
 
@@ -266,7 +303,7 @@ class GifPalette:
 
     def _nearest(self, packed: np.ndarray) -> np.ndarray:
         """Each 0xRRGGBB colour's nearest palette index (squared RGB distance, ties to the lowest)."""
-        rgb = np.stack([(packed >> 16) & 255, (packed >> 8) & 255, packed & 255], axis=1).astype(np.float32)
+        rgb = _unpack(packed).astype(np.float32)
         out = np.empty(len(rgb), dtype=np.uint8)
         step = 4096
         for i in range(0, len(rgb), step):
@@ -285,6 +322,18 @@ class GifPalette:
         if pixels.shape[-1] == 4:
             out[pixels[..., 3] < ALPHA_THRESHOLD] = self.transparent_index
         return out
+
+    def psnr_db(self, frames: Iterable[np.ndarray]) -> float:
+        """PSNR of the frames' pixels (the opaque ones) at their nearest palette colours: what this
+        palette keeps of them, before anything is written. ``inf`` when it holds them exactly."""
+        sq, n = 0, 0
+        for frame in frames:
+            rgb = _opaque_rgb(frame)
+            if len(rgb):
+                mapped = self.colors[self.map(rgb.reshape(-1, 1, 3)).reshape(-1)]
+                sq += int(_sq_error(rgb, mapped).sum(dtype=np.int64))
+                n += rgb.size
+        return math.inf if sq == 0 else 10 * math.log10(255.0**2 * n / sq)
 
     @classmethod
     def from_frames(
@@ -312,14 +361,7 @@ class GifPalette:
             raise ValueError("from_frames needs at least one frame")
         total = sum(f.shape[0] * f.shape[1] for f in frames)
         step = max(1, math.ceil(math.sqrt(total / max_montage_pixels)))
-        parts = []
-        for f in frames:
-            sub = f[::step, ::step]
-            if sub.shape[-1] == 4:
-                sub = sub[sub[..., 3] >= ALPHA_THRESHOLD][:, :3]
-            else:
-                sub = sub.reshape(-1, 3)
-            parts.append(np.ascontiguousarray(sub[:, :3]).reshape(-1, 3))
+        parts = [_opaque_rgb(f[::step, ::step]) for f in frames]
         pixels = np.concatenate(parts) if parts else np.zeros((0, 3), np.uint8)
         if len(pixels) == 0:
             return cls(np.zeros((1, 3), np.uint8))
@@ -506,12 +548,7 @@ class GifWriter:
             return
 
         assert self._prev_px is not None
-        if changed is not None and self._prev_exact:
-            x0, y0, x1, y1 = changed
-            local = _diff_bbox(pixels[y0:y1, x0:x1], self._prev_px[y0:y1, x0:x1]) if x1 > x0 and y1 > y0 else None
-            box = None if local is None else (local[0] + x0, local[1] + y0, local[2] + x0, local[3] + y0)
-        else:
-            box = _diff_bbox(pixels, self._prev_px)
+        box = _changed_box(pixels, self._prev_px, changed if self._prev_exact else None)
         # from here on _prev_px becomes ``pixels``, except where a fold conflicts (below)
         self._prev_exact = True
         if box is None:
@@ -552,10 +589,7 @@ class GifWriter:
         rect: Box | None = None
         if p.dirty is not None:
             ys, xs = _sl(p.dirty)
-            local = _bbox(p.shown[ys, xs] != base[ys, xs])
-            if local is not None:
-                x0, y0 = p.dirty[0], p.dirty[1]
-                rect = (local[0] + x0, local[1] + y0, local[2] + x0, local[3] + y0)
+            rect = _shift(_bbox(p.shown[ys, xs] != base[ys, xs]), p.dirty[0], p.dirty[1])
         clear: Box | None = None
         if self.transparent and next_content is not None:
             clear = _bbox((next_content == T) & (p.shown != T))

@@ -56,13 +56,16 @@ from cnnviz.engine.gifenc import (
     GifPalette,
     GifWriter,
     _bbox,
-    _diff_bbox,
+    _changed_box,
     _fill_runs,
     _pack_rgb,
     _round_half_up,
+    _shift,
     _sl,
     _smaller_image,
+    _sq_error,
     _union,
+    _unpack,
 )
 
 __all__ = ["FIRST_TOLERANCE", "PER_FRAME_DB", "LocalTableGifWriter", "retry_tolerances"]
@@ -99,16 +102,6 @@ def retry_tolerances(psnr_db: float, tolerance: int = FIRST_TOLERANCE, target_db
         if HOLD_TOLERANCE < guess < (tries[-1] if tries else tolerance):
             tries.append(guess)
     return [*tries, HOLD_TOLERANCE] if HOLD_TOLERANCE < tolerance else tries
-
-
-def _sq_error(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Squared RGB distance of two (..., 3) uint8 arrays, as int32."""
-    d = a.astype(np.int32) - b
-    return np.einsum("...k,...k->...", d, d)
-
-
-def _unpack(packed: np.ndarray) -> np.ndarray:
-    return np.stack([(packed >> 16) & 255, (packed >> 8) & 255, packed & 255], axis=1).astype(np.uint8)
 
 
 def _median_cut(colors: np.ndarray, n: int) -> np.ndarray:
@@ -256,9 +249,8 @@ class LocalTableGifWriter(GifWriter):
             local = _bbox(wrong)
             if local is None:
                 return None
-            wrong = wrong[local[1]:local[3], local[0]:local[2]]
-            box = (self._dirty[0] + local[0], self._dirty[1] + local[1],
-                   self._dirty[0] + local[2], self._dirty[1] + local[3])
+            wrong = wrong[_sl(local)]
+            box = _shift(local, self._dirty[0], self._dirty[1])
         x0, y0, bw = box[0], box[1], box[2] - box[0]
 
         def on_screen(pos: np.ndarray) -> np.ndarray:  # flat positions in the box -> in the frame
@@ -324,8 +316,7 @@ class LocalTableGifWriter(GifWriter):
             assert self._err is not None
             dys, dxs = _sl(self._dirty)
             local = _bbox(self._err[dys, dxs] > min(self.moving_tolerance, self.hold_tolerance))
-            self._dirty = None if local is None else (
-                self._dirty[0] + local[0], self._dirty[1] + local[1], self._dirty[0] + local[2], self._dirty[1] + local[3])
+            self._dirty = _shift(local, self._dirty[0], self._dirty[1])
 
     def _take(self, pixels: np.ndarray, changed: Box | None) -> bool:
         """Make ``pixels`` the last frame given; update the error map where it changed. False when
@@ -339,12 +330,9 @@ class LocalTableGifWriter(GifWriter):
             return True
         if pixels is self._repeating:  # add_frame's next repeat of the same array
             return False
-        x0, y0, x1, y1 = (0, 0, self.width, self.height) if changed is None else changed
-        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, self.width), min(y1, self.height)
-        local = _diff_bbox(pixels[y0:y1, x0:x1], self._given[y0:y1, x0:x1]) if x1 > x0 and y1 > y0 else None
-        if local is None:
+        box = _changed_box(pixels, self._given, changed)
+        if box is None:
             return False
-        box = (local[0] + x0, local[1] + y0, local[2] + x0, local[3] + y0)
         ys, xs = _sl(box)
         assert self._err is not None and self._shown is not None
         self._given[ys, xs] = pixels[ys, xs]

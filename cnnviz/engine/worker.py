@@ -309,7 +309,7 @@ def video_to_gif(src: Path, dst: Path, *, transparent: bool = False, samples: in
     ``colors``: ``shared`` (one palette for the scene, :class:`~cnnviz.engine.gifenc.GifWriter`),
     ``per-frame`` (each frame's own colours, :class:`~cnnviz.engine.giflocal.LocalTableGifWriter`;
     opaque only) or ``auto``: per-frame when the shared palette keeps the sampled frames below
-    ``AUTO_PER_FRAME_BELOW_DB`` (:func:`palette_psnr_db`) and the GIF is opaque, else shared.
+    ``AUTO_PER_FRAME_BELOW_DB`` (:meth:`~cnnviz.engine.gifenc.GifPalette.psnr_db`) and the GIF is opaque, else shared.
     Per-frame is written with the moving frames' tolerance ``FIRST_TOLERANCE``, and while its
     colours are short of ``PER_FRAME_DB`` (the writer measures its own PSNR, ``colour_psnr_db``)
     again with each of ``retry_tolerances`` in turn, down to the held pictures' tolerance."""
@@ -346,7 +346,7 @@ def video_to_gif(src: Path, dst: Path, *, transparent: bool = False, samples: in
             k = len(picked)  # a different sub-grid for each sample, so thin lines are seen too
             picked.append(arr[k % step :: step, (k // step) % step :: step].copy())
     palette = GifPalette.from_frames(picked, max_montage_pixels=PALETTE_MAX_PIXELS, reserved=theme_colours())
-    sampled_db = palette_psnr_db(palette, picked)
+    sampled_db = palette.psnr_db(picked)
     if colors == "auto":
         colors = "per-frame" if sampled_db < AUTO_PER_FRAME_BELOW_DB and not transparent else "shared"
     del picked
@@ -401,26 +401,6 @@ def video_to_gif(src: Path, dst: Path, *, transparent: bool = False, samples: in
         "palette_seconds": round(t1 - t0, 3),
         "gif_seconds": round(t2 - t1, 3),
     }
-
-
-def palette_psnr_db(palette, samples: list) -> float:
-    """PSNR of the sampled frames' pixels (opaque ones) mapped to their nearest ``palette`` colours:
-    what one shared palette keeps of the scene, before anything is written."""
-    import numpy as np
-
-    from cnnviz.engine.gifenc import ALPHA_THRESHOLD
-
-    sq, n = 0.0, 0
-    for arr in samples:
-        px = arr.reshape(-1, arr.shape[-1])
-        if px.shape[1] == 4:
-            px = px[px[:, 3] >= ALPHA_THRESHOLD]  # the GIF's transparent pixels show no colour
-        rgb = np.ascontiguousarray(px[:, :3])
-        if len(rgb):
-            d = palette.colors[palette.map(rgb.reshape(-1, 1, 3)).reshape(-1)].astype(np.int32) - rgb
-            sq += float(np.einsum("ij,ij->", d, d))
-            n += d.size
-    return math.inf if sq == 0 else 10 * math.log10(255.0**2 * n / sq)
 
 
 # --------------------------------------------------------------------------------------------
