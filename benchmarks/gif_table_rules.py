@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SCENES = ["FeatureDetectionRGB", "FeatureDetectionGray", "MiniBatchTraining", "TinyCNN_ImageInput",
           "RealGrayscaleToMatrixV2"]
-ALPHA = {"fresh": 0.0, "refresh": 1.2, "warm": 999.0}
+ALPHA = {"fresh": 0.0, "refresh": 1.2, "warm": 999.0, "best": -1.0, "lean": -1.5}
 
 ONE_PASS = r"""
 import json, sys, time
@@ -63,27 +63,34 @@ def table_for(colors, *, n=255, lloyd=3, sample=65536, seed=0):
             d, nearest = cKDTree(table).query(ucols)
         return table, nearest, float((d**2 * counts).sum()) / counts.sum()
 
-    got = None
-    if alpha > 0 and "t" in last:
-        got = refine(last["t"].astype(np.float64))
-        if got[2] > alpha * last["ref"]:
-            got = None
-    if got is None:
+    def fresh():
         pick = colors
         if len(colors) > sample:
             pick = colors[np.random.default_rng(seed).choice(len(colors), sample, replace=False)]
-        got = refine(gl._median_cut(pick, n).astype(np.float64))
+        return refine(gl._median_cut(pick, n).astype(np.float64))
+
+    got = None
+    if alpha < 0 and "t" in last:  # best / lean: both tables, the warm one unless fresh is -alpha times better
+        warm, new = refine(last["t"].astype(np.float64)), fresh()
+        got = warm if warm[2] <= -alpha * new[2] else new
+        made["warm" if got is warm else "fresh"] += 1
+    elif alpha > 0 and "t" in last:
+        got = refine(last["t"].astype(np.float64))
+        if got[2] > alpha * last["ref"]:
+            got = None
+        else:
+            made["warm"] += 1
+    if got is None:
+        got = fresh()
         last["ref"] = max(got[2], 1e-9)
         made["fresh"] += 1
-    else:
-        made["warm"] += 1
     table = got[0].astype(np.uint8)
     if len(table) == n:
         last["t"] = table
     return table, got[1][inverse]
 
 
-if alpha > 0:
+if alpha != 0:
     gl.local_table = table_for
 gl.FIRST_TOLERANCE = tol
 gl.retry_tolerances = lambda *a, **k: []

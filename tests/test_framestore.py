@@ -9,13 +9,14 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from cnnviz.engine import framestore
 from cnnviz.engine.framestore import (
     FrameStoreEncoder,
     count_frames,
     is_frame_store,
     read_frames,
 )
-from cnnviz.engine.gifenc import GifPalette, GifWriter
+from cnnviz.engine.gifenc import GifPalette, GifWriter, _diff_bbox
 
 
 def _clip(seed: int, n: int = 40, h: int = 48, w: int = 64):
@@ -74,6 +75,83 @@ def test_every_frame_comes_back_bit_for_bit(tmp_path, channels, seed):
         assert np.array_equal(a, b), f"frame {k}"
     # a held picture is one record: fewer records than frames
     assert sum(1 for _ in read_frames(store)) < len(clip)
+
+
+def _rects_of(store):
+    """Every record's rectangles, as the file holds them."""
+    with open(store, "rb") as fp:
+        return [[box for box, _ in rects] for *_, v1 in framestore._segments(fp)
+                for _, rects in framestore._records(fp, v1, data=False)]
+
+
+def test_two_changes_far_apart_are_two_small_rectangles(tmp_path):
+    """A label changing at the top and a highlight at the bottom: the record holds their pixels,
+    not the rectangle between them; reading gives the frame back, with their bounding box."""
+    a = np.zeros((96, 128, 4), np.uint8)
+    a[..., 3] = 255
+    b = a.copy()
+    b[2:5, 3:9, 0] = 200  # 3×6 near the top left
+    b[90:92, 120:124, 1] = 99  # 2×4 near the bottom right
+    store = tmp_path / "s"
+    _write(store, [[(a, 1), (b, 2)]], 3)
+    assert _rects_of(store) == [[(0, 0, 128, 96)], [(3, 2, 9, 5), (120, 90, 124, 92)]]
+    runs = list(read_frames(store))
+    assert runs[-1].box == (3, 2, 124, 92) == _diff_bbox(a, b)
+    assert np.array_equal(runs[-1].pixels, b[..., :3]) and runs[-1].repeat == 2
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_changed_rects_cover_every_change_and_no_more_than_the_bands_need(seed):
+    """Against a plain loop over the bands: every changed pixel lies in exactly one rectangle, the
+    rectangles share no pixel, their bounding box is _diff_bbox's, and together they hold at most
+    each band's own box plus MERGE_SLACK per merge."""
+    rng = np.random.default_rng(seed)
+    h, w = int(rng.integers(17, 90)), int(rng.integers(5, 70))
+    a = rng.integers(0, 256, (h, w, 4), dtype=np.uint8)
+    b = a.copy()
+    for _ in range(int(rng.integers(1, 5))):  # a few rectangles change, one channel each
+        y, x = int(rng.integers(0, h)), int(rng.integers(0, w))
+        b[y:y + int(rng.integers(1, 12)), x:x + int(rng.integers(1, 12)), int(rng.integers(0, 4))] ^= 0x81
+    rects = framestore._changed_rects(b, a)
+    changed = np.zeros((h, w), int)
+    for y in range(h):
+        for x in range(w):
+            changed[y, x] = any(a[y, x, c] != b[y, x, c] for c in range(4))
+    cover = np.zeros((h, w), int)
+    for x0, y0, x1, y1 in rects:
+        cover[y0:y1, x0:x1] += 1
+    assert cover.max() <= 1 and (cover[changed == 1] == 1).all()
+    ys, xs = np.nonzero(changed)
+    assert (min(r[0] for r in rects), min(r[1] for r in rects), max(r[2] for r in rects),
+            max(r[3] for r in rects)) == (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1) == _diff_bbox(b, a)
+    band_area, bands = 0, 0
+    for top in range(0, h, framestore.BAND_ROWS):
+        by, bx = np.nonzero(changed[top:top + framestore.BAND_ROWS])
+        if len(by):
+            band_area += (by.max() - by.min() + 1) * (bx.max() - bx.min() + 1)
+            bands += 1
+    assert cover.sum() <= band_area + (bands - len(rects)) * framestore.MERGE_SLACK
+    assert framestore._changed_rects(a, a.copy()) == []
+
+
+def test_a_store_of_the_first_format_is_still_read(tmp_path):
+    """One rectangle per record, without a count (b"CNVZFRM1"), an empty one for a held picture."""
+    import struct
+    import zlib
+
+    a = np.arange(6 * 8 * 3, dtype=np.uint8).reshape(6, 8, 3)
+    b = a.copy()
+    b[1:3, 2:5] = 7
+    head = struct.pack("<8sHHBxII", b"CNVZFRM1", 8, 6, 3, 15, 1)
+    rec = struct.Struct("<IHHHHI")
+    whole, part = zlib.compress(a.tobytes()), zlib.compress(b[1:3, 2:5].tobytes())
+    store = tmp_path / "v1"
+    store.write_bytes(head + rec.pack(2, 0, 0, 8, 6, len(whole)) + whole + rec.pack(1, 2, 1, 5, 3, len(part)) + part
+                      + rec.pack(0, 0, 0, 0, 0, 0) + head + rec.pack(3, 0, 0, 0, 0, 0) + rec.pack(0, 0, 0, 0, 0, 0))
+    assert is_frame_store(store) and count_frames(store) == 6
+    got = [(run.pixels.copy(), run.repeat, run.box) for run in read_frames(store)]
+    assert [(r, box) for _, r, box in got] == [(2, (0, 0, 8, 6)), (1, (2, 1, 5, 3)), (3, (0, 0, 0, 0))]
+    assert np.array_equal(got[0][0], a) and np.array_equal(got[1][0], b) and np.array_equal(got[2][0], b)
 
 
 def test_rgb_from_an_rgba_store_and_truncation(tmp_path):

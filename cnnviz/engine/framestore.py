@@ -1,4 +1,4 @@
-"""The lossless intermediate of a GIF or WebP render: each frame's changed rectangle, compressed.
+"""The lossless intermediate of a GIF or WebP render: each frame's changed rectangles, compressed.
 
 Manim hands its file writer every frame of a scene (``write_frame(pixels, repeat=n)``). For a
 GIF or a WebP the engine needs those frames twice, in order, losslessly (one pass samples the
@@ -7,20 +7,27 @@ RLE movie, spends about 7 ms per 720p frame encoding (and again decoding, twice)
 pixels that did not change: a scene's frames differ from the one before in a small rectangle,
 or not at all while a picture is held. A *frame store* keeps only that:
 
-* per frame, the bounding box of the pixels that differ from the previous frame (the first
-  frame of each of Manim's segments is whole), its pixels compressed with zlib at level 1,
-  and how many frames in a row show it (a held picture is one record, whatever its length);
+* per frame, the pixels that differ from the previous frame (the first frame of each of Manim's
+  segments is whole), as a few rectangles: the frame is cut into bands of :data:`BAND_ROWS`
+  rows, each band's changed pixels get their bounding box, and neighbouring boxes merge when
+  that adds at most :data:`MERGE_SLACK` pixels. Two things moving apart (a label at the top, a
+  highlight at the bottom) cost their own pixels, not the rectangle between them: over the 36
+  scenes at 720p30 the rectangles hold 2.3× fewer pixels than one bounding box per frame would.
+  Each rectangle's pixels are compressed with zlib at level 1, and a held picture is one record
+  (how many frames in a row show it), whatever its length;
 * the segments of a scene, one file per ``play``/``wait`` as Manim plans them, concatenated.
 
 Reading gives back every frame bit for bit (``tests/test_framestore.py``), each with its repeat
-count and the rectangle that changed, which the GIF writer uses to compare less. Memory is the
-previous frame on the writing side and one canvas on the reading side, whatever the length.
+count and the bounding box of what changed, which the GIF writer uses to compare less. Memory is
+the previous frame on the writing side and one canvas on the reading side, whatever the length.
 
-The format (little-endian): a segment is a header ``b"CNVZFRM1"``, width, height (uint16),
+The format (little-endian): a segment is a header ``b"CNVZFRM2"``, width, height (uint16),
 channels (uint8: 3 RGB, 4 RGBA), a pad byte, the frame rate as numerator and denominator
-(uint32), then records ``repeat`` (uint32), ``x0, y0, x1, y1`` (uint16), the compressed size
-(uint32) and the compressed ``(y1-y0, x1-x0, channels)`` pixels. A record with ``repeat == 0``
-ends the segment; an empty rectangle (``x0 == x1``) repeats the previous picture.
+(uint32), then records: ``repeat`` (uint32) and the number of rectangles (uint16), then for each
+rectangle ``x0, y0, x1, y1`` (uint16), the compressed size (uint32) and the compressed
+``(y1-y0, x1-x0, channels)`` pixels. A record with ``repeat == 0`` ends the segment; a record
+without rectangles repeats the previous picture. Stores of the first format (``b"CNVZFRM1"``:
+one rectangle per record, no count) are still read.
 """
 
 from __future__ import annotations
@@ -35,15 +42,66 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnviz.engine.gifenc import Box, _diff_bbox
+from cnnviz.engine.gifenc import Box, _union
 
 __all__ = ["MAGIC", "FrameStoreEncoder", "StoredFrame", "count_frames", "is_frame_store", "read_frames"]
 
-MAGIC = b"CNVZFRM1"
+MAGIC = b"CNVZFRM2"
+_MAGIC_V1 = b"CNVZFRM1"  # one rectangle per record: read, no longer written
 _HEADER = struct.Struct("<8sHHBxII")
-_RECORD = struct.Struct("<IHHHHI")
+_RECORD_V1 = struct.Struct("<IHHHHI")
+_RECORD = struct.Struct("<IH")  # repeat, rectangles
+_RECT = struct.Struct("<HHHHI")  # x0, y0, x1, y1, compressed size
 #: zlib level: 1 compresses a scene's rectangles about 30× in a tenth of the time RLE takes
 LEVEL = 1
+#: rows per band when a frame's changes are cut into rectangles
+BAND_ROWS = 16
+#: two neighbouring rectangles merge when their bounding box has at most this many pixels more
+#: than the two (a record and a zlib stream cost about as much as compressing that many)
+MERGE_SLACK = 2048
+
+
+def _area(box: Box) -> int:
+    return (box[2] - box[0]) * (box[3] - box[1])
+
+
+def _changed_rects(a: np.ndarray, b: np.ndarray) -> list[Box]:
+    """The rectangles holding the pixels that differ between two (H, W, C) frames ([] when none):
+    each band of BAND_ROWS rows gives the bounding box of its changed pixels, and boxes merge, in
+    order, while their union adds at most MERGE_SLACK pixels. Their union's bounding box is
+    :func:`~cnnviz.engine.gifenc._diff_bbox`'s."""
+    h, w = a.shape[:2]
+    if a.shape[2] == 4 and a.strides[2] == b.strides[2] == 1:
+        diff = (a.view(np.uint32) != b.view(np.uint32)).reshape(h, w)
+    else:
+        diff = (a != b).any(axis=2)
+    rows = np.flatnonzero(diff.any(axis=1))
+    if rows.size == 0:
+        return []
+    y0 = int(rows[0]) // BAND_ROWS * BAND_ROWS
+    y1 = int(rows[-1]) + 1
+    n = -(-(y1 - y0) // BAND_ROWS)
+    sub = diff[y0:y1]
+    if n * BAND_ROWS != y1 - y0:
+        sub = np.concatenate([sub, np.zeros((n * BAND_ROWS - (y1 - y0), w), bool)])
+    bands = sub.reshape(n, BAND_ROWS, w)
+    cols, lines = bands.any(axis=1), bands.any(axis=2)  # (n, w), (n, BAND_ROWS)
+    has = lines.any(axis=1)
+    first_col, last_col = cols.argmax(axis=1), w - cols[:, ::-1].argmax(axis=1)
+    first_row, last_row = lines.argmax(axis=1), BAND_ROWS - lines[:, ::-1].argmax(axis=1)
+    out: list[Box] = []
+    for k in np.flatnonzero(has).tolist():
+        top = y0 + k * BAND_ROWS
+        box = (int(first_col[k]), top + int(first_row[k]), int(last_col[k]), top + int(last_row[k]))
+        if out:
+            p = out[-1]
+            u = (min(p[0], box[0]), p[1], max(p[2], box[2]), box[3])
+            if _area(u) <= _area(p) + _area(box) + MERGE_SLACK:
+                out[-1] = u
+                continue
+        out.append(box)
+    return out
+
 
 class FrameStoreEncoder:
     """Writes one segment (the part of :class:`manim.scene.video_segment_encoder.VideoSegmentEncoder`
@@ -63,7 +121,7 @@ class FrameStoreEncoder:
         self._fp = open(self.target, "wb")  # noqa: SIM115 (open across write_frame calls; closed by finish/abort)
         self._fp.write(_HEADER.pack(MAGIC, self.width, self.height, channels, rate.numerator, rate.denominator))
         self._prev: np.ndarray | None = None
-        self._held: list | None = None  # [repeat, box, data]: written when the next picture differs
+        self._held: list | None = None  # [repeat, [(box, data), ...]]: written when the next picture differs
         self._closed = False
 
     def write_frame(self, pixels: np.ndarray, *, repeat: int = 1) -> None:
@@ -75,24 +133,25 @@ class FrameStoreEncoder:
             raise ValueError(f"frames must be C-contiguous ({self.height}, {self.width}, 4) uint8, "
                              f"got {pixels.shape} {pixels.dtype}")
         if self._prev is None:
-            box: Box | None = (0, 0, self.width, self.height)
+            rects: list[Box] = [(0, 0, self.width, self.height)]
         else:
-            box = _diff_bbox(pixels, self._prev)
+            rects = _changed_rects(pixels, self._prev)
         self._prev = pixels
-        if box is None:
+        if not rects:
             self._held[0] += repeat
             return
         self._write_held()
-        x0, y0, x1, y1 = box
-        crop = np.ascontiguousarray(pixels[y0:y1, x0:x1, : self.channels])
-        self._held = [repeat, box, zlib.compress(crop, LEVEL)]
+        self._held = [repeat, [((x0, y0, x1, y1), zlib.compress(np.ascontiguousarray(
+            pixels[y0:y1, x0:x1, : self.channels]), LEVEL)) for x0, y0, x1, y1 in rects]]
 
     def _write_held(self) -> None:
         if self._held is None:
             return
-        repeat, (x0, y0, x1, y1), data = self._held
-        self._fp.write(_RECORD.pack(repeat, x0, y0, x1, y1, len(data)))
-        self._fp.write(data)
+        repeat, rects = self._held
+        parts = [_RECORD.pack(repeat, len(rects))]
+        for (x0, y0, x1, y1), data in rects:
+            parts += [_RECT.pack(x0, y0, x1, y1, len(data)), data]
+        self._fp.write(b"".join(parts))
         self._held = None
 
     def finish(self) -> None:
@@ -101,7 +160,7 @@ class FrameStoreEncoder:
         self._closed = True
         try:
             self._write_held()
-            self._fp.write(_RECORD.pack(0, 0, 0, 0, 0, 0))
+            self._fp.write(_RECORD.pack(0, 0))
         finally:
             self._prev = None
             self._fp.close()
@@ -116,7 +175,7 @@ class FrameStoreEncoder:
 def is_frame_store(path: Path) -> bool:
     """Whether ``path`` is a frame store (else a video for PyAV)."""
     with open(path, "rb") as fp:
-        return fp.read(len(MAGIC)) == MAGIC
+        return fp.read(len(MAGIC)) in (MAGIC, _MAGIC_V1)
 
 
 @dataclass
@@ -131,7 +190,8 @@ class StoredFrame:
     box: Box
 
 
-def _segments(fp) -> Iterator[tuple[int, int, int, Fraction]]:
+def _segments(fp) -> Iterator[tuple[int, int, int, Fraction, bool]]:
+    """Each segment's width, height, channels, frame rate, and whether it is of the first format."""
     while True:
         raw = fp.read(_HEADER.size)
         if not raw:
@@ -139,20 +199,47 @@ def _segments(fp) -> Iterator[tuple[int, int, int, Fraction]]:
         if len(raw) != _HEADER.size:
             raise ValueError(f"truncated frame store {fp.name}")
         magic, width, height, channels, num, den = _HEADER.unpack(raw)
-        if magic != MAGIC or channels not in (3, 4) or den == 0 or num == 0:
+        if magic not in (MAGIC, _MAGIC_V1) or channels not in (3, 4) or den == 0 or num == 0:
             raise ValueError(f"not a frame store segment in {fp.name}")
-        yield width, height, channels, Fraction(num, den)
+        yield width, height, channels, Fraction(num, den), magic == _MAGIC_V1
 
 
-def _records(fp) -> Iterator[tuple[int, Box, int]]:
+def _read(fp, st: struct.Struct) -> tuple:
+    raw = fp.read(st.size)
+    if len(raw) != st.size:
+        raise ValueError(f"truncated frame store {fp.name}")
+    return st.unpack(raw)
+
+
+def _records(fp, v1: bool, data: bool = True) -> Iterator[tuple[int, list[tuple[Box, bytes | None]]]]:
+    """A segment's records: the repeat count and the rectangles, each with its compressed pixels
+    (None with ``data=False``: skipped, not read)."""
     while True:
-        raw = fp.read(_RECORD.size)
-        if len(raw) != _RECORD.size:
-            raise ValueError(f"truncated frame store {fp.name}")
-        repeat, x0, y0, x1, y1, size = _RECORD.unpack(raw)
+        if v1:
+            repeat, *box, size = _read(fp, _RECORD_V1)
+            heads = [(tuple(box), size)] if box[2] > box[0] and box[3] > box[1] else []
+            if repeat and not heads:
+                fp.seek(size, 1)  # an empty rectangle: the picture held
+        else:
+            repeat, count = _read(fp, _RECORD)
         if repeat == 0:
             return
-        yield repeat, (x0, y0, x1, y1), size
+        rects = []
+        for k in range(len(heads) if v1 else count):
+            if v1:
+                box, size = heads[k]
+            else:
+                *corners, size = _read(fp, _RECT)
+                box = tuple(corners)
+            if data:
+                raw = fp.read(size)
+                if len(raw) != size:
+                    raise ValueError(f"truncated frame store {fp.name}")
+            else:
+                fp.seek(size, 1)
+                raw = None
+            rects.append((box, raw))
+        yield repeat, rects
 
 
 def read_frames(path: Path, channels: int | None = None) -> Iterator[StoredFrame]:
@@ -162,7 +249,7 @@ def read_frames(path: Path, channels: int | None = None) -> Iterator[StoredFrame
     RGB store is opaque); None gives the store's own."""
     canvas = None
     with open(path, "rb") as fp:
-        for width, height, have, rate in _segments(fp):
+        for width, height, have, rate, v1 in _segments(fp):
             want = channels or have
             if canvas is None:
                 canvas = np.zeros((height, width, want), np.uint8)
@@ -171,14 +258,13 @@ def read_frames(path: Path, channels: int | None = None) -> Iterator[StoredFrame
             elif canvas.shape[:2] != (height, width):
                 raise ValueError(f"frame store {path}: segments of different sizes")
             duration = 1 / rate
-            for repeat, box, size in _records(fp):
-                x0, y0, x1, y1 = box
-                if x1 > x0 and y1 > y0:
-                    crop = np.frombuffer(zlib.decompress(fp.read(size)), np.uint8).reshape(y1 - y0, x1 - x0, have)
-                    n = min(have, want)
+            n = min(have, want)
+            for repeat, rects in _records(fp, v1):
+                box = (0, 0, 0, 0)
+                for (x0, y0, x1, y1), raw in rects:
+                    crop = np.frombuffer(zlib.decompress(raw), np.uint8).reshape(y1 - y0, x1 - x0, have)
                     canvas[y0:y1, x0:x1, :n] = crop[..., :n]
-                else:
-                    fp.seek(size, 1)
+                    box = (x0, y0, x1, y1) if box[2] <= box[0] else _union(box, (x0, y0, x1, y1))
                 yield StoredFrame(canvas, repeat, duration, box)
 
 
@@ -186,10 +272,9 @@ def count_frames(path: Path) -> int:
     """The number of frames in the store (repeats counted), without decompressing."""
     n = 0
     with open(path, "rb") as fp:
-        for _ in _segments(fp):
-            for repeat, _box, size in _records(fp):
+        for *_, v1 in _segments(fp):
+            for repeat, _rects in _records(fp, v1, data=False):
                 n += repeat
-                fp.seek(size, 1)
     return n
 
 

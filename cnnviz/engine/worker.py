@@ -19,7 +19,7 @@ One call renders one scene in the calling process:
    a private temporary directory ``cnnviz-work-<pid>-<Scene>-*``, removed
    afterwards;
 3. for a GIF or a WebP, Manim's file writer keeps a **lossless** frame store
-   (:mod:`cnnviz.engine.framestore`: each frame's changed rectangle, compressed;
+   (:mod:`cnnviz.engine.framestore`: each frame's changed rectangles, compressed;
    a held picture once), which is read twice, streaming — once to sample frames
    for one global palette, once to feed :class:`cnnviz.engine.gifenc.GifWriter`
    — so memory stays at a few frames; slides are cut from it into beats; other
