@@ -36,6 +36,9 @@ def _clip(seed: int, n: int = 40, h: int = 48, w: int = 64):
             frame[h - 1, w - 1, 3 if i % 2 else 0] ^= 0x5A
         elif kind == 2 and i % 7 == 0:  # everything
             frame = rng.integers(0, 256, (h, w, 4), dtype=np.uint8)
+        elif kind == 3:  # two things at once, far apart: a label at the top, a highlight at the bottom
+            frame[0:2, 1:4, :3] ^= 0x33
+            frame[h - 3:h - 1, w - 6:w - 2, :3] ^= 0x5C
         frames.append((frame, int(rng.integers(1, 4))))
     return frames
 
@@ -190,9 +193,10 @@ def test_gif_writer_repeat_and_changed_give_the_same_file(tmp_path, transparent)
     _write(store, [clip[:25], clip[25:]], 4 if transparent else 3)
     palette = GifPalette.from_frames([f[..., :4 if transparent else 3] for f, _ in clip[::5]])
     h, w = clip[0][0].shape[:2]
-    one, runs = io.BytesIO(), io.BytesIO()
+    one, runs, rects = io.BytesIO(), io.BytesIO(), io.BytesIO()
     for fps_cs in (Fraction(1, 15), Fraction(1, 60)):  # at 60 fps frames fold (2 cs minimum)
-        one.seek(0), one.truncate(), runs.seek(0), runs.truncate()
+        for buf in (one, runs, rects):
+            buf.seek(0), buf.truncate()
         with GifWriter(one, w, h, palette, transparent=transparent) as a:
             for f, r in clip:
                 for _ in range(r):
@@ -200,8 +204,12 @@ def test_gif_writer_repeat_and_changed_give_the_same_file(tmp_path, transparent)
         with GifWriter(runs, w, h, palette, transparent=transparent) as b:
             for run in read_frames(store):
                 b.add_frame(run.pixels, fps_cs, repeat=run.repeat, changed=run.box)
-        assert one.getvalue() == runs.getvalue()
-        assert (a.frames_in, a.frames_merged, a.frames_folded) == (b.frames_in, b.frames_merged, b.frames_folded)
+        with GifWriter(rects, w, h, palette, transparent=transparent) as c:  # compared and mapped in the rectangles only
+            for run in read_frames(store):
+                c.add_frame(run.pixels, fps_cs, repeat=run.repeat, changed=run.rects)
+        assert one.getvalue() == runs.getvalue() == rects.getvalue()
+        assert (a.frames_in, a.frames_merged, a.frames_folded) == (b.frames_in, b.frames_merged, b.frames_folded) \
+            == (c.frames_in, c.frames_merged, c.frames_folded)
 
 
 def test_a_scene_gives_the_same_gif_through_the_store_and_through_the_movie(monkeypatch):

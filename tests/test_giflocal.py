@@ -146,17 +146,20 @@ def test_the_changed_rectangle_saves_work_not_pixels():
     """A frame store gives each frame's changed rectangle; the writer keeps its error map up to date
     inside it only. The file must be the one written from whole frames, and a frame changed in
     place (the same array given again) must still be seen."""
+    from cnnviz.engine.framestore import _changed_rects
     from cnnviz.engine.gifenc import _diff_bbox
 
     frames = photo_fade(16, h=40, w=48)[:12]  # the astronaut fading in over the cat, then a square:
     for k in range(12, 18):  # it moves over the photo (as a kernel does) and stops, far from where
         f = frames[11].copy()  # the fade left pixels off by up to the tolerance
         f[4 + 2 * k : 16 + 2 * k, 5 * k - 50 : 5 * k - 38] = (250, 200, 40)
+        f[76:80, 84:96] = (40, 10 * k, 200)  # and a counter far from it, changed with it
         frames.append(f)
     palette = GifPalette.from_frames(frames)
-    whole, boxed = io.BytesIO(), io.BytesIO()
+    whole, boxed, rects = io.BytesIO(), io.BytesIO(), io.BytesIO()
     with (LocalTableGifWriter(whole, 96, 80, palette, tolerance=100) as a,
-          LocalTableGifWriter(boxed, 96, 80, palette, tolerance=100) as b):
+          LocalTableGifWriter(boxed, 96, 80, palette, tolerance=100) as b,
+          LocalTableGifWriter(rects, 96, 80, palette, tolerance=100) as c):
         shared = frames[0].copy()  # one array, changed in place between calls, as a renderer's buffer is
         for k, f in enumerate(frames):
             box = None if k == 0 else _diff_bbox(f, frames[k - 1])
@@ -164,8 +167,10 @@ def test_the_changed_rectangle_saves_work_not_pixels():
             repeat = 6 if k == len(frames) - 1 else 1  # held at the end: mended everywhere
             a.add_frame(f, Fraction(1, 15), repeat=repeat)
             b.add_frame(shared, Fraction(1, 15), repeat=repeat, changed=box if box is not None else (0, 0, 0, 0))
-    assert whole.getvalue() == boxed.getvalue()
-    assert abs(a.psnr_db - b.psnr_db) < 1e-9 and a.frames_written == b.frames_written > 12
+            # the frame store's rectangles (bands of 16 rows): the square and what the fade left apart
+            c.add_frame(shared, Fraction(1, 15), repeat=repeat, changed=None if k == 0 else _changed_rects(f, frames[k - 1]))
+    assert whole.getvalue() == boxed.getvalue() == rects.getvalue()
+    assert abs(a.psnr_db - b.psnr_db) < 1e-9 and a.frames_written == b.frames_written == c.frames_written > 12
     last = read_gif(whole.getvalue())[0][-1][..., :3].astype(int) - frames[-1]
     assert (last**2).sum(axis=2).max() <= giflocal.HOLD_TOLERANCE  # the hold mended the fade's pixels too
 

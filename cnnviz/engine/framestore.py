@@ -181,13 +181,15 @@ def is_frame_store(path: Path) -> bool:
 @dataclass
 class StoredFrame:
     """One record: ``pixels`` (the reader's canvas, valid until the next record: copy what you
-    keep), shown for ``repeat`` frames of ``duration`` seconds each; outside ``box`` it equals
-    the previous record's picture (the first record of each segment has the whole frame)."""
+    keep), shown for ``repeat`` frames of ``duration`` seconds each; outside ``rects`` it equals
+    the previous record's picture (the first record of each segment has the whole frame), and
+    ``box`` is their bounding box (empty, ``x0 == x1``, when nothing changed)."""
 
     pixels: np.ndarray
     repeat: int
     duration: Fraction
     box: Box
+    rects: tuple[Box, ...] = ()
 
 
 def _segments(fp) -> Iterator[tuple[int, int, int, Fraction, bool]]:
@@ -265,7 +267,7 @@ def read_frames(path: Path, channels: int | None = None) -> Iterator[StoredFrame
                     crop = np.frombuffer(zlib.decompress(raw), np.uint8).reshape(y1 - y0, x1 - x0, have)
                     canvas[y0:y1, x0:x1, :n] = crop[..., :n]
                     box = (x0, y0, x1, y1) if box[2] <= box[0] else _union(box, (x0, y0, x1, y1))
-                yield StoredFrame(canvas, repeat, duration, box)
+                yield StoredFrame(canvas, repeat, duration, box, tuple(r for r, _ in rects))
 
 
 def count_frames(path: Path) -> int:

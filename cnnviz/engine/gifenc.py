@@ -41,6 +41,7 @@ Usage::
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import os
@@ -128,6 +129,18 @@ def _changed_box(a: np.ndarray, b: np.ndarray, changed: Box | None = None) -> Bo
     if x1 <= x0 or y1 <= y0:
         return None
     return _shift(_diff_bbox(a[y0:y1, x0:x1], b[y0:y1, x0:x1]), x0, y0)
+
+
+def _changed_boxes(a: np.ndarray, b: np.ndarray, changed: Box | Sequence[Box] | None = None) -> list[Box]:
+    """The bounding boxes of the pixels that differ between two frames, one per rectangle of
+    ``changed`` that holds any ([] when none): ``changed`` is a box, or rectangles (a frame
+    store's), outside which the two are known to be equal; None compares everything (one box)."""
+    if changed is None:
+        box = _diff_bbox(a, b)
+        return [] if box is None else [box]
+    if len(changed) == 4 and isinstance(changed[0], (int, np.integer)):
+        changed = (changed,)
+    return [box for rect in changed if (box := _changed_box(a, b, rect)) is not None]
 
 
 def _union(a: Box | None, b: Box | None) -> Box | None:
@@ -507,12 +520,13 @@ class GifWriter:
 
     # -- frames --------------------------------------------------------------------------
     def add_frame(self, pixels: np.ndarray, duration: float | Fraction, *, repeat: int = 1,
-                  changed: Box | None = None) -> None:
+                  changed: Box | Sequence[Box] | None = None) -> None:
         """Append a frame shown for ``duration`` seconds, ``repeat`` times in a row (the same file
         as that many calls).
 
-        ``changed`` (x0, y0, x1, y1), optional: outside it, ``pixels`` equals the previous frame
-        given (a frame store knows it), so only that rectangle is compared."""
+        ``changed``, optional: a rectangle (x0, y0, x1, y1), or several, outside which ``pixels``
+        equals the previous frame given (a frame store knows them), so only they are compared
+        and mapped."""
         if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
             raise ValueError(f"repeat must be a positive integer, got {repeat!r}")
         if self._closed:
@@ -530,12 +544,12 @@ class GifWriter:
                 self.frames_merged += rest
                 return
 
-    def _step(self, pixels: np.ndarray, duration: Fraction, changed: Box | None) -> bool:
+    def _step(self, pixels: np.ndarray, duration: Fraction, changed: Box | Sequence[Box] | None) -> bool:
         """Add one frame; False when the same frame given again would change nothing."""
         self._add(pixels, duration, changed)
         return not self._prev_exact
 
-    def _add(self, pixels: np.ndarray, duration: Fraction, changed: Box | None) -> None:
+    def _add(self, pixels: np.ndarray, duration: Fraction, changed: Box | Sequence[Box] | None) -> None:
         start = _round_half_up(self._t * 100)
         self._t += duration
         self.frames_in += 1
@@ -548,20 +562,24 @@ class GifWriter:
             return
 
         assert self._prev_px is not None
-        box = _changed_box(pixels, self._prev_px, changed if self._prev_exact else None)
+        boxes = _changed_boxes(pixels, self._prev_px, changed if self._prev_exact else None)
         # from here on _prev_px becomes ``pixels``, except where a fold conflicts (below)
         self._prev_exact = True
-        if box is None:
+        if not boxes:
             self.frames_merged += 1
             return
+        box = functools.reduce(_union, boxes)
         ys, xs = _sl(box)
-        new_part = self.palette.map(pixels[ys, xs])
-        if np.array_equal(new_part, pending.shown[ys, xs]):
-            self._prev_px[ys, xs] = pixels[ys, xs]
+        # only the changed boxes are mapped: elsewhere ``pending.shown`` already holds the mapping
+        parts = [(_sl(b), self.palette.map(pixels[_sl(b)])) for b in boxes]
+        if all(np.array_equal(part, pending.shown[sl]) for sl, part in parts):
+            for sl, _ in parts:
+                self._prev_px[sl] = pixels[sl]
             self.frames_merged += 1
             return
         content = pending.shown.copy()
-        content[ys, xs] = new_part
+        for sl, part in parts:
+            content[sl] = part
 
         if start - pending.start < self.min_delay_cs:
             # Too soon after the frame on screen: show this content in its place.

@@ -45,6 +45,7 @@ from __future__ import annotations
 import math
 import os
 import struct
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import BinaryIO
 
@@ -56,7 +57,7 @@ from cnnviz.engine.gifenc import (
     GifPalette,
     GifWriter,
     _bbox,
-    _changed_box,
+    _changed_boxes,
     _fill_runs,
     _pack_rgb,
     _round_half_up,
@@ -218,7 +219,7 @@ class LocalTableGifWriter(GifWriter):
             self._colour_measured += 1
 
     def add_frame(self, pixels: np.ndarray, duration: float | Fraction, *, repeat: int = 1,
-                  changed: Box | None = None) -> None:
+                  changed: Box | Sequence[Box] | None = None) -> None:
         self._repeating = None
         try:
             super().add_frame(pixels, duration, repeat=repeat, changed=changed)
@@ -318,7 +319,7 @@ class LocalTableGifWriter(GifWriter):
             local = _bbox(self._err[dys, dxs] > min(self.moving_tolerance, self.hold_tolerance))
             self._dirty = _shift(local, self._dirty[0], self._dirty[1])
 
-    def _take(self, pixels: np.ndarray, changed: Box | None) -> bool:
+    def _take(self, pixels: np.ndarray, changed: Box | Sequence[Box] | None) -> bool:
         """Make ``pixels`` the last frame given; update the error map where it changed. False when
         it equals the frame given before (a held picture)."""
         if self._given is None:
@@ -330,16 +331,17 @@ class LocalTableGifWriter(GifWriter):
             return True
         if pixels is self._repeating:  # add_frame's next repeat of the same array
             return False
-        box = _changed_box(pixels, self._given, changed)
-        if box is None:
+        boxes = _changed_boxes(pixels, self._given, changed)
+        if not boxes:
             return False
-        ys, xs = _sl(box)
         assert self._err is not None and self._shown is not None
-        self._given[ys, xs] = pixels[ys, xs]
-        now = _sq_error(self._given[ys, xs], self._shown[ys, xs])
-        self._err_total += int(now.sum(dtype=np.int64)) - int(self._err[ys, xs].sum(dtype=np.int64))
-        self._err[ys, xs] = now
-        self._dirty = box if self._dirty is None else _union(self._dirty, box)
+        for box in boxes:
+            ys, xs = _sl(box)
+            self._given[ys, xs] = pixels[ys, xs]
+            now = _sq_error(self._given[ys, xs], self._shown[ys, xs])
+            self._err_total += int(now.sum(dtype=np.int64)) - int(self._err[ys, xs].sum(dtype=np.int64))
+            self._err[ys, xs] = now
+            self._dirty = _union(self._dirty, box)
         return True
 
     def _emit(self, end: int) -> None:
@@ -358,7 +360,7 @@ class LocalTableGifWriter(GifWriter):
         self._encoded = None
 
     # -- frames ----------------------------------------------------------------------------
-    def _step(self, pixels: np.ndarray, duration: Fraction, changed: Box | None) -> bool:
+    def _step(self, pixels: np.ndarray, duration: Fraction, changed: Box | Sequence[Box] | None) -> bool:
         """Add one frame (``add_frame`` calls it once per repeat); False when it wrote nothing.
 
         Every frame is compared with the screen everywhere (through the error map, which

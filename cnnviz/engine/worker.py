@@ -262,7 +262,8 @@ def _runs(path: Path, fmt: str):
         yield from read_frames(path, 4 if fmt == "rgba" else 3)
         return
     for arr, duration in _decode_movie(path, fmt):
-        yield StoredFrame(arr, 1, duration, (0, 0, arr.shape[1], arr.shape[0]))
+        whole = (0, 0, arr.shape[1], arr.shape[0])
+        yield StoredFrame(arr, 1, duration, whole, (whole,))
 
 
 def _decode(path: Path, fmt: str):
@@ -359,7 +360,7 @@ def video_to_gif(src: Path, dst: Path, *, transparent: bool = False, samples: in
                 if writer is None:
                     height, width = run.pixels.shape[:2]
                     writer = make_writer(width, height)
-                writer.add_frame(run.pixels, run.duration, repeat=run.repeat, changed=run.box)
+                writer.add_frame(run.pixels, run.duration, repeat=run.repeat, changed=run.rects)
             if writer is None:
                 raise RuntimeError(f"no frames decoded from {src}")
             writer.close()
