@@ -3,7 +3,7 @@
 
     .venv/bin/python benchmarks/bench_frames.py camera [--scenes A,B] [--reps 3] [-q m]
     .venv/bin/python benchmarks/bench_frames.py mp4 [--scene TinyMaxPoolingFixed] [--reps 3] [-q k]
-    .venv/bin/python benchmarks/bench_frames.py catalog [--scenes all] [--reps 3] [-q m] [-j 2]
+    .venv/bin/python benchmarks/bench_frames.py catalog [--scenes all] [--reps 3] [-q m] [-j 2] [--base REV]
     .venv/bin/python benchmarks/bench_frames.py gif [--scenes A,B] [--reps 3] [-q m] [--base REV]
     .venv/bin/python benchmarks/bench_frames.py store [--scenes A,B] [--reps 3] [-q m]
 
@@ -21,6 +21,9 @@ catalog ``render --all -q m -j 2 --force`` (or the scenes named) with the frame 
         cold with ``--gif-colors auto`` (per-frame colours where the shared palette falls short of
         50 dB; "off" keeps the shared palette, as the engine before issue 18 had only that); the
         order swaps each repetition; wall seconds of the whole command, the ratio taken within each repetition.
+        ``--base REV`` (not HEAD) adds a run of the project as it was at REV (``git archive``), caches on
+        with its own empty text cache, and reports this tree against it, and how many of the outputs
+        are byte-identical.
 gif     the GIF encoder alone: each scene's lossless intermediate (a QuickTime RLE movie, which
         the encoder at any revision reads) is rendered once, then encoded
         by ``cnnviz/engine/gifenc.py`` as it is at ``--base`` (a git revision, default HEAD) and as
@@ -141,38 +144,64 @@ def mp4(args) -> dict:
     return {"scene": spec.name, "runs": rows, "medians": med}
 
 
-def _catalog_run(args, env_extra: dict, out: str, extra: tuple = ()) -> float:
+def _catalog_run(args, env_extra: dict, out: str, extra: tuple = (), root: Path = ROOT) -> float:
     names = ["--all"] if args.scenes == "all" else args.scenes.split(",")
     env = {**os.environ, **env_extra}
     t = time.perf_counter()
     subprocess.run([PY, "render.py", "render", *names, "-q", args.quality, "-j", str(args.jobs), "--force",
-                    "--out", out, *extra], cwd=ROOT, check=True, capture_output=True, env=env)
+                    "--out", out, *extra], cwd=root, check=True, capture_output=True, env=env)
     return time.perf_counter() - t
+
+
+def _checkout(rev: str, dest: Path) -> Path:
+    """The project as it was at git revision ``rev``, written into ``dest`` (``git archive``)."""
+    dest.mkdir(parents=True)
+    tar = subprocess.run(["git", "archive", "--format=tar", rev], cwd=ROOT, check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=tar, check=True)
+    return dest
+
+
+def _digests(out: str) -> dict:
+    """Each output's SHA-256 by scene, from a render's manifest."""
+    manifest = json.loads((Path(out) / ".cnnviz-manifest.json").read_text())["outputs"]
+    return {v["scene"]: v["sha256"] for v in manifest.values()}
 
 
 def catalog(args) -> dict:
     """off: no frame caches; cold: caches on, an empty text cache on disk; warm: the same again (the
     glyphs the cold run stored are read back), as when a teacher renders her own example after the default."""
     rows = []
-    modes = ["off", "cold"] + (["warm"] if args.warm else []) + (["auto"] if args.gif_auto else [])
+    modes = (["off", "cold"] + (["warm"] if args.warm else []) + (["auto"] if args.gif_auto else [])
+             + (["base"] if args.base != "HEAD" else []))
     with tempfile.TemporaryDirectory() as tmp:
+        base_root = _checkout(args.base, Path(tmp) / "base") if "base" in modes else ROOT
         for rep in range(args.reps):
             texts = os.path.join(tmp, f"texts-{rep}")
             envs = {"off": {"CNNVIZ_FRAME_CACHES": "0"}, "cold": {"CNNVIZ_TEXT_CACHE": texts},
-                    "warm": {"CNNVIZ_TEXT_CACHE": texts}, "auto": {"CNNVIZ_TEXT_CACHE": texts + "-auto"}}
+                    "warm": {"CNNVIZ_TEXT_CACHE": texts}, "auto": {"CNNVIZ_TEXT_CACHE": texts + "-auto"},
+                    # imports resolve in the checkout first (the editable install's finder comes after sys.path)
+                    "base": {"CNNVIZ_TEXT_CACHE": texts + "-base", "PYTHONPATH": str(base_root)}}
             order = modes if rep % 2 == 0 else [*modes[1:], "off"]
             row = {"load_before": load()}
             for mode in order:
                 extra = ("--gif-colors", "auto") if mode == "auto" else ()
-                row[mode] = _catalog_run(args, envs[mode], os.path.join(tmp, f"{mode}-{rep}"), extra)
+                row[mode] = _catalog_run(args, envs[mode], os.path.join(tmp, f"{mode}-{rep}"), extra,
+                                         base_root if mode == "base" else ROOT)
             for mode in modes[1:]:
                 row[f"speedup_{mode}"] = row["off"] / row[mode]
+            if "base" in modes:  # this tree against the revision, both with the caches on
+                row["speedup_cold_over_base"] = row["base"] / row["cold"]
+                a, b = _digests(os.path.join(tmp, f"base-{rep}")), _digests(os.path.join(tmp, f"cold-{rep}"))
+                row["identical_outputs"] = sum(a[k] == b.get(k) for k in a)
+                row["outputs"] = len(a)
             row["load_after"] = load()
             rows.append(row)
             print(f"rep {rep + 1}: " + ", ".join(f"{m} {row[m]:.1f} s" for m in modes) + " | "
                   + ", ".join(f"{m} ×{row[f'speedup_{m}']:.2f}" for m in modes[1:])
+                  + (f" | cold over base ×{row['speedup_cold_over_base']:.2f}, {row['identical_outputs']} of "
+                     f"{row['outputs']} outputs byte-identical" if "base" in modes else "")
                   + f" (load {row['load_before']:.1f} → {row['load_after']:.1f})", flush=True)
-    keys = modes + [f"speedup_{m}" for m in modes[1:]]
+    keys = modes + [f"speedup_{m}" for m in modes[1:]] + (["speedup_cold_over_base"] if "base" in modes else [])
     med = {k: statistics.median(r[k] for r in rows) for k in keys}
     print("medians: " + ", ".join(f"{k} {v:.2f}" for k, v in med.items()))
     return {"scenes": args.scenes, "quality": args.quality, "jobs": args.jobs, "runs": rows, "medians": med}
@@ -314,7 +343,8 @@ def main() -> None:
     ap.add_argument("--gif-auto", action="store_true",
                     help="catalog: one more run, caches on with its own empty text cache, and --gif-colors auto")
     ap.add_argument("--scene", default="TinyMaxPoolingFixed")
-    ap.add_argument("--base", default="HEAD", help="gif: the git revision whose encoder is the baseline")
+    ap.add_argument("--base", default="HEAD", help="gif: the git revision whose encoder is the baseline; "
+                    "catalog: a revision rendered beside (not HEAD)")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("-q", "--quality", default=None)
     args = ap.parse_args()

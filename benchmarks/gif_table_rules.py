@@ -2,7 +2,7 @@
 """Per-frame GIF colours: how each frame's colour table is made, swept over the moving tolerance.
 
     .venv/bin/python benchmarks/gif_table_rules.py [SCENE ...] [-q m] [--tolerances 30,45,67,100,150]
-                                                   [--rules fresh,refresh,warm] [--store-dir DIR]
+                                                   [--rules fresh,refresh,warm,best,lean] [--store-dir DIR]
 
 An open-ended search, not a test: it measures rules that ``cnnviz/engine/giflocal.py`` does not
 use (yet), by replacing its ``local_table`` in a fresh process per (scene, tolerance, rule), on
@@ -12,7 +12,10 @@ colours:
 fresh    what the writer does: Pillow's median cut on a sample, then 3 Lloyd steps;
 warm     3 Lloyd steps from the previous frame's table (a median cut for the first one, and again
          when the warm table's mean squared error exceeds 999 times the last median cut's);
-refresh  the same with 1.2 instead of 999.
+refresh  the same with 1.2 instead of 999;
+best     both tables every frame (3 Lloyd steps from the previous frame's, and a fresh one), the
+         one with the smaller mean squared error kept;
+lean     the same, the warm table kept unless the fresh one's error is 1.5 times smaller.
 
 Each run is one pass at one tolerance (no retries). Prints per scene and rule the bytes, the
 writer's PSNR (the same as decoding the file, tested) and the CPU seconds of each pass, and the
