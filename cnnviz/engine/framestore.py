@@ -18,7 +18,8 @@ or not at all while a picture is held. A *frame store* keeps only that:
 * the segments of a scene, one file per ``play``/``wait`` as Manim plans them, concatenated.
 
 Reading gives back every frame bit for bit (``tests/test_framestore.py``), each with its repeat
-count and the bounding box of what changed, which the GIF writer uses to compare less. Memory is
+count, the rectangles that changed and their bounding box: the GIF writers compare and map
+inside the rectangles only. Memory is
 the previous frame on the writing side and one canvas on the reading side, whatever the length.
 
 The format (little-endian): a segment is a header ``b"CNVZFRM2"``, width, height (uint16),
