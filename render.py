@@ -282,7 +282,7 @@ colour roles on a white background, for slides.
 png, webm, webp and gif (1-bit alpha in GIFs); mp4 has no alpha channel.
 --gif-colors per-frame gives each GIF frame its own 255 colours, in as few
 bytes as it can while keeping the scene at 50 dB or more (photo scenes get
-39-48 dB from the shared palette); 0.8-1.2x the bytes, 2-5x the encoding
+39-48 dB from the shared palette); 0.8-1.2x the bytes, 2-6x the encoding
 time (opaque GIFs only).  --gif-colors auto does that only for the scenes
 the shared palette would keep below 50 dB (19 of 36 at 720p30).
 \b

@@ -103,23 +103,24 @@ def test_two_changes_far_apart_are_two_small_rectangles(tmp_path):
     assert np.array_equal(runs[-1].pixels, b[..., :3]) and runs[-1].repeat == 2
 
 
+@pytest.mark.parametrize("channels", [3, 4])
 @pytest.mark.parametrize("seed", range(6))
-def test_changed_rects_cover_every_change_and_no_more_than_the_bands_need(seed):
+def test_changed_rects_cover_every_change_and_no_more_than_the_bands_need(seed, channels):
     """Against a plain loop over the bands: every changed pixel lies in exactly one rectangle, the
     rectangles share no pixel, their bounding box is _diff_bbox's, and together they hold at most
     each band's own box plus MERGE_SLACK per merge."""
     rng = np.random.default_rng(seed)
     h, w = int(rng.integers(17, 90)), int(rng.integers(5, 70))
-    a = rng.integers(0, 256, (h, w, 4), dtype=np.uint8)
+    a = rng.integers(0, 256, (h, w, channels), dtype=np.uint8)
     b = a.copy()
     for _ in range(int(rng.integers(1, 5))):  # a few rectangles change, one channel each
         y, x = int(rng.integers(0, h)), int(rng.integers(0, w))
-        b[y:y + int(rng.integers(1, 12)), x:x + int(rng.integers(1, 12)), int(rng.integers(0, 4))] ^= 0x81
+        b[y:y + int(rng.integers(1, 12)), x:x + int(rng.integers(1, 12)), int(rng.integers(0, channels))] ^= 0x81
     rects = framestore._changed_rects(b, a)
     changed = np.zeros((h, w), int)
     for y in range(h):
         for x in range(w):
-            changed[y, x] = any(a[y, x, c] != b[y, x, c] for c in range(4))
+            changed[y, x] = any(a[y, x, c] != b[y, x, c] for c in range(channels))
     cover = np.zeros((h, w), int)
     for x0, y0, x1, y1 in rects:
         cover[y0:y1, x0:x1] += 1

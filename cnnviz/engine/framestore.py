@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnviz.engine.gifenc import Box, _union
+from cnnviz.engine.gifenc import Box, _diff_mask, _union
 
 __all__ = ["MAGIC", "FrameStoreEncoder", "StoredFrame", "count_frames", "is_frame_store", "read_frames"]
 
@@ -71,11 +71,8 @@ def _changed_rects(a: np.ndarray, b: np.ndarray) -> list[Box]:
     each band of BAND_ROWS rows gives the bounding box of its changed pixels, and boxes merge, in
     order, while their union adds at most MERGE_SLACK pixels. Their union's bounding box is
     :func:`~cnnviz.engine.gifenc._diff_bbox`'s."""
-    h, w = a.shape[:2]
-    if a.shape[2] == 4 and a.strides[2] == b.strides[2] == 1:
-        diff = (a.view(np.uint32) != b.view(np.uint32)).reshape(h, w)
-    else:
-        diff = (a != b).any(axis=2)
+    w = a.shape[1]
+    diff = _diff_mask(a, b)
     rows = np.flatnonzero(diff.any(axis=1))
     if rows.size == 0:
         return []
@@ -84,9 +81,10 @@ def _changed_rects(a: np.ndarray, b: np.ndarray) -> list[Box]:
     n = -(-(y1 - y0) // BAND_ROWS)
     sub = diff[y0:y1]
     if n * BAND_ROWS != y1 - y0:
-        sub = np.concatenate([sub, np.zeros((n * BAND_ROWS - (y1 - y0), w), bool)])
-    bands = sub.reshape(n, BAND_ROWS, w)
-    cols, lines = bands.any(axis=1), bands.any(axis=2)  # (n, w), (n, BAND_ROWS)
+        sub = np.concatenate([sub, np.zeros((n * BAND_ROWS - (y1 - y0), sub.shape[1]), bool)])
+    bands = sub.reshape(n, BAND_ROWS, -1)
+    cols = bands.any(axis=1).reshape(n, w, -1).any(axis=2)  # (n, w)
+    lines = bands.any(axis=2)  # (n, BAND_ROWS)
     has = lines.any(axis=1)
     first_col, last_col = cols.argmax(axis=1), w - cols[:, ::-1].argmax(axis=1)
     first_row, last_row = lines.argmax(axis=1), BAND_ROWS - lines[:, ::-1].argmax(axis=1)
@@ -189,8 +187,11 @@ class StoredFrame:
     pixels: np.ndarray
     repeat: int
     duration: Fraction
-    box: Box
-    rects: tuple[Box, ...] = ()
+    rects: tuple[Box, ...]
+
+    @property
+    def box(self) -> Box:
+        return functools.reduce(_union, self.rects) if self.rects else (0, 0, 0, 0)
 
 
 def _segments(fp) -> Iterator[tuple[int, int, int, Fraction, bool]]:
@@ -217,23 +218,24 @@ def _read(fp, st: struct.Struct) -> tuple:
 def _records(fp, v1: bool, data: bool = True) -> Iterator[tuple[int, list[tuple[Box, bytes | None]]]]:
     """A segment's records: the repeat count and the rectangles, each with its compressed pixels
     (None with ``data=False``: skipped, not read)."""
+    def heads(count: int) -> Iterator[tuple[Box, int]]:  # read one by one: each is followed by its pixels
+        for _ in range(count):
+            *corners, size = _read(fp, _RECT)
+            yield tuple(corners), size
+
     while True:
         if v1:
             repeat, *box, size = _read(fp, _RECORD_V1)
-            heads = [(tuple(box), size)] if box[2] > box[0] and box[3] > box[1] else []
-            if repeat and not heads:
+            rect_heads = [(tuple(box), size)] if box[2] > box[0] and box[3] > box[1] else []
+            if repeat and not rect_heads:
                 fp.seek(size, 1)  # an empty rectangle: the picture held
         else:
             repeat, count = _read(fp, _RECORD)
+            rect_heads = heads(count)
         if repeat == 0:
             return
         rects = []
-        for k in range(len(heads) if v1 else count):
-            if v1:
-                box, size = heads[k]
-            else:
-                *corners, size = _read(fp, _RECT)
-                box = tuple(corners)
+        for box, size in rect_heads:
             if data:
                 raw = fp.read(size)
                 if len(raw) != size:
@@ -263,12 +265,10 @@ def read_frames(path: Path, channels: int | None = None) -> Iterator[StoredFrame
             duration = 1 / rate
             n = min(have, want)
             for repeat, rects in _records(fp, v1):
-                box = (0, 0, 0, 0)
                 for (x0, y0, x1, y1), raw in rects:
                     crop = np.frombuffer(zlib.decompress(raw), np.uint8).reshape(y1 - y0, x1 - x0, have)
                     canvas[y0:y1, x0:x1, :n] = crop[..., :n]
-                    box = (x0, y0, x1, y1) if box[2] <= box[0] else _union(box, (x0, y0, x1, y1))
-                yield StoredFrame(canvas, repeat, duration, box, tuple(r for r, _ in rects))
+                yield StoredFrame(canvas, repeat, duration, tuple(r for r, _ in rects))
 
 
 def count_frames(path: Path) -> int:
